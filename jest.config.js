@@ -1,0 +1,18 @@
+// Nest 12, @nestjs/cqrs 12 and uuid 14 ship ESM only; swc turns them into CommonJS for Jest.
+const esmOnly = ['@nestjs', 'uuid', 'uid', 'load-esm', 'file-type', 'token-types', 'strtok3', '@tokenizer', 'peek-readable', '@borewit'];
+const shared = {
+  transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { swcrc: true }] },
+  transformIgnorePatterns: [`node_modules/(?!(${esmOnly.join('|')})/)`],
+  moduleNameMapper: {
+    '^@app/sessions$': '<rootDir>/libs/sessions/src/index.ts',
+    '^@app/platform$': '<rootDir>/libs/platform/src/index.ts',
+  },
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  testEnvironment: 'node',
+};
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/tmp/*.spec.ts'] },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int-spec.ts'] },
+  ],
+};

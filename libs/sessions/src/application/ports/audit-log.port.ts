@@ -1,0 +1,39 @@
+import { ActorType } from '../../domain/actor';
+import { AuditAction, AuditOutcome } from '../../domain/audit-action';
+
+/** One row of the append-only audit trail; made from one event. */
+export interface AuditEntry {
+  readonly eventId: string;
+  readonly correlationId: string;
+  readonly action: AuditAction;
+  readonly outcome: AuditOutcome;
+  readonly occurredAt: Date;
+  readonly userId: string | null;
+  readonly actorType: ActorType;
+  readonly actorId: string | null;
+  readonly sessionId: string | null;
+  readonly reason: string | null;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditQuery {
+  readonly userId?: string;
+  readonly action?: AuditAction;
+  readonly limit: number;
+  /** The eventId of the last entry of the previous page. */
+  readonly before?: string;
+}
+
+export interface AuditPage {
+  readonly entries: AuditEntry[];
+  readonly nextCursor: string | null;
+}
+
+export interface AuditLog {
+  /** Appends entries; an entry whose eventId is already recorded is left as it is. */
+  append(entries: readonly AuditEntry[]): Promise<void>;
+  query(query: AuditQuery): Promise<AuditPage>;
+}
+export const AUDIT_LOG = Symbol('AuditLog');

@@ -1,0 +1,21 @@
+/**
+ * What the auth check may remember about a session between requests. An entry is either
+ * "active" (a trusted answer for a short while) or "revoked" (a marker that outlives every
+ * access token of the session). A revocation always overwrites; a refill never does, so a
+ * request that read the session before a revocation cannot write "active" back over it.
+ */
+export type CachedSessionState = 'active' | 'revoked';
+
+export interface SessionCache {
+  /** null when nothing is cached. */
+  get(userId: string, sessionId: string): Promise<CachedSessionState | null>;
+  /** Remembers an active session unless an entry for it already exists. */
+  rememberActive(userId: string, sessionId: string, ttlSeconds: number): Promise<void>;
+  /** Marks sessions revoked, replacing whatever was cached for them. */
+  markRevoked(userId: string, sessionIds: readonly string[], ttlSeconds: number): Promise<void>;
+  /** Resolves when the cache answers; rejects otherwise (health checks). */
+  ping(): Promise<void>;
+  /** Human-readable name of the backing store, for logs and health output. */
+  readonly description: string;
+}
+export const SESSION_CACHE = Symbol('SessionCache');

@@ -1,0 +1,98 @@
+import { RefreshTokenState, SessionRecord, SessionStatus, UserRecord, UserRole } from '../../domain/records';
+import { AuditEntry } from './audit-log.port';
+
+export interface NewUser {
+  readonly id: string;
+  readonly email: string;
+  readonly passwordHash: string;
+  readonly role: UserRole;
+  readonly createdAt: Date;
+}
+
+export interface NewSession {
+  readonly id: string;
+  readonly userId: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+}
+
+export interface NewRefreshToken {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly tokenHash: Buffer;
+  readonly issuedAt: Date;
+  readonly expiresAt: Date;
+}
+
+/** Who and why, written on every session a revocation ends. */
+export interface RevocationStamp {
+  readonly reason: string;
+  /** The acting user's id, or null for the system. */
+  readonly revokedBy: string | null;
+  readonly at: Date;
+}
+
+export interface RotatedToken {
+  readonly sessionId: string;
+  readonly userId: string;
+}
+
+/**
+ * The writes of one unit of work. Every revocation is decided by a single conditional
+ * statement (`... AND revoked_at IS NULL RETURNING`), so concurrent revocations and
+ * refreshes can never both win, and the session and its refresh tokens end together.
+ */
+export interface SessionTransaction {
+  /** false when the email is already taken. */
+  insertUser(user: NewUser): Promise<boolean>;
+  setUserRole(userId: string, role: UserRole): Promise<void>;
+  setPasswordHash(userId: string, passwordHash: string): Promise<void>;
+  insertSession(session: NewSession): Promise<void>;
+  insertRefreshToken(token: NewRefreshToken): Promise<void>;
+  /**
+   * Retires an unexpired, unrevoked token of an active session and touches the session.
+   * null when the token cannot be used (unknown, expired, revoked, or its session ended).
+   */
+  consumeRefreshToken(tokenHash: Buffer, now: Date, context: { ipAddress: string | null; userAgent: string | null }): Promise<RotatedToken | null>;
+  /** Ends the session of a refresh token (and all its tokens); null when nothing was active or the user did not match. */
+  revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp): Promise<{ sessionId: string; userId: string } | null>;
+  /** Ends one active session of the user (and its tokens); false when there was none. */
+  revokeSession(userId: string, sessionId: string, stamp: RevocationStamp): Promise<boolean>;
+  /** Ends every active session of the user but one (and their tokens); the ids ended. */
+  revokeAllSessions(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]>;
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /**
+   * Runs after the outermost transaction commits; the outermost inTransaction call waits for
+   * it, so its caller sees the effect (a cache eviction, say) once the call has returned.
+   * A failing callback is logged, never thrown: the transaction has committed.
+   */
+  afterCommit(callback: () => void | Promise<void>): void;
+  /** Runs after the outermost transaction rolls back. */
+  afterRollback(callback: (error: unknown) => void): void;
+}
+
+export interface ListSessionsOptions {
+  readonly includeRevoked: boolean;
+  readonly now: Date;
+}
+
+export interface SessionStore {
+  /**
+   * Runs work in one database transaction. A call made while another is open in the same
+   * async context joins it, so a command dispatched from another command's transaction
+   * commits or rolls back with it.
+   */
+  inTransaction<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T>;
+  findUserByEmail(email: string): Promise<UserRecord | null>;
+  findUserById(userId: string): Promise<UserRecord | null>;
+  findSessionStatus(sessionId: string): Promise<SessionStatus | null>;
+  /** Newest first. Without includeRevoked only active (unrevoked, unexpired) sessions. */
+  listSessions(userId: string, options: ListSessionsOptions): Promise<SessionRecord[]>;
+  findSession(sessionId: string): Promise<SessionRecord | null>;
+  describeRefreshToken(tokenHash: Buffer): Promise<RefreshTokenState | null>;
+  ping(): Promise<void>;
+}
+export const SESSION_STORE = Symbol('SessionStore');

@@ -1,0 +1,17 @@
+import { Command } from '@nestjs/cqrs';
+import { RequestContext } from '../../domain/request-context';
+import { TokenPair } from '../shared/token-pair';
+
+export type RefreshRejection = 'token_not_found' | 'token_expired' | 'token_revoked' | 'session_inactive';
+
+export type RefreshOutcome = ({ readonly kind: 'refreshed' } & TokenPair) | { readonly kind: 'rejected'; readonly reason: RefreshRejection };
+
+/** Trades a refresh token for a new pair; the old refresh token is retired (rotation). */
+export class RefreshTokens extends Command<RefreshOutcome> {
+  constructor(
+    readonly refreshToken: string,
+    readonly context: RequestContext,
+  ) {
+    super();
+  }
+}

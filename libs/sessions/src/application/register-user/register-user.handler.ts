@@ -1,0 +1,45 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { v7 as uuidv7 } from 'uuid';
+import { Actors } from '../../domain/actor';
+import { normalizeEmail } from '../../domain/session-rules';
+import { CLOCK, Clock } from '../ports/clock.port';
+import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
+import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { AuditTrail } from '../shared/audit-trail';
+import { RegisterOutcome, RegisterUser } from './register-user.command';
+import { REGISTER_EVENTS } from './register-user.events';
+
+@CommandHandler(RegisterUser)
+export class RegisterUserHandler implements ICommandHandler<RegisterUser> {
+  constructor(
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly trail: AuditTrail,
+  ) {}
+
+  async execute(command: RegisterUser): Promise<RegisterOutcome> {
+    const email = normalizeEmail(command.email);
+    const userId = uuidv7();
+    const operation = this.trail.begin(REGISTER_EVENTS, {
+      actor: Actors.anonymous(),
+      subjectUserId: null,
+      context: command.context,
+      details: { role: command.role },
+    });
+    return operation.run(async () => {
+      const passwordHash = await this.hasher.hash(command.password);
+      const created = await this.store.inTransaction(async (tx) => {
+        const inserted = await tx.insertUser({ id: userId, email, passwordHash, role: command.role, createdAt: this.clock.now() });
+        if (inserted) await operation.succeedIn(tx, { subjectUserId: userId });
+        return inserted;
+      });
+      if (!created) {
+        operation.fail('email_taken');
+        return { kind: 'rejected', reason: 'email_taken' };
+      }
+      return { kind: 'registered', userId, email };
+    });
+  }
+}

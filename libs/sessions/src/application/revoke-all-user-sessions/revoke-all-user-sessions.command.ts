@@ -1,0 +1,19 @@
+import { Command } from '@nestjs/cqrs';
+import { Actor } from '../../domain/actor';
+import { RequestContext } from '../../domain/request-context';
+
+export type RevokeAllOutcome = { readonly kind: 'revoked'; readonly revokedCount: number; readonly sessionIds: readonly string[] };
+
+/** Ends every active session of a user, optionally but one; returns how many ended. */
+export class RevokeAllUserSessions extends Command<RevokeAllOutcome> {
+  constructor(
+    readonly userId: string,
+    readonly reason: string,
+    readonly actor: Actor,
+    readonly context: RequestContext,
+    /** A session to leave alive, typically the caller's own. */
+    readonly exceptSessionId: string | null = null,
+  ) {
+    super();
+  }
+}

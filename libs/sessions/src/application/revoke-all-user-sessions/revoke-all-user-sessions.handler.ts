@@ -1,0 +1,41 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { CLOCK, Clock } from '../ports/clock.port';
+import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { AuditTrail } from '../shared/audit-trail';
+import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
+import { RevokeAllOutcome, RevokeAllUserSessions } from './revoke-all-user-sessions.command';
+import { REVOKE_ALL_EVENTS } from './revoke-all-user-sessions.events';
+
+@CommandHandler(RevokeAllUserSessions)
+export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUserSessions> {
+  constructor(
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly trail: AuditTrail,
+    private readonly revokedSessions: RevokedSessionsCache,
+  ) {}
+
+  async execute(command: RevokeAllUserSessions): Promise<RevokeAllOutcome> {
+    const operation = this.trail.begin(REVOKE_ALL_EVENTS, {
+      actor: command.actor,
+      subjectUserId: command.userId,
+      context: command.context,
+      reason: command.reason,
+      details: command.exceptSessionId ? { keptSessionId: command.exceptSessionId } : {},
+    });
+    return operation.run(async () => {
+      const sessionIds = await this.store.inTransaction(async (tx) => {
+        const ended = await tx.revokeAllSessions(command.userId, command.exceptSessionId, {
+          reason: command.reason,
+          revokedBy: command.actor.id,
+          at: this.clock.now(),
+        });
+        await operation.succeedIn(tx, { sessionIds: ended, count: ended.length });
+        tx.afterCommit(() => this.revokedSessions.markRevoked(command.userId, ended));
+        return ended;
+      });
+      return { kind: 'revoked', revokedCount: sessionIds.length, sessionIds };
+    });
+  }
+}

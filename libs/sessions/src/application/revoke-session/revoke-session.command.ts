@@ -1,0 +1,20 @@
+import { Command } from '@nestjs/cqrs';
+import { Actor } from '../../domain/actor';
+import { RequestContext } from '../../domain/request-context';
+
+export type RevokeSessionOutcome =
+  | { readonly kind: 'revoked'; readonly sessionId: string }
+  | { readonly kind: 'rejected'; readonly reason: 'session_not_found' };
+
+/** Ends one active session of a user. Another user's session, or an ended one, is "not found". */
+export class RevokeSession extends Command<RevokeSessionOutcome> {
+  constructor(
+    readonly userId: string,
+    readonly sessionId: string,
+    readonly reason: string,
+    readonly actor: Actor,
+    readonly context: RequestContext,
+  ) {
+    super();
+  }
+}

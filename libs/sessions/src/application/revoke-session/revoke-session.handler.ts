@@ -1,0 +1,47 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { CLOCK, Clock } from '../ports/clock.port';
+import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { AuditTrail } from '../shared/audit-trail';
+import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
+import { RevokeSession, RevokeSessionOutcome } from './revoke-session.command';
+import { REVOKE_SESSION_EVENTS } from './revoke-session.events';
+
+@CommandHandler(RevokeSession)
+export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
+  constructor(
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly trail: AuditTrail,
+    private readonly revokedSessions: RevokedSessionsCache,
+  ) {}
+
+  async execute(command: RevokeSession): Promise<RevokeSessionOutcome> {
+    const operation = this.trail.begin(REVOKE_SESSION_EVENTS, {
+      actor: command.actor,
+      subjectUserId: command.userId,
+      sessionId: command.sessionId,
+      context: command.context,
+      reason: command.reason,
+    });
+    return operation.run(async () => {
+      const revoked = await this.store.inTransaction(async (tx) => {
+        const ended = await tx.revokeSession(command.userId, command.sessionId, {
+          reason: command.reason,
+          revokedBy: command.actor.id,
+          at: this.clock.now(),
+        });
+        if (ended) {
+          await operation.succeedIn(tx, { sessionIds: [command.sessionId], count: 1 });
+          tx.afterCommit(() => this.revokedSessions.markRevoked(command.userId, [command.sessionId]));
+        }
+        return ended;
+      });
+      if (!revoked) {
+        operation.fail('session_not_found');
+        return { kind: 'rejected', reason: 'session_not_found' };
+      }
+      return { kind: 'revoked', sessionId: command.sessionId };
+    });
+  }
+}

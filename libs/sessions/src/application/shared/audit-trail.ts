@@ -1,0 +1,135 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EventBus } from '@nestjs/cqrs';
+import { v7 as uuidv7 } from 'uuid';
+import { Actor } from '../../domain/actor';
+import { INTERNAL_ERROR_REASON } from '../../domain/audit-action';
+import { RequestContext } from '../../domain/request-context';
+import { toAuditEntry } from '../audit/audit-entry.mapper';
+import { CLOCK, Clock } from '../ports/clock.port';
+import { SessionTransaction } from '../ports/session-store.port';
+import { AuditableEvent, EventTriad, SessionEventFields } from './auditable-event';
+
+export interface OperationStart {
+  readonly actor: Actor;
+  readonly subjectUserId: string | null;
+  readonly context: RequestContext;
+  readonly sessionId?: string | null;
+  readonly reason?: string | null;
+  readonly details?: Record<string, unknown>;
+}
+
+/** Fields an outcome may add to, or change from, what the Attempted event said. */
+export type OutcomePatch = Partial<Pick<SessionEventFields, 'actor' | 'subjectUserId' | 'sessionId' | 'sessionIds' | 'reason' | 'count' | 'details'>>;
+
+/** Starts audited operations: one per command execution. */
+@Injectable()
+export class AuditTrail {
+  constructor(
+    private readonly eventBus: EventBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  begin(triad: EventTriad, start: OperationStart): AuditedOperation {
+    return new AuditedOperation(this.eventBus, this.clock, triad, start);
+  }
+}
+
+type State = 'open' | 'awaiting_commit' | 'settled';
+
+/**
+ * Emits a command's Attempted event at once, then exactly one outcome:
+ * - a Succeeded event whose audit entry is written in the command's own transaction and
+ *   which is published only after that transaction commits (Failed instead if it rolls back);
+ * - or a Failed event, for an expected rejection or an unexpected error.
+ */
+export class AuditedOperation {
+  private static readonly logger = new Logger('AuditedOperation');
+  readonly correlationId = uuidv7();
+  private state: State = 'open';
+  private readonly base: Omit<SessionEventFields, 'eventId' | 'occurredAt'>;
+
+  constructor(
+    private readonly eventBus: EventBus,
+    private readonly clock: Clock,
+    private readonly triad: EventTriad,
+    start: OperationStart,
+  ) {
+    this.base = {
+      correlationId: this.correlationId,
+      actor: start.actor,
+      subjectUserId: start.subjectUserId,
+      sessionId: start.sessionId ?? null,
+      sessionIds: [],
+      reason: start.reason ?? null,
+      count: null,
+      ipAddress: start.context.ipAddress,
+      userAgent: start.context.userAgent,
+      details: start.details ?? {},
+    };
+    this.eventBus.publish(this.make(this.triad.attempted, {}));
+  }
+
+  /**
+   * Records success inside the transaction that makes it true. The audit row commits with
+   * the change itself, so a committed revocation can never lose its record.
+   */
+  async succeedIn(tx: SessionTransaction, patch: OutcomePatch = {}): Promise<void> {
+    this.assertOpen('succeed');
+    const succeeded = this.make(this.triad.succeeded, patch);
+    await tx.appendAudit([toAuditEntry(succeeded)]);
+    this.state = 'awaiting_commit';
+    tx.afterCommit(() => {
+      this.state = 'settled';
+      this.eventBus.publish(succeeded);
+    });
+    tx.afterRollback((error) => {
+      this.state = 'settled';
+      this.eventBus.publish(this.make(this.triad.failed, { ...patch, reason: INTERNAL_ERROR_REASON, details: { ...this.base.details, ...patch.details, ...errorDetails(error), rolledBack: true } }));
+    });
+  }
+
+  /** Records an expected rejection: nothing was changed, so there is no transaction to wait for. */
+  fail(reason: string, patch: OutcomePatch = {}): void {
+    this.assertOpen('fail');
+    this.state = 'settled';
+    this.eventBus.publish(this.make(this.triad.failed, { ...patch, reason }));
+  }
+
+  /**
+   * Runs the body; if it throws before an outcome was recorded, emits Failed with reason
+   * internal_error and rethrows. An outcome waiting for its transaction is left to it.
+   */
+  async run<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (error) {
+      if (this.state === 'open') {
+        this.state = 'settled';
+        this.eventBus.publish(this.make(this.triad.failed, { reason: INTERNAL_ERROR_REASON, details: { ...this.base.details, ...errorDetails(error) } }));
+      }
+      throw error;
+    }
+  }
+
+  private assertOpen(what: string): void {
+    if (this.state !== 'open') {
+      // A second outcome is a bug in a handler; refuse it loudly rather than record it.
+      const message = `Cannot ${what}: operation ${this.correlationId} already has an outcome`;
+      AuditedOperation.logger.error(message);
+      throw new Error(message);
+    }
+  }
+
+  private make(eventClass: EventTriad['attempted'], patch: OutcomePatch): AuditableEvent {
+    return new eventClass({ ...this.base, ...patch, eventId: uuidv7(), occurredAt: this.clock.now() });
+  }
+}
+
+/** Only the error's class and code reach the audit trail: messages may quote input. */
+function errorDetails(error: unknown): Record<string, unknown> {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { error: error.name, ...(typeof code === 'string' ? { errorCode: code } : {}) };
+  }
+  return { error: 'unknown' };
+}

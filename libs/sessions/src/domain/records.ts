@@ -1,0 +1,45 @@
+/** Plain data as the store hands it out: no entities, no managers. */
+export type UserRole = 'user' | 'admin';
+export const USER_ROLES: readonly UserRole[] = ['user', 'admin'];
+
+export interface UserRecord {
+  readonly id: string;
+  readonly email: string;
+  readonly passwordHash: string;
+  readonly role: UserRole;
+  readonly createdAt: Date;
+}
+
+export interface SessionRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly createdAt: Date;
+  readonly lastSeenAt: Date;
+  readonly expiresAt: Date;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+  readonly revokedAt: Date | null;
+  readonly revokedReason: string | null;
+  readonly revokedBy: string | null;
+}
+
+/** Just enough of a session to answer "may this access token be used?". */
+export interface SessionStatus {
+  readonly userId: string;
+  readonly expiresAt: Date;
+  readonly revokedAt: Date | null;
+}
+
+export function isSessionActive(status: SessionStatus, now: Date): boolean {
+  return status.revokedAt === null && status.expiresAt.getTime() > now.getTime();
+}
+
+/** What is known about a refresh token that could not be used, to name the reason. */
+export interface RefreshTokenState {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly expiresAt: Date;
+  readonly revokedAt: Date | null;
+  readonly sessionRevokedAt: Date | null;
+  readonly sessionExpiresAt: Date;
+}

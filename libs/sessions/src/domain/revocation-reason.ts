@@ -1,0 +1,16 @@
+/**
+ * Why a session ended. The system's own reasons are codes; an administrator's reason is the
+ * free text they typed (3 to 200 characters), kept as given.
+ */
+export const RevocationReasons = {
+  logout: 'logout',
+  userRevoked: 'user_revoked',
+  userRevokedAll: 'user_revoked_all',
+  passwordChanged: 'password_changed',
+  refreshTokenReuse: 'refresh_token_reuse',
+} as const;
+
+export type SystemRevocationReason = (typeof RevocationReasons)[keyof typeof RevocationReasons];
+
+export const ADMIN_REASON_MIN_LENGTH = 3;
+export const ADMIN_REASON_MAX_LENGTH = 200;

@@ -1,0 +1,33 @@
+/** Plain rules about sessions; no framework here. */
+export interface SessionLifetimes {
+  /** Lifetime of an access token (JWT), in seconds. */
+  readonly accessTokenTtlSeconds: number;
+  /** Lifetime of a session and of each refresh token issued in it, in seconds. */
+  readonly sessionTtlSeconds: number;
+  /** How long the auth check may trust a cached "active" answer before asking PostgreSQL again. */
+  readonly activeCacheTtlSeconds: number;
+}
+
+export const DEFAULT_LIFETIMES: SessionLifetimes = {
+  accessTokenTtlSeconds: 15 * 60,
+  sessionTtlSeconds: 30 * 24 * 60 * 60,
+  activeCacheTtlSeconds: 60,
+};
+
+/**
+ * A revocation marker must outlive every access token that could still carry the session:
+ * after that the JWT's own expiry refuses the token.
+ */
+export function revocationMarkerTtlSeconds(lifetimes: SessionLifetimes): number {
+  return lifetimes.accessTokenTtlSeconds + 60;
+}
+
+/** A cached "active" entry never outlives the session itself nor the configured trust window. */
+export function activeEntryTtlSeconds(lifetimes: SessionLifetimes, expiresAt: Date, now: Date): number {
+  const remaining = Math.floor((expiresAt.getTime() - now.getTime()) / 1000);
+  return Math.max(0, Math.min(lifetimes.activeCacheTtlSeconds, remaining));
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}

@@ -1,0 +1,141 @@
+import { CachedSessionState, SessionCache } from '../../application/ports/session-cache.port';
+
+/**
+ * The part of a node-redis client this adapter uses. Both node-redis v4 (inside
+ * cache-manager-redis-yet) and v5 (inside @keyv/redis) satisfy it, so the adapter never
+ * needs to know which one the configured cache store carries.
+ */
+export interface RedisCommands {
+  /** False while disconnected or reconnecting; commands sent then would sit in the offline queue. */
+  readonly isReady: boolean;
+  get(key: string): Promise<string | null>;
+  // The { EX, NX } spelling is the only one v4 understands (v5 also accepts it, marked deprecated).
+  set(key: string, value: string, options: { EX: number; NX?: true }): Promise<string | null>;
+  multi(): RedisPipeline;
+  ping(): Promise<unknown>;
+}
+
+export interface RedisPipeline {
+  set(key: string, value: string, options: { EX: number }): unknown;
+  execAsPipeline(): Promise<unknown>;
+}
+
+/** Thrown when Redis is not connected or too slow; callers read it as "cache unavailable". */
+export class SessionCacheUnavailableError extends Error {
+  override readonly name = 'SessionCacheUnavailableError';
+}
+
+export interface RedisSessionCacheOptions {
+  /** Put before every key; must not contain braces, which would move the cluster hash tag. */
+  readonly keyPrefix: string;
+  /** Upper bound for one round trip. Default 500 ms. */
+  readonly timeoutMs?: number;
+  /** Revocations per pipeline, so a huge revoke-all does not build one giant buffer. Default 10,000. */
+  readonly chunkSize?: number;
+  /** Shown in logs and health output. */
+  readonly description?: string;
+}
+
+const ACTIVE = 'a';
+const REVOKED = 'r';
+
+/**
+ * Keys are `${prefix}{${userId}}:${sessionId}`: the `{userId}` hash tag keeps all of a user's
+ * keys in one Redis Cluster slot, so a revoke-all pipeline never spans slots. No operation
+ * here enumerates keys (no KEYS, no SCAN): every key is addressed exactly.
+ */
+export function sessionCacheKey(keyPrefix: string, userId: string, sessionId: string): string {
+  return `${keyPrefix}{${userId}}:${sessionId}`;
+}
+
+export class RedisSessionCache implements SessionCache {
+  readonly description: string;
+  private readonly keyPrefix: string;
+  private readonly timeoutMs: number;
+  private readonly chunkSize: number;
+
+  constructor(
+    private readonly client: RedisCommands,
+    options: RedisSessionCacheOptions,
+  ) {
+    if (/[{}]/.test(options.keyPrefix)) {
+      throw new Error('The session cache key prefix must not contain "{" or "}" (Redis Cluster hash tags)');
+    }
+    this.keyPrefix = options.keyPrefix;
+    this.timeoutMs = options.timeoutMs ?? 500;
+    this.chunkSize = Math.max(1, options.chunkSize ?? 10_000);
+    this.description = options.description ?? 'redis';
+  }
+
+  async get(userId: string, sessionId: string): Promise<CachedSessionState | null> {
+    const value = await this.call('GET', () => this.client.get(this.key(userId, sessionId)));
+    if (value === ACTIVE) return 'active';
+    if (value === REVOKED) return 'revoked';
+    return null;
+  }
+
+  async rememberActive(userId: string, sessionId: string, ttlSeconds: number): Promise<void> {
+    // Rounded down: an "active" answer must never be trusted longer than asked.
+    const ttl = Math.floor(ttlSeconds);
+    if (!(ttl > 0)) return;
+    // NX: a refill that read the session before a revocation must not overwrite the marker.
+    await this.call('SET NX', () => this.client.set(this.key(userId, sessionId), ACTIVE, { EX: ttl, NX: true }));
+  }
+
+  async markRevoked(userId: string, sessionIds: readonly string[], ttlSeconds: number): Promise<void> {
+    if (sessionIds.length === 0) return;
+    const ttl = revocationTtl(ttlSeconds);
+    for (let start = 0; start < sessionIds.length; start += this.chunkSize) {
+      const pipeline = this.client.multi();
+      for (const sessionId of sessionIds.slice(start, start + this.chunkSize)) {
+        pipeline.set(this.key(userId, sessionId), REVOKED, { EX: ttl });
+      }
+      // One round trip per chunk; each chunk gets the full timeout since its size is bounded.
+      await this.call('SET pipeline', () => pipeline.execAsPipeline());
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.call('PING', () => this.client.ping());
+  }
+
+  private key(userId: string, sessionId: string): string {
+    return sessionCacheKey(this.keyPrefix, userId, sessionId);
+  }
+
+  /**
+   * node-redis queues commands while disconnected and would answer them only after a
+   * reconnect, i.e. never during an outage. So: refuse at once when the client is not ready
+   * (the queue does not grow), and give up after timeoutMs on a connection that hangs. A
+   * command that times out may still run later; that is harmless, since SET NX never
+   * overwrites a marker and a late revocation marker is still correct.
+   */
+  private async call<T>(what: string, command: () => Promise<T>): Promise<T> {
+    if (!this.client.isReady) {
+      throw new SessionCacheUnavailableError(`Redis is not connected (${what})`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new SessionCacheUnavailableError(`Redis did not answer ${what} within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+      timer.unref();
+    });
+    try {
+      return await Promise.race([command(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Rounded up: a revocation marker must never expire earlier than asked. */
+export function revocationTtl(ttlSeconds: number): number {
+  const ttl = Math.ceil(ttlSeconds);
+  if (!(ttl > 0)) {
+    // Silently skipping would leave a cached "active" entry in place; refuse loudly instead.
+    throw new RangeError(`A revocation marker needs a positive TTL, got ${ttlSeconds}`);
+  }
+  return ttl;
+}

@@ -1,0 +1,245 @@
+import { Logger } from '@nestjs/common';
+import KeyvRedis, { createClient } from '@keyv/redis';
+import { Cache, CacheManagerStore, KeyvAdapter } from 'cache-manager';
+import { redisStore, RedisStore } from 'cache-manager-redis-yet';
+import { Keyv } from 'keyv';
+import { SessionCache } from '../../application/ports/session-cache.port';
+import { MemorySessionCache } from './memory-session-cache';
+import { RedisCommands, RedisSessionCache } from './redis-session-cache';
+
+export interface SessionCacheFactoryOptions {
+  readonly keyPrefix: string;
+  /** Per-call timeout of the Redis adapter. */
+  readonly timeoutMs?: number;
+}
+
+const logger = new Logger('SessionCacheFactory');
+
+/**
+ * Builds the session cache on top of the cache store the app gave @nestjs/cache-manager, so
+ * sessions reuse its Redis connection instead of opening a second one. Without a Redis store
+ * the cache lives in process memory (embedded and dev mode).
+ */
+export function createSessionCache(cache: Cache, options: SessionCacheFactoryOptions): SessionCache {
+  const store: unknown = cache.stores[0]?.store;
+  const redisOptions = (description: string) => ({
+    keyPrefix: options.keyPrefix,
+    timeoutMs: options.timeoutMs,
+    description,
+  });
+
+  if (isKeyvRedis(store)) {
+    const client = usableClient(store.client, '@keyv/redis');
+    // @keyv/redis connects on first use; kick that off, since our commands bypass it.
+    // A failure is already emitted as an 'error' event by KeyvRedis.
+    if (!store.client.isOpen) store.getClient().catch(() => undefined);
+    return new RedisSessionCache(client, redisOptions('redis (@keyv/redis)'));
+  }
+
+  const redisYet = redisYetStoreOf(store);
+  if (redisYet) {
+    return new RedisSessionCache(usableClient(redisYet.client, 'cache-manager-redis-yet'), redisOptions('redis (cache-manager-redis-yet)'));
+  }
+
+  if (store != null && !(store instanceof Map)) {
+    // Another shared store (Memcached, Valkey module, ...) is not supported: revocations made
+    // on one instance will not reach the others.
+    logger.warn(`Cache store ${describe(store)} is not Redis; the session cache stays in process memory`);
+  }
+  return new MemorySessionCache({ keyPrefix: options.keyPrefix });
+}
+
+function isKeyvRedis(store: unknown): store is KeyvRedis<unknown> {
+  if (store instanceof KeyvRedis) return true;
+  // A second copy of @keyv/redis (ESM next to CJS) defeats instanceof; recognise it by shape.
+  const candidate = store as Partial<KeyvRedis<unknown>> | null;
+  return (
+    typeof candidate?.getClient === 'function' &&
+    typeof candidate.isCluster === 'function' &&
+    candidate.opts?.dialect === 'redis' &&
+    candidate.client !== undefined
+  );
+}
+
+/**
+ * cache-manager 7 wraps a cache-manager 5 store (such as redis-yet's) in a KeyvAdapter and
+ * keeps it in the private field `_cache`; there is no public accessor.
+ */
+function redisYetStoreOf(store: unknown): RedisStore | undefined {
+  if (store === null || typeof store !== 'object') return undefined;
+  const inner = (store as { _cache?: unknown })._cache;
+  if (!(store instanceof KeyvAdapter) && inner === undefined) return undefined;
+  const candidate = inner as Partial<RedisStore> | undefined;
+  if (candidate?.name === 'redis' && typeof candidate.isCacheable === 'function' && candidate.client !== undefined) {
+    return candidate as RedisStore;
+  }
+  return undefined;
+}
+
+function usableClient(client: unknown, source: string): RedisCommands {
+  const candidate = client as Partial<Record<keyof RedisCommands, unknown>> | null;
+  if (
+    typeof candidate?.isReady === 'boolean' &&
+    typeof candidate.get === 'function' &&
+    typeof candidate.set === 'function' &&
+    typeof candidate.multi === 'function' &&
+    typeof candidate.ping === 'function'
+  ) {
+    return candidate as RedisCommands;
+  }
+  // Falling back to memory here would silently break cross-instance revocation.
+  throw new Error(`The Redis client of ${source} is not supported by the session cache (Redis Cluster clients are not)`);
+}
+
+function describe(store: unknown): string {
+  return (store as object | null)?.constructor?.name ?? typeof store;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the cache-manager stores
+
+export type RedisCacheStoreKind = 'keyv-redis' | 'redis-yet';
+
+export interface RedisCacheStoreOptions {
+  /** Keyv namespace for whatever else the app caches; the session cache uses its own keys. */
+  readonly namespace: string;
+  /** How long startup may wait for the first connection. Default 5,000 ms. */
+  readonly connectTimeoutMs?: number;
+}
+
+export interface RedisCacheStores {
+  /** For `CacheModule.registerAsync({ useFactory: () => ({ stores }) })`. */
+  readonly stores: Keyv[];
+  /** Disconnects the Redis client. Idempotent; call it on shutdown. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Redis and wraps the connection in the Keyv store @nestjs/cache-manager expects.
+ * Startup fails if Redis cannot be reached within connectTimeoutMs; afterwards the client
+ * reconnects on its own and the session cache reports "unavailable" in the meantime.
+ */
+export async function createRedisCacheStores(
+  kind: RedisCacheStoreKind,
+  url: string,
+  options: RedisCacheStoreOptions,
+): Promise<RedisCacheStores> {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+  return kind === 'keyv-redis'
+    ? createKeyvRedisStores(url, options.namespace, connectTimeoutMs)
+    : createRedisYetStores(url, options.namespace, connectTimeoutMs);
+}
+
+async function createKeyvRedisStores(url: string, namespace: string, connectTimeoutMs: number): Promise<RedisCacheStores> {
+  const client = createClient({
+    url,
+    // Fail commands while disconnected instead of queueing them until Redis comes back.
+    disableOfflineQueue: true,
+    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: backoff },
+  });
+  logConnectionChanges(client, 'keyv-redis');
+  try {
+    await withTimeout(client.connect(), connectTimeoutMs, `Redis at ${redactUrl(url)} did not answer`);
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  const adapter = new KeyvRedis(client, { namespace });
+  // As createKeyv does: KeyvRedis prefixes `${namespace}::`, so Keyv must not add a second prefix.
+  const keyv = new Keyv(adapter, { namespace, useKeyPrefix: false });
+  return {
+    stores: [keyv],
+    close: async () => {
+      if (!client.isOpen) return;
+      await withTimeout(client.close(), 1_000, 'Redis close timed out').catch(() => client.destroy());
+    },
+  };
+}
+
+async function createRedisYetStores(url: string, namespace: string, connectTimeoutMs: number): Promise<RedisCacheStores> {
+  let abandoned = false;
+  const connecting = redisStore({
+    url,
+    disableOfflineQueue: true,
+    // Lets a connect attempt that we gave up on stop retrying instead of running forever.
+    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: (retries) => (abandoned ? new Error('abandoned') : backoff(retries)) },
+  });
+  let store: RedisStore;
+  try {
+    store = await withTimeout(connecting, connectTimeoutMs, `Redis at ${redactUrl(url)} did not answer`);
+  } catch (error) {
+    abandoned = true;
+    connecting.then((late) => closeV4Client(late.client)).catch(() => undefined);
+    throw error;
+  }
+  const client = store.client;
+  // redis-yet attaches no 'error' listener, and node-redis re-emits socket errors on the
+  // client: without one, the first dropped connection would crash the process.
+  logConnectionChanges(client, 'redis-yet');
+  const close = () => closeV4Client(client);
+  // redis-yet's reset() runs FLUSHDB and KeyvAdapter.clear() calls it, so cache.clear()
+  // would wipe every key in the database. Refuse instead.
+  store.reset = () => Promise.reject(new Error('Refusing FLUSHDB: cache.clear() is disabled on the shared Redis'));
+  // redis-yet has no disconnect(), so Keyv.disconnect() (called by @nestjs/cache-manager on
+  // module destroy) would leave the client open; give it one.
+  const adapted: CacheManagerStore = Object.assign(store, { disconnect: close });
+  const keyv = new Keyv({ store: new KeyvAdapter(adapted), namespace });
+  return { stores: [keyv], close };
+}
+
+interface V4Client {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  quit(): Promise<unknown>;
+  disconnect(): Promise<void>;
+}
+
+async function closeV4Client(client: V4Client): Promise<void> {
+  if (!client.isOpen) return;
+  // QUIT waits for pending replies; while disconnected it would wait forever.
+  if (!client.isReady) return client.disconnect();
+  await withTimeout(client.quit(), 1_000, 'Redis QUIT timed out').catch(() => (client.isOpen ? client.disconnect() : undefined));
+}
+
+/** Capped exponential backoff with jitter, as @keyv/redis uses by default. */
+function backoff(retries: number): number {
+  return Math.min(2 ** retries * 100, 2_000) + Math.floor(Math.random() * 100);
+}
+
+interface ConnectionEvents {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+}
+
+/** One line when the connection drops and one when it is back, not one per retry. */
+function logConnectionChanges(client: ConnectionEvents, name: string): void {
+  const log = new Logger(`RedisCacheStore(${name})`);
+  let failing = false;
+  client.on('error', (error: Error) => {
+    if (failing) return;
+    failing = true;
+    log.warn(`Redis connection failed: ${error.message}`);
+  });
+  client.on('ready', () => {
+    if (!failing) return;
+    failing = false;
+    log.log('Redis connection restored');
+  });
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -1,0 +1,29 @@
+import { DataSource } from 'typeorm';
+import { AuditEntry, AuditLog, AuditPage, AuditQuery } from '../../application/ports/audit-log.port';
+import { AuditEntryOrmEntity } from './audit-entry.orm-entity';
+import { insertAuditEntries } from './audit-entry.sql';
+
+export class TypeOrmAuditLog implements AuditLog {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async append(entries: readonly AuditEntry[]): Promise<void> {
+    await insertAuditEntries(this.dataSource.manager, entries);
+  }
+
+  async query(query: AuditQuery): Promise<AuditPage> {
+    const builder = this.dataSource
+      .getRepository(AuditEntryOrmEntity)
+      .createQueryBuilder('a')
+      .orderBy('a.event_id', 'DESC')
+      .take(query.limit + 1);
+    if (query.userId) builder.andWhere('a.user_id = :userId', { userId: query.userId });
+    if (query.action) builder.andWhere('a.action = :action', { action: query.action });
+    if (query.before) builder.andWhere('a.event_id < :before', { before: query.before });
+    const rows = await builder.getMany();
+    const page = rows.slice(0, query.limit);
+    return {
+      entries: page.map(({ recordedAt: _recordedAt, ...entry }) => entry),
+      nextCursor: rows.length > query.limit ? page[page.length - 1].eventId : null,
+    };
+  }
+}

@@ -1,0 +1,250 @@
+import { Logger } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditEntry } from '../../application/ports/audit-log.port';
+import {
+  ListSessionsOptions,
+  NewRefreshToken,
+  NewSession,
+  NewUser,
+  RevocationStamp,
+  RotatedToken,
+  SessionStore,
+  SessionTransaction,
+} from '../../application/ports/session-store.port';
+import { RefreshTokenState, SessionRecord, SessionStatus, UserRecord, UserRole } from '../../domain/records';
+import { insertAuditEntries } from './audit-entry.sql';
+import { RefreshTokenOrmEntity } from './refresh-token.orm-entity';
+import { SessionOrmEntity } from './session.orm-entity';
+import { UserOrmEntity } from './user.orm-entity';
+
+interface OpenTransaction {
+  readonly tx: TypeOrmSessionTransaction;
+}
+
+/** `manager.query` returns `[rows, count]` for UPDATE and DELETE, plain rows otherwise. */
+async function rowsOf<T>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+  const raw = await manager.query(sql, params);
+  return (Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number' ? raw[0] : raw) as T[];
+}
+
+class TypeOrmSessionTransaction implements SessionTransaction {
+  readonly commitHooks: Array<() => void | Promise<void>> = [];
+  readonly rollbackHooks: Array<(error: unknown) => void> = [];
+
+  constructor(private readonly manager: EntityManager) {}
+
+  async insertUser(user: NewUser): Promise<boolean> {
+    const rows = await rowsOf(
+      this.manager,
+      `INSERT INTO users (id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (email) DO NOTHING RETURNING id`,
+      [user.id, user.email, user.passwordHash, user.role, user.createdAt],
+    );
+    return rows.length === 1;
+  }
+
+  async setUserRole(userId: string, role: UserRole): Promise<void> {
+    await this.manager.getRepository(UserOrmEntity).update({ id: userId }, { role });
+  }
+
+  async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
+    await this.manager.getRepository(UserOrmEntity).update({ id: userId }, { passwordHash });
+  }
+
+  async insertSession(session: NewSession): Promise<void> {
+    await this.manager.getRepository(SessionOrmEntity).insert({
+      ...session,
+      lastSeenAt: session.createdAt,
+      revokedAt: null,
+      revokedReason: null,
+      revokedBy: null,
+    });
+  }
+
+  async insertRefreshToken(token: NewRefreshToken): Promise<void> {
+    await this.manager.getRepository(RefreshTokenOrmEntity).insert({ ...token, revokedAt: null });
+  }
+
+  async consumeRefreshToken(tokenHash: Buffer, now: Date, context: { ipAddress: string | null; userAgent: string | null }): Promise<RotatedToken | null> {
+    // One statement decides: of two concurrent refreshes with one token, the second finds it revoked.
+    const rows = await rowsOf<{ session_id: string; user_id: string }>(
+      this.manager,
+      `WITH used AS (
+         UPDATE refresh_tokens t SET revoked_at = $2
+          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2
+            AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.session_id AND s.revoked_at IS NULL AND s.expires_at > $2)
+         RETURNING t.session_id, t.user_id)
+       UPDATE sessions s SET last_seen_at = $2, ip_address = COALESCE($3, s.ip_address), user_agent = COALESCE($4, s.user_agent)
+         FROM used WHERE s.id = used.session_id
+       RETURNING used.session_id, used.user_id`,
+      [tokenHash, now, context.ipAddress, context.userAgent],
+    );
+    return rows.length === 1 ? { sessionId: rows[0].session_id, userId: rows[0].user_id } : null;
+  }
+
+  async revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp): Promise<{ sessionId: string; userId: string } | null> {
+    const rows = await rowsOf<{ id: string; user_id: string }>(
+      this.manager,
+      `WITH ended AS (
+         UPDATE sessions s SET revoked_at = $3, revoked_reason = $4, revoked_by = COALESCE($5, s.user_id)
+           FROM refresh_tokens t
+          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.id = t.session_id AND s.revoked_at IS NULL
+            AND ($2::uuid IS NULL OR s.user_id = $2::uuid)
+         RETURNING s.id, s.user_id),
+       tokens AS (
+         UPDATE refresh_tokens SET revoked_at = $3
+          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL)
+       SELECT id, user_id FROM ended`,
+      [tokenHash, userId, stamp.at, stamp.reason, stamp.revokedBy],
+    );
+    return rows.length === 1 ? { sessionId: rows[0].id, userId: rows[0].user_id } : null;
+  }
+
+  async revokeSession(userId: string, sessionId: string, stamp: RevocationStamp): Promise<boolean> {
+    const rows = await rowsOf<{ id: string }>(
+      this.manager,
+      `WITH ended AS (
+         UPDATE sessions SET revoked_at = $3, revoked_reason = $4, revoked_by = $5
+          WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL AND expires_at > $3
+         RETURNING id),
+       tokens AS (
+         UPDATE refresh_tokens SET revoked_at = $3
+          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL)
+       SELECT id FROM ended`,
+      [userId, sessionId, stamp.at, stamp.reason, stamp.revokedBy],
+    );
+    return rows.length === 1;
+  }
+
+  async revokeAllSessions(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]> {
+    const rows = await rowsOf<{ id: string }>(
+      this.manager,
+      `WITH ended AS (
+         UPDATE sessions SET revoked_at = $3, revoked_reason = $4, revoked_by = $5
+          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $3
+            AND ($2::uuid IS NULL OR id <> $2::uuid)
+         RETURNING id),
+       tokens AS (
+         UPDATE refresh_tokens SET revoked_at = $3
+          WHERE user_id = $1 AND revoked_at IS NULL AND session_id IN (SELECT id FROM ended))
+       SELECT id FROM ended`,
+      [userId, exceptSessionId, stamp.at, stamp.reason, stamp.revokedBy],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    await insertAuditEntries(this.manager, entries);
+  }
+
+  afterCommit(callback: () => void | Promise<void>): void {
+    this.commitHooks.push(callback);
+  }
+
+  afterRollback(callback: (error: unknown) => void): void {
+    this.rollbackHooks.push(callback);
+  }
+}
+
+export class TypeOrmSessionStore implements SessionStore {
+  private readonly logger = new Logger(TypeOrmSessionStore.name);
+  private readonly open = new AsyncLocalStorage<OpenTransaction>();
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async inTransaction<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T> {
+    const joined = this.open.getStore();
+    if (joined) return work(joined.tx);
+
+    let tx: TypeOrmSessionTransaction | undefined;
+    let result: T;
+    try {
+      result = await this.dataSource.transaction((manager) => {
+        tx = new TypeOrmSessionTransaction(manager);
+        return this.open.run({ tx }, () => work(tx!));
+      });
+    } catch (error) {
+      await this.runHooks(tx?.rollbackHooks ?? [], (hook) => hook(error));
+      throw error;
+    }
+    // Back in the caller's async context here: nothing a hook starts can join the finished transaction.
+    await this.runHooks(tx!.commitHooks, (hook) => hook());
+    return result;
+  }
+
+  async findUserByEmail(email: string): Promise<UserRecord | null> {
+    return this.dataSource.getRepository(UserOrmEntity).findOne({ where: { email } });
+  }
+
+  async findUserById(userId: string): Promise<UserRecord | null> {
+    return this.dataSource.getRepository(UserOrmEntity).findOne({ where: { id: userId } });
+  }
+
+  async findSessionStatus(sessionId: string): Promise<SessionStatus | null> {
+    return this.dataSource.getRepository(SessionOrmEntity).findOne({
+      select: { userId: true, expiresAt: true, revokedAt: true },
+      where: { id: sessionId },
+    });
+  }
+
+  async findSession(sessionId: string): Promise<SessionRecord | null> {
+    return this.dataSource.getRepository(SessionOrmEntity).findOne({ where: { id: sessionId } });
+  }
+
+  async listSessions(userId: string, options: ListSessionsOptions): Promise<SessionRecord[]> {
+    const query = this.dataSource
+      .getRepository(SessionOrmEntity)
+      .createQueryBuilder('s')
+      .where('s.user_id = :userId', { userId })
+      .orderBy('s.created_at', 'DESC')
+      .addOrderBy('s.id', 'DESC');
+    if (!options.includeRevoked) {
+      query.andWhere('s.revoked_at IS NULL').andWhere('s.expires_at > :now', { now: options.now });
+    }
+    return query.getMany();
+  }
+
+  async describeRefreshToken(tokenHash: Buffer): Promise<RefreshTokenState | null> {
+    const rows = await rowsOf<{
+      session_id: string;
+      user_id: string;
+      expires_at: Date;
+      revoked_at: Date | null;
+      session_revoked_at: Date | null;
+      session_expires_at: Date;
+    }>(
+      this.dataSource.manager,
+      `SELECT t.session_id, t.user_id, t.expires_at, t.revoked_at, s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+        WHERE t.token_hash = $1`,
+      [tokenHash],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      sessionId: row.session_id,
+      userId: row.user_id,
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+      sessionRevokedAt: row.session_revoked_at,
+      sessionExpiresAt: row.session_expires_at,
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+
+  private async runHooks<H>(hooks: H[], call: (hook: H) => void | Promise<void>): Promise<void> {
+    await Promise.all(
+      hooks.map(async (hook) => {
+        try {
+          await call(hook);
+        } catch (error) {
+          this.logger.error(`A transaction hook failed: ${(error as Error).message}`, (error as Error).stack);
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,24 @@
+import { SessionLifetimes } from './domain/session-rules';
+
+/** Argon2id parameters; the defaults are OWASP's first recommended set (19 MiB, t=2, p=1). */
+export interface PasswordHashingOptions {
+  readonly memoryCostKiB: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+}
+
+/** Everything the library needs, validated by the app that imports it (the library reads no process.env). */
+export interface SessionsModuleOptions {
+  readonly lifetimes: SessionLifetimes;
+  /** HMAC secret for access tokens (HS256), at least 32 characters. */
+  readonly accessTokenSecret: string;
+  readonly passwordHashing: PasswordHashingOptions;
+  /** Prefix of every key the session cache writes; lets several deployments or tests share a Redis. */
+  readonly cacheKeyPrefix: string;
+  /** How long one cache call may take before the auth check falls back to PostgreSQL. */
+  readonly cacheTimeoutMs: number;
+}
+
+export const SESSIONS_OPTIONS = Symbol('SessionsModuleOptions');
+
+export const DEFAULT_PASSWORD_HASHING: PasswordHashingOptions = { memoryCostKiB: 19456, timeCost: 2, parallelism: 1 };
