@@ -7,7 +7,7 @@ import { RequestContext } from '../../domain/request-context';
 import { toAuditEntry } from '../audit/audit-entry.mapper';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SessionTransaction } from '../ports/session-store.port';
-import { AuditableEvent, EventTriad, SessionEventFields } from './auditable-event';
+import { AuditableEvent, EventTriad, SessionEventFields, markRecordedInTransaction } from './auditable-event';
 
 export interface OperationStart {
   readonly actor: Actor;
@@ -77,6 +77,7 @@ export class AuditedOperation {
     this.assertOpen('succeed');
     const succeeded = this.make(this.triad.succeeded, patch);
     await tx.appendAudit([toAuditEntry(succeeded)]);
+    markRecordedInTransaction(succeeded);
     this.state = 'awaiting_commit';
     tx.afterCommit(() => {
       this.state = 'settled';

@@ -65,3 +65,15 @@ export interface EventTriad {
   readonly succeeded: AuditableEventClass;
   readonly failed: AuditableEventClass;
 }
+
+/** Events whose audit entry was already written in their command's transaction. */
+const recordedInTransaction = new WeakSet<AuditableEvent>();
+
+export function markRecordedInTransaction(event: AuditableEvent): void {
+  recordedInTransaction.add(event);
+}
+
+/** The audit saga skips these: writing them again would only be a no-op round trip. */
+export function wasRecordedInTransaction(event: AuditableEvent): boolean {
+  return recordedInTransaction.has(event);
+}

@@ -1,0 +1,69 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { AUDIT_LOG, AuditEntry, AuditLog } from '../ports/audit-log.port';
+
+/** How long a failing audit write is retried before the entry goes to the structured log. */
+const RETRY_DELAYS_MS = [50, 200, 1_000, 2_000, 5_000, 10_000];
+
+/**
+ * Writes audit entries outside a command's transaction (Attempted and Failed entries; a
+ * Succeeded entry was already written inside its transaction and is skipped by event id).
+ * Entries arriving in the same tick go out in one INSERT. A write that keeps failing is
+ * retried for about 18 s, then logged in full as `audit_write_failed` so it can be replayed:
+ * an outcome is never dropped silently.
+ */
+@Injectable()
+export class AuditRecorder implements OnApplicationShutdown {
+  private readonly logger = new Logger(AuditRecorder.name);
+  private queue: AuditEntry[] = [];
+  private flushScheduled = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(@Inject(AUDIT_LOG) private readonly auditLog: AuditLog) {}
+
+  record(entry: AuditEntry): void {
+    this.queue.push(entry);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Resolves once every entry recorded so far has been written (or logged as failed). */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.inFlight.size > 0 || this.flushScheduled) {
+      if (this.flushScheduled || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+      await Promise.all([...this.inFlight]);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.drain();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const write = this.writeWithRetry(batch).finally(() => this.inFlight.delete(write));
+    this.inFlight.add(write);
+  }
+
+  private async writeWithRetry(batch: AuditEntry[]): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.auditLog.append(batch);
+        if (attempt > 0) this.logger.warn({ msg: 'audit_write_recovered', entries: batch.length, attempts: attempt + 1 });
+        return;
+      } catch (error) {
+        if (attempt >= RETRY_DELAYS_MS.length) {
+          for (const entry of batch) {
+            this.logger.error({ msg: 'audit_write_failed', error: (error as Error).message, entry });
+          }
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
+      }
+    }
+  }
+}

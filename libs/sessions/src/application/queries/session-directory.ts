@@ -1,0 +1,28 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SessionRecord, UserRecord } from '../../domain/records';
+import { AUDIT_LOG, AuditLog, AuditPage, AuditQuery } from '../ports/audit-log.port';
+import { CLOCK, Clock } from '../ports/clock.port';
+import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+
+/** Reads for the HTTP layers: nothing here changes state, so nothing here is audited as a command. */
+@Injectable()
+export class SessionDirectory {
+  constructor(
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(AUDIT_LOG) private readonly auditLog: AuditLog,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  findUser(userId: string): Promise<UserRecord | null> {
+    return this.store.findUserById(userId);
+  }
+
+  /** Newest first; active ones only unless includeRevoked (which also includes expired ones). */
+  listSessions(userId: string, includeRevoked = false): Promise<SessionRecord[]> {
+    return this.store.listSessions(userId, { includeRevoked, now: this.clock.now() });
+  }
+
+  queryAudit(query: AuditQuery): Promise<AuditPage> {
+    return this.auditLog.query(query);
+  }
+}

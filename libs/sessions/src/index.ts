@@ -1,0 +1,46 @@
+// The public face of the sessions library: what other modules may import.
+export { SessionsModule, type SessionsModuleAsyncOptions } from './sessions.module';
+export { type SessionsModuleOptions, type PasswordHashingOptions, DEFAULT_PASSWORD_HASHING, SESSIONS_OPTIONS } from './sessions.options';
+
+// Commands and their results
+export { LogoutUser, type LogoutOutcome, type LogoutRejection } from './application/logout-user/logout-user.command';
+export { RevokeAllUserSessions, type RevokeAllOutcome } from './application/revoke-all-user-sessions/revoke-all-user-sessions.command';
+export { RevokeSession, type RevokeSessionOutcome } from './application/revoke-session/revoke-session.command';
+export { RegisterUser, type RegisterOutcome } from './application/register-user/register-user.command';
+export { LoginUser, type LoginOutcome } from './application/login-user/login-user.command';
+export { RefreshTokens, type RefreshOutcome, type RefreshRejection } from './application/refresh-tokens/refresh-tokens.command';
+export { ChangePassword, type ChangePasswordOutcome } from './application/change-password/change-password.command';
+export { type TokenPair } from './application/shared/token-pair';
+
+// Events, for sagas of other modules
+export { AuditableEvent, type SessionEventFields, type EventTriad } from './application/shared/auditable-event';
+export * from './application/logout-user/logout-user.events';
+export * from './application/revoke-all-user-sessions/revoke-all-user-sessions.events';
+export * from './application/revoke-session/revoke-session.events';
+export * from './application/register-user/register-user.events';
+export * from './application/login-user/login-user.events';
+export * from './application/refresh-tokens/refresh-tokens.events';
+export * from './application/change-password/change-password.events';
+
+// Services and ports
+export { SessionAuthenticator, type AuthenticatedSession } from './application/authentication/session-authenticator';
+export { SessionDirectory } from './application/queries/session-directory';
+export { AdminBootstrapper, type AdminBootstrapResult } from './application/queries/admin-bootstrapper';
+export { AuditRecorder } from './application/audit/audit-recorder';
+export { type AuditEntry, type AuditLog, type AuditPage, type AuditQuery, AUDIT_LOG } from './application/ports/audit-log.port';
+export { type SessionCache, type CachedSessionState, SESSION_CACHE } from './application/ports/session-cache.port';
+export { type SessionStore, SESSION_STORE } from './application/ports/session-store.port';
+export { type Clock, CLOCK } from './application/ports/clock.port';
+
+// Domain vocabulary
+export { type Actor, type ActorType, Actors } from './domain/actor';
+export { type AuditAction, AuditActions, AUDIT_ACTIONS, type AuditOutcome, AUDIT_OUTCOMES } from './domain/audit-action';
+export { type RequestContext, requestContext, NO_REQUEST_CONTEXT } from './domain/request-context';
+export { RevocationReasons, ADMIN_REASON_MIN_LENGTH, ADMIN_REASON_MAX_LENGTH } from './domain/revocation-reason';
+export { type SessionLifetimes, DEFAULT_LIFETIMES } from './domain/session-rules';
+export { type SessionRecord, type UserRecord, type UserRole } from './domain/records';
+export { REFRESH_TOKEN_PATTERN } from './domain/refresh-token';
+
+// Infrastructure the app wires
+export { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from './infrastructure/typeorm/schema';
+export { createRedisCacheStores, type RedisCacheStoreKind, type RedisCacheStores } from './infrastructure/cache/session-cache.factory';

@@ -1,0 +1,45 @@
+import { JwtService } from '@nestjs/jwt';
+import { AccessTokenClaims, AccessTokens, IssuedAccessToken } from '../../application/ports/access-token.port';
+
+const ALGORITHM = 'HS256';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface AccessTokenPayload {
+  readonly sub: string;
+  readonly sid: string;
+}
+
+/**
+ * HS256 JWTs carrying the user (sub) and session (sid). Verification pins the algorithm, so a
+ * token saying `alg: none` or another algorithm is refused, whatever its signature.
+ */
+export class JwtAccessTokens implements AccessTokens {
+  private readonly jwt: JwtService;
+
+  constructor(
+    secret: string,
+    private readonly ttlSeconds: number,
+  ) {
+    this.jwt = new JwtService({
+      secret,
+      signOptions: { algorithm: ALGORITHM, expiresIn: ttlSeconds },
+      verifyOptions: { algorithms: [ALGORITHM] },
+    });
+  }
+
+  async issue(claims: AccessTokenClaims): Promise<IssuedAccessToken> {
+    const payload: AccessTokenPayload = { sub: claims.userId, sid: claims.sessionId };
+    return { token: await this.jwt.signAsync(payload), expiresIn: this.ttlSeconds };
+  }
+
+  async verify(token: string): Promise<AccessTokenClaims | null> {
+    try {
+      const payload = await this.jwt.verifyAsync<Partial<AccessTokenPayload>>(token);
+      if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) return null;
+      if (typeof payload.sid !== 'string' || !UUID.test(payload.sid)) return null;
+      return { userId: payload.sub, sessionId: payload.sid };
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import { DynamicModule, Inject, Logger, Module, ModuleMetadata, OnModuleDestroy, OnModuleInit, Provider } from '@nestjs/common';
+import { UnhandledExceptionBus } from '@nestjs/cqrs';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { Cache } from 'cache-manager';
+import { Subscription } from 'rxjs';
+import { DataSource } from 'typeorm';
+import { AuditRecorder } from './application/audit/audit-recorder';
+import { AuditSaga, RecordAuditEntryHandler } from './application/audit/audit.saga';
+import { SessionAuthenticator } from './application/authentication/session-authenticator';
+import { ChangePasswordHandler } from './application/change-password/change-password.handler';
+import { LoginUserHandler } from './application/login-user/login-user.handler';
+import { LogoutUserHandler } from './application/logout-user/logout-user.handler';
+import { ACCESS_TOKENS } from './application/ports/access-token.port';
+import { AUDIT_LOG } from './application/ports/audit-log.port';
+import { CLOCK, systemClock } from './application/ports/clock.port';
+import { PASSWORD_HASHER } from './application/ports/password-hasher.port';
+import { SESSION_CACHE } from './application/ports/session-cache.port';
+import { SESSION_STORE } from './application/ports/session-store.port';
+import { AdminBootstrapper } from './application/queries/admin-bootstrapper';
+import { SessionDirectory } from './application/queries/session-directory';
+import { RefreshTokensHandler } from './application/refresh-tokens/refresh-tokens.handler';
+import { RegisterUserHandler } from './application/register-user/register-user.handler';
+import { RevokeAllUserSessionsHandler } from './application/revoke-all-user-sessions/revoke-all-user-sessions.handler';
+import { RevokeSessionHandler } from './application/revoke-session/revoke-session.handler';
+import { AuditTrail } from './application/shared/audit-trail';
+import { RevokedSessionsCache } from './application/shared/revoked-sessions-cache';
+import { SessionIssuer } from './application/shared/session-issuer';
+import { createSessionCache } from './infrastructure/cache/session-cache.factory';
+import { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher';
+import { JwtAccessTokens } from './infrastructure/security/jwt-access-tokens';
+import { TypeOrmAuditLog } from './infrastructure/typeorm/typeorm-audit-log';
+import { TypeOrmSessionStore } from './infrastructure/typeorm/typeorm-session-store';
+import { SESSIONS_OPTIONS, SessionsModuleOptions } from './sessions.options';
+
+export interface SessionsModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  readonly inject?: Array<string | symbol | (abstract new (...args: never[]) => unknown)>;
+  readonly useFactory: (...args: never[]) => SessionsModuleOptions | Promise<SessionsModuleOptions>;
+  /** Name of the TypeORM connection to use; the default one when absent. */
+  readonly dataSourceName?: string;
+}
+
+export const COMMAND_HANDLERS = [
+  LogoutUserHandler,
+  RevokeAllUserSessionsHandler,
+  RevokeSessionHandler,
+  RegisterUserHandler,
+  LoginUserHandler,
+  RefreshTokensHandler,
+  ChangePasswordHandler,
+  RecordAuditEntryHandler,
+];
+
+/** Logs what the CQRS buses could not deliver: a lost saga command would otherwise vanish. */
+class UnhandledExceptionLogger implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('CqrsUnhandledException');
+  private subscription?: Subscription;
+
+  constructor(@Inject(UnhandledExceptionBus) private readonly bus: UnhandledExceptionBus) {}
+
+  onModuleInit(): void {
+    this.subscription = this.bus.subscribe(({ cause, exception }) => {
+      this.logger.error({ msg: 'cqrs_unhandled_exception', cause: cause?.constructor?.name, error: (exception as Error)?.message });
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+}
+
+/**
+ * Sessions, revocation and their audit trail. The importing app provides a global
+ * `CqrsModule.forRoot()`, a TypeORM connection (with this library's entities and migrations,
+ * see SESSIONS_ENTITIES and SESSIONS_MIGRATIONS) and a `CacheModule`; the library reads no
+ * environment variables itself.
+ */
+@Module({})
+export class SessionsModule {
+  static forRootAsync(options: SessionsModuleAsyncOptions): DynamicModule {
+    const dataSource = getDataSourceToken(options.dataSourceName);
+    const providers: Provider[] = [
+      { provide: SESSIONS_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
+      { provide: CLOCK, useValue: systemClock },
+      { provide: SESSION_STORE, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmSessionStore(ds) },
+      { provide: AUDIT_LOG, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmAuditLog(ds) },
+      {
+        provide: SESSION_CACHE,
+        inject: [CACHE_MANAGER, SESSIONS_OPTIONS],
+        useFactory: (cache: Cache, o: SessionsModuleOptions) => createSessionCache(cache, { keyPrefix: o.cacheKeyPrefix, timeoutMs: o.cacheTimeoutMs }),
+      },
+      { provide: PASSWORD_HASHER, inject: [SESSIONS_OPTIONS], useFactory: (o: SessionsModuleOptions) => new Argon2PasswordHasher(o.passwordHashing) },
+      {
+        provide: ACCESS_TOKENS,
+        inject: [SESSIONS_OPTIONS],
+        useFactory: (o: SessionsModuleOptions) => new JwtAccessTokens(o.accessTokenSecret, o.lifetimes.accessTokenTtlSeconds),
+      },
+      AuditTrail,
+      AuditRecorder,
+      AuditSaga,
+      RevokedSessionsCache,
+      SessionIssuer,
+      SessionAuthenticator,
+      SessionDirectory,
+      AdminBootstrapper,
+      UnhandledExceptionLogger,
+      ...COMMAND_HANDLERS,
+    ];
+    return {
+      module: SessionsModule,
+      imports: options.imports ?? [],
+      providers,
+      exports: [SESSIONS_OPTIONS, SESSION_STORE, SESSION_CACHE, AUDIT_LOG, CLOCK, SessionAuthenticator, SessionDirectory, AdminBootstrapper, AuditRecorder],
+    };
+  }
+}
