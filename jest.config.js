@@ -6,13 +6,14 @@ const shared = {
   moduleNameMapper: {
     '^@app/sessions$': '<rootDir>/libs/sessions/src/index.ts',
     '^@app/platform$': '<rootDir>/libs/platform/src/index.ts',
+    '^@app/runtime$': '<rootDir>/libs/runtime/src/index.ts',
   },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testEnvironment: 'node',
 };
 module.exports = {
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/tmp/*.spec.ts'] },
-    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int-spec.ts'] },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
 };

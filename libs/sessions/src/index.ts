@@ -44,3 +44,9 @@ export { REFRESH_TOKEN_PATTERN } from './domain/refresh-token';
 // Infrastructure the app wires
 export { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from './infrastructure/typeorm/schema';
 export { createRedisCacheStores, type RedisCacheStoreKind, type RedisCacheStores } from './infrastructure/cache/session-cache.factory';
+
+// HTTP building blocks shared by the apps
+export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken } from './http/access-token.guard';
+export { AdminGuard } from './http/admin.guard';
+export { CurrentSession, ClientContext, type AuthenticatedRequest } from './http/authenticated-request';
+export { HealthController } from './http/health.controller';

@@ -30,6 +30,8 @@ export class AuditRecorder implements OnApplicationShutdown {
 
   /** Resolves once every entry recorded so far has been written (or logged as failed). */
   async drain(): Promise<void> {
+    // Events published just before this call reach record() through the saga a few microtasks later.
+    await new Promise((resolve) => setImmediate(resolve));
     while (this.queue.length > 0 || this.inFlight.size > 0 || this.flushScheduled) {
       if (this.flushScheduled || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
       await Promise.all([...this.inFlight]);

@@ -22,6 +22,10 @@ export class SessionDirectory {
     return this.store.listSessions(userId, { includeRevoked, now: this.clock.now() });
   }
 
+  findSession(sessionId: string): Promise<SessionRecord | null> {
+    return this.store.findSession(sessionId);
+  }
+
   queryAudit(query: AuditQuery): Promise<AuditPage> {
     return this.auditLog.query(query);
   }

@@ -1,0 +1,16 @@
+import { HealthController } from '@app/sessions';
+import { CoreModule, Runtime } from '@app/runtime';
+import { DynamicModule, Module } from '@nestjs/common';
+import { AdminController } from './admin.controller';
+
+/** The internal admin console: any user's sessions, forced revocation, the audit trail. */
+@Module({})
+export class AdminConsoleModule {
+  static forRoot(runtime: Runtime, options: { seedAdmin: boolean }): DynamicModule {
+    return {
+      module: AdminConsoleModule,
+      imports: [CoreModule.forRoot(runtime, options)],
+      controllers: [AdminController, HealthController],
+    };
+  }
+}

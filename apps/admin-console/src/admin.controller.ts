@@ -1,0 +1,123 @@
+import {
+  AccessTokenGuard,
+  Actors,
+  AdminGuard,
+  type AuthenticatedSession,
+  ClientContext,
+  CurrentSession,
+  type RequestContext,
+  RevokeAllUserSessions,
+  RevokeSession,
+  SessionDirectory,
+  type SessionRecord,
+} from '@app/sessions';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  AdminReasonRequest,
+  AdminRevokeAllRequest,
+  AdminSessionListResponse,
+  AdminSessionView,
+  AUDIT_PAGE_DEFAULT,
+  AuditPageResponse,
+  AuditQueryParams,
+  RevokedCountResponse,
+  UserSessionsQuery,
+} from './dto/admin.dto';
+
+const uuidParam = (name: string) => new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException(`${name} must be a UUID`) });
+
+/** The internal console: inspect and end any user's sessions, read the audit trail. Admins only. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'No valid access token' })
+@ApiResponse({ status: 403, description: 'The caller is not an administrator' })
+@UseGuards(AccessTokenGuard, AdminGuard)
+@Controller('admin')
+export class AdminController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly directory: SessionDirectory,
+  ) {}
+
+  @Get('users/:userId/sessions')
+  @ApiOperation({ summary: "A user's sessions, newest first (active only unless include=revoked)" })
+  @ApiResponse({ status: 200, type: AdminSessionListResponse })
+  @ApiResponse({ status: 404, description: 'No such user' })
+  async userSessions(@Param('userId', uuidParam('userId')) userId: string, @Query() query: UserSessionsQuery): Promise<AdminSessionListResponse> {
+    await this.requireUser(userId);
+    const includeRevoked = query.include === 'revoked';
+    const sessions = await this.directory.listSessions(userId, includeRevoked);
+    return { sessions: sessions.map((session) => toView(session, includeRevoked)) };
+  }
+
+  @Post('users/:userId/sessions/revoke-all')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: "End all of a user's sessions (optionally but one); the admin is recorded as the actor" })
+  @ApiResponse({ status: 200, type: RevokedCountResponse })
+  @ApiResponse({ status: 404, description: 'No such user' })
+  async revokeAll(
+    @Param('userId', uuidParam('userId')) userId: string,
+    @Body() body: AdminRevokeAllRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<RevokedCountResponse> {
+    await this.requireUser(userId);
+    const outcome = await this.commandBus.execute(
+      new RevokeAllUserSessions(userId, body.reason, Actors.admin(admin.userId), context, body.keepSessionId ?? null),
+    );
+    return { revokedCount: outcome.revokedCount };
+  }
+
+  @Delete('sessions/:sessionId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End one session of any user' })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 404, description: 'No active session with this id' })
+  async revokeSession(
+    @Param('sessionId', uuidParam('sessionId')) sessionId: string,
+    @Body() body: AdminReasonRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<void> {
+    const session = await this.directory.findSession(sessionId);
+    if (!session) throw new NotFoundException('No active session with this id');
+    const outcome = await this.commandBus.execute(new RevokeSession(session.userId, sessionId, body.reason, Actors.admin(admin.userId), context));
+    if (outcome.kind === 'rejected') throw new NotFoundException('No active session with this id');
+  }
+
+  @Get('audit')
+  @ApiOperation({ summary: 'The audit trail, newest first, a page at a time' })
+  @ApiResponse({ status: 200, type: AuditPageResponse })
+  async audit(@Query() query: AuditQueryParams): Promise<AuditPageResponse> {
+    const page = await this.directory.queryAudit({
+      userId: query.userId,
+      action: query.action,
+      limit: query.limit ?? AUDIT_PAGE_DEFAULT,
+      before: query.cursor,
+    });
+    return { entries: page.entries.map((entry) => ({ ...entry, details: { ...entry.details } })), nextCursor: page.nextCursor };
+  }
+
+  private async requireUser(userId: string): Promise<void> {
+    if (!(await this.directory.findUser(userId))) throw new NotFoundException('No user with this id');
+  }
+}
+
+function toView(session: SessionRecord, includeRevocation: boolean): AdminSessionView {
+  const view: AdminSessionView = {
+    id: session.id,
+    createdAt: session.createdAt,
+    lastSeenAt: session.lastSeenAt,
+    expiresAt: session.expiresAt,
+    ipAddress: session.ipAddress,
+    userAgent: session.userAgent,
+  };
+  if (includeRevocation) {
+    view.revokedAt = session.revokedAt;
+    view.revokedReason = session.revokedReason;
+    view.revokedBy = session.revokedBy;
+  }
+  return view;
+}

@@ -1,0 +1,94 @@
+import { ADMIN_REASON_MAX_LENGTH, ADMIN_REASON_MIN_LENGTH, AUDIT_ACTIONS, type AuditAction, type AuditOutcome, type ActorType } from '@app/sessions';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+
+export const AUDIT_PAGE_MAX = 200;
+export const AUDIT_PAGE_DEFAULT = 50;
+
+export class AdminReasonRequest {
+  @ApiProperty({ minLength: ADMIN_REASON_MIN_LENGTH, maxLength: ADMIN_REASON_MAX_LENGTH, example: 'Credential stuffing detected from 203.0.113.7' })
+  @IsString()
+  @Length(ADMIN_REASON_MIN_LENGTH, ADMIN_REASON_MAX_LENGTH)
+  reason: string;
+}
+
+export class AdminRevokeAllRequest extends AdminReasonRequest {
+  @ApiPropertyOptional({ format: 'uuid', description: 'A session of the user to leave alive' })
+  @IsOptional()
+  @IsUUID('all', { message: 'keepSessionId must be a UUID' })
+  keepSessionId?: string;
+}
+
+export class UserSessionsQuery {
+  @ApiPropertyOptional({ enum: ['revoked'], description: 'Also list revoked and expired sessions' })
+  @IsOptional()
+  @IsIn(['revoked'], { message: 'include must be "revoked"' })
+  include?: 'revoked';
+}
+
+export class AuditQueryParams {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all', { message: 'userId must be a UUID' })
+  userId?: string;
+
+  @ApiPropertyOptional({ enum: AUDIT_ACTIONS })
+  @IsOptional()
+  @IsIn(AUDIT_ACTIONS as AuditAction[], { message: `action must be one of: ${AUDIT_ACTIONS.join(', ')}` })
+  action?: AuditAction;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: AUDIT_PAGE_MAX, default: AUDIT_PAGE_DEFAULT })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(AUDIT_PAGE_MAX)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsUUID('all', { message: 'cursor must be a nextCursor value returned by this endpoint' })
+  cursor?: string;
+}
+
+export class AdminSessionView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() createdAt: Date;
+  @ApiProperty() lastSeenAt: Date;
+  @ApiProperty() expiresAt: Date;
+  @ApiProperty({ nullable: true, type: String }) ipAddress: string | null;
+  @ApiProperty({ nullable: true, type: String }) userAgent: string | null;
+  @ApiPropertyOptional({ nullable: true, type: Date }) revokedAt?: Date | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) revokedReason?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'uuid' }) revokedBy?: string | null;
+}
+
+export class AdminSessionListResponse {
+  @ApiProperty({ type: [AdminSessionView] }) sessions: AdminSessionView[];
+}
+
+export class AuditEntryView {
+  @ApiProperty({ format: 'uuid' }) eventId: string;
+  @ApiProperty({ format: 'uuid' }) correlationId: string;
+  @ApiProperty({ enum: AUDIT_ACTIONS }) action: AuditAction;
+  @ApiProperty({ enum: ['attempted', 'succeeded', 'failed'] }) outcome: AuditOutcome;
+  @ApiProperty() occurredAt: Date;
+  @ApiProperty({ nullable: true, type: String }) userId: string | null;
+  @ApiProperty({ enum: ['user', 'admin', 'system'] }) actorType: ActorType;
+  @ApiProperty({ nullable: true, type: String }) actorId: string | null;
+  @ApiProperty({ nullable: true, type: String }) sessionId: string | null;
+  @ApiProperty({ nullable: true, type: String }) reason: string | null;
+  @ApiProperty({ nullable: true, type: String }) ipAddress: string | null;
+  @ApiProperty({ nullable: true, type: String }) userAgent: string | null;
+  @ApiProperty({ type: Object }) details: Record<string, unknown>;
+}
+
+export class AuditPageResponse {
+  @ApiProperty({ type: [AuditEntryView] }) entries: AuditEntryView[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+export class RevokedCountResponse {
+  @ApiProperty() revokedCount: number;
+}

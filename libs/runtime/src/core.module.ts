@@ -1,0 +1,95 @@
+import { AdminBootstrapper, createRedisCacheStores, SessionsModule } from '@app/sessions';
+import { CacheModule } from '@nestjs/cache-manager';
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { TerminusModule } from '@nestjs/terminus';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { Runtime } from './runtime';
+
+const RUNTIME = Symbol('Runtime');
+const CACHE_CONNECTION = Symbol('CacheConnection');
+
+interface CacheConnection {
+  readonly stores: unknown[] | undefined;
+  close(): Promise<void>;
+}
+
+/** Closes the app's own Redis connection (cache-manager-redis-yet's is never closed otherwise). */
+class CacheConnectionCloser implements OnApplicationShutdown {
+  constructor(@Inject(CACHE_CONNECTION) private readonly connection: CacheConnection) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.connection.close();
+  }
+}
+
+/** Creates the first admin from ADMIN_EMAIL / ADMIN_PASSWORD, once per start; idempotent. */
+class AdminSeed implements OnApplicationBootstrap {
+  private readonly logger = new Logger('AdminSeed');
+
+  constructor(
+    @Inject(RUNTIME) private readonly runtime: Runtime,
+    private readonly bootstrapper: AdminBootstrapper,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const admin = this.runtime.settings.admin;
+    if (!admin) return;
+    const result = await this.bootstrapper.ensureAdmin(admin.email, admin.password);
+    if (result !== 'unchanged') this.logger.log(`Administrator ${result} from ADMIN_EMAIL`);
+  }
+}
+
+/**
+ * The wiring both apps share: CQRS buses, the runtime's database, a cache connection of the
+ * app's own, the sessions library and health checks.
+ */
+@Module({})
+class CacheConnectionModule {}
+
+export interface CoreModuleOptions {
+  /** Create the first admin at start-up; only one app per process needs to. */
+  readonly seedAdmin: boolean;
+}
+
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(runtime: Runtime, options: CoreModuleOptions): DynamicModule {
+    const cacheConnection = {
+      provide: CACHE_CONNECTION,
+      useFactory: async (): Promise<CacheConnection> => {
+        const { redisUrl, store } = runtime.settings.cache;
+        if (!redisUrl) return { stores: undefined, close: async () => undefined };
+        return createRedisCacheStores(store, redisUrl, { namespace: `${runtime.settings.sessions.cacheKeyPrefix}cache` });
+      },
+    };
+    // One module object, imported twice: Nest instantiates it once, so the app opens one connection.
+    const connectionModule: DynamicModule = {
+      module: CacheConnectionModule,
+      providers: [cacheConnection, CacheConnectionCloser],
+      exports: [CACHE_CONNECTION],
+    };
+    return {
+      module: CoreModule,
+      imports: [
+        CqrsModule.forRoot(),
+        TerminusModule,
+        connectionModule,
+        CacheModule.registerAsync({
+          isGlobal: true,
+          imports: [connectionModule],
+          inject: [CACHE_CONNECTION],
+          useFactory: (connection: CacheConnection) => (connection.stores ? { stores: connection.stores as never } : {}),
+        }),
+        SessionsModule.forRootAsync({ useFactory: () => runtime.settings.sessions }),
+      ],
+      providers: [
+        { provide: RUNTIME, useValue: runtime },
+        { provide: getDataSourceToken(), useValue: runtime.dataSource },
+        ...(options.seedAdmin ? [AdminSeed] : []),
+      ],
+      exports: [getDataSourceToken(), RUNTIME, TerminusModule, SessionsModule],
+    };
+  }
+}

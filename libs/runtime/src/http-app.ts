@@ -1,0 +1,27 @@
+import { createValidationPipe, ProblemDetailsFilter } from '@app/platform';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { RuntimeSettings } from './runtime-settings';
+
+export interface HttpAppDescription {
+  readonly title: string;
+  readonly description: string;
+}
+
+/**
+ * What both apps do the same way at the HTTP edge: problem+json errors, strict validation, a
+ * body size limit, the trust-proxy rule for client IPs, and OpenAPI at /docs and /docs-json.
+ */
+export function configureHttpApp(app: NestExpressApplication, settings: RuntimeSettings, description: HttpAppDescription): void {
+  app.disable('x-powered-by');
+  app.set('trust proxy', settings.http.trustProxy);
+  app.useBodyParser('json', { limit: settings.http.bodyLimit, strict: true });
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalPipes(createValidationPipe());
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder().setTitle(description.title).setDescription(description.description).setVersion('1').addBearerAuth().build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}

@@ -1,0 +1,77 @@
+import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '@app/sessions';
+import { runMigrations, startEmbeddedPostgres } from '@app/platform';
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { RuntimeSettings } from './runtime-settings';
+
+/**
+ * What one process shares between the apps it runs: the database connection pool (an
+ * embedded database accepts a single connection, so both apps must use one pool) and the
+ * settings. Each app opens its own cache connection.
+ */
+export interface Runtime {
+  readonly settings: RuntimeSettings;
+  readonly dataSource: DataSource;
+  readonly embeddedDatabase: boolean;
+  close(): Promise<void>;
+}
+
+const logger = new Logger('Runtime');
+
+export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> {
+  let url = settings.database.url;
+  let poolSize = settings.database.poolSize;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!url) {
+    const embedded = await startEmbeddedPostgres({ dataDir: settings.database.embeddedDataDir });
+    url = embedded.url;
+    stopEmbedded = embedded.close;
+    // The embedded server serves one connection at a time.
+    poolSize = 1;
+    logger.warn(
+      `EMBEDDED MODE: no DATABASE_URL, using an in-process PGlite database (${settings.database.embeddedDataDir ? `files in ${settings.database.embeddedDataDir}` : 'in memory, lost on exit'}). For development only.`,
+    );
+  }
+  if (!settings.cache.redisUrl) {
+    logger.warn('EMBEDDED MODE: no REDIS_URL, the session cache lives in this process. Run a single instance only.');
+  }
+
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    entities: SESSIONS_ENTITIES,
+    migrations: SESSIONS_MIGRATIONS,
+    migrationsTransactionMode: 'all',
+    synchronize: false,
+    connectTimeoutMS: 5_000,
+    extra: {
+      max: poolSize,
+      // Bounded waits: a request that needs the database fails fast with a 503 instead of hanging.
+      connectionTimeoutMillis: 5_000,
+      statement_timeout: settings.database.statementTimeoutMs,
+      query_timeout: settings.database.statementTimeoutMs + 1_000,
+      idle_in_transaction_session_timeout: settings.database.statementTimeoutMs * 2,
+    },
+  });
+  try {
+    await dataSource.initialize();
+    await runMigrations(dataSource, { lock: stopEmbedded === undefined });
+  } catch (error) {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await stopEmbedded?.();
+    throw error;
+  }
+
+  let closed = false;
+  return {
+    settings,
+    dataSource,
+    embeddedDatabase: stopEmbedded !== undefined,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (dataSource.isInitialized) await dataSource.destroy();
+      await stopEmbedded?.();
+    },
+  };
+}

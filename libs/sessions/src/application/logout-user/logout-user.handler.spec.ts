@@ -1,0 +1,84 @@
+import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
+import { newRefreshToken } from '../../domain/refresh-token';
+import { requestContext } from '../../domain/request-context';
+import { SessionsModuleOptions } from '../../sessions.options';
+import { FixedClock, InMemorySessionStore, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
+import { AuditTrail } from '../shared/audit-trail';
+import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
+import { LogoutUser } from './logout-user.command';
+import { LogoutUserHandler } from './logout-user.handler';
+
+const ALICE = '0190a5d2-0000-7000-8000-00000000000a';
+const BOB = '0190a5d2-0000-7000-8000-00000000000b';
+const SESSION = '0190a5d2-0000-7000-8000-0000000000c1';
+const context = requestContext('203.0.113.9', 'unit-test');
+
+function setup() {
+  const store = new InMemorySessionStore();
+  const events = new RecordingEventBus();
+  const cache = new RecordingSessionCache();
+  const clock = new FixedClock();
+  const options = { lifetimes: DEFAULT_LIFETIMES } as SessionsModuleOptions;
+  const handler = new LogoutUserHandler(store, clock, new AuditTrail(events.asEventBus(), clock), new RevokedSessionsCache(cache, options));
+  const token = newRefreshToken();
+  store.addUser(ALICE);
+  store.addSession(ALICE, SESSION, token.hash);
+  return { store, events, cache, handler, token: token.token };
+}
+
+describe('LogoutUserHandler', () => {
+  it('ends the session and all its refresh tokens, marks it revoked in the cache, and records success in the transaction', async () => {
+    const { store, events, cache, handler, token } = setup();
+    const outcome = await handler.execute(new LogoutUser(token, ALICE, context));
+    expect(outcome).toEqual({ kind: 'revoked', userId: ALICE, sessionId: SESSION });
+    expect(store.sessions.get(SESSION)?.revokedAt).not.toBeNull();
+    expect(store.tokens.every((t) => t.revokedAt !== null)).toBe(true);
+    expect(cache.entries.get(`${ALICE}:${SESSION}`)).toBe('revoked');
+    expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutSucceeded:logout']);
+    expect(store.audit.map((e) => e.outcome)).toEqual(['succeeded']);
+    expect(new Set(events.events.map((e) => e.correlationId)).size).toBe(1);
+    expect(events.events[0]).toMatchObject({ ipAddress: '203.0.113.9', userAgent: 'unit-test' });
+  });
+
+  it.each([
+    ['an unknown token', () => newRefreshToken().token, ALICE, 'token_not_found'],
+    ["another user's token", null, BOB, 'token_user_mismatch'],
+  ])('rejects %s and changes nothing', async (_name, makeToken, userId, reason) => {
+    const { store, events, handler, token } = setup();
+    const outcome = await handler.execute(new LogoutUser(makeToken ? makeToken() : token, userId, context));
+    expect(outcome).toEqual({ kind: 'rejected', reason });
+    expect(store.sessions.get(SESSION)?.revokedAt).toBeNull();
+    expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', `UserLogoutFailed:${reason}`]);
+  });
+
+  it('rejects a second logout with the same token as already revoked', async () => {
+    const { events, handler, token } = setup();
+    await handler.execute(new LogoutUser(token, null, context));
+    const outcome = await handler.execute(new LogoutUser(token, null, context));
+    expect(outcome).toEqual({ kind: 'rejected', reason: 'token_already_revoked' });
+    expect(events.outcomes().at(-1)).toBe('UserLogoutFailed:token_already_revoked');
+  });
+
+  it('emits Failed (internal_error) and rethrows when the store fails, leaving nothing changed', async () => {
+    const { store, events, cache, handler, token } = setup();
+    store.failNext = new Error('connection lost');
+    await expect(handler.execute(new LogoutUser(token, ALICE, context))).rejects.toThrow('connection lost');
+    expect(store.sessions.get(SESSION)?.revokedAt).toBeNull();
+    expect(cache.entries.size).toBe(0);
+    expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutFailed:internal_error']);
+  });
+
+  it('emits Failed, not Succeeded, when the transaction fails after the success was recorded', async () => {
+    const { store, events, handler, token } = setup();
+    const original = store.inTransaction.bind(store);
+    store.inTransaction = (work) => original(async (tx) => {
+      const result = await work(tx);
+      throw Object.assign(new Error('commit failed'), { code: '40001' });
+      return result;
+    });
+    await expect(handler.execute(new LogoutUser(token, ALICE, context))).rejects.toThrow('commit failed');
+    expect(store.audit).toEqual([]);
+    expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutFailed:internal_error']);
+    expect(events.events[1].details).toMatchObject({ rolledBack: true, errorCode: '40001' });
+  });
+});

@@ -1,0 +1,16 @@
+import { HealthController } from '@app/sessions';
+import { CoreModule, Runtime } from '@app/runtime';
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuthController } from './auth/auth.controller';
+
+/** The web API: sign-in, refresh, logout and the caller's own sessions. */
+@Module({})
+export class WebApiModule {
+  static forRoot(runtime: Runtime, options: { seedAdmin: boolean }): DynamicModule {
+    return {
+      module: WebApiModule,
+      imports: [CoreModule.forRoot(runtime, options)],
+      controllers: [AuthController, HealthController],
+    };
+  }
+}

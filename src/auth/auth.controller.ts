@@ -1,0 +1,208 @@
+import {
+  AccessTokenGuard,
+  type AuthenticatedSession,
+  ChangePassword,
+  ClientContext,
+  CurrentSession,
+  LoginUser,
+  LogoutUser,
+  OptionalAccessTokenGuard,
+  RefreshTokens,
+  RegisterUser,
+  type RequestContext,
+  RevocationReasons,
+  RevokeAllUserSessions,
+  RevokeSession,
+  SessionDirectory,
+  type TokenPair,
+  Actors,
+  type AuthenticatedRequest,
+} from '@app/sessions';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Req,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ChangePasswordRequest,
+  LoginRequest,
+  MeResponse,
+  RefreshTokenRequest,
+  RegisteredResponse,
+  RegisterRequest,
+  RevokeAllRequest,
+  RevokedCountResponse,
+  SessionListResponse,
+  TokenPairResponse,
+} from './dto/auth.dto';
+
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('sessionId must be a UUID') });
+
+/** The web app's sign-in and session routes. Every state change goes through a command. */
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly directory: SessionDirectory,
+  ) {}
+
+  @Post('register')
+  @ApiOperation({ summary: 'Create an account' })
+  @ApiResponse({ status: 201, type: RegisteredResponse })
+  @ApiResponse({ status: 409, description: 'The email is already registered' })
+  async register(@Body() body: RegisterRequest, @ClientContext() context: RequestContext): Promise<RegisteredResponse> {
+    const outcome = await this.commandBus.execute(new RegisterUser(body.email, body.password, context));
+    if (outcome.kind === 'rejected') throw new ConflictException('This email is already registered');
+    return { userId: outcome.userId, email: outcome.email };
+  }
+
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Sign in: opens a session and returns its first token pair' })
+  @ApiResponse({ status: 200, type: TokenPairResponse })
+  @ApiResponse({ status: 401, description: 'Unknown email or wrong password (the same answer for both)' })
+  async login(@Body() body: LoginRequest, @ClientContext() context: RequestContext): Promise<TokenPairResponse> {
+    const outcome = await this.commandBus.execute(new LoginUser(body.email, body.password, context));
+    if (outcome.kind === 'rejected') throw new UnauthorizedException('Invalid email or password');
+    return toTokenResponse(outcome);
+  }
+
+  @Post('refresh')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Trade a refresh token for a new pair; the old refresh token stops working' })
+  @ApiResponse({ status: 200, type: TokenPairResponse })
+  @ApiResponse({ status: 401, description: 'Unknown, expired or revoked token, or its session has ended' })
+  async refresh(@Body() body: RefreshTokenRequest, @ClientContext() context: RequestContext): Promise<TokenPairResponse> {
+    const outcome = await this.commandBus.execute(new RefreshTokens(body.refreshToken, context));
+    if (outcome.kind === 'rejected') throw new UnauthorizedException('The refresh token cannot be used');
+    return toTokenResponse(outcome);
+  }
+
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UseGuards(OptionalAccessTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'End the session of a refresh token. Always 204 for a well-formed token; the outcome is audited' })
+  @ApiResponse({ status: 204 })
+  async logout(@Body() body: RefreshTokenRequest, @Req() request: AuthenticatedRequest, @ClientContext() context: RequestContext): Promise<void> {
+    await this.commandBus.execute(new LogoutUser(body.refreshToken, request.authenticated?.userId ?? null, context));
+  }
+
+  @Get('me')
+  @UseGuards(AccessTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Who the access token belongs to' })
+  @ApiResponse({ status: 200, type: MeResponse })
+  async me(@CurrentSession() session: AuthenticatedSession): Promise<MeResponse> {
+    const user = await this.directory.findUser(session.userId);
+    if (!user) throw new UnauthorizedException('The account no longer exists');
+    return { userId: user.id, email: user.email, sessionId: session.sessionId };
+  }
+
+  @Get('sessions')
+  @UseGuards(AccessTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "The caller's active sessions, newest first" })
+  @ApiResponse({ status: 200, type: SessionListResponse })
+  async sessions(@CurrentSession() session: AuthenticatedSession): Promise<SessionListResponse> {
+    const sessions = await this.directory.listSessions(session.userId);
+    return {
+      sessions: sessions.map((s) => ({
+        id: s.id,
+        createdAt: s.createdAt,
+        lastSeenAt: s.lastSeenAt,
+        ipAddress: s.ipAddress,
+        userAgent: s.userAgent,
+        current: s.id === session.sessionId,
+      })),
+    };
+  }
+
+  @Delete('sessions/:sessionId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UseGuards(AccessTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'End one of the caller’s sessions' })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 404, description: 'Not an active session of the caller' })
+  async revokeSession(
+    @Param('sessionId', uuid) sessionId: string,
+    @CurrentSession() session: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<void> {
+    const outcome = await this.commandBus.execute(
+      new RevokeSession(session.userId, sessionId, RevocationReasons.userRevoked, Actors.user(session.userId), context),
+    );
+    if (outcome.kind === 'rejected') throw new NotFoundException('No active session with this id');
+  }
+
+  @Post('sessions/revoke-all')
+  @HttpCode(HttpStatus.OK)
+  @UseGuards(AccessTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Sign out everywhere, optionally except here' })
+  @ApiResponse({ status: 200, type: RevokedCountResponse })
+  async revokeAll(
+    @Body() body: RevokeAllRequest,
+    @CurrentSession() session: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<RevokedCountResponse> {
+    const outcome = await this.commandBus.execute(
+      new RevokeAllUserSessions(
+        session.userId,
+        RevocationReasons.userRevokedAll,
+        Actors.user(session.userId),
+        context,
+        body.keepCurrent ? session.sessionId : null,
+      ),
+    );
+    return { revokedCount: outcome.revokedCount };
+  }
+
+  @Post('password')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UseGuards(AccessTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Change the password; every other session ends' })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 403, description: 'The current password is wrong' })
+  async changePassword(
+    @Body() body: ChangePasswordRequest,
+    @CurrentSession() session: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<void> {
+    const outcome = await this.commandBus.execute(
+      new ChangePassword(session.userId, session.sessionId, body.currentPassword, body.newPassword, context),
+    );
+    if (outcome.kind === 'rejected') {
+      if (outcome.reason === 'user_not_found') throw new UnauthorizedException('The account no longer exists');
+      throw new ForbiddenException('The current password is wrong');
+    }
+  }
+}
+
+function toTokenResponse(pair: TokenPair): TokenPairResponse {
+  return {
+    accessToken: pair.accessToken,
+    refreshToken: pair.refreshToken,
+    tokenType: pair.tokenType,
+    expiresIn: pair.expiresIn,
+    sessionId: pair.sessionId,
+  };
+}

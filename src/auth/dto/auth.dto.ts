@@ -1,0 +1,92 @@
+import { REFRESH_TOKEN_PATTERN } from '@app/sessions';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 128;
+
+export class RegisterRequest {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @IsEmail({}, { message: 'email must be an email address' })
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
+  @IsString()
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
+  password: string;
+}
+
+export class LoginRequest {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @IsString()
+  @Length(1, 254)
+  email: string;
+
+  @ApiProperty({ maxLength: PASSWORD_MAX_LENGTH })
+  @IsString()
+  @Length(1, PASSWORD_MAX_LENGTH)
+  password: string;
+}
+
+export class RefreshTokenRequest {
+  @ApiProperty({ description: 'The refresh token from login or the last refresh (43 base64url characters)' })
+  @IsString()
+  @Matches(REFRESH_TOKEN_PATTERN, { message: 'refreshToken must be a refresh token issued by this service (43 base64url characters)' })
+  refreshToken: string;
+}
+
+export class RevokeAllRequest {
+  @ApiPropertyOptional({ default: false, description: 'Keep the session making this request signed in' })
+  @IsOptional()
+  @IsBoolean()
+  keepCurrent?: boolean;
+}
+
+export class ChangePasswordRequest {
+  @ApiProperty({ maxLength: PASSWORD_MAX_LENGTH })
+  @IsString()
+  @Length(1, PASSWORD_MAX_LENGTH)
+  currentPassword: string;
+
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
+  @IsString()
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
+  newPassword: string;
+}
+
+export class TokenPairResponse {
+  @ApiProperty() accessToken: string;
+  @ApiProperty() refreshToken: string;
+  @ApiProperty({ example: 'Bearer' }) tokenType: 'Bearer';
+  @ApiProperty({ description: 'Access token lifetime in seconds', example: 900 }) expiresIn: number;
+  @ApiProperty({ format: 'uuid' }) sessionId: string;
+}
+
+export class RegisteredResponse {
+  @ApiProperty({ format: 'uuid' }) userId: string;
+  @ApiProperty() email: string;
+}
+
+export class MeResponse {
+  @ApiProperty({ format: 'uuid' }) userId: string;
+  @ApiProperty() email: string;
+  @ApiProperty({ format: 'uuid' }) sessionId: string;
+}
+
+export class SessionView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() createdAt: Date;
+  @ApiProperty() lastSeenAt: Date;
+  @ApiProperty({ nullable: true, type: String }) ipAddress: string | null;
+  @ApiProperty({ nullable: true, type: String }) userAgent: string | null;
+  @ApiProperty({ description: 'The session making this request' }) current: boolean;
+}
+
+export class SessionListResponse {
+  @ApiProperty({ type: [SessionView] }) sessions: SessionView[];
+}
+
+export class RevokedCountResponse {
+  @ApiProperty() revokedCount: number;
+}

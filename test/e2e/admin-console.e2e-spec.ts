@@ -1,0 +1,106 @@
+import { bearer, login, meStatus, signUp, uniqueEmail } from '../support/api';
+import { AuditRow, sql } from '../support/sql';
+import { startTestStack, type TestStack } from '../support/test-app';
+
+const ADMIN = { email: uniqueEmail('admin'), password: 'admin password 1' };
+
+describe('admin console', () => {
+  let stack: TestStack;
+  let adminToken: string;
+  let adminUserId: string;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ label: 'admin-e2e', admin: ADMIN });
+    const admin = await login(stack, ADMIN.email, ADMIN.password);
+    adminToken = admin.accessToken;
+    adminUserId = admin.userId;
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('refuses callers without a valid token (401) and non-admins (403)', async () => {
+    const [user] = await signUp(stack);
+    await stack.adminHttp().get(`/admin/users/${user.userId}/sessions`).expect(401);
+    const forbidden = await stack.adminHttp().get(`/admin/users/${user.userId}/sessions`).set(...bearer(user.accessToken)).expect(403);
+    expect(forbidden.headers['content-type']).toMatch(/^application\/problem\+json/);
+    await stack.adminHttp().get('/admin/audit').set(...bearer(user.accessToken)).expect(403);
+  });
+
+  it("lists a user's sessions, with revoked ones on request", async () => {
+    const [a, b] = await signUp(stack, 2);
+    await stack.http().delete(`/auth/sessions/${a.sessionId}`).set(...bearer(b.accessToken)).expect(204);
+    const active = await stack.adminHttp().get(`/admin/users/${a.userId}/sessions`).set(...bearer(adminToken)).expect(200);
+    expect(active.body.sessions.map((s: { id: string }) => s.id)).toEqual([b.sessionId]);
+    const all = await stack.adminHttp().get(`/admin/users/${a.userId}/sessions?include=revoked`).set(...bearer(adminToken)).expect(200);
+    expect(all.body.sessions).toEqual([
+      expect.objectContaining({ id: b.sessionId, revokedAt: null }),
+      expect.objectContaining({ id: a.sessionId, revokedAt: expect.any(String), revokedReason: 'user_revoked' }),
+    ]);
+    await stack.adminHttp().get(`/admin/users/${a.userId}/sessions?include=everything`).set(...bearer(adminToken)).expect(400);
+    await stack.adminHttp().get('/admin/users/not-a-uuid/sessions').set(...bearer(adminToken)).expect(400);
+  });
+
+  it('force-revokes all sessions of a user, records the admin as the actor, and the admin stays signed in', async () => {
+    const devices = await signUp(stack, 2, 'victim');
+    const response = await stack
+      .adminHttp()
+      .post(`/admin/users/${devices[0].userId}/sessions/revoke-all`)
+      .set(...bearer(adminToken))
+      .send({ reason: 'Credential stuffing from 203.0.113.7' })
+      .expect(200);
+    expect(response.body).toEqual({ revokedCount: 2 });
+    for (const device of devices) expect(await meStatus(stack, device.accessToken)).toBe(401);
+    expect(await meStatus(stack, adminToken)).toBe(200);
+
+    await stack.settleAudit();
+    const rows = await sql<AuditRow>(
+      stack.databaseUrl,
+      `SELECT * FROM audit_entries WHERE user_id = $1 AND action = 'sessions.revoke_all' ORDER BY event_id`,
+      [devices[0].userId],
+    );
+    expect(rows.map((r) => [r.outcome, r.actor_type, r.actor_id, r.reason])).toEqual([
+      ['attempted', 'admin', adminUserId, 'Credential stuffing from 203.0.113.7'],
+      ['succeeded', 'admin', adminUserId, 'Credential stuffing from 203.0.113.7'],
+    ]);
+  });
+
+  it('requires a reason of 3 to 200 characters', async () => {
+    const [user] = await signUp(stack);
+    for (const body of [{}, { reason: 'no' }, { reason: 'x'.repeat(201) }, { reason: 42 }]) {
+      await stack.adminHttp().post(`/admin/users/${user.userId}/sessions/revoke-all`).set(...bearer(adminToken)).send(body).expect(400);
+    }
+    expect(await meStatus(stack, user.accessToken)).toBe(200);
+  });
+
+  it('ends one session of any user with a reason, 404 when there is none', async () => {
+    const [user] = await signUp(stack);
+    await stack.adminHttp().delete(`/admin/sessions/${user.sessionId}`).set(...bearer(adminToken)).send({ reason: 'Lost device reported' }).expect(204);
+    expect(await meStatus(stack, user.accessToken)).toBe(401);
+    await stack.adminHttp().delete(`/admin/sessions/${user.sessionId}`).set(...bearer(adminToken)).send({ reason: 'Lost device reported' }).expect(404);
+    await stack.adminHttp().delete('/admin/sessions/0190a5d2-0000-7000-8000-000000000000').set(...bearer(adminToken)).send({ reason: 'Nothing here' }).expect(404);
+  });
+
+  it('pages through the audit trail newest first, filtered by user and action', async () => {
+    const [user] = await signUp(stack, 1, 'audited');
+    for (let i = 0; i < 3; i += 1) await login(stack, user.email, user.password);
+    await stack.settleAudit();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `/admin/audit?userId=${user.userId}&action=user.login&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = await stack.adminHttp().get(query).set(...bearer(adminToken)).expect(200);
+      for (const entry of page.body.entries) {
+        expect(entry).toMatchObject({ action: 'user.login', userId: user.userId });
+        seen.push(entry.eventId);
+      }
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(4); // four successful logins (Attempted entries of a login carry no user yet)
+    expect([...seen].sort().reverse()).toEqual(seen);
+    await stack.adminHttp().get('/admin/audit?limit=0').set(...bearer(adminToken)).expect(400);
+    await stack.adminHttp().get('/admin/audit?action=drop.tables').set(...bearer(adminToken)).expect(400);
+    await stack.adminHttp().get('/admin/audit?cursor=abc').set(...bearer(adminToken)).expect(400);
+  });
+});

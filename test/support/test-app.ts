@@ -1,0 +1,99 @@
+import { AuditRecorder, DEFAULT_LIFETIMES, type SessionsModuleOptions } from '@app/sessions';
+import { type Runtime, type RuntimeSettings, startRuntime } from '@app/runtime';
+import { ConsoleLogger, type LogLevel } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { createAdminConsole } from '../../apps/admin-console/src/admin-console';
+import { createWebApi } from '../../src/web-api';
+import { createTestDatabase, deleteRedisKeys, testRedisPrefix } from './test-database';
+
+export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Cheap argon2id for tests: the parameters are not what is under test. */
+const TEST_HASHING = { memoryCostKiB: 1024, timeCost: 1, parallelism: 1 };
+
+/** Captures every log line the apps write, so tests can look for leaks and audit fallbacks. */
+export class CapturingLogger extends ConsoleLogger {
+  readonly lines: string[] = [];
+
+  constructor(private readonly echo: boolean) {
+    super('test', { json: true });
+  }
+
+  protected override printMessages(messages: unknown[], context?: string, logLevel?: LogLevel): void {
+    for (const message of messages) this.lines.push(JSON.stringify({ level: logLevel, context, message }));
+    if (this.echo) super.printMessages(messages, context, logLevel);
+  }
+}
+
+export interface TestStackOptions {
+  readonly label: string;
+  /** Use Redis (default) or the in-process cache. */
+  readonly redis?: boolean;
+  readonly redisUrl?: string;
+  readonly sessions?: Partial<SessionsModuleOptions>;
+  readonly admin?: { email: string; password: string };
+}
+
+/** One test file's service: its own database, its own Redis key prefix, both apps in-process. */
+export interface TestStack {
+  readonly web: NestExpressApplication;
+  readonly admin: NestExpressApplication;
+  readonly runtime: Runtime;
+  readonly logs: CapturingLogger;
+  readonly databaseUrl: string;
+  readonly cachePrefix: string;
+  http(): ReturnType<typeof request>;
+  adminHttp(): ReturnType<typeof request>;
+  /** Waits until every audit entry emitted so far is written. */
+  settleAudit(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestStack(options: TestStackOptions): Promise<TestStack> {
+  const database = await createTestDatabase();
+  const cachePrefix = testRedisPrefix(options.label);
+  const useRedis = options.redis ?? true;
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
+  const logs = new CapturingLogger(process.env.TEST_LOGS === '1');
+  const settings: RuntimeSettings = {
+    database: { url: database.url, poolSize: 5, statementTimeoutMs: 5_000 },
+    cache: { redisUrl: useRedis ? redisUrl : undefined, store: 'keyv-redis' },
+    sessions: {
+      lifetimes: DEFAULT_LIFETIMES,
+      accessTokenSecret: 'test-secret-that-is-long-enough-for-hs256!',
+      passwordHashing: TEST_HASHING,
+      cacheKeyPrefix: cachePrefix,
+      cacheTimeoutMs: 250,
+      ...options.sessions,
+    },
+    http: { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false },
+    admin: options.admin,
+    logger: logs,
+  };
+  const runtime = await startRuntime(settings);
+  const web = await createWebApi(runtime, { seedAdmin: true });
+  const admin = await createAdminConsole(runtime, { seedAdmin: false });
+  await web.init();
+  await admin.init();
+  return {
+    web,
+    admin,
+    runtime,
+    logs,
+    databaseUrl: database.url,
+    cachePrefix,
+    http: () => request(web.getHttpServer()),
+    adminHttp: () => request(admin.getHttpServer()),
+    settleAudit: async () => {
+      await web.get(AuditRecorder).drain();
+      await admin.get(AuditRecorder).drain();
+    },
+    async close() {
+      await Promise.allSettled([web.close(), admin.close()]);
+      await runtime.close();
+      await database.drop();
+      if (useRedis) await deleteRedisKeys(redisUrl, cachePrefix);
+    },
+  };
+}
