@@ -6,10 +6,10 @@ import { AuthController } from './auth/auth.controller';
 /** The web API: sign-in, refresh, logout and the caller's own sessions. */
 @Module({})
 export class WebApiModule {
-  static forRoot(runtime: Runtime, options: { seedAdmin: boolean }): DynamicModule {
+  static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: WebApiModule,
-      imports: [CoreModule.forRoot(runtime, options)],
+      imports: [CoreModule.forRoot(runtime)],
       controllers: [AuthController, HealthController],
     };
   }

@@ -74,8 +74,6 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
   const runtime = await startRuntime(settings);
   const web = await createWebApi(runtime, { seedAdmin: true });
   const admin = await createAdminConsole(runtime, { seedAdmin: false });
-  await web.init();
-  await admin.init();
   return {
     web,
     admin,

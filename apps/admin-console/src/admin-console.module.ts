@@ -6,10 +6,10 @@ import { AdminController } from './admin.controller';
 /** The internal admin console: any user's sessions, forced revocation, the audit trail. */
 @Module({})
 export class AdminConsoleModule {
-  static forRoot(runtime: Runtime, options: { seedAdmin: boolean }): DynamicModule {
+  static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: AdminConsoleModule,
-      imports: [CoreModule.forRoot(runtime, options)],
+      imports: [CoreModule.forRoot(runtime)],
       controllers: [AdminController, HealthController],
     };
   }

@@ -1,14 +1,16 @@
-import { configureHttpApp, Runtime } from '@app/runtime';
+import { configureHttpApp, Runtime, seedAdministrator } from '@app/runtime';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AdminConsoleModule } from './admin-console.module';
 
-/** Builds the admin console app (not yet listening), for its main.ts, the launcher and the tests. */
+/** Builds the admin console app (initialised, not yet listening), for its main.ts, the launcher and the tests. */
 export async function createAdminConsole(runtime: Runtime, options: { seedAdmin: boolean } = { seedAdmin: true }): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AdminConsoleModule.forRoot(runtime, options), { bodyParser: false, logger: runtime.settings.logger });
+  const app = await NestFactory.create<NestExpressApplication>(AdminConsoleModule.forRoot(runtime), { bodyParser: false, logger: runtime.settings.logger });
   configureHttpApp(app, runtime.settings, {
     title: 'Sessions admin console',
     description: "Administrators only: inspect and end any user's sessions, read the audit trail.",
   });
+  await app.init();
+  if (options.seedAdmin) await seedAdministrator(app, runtime.settings);
   return app;
 }

@@ -1,6 +1,6 @@
-import { AdminBootstrapper, createRedisCacheStores, SessionsModule } from '@app/sessions';
+import { createRedisCacheStores, SessionsModule } from '@app/sessions';
 import { CacheModule } from '@nestjs/cache-manager';
-import { DynamicModule, Global, Inject, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -23,23 +23,6 @@ class CacheConnectionCloser implements OnApplicationShutdown {
   }
 }
 
-/** Creates the first admin from ADMIN_EMAIL / ADMIN_PASSWORD, once per start; idempotent. */
-class AdminSeed implements OnApplicationBootstrap {
-  private readonly logger = new Logger('AdminSeed');
-
-  constructor(
-    @Inject(RUNTIME) private readonly runtime: Runtime,
-    private readonly bootstrapper: AdminBootstrapper,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const admin = this.runtime.settings.admin;
-    if (!admin) return;
-    const result = await this.bootstrapper.ensureAdmin(admin.email, admin.password);
-    if (result !== 'unchanged') this.logger.log(`Administrator ${result} from ADMIN_EMAIL`);
-  }
-}
-
 /**
  * The wiring both apps share: CQRS buses, the runtime's database, a cache connection of the
  * app's own, the sessions library and health checks.
@@ -47,15 +30,10 @@ class AdminSeed implements OnApplicationBootstrap {
 @Module({})
 class CacheConnectionModule {}
 
-export interface CoreModuleOptions {
-  /** Create the first admin at start-up; only one app per process needs to. */
-  readonly seedAdmin: boolean;
-}
-
 @Global()
 @Module({})
 export class CoreModule {
-  static forRoot(runtime: Runtime, options: CoreModuleOptions): DynamicModule {
+  static forRoot(runtime: Runtime): DynamicModule {
     const cacheConnection = {
       provide: CACHE_CONNECTION,
       useFactory: async (): Promise<CacheConnection> => {
@@ -87,7 +65,6 @@ export class CoreModule {
       providers: [
         { provide: RUNTIME, useValue: runtime },
         { provide: getDataSourceToken(), useValue: runtime.dataSource },
-        ...(options.seedAdmin ? [AdminSeed] : []),
       ],
       exports: [getDataSourceToken(), RUNTIME, TerminusModule, SessionsModule],
     };

@@ -1,4 +1,6 @@
 import { createValidationPipe, ProblemDetailsFilter } from '@app/platform';
+import { AdminBootstrapper } from '@app/sessions';
+import { Logger } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { RuntimeSettings } from './runtime-settings';
@@ -24,4 +26,14 @@ export function configureHttpApp(app: NestExpressApplication, settings: RuntimeS
     new DocumentBuilder().setTitle(description.title).setDescription(description.description).setVersion('1').addBearerAuth().build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+/**
+ * Creates (or promotes) the first administrator from ADMIN_EMAIL / ADMIN_PASSWORD. Runs after
+ * init, once the CQRS handlers are registered; idempotent, so every start may call it.
+ */
+export async function seedAdministrator(app: NestExpressApplication, settings: RuntimeSettings): Promise<void> {
+  if (!settings.admin) return;
+  const result = await app.get(AdminBootstrapper).ensureAdmin(settings.admin.email, settings.admin.password);
+  if (result !== 'unchanged') new Logger('AdminSeed').log(`Administrator ${result} from ADMIN_EMAIL`);
 }

@@ -1,3 +1,4 @@
+import type { TrustProxy } from '@app/platform';
 import type { SessionsModuleOptions } from '@app/sessions';
 import type { LoggerService } from '@nestjs/common';
 
@@ -23,7 +24,7 @@ export interface RuntimeSettings {
     readonly host: string;
     readonly bodyLimit: string;
     /** Express's `trust proxy` setting: false means the client IP is the socket's. */
-    readonly trustProxy: boolean | number | string;
+    readonly trustProxy: TrustProxy;
   };
   readonly admin?: { readonly email: string; readonly password: string };
   /** Nest's logger for the apps (JSON lines in production). */
