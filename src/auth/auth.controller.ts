@@ -19,7 +19,6 @@ import {
   type AuthenticatedRequest,
 } from '@app/sessions';
 import {
-  BadRequestException,
   Body,
   ConflictException,
   Controller,
@@ -29,14 +28,13 @@ import {
   HttpCode,
   HttpStatus,
   NotFoundException,
-  Param,
-  ParseUUIDPipe,
   Post,
   Req,
   UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { UuidParam } from '@app/platform';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   ChangePasswordRequest,
@@ -50,8 +48,6 @@ import {
   SessionListResponse,
   TokenPairResponse,
 } from './dto/auth.dto';
-
-const uuid = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('sessionId must be a UUID') });
 
 /** The web app's sign-in and session routes. Every state change goes through a command. */
 @ApiTags('auth')
@@ -142,7 +138,7 @@ export class AuthController {
   @ApiResponse({ status: 204 })
   @ApiResponse({ status: 404, description: 'Not an active session of the caller' })
   async revokeSession(
-    @Param('sessionId', uuid) sessionId: string,
+    @UuidParam('sessionId') sessionId: string,
     @CurrentSession() session: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<void> {
@@ -190,9 +186,14 @@ export class AuthController {
     const outcome = await this.commandBus.execute(
       new ChangePassword(session.userId, session.sessionId, body.currentPassword, body.newPassword, context),
     );
-    if (outcome.kind === 'rejected') {
-      if (outcome.reason === 'user_not_found') throw new UnauthorizedException('The account no longer exists');
-      throw new ForbiddenException('The current password is wrong');
+    if (outcome.kind === 'changed') return;
+    switch (outcome.reason) {
+      case 'invalid_current_password':
+        throw new ForbiddenException('The current password is wrong');
+      case 'user_not_found':
+        throw new UnauthorizedException('The account no longer exists');
+      default:
+        assertNever(outcome.reason);
     }
   }
 }
@@ -205,4 +206,8 @@ function toTokenResponse(pair: TokenPair): TokenPairResponse {
     expiresIn: pair.expiresIn,
     sessionId: pair.sessionId,
   };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled outcome: ${String(value)}`);
 }

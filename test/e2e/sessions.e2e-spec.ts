@@ -165,7 +165,7 @@ describe('web API: sign-in to revocation', () => {
     it('a session id that is not a UUID gets a 400', async () => {
       const [device] = await signUp(stack);
       const response = await stack.http().delete('/auth/sessions/12345').set(...bearer(device.accessToken)).expect(400);
-      expect(response.body.detail).toMatch(/sessionId must be a UUID/);
+      expect(response.body.detail).toMatch(/sessionId.*not a UUID/);
     });
 
     it('a register rejected for bad input creates no user', async () => {

@@ -11,7 +11,8 @@ import {
   SessionDirectory,
   type SessionRecord,
 } from '@app/sessions';
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
+import { UuidParam } from '@app/platform';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -25,8 +26,6 @@ import {
   RevokedCountResponse,
   UserSessionsQuery,
 } from './dto/admin.dto';
-
-const uuidParam = (name: string) => new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException(`${name} must be a UUID`) });
 
 /** The internal console: inspect and end any user's sessions, read the audit trail. Admins only. */
 @ApiTags('admin')
@@ -45,7 +44,7 @@ export class AdminController {
   @ApiOperation({ summary: "A user's sessions, newest first (active only unless include=revoked)" })
   @ApiResponse({ status: 200, type: AdminSessionListResponse })
   @ApiResponse({ status: 404, description: 'No such user' })
-  async userSessions(@Param('userId', uuidParam('userId')) userId: string, @Query() query: UserSessionsQuery): Promise<AdminSessionListResponse> {
+  async userSessions(@UuidParam('userId') userId: string, @Query() query: UserSessionsQuery): Promise<AdminSessionListResponse> {
     await this.requireUser(userId);
     const includeRevoked = query.include === 'revoked';
     const sessions = await this.directory.listSessions(userId, includeRevoked);
@@ -58,7 +57,7 @@ export class AdminController {
   @ApiResponse({ status: 200, type: RevokedCountResponse })
   @ApiResponse({ status: 404, description: 'No such user' })
   async revokeAll(
-    @Param('userId', uuidParam('userId')) userId: string,
+    @UuidParam('userId') userId: string,
     @Body() body: AdminRevokeAllRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
@@ -76,7 +75,7 @@ export class AdminController {
   @ApiResponse({ status: 204 })
   @ApiResponse({ status: 404, description: 'No active session with this id' })
   async revokeSession(
-    @Param('sessionId', uuidParam('sessionId')) sessionId: string,
+    @UuidParam('sessionId') sessionId: string,
     @Body() body: AdminReasonRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,

@@ -1,0 +1,283 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsDefined, IsEmail, IsIn, IsOptional, Length, Matches, MinLength, NotEquals, ValidateIf, validateSync } from 'class-validator';
+import {
+  got,
+  IsByteSize,
+  IsGreaterThanProperty,
+  IsIntegerInRange,
+  IsTrustProxy,
+  IsUrlWithScheme,
+  toInteger,
+  toTrustProxy,
+  TrustProxy,
+} from './environment-rules';
+
+export type { TrustProxy } from './environment-rules';
+
+export const NODE_ENVS = ['development', 'test', 'production'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+export const CACHE_STORES = ['keyv-redis', 'redis-yet'] as const;
+export type CacheStore = (typeof CACHE_STORES)[number];
+
+/**
+ * Used for access tokens in development and test when ACCESS_TOKEN_SECRET is unset. It is public,
+ * so production refuses it even when set explicitly.
+ */
+export const DEVELOPMENT_ACCESS_TOKEN_SECRET = 'development-only-access-token-secret-never-use-in-production';
+
+export interface EnvironmentVariable {
+  readonly name: string;
+  /** Used when the variable is unset or empty; absent when there is no default. */
+  readonly default?: string;
+  readonly description: string;
+}
+
+/** Every variable the apps read, in the order of `.env.example`. Defaults are the strings an operator would write. */
+export const ENVIRONMENT_VARIABLES = [
+  { name: 'NODE_ENV', default: 'development', description: 'development, test or production' },
+  { name: 'PORT', default: '3000', description: 'Port of the web API' },
+  { name: 'ADMIN_PORT', default: '3001', description: 'Port of the admin console' },
+  { name: 'HOST', default: '0.0.0.0', description: 'Address both apps listen on' },
+  { name: 'DATABASE_URL', description: 'postgres:// URL; unset runs an embedded PostgreSQL (PGlite)' },
+  { name: 'DATABASE_POOL_SIZE', default: '10', description: 'Connections per app, 1 to 100 (the embedded database always uses 1)' },
+  { name: 'DATABASE_STATEMENT_TIMEOUT_MS', default: '5000', description: 'PostgreSQL statement_timeout; 0 disables it' },
+  { name: 'EMBEDDED_DATA_DIR', description: 'Directory of the embedded database; unset keeps it in memory' },
+  { name: 'REDIS_URL', description: 'redis:// or rediss:// URL; unset keeps the cache in process memory' },
+  { name: 'CACHE_STORE', default: 'keyv-redis', description: 'Redis client: keyv-redis or redis-yet' },
+  { name: 'CACHE_KEY_PREFIX', default: 'sessions:', description: 'Prefix of every cache key; no braces' },
+  { name: 'CACHE_TIMEOUT_MS', default: '250', description: 'Longest wait for one cache call, 10 to 10000' },
+  { name: 'ACCESS_TOKEN_SECRET', description: 'HMAC secret for access tokens, 32+ characters; required in production' },
+  { name: 'ACCESS_TOKEN_TTL_SECONDS', default: '900', description: 'Access token lifetime, 60 to 86400' },
+  { name: 'SESSION_TTL_SECONDS', default: '2592000', description: 'Session lifetime, 3600 to 31536000, above the access token lifetime' },
+  { name: 'ARGON2_MEMORY_KIB', default: '19456', description: 'Argon2id memory cost in KiB, at least 8192' },
+  { name: 'ARGON2_TIME_COST', default: '2', description: 'Argon2id iterations, 1 to 10' },
+  { name: 'ARGON2_PARALLELISM', default: '1', description: 'Argon2id lanes, 1 to 16' },
+  { name: 'ADMIN_EMAIL', description: 'First admin account, created at startup; set together with ADMIN_PASSWORD' },
+  { name: 'ADMIN_PASSWORD', description: 'Password of the first admin account, 8 to 128 characters' },
+  { name: 'TRUST_PROXY', default: 'false', description: "Express 'trust proxy': false, true, a number of hops, or IPs/CIDRs separated by commas" },
+  { name: 'BODY_LIMIT', default: '16kb', description: 'Largest accepted request body' },
+] as const satisfies readonly EnvironmentVariable[];
+
+export type EnvironmentVariableName = (typeof ENVIRONMENT_VARIABLES)[number]['name'];
+
+/** Validated configuration, grouped the way the modules take it. */
+export interface Environment {
+  readonly nodeEnv: NodeEnv;
+  readonly http: {
+    readonly port: number;
+    readonly adminPort: number;
+    readonly host: string;
+    /** Pass as `app.set('trust proxy', ...)`. */
+    readonly trustProxy: TrustProxy;
+    readonly bodyLimit: string;
+  };
+  readonly database: {
+    /** Absent: run the embedded database. */
+    readonly url: string | undefined;
+    readonly poolSize: number;
+    readonly statementTimeoutMs: number;
+    /** Absent: the embedded database lives in memory. */
+    readonly embeddedDataDir: string | undefined;
+  };
+  readonly cache: {
+    /** Absent: the cache lives in process memory. */
+    readonly redisUrl: string | undefined;
+    readonly store: CacheStore;
+    readonly keyPrefix: string;
+    readonly timeoutMs: number;
+  };
+  readonly accessToken: { readonly secret: string; readonly ttlSeconds: number };
+  /** True when ACCESS_TOKEN_SECRET was unset and the public development secret is in use: warn at startup. */
+  readonly usingDevelopmentSecret: boolean;
+  readonly sessionTtlSeconds: number;
+  /** Same shape as the sessions library's PasswordHashingOptions. */
+  readonly passwordHashing: { readonly memoryCostKiB: number; readonly timeCost: number; readonly parallelism: number };
+  readonly admin: { readonly email: string; readonly password: string } | undefined;
+}
+
+/** Lists every invalid variable, one per line, in `problems` as well as in the message. */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid environment configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+const isProduction = (variables: EnvironmentVariables) => variables.NODE_ENV === 'production';
+const hasAdmin = (variables: EnvironmentVariables) => variables.ADMIN_EMAIL !== undefined || variables.ADMIN_PASSWORD !== undefined;
+
+/**
+ * The variables after defaults and conversion, checked property by property. Values that fail a
+ * conversion stay strings so that the message can quote them; secrets and URLs are never quoted.
+ */
+class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
+  @IsIn(NODE_ENVS, { message: (args) => `NODE_ENV must be one of ${NODE_ENVS.join(', ')} ${got(args.value)}` })
+  NODE_ENV: NodeEnv;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 65535)
+  PORT: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 65535)
+  ADMIN_PORT: number;
+
+  @Matches(/^\S+$/, { message: (args) => `HOST must be a host name or an IP address ${got(args.value)}` })
+  HOST: string;
+
+  @IsOptional()
+  @IsUrlWithScheme(['postgres', 'postgresql'])
+  DATABASE_URL: string | undefined;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 100)
+  DATABASE_POOL_SIZE: number;
+
+  // PostgreSQL's statement_timeout is an int of milliseconds.
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(0, 2_147_483_647)
+  DATABASE_STATEMENT_TIMEOUT_MS: number;
+
+  @IsOptional()
+  EMBEDDED_DATA_DIR: string | undefined;
+
+  @IsOptional()
+  @IsUrlWithScheme(['redis', 'rediss'])
+  REDIS_URL: string | undefined;
+
+  @IsIn(CACHE_STORES, { message: (args) => `CACHE_STORE must be one of ${CACHE_STORES.join(', ')} ${got(args.value)}` })
+  CACHE_STORE: CacheStore;
+
+  // Braces would move the Redis Cluster hash tag that keeps one user's keys in one slot.
+  @Matches(/^[^{}]*$/, { message: (args) => `CACHE_KEY_PREFIX must not contain { or } ${got(args.value)}` })
+  CACHE_KEY_PREFIX: string;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(10, 10_000)
+  CACHE_TIMEOUT_MS: number;
+
+  @ValidateIf((variables: EnvironmentVariables) => isProduction(variables) || variables.ACCESS_TOKEN_SECRET !== undefined)
+  @IsDefined({ message: 'ACCESS_TOKEN_SECRET is required when NODE_ENV=production' })
+  @MinLength(32, {
+    message: (args) => `ACCESS_TOKEN_SECRET must be at least 32 characters long (got ${String(args.value).length})`,
+  })
+  @NotEquals(DEVELOPMENT_ACCESS_TOKEN_SECRET, { message: 'ACCESS_TOKEN_SECRET must not be the public development secret' })
+  ACCESS_TOKEN_SECRET: string | undefined;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(60, 86_400)
+  ACCESS_TOKEN_TTL_SECONDS: number;
+
+  // class-validator runs a property's checks from the bottom up; with stopAtFirstError, the
+  // range is reported before the comparison.
+  @Transform(({ value }) => toInteger(value))
+  @IsGreaterThanProperty('ACCESS_TOKEN_TTL_SECONDS')
+  @IsIntegerInRange(3_600, 31_536_000)
+  SESSION_TTL_SECONDS: number;
+
+  // Less than 8 MiB makes argon2id cheap to attack on GPUs; 2^32-1 KiB is the algorithm's own ceiling.
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(8_192, 4_294_967_295)
+  ARGON2_MEMORY_KIB: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 10)
+  ARGON2_TIME_COST: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 16)
+  ARGON2_PARALLELISM: number;
+
+  @ValidateIf(hasAdmin)
+  @IsDefined({ message: 'ADMIN_EMAIL must be set when ADMIN_PASSWORD is (set both or neither)' })
+  @IsEmail({}, { message: (args) => `ADMIN_EMAIL must be an email address ${got(args.value)}` })
+  ADMIN_EMAIL: string | undefined;
+
+  @ValidateIf(hasAdmin)
+  @IsDefined({ message: 'ADMIN_PASSWORD must be set when ADMIN_EMAIL is (set both or neither)' })
+  @Length(8, 128, {
+    message: (args) => `ADMIN_PASSWORD must be 8 to 128 characters long (got ${String(args.value).length})`,
+  })
+  ADMIN_PASSWORD: string | undefined;
+
+  @Transform(({ value }) => toTrustProxy(value))
+  @IsTrustProxy()
+  TRUST_PROXY: TrustProxy;
+
+  @IsByteSize()
+  BODY_LIMIT: string;
+}
+
+// Compile-time: the class declares exactly the listed variables, so `.env.example` cannot drift from the checks.
+type Assert<T extends true> = T;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type ClassMatchesList = Assert<Same<keyof EnvironmentVariables, EnvironmentVariableName>>;
+
+/**
+ * Reads the apps' configuration from `env` (normally process.env): applies the defaults, checks
+ * every variable and throws one ConfigurationError naming all that are wrong. An empty value
+ * counts as unset, so a copied `.env.example` with blanks behaves like the defaults. Fits
+ * @nestjs/config's `validate` option.
+ */
+export function loadEnvironment(env: Record<string, string | undefined>): Environment {
+  const variables = plainToInstance(EnvironmentVariables, withDefaults(env));
+  // One reason per variable: the first check that fails is the one worth fixing.
+  const errors = validateSync(variables, { stopAtFirstError: true, forbidUnknownValues: true, validationError: { target: false } });
+  if (errors.length > 0) {
+    throw new ConfigurationError(errors.flatMap((error) => Object.values(error.constraints ?? {})));
+  }
+  return toEnvironment(variables);
+}
+
+function withDefaults(env: Record<string, string | undefined>): Partial<Record<EnvironmentVariableName, string>> {
+  const values: Partial<Record<EnvironmentVariableName, string>> = {};
+  for (const variable of ENVIRONMENT_VARIABLES) {
+    const raw = env[variable.name];
+    const value = raw === undefined || raw.trim() === '' ? ('default' in variable ? variable.default : undefined) : raw;
+    if (value !== undefined) values[variable.name] = value;
+  }
+  return values;
+}
+
+function toEnvironment(variables: EnvironmentVariables): Environment {
+  const admin =
+    variables.ADMIN_EMAIL !== undefined && variables.ADMIN_PASSWORD !== undefined
+      ? { email: variables.ADMIN_EMAIL, password: variables.ADMIN_PASSWORD }
+      : undefined;
+  return {
+    nodeEnv: variables.NODE_ENV,
+    http: {
+      port: variables.PORT,
+      adminPort: variables.ADMIN_PORT,
+      host: variables.HOST,
+      trustProxy: variables.TRUST_PROXY,
+      bodyLimit: variables.BODY_LIMIT,
+    },
+    database: {
+      url: variables.DATABASE_URL,
+      poolSize: variables.DATABASE_POOL_SIZE,
+      statementTimeoutMs: variables.DATABASE_STATEMENT_TIMEOUT_MS,
+      embeddedDataDir: variables.EMBEDDED_DATA_DIR,
+    },
+    cache: {
+      redisUrl: variables.REDIS_URL,
+      store: variables.CACHE_STORE,
+      keyPrefix: variables.CACHE_KEY_PREFIX,
+      timeoutMs: variables.CACHE_TIMEOUT_MS,
+    },
+    accessToken: {
+      secret: variables.ACCESS_TOKEN_SECRET ?? DEVELOPMENT_ACCESS_TOKEN_SECRET,
+      ttlSeconds: variables.ACCESS_TOKEN_TTL_SECONDS,
+    },
+    usingDevelopmentSecret: variables.ACCESS_TOKEN_SECRET === undefined,
+    sessionTtlSeconds: variables.SESSION_TTL_SECONDS,
+    passwordHashing: {
+      memoryCostKiB: variables.ARGON2_MEMORY_KIB,
+      timeCost: variables.ARGON2_TIME_COST,
+      parallelism: variables.ARGON2_PARALLELISM,
+    },
+    admin,
+  };
+}

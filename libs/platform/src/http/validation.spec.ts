@@ -1,0 +1,228 @@
+import { Body, Controller, Get, Logger, Post } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { Type } from 'class-transformer';
+import { IsEmail, IsInt, IsOptional, IsString, Length, Min, ValidateNested } from 'class-validator';
+import request from 'supertest';
+import { ProblemDetailsFilter } from './problem-details.filter';
+import { createValidationPipe, fieldErrors, UuidParam, validationProblem } from './validation';
+
+class AddressDto {
+  @IsString()
+  city: string;
+}
+
+class DeviceDto {
+  @IsString()
+  @Length(1, 20)
+  name: string;
+}
+
+class SignUpDto {
+  @IsEmail()
+  email: string;
+
+  @IsString()
+  @Length(8, 128)
+  password: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AddressDto)
+  address?: AddressDto;
+
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => DeviceDto)
+  devices?: DeviceDto[];
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  age?: number;
+}
+
+/** A DTO without rules: Nest alone would let `[]` through for it. */
+class NoRulesDto {
+  note?: string;
+}
+
+@Controller()
+class TestController {
+  @Post('sign-up')
+  signUp(@Body() body: SignUpDto) {
+    return { isInstance: body instanceof SignUpDto, body };
+  }
+
+  @Post('no-rules')
+  noRules(@Body() body: NoRulesDto) {
+    return { body };
+  }
+
+  @Get('sessions/:sessionId')
+  session(@UuidParam('sessionId') sessionId: string) {
+    return { sessionId };
+  }
+}
+
+const VALID = { email: 'user@example.com', password: 'long enough' };
+
+describe('createValidationPipe', () => {
+  let app: NestExpressApplication;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ controllers: [TestController] }).compile();
+    app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+    app.useBodyParser('json', { limit: '16kb', strict: true });
+    app.useGlobalFilters(new ProblemDetailsFilter());
+    app.useGlobalPipes(createValidationPipe());
+    await app.init();
+  });
+
+  beforeEach(() => {
+    // A 4xx is never an unexpected error: fail loudly if the filter logs one.
+    jest.spyOn(Logger.prototype, 'error').mockImplementation((message: unknown) => {
+      throw new Error(`unexpected error log: ${String(message)}`);
+    });
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const post = (path: string, body: unknown) =>
+    request(app.getHttpServer())
+      .post(path)
+      .set('Content-Type', 'application/json')
+      .send(typeof body === 'string' ? body : JSON.stringify(body));
+
+  it('passes a valid body through as an instance of the DTO, numbers as numbers', async () => {
+    const response = await post('/sign-up', { ...VALID, age: 30, devices: [{ name: 'phone' }] });
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({ isInstance: true, body: { ...VALID, age: 30, devices: [{ name: 'phone' }] } });
+  });
+
+  it('answers an invalid body with a 400 problem listing each field', async () => {
+    const response = await post('/sign-up', { email: 'not-an-email', password: 'short' });
+    expect(response.status).toBe(400);
+    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(response.body).toEqual({
+      type: 'about:blank',
+      title: 'Bad Request',
+      status: 400,
+      detail: 'The request has 2 invalid fields: email, password',
+      instance: '/sign-up',
+      errors: [
+        { field: 'email', messages: ['email must be an email'] },
+        { field: 'password', messages: ['password must be longer than or equal to 8 characters'] },
+      ],
+    });
+  });
+
+  it('names nested fields with dotted paths', async () => {
+    const response = await post('/sign-up', { ...VALID, address: { city: 7 }, devices: [{ name: 'ok' }, { name: '' }] });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([
+      { field: 'address.city', messages: ['city must be a string'] },
+      { field: 'devices.1.name', messages: ['name must be longer than or equal to 1 characters'] },
+    ]);
+    expect(response.body.detail).toBe('The request has 2 invalid fields: address.city, devices.1.name');
+  });
+
+  it('refuses unknown properties instead of dropping them', async () => {
+    const response = await post('/sign-up', { ...VALID, role: 'admin' });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ field: 'role', messages: ['property role should not exist'] }]);
+  });
+
+  it('does not echo submitted values', async () => {
+    const response = await post('/sign-up', { email: 'x', password: 'hunter2' });
+    expect(JSON.stringify(response.body)).not.toContain('hunter2');
+  });
+
+  it('answers a missing body with the missing fields', async () => {
+    const response = await request(app.getHttpServer()).post('/sign-up');
+    expect(response.status).toBe(400);
+    expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual(['email', 'password']);
+  });
+
+  describe('a JSON body that is not an object', () => {
+    it.each([
+      ['[]', '/sign-up'],
+      ['[{"email":"user@example.com","password":"long enough"}]', '/sign-up'],
+      ['[]', '/no-rules'],
+    ])('refuses %s on %s', async (body, path) => {
+      const response = await post(path, body);
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(response.body).toMatchObject({
+        detail: 'The request body must be a JSON object',
+        errors: [{ field: 'body', messages: ['body must be a JSON object'] }],
+      });
+    });
+
+    // The strict JSON parser refuses a top-level scalar before any pipe runs.
+    it.each(['"x"', '1', 'true', 'null'])('refuses %s as malformed', async (body) => {
+      const response = await post('/sign-up', body);
+      expect(response.status).toBe(400);
+      expect(response.body.detail).toBe('Malformed JSON body');
+    });
+
+    // forbidUnknownValues: a DTO class with no decorator at all is refused whatever comes, so
+    // every DTO needs at least one rule (an empty body DTO would be a bug anyway).
+    it('refuses even an object for a DTO without any rule', async () => {
+      const response = await post('/no-rules', {});
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([{ field: '(body)', messages: ['an unknown value was passed to the validate function'] }]);
+    });
+  });
+
+  describe('UuidParam', () => {
+    it('passes a UUID through', async () => {
+      const id = '0195f2a4-8b7c-7d3e-9f10-1a2b3c4d5e6f'; // v7
+      const response = await request(app.getHttpServer()).get(`/sessions/${id}`);
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ sessionId: id });
+    });
+
+    it('answers a bad id with a 400 problem naming the parameter', async () => {
+      const response = await request(app.getHttpServer()).get('/sessions/not-a-uuid');
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(response.body).toEqual({
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'Parameter "sessionId" is not a UUID',
+        instance: '/sessions/not-a-uuid',
+        errors: [{ field: 'sessionId', messages: ['sessionId must be a UUID'] }],
+      });
+    });
+  });
+});
+
+describe('fieldErrors', () => {
+  it('flattens nested errors and keeps the messages of a parent and its children', () => {
+    expect(
+      fieldErrors([
+        {
+          property: 'address',
+          constraints: { isDefined: 'address should not be null or undefined' },
+          children: [{ property: 'city', constraints: { isString: 'city must be a string' }, children: [] }],
+        },
+      ]),
+    ).toEqual([
+      { field: 'address', messages: ['address should not be null or undefined'] },
+      { field: 'address.city', messages: ['city must be a string'] },
+    ]);
+  });
+
+  it('caps a huge list of errors in the problem', () => {
+    const errors = Array.from({ length: 120 }, (_, index) => ({ property: `f${index}`, constraints: { x: `f${index} is wrong` }, children: [] }));
+    const body = validationProblem(errors).problem;
+    expect(body.errors).toHaveLength(50);
+    expect(body.detail).toMatch(/^The request has 120 invalid fields: f0, f1, .*f49 \(and 70 more\)$/);
+  });
+});
