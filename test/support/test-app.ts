@@ -33,6 +33,8 @@ export interface TestStackOptions {
   readonly redisUrl?: string;
   readonly sessions?: Partial<SessionsModuleOptions>;
   readonly admin?: { email: string; password: string };
+  /** Any other setting to override. */
+  readonly settings?: Partial<RuntimeSettings>;
 }
 
 /** One test file's service: its own database, its own Redis key prefix, both apps in-process. */
@@ -70,6 +72,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     http: { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false },
     admin: options.admin,
     logger: logs,
+    ...options.settings,
   };
   const runtime = await startRuntime(settings);
   const web = await createWebApi(runtime, { seedAdmin: true });

@@ -41,6 +41,8 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv): LoadedSettings {
         passwordHashing: environment.passwordHashing,
         cacheKeyPrefix: environment.cache.keyPrefix,
         cacheTimeoutMs: environment.cache.timeoutMs,
+        refreshReuseGraceSeconds: environment.refreshReuseGraceSeconds,
+        interruptedAfterSeconds: environment.interruptedAfterSeconds,
       },
       http: { host: environment.http.host, bodyLimit: environment.http.bodyLimit, trustProxy: environment.http.trustProxy },
       admin: environment.admin,

@@ -17,6 +17,16 @@ export interface SessionsModuleOptions {
   readonly cacheKeyPrefix: string;
   /** How long one cache call may take before the auth check falls back to PostgreSQL. */
   readonly cacheTimeoutMs: number;
+  /**
+   * How long the client that rotated a refresh token may present it again (several tabs
+   * refreshing at once) and get a new pair instead of tripping reuse detection. Default 5.
+   */
+  readonly refreshReuseGraceSeconds?: number;
+  /**
+   * Age after which an Attempted audit entry of another process with no outcome is closed as
+   * Failed `interrupted` (the process died mid-command). Default 60.
+   */
+  readonly interruptedAfterSeconds?: number;
 }
 
 export const SESSIONS_OPTIONS = Symbol('SessionsModuleOptions');

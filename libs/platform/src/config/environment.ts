@@ -57,6 +57,8 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'ADMIN_PASSWORD', description: 'Password of the first admin account, 8 to 128 characters' },
   { name: 'TRUST_PROXY', default: 'false', description: "Express 'trust proxy': false, true, a number of hops, or IPs/CIDRs separated by commas" },
   { name: 'BODY_LIMIT', default: '16kb', description: 'Largest accepted request body' },
+  { name: 'REFRESH_REUSE_GRACE_SECONDS', default: '5', description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60' },
+  { name: 'INTERRUPTED_AFTER_SECONDS', default: '60', description: 'Age after which an audited command with no outcome, from another process, is closed as interrupted, 1 to 3600' },
 ] as const satisfies readonly EnvironmentVariable[];
 
 export type EnvironmentVariableName = (typeof ENVIRONMENT_VARIABLES)[number]['name'];
@@ -94,6 +96,8 @@ export interface Environment {
   /** Same shape as the sessions library's PasswordHashingOptions. */
   readonly passwordHashing: { readonly memoryCostKiB: number; readonly timeCost: number; readonly parallelism: number };
   readonly admin: { readonly email: string; readonly password: string } | undefined;
+  readonly refreshReuseGraceSeconds: number;
+  readonly interruptedAfterSeconds: number;
 }
 
 /** Lists every invalid variable, one per line, in `problems` as well as in the message. */
@@ -208,6 +212,14 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
 
   @IsByteSize()
   BODY_LIMIT: string;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(0, 60)
+  REFRESH_REUSE_GRACE_SECONDS: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 3_600)
+  INTERRUPTED_AFTER_SECONDS: number;
 }
 
 // Compile-time: the class declares exactly the listed variables, so `.env.example` cannot drift from the checks.
@@ -279,5 +291,7 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
       parallelism: variables.ARGON2_PARALLELISM,
     },
     admin,
+    refreshReuseGraceSeconds: variables.REFRESH_REUSE_GRACE_SECONDS,
+    interruptedAfterSeconds: variables.INTERRUPTED_AFTER_SECONDS,
   };
 }
