@@ -31,6 +31,8 @@ describe('loadEnvironment', () => {
       sessionTtlSeconds: 2_592_000,
       passwordHashing: { memoryCostKiB: 19_456, timeCost: 2, parallelism: 1 },
       admin: undefined,
+      refreshReuseGraceSeconds: 5,
+      interruptedAfterSeconds: 60,
     };
     expect(loadEnvironment({})).toEqual(expected);
   });
