@@ -61,6 +61,8 @@ describe('loadEnvironment', () => {
       ADMIN_PASSWORD: 'correct horse battery',
       TRUST_PROXY: '10.0.0.0/8, loopback,::1',
       BODY_LIMIT: '1mb',
+      REFRESH_REUSE_GRACE_SECONDS: '3',
+      INTERRUPTED_AFTER_SECONDS: '120',
       UNRELATED: 'ignored',
     });
     expect(environment).toEqual({
@@ -73,6 +75,8 @@ describe('loadEnvironment', () => {
       sessionTtlSeconds: 86_400,
       passwordHashing: { memoryCostKiB: 65_536, timeCost: 3, parallelism: 4 },
       admin: { email: 'admin@example.com', password: 'correct horse battery' },
+      refreshReuseGraceSeconds: 3,
+      interruptedAfterSeconds: 120,
     });
   });
 
