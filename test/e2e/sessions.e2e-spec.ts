@@ -53,11 +53,12 @@ describe('web API: sign-in to revocation', () => {
   describe('refresh', () => {
     it('rotates: same session, new tokens, and the old refresh token stops working', async () => {
       const [device] = await signUp(stack);
-      const refreshed = await stack.http().post('/auth/refresh').send({ refreshToken: device.refreshToken }).expect(200);
+      const refreshed = await stack.http().post('/auth/refresh').set('User-Agent', 'device-0').send({ refreshToken: device.refreshToken }).expect(200);
       expect(refreshed.body.sessionId).toBe(device.sessionId);
       expect(refreshed.body.refreshToken).not.toBe(device.refreshToken);
       expect(await meStatus(stack, refreshed.body.accessToken)).toBe(200);
-      await stack.http().post('/auth/refresh').send({ refreshToken: device.refreshToken }).expect(401);
+      // Presented again by another client: that is reuse (see refresh-reuse.e2e-spec.ts).
+      await stack.http().post('/auth/refresh').set('User-Agent', 'someone else').send({ refreshToken: device.refreshToken }).expect(401);
     });
 
     it('is refused for a revoked session, even with a token that was never used', async () => {

@@ -36,6 +36,8 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
     logger.warn('EMBEDDED MODE: no REDIS_URL, the session cache lives in this process. Run a single instance only.');
   }
 
+  const statementTimeoutMs = settings.database.statementTimeoutMs;
+  const connectTimeoutMs = statementTimeoutMs > 0 ? Math.min(5_000, statementTimeoutMs) : 5_000;
   const dataSource = new DataSource({
     type: 'postgres',
     url,
@@ -43,14 +45,19 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
     migrations: SESSIONS_MIGRATIONS,
     migrationsTransactionMode: 'all',
     synchronize: false,
-    connectTimeoutMS: 5_000,
+    connectTimeoutMS: connectTimeoutMs,
     extra: {
       max: poolSize,
       // Bounded waits: a request that needs the database fails fast with a 503 instead of hanging.
-      connectionTimeoutMillis: 5_000,
-      statement_timeout: settings.database.statementTimeoutMs,
-      query_timeout: settings.database.statementTimeoutMs + 1_000,
-      idle_in_transaction_session_timeout: settings.database.statementTimeoutMs * 2,
+      connectionTimeoutMillis: connectTimeoutMs,
+      ...(statementTimeoutMs > 0
+        ? {
+            statement_timeout: statementTimeoutMs,
+            // The client gives up a little after the server would: a connection cut mid-query must not hang.
+            query_timeout: statementTimeoutMs + 1_000,
+            idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+          }
+        : {}),
     },
   });
   try {

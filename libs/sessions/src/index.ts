@@ -50,3 +50,8 @@ export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken } from './http/
 export { AdminGuard } from './http/admin.guard';
 export { CurrentSession, ClientContext, type AuthenticatedRequest } from './http/authenticated-request';
 export { HealthController } from './http/health.controller';
+
+// Recovery: closing interrupted operations, repairing the cache after an outage
+export { InterruptedOperations, INTERRUPTED_REASON } from './application/audit/interrupted-operations';
+export { ReconcilingSessionCache } from './application/shared/reconciling-session-cache';
+export { PROCESS_INSTANCE_ID } from './application/shared/audit-trail';

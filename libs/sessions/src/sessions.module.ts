@@ -1,11 +1,24 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { DynamicModule, Inject, Logger, Module, ModuleMetadata, OnModuleDestroy, OnModuleInit, Provider } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  ModuleMetadata,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  OnModuleDestroy,
+  OnModuleInit,
+  Provider,
+} from '@nestjs/common';
 import { UnhandledExceptionBus } from '@nestjs/cqrs';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Cache } from 'cache-manager';
 import { Subscription } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { AuditRecorder } from './application/audit/audit-recorder';
+import { InterruptedOperations } from './application/audit/interrupted-operations';
+import { ReconcilingSessionCache } from './application/shared/reconciling-session-cache';
 import { AuditSaga, RecordAuditEntryHandler } from './application/audit/audit.saga';
 import { SessionAuthenticator } from './application/authentication/session-authenticator';
 import { ChangePasswordHandler } from './application/change-password/change-password.handler';
@@ -13,10 +26,10 @@ import { LoginUserHandler } from './application/login-user/login-user.handler';
 import { LogoutUserHandler } from './application/logout-user/logout-user.handler';
 import { ACCESS_TOKENS } from './application/ports/access-token.port';
 import { AUDIT_LOG } from './application/ports/audit-log.port';
-import { CLOCK, systemClock } from './application/ports/clock.port';
+import { Clock, CLOCK, systemClock } from './application/ports/clock.port';
 import { PASSWORD_HASHER } from './application/ports/password-hasher.port';
-import { SESSION_CACHE } from './application/ports/session-cache.port';
-import { SESSION_STORE } from './application/ports/session-store.port';
+import { SESSION_CACHE, SessionCache } from './application/ports/session-cache.port';
+import { SESSION_STORE, SessionStore } from './application/ports/session-store.port';
 import { AdminBootstrapper } from './application/queries/admin-bootstrapper';
 import { SessionDirectory } from './application/queries/session-directory';
 import { RefreshTokensHandler } from './application/refresh-tokens/refresh-tokens.handler';
@@ -50,6 +63,19 @@ export const COMMAND_HANDLERS = [
   ChangePasswordHandler,
   RecordAuditEntryHandler,
 ];
+
+/** Probes the session cache every second so an outage is noticed, and repaired, even when idle. */
+class SessionCacheHeartbeat implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(SESSION_CACHE) private readonly cache: SessionCache) {}
+
+  onApplicationBootstrap(): void {
+    if (this.cache instanceof ReconcilingSessionCache) this.cache.start();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.cache instanceof ReconcilingSessionCache) this.cache.stop();
+  }
+}
 
 /** Logs what the CQRS buses could not deliver: a lost saga command would otherwise vanish. */
 class UnhandledExceptionLogger implements OnModuleInit, OnModuleDestroy {
@@ -86,9 +112,14 @@ export class SessionsModule {
       { provide: AUDIT_LOG, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmAuditLog(ds) },
       {
         provide: SESSION_CACHE,
-        inject: [CACHE_MANAGER, SESSIONS_OPTIONS],
-        useFactory: (cache: Cache, o: SessionsModuleOptions) => createSessionCache(cache, { keyPrefix: o.cacheKeyPrefix, timeoutMs: o.cacheTimeoutMs }),
+        inject: [CACHE_MANAGER, SESSIONS_OPTIONS, SESSION_STORE, CLOCK],
+        useFactory: (cache: Cache, o: SessionsModuleOptions, store: SessionStore, clock: Clock) =>
+          new ReconcilingSessionCache(createSessionCache(cache, { keyPrefix: o.cacheKeyPrefix, timeoutMs: o.cacheTimeoutMs }), store, clock, {
+            lifetimes: o.lifetimes,
+          }),
       },
+      SessionCacheHeartbeat,
+      InterruptedOperations,
       { provide: PASSWORD_HASHER, inject: [SESSIONS_OPTIONS], useFactory: (o: SessionsModuleOptions) => new Argon2PasswordHasher(o.passwordHashing) },
       {
         provide: ACCESS_TOKENS,

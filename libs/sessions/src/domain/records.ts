@@ -36,10 +36,17 @@ export function isSessionActive(status: SessionStatus, now: Date): boolean {
 
 /** What is known about a refresh token that could not be used, to name the reason. */
 export interface RefreshTokenState {
+  readonly tokenId: string;
   readonly sessionId: string;
   readonly userId: string;
   readonly expiresAt: Date;
   readonly revokedAt: Date | null;
   readonly sessionRevokedAt: Date | null;
   readonly sessionExpiresAt: Date;
+  /** Set when the token was rotated away (as opposed to revoked with its session). */
+  readonly rotatedAt: Date | null;
+  readonly rotatedIpAddress: string | null;
+  readonly rotatedUserAgent: string | null;
+  /** Whether the token that replaced it is still the session's live token. */
+  readonly hasLiveChild: boolean;
 }

@@ -54,6 +54,9 @@ export class RecordingSessionCache implements SessionCache {
 
 interface TokenRow extends NewRefreshToken {
   revokedAt: Date | null;
+  rotatedAt: Date | null;
+  rotatedIpAddress: string | null;
+  rotatedUserAgent: string | null;
 }
 
 /**
@@ -101,7 +104,7 @@ export class InMemorySessionStore implements SessionStore {
 
   addSession(userId: string, id: string, tokenHash: Buffer, expiresAt = new Date('2030-01-01')): void {
     this.sessions.set(id, { id, userId, createdAt: new Date(), lastSeenAt: new Date(), expiresAt, ipAddress: null, userAgent: null, revokedAt: null, revokedReason: null, revokedBy: null });
-    this.tokens.push({ id: `t-${id}`, sessionId: id, userId, tokenHash, issuedAt: new Date(), expiresAt, revokedAt: null });
+    this.tokens.push({ id: `t-${id}`, sessionId: id, userId, tokenHash, issuedAt: new Date(), expiresAt, parentId: null, revokedAt: null, rotatedAt: null, rotatedIpAddress: null, rotatedUserAgent: null });
   }
 
   async findUserByEmail(email: string) {
@@ -123,7 +126,22 @@ export class InMemorySessionStore implements SessionStore {
     const token = this.tokens.find((t) => t.tokenHash.equals(tokenHash));
     if (!token) return null;
     const session = this.sessions.get(token.sessionId)!;
-    return { sessionId: token.sessionId, userId: token.userId, expiresAt: token.expiresAt, revokedAt: token.revokedAt, sessionRevokedAt: session.revokedAt, sessionExpiresAt: session.expiresAt };
+    return {
+      tokenId: token.id,
+      sessionId: token.sessionId,
+      userId: token.userId,
+      expiresAt: token.expiresAt,
+      revokedAt: token.revokedAt,
+      sessionRevokedAt: session.revokedAt,
+      sessionExpiresAt: session.expiresAt,
+      rotatedAt: token.rotatedAt,
+      rotatedIpAddress: token.rotatedIpAddress,
+      rotatedUserAgent: token.rotatedUserAgent,
+      hasLiveChild: this.tokens.some((t) => t.parentId === token.id && t.revokedAt === null),
+    };
+  }
+  async listRevokedSince(since: Date) {
+    return [...this.sessions.values()].filter((s) => s.revokedAt !== null && s.revokedAt >= since).map((s) => ({ userId: s.userId, sessionId: s.id }));
   }
   async ping() {}
 }
@@ -156,15 +174,20 @@ class InMemoryTransaction implements SessionTransaction {
   }
   async insertRefreshToken(token: NewRefreshToken) {
     this.origin.takeFailure();
-    this.draft.tokens.push({ ...token, revokedAt: null });
+    this.draft.tokens.push({ ...token, revokedAt: null, rotatedAt: null, rotatedIpAddress: null, rotatedUserAgent: null });
   }
-  async consumeRefreshToken(tokenHash: Buffer, now: Date): Promise<RotatedToken | null> {
+  async consumeRefreshToken(tokenHash: Buffer, now: Date, context: { ipAddress: string | null; userAgent: string | null }): Promise<RotatedToken | null> {
     this.origin.takeFailure();
     const token = this.draft.tokens.find((t) => t.tokenHash.equals(tokenHash) && t.revokedAt === null && t.expiresAt > now);
     const session = token && this.draft.sessions.get(token.sessionId);
     if (!token || !session || session.revokedAt !== null || session.expiresAt <= now) return null;
-    token.revokedAt = now;
-    return { sessionId: token.sessionId, userId: token.userId };
+    Object.assign(token, { revokedAt: now, rotatedAt: now, rotatedIpAddress: context.ipAddress, rotatedUserAgent: context.userAgent });
+    return { tokenId: token.id, sessionId: token.sessionId, userId: token.userId };
+  }
+  async touchActiveSession(sessionId: string, now: Date) {
+    this.origin.takeFailure();
+    const session = this.draft.sessions.get(sessionId);
+    return !!session && session.revokedAt === null && session.expiresAt > now;
   }
   async revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp) {
     this.origin.takeFailure();

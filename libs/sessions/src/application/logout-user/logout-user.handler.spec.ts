@@ -35,7 +35,7 @@ describe('LogoutUserHandler', () => {
     expect(store.tokens.every((t) => t.revokedAt !== null)).toBe(true);
     expect(cache.entries.get(`${ALICE}:${SESSION}`)).toBe('revoked');
     expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutSucceeded:logout']);
-    expect(store.audit.map((e) => e.outcome)).toEqual(['succeeded']);
+    expect(store.audit.map((e) => e.outcome)).toEqual(['attempted', 'succeeded']);
     expect(new Set(events.events.map((e) => e.correlationId)).size).toBe(1);
     expect(events.events[0]).toMatchObject({ ipAddress: '203.0.113.9', userAgent: 'unit-test' });
   });

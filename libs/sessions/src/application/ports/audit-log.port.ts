@@ -31,7 +31,17 @@ export interface AuditPage {
   readonly nextCursor: string | null;
 }
 
+export interface UnfinishedQuery {
+  readonly attemptedAfter: Date;
+  readonly attemptedBefore: Date;
+  /** Operations of this process instance are left alone: they may still be running. */
+  readonly excludeInstance: string;
+  readonly limit: number;
+}
+
 export interface AuditLog {
+  /** Attempted entries that have no outcome entry. */
+  findUnfinished(query: UnfinishedQuery): Promise<AuditEntry[]>;
   /** Appends entries; an entry whose eventId is already recorded is left as it is. */
   append(entries: readonly AuditEntry[]): Promise<void>;
   query(query: AuditQuery): Promise<AuditPage>;

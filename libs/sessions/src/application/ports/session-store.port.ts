@@ -25,6 +25,8 @@ export interface NewRefreshToken {
   readonly tokenHash: Buffer;
   readonly issuedAt: Date;
   readonly expiresAt: Date;
+  /** The token this one replaced on rotation; null for the first token of a session. */
+  readonly parentId: string | null;
 }
 
 /** Who and why, written on every session a revocation ends. */
@@ -36,8 +38,14 @@ export interface RevocationStamp {
 }
 
 export interface RotatedToken {
+  readonly tokenId: string;
   readonly sessionId: string;
   readonly userId: string;
+}
+
+export interface RevokedSessionRef {
+  readonly userId: string;
+  readonly sessionId: string;
 }
 
 /**
@@ -53,10 +61,16 @@ export interface SessionTransaction {
   insertSession(session: NewSession): Promise<void>;
   insertRefreshToken(token: NewRefreshToken): Promise<void>;
   /**
-   * Retires an unexpired, unrevoked token of an active session and touches the session.
-   * null when the token cannot be used (unknown, expired, revoked, or its session ended).
+   * Retires an unexpired, unrevoked token of an active session (recording who rotated it) and
+   * touches the session. null when the token cannot be used (unknown, expired, revoked, or its
+   * session ended).
    */
   consumeRefreshToken(tokenHash: Buffer, now: Date, context: { ipAddress: string | null; userAgent: string | null }): Promise<RotatedToken | null>;
+  /**
+   * Touches a session if it is still active (and locks its row until commit); false otherwise.
+   * Used before issuing a token without consuming one (a retry within the reuse grace).
+   */
+  touchActiveSession(sessionId: string, now: Date): Promise<boolean>;
   /** Ends the session of a refresh token (and all its tokens); null when nothing was active or the user did not match. */
   revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp): Promise<{ sessionId: string; userId: string } | null>;
   /** Ends one active session of the user (and its tokens); false when there was none. */
@@ -93,6 +107,8 @@ export interface SessionStore {
   listSessions(userId: string, options: ListSessionsOptions): Promise<SessionRecord[]>;
   findSession(sessionId: string): Promise<SessionRecord | null>;
   describeRefreshToken(tokenHash: Buffer): Promise<RefreshTokenState | null>;
+  /** Sessions revoked at or after `since` (to re-mark them in the cache after an outage). */
+  listRevokedSince(since: Date): Promise<RevokedSessionRef[]>;
   ping(): Promise<void>;
 }
 export const SESSION_STORE = Symbol('SessionStore');

@@ -2,7 +2,7 @@ import { Command } from '@nestjs/cqrs';
 import { RequestContext } from '../../domain/request-context';
 import { TokenPair } from '../shared/token-pair';
 
-export type RefreshRejection = 'token_not_found' | 'token_expired' | 'token_revoked' | 'session_inactive';
+export type RefreshRejection = 'token_not_found' | 'token_expired' | 'token_revoked' | 'session_inactive' | 'refresh_token_reuse';
 
 export type RefreshOutcome = ({ readonly kind: 'refreshed' } & TokenPair) | { readonly kind: 'rejected'; readonly reason: RefreshRejection };
 

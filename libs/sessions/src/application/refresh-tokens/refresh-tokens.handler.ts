@@ -1,22 +1,41 @@
 import { Inject } from '@nestjs/common';
-import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
+import { RefreshTokenState } from '../../domain/records';
 import { hashRefreshToken } from '../../domain/refresh-token';
+import { RequestContext } from '../../domain/request-context';
+import { RevocationReasons } from '../../domain/revocation-reason';
+import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { RevokeSession } from '../revoke-session/revoke-session.command';
+import { AuditedOperation, AuditTrail } from '../shared/audit-trail';
 import { SessionIssuer } from '../shared/session-issuer';
 import { RefreshOutcome, RefreshRejection, RefreshTokens } from './refresh-tokens.command';
 import { REFRESH_EVENTS } from './refresh-tokens.events';
 
+const DEFAULT_REUSE_GRACE_SECONDS = 5;
+
+/**
+ * Rotation with reuse detection. Every refresh retires the token it used; presenting a
+ * retired token again means two parties hold it (a stolen copy, most likely), so the session
+ * is ended, except when the same client retries the token it rotated a moment ago (several
+ * tabs refreshing at once), which gets a new pair in the same session.
+ */
 @CommandHandler(RefreshTokens)
 export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
+  private readonly graceMs: number;
+
   constructor(
     @Inject(SESSION_STORE) private readonly store: SessionStore,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(SESSIONS_OPTIONS) options: SessionsModuleOptions,
     private readonly trail: AuditTrail,
     private readonly issuer: SessionIssuer,
-  ) {}
+    private readonly commandBus: CommandBus,
+  ) {
+    this.graceMs = (options.refreshReuseGraceSeconds ?? DEFAULT_REUSE_GRACE_SECONDS) * 1000;
+  }
 
   async execute(command: RefreshTokens): Promise<RefreshOutcome> {
     const operation = this.trail.begin(REFRESH_EVENTS, {
@@ -32,25 +51,69 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
       const tokens = await this.store.inTransaction(async (tx) => {
         const used = await tx.consumeRefreshToken(tokenHash, now, command.context);
         if (!used) return null;
-        const issued = await this.issuer.issueTokens(tx, used.userId, used.sessionId, now);
+        const issued = await this.issuer.issueTokens(tx, used.userId, used.sessionId, now, used.tokenId);
         await operation.succeedIn(tx, { actor: Actors.user(used.userId), subjectUserId: used.userId, sessionId: used.sessionId });
         return issued;
       });
-      if (!tokens) {
-        const reason = await this.whyNot(tokenHash, now);
-        operation.fail(reason.reason, { subjectUserId: reason.userId, sessionId: reason.sessionId });
-        return { kind: 'rejected', reason: reason.reason };
+      if (tokens) return { kind: 'refreshed', ...tokens };
+
+      const token = await this.store.describeRefreshToken(tokenHash);
+      if (token && this.isGraceRetry(token, command.context, now)) {
+        const retried = await this.store.inTransaction(async (tx) => {
+          if (!(await tx.touchActiveSession(token.sessionId, now))) return null;
+          const issued = await this.issuer.issueTokens(tx, token.userId, token.sessionId, now, token.tokenId);
+          await operation.succeedIn(tx, {
+            actor: Actors.user(token.userId),
+            subjectUserId: token.userId,
+            sessionId: token.sessionId,
+            details: { graceRetry: true },
+          });
+          return issued;
+        });
+        if (retried) return { kind: 'refreshed', ...retried };
       }
-      return { kind: 'refreshed', ...tokens };
+      if (token && this.isReuse(token, now)) return this.endReusedSession(operation, token, command.context);
+      const reason = this.whyNot(token, now);
+      operation.fail(reason, { subjectUserId: token?.userId ?? null, sessionId: token?.sessionId ?? null });
+      return { kind: 'rejected', reason };
     });
   }
 
-  private async whyNot(tokenHash: Buffer, now: Date): Promise<{ reason: RefreshRejection; userId: string | null; sessionId: string | null }> {
-    const token = await this.store.describeRefreshToken(tokenHash);
-    if (!token) return { reason: 'token_not_found', userId: null, sessionId: null };
-    const about = { userId: token.userId, sessionId: token.sessionId };
-    if (token.sessionRevokedAt !== null || token.sessionExpiresAt <= now) return { reason: 'session_inactive', ...about };
-    if (token.revokedAt !== null) return { reason: 'token_revoked', ...about };
-    return { reason: 'token_expired', ...about };
+  /** The same client presenting, within the grace, the token whose replacement is still live. */
+  private isGraceRetry(token: RefreshTokenState, context: RequestContext, now: Date): boolean {
+    return (
+      token.rotatedAt !== null &&
+      token.sessionRevokedAt === null &&
+      token.hasLiveChild &&
+      now.getTime() - token.rotatedAt.getTime() <= this.graceMs &&
+      token.rotatedIpAddress === context.ipAddress &&
+      token.rotatedUserAgent === context.userAgent
+    );
+  }
+
+  /** A token rotated away, presented again while its session is alive. */
+  private isReuse(token: RefreshTokenState, now: Date): boolean {
+    return token.rotatedAt !== null && token.sessionRevokedAt === null && token.sessionExpiresAt > now;
+  }
+
+  private async endReusedSession(operation: AuditedOperation, token: RefreshTokenState, context: RequestContext): Promise<RefreshOutcome> {
+    const details = {
+      tokenId: token.tokenId,
+      rotatedAt: token.rotatedAt?.toISOString(),
+      original: { ipAddress: token.rotatedIpAddress, userAgent: token.rotatedUserAgent },
+      reuse: { ipAddress: context.ipAddress, userAgent: context.userAgent },
+    };
+    await this.commandBus.execute(
+      new RevokeSession(token.userId, token.sessionId, RevocationReasons.refreshTokenReuse, Actors.system(), context, details),
+    );
+    operation.fail(RevocationReasons.refreshTokenReuse, { subjectUserId: token.userId, sessionId: token.sessionId, details });
+    return { kind: 'rejected', reason: 'refresh_token_reuse' };
+  }
+
+  private whyNot(token: RefreshTokenState | null, now: Date): RefreshRejection {
+    if (!token) return 'token_not_found';
+    if (token.sessionRevokedAt !== null || token.sessionExpiresAt <= now) return 'session_inactive';
+    if (token.revokedAt !== null) return 'token_revoked';
+    return 'token_expired';
   }
 }

@@ -46,7 +46,7 @@ describe('RevokeAllUserSessionsHandler', () => {
     ]);
     expect(events.outcomes()).toEqual(['AllSessionsRevocationAttempted:Account takeover', 'AllSessionsRevoked:Account takeover']);
     expect(events.events[1]).toMatchObject({ count: 2, actor: { type: 'admin', id: ADMIN }, subjectUserId: USER, ipAddress: '198.51.100.4' });
-    expect(store.audit).toHaveLength(1);
+    expect(store.audit.map((e) => e.outcome)).toEqual(['attempted', 'succeeded']);
   });
 
   it('succeeds with a count of 0 when nothing is active', async () => {

@@ -14,6 +14,8 @@ export class RevokeSession extends Command<RevokeSessionOutcome> {
     readonly reason: string,
     readonly actor: Actor,
     readonly context: RequestContext,
+    /** Extra facts for the audit trail (for example both origins of a reused refresh token). */
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super();
   }

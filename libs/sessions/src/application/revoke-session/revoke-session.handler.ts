@@ -23,6 +23,7 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
       sessionId: command.sessionId,
       context: command.context,
       reason: command.reason,
+      details: { ...command.details },
     });
     return operation.run(async () => {
       const revoked = await this.store.inTransaction(async (tx) => {

@@ -9,6 +9,9 @@ import { CLOCK, Clock } from '../ports/clock.port';
 import { SessionTransaction } from '../ports/session-store.port';
 import { AuditableEvent, EventTriad, SessionEventFields, markRecordedInTransaction } from './auditable-event';
 
+/** Identifies this process in Attempted entries, so recovery never closes a live process's operations. */
+export const PROCESS_INSTANCE_ID = uuidv7();
+
 export interface OperationStart {
   readonly actor: Actor;
   readonly subjectUserId: string | null;
@@ -47,6 +50,7 @@ export class AuditedOperation {
   readonly correlationId = uuidv7();
   private state: State = 'open';
   private readonly base: Omit<SessionEventFields, 'eventId' | 'occurredAt'>;
+  private readonly attempted: AuditableEvent;
 
   constructor(
     private readonly eventBus: EventBus,
@@ -66,7 +70,8 @@ export class AuditedOperation {
       userAgent: start.context.userAgent,
       details: start.details ?? {},
     };
-    this.eventBus.publish(this.make(this.triad.attempted, {}));
+    this.attempted = this.make(this.triad.attempted, { details: { ...this.base.details, instance: PROCESS_INSTANCE_ID } });
+    this.eventBus.publish(this.attempted);
   }
 
   /**
@@ -76,7 +81,9 @@ export class AuditedOperation {
   async succeedIn(tx: SessionTransaction, patch: OutcomePatch = {}): Promise<void> {
     this.assertOpen('succeed');
     const succeeded = this.make(this.triad.succeeded, patch);
-    await tx.appendAudit([toAuditEntry(succeeded)]);
+    // The Attempted entry goes in too (a no-op if the saga already wrote it): a committed change
+    // then always has both, even if the process dies before the saga's write.
+    await tx.appendAudit([toAuditEntry(this.attempted), toAuditEntry(succeeded)]);
     markRecordedInTransaction(succeeded);
     this.state = 'awaiting_commit';
     tx.afterCommit(() => {

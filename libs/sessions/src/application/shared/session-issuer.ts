@@ -25,11 +25,14 @@ export class SessionIssuer {
       ipAddress: context.ipAddress,
       userAgent: context.userAgent,
     });
-    return this.issueTokens(tx, userId, sessionId, now);
+    return this.issueTokens(tx, userId, sessionId, now, null);
   }
 
-  /** A new refresh token for the session, valid for the session's lifetime from now, and a new access token. */
-  async issueTokens(tx: SessionTransaction, userId: string, sessionId: string, now: Date): Promise<TokenPair> {
+  /**
+   * A new refresh token for the session, valid for the session's lifetime from now, and a new
+   * access token. parentId is the refresh token it replaces (null for a new session).
+   */
+  async issueTokens(tx: SessionTransaction, userId: string, sessionId: string, now: Date, parentId: string | null): Promise<TokenPair> {
     const refresh = newRefreshToken();
     await tx.insertRefreshToken({
       id: uuidv7(),
@@ -38,6 +41,7 @@ export class SessionIssuer {
       tokenHash: refresh.hash,
       issuedAt: now,
       expiresAt: new Date(now.getTime() + this.options.lifetimes.sessionTtlSeconds * 1000),
+      parentId,
     });
     const access = await this.accessTokens.issue({ userId, sessionId });
     return { userId, sessionId, accessToken: access.token, refreshToken: refresh.token, tokenType: 'Bearer', expiresIn: access.expiresIn };

@@ -3,7 +3,10 @@ import { AuditEntry } from '../../application/ports/audit-log.port';
 
 const COLUMNS = 13;
 
-/** Inserts audit entries in one statement; an entry already recorded (same event id) is kept as it is. */
+/**
+ * Inserts audit entries in one statement. An entry already recorded (same event id), or a
+ * second Attempted or a second outcome for one operation, is dropped: recording is idempotent.
+ */
 export async function insertAuditEntries(manager: EntityManager, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const params: unknown[] = [];
@@ -29,7 +32,7 @@ export async function insertAuditEntries(manager: EntityManager, entries: readon
   await manager.query(
     `INSERT INTO audit_entries (event_id, correlation_id, action, outcome, occurred_at, user_id, actor_type, actor_id, session_id, reason, ip_address, user_agent, details)
      VALUES ${tuples.join(', ')}
-     ON CONFLICT (event_id) DO NOTHING`,
+     ON CONFLICT DO NOTHING`,
     params,
   );
 }

@@ -23,4 +23,16 @@ export class RefreshTokenOrmEntity {
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
+
+  @Column({ name: 'parent_id', type: 'uuid', nullable: true })
+  parentId: string | null;
+
+  @Column({ name: 'rotated_at', type: 'timestamptz', nullable: true })
+  rotatedAt: Date | null;
+
+  @Column({ name: 'rotated_ip_address', type: 'varchar', length: 64, nullable: true })
+  rotatedIpAddress: string | null;
+
+  @Column({ name: 'rotated_user_agent', type: 'varchar', length: 512, nullable: true })
+  rotatedUserAgent: string | null;
 }

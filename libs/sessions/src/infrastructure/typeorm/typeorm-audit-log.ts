@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { AuditEntry, AuditLog, AuditPage, AuditQuery } from '../../application/ports/audit-log.port';
+import { AuditEntry, AuditLog, AuditPage, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
 import { AuditEntryOrmEntity } from './audit-entry.orm-entity';
 import { insertAuditEntries } from './audit-entry.sql';
 
@@ -8,6 +8,20 @@ export class TypeOrmAuditLog implements AuditLog {
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
     await insertAuditEntries(this.dataSource.manager, entries);
+  }
+
+  async findUnfinished(query: UnfinishedQuery): Promise<AuditEntry[]> {
+    const rows = await this.dataSource
+      .getRepository(AuditEntryOrmEntity)
+      .createQueryBuilder('a')
+      .where(`a.outcome = 'attempted'`)
+      .andWhere('a.occurred_at >= :after AND a.occurred_at < :before', { after: query.attemptedAfter, before: query.attemptedBefore })
+      .andWhere(`COALESCE(a.details->>'instance', '') <> :instance`, { instance: query.excludeInstance })
+      .andWhere(`NOT EXISTS (SELECT 1 FROM audit_entries o WHERE o.correlation_id = a.correlation_id AND o.outcome <> 'attempted')`)
+      .orderBy('a.occurred_at', 'ASC')
+      .take(query.limit)
+      .getMany();
+    return rows.map(({ recordedAt: _recordedAt, ...entry }) => entry);
   }
 
   async query(query: AuditQuery): Promise<AuditPage> {

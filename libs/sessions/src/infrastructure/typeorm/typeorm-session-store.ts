@@ -8,6 +8,7 @@ import {
   NewSession,
   NewUser,
   RevocationStamp,
+  RevokedSessionRef,
   RotatedToken,
   SessionStore,
   SessionTransaction,
@@ -63,24 +64,33 @@ class TypeOrmSessionTransaction implements SessionTransaction {
   }
 
   async insertRefreshToken(token: NewRefreshToken): Promise<void> {
-    await this.manager.getRepository(RefreshTokenOrmEntity).insert({ ...token, revokedAt: null });
+    await this.manager.getRepository(RefreshTokenOrmEntity).insert({ ...token, revokedAt: null, rotatedAt: null, rotatedIpAddress: null, rotatedUserAgent: null });
   }
 
   async consumeRefreshToken(tokenHash: Buffer, now: Date, context: { ipAddress: string | null; userAgent: string | null }): Promise<RotatedToken | null> {
     // One statement decides: of two concurrent refreshes with one token, the second finds it revoked.
-    const rows = await rowsOf<{ session_id: string; user_id: string }>(
+    const rows = await rowsOf<{ id: string; session_id: string; user_id: string }>(
       this.manager,
       `WITH used AS (
-         UPDATE refresh_tokens t SET revoked_at = $2
+         UPDATE refresh_tokens t SET revoked_at = $2, rotated_at = $2, rotated_ip_address = $3, rotated_user_agent = $4
           WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2
             AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.session_id AND s.revoked_at IS NULL AND s.expires_at > $2)
-         RETURNING t.session_id, t.user_id)
+         RETURNING t.id, t.session_id, t.user_id)
        UPDATE sessions s SET last_seen_at = $2, ip_address = COALESCE($3, s.ip_address), user_agent = COALESCE($4, s.user_agent)
          FROM used WHERE s.id = used.session_id
-       RETURNING used.session_id, used.user_id`,
+       RETURNING used.id, used.session_id, used.user_id`,
       [tokenHash, now, context.ipAddress, context.userAgent],
     );
-    return rows.length === 1 ? { sessionId: rows[0].session_id, userId: rows[0].user_id } : null;
+    return rows.length === 1 ? { tokenId: rows[0].id, sessionId: rows[0].session_id, userId: rows[0].user_id } : null;
+  }
+
+  async touchActiveSession(sessionId: string, now: Date): Promise<boolean> {
+    const rows = await rowsOf<{ id: string }>(
+      this.manager,
+      `UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING id`,
+      [sessionId, now],
+    );
+    return rows.length === 1;
   }
 
   async revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp): Promise<{ sessionId: string; userId: string } | null> {
@@ -207,15 +217,22 @@ export class TypeOrmSessionStore implements SessionStore {
 
   async describeRefreshToken(tokenHash: Buffer): Promise<RefreshTokenState | null> {
     const rows = await rowsOf<{
+      id: string;
       session_id: string;
       user_id: string;
       expires_at: Date;
       revoked_at: Date | null;
       session_revoked_at: Date | null;
       session_expires_at: Date;
+      rotated_at: Date | null;
+      rotated_ip_address: string | null;
+      rotated_user_agent: string | null;
+      has_live_child: boolean;
     }>(
       this.dataSource.manager,
-      `SELECT t.session_id, t.user_id, t.expires_at, t.revoked_at, s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at
+      `SELECT t.id, t.session_id, t.user_id, t.expires_at, t.revoked_at, s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at,
+              t.rotated_at, t.rotated_ip_address, t.rotated_user_agent,
+              EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent_id = t.id AND c.revoked_at IS NULL) AS has_live_child
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
         WHERE t.token_hash = $1`,
       [tokenHash],
@@ -223,13 +240,27 @@ export class TypeOrmSessionStore implements SessionStore {
     const row = rows[0];
     if (!row) return null;
     return {
+      tokenId: row.id,
       sessionId: row.session_id,
       userId: row.user_id,
       expiresAt: row.expires_at,
       revokedAt: row.revoked_at,
       sessionRevokedAt: row.session_revoked_at,
       sessionExpiresAt: row.session_expires_at,
+      rotatedAt: row.rotated_at,
+      rotatedIpAddress: row.rotated_ip_address,
+      rotatedUserAgent: row.rotated_user_agent,
+      hasLiveChild: row.has_live_child,
     };
+  }
+
+  async listRevokedSince(since: Date): Promise<RevokedSessionRef[]> {
+    const rows = await rowsOf<{ id: string; user_id: string }>(
+      this.dataSource.manager,
+      `SELECT id, user_id FROM sessions WHERE revoked_at >= $1 ORDER BY user_id`,
+      [since],
+    );
+    return rows.map((row) => ({ userId: row.user_id, sessionId: row.id }));
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,137 @@
+import { Logger } from '@nestjs/common';
+import { revocationMarkerTtlSeconds, SessionLifetimes } from '../../domain/session-rules';
+import { Clock } from '../ports/clock.port';
+import { CachedSessionState, SessionCache } from '../ports/session-cache.port';
+import { SessionStore } from '../ports/session-store.port';
+
+export interface ReconcilingSessionCacheOptions {
+  readonly lifetimes: SessionLifetimes;
+  /** How often the cache is probed, and retried while distrusted. Default 1,000 ms. */
+  readonly heartbeatMs?: number;
+  /** Slack for clocks and in-flight writes when choosing which revocations to re-mark. Default 60 s. */
+  readonly marginSeconds?: number;
+}
+
+/**
+ * What a cache write that failed means, and how it is repaired.
+ *
+ * A revocation commits in PostgreSQL and then writes a "revoked" marker. If the marker write
+ * fails (Redis down, or just unreachable), the revocation still holds for every request this
+ * instance answers from PostgreSQL, but Redis may still hold an "active" entry for the session
+ * (written before the outage, trusted for up to a minute). When Redis comes back with its data,
+ * that entry would let the revoked session in.
+ *
+ * So this wrapper distrusts the cache from the first failure it sees (of any call, or of the
+ * heartbeat that probes the cache every second, which also catches outages on an idle
+ * instance): reads are not sent to the cache and go to PostgreSQL instead. Once the cache
+ * answers again, every session revoked since shortly before the first failure is marked
+ * revoked again from PostgreSQL, and only then is the cache trusted again.
+ */
+export class ReconcilingSessionCache implements SessionCache {
+  private readonly logger = new Logger('SessionCache');
+  private readonly heartbeatMs: number;
+  private readonly marginSeconds: number;
+  /** null while trusted; otherwise when the first failure was seen. */
+  private distrustedSince: Date | null = null;
+  /** Counts failures, so a repair pass that overlapped a new failure does not restore trust. */
+  private failures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private reconciling: Promise<void> | undefined;
+
+  constructor(
+    private readonly inner: SessionCache,
+    private readonly store: Pick<SessionStore, 'listRevokedSince'>,
+    private readonly clock: Clock,
+    private readonly options: ReconcilingSessionCacheOptions,
+  ) {
+    this.heartbeatMs = options.heartbeatMs ?? 1_000;
+    this.marginSeconds = options.marginSeconds ?? 60;
+  }
+
+  get description(): string {
+    return this.inner.description;
+  }
+
+  /** True while the cache is not trusted (an outage, or repairs after one). */
+  get distrusted(): boolean {
+    return this.distrustedSince !== null;
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.heartbeat(), this.heartbeatMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async get(userId: string, sessionId: string): Promise<CachedSessionState | null> {
+    if (this.distrustedSince) return null;
+    return this.guard(() => this.inner.get(userId, sessionId));
+  }
+
+  async rememberActive(userId: string, sessionId: string, ttlSeconds: number): Promise<void> {
+    // While distrusted, nothing read from PostgreSQL is written back: reconciliation comes first.
+    if (this.distrustedSince) return;
+    await this.guard(() => this.inner.rememberActive(userId, sessionId, ttlSeconds));
+  }
+
+  async markRevoked(userId: string, sessionIds: readonly string[], ttlSeconds: number): Promise<void> {
+    await this.guard(() => this.inner.markRevoked(userId, sessionIds, ttlSeconds));
+  }
+
+  async ping(): Promise<void> {
+    await this.inner.ping();
+  }
+
+  /** Probes the cache; repairs it when it answers again after a failure. */
+  async heartbeat(): Promise<void> {
+    if (this.reconciling) return this.reconciling;
+    try {
+      await this.inner.ping();
+    } catch (error) {
+      this.distrust(error);
+      return;
+    }
+    if (this.distrustedSince) {
+      this.reconciling = this.reconcile(this.distrustedSince).finally(() => (this.reconciling = undefined));
+      await this.reconciling;
+    }
+  }
+
+  private async reconcile(since: Date): Promise<void> {
+    const failuresBefore = this.failures;
+    const from = new Date(since.getTime() - this.marginSeconds * 1000);
+    try {
+      const revoked = await this.store.listRevokedSince(from);
+      const byUser = new Map<string, string[]>();
+      for (const { userId, sessionId } of revoked) byUser.set(userId, [...(byUser.get(userId) ?? []), sessionId]);
+      const ttl = revocationMarkerTtlSeconds(this.options.lifetimes);
+      for (const [userId, sessionIds] of byUser) await this.inner.markRevoked(userId, sessionIds, ttl);
+      // Only a pass with no failure anywhere meanwhile restores trust; otherwise the next heartbeat repeats it.
+      if (this.failures !== failuresBefore) return;
+      this.distrustedSince = null;
+      this.logger.warn({ msg: 'session_cache_reconciled', remarkedSessions: revoked.length, since: from.toISOString() });
+    } catch (error) {
+      this.logger.warn({ msg: 'session_cache_reconcile_failed', error: (error as Error).message });
+    }
+  }
+
+  private async guard<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.distrust(error);
+      throw error;
+    }
+  }
+
+  private distrust(error: unknown): void {
+    this.failures += 1;
+    if (this.distrustedSince) return;
+    this.distrustedSince = this.clock.now();
+    this.logger.warn({ msg: 'session_cache_distrusted', reason: (error as Error).message, fallback: 'postgres' });
+  }
+}
