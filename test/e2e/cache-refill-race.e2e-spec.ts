@@ -1,0 +1,97 @@
+import { Actors, NO_REQUEST_CONTEXT, RevokeSession, SESSION_CACHE, SESSION_STORE, SessionAuthenticator, type SessionCache, type SessionStore } from '@app/sessions';
+import { CommandBus } from '@nestjs/cqrs';
+import { createClient } from '@keyv/redis';
+import { randomUUID } from 'node:crypto';
+import { ACCESS_TOKENS, type AccessTokens } from '../../libs/sessions/src/application/ports/access-token.port';
+import { sessionCacheKey } from '../../libs/sessions/src/infrastructure/cache/redis-session-cache';
+import { register } from '../support/api';
+import { sql } from '../support/sql';
+import { startTestStack, TEST_REDIS_URL, type TestStack } from '../support/test-app';
+
+jest.setTimeout(120_000);
+
+const INTERLEAVINGS = 1_000;
+
+/**
+ * The cache-refill race: a request reads an active session from PostgreSQL, a revocation
+ * commits and marks the session revoked in the cache, then the request writes its stale
+ * "active" copy back. The window is forced open on every iteration: the request is held
+ * between its database read and its cache write until the revocation has returned.
+ */
+describe('cache refill racing a revocation', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ label: 'refill-race' });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it(`never resurrects a revoked session (${INTERLEAVINGS} forced interleavings)`, async () => {
+    const { userId } = await register(stack);
+    const sessionIds = Array.from({ length: INTERLEAVINGS }, () => randomUUID());
+    await sql(
+      stack.databaseUrl,
+      `INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at)
+         SELECT unnest($1::uuid[]), $2, now(), now(), now() + interval '1 day'`,
+      [sessionIds, userId],
+    );
+
+    const app = stack.web;
+    const authenticator = app.get(SessionAuthenticator);
+    const store = app.get<SessionStore>(SESSION_STORE);
+    const cache = app.get<SessionCache>(SESSION_CACHE);
+    const tokens = app.get<AccessTokens>(ACCESS_TOKENS);
+    const bus = app.get(CommandBus);
+
+    // Hold each request after its database read until the test lets it go on.
+    const held = new Map<string, () => void>();
+    const readDone = new Map<string, () => void>();
+    const findSessionStatus = store.findSessionStatus.bind(store);
+    store.findSessionStatus = async (sessionId) => {
+      const status = await findSessionStatus(sessionId);
+      readDone.get(sessionId)?.();
+      await new Promise<void>((release) => held.set(sessionId, release));
+      return status;
+    };
+    // Track the refill the request fires after its read, so the check below waits for it.
+    const refills: Promise<void>[] = [];
+    const rememberActive = cache.rememberActive.bind(cache);
+    cache.rememberActive = (...args) => {
+      const refill = rememberActive(...args);
+      refills.push(refill.catch(() => undefined));
+      return refill;
+    };
+
+    const redis = createClient({ url: TEST_REDIS_URL });
+    await redis.connect();
+    let acceptedAfterRevocation = 0;
+    let staleWritesBlocked = 0;
+    try {
+      for (const sessionId of sessionIds) {
+        const { token } = await tokens.issue({ userId, sessionId });
+        const read = new Promise<void>((resolve) => readDone.set(sessionId, resolve));
+        const request = authenticator.authenticate(token);
+        await read; // the request has seen the session active in PostgreSQL
+
+        const outcome = await bus.execute(new RevokeSession(userId, sessionId, 'race test', Actors.system(), NO_REQUEST_CONTEXT));
+        expect(outcome.kind).toBe('revoked');
+
+        held.get(sessionId)!(); // the stale request now tries to refill the cache
+        await request;
+        await Promise.all(refills.splice(0));
+
+        const cached = await redis.get(sessionCacheKey(stack.cachePrefix, userId, sessionId));
+        if (cached === 'r') staleWritesBlocked += 1;
+        if ((await authenticator.authenticate(token)) !== null) acceptedAfterRevocation += 1;
+      }
+    } finally {
+      redis.destroy();
+    }
+    console.log(`cache refill race: ${INTERLEAVINGS} interleavings, ${staleWritesBlocked} stale refills blocked, ${acceptedAfterRevocation} accepted after revocation`);
+    expect(acceptedAfterRevocation).toBe(0);
+    expect(staleWritesBlocked).toBe(INTERLEAVINGS);
+  });
+});
