@@ -1,0 +1,91 @@
+import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
+import { FixedClock, RecordingSessionCache } from '../../testing/fakes';
+import { RevokedSessionRef } from '../ports/session-store.port';
+import { ReconcilingSessionCache } from './reconciling-session-cache';
+
+const USER = 'user-1';
+
+/** A cache that can be switched off, keeping its entries (an unreachable, not a wiped, Redis). */
+class FlakyCache extends RecordingSessionCache {
+  down = false;
+  private check() {
+    if (this.down) throw new Error('Redis is not connected');
+  }
+  override async get(userId: string, sessionId: string) {
+    this.check();
+    return super.get(userId, sessionId);
+  }
+  override async rememberActive(userId: string, sessionId: string) {
+    this.check();
+    return super.rememberActive(userId, sessionId);
+  }
+  override async markRevoked(userId: string, sessionIds: readonly string[]) {
+    this.check();
+    return super.markRevoked(userId, sessionIds);
+  }
+  override async ping() {
+    this.check();
+  }
+}
+
+function setup() {
+  const inner = new FlakyCache();
+  const revoked: Array<RevokedSessionRef & { at: Date }> = [];
+  const store = { listRevokedSince: async (since: Date) => revoked.filter((r) => r.at >= since) };
+  const clock = new FixedClock();
+  const cache = new ReconcilingSessionCache(inner, store, clock, { lifetimes: DEFAULT_LIFETIMES });
+  return { inner, revoked, clock, cache };
+}
+
+describe('ReconcilingSessionCache', () => {
+  it('does not trust a cache that failed until the revocations made meanwhile are marked again', async () => {
+    const { inner, revoked, clock, cache } = setup();
+    await cache.rememberActive(USER, 's1', 60);
+    expect(await cache.get(USER, 's1')).toBe('active');
+
+    inner.down = true;
+    revoked.push({ userId: USER, sessionId: 's1', at: clock.now() });
+    await expect(cache.markRevoked(USER, ['s1'], 960)).rejects.toThrow();
+    expect(cache.distrusted).toBe(true);
+
+    inner.down = false; // back, still holding the stale "active" entry
+    expect(inner.entries.get(`${USER}:s1`)).toBe('active');
+    expect(await cache.get(USER, 's1')).toBeNull(); // not trusted yet: the caller asks PostgreSQL
+    await cache.rememberActive(USER, 's2', 60);
+    expect(inner.entries.has(`${USER}:s2`)).toBe(false);
+
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+    expect(await cache.get(USER, 's1')).toBe('revoked');
+  });
+
+  it('notices an outage through its heartbeat even when no request failed', async () => {
+    const { inner, cache } = setup();
+    inner.down = true;
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(true);
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(true);
+    inner.down = false;
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+  });
+
+  it('stays distrusted if the repair pass itself fails', async () => {
+    const { inner, revoked, clock, cache } = setup();
+    inner.down = true;
+    await cache.heartbeat();
+    revoked.push({ userId: USER, sessionId: 's1', at: clock.now() });
+    inner.down = false;
+    const markRevoked = inner.markRevoked.bind(inner);
+    inner.markRevoked = async () => {
+      throw new Error('timeout');
+    };
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(true);
+    inner.markRevoked = markRevoked;
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+    expect(inner.entries.get(`${USER}:s1`)).toBe('revoked');
+  });
+});
