@@ -43,6 +43,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv): LoadedSettings {
         cacheTimeoutMs: environment.cache.timeoutMs,
         refreshReuseGraceSeconds: environment.refreshReuseGraceSeconds,
         interruptedAfterSeconds: environment.interruptedAfterSeconds,
+        authCheck: environment.authCheck,
       },
       http: { host: environment.http.host, bodyLimit: environment.http.bodyLimit, trustProxy: environment.http.trustProxy },
       admin: environment.admin,

@@ -33,6 +33,7 @@ describe('loadEnvironment', () => {
       admin: undefined,
       refreshReuseGraceSeconds: 5,
       interruptedAfterSeconds: 60,
+      authCheck: 'session',
     };
     expect(loadEnvironment({})).toEqual(expected);
   });
@@ -63,6 +64,11 @@ describe('loadEnvironment', () => {
       BODY_LIMIT: '1mb',
       REFRESH_REUSE_GRACE_SECONDS: '3',
       INTERRUPTED_AFTER_SECONDS: '120',
+      RATE_LIMIT_WINDOW_SECONDS: '300',
+      RATE_LIMIT_PER_IP: '100',
+      RATE_LIMIT_PER_ACCOUNT: '5',
+      LOGIN_LOCKOUT_THRESHOLD: '3',
+      LOGIN_LOCKOUT_SECONDS: '3600',
       UNRELATED: 'ignored',
     });
     expect(environment).toEqual({
@@ -77,6 +83,7 @@ describe('loadEnvironment', () => {
       admin: { email: 'admin@example.com', password: 'correct horse battery' },
       refreshReuseGraceSeconds: 3,
       interruptedAfterSeconds: 120,
+      authCheck: 'session',
     });
   });
 
@@ -111,6 +118,11 @@ describe('loadEnvironment', () => {
       ARGON2_PARALLELISM: '17',
       TRUST_PROXY: '10.0.0.0/8,not-an-ip',
       BODY_LIMIT: 'lots',
+      RATE_LIMIT_WINDOW_SECONDS: '0',
+      RATE_LIMIT_PER_IP: 'many',
+      RATE_LIMIT_PER_ACCOUNT: '-1',
+      LOGIN_LOCKOUT_THRESHOLD: '1001',
+      LOGIN_LOCKOUT_SECONDS: '86401',
     });
     expect(problems).toEqual([
       'NODE_ENV must be one of development, test, production (got "prod")',
@@ -125,6 +137,11 @@ describe('loadEnvironment', () => {
       'ARGON2_PARALLELISM must be an integer between 1 and 16 (got "17")',
       'TRUST_PROXY must be true, false, a number of hops, or a comma-separated list of IP addresses or CIDR subnets (got "not-an-ip")',
       'BODY_LIMIT must be a size such as 16kb, 1mb or a number of bytes (got "lots")',
+      'RATE_LIMIT_WINDOW_SECONDS must be an integer between 1 and 86400 (got "0")',
+      'RATE_LIMIT_PER_IP must be an integer between 1 and 1000000 (got "many")',
+      'RATE_LIMIT_PER_ACCOUNT must be an integer between 1 and 1000000 (got "-1")',
+      'LOGIN_LOCKOUT_THRESHOLD must be an integer between 1 and 1000 (got "1001")',
+      'LOGIN_LOCKOUT_SECONDS must be an integer between 1 and 86400 (got "86401")',
     ]);
   });
 
@@ -253,5 +270,19 @@ describe('ENVIRONMENT_VARIABLES', () => {
     );
     expect(defaults).toMatchObject({ PORT: '3000', CACHE_KEY_PREFIX: 'sessions:', TRUST_PROXY: 'false', BODY_LIMIT: '16kb' });
     expect(() => loadEnvironment(defaults)).not.toThrow();
+  });
+});
+
+describe('BENCHMARK_AUTH_CHECK', () => {
+  const production = { NODE_ENV: 'production', ACCESS_TOKEN_SECRET: 'a-production-secret-that-is-long-enough-1234' };
+
+  it('can weaken the auth check for benchmarks outside production only', () => {
+    expect(loadEnvironment({ BENCHMARK_AUTH_CHECK: 'signature-only' }).authCheck).toBe('signature-only');
+    expect(() => loadEnvironment({ ...production, BENCHMARK_AUTH_CHECK: 'signature-only' })).toThrow(/BENCHMARK_AUTH_CHECK must be "session" when NODE_ENV=production/);
+    expect(loadEnvironment(production).authCheck).toBe('session');
+  });
+
+  it('rejects an unknown mode', () => {
+    expect(() => loadEnvironment({ BENCHMARK_AUTH_CHECK: 'none' })).toThrow(/BENCHMARK_AUTH_CHECK must be one of/);
   });
 });

@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsDefined, IsEmail, IsIn, IsOptional, Length, Matches, MinLength, NotEquals, ValidateIf, validateSync } from 'class-validator';
+import { IsDefined, IsEmail, IsIn, IsOptional, Length, Matches, MinLength, NotEquals, ValidateBy, ValidateIf, ValidationArguments, validateSync } from 'class-validator';
 import {
   got,
   IsByteSize,
@@ -18,6 +18,8 @@ export const NODE_ENVS = ['development', 'test', 'production'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
 
 export const CACHE_STORES = ['keyv-redis', 'redis-yet'] as const;
+export const AUTH_CHECK_MODES = ['session', 'signature-only', 'no-cache'] as const;
+export type AuthCheckMode = (typeof AUTH_CHECK_MODES)[number];
 export type CacheStore = (typeof CACHE_STORES)[number];
 
 /**
@@ -58,7 +60,13 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'TRUST_PROXY', default: 'false', description: "Express 'trust proxy': false, true, a number of hops, or IPs/CIDRs separated by commas" },
   { name: 'BODY_LIMIT', default: '16kb', description: 'Largest accepted request body' },
   { name: 'REFRESH_REUSE_GRACE_SECONDS', default: '5', description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60' },
+  { name: 'BENCHMARK_AUTH_CHECK', default: 'session', description: 'Benchmarks only: session (always in production), signature-only or no-cache' },
   { name: 'INTERRUPTED_AFTER_SECONDS', default: '60', description: 'Age after which an audited command with no outcome, from another process, is closed as interrupted, 1 to 3600' },
+  { name: 'RATE_LIMIT_WINDOW_SECONDS', default: '60', description: 'Window of the login, refresh, logout and register rate limits, 1 to 86400' },
+  { name: 'RATE_LIMIT_PER_IP', default: '30', description: 'Requests per window to each of those routes from one client IP, 1 to 1000000' },
+  { name: 'RATE_LIMIT_PER_ACCOUNT', default: '10', description: 'Requests per window to each of those routes for one email or refresh token, 1 to 1000000' },
+  { name: 'LOGIN_LOCKOUT_THRESHOLD', default: '10', description: 'Failed logins for one email within LOGIN_LOCKOUT_SECONDS that lock it, 1 to 1000' },
+  { name: 'LOGIN_LOCKOUT_SECONDS', default: '900', description: 'How long failed logins are counted, and how long a lock lasts, 1 to 86400' },
 ] as const satisfies readonly EnvironmentVariable[];
 
 export type EnvironmentVariableName = (typeof ENVIRONMENT_VARIABLES)[number]['name'];
@@ -98,6 +106,8 @@ export interface Environment {
   readonly admin: { readonly email: string; readonly password: string } | undefined;
   readonly refreshReuseGraceSeconds: number;
   readonly interruptedAfterSeconds: number;
+  /** Benchmarks only; always `session` in production. */
+  readonly authCheck: AuthCheckMode;
 }
 
 /** Lists every invalid variable, one per line, in `problems` as well as in the message. */
@@ -220,6 +230,17 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(1, 3_600)
   INTERRUPTED_AFTER_SECONDS: number;
+
+  // A weakened auth check must never reach production by a stray variable (checks run bottom-up).
+  @ValidateBy({
+    name: 'sessionCheckInProduction',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) => !isProduction(args?.object as EnvironmentVariables) || value === 'session',
+      defaultMessage: (args?: ValidationArguments) => `BENCHMARK_AUTH_CHECK must be "session" when NODE_ENV=production ${got(args?.value)}`,
+    },
+  })
+  @IsIn(AUTH_CHECK_MODES, { message: (args) => `BENCHMARK_AUTH_CHECK must be one of ${AUTH_CHECK_MODES.join(', ')} ${got(args.value)}` })
+  BENCHMARK_AUTH_CHECK: AuthCheckMode;
 }
 
 // Compile-time: the class declares exactly the listed variables, so `.env.example` cannot drift from the checks.
@@ -293,5 +314,6 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
     admin,
     refreshReuseGraceSeconds: variables.REFRESH_REUSE_GRACE_SECONDS,
     interruptedAfterSeconds: variables.INTERRUPTED_AFTER_SECONDS,
+    authCheck: variables.BENCHMARK_AUTH_CHECK,
   };
 }

@@ -34,28 +34,26 @@ export class SessionAuthenticator {
   async authenticate(accessToken: string): Promise<AuthenticatedSession | null> {
     const claims = await this.accessTokens.verify(accessToken);
     if (!claims) return null;
+    const mode = this.options.authCheck ?? 'session';
+    if (mode === 'signature-only') return claims;
+    if (mode === 'no-cache') return (await this.checkStore(claims.userId, claims.sessionId, false)) ? claims : null;
     const cached = await this.readCache(claims.userId, claims.sessionId);
     if (cached === 'revoked') return null;
     if (cached === 'active') return claims;
     return (await this.checkStore(claims.userId, claims.sessionId)) ? claims : null;
   }
 
-  /** Signature and expiry only; exists so benchmarks can measure what the session check costs. */
-  async verifySignatureOnly(accessToken: string): Promise<AuthenticatedSession | null> {
-    return this.accessTokens.verify(accessToken);
-  }
-
-  private async checkStore(userId: string, sessionId: string): Promise<boolean> {
+  private async checkStore(userId: string, sessionId: string, useCache = true): Promise<boolean> {
     const status = await this.store.findSessionStatus(sessionId);
     const now = this.clock.now();
     if (!status || status.userId !== userId) return false;
     if (!isSessionActive(status, now)) {
-      if (status.revokedAt !== null) this.remember(() => this.cache.markRevoked(userId, [sessionId], revocationMarkerTtlSeconds(this.options.lifetimes)));
+      if (useCache && status.revokedAt !== null) this.remember(() => this.cache.markRevoked(userId, [sessionId], revocationMarkerTtlSeconds(this.options.lifetimes)));
       return false;
     }
     const ttl = activeEntryTtlSeconds(this.options.lifetimes, status.expiresAt, now);
     // SET NX: if a revocation marked the session since we read it, the marker stays.
-    if (ttl > 0) this.remember(() => this.cache.rememberActive(userId, sessionId, ttl));
+    if (useCache && ttl > 0) this.remember(() => this.cache.rememberActive(userId, sessionId, ttl));
     return true;
   }
 
