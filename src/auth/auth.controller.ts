@@ -7,6 +7,7 @@ import {
   LoginUser,
   LogoutUser,
   OptionalAccessTokenGuard,
+  RateLimited,
   RefreshTokens,
   RegisterUser,
   type RequestContext,
@@ -62,6 +63,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account' })
   @ApiResponse({ status: 201, type: RegisteredResponse })
   @ApiResponse({ status: 409, description: 'The email is already registered' })
+  @RateLimited('email')
   async register(@Body() body: RegisterRequest, @ClientContext() context: RequestContext): Promise<RegisteredResponse> {
     const outcome = await this.commandBus.execute(new RegisterUser(body.email, body.password, context));
     if (outcome.kind === 'rejected') throw new ConflictException('This email is already registered');
@@ -72,7 +74,11 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Sign in: opens a session and returns its first token pair' })
   @ApiResponse({ status: 200, type: TokenPairResponse })
-  @ApiResponse({ status: 401, description: 'Unknown email or wrong password (the same answer for both)' })
+  @ApiResponse({
+    status: 401,
+    description: 'Unknown email, wrong password, or an email locked after too many failed logins (the same answer for all three)',
+  })
+  @RateLimited('email')
   async login(@Body() body: LoginRequest, @ClientContext() context: RequestContext): Promise<TokenPairResponse> {
     const outcome = await this.commandBus.execute(new LoginUser(body.email, body.password, context));
     if (outcome.kind === 'rejected') throw new UnauthorizedException('Invalid email or password');
@@ -84,6 +90,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Trade a refresh token for a new pair; the old refresh token stops working' })
   @ApiResponse({ status: 200, type: TokenPairResponse })
   @ApiResponse({ status: 401, description: 'Unknown, expired or revoked token, or its session has ended' })
+  @RateLimited('refreshToken')
   async refresh(@Body() body: RefreshTokenRequest, @ClientContext() context: RequestContext): Promise<TokenPairResponse> {
     const outcome = await this.commandBus.execute(new RefreshTokens(body.refreshToken, context));
     if (outcome.kind === 'rejected') throw new UnauthorizedException('The refresh token cannot be used');
@@ -96,6 +103,7 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End the session of a refresh token. Always 204 for a well-formed token; the outcome is audited' })
   @ApiResponse({ status: 204 })
+  @RateLimited('refreshToken')
   async logout(@Body() body: RefreshTokenRequest, @Req() request: AuthenticatedRequest, @ClientContext() context: RequestContext): Promise<void> {
     await this.commandBus.execute(new LogoutUser(body.refreshToken, request.authenticated?.userId ?? null, context));
   }

@@ -1,5 +1,5 @@
 import { AuditRecorder, DEFAULT_LIFETIMES, type SessionsModuleOptions } from '@app/sessions';
-import { type Runtime, type RuntimeSettings, startRuntime } from '@app/runtime';
+import { type RateLimitSettings, type Runtime, type RuntimeSettings, startRuntime } from '@app/runtime';
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
@@ -11,6 +11,12 @@ export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Cheap argon2id for tests: the parameters are not what is under test. */
 const TEST_HASHING = { memoryCostKiB: 1024, timeCost: 1, parallelism: 1 };
+
+/**
+ * Far above anything a test does from 127.0.0.1, so rate limits and the login lockout never
+ * interfere; the rate limit tests set their own (`settings: { rateLimit }`).
+ */
+export const GENEROUS_RATE_LIMIT: RateLimitSettings = { windowSeconds: 60, perIp: 1_000_000, perAccount: 1_000_000, lockoutThreshold: 1_000, lockoutSeconds: 60 };
 
 /** Captures every log line the apps write, so tests can look for leaks and audit fallbacks. */
 export class CapturingLogger extends ConsoleLogger {
@@ -35,6 +41,11 @@ export interface TestStackOptions {
   readonly admin?: { email: string; password: string };
   /** Any other setting to override. */
   readonly settings?: Partial<RuntimeSettings>;
+  /**
+   * A second instance of another stack's service: the same database and Redis key prefix
+   * (so the same shared state), its own apps. Closing it leaves the database and keys to the owner.
+   */
+  readonly shareWith?: TestStack;
 }
 
 /** One test file's service: its own database, its own Redis key prefix, both apps in-process. */
@@ -53,8 +64,8 @@ export interface TestStack {
 }
 
 export async function startTestStack(options: TestStackOptions): Promise<TestStack> {
-  const database = await createTestDatabase();
-  const cachePrefix = testRedisPrefix(options.label);
+  const database = options.shareWith ? borrowedDatabase(options.shareWith) : await createTestDatabase();
+  const cachePrefix = options.shareWith?.cachePrefix ?? testRedisPrefix(options.label);
   const useRedis = options.redis ?? true;
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const logs = new CapturingLogger(process.env.TEST_LOGS === '1');
@@ -71,6 +82,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     },
     http: { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false },
     admin: options.admin,
+    rateLimit: GENEROUS_RATE_LIMIT,
     logger: logs,
     ...options.settings,
   };
@@ -93,8 +105,14 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     async close() {
       await Promise.allSettled([web.close(), admin.close()]);
       await runtime.close();
+      if (options.shareWith) return;
       await database.drop();
       if (useRedis) await deleteRedisKeys(redisUrl, cachePrefix);
     },
   };
+}
+
+/** Another stack's database, which its owner drops. */
+function borrowedDatabase(owner: TestStack): { url: string; drop(): Promise<void> } {
+  return { url: owner.databaseUrl, drop: async () => undefined };
 }

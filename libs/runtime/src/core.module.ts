@@ -4,6 +4,7 @@ import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@n
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import { loginLockoutOf, rateLimitModule } from './rate-limit';
 import { Runtime } from './runtime';
 
 const RUNTIME = Symbol('Runtime');
@@ -60,7 +61,8 @@ export class CoreModule {
           inject: [CACHE_CONNECTION],
           useFactory: (connection: CacheConnection) => (connection.stores ? { stores: connection.stores as never } : {}),
         }),
-        SessionsModule.forRootAsync({ useFactory: () => runtime.settings.sessions }),
+        SessionsModule.forRootAsync({ useFactory: () => ({ ...runtime.settings.sessions, loginLockout: loginLockoutOf(runtime.settings) }) }),
+        rateLimitModule(runtime.settings),
       ],
       providers: [
         { provide: RUNTIME, useValue: runtime },

@@ -1,4 +1,4 @@
-import { createValidationPipe, ProblemDetailsFilter } from '@app/platform';
+import { answerClientErrorsWithProblems, createValidationPipe, ProblemDetailsFilter, requireJsonBodies } from '@app/platform';
 import { AdminBootstrapper } from '@app/sessions';
 import { Logger } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -11,12 +11,15 @@ export interface HttpAppDescription {
 }
 
 /**
- * What both apps do the same way at the HTTP edge: problem+json errors, strict validation, a
- * body size limit, the trust-proxy rule for client IPs, and OpenAPI at /docs and /docs-json.
+ * What both apps do the same way at the HTTP edge: problem+json errors (unparseable requests
+ * included), strict validation, JSON-only bodies with a size limit, the trust-proxy rule for
+ * client IPs, and OpenAPI at /docs and /docs-json.
  */
 export function configureHttpApp(app: NestExpressApplication, settings: RuntimeSettings, description: HttpAppDescription): void {
   app.disable('x-powered-by');
   app.set('trust proxy', settings.http.trustProxy);
+  answerClientErrorsWithProblems(app.getHttpServer());
+  app.use(requireJsonBodies);
   app.useBodyParser('json', { limit: settings.http.bodyLimit, strict: true });
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(createValidationPipe());

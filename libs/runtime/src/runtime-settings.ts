@@ -27,6 +27,24 @@ export interface RuntimeSettings {
     readonly trustProxy: TrustProxy;
   };
   readonly admin?: { readonly email: string; readonly password: string };
+  /** Limits of login, refresh, logout and register, and the login lockout; DEFAULT_RATE_LIMIT when absent. */
+  readonly rateLimit?: RateLimitSettings;
   /** Nest's logger for the apps (JSON lines in production). */
   readonly logger: LoggerService;
 }
+
+export interface RateLimitSettings {
+  /** Window of the per-IP and per-account limits. */
+  readonly windowSeconds: number;
+  /** Requests per window to each limited route from one client IP (request.ip, under `trust proxy`). */
+  readonly perIp: number;
+  /** Requests per window to each limited route for one account (email, or refresh token). */
+  readonly perAccount: number;
+  /** Failed logins for one email within lockoutSeconds that lock it. */
+  readonly lockoutThreshold: number;
+  /** How long failed logins are counted, and how long a lock lasts. */
+  readonly lockoutSeconds: number;
+}
+
+/** The production defaults, as documented in `.env.example`. */
+export const DEFAULT_RATE_LIMIT: RateLimitSettings = { windowSeconds: 60, perIp: 30, perAccount: 10, lockoutThreshold: 10, lockoutSeconds: 900 };

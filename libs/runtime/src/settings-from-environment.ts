@@ -47,6 +47,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv): LoadedSettings {
       },
       http: { host: environment.http.host, bodyLimit: environment.http.bodyLimit, trustProxy: environment.http.trustProxy },
       admin: environment.admin,
+      rateLimit: environment.rateLimit,
       logger,
     },
   };

@@ -31,6 +31,7 @@ export { type AuditEntry, type AuditLog, type AuditPage, type AuditQuery, AUDIT_
 export { type SessionCache, type CachedSessionState, SESSION_CACHE } from './application/ports/session-cache.port';
 export { type SessionStore, SESSION_STORE } from './application/ports/session-store.port';
 export { type Clock, CLOCK } from './application/ports/clock.port';
+export { type LoginAttempts, type LoginLockoutPolicy, type FailedLogin, LOGIN_ATTEMPTS, DEFAULT_LOGIN_LOCKOUT } from './application/ports/login-attempts.port';
 
 // Domain vocabulary
 export { type Actor, type ActorType, Actors } from './domain/actor';
@@ -43,11 +44,13 @@ export { REFRESH_TOKEN_PATTERN } from './domain/refresh-token';
 
 // Infrastructure the app wires
 export { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from './infrastructure/typeorm/schema';
-export { createRedisCacheStores, type RedisCacheStoreKind, type RedisCacheStores } from './infrastructure/cache/session-cache.factory';
+export { createRedisCacheStores, redisClientOf, type RedisCacheStoreKind, type RedisCacheStores } from './infrastructure/cache/session-cache.factory';
+export { createThrottlerStorage } from './infrastructure/cache/rate-limit.factory';
 
 // HTTP building blocks shared by the apps
 export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken } from './http/access-token.guard';
 export { AdminGuard } from './http/admin.guard';
+export { RateLimitGuard, RateLimited, RateLimitThrottlers, type AccountKeySource } from './http/rate-limit.guard';
 export { CurrentSession, ClientContext, type AuthenticatedRequest } from './http/authenticated-request';
 export { HealthController } from './http/health.controller';
 

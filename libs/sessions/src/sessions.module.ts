@@ -27,6 +27,7 @@ import { LogoutUserHandler } from './application/logout-user/logout-user.handler
 import { ACCESS_TOKENS } from './application/ports/access-token.port';
 import { AUDIT_LOG } from './application/ports/audit-log.port';
 import { Clock, CLOCK, systemClock } from './application/ports/clock.port';
+import { DEFAULT_LOGIN_LOCKOUT, LOGIN_ATTEMPTS } from './application/ports/login-attempts.port';
 import { PASSWORD_HASHER } from './application/ports/password-hasher.port';
 import { SESSION_CACHE, SessionCache } from './application/ports/session-cache.port';
 import { SESSION_STORE, SessionStore } from './application/ports/session-store.port';
@@ -39,6 +40,7 @@ import { RevokeSessionHandler } from './application/revoke-session/revoke-sessio
 import { AuditTrail } from './application/shared/audit-trail';
 import { RevokedSessionsCache } from './application/shared/revoked-sessions-cache';
 import { SessionIssuer } from './application/shared/session-issuer';
+import { createLoginAttempts } from './infrastructure/cache/rate-limit.factory';
 import { createSessionCache } from './infrastructure/cache/session-cache.factory';
 import { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher';
 import { JwtAccessTokens } from './infrastructure/security/jwt-access-tokens';
@@ -136,12 +138,18 @@ export class SessionsModule {
       AdminBootstrapper,
       UnhandledExceptionLogger,
       ...COMMAND_HANDLERS,
+      {
+        provide: LOGIN_ATTEMPTS,
+        inject: [CACHE_MANAGER, SESSIONS_OPTIONS, CLOCK],
+        useFactory: (cache: Cache, o: SessionsModuleOptions, clock: Clock) =>
+          createLoginAttempts(cache, { keyPrefix: o.cacheKeyPrefix, timeoutMs: o.cacheTimeoutMs, policy: o.loginLockout ?? DEFAULT_LOGIN_LOCKOUT, clock }),
+      },
     ];
     return {
       module: SessionsModule,
       imports: options.imports ?? [],
       providers,
-      exports: [SESSIONS_OPTIONS, SESSION_STORE, SESSION_CACHE, AUDIT_LOG, CLOCK, SessionAuthenticator, SessionDirectory, AdminBootstrapper, AuditRecorder],
+      exports: [SESSIONS_OPTIONS, SESSION_STORE, SESSION_CACHE, AUDIT_LOG, CLOCK, SessionAuthenticator, SessionDirectory, AdminBootstrapper, AuditRecorder, LOGIN_ATTEMPTS],
     };
   }
 }

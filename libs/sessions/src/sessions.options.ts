@@ -1,3 +1,4 @@
+import type { LoginLockoutPolicy } from './application/ports/login-attempts.port';
 import { SessionLifetimes } from './domain/session-rules';
 
 /** Argon2id parameters; the defaults are OWASP's first recommended set (19 MiB, t=2, p=1). */
@@ -27,7 +28,20 @@ export interface SessionsModuleOptions {
    * Failed `interrupted` (the process died mid-command). Default 60.
    */
   readonly interruptedAfterSeconds?: number;
+  /**
+   * Failed logins per email that lock it, and for how long (failures are counted over the same
+   * period). Default 10 failures, 900 s.
+   */
+  readonly loginLockout?: LoginLockoutPolicy;
+  /**
+   * BENCHMARKS ONLY. `session` (the default, and the only safe value) checks on every request
+   * that the session is still active; `signature-only` skips that check, `no-cache` answers it
+   * from PostgreSQL alone. They exist to measure what the session check costs.
+   */
+  readonly authCheck?: AuthCheckMode;
 }
+
+export type AuthCheckMode = 'session' | 'signature-only' | 'no-cache';
 
 export const SESSIONS_OPTIONS = Symbol('SessionsModuleOptions');
 

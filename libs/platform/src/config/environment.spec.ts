@@ -34,6 +34,7 @@ describe('loadEnvironment', () => {
       refreshReuseGraceSeconds: 5,
       interruptedAfterSeconds: 60,
       authCheck: 'session',
+      rateLimit: { windowSeconds: 60, perIp: 30, perAccount: 10, lockoutThreshold: 10, lockoutSeconds: 900 },
     };
     expect(loadEnvironment({})).toEqual(expected);
   });
@@ -84,6 +85,7 @@ describe('loadEnvironment', () => {
       refreshReuseGraceSeconds: 3,
       interruptedAfterSeconds: 120,
       authCheck: 'session',
+      rateLimit: { windowSeconds: 300, perIp: 100, perAccount: 5, lockoutThreshold: 3, lockoutSeconds: 3600 },
     });
   });
 

@@ -108,6 +108,14 @@ export interface Environment {
   readonly interruptedAfterSeconds: number;
   /** Benchmarks only; always `session` in production. */
   readonly authCheck: AuthCheckMode;
+  /** Limits of the sign-in routes and the login lockout. */
+  readonly rateLimit: {
+    readonly windowSeconds: number;
+    readonly perIp: number;
+    readonly perAccount: number;
+    readonly lockoutThreshold: number;
+    readonly lockoutSeconds: number;
+  };
 }
 
 /** Lists every invalid variable, one per line, in `problems` as well as in the message. */
@@ -241,6 +249,26 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   })
   @IsIn(AUTH_CHECK_MODES, { message: (args) => `BENCHMARK_AUTH_CHECK must be one of ${AUTH_CHECK_MODES.join(', ')} ${got(args.value)}` })
   BENCHMARK_AUTH_CHECK: AuthCheckMode;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 86_400)
+  RATE_LIMIT_WINDOW_SECONDS: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 1_000_000)
+  RATE_LIMIT_PER_IP: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 1_000_000)
+  RATE_LIMIT_PER_ACCOUNT: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 1_000)
+  LOGIN_LOCKOUT_THRESHOLD: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 86_400)
+  LOGIN_LOCKOUT_SECONDS: number;
 }
 
 // Compile-time: the class declares exactly the listed variables, so `.env.example` cannot drift from the checks.
@@ -315,5 +343,12 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
     refreshReuseGraceSeconds: variables.REFRESH_REUSE_GRACE_SECONDS,
     interruptedAfterSeconds: variables.INTERRUPTED_AFTER_SECONDS,
     authCheck: variables.BENCHMARK_AUTH_CHECK,
+    rateLimit: {
+      windowSeconds: variables.RATE_LIMIT_WINDOW_SECONDS,
+      perIp: variables.RATE_LIMIT_PER_IP,
+      perAccount: variables.RATE_LIMIT_PER_ACCOUNT,
+      lockoutThreshold: variables.LOGIN_LOCKOUT_THRESHOLD,
+      lockoutSeconds: variables.LOGIN_LOCKOUT_SECONDS,
+    },
   };
 }

@@ -1,8 +1,9 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
 import { normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
+import { LOGIN_ATTEMPTS, LoginAttempts } from '../ports/login-attempts.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
 import { AuditTrail } from '../shared/audit-trail';
@@ -12,6 +13,7 @@ import { LOGIN_EVENTS } from './login-user.events';
 
 @CommandHandler(LoginUser)
 export class LoginUserHandler implements ICommandHandler<LoginUser> {
+  private static readonly logger = new Logger('LoginUserHandler');
   /** Verified against when the email is unknown, so both failures take the same time. */
   private decoyHash: Promise<string> | undefined;
 
@@ -21,6 +23,7 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
     private readonly issuer: SessionIssuer,
+    @Inject(LOGIN_ATTEMPTS) private readonly attempts: LoginAttempts,
   ) {}
 
   async execute(command: LoginUser): Promise<LoginOutcome> {
@@ -30,10 +33,22 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
       context: command.context,
     });
     return operation.run(async () => {
-      const user = await this.store.findUserByEmail(normalizeEmail(command.email));
+      const email = normalizeEmail(command.email);
+      const lockedUntil = await this.attempts.lockedUntil(email);
+      const user = await this.store.findUserByEmail(email);
+      // Verified even while locked, so a locked email takes as long as any other failure.
       const passwordMatches = await this.hasher.verify(user?.passwordHash ?? (await this.decoy()), command.password);
+      const subjectUserId = user?.id ?? null;
+      const userKnown = user !== null;
+      if (lockedUntil) {
+        operation.fail('account_locked', { subjectUserId, details: { userKnown, lockedUntil: lockedUntil.toISOString() } });
+        return { kind: 'rejected', reason: 'account_locked', lockedUntil };
+      }
       if (!user || !passwordMatches) {
-        operation.fail('invalid_credentials', { subjectUserId: user?.id ?? null, details: { userKnown: user !== null } });
+        const failure = await this.attempts.recordFailure(email);
+        // The failure that engages the lock says so: the audit trail shows when and until when.
+        const lock = failure.lockedUntil ? { lockedUntil: failure.lockedUntil.toISOString(), failedAttempts: failure.failures } : {};
+        operation.fail('invalid_credentials', { subjectUserId, details: { userKnown, ...lock } });
         return { kind: 'rejected', reason: 'invalid_credentials' };
       }
       const tokens = await this.store.inTransaction(async (tx) => {
@@ -41,8 +56,18 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
         await operation.succeedIn(tx, { actor: Actors.user(user.id), subjectUserId: user.id, sessionId: issued.sessionId });
         return issued;
       });
+      await this.forgetFailures(email);
       return { kind: 'authenticated', ...tokens };
     });
+  }
+
+  /** The login has succeeded and committed; a failure to reset the count must not undo that. */
+  private async forgetFailures(email: string): Promise<void> {
+    try {
+      await this.attempts.reset(email);
+    } catch (error) {
+      LoginUserHandler.logger.warn(`Could not reset failed logins: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private decoy(): Promise<string> {

@@ -5,7 +5,8 @@ import { redisStore, RedisStore } from 'cache-manager-redis-yet';
 import { Keyv } from 'keyv';
 import { SessionCache } from '../../application/ports/session-cache.port';
 import { MemorySessionCache } from './memory-session-cache';
-import { RedisCommands, RedisSessionCache } from './redis-session-cache';
+import { RedisSessionCache } from './redis-session-cache';
+import { RedisClient } from './redis-scripts';
 
 export interface SessionCacheFactoryOptions {
   readonly keyPrefix: string;
@@ -21,32 +22,41 @@ const logger = new Logger('SessionCacheFactory');
  * the cache lives in process memory (embedded and dev mode).
  */
 export function createSessionCache(cache: Cache, options: SessionCacheFactoryOptions): SessionCache {
+  const redis = findRedisClient(cache);
+  if (redis) {
+    return new RedisSessionCache(redis.client, { keyPrefix: options.keyPrefix, timeoutMs: options.timeoutMs, description: `redis (${redis.source})` });
+  }
   const store: unknown = cache.stores[0]?.store;
-  const redisOptions = (description: string) => ({
-    keyPrefix: options.keyPrefix,
-    timeoutMs: options.timeoutMs,
-    description,
-  });
-
-  if (isKeyvRedis(store)) {
-    const client = usableClient(store.client, '@keyv/redis');
-    // @keyv/redis connects on first use; kick that off, since our commands bypass it.
-    // A failure is already emitted as an 'error' event by KeyvRedis.
-    if (!store.client.isOpen) store.getClient().catch(() => undefined);
-    return new RedisSessionCache(client, redisOptions('redis (@keyv/redis)'));
-  }
-
-  const redisYet = redisYetStoreOf(store);
-  if (redisYet) {
-    return new RedisSessionCache(usableClient(redisYet.client, 'cache-manager-redis-yet'), redisOptions('redis (cache-manager-redis-yet)'));
-  }
-
   if (store != null && !(store instanceof Map)) {
     // Another shared store (Memcached, Valkey module, ...) is not supported: revocations made
     // on one instance will not reach the others.
     logger.warn(`Cache store ${describe(store)} is not Redis; the session cache stays in process memory`);
   }
   return new MemorySessionCache({ keyPrefix: options.keyPrefix });
+}
+
+/**
+ * The node-redis client inside the Redis store the app gave @nestjs/cache-manager (@keyv/redis
+ * or cache-manager-redis-yet), for adapters that need commands cache-manager does not offer;
+ * undefined when the store is not Redis. Throws for a Redis client it cannot use (a cluster
+ * client), since falling back to memory would silently stop sharing state between instances.
+ */
+export function redisClientOf(cache: Cache): RedisClient | undefined {
+  return findRedisClient(cache)?.client;
+}
+
+function findRedisClient(cache: Cache): { client: RedisClient; source: string } | undefined {
+  const store: unknown = cache.stores[0]?.store;
+  if (isKeyvRedis(store)) {
+    const client = usableClient(store.client, '@keyv/redis');
+    // @keyv/redis connects on first use; kick that off, since our commands bypass it.
+    // A failure is already emitted as an 'error' event by KeyvRedis.
+    if (!store.client.isOpen) store.getClient().catch(() => undefined);
+    return { client, source: '@keyv/redis' };
+  }
+  const redisYet = redisYetStoreOf(store);
+  if (redisYet) return { client: usableClient(redisYet.client, 'cache-manager-redis-yet'), source: 'cache-manager-redis-yet' };
+  return undefined;
 }
 
 function isKeyvRedis(store: unknown): store is KeyvRedis<unknown> {
@@ -76,19 +86,14 @@ function redisYetStoreOf(store: unknown): RedisStore | undefined {
   return undefined;
 }
 
-function usableClient(client: unknown, source: string): RedisCommands {
-  const candidate = client as Partial<Record<keyof RedisCommands, unknown>> | null;
-  if (
-    typeof candidate?.isReady === 'boolean' &&
-    typeof candidate.get === 'function' &&
-    typeof candidate.set === 'function' &&
-    typeof candidate.multi === 'function' &&
-    typeof candidate.ping === 'function'
-  ) {
-    return candidate as RedisCommands;
+function usableClient(client: unknown, source: string): RedisClient {
+  const candidate = client as Partial<Record<keyof RedisClient, unknown>> | null;
+  const commands: Array<keyof RedisClient> = ['get', 'set', 'multi', 'ping', 'eval', 'evalSha', 'pTTL', 'del'];
+  if (typeof candidate?.isReady === 'boolean' && commands.every((command) => typeof candidate[command] === 'function')) {
+    return candidate as RedisClient;
   }
   // Falling back to memory here would silently break cross-instance revocation.
-  throw new Error(`The Redis client of ${source} is not supported by the session cache (Redis Cluster clients are not)`);
+  throw new Error(`The Redis client of ${source} is not supported by the session cache and rate limiter (Redis Cluster clients are not)`);
 }
 
 function describe(store: unknown): string {

@@ -1,0 +1,36 @@
+import { createThrottlerStorage, type LoginLockoutPolicy, RateLimitThrottlers } from '@app/sessions';
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import { DynamicModule } from '@nestjs/common';
+import { seconds, ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
+import { Cache } from 'cache-manager';
+import { DEFAULT_RATE_LIMIT, RateLimitSettings, RuntimeSettings } from './runtime-settings';
+
+function rateLimitsOf(settings: RuntimeSettings): RateLimitSettings {
+  return settings.rateLimit ?? DEFAULT_RATE_LIMIT;
+}
+
+export function loginLockoutOf(settings: RuntimeSettings): LoginLockoutPolicy {
+  const limits = rateLimitsOf(settings);
+  return { threshold: limits.lockoutThreshold, lockSeconds: limits.lockoutSeconds };
+}
+
+/**
+ * @nestjs/throttler with the two throttlers RateLimited routes use (per client IP, per
+ * account), counted in the app's Redis under the cache key prefix so every instance shares
+ * them. The library's X-RateLimit-* headers are off: a refusal carries Retry-After.
+ */
+export function rateLimitModule(settings: RuntimeSettings): DynamicModule {
+  const limits = rateLimitsOf(settings);
+  const window = seconds(limits.windowSeconds);
+  return ThrottlerModule.forRootAsync({
+    inject: [CACHE_MANAGER],
+    useFactory: (cache: Cache): ThrottlerModuleOptions => ({
+      throttlers: [
+        { name: RateLimitThrottlers.perIp, ttl: window, limit: limits.perIp },
+        { name: RateLimitThrottlers.perAccount, ttl: window, limit: limits.perAccount },
+      ],
+      storage: createThrottlerStorage(cache, { keyPrefix: settings.sessions.cacheKeyPrefix, timeoutMs: settings.sessions.cacheTimeoutMs }),
+      setHeaders: false,
+    }),
+  });
+}

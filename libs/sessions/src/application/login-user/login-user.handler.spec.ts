@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { requestContext } from '../../domain/request-context';
+import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
+import { MemoryLoginAttempts } from '../../infrastructure/cache/memory-login-attempts';
+import { SessionsModuleOptions } from '../../sessions.options';
+import { FixedClock, InMemorySessionStore, RecordingEventBus } from '../../testing/fakes';
+import { AccessTokens } from '../ports/access-token.port';
+import { LoginAttempts } from '../ports/login-attempts.port';
+import { PasswordHasher } from '../ports/password-hasher.port';
+import { AuditTrail } from '../shared/audit-trail';
+import { SessionIssuer } from '../shared/session-issuer';
+import { LoginUser } from './login-user.command';
+import { LoginUserHandler } from './login-user.handler';
+
+const ALICE = '0190a5d2-0000-7000-8000-00000000000a';
+const context = requestContext('203.0.113.9', 'unit-test');
+const POLICY = { threshold: 3, lockSeconds: 600 };
+
+/** `hash:<password>`; counts verifications, since a locked login must cost as much as any other. */
+class PlainHasher implements PasswordHasher {
+  verifications = 0;
+  async hash(password: string) {
+    return `hash:${password}`;
+  }
+  async verify(hash: string, password: string) {
+    this.verifications += 1;
+    return hash === `hash:${password}`;
+  }
+}
+
+const accessTokens: AccessTokens = {
+  issue: async () => ({ token: 'access', expiresIn: 900 }),
+  verify: async () => null,
+};
+
+function setup(wrap: (attempts: LoginAttempts) => LoginAttempts = (attempts) => attempts) {
+  const store = new InMemorySessionStore();
+  const events = new RecordingEventBus();
+  const clock = new FixedClock();
+  const hasher = new PlainHasher();
+  // A prefix of its own: memory adapters with one prefix share their counts in a process.
+  const attempts = wrap(new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: POLICY, clock }));
+  const options = { lifetimes: DEFAULT_LIFETIMES } as SessionsModuleOptions;
+  const handler = new LoginUserHandler(store, hasher, clock, new AuditTrail(events.asEventBus(), clock), new SessionIssuer(options, accessTokens), attempts);
+  store.users.set(ALICE, { id: ALICE, email: 'alice@example.com', passwordHash: 'hash:right password', role: 'user', createdAt: new Date() });
+  const login = (email: string, password: string) => handler.execute(new LoginUser(email, password, context));
+  return { store, events, clock, hasher, attempts, login };
+}
+
+describe('LoginUserHandler', () => {
+  it('opens a session for the right password', async () => {
+    const { store, events, login } = setup();
+    const outcome = await login(' Alice@Example.com ', 'right password');
+    expect(outcome).toMatchObject({ kind: 'authenticated', userId: ALICE });
+    expect(store.sessions.size).toBe(1);
+    expect(events.outcomes()).toEqual(['UserLoginAttempted:', 'UserLoginSucceeded:']);
+  });
+
+  it('locks an email after the threshold of failures, and records the moment the lock engages', async () => {
+    const { events, clock, login } = setup();
+    for (let i = 0; i < POLICY.threshold; i += 1) {
+      await expect(login('alice@example.com', 'wrong')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_credentials' });
+    }
+    const failed = events.events.filter((e) => e.outcome === 'failed');
+    expect(failed.map((e) => e.details)).toEqual([
+      { userKnown: true },
+      { userKnown: true },
+      { userKnown: true, failedAttempts: 3, lockedUntil: new Date(clock.now().getTime() + 600_000).toISOString() },
+    ]);
+    expect(failed.every((e) => e.subjectUserId === ALICE && e.reason === 'invalid_credentials')).toBe(true);
+  });
+
+  it('refuses even the right password while locked, after the same work as any failure, and never extends the lock', async () => {
+    const { events, clock, hasher, login, store } = setup();
+    for (let i = 0; i < POLICY.threshold; i += 1) await login('alice@example.com', 'wrong');
+    const lockedUntil = new Date(clock.now().getTime() + 600_000);
+    hasher.verifications = 0;
+
+    clock.current = new Date(clock.current.getTime() + 300_000);
+    await expect(login('ALICE@example.com', 'right password')).resolves.toEqual({ kind: 'rejected', reason: 'account_locked', lockedUntil });
+    await expect(login('alice@example.com', 'wrong')).resolves.toMatchObject({ reason: 'account_locked', lockedUntil });
+    expect(hasher.verifications).toBe(2);
+    expect(store.sessions.size).toBe(0);
+    expect(events.events.at(-1)).toMatchObject({ reason: 'account_locked', subjectUserId: ALICE, details: { userKnown: true, lockedUntil: lockedUntil.toISOString() } });
+
+    clock.current = new Date(lockedUntil.getTime());
+    await expect(login('alice@example.com', 'right password')).resolves.toMatchObject({ kind: 'authenticated' });
+  });
+
+  it('locks an unknown email exactly as a known one, so a lock says nothing about accounts', async () => {
+    const { events, hasher, login } = setup();
+    for (let i = 0; i < POLICY.threshold; i += 1) await login('nobody@example.com', 'guess');
+    await expect(login('nobody@example.com', 'guess')).resolves.toMatchObject({ reason: 'account_locked' });
+    expect(hasher.verifications).toBe(POLICY.threshold + 1);
+    expect(events.events.at(-1)).toMatchObject({ subjectUserId: null, details: { userKnown: false } });
+  });
+
+  it('forgets the failures after a successful login', async () => {
+    const { events, login } = setup();
+    for (let i = 0; i < POLICY.threshold - 1; i += 1) await login('alice@example.com', 'wrong');
+    await expect(login('alice@example.com', 'right password')).resolves.toMatchObject({ kind: 'authenticated' });
+    for (let i = 0; i < POLICY.threshold - 1; i += 1) {
+      await expect(login('alice@example.com', 'wrong')).resolves.toMatchObject({ reason: 'invalid_credentials' });
+    }
+    expect(events.events.filter((e) => e.details.lockedUntil !== undefined)).toEqual([]);
+  });
+
+  it('still answers a successful login when resetting the count fails', async () => {
+    const { events, login } = setup((attempts) => ({
+      lockedUntil: (email) => attempts.lockedUntil(email),
+      recordFailure: (email) => attempts.recordFailure(email),
+      reset: async () => {
+        throw new Error('store down');
+      },
+    }));
+    await expect(login('alice@example.com', 'right password')).resolves.toMatchObject({ kind: 'authenticated' });
+    expect(events.outcomes()).toEqual(['UserLoginAttempted:', 'UserLoginSucceeded:']);
+  });
+});
