@@ -49,6 +49,9 @@ export class RecordingSessionCache implements SessionCache {
   async markRevoked(userId: string, sessionIds: readonly string[]) {
     for (const id of sessionIds) this.entries.set(`${userId}:${id}`, 'revoked');
   }
+  async forget(userId: string, sessionIds: readonly string[]) {
+    for (const id of sessionIds) this.entries.delete(`${userId}:${id}`);
+  }
   async ping() {}
 }
 

@@ -36,7 +36,7 @@ export class LogoutUserHandler implements ICommandHandler<LogoutUser> {
         });
         if (revoked) {
           await operation.succeedIn(tx, { subjectUserId: revoked.userId, sessionId: revoked.sessionId, sessionIds: [revoked.sessionId], count: 1 });
-          tx.afterCommit(() => this.revokedSessions.markRevoked(revoked.userId, [revoked.sessionId]));
+          await this.revokedSessions.markRevokedIn(tx, revoked.userId, [revoked.sessionId]);
         }
         return revoked;
       });

@@ -32,7 +32,7 @@ export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUs
           at: this.clock.now(),
         });
         await operation.succeedIn(tx, { sessionIds: ended, count: ended.length });
-        tx.afterCommit(() => this.revokedSessions.markRevoked(command.userId, ended));
+        await this.revokedSessions.markRevokedIn(tx, command.userId, ended);
         return ended;
       });
       return { kind: 'revoked', revokedCount: sessionIds.length, sessionIds };

@@ -34,7 +34,7 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
         });
         if (ended) {
           await operation.succeedIn(tx, { sessionIds: [command.sessionId], count: 1 });
-          tx.afterCommit(() => this.revokedSessions.markRevoked(command.userId, [command.sessionId]));
+          await this.revokedSessions.markRevokedIn(tx, command.userId, [command.sessionId]);
         }
         return ended;
       });

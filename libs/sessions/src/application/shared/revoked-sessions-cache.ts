@@ -2,10 +2,15 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { revocationMarkerTtlSeconds } from '../../domain/session-rules';
 import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
 import { SESSION_CACHE, SessionCache } from '../ports/session-cache.port';
+import { SessionTransaction } from '../ports/session-store.port';
 
 /**
- * Writes revocation markers after a revocation has committed. A failure here must not undo
- * or fail the revocation (it is already true in PostgreSQL), so it is logged, not thrown.
+ * Writes revocation markers. They are written inside the revoking transaction, before it
+ * commits: a process that dies right after the commit has then already marked the sessions,
+ * so no cached "active" entry outlives the revocation. If the transaction rolls back, the
+ * markers are dropped again (the next request asks PostgreSQL). A failed write must not fail
+ * the revocation, so it is logged, not thrown; the cache repairs itself from PostgreSQL once it
+ * answers again (see ReconcilingSessionCache).
  */
 @Injectable()
 export class RevokedSessionsCache {
@@ -15,6 +20,17 @@ export class RevokedSessionsCache {
     @Inject(SESSION_CACHE) private readonly cache: SessionCache,
     @Inject(SESSIONS_OPTIONS) private readonly options: SessionsModuleOptions,
   ) {}
+
+  /** Marks the sessions now, and forgets the marks if the transaction rolls back. */
+  async markRevokedIn(tx: SessionTransaction, userId: string, sessionIds: readonly string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
+    tx.afterRollback(() => {
+      this.cache.forget(userId, sessionIds).catch((error: unknown) =>
+        this.logger.warn({ msg: 'cache_rollback_forget_failed', userId, sessionCount: sessionIds.length, error: (error as Error).message }),
+      );
+    });
+    await this.markRevoked(userId, sessionIds);
+  }
 
   async markRevoked(userId: string, sessionIds: readonly string[]): Promise<void> {
     if (sessionIds.length === 0) return;

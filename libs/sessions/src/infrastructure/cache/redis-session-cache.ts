@@ -12,6 +12,7 @@ export interface RedisCommands {
   // The { EX, NX } spelling is the only one v4 understands (v5 also accepts it, marked deprecated).
   set(key: string, value: string, options: { EX: number; NX?: true }): Promise<string | null>;
   multi(): RedisPipeline;
+  del(keys: string[]): Promise<number>;
   ping(): Promise<unknown>;
 }
 
@@ -92,6 +93,14 @@ export class RedisSessionCache implements SessionCache {
       }
       // One round trip per chunk; each chunk gets the full timeout since its size is bounded.
       await this.call('SET pipeline', () => pipeline.execAsPipeline());
+    }
+  }
+
+  /** Deletes exact keys; a user's keys share one hash slot, so one multi-key DEL per chunk is valid on a cluster. */
+  async forget(userId: string, sessionIds: readonly string[]): Promise<void> {
+    for (let start = 0; start < sessionIds.length; start += this.chunkSize) {
+      const keys = sessionIds.slice(start, start + this.chunkSize).map((sessionId) => this.key(userId, sessionId));
+      await this.call('DEL', () => this.client.del(keys));
     }
   }
 

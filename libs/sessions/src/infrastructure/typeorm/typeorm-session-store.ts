@@ -69,16 +69,19 @@ class TypeOrmSessionTransaction implements SessionTransaction {
 
   async consumeRefreshToken(tokenHash: Buffer, now: Date, context: { ipAddress: string | null; userAgent: string | null }): Promise<RotatedToken | null> {
     // One statement decides: of two concurrent refreshes with one token, the second finds it revoked.
+    // The session row is locked before the token row, the order every revocation uses, so a
+    // refresh racing a logout or a revoke-all waits for it instead of deadlocking with it.
     const rows = await rowsOf<{ id: string; session_id: string; user_id: string }>(
       this.manager,
-      `WITH used AS (
-         UPDATE refresh_tokens t SET revoked_at = $2, rotated_at = $2, rotated_ip_address = $3, rotated_user_agent = $4
-          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2
-            AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.session_id AND s.revoked_at IS NULL AND s.expires_at > $2)
-         RETURNING t.id, t.session_id, t.user_id)
-       UPDATE sessions s SET last_seen_at = $2, ip_address = COALESCE($3, s.ip_address), user_agent = COALESCE($4, s.user_agent)
-         FROM used WHERE s.id = used.session_id
-       RETURNING used.id, used.session_id, used.user_id`,
+      `WITH target AS (
+         SELECT session_id FROM refresh_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2),
+       touched AS (
+         UPDATE sessions s SET last_seen_at = $2, ip_address = COALESCE($3, s.ip_address), user_agent = COALESCE($4, s.user_agent)
+          WHERE s.id IN (SELECT session_id FROM target) AND s.revoked_at IS NULL AND s.expires_at > $2
+         RETURNING s.id)
+       UPDATE refresh_tokens t SET revoked_at = $2, rotated_at = $2, rotated_ip_address = $3, rotated_user_agent = $4
+        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND t.session_id IN (SELECT id FROM touched)
+       RETURNING t.id, t.session_id, t.user_id`,
       [tokenHash, now, context.ipAddress, context.userAgent],
     );
     return rows.length === 1 ? { tokenId: rows[0].id, sessionId: rows[0].session_id, userId: rows[0].user_id } : null;
