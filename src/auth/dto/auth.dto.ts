@@ -1,6 +1,7 @@
+import { MaxStoredLength } from '@app/platform';
 import { REFRESH_TOKEN_PATTERN } from '@app/sessions';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsOptional, IsString, Length, Matches } from 'class-validator';
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
@@ -8,7 +9,9 @@ export const PASSWORD_MAX_LENGTH = 128;
 export class RegisterRequest {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
   @IsEmail({}, { message: 'email must be an email address' })
-  @MaxLength(254)
+  // users.email is varchar(254) and holds the email trimmed and lowercased, as the sessions
+  // library normalizes it; lowercasing can lengthen it ('İ' becomes two characters).
+  @MaxStoredLength(254, (email) => email.trim().toLowerCase())
   email: string;
 
   @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })

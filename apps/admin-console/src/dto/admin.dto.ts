@@ -1,7 +1,8 @@
 import { ADMIN_REASON_MAX_LENGTH, ADMIN_REASON_MIN_LENGTH, AUDIT_ACTIONS, type AuditAction, type AuditOutcome, type ActorType } from '@app/sessions';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { MaxStoredLength } from '@app/platform';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min, MinLength } from 'class-validator';
 
 export const AUDIT_PAGE_MAX = 200;
 export const AUDIT_PAGE_DEFAULT = 50;
@@ -9,7 +10,9 @@ export const AUDIT_PAGE_DEFAULT = 50;
 export class AdminReasonRequest {
   @ApiProperty({ minLength: ADMIN_REASON_MIN_LENGTH, maxLength: ADMIN_REASON_MAX_LENGTH, example: 'Credential stuffing detected from 203.0.113.7' })
   @IsString()
-  @Length(ADMIN_REASON_MIN_LENGTH, ADMIN_REASON_MAX_LENGTH)
+  @MinLength(ADMIN_REASON_MIN_LENGTH)
+  // Counted as the reason columns (varchar(200)) count it.
+  @MaxStoredLength(ADMIN_REASON_MAX_LENGTH)
   reason: string;
 }
 

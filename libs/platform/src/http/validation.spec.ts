@@ -5,7 +5,7 @@ import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsOptional, IsString, Length, Min, ValidateNested } from 'class-validator';
 import request from 'supertest';
 import { ProblemDetailsFilter } from './problem-details.filter';
-import { createValidationPipe, fieldErrors, UuidParam, validationProblem } from './validation';
+import { createValidationPipe, fieldErrors, MAX_INPUT_DEPTH, MaxStoredLength, UuidParam, validationProblem } from './validation';
 
 class AddressDto {
   @IsString()
@@ -42,6 +42,17 @@ class SignUpDto {
   age?: number;
 }
 
+class NoteDto {
+  @IsString()
+  @MaxStoredLength(5)
+  note: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxStoredLength(5, (value) => value.toLowerCase())
+  lowered?: string;
+}
+
 /** A DTO without rules: Nest alone would let `[]` through for it. */
 class NoRulesDto {
   note?: string;
@@ -56,6 +67,11 @@ class TestController {
 
   @Post('no-rules')
   noRules(@Body() body: NoRulesDto) {
+    return { body };
+  }
+
+  @Post('note')
+  note(@Body() body: NoteDto) {
     return { body };
   }
 
@@ -176,6 +192,60 @@ describe('createValidationPipe', () => {
       const response = await post('/no-rules', {});
       expect(response.status).toBe(400);
       expect(response.body.errors).toEqual([{ field: '(body)', messages: ['an unknown value was passed to the validate function'] }]);
+    });
+  });
+
+  describe('input class-transformer must not see', () => {
+    // class-transformer recursed once per level and overflowed the stack: a 500 for a 16 kB body.
+    it.each([
+      ['nested arrays', `{"email":${'['.repeat(7_000)}${']'.repeat(7_000)}}`],
+      ['nested objects', `{"x":${'{"a":'.repeat(2_000)}1${'}'.repeat(2_000)}}`],
+    ])('refuses %s deeper than the limit with a 400', async (_shape, body) => {
+      const response = await post('/sign-up', body);
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ detail: 'The body is nested too deeply', errors: [{ field: 'body', messages: [`body must not be nested more than ${MAX_INPUT_DEPTH} levels deep`] }] });
+    });
+
+    it('lets nesting within the limit through to the rules', async () => {
+      const response = await post('/sign-up', { ...VALID, address: { city: 'Paris' } });
+      expect(response.status).toBe(201);
+    });
+
+    // Nest drops __proto__ and constructor; class-validator's whitelist takes toString and the
+    // like for declared properties: all of them went through as if absent.
+    it.each(['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'])('refuses a property named %s', async (key) => {
+      const response = await post('/sign-up', `{"email":"user@example.com","password":"long enough",${JSON.stringify(key)}:{"x":1}}`);
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([{ field: key, messages: [`property ${key} should not exist`] }]);
+    });
+
+    it('refuses them nested too, by their path', async () => {
+      const response = await post('/sign-up', `{"email":"user@example.com","password":"long enough","address":{"city":"x","toString":1}}`);
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([{ field: 'address.toString', messages: ['property address.toString should not exist'] }]);
+    });
+
+    // PostgreSQL cannot store U+0000 in text or jsonb: the statement, and the audit entry quoting it, failed.
+    it('refuses a string holding U+0000', async () => {
+      const response = await post('/sign-up', { email: 'user@example.com', password: 'long\u0000enough' });
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([{ field: 'password', messages: ['password must not contain the NUL character (U+0000)'] }]);
+      expect(JSON.stringify(response.body)).not.toContain('enough');
+    });
+  });
+
+  describe('MaxStoredLength', () => {
+    it('counts code points, as varchar(n) does, U+FE0F included', async () => {
+      expect((await post('/note', { note: '😀😀😀😀😀' })).status).toBe(201);
+      const response = await post('/note', { note: 'abc\uFE0F\uFE0F\uFE0F' });
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([{ field: 'note', messages: ['note must be shorter than or equal to 5 characters'] }]);
+    });
+
+    it('measures the value as it will be stored', async () => {
+      expect((await post('/note', { note: 'ok', lowered: 'IIIII' })).status).toBe(201);
+      // 'İ' lowercases to 'i' and a combining dot: five characters become ten.
+      expect((await post('/note', { note: 'ok', lowered: 'İİİİİ' })).status).toBe(400);
     });
   });
 

@@ -1,21 +1,78 @@
 import { ArgumentMetadata, Param, ParseUUIDPipe, ValidationError, ValidationPipe, ValidationPipeOptions } from '@nestjs/common';
+import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
 import { FieldError, invalidRequest, ProblemException } from './problem-details';
 
 /** Enough to fix a request; a payload built to fail everywhere does not get a huge answer. */
 const MAX_FIELD_ERRORS = 50;
 
 /**
+ * Deeper than any DTO needs. class-transformer recurses once per level, so a 16 kB body of
+ * nested arrays (about 8,000 levels) would overflow the stack and turn bad input into a 500.
+ */
+export const MAX_INPUT_DEPTH = 32;
+
+/**
  * Nest's ValidationPipe with a problem+json 400. Nest 12 already refuses an array or a scalar for
  * a DTO with validation rules; this pipe refuses it for any DTO class, so a body DTO without
- * rules cannot silently accept `[]`.
+ * rules cannot silently accept `[]`. Before class-transformer sees the input, it also refuses:
+ * - nesting deeper than MAX_INPUT_DEPTH;
+ * - properties named after members of Object.prototype: Nest drops `__proto__` and
+ *   `constructor` silently, and class-validator's whitelist takes `toString`, `valueOf` and the
+ *   like for declared properties, so forbidNonWhitelisted would let all of them through;
+ * - strings holding U+0000, which PostgreSQL cannot store in text or jsonb: such a value would
+ *   fail its statement (a 500) and every audit entry quoting it.
  */
 export class ProblemValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && this.toValidate(metadata) && !isAbsentOrObject(value)) {
-      throw invalidRequest('The request body must be a JSON object', [{ field: 'body', messages: ['body must be a JSON object'] }]);
+    if (this.toValidate(metadata)) {
+      if (metadata.type === 'body' && !isAbsentOrObject(value)) {
+        throw invalidRequest('The request body must be a JSON object', [{ field: 'body', messages: ['body must be a JSON object'] }]);
+      }
+      const name = metadata.type === 'body' || metadata.type === 'query' ? metadata.type : (metadata.data ?? metadata.type);
+      const shape = inspectShape(value);
+      if (shape.tooDeep) {
+        throw invalidRequest(`The ${name} is nested too deeply`, [
+          { field: name, messages: [`${name} must not be nested more than ${MAX_INPUT_DEPTH} levels deep`] },
+        ]);
+      }
+      const refused: FieldError[] = [
+        ...(this.validatorOptions.forbidNonWhitelisted ? shape.reservedKeys : []).map((path) => ({ field: path, messages: [`property ${path} should not exist`] })),
+        ...shape.nulStrings.map((path) => ({ field: path, messages: [`${path} must not contain the NUL character (U+0000)`] })),
+      ];
+      if (refused.length > 0) throw fieldsProblem(refused);
     }
     return super.transform(value, metadata);
   }
+}
+
+interface Shape {
+  readonly tooDeep: boolean;
+  /** Dotted paths of properties named after an Object.prototype member, e.g. `toString`, `address.__proto__`. */
+  readonly reservedKeys: string[];
+  /** Dotted paths of strings, and of property names, holding U+0000. */
+  readonly nulStrings: string[];
+}
+
+/** Walks plain objects and arrays without recursion, so the walk itself cannot overflow. */
+function inspectShape(value: unknown): Shape {
+  const shape: Shape = { tooDeep: false, reservedKeys: [], nulStrings: [] };
+  const stack: Array<{ node: unknown; path: string; depth: number }> = [{ node: value, path: '', depth: 0 }];
+  while (stack.length > 0) {
+    const { node, path, depth } = stack.pop()!;
+    if (typeof node === 'string') {
+      if (node.includes('\u0000') && path) shape.nulStrings.push(path);
+      continue;
+    }
+    if (node === null || typeof node !== 'object' || Buffer.isBuffer(node) || ArrayBuffer.isView(node)) continue;
+    if (depth >= MAX_INPUT_DEPTH) return { ...shape, tooDeep: true };
+    for (const key of Object.keys(node)) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (!Array.isArray(node) && Object.hasOwn(Object.prototype, key)) shape.reservedKeys.push(childPath);
+      if (key.includes('\u0000')) shape.nulStrings.push(childPath);
+      stack.push({ node: (node as Record<string, unknown>)[key], path: childPath, depth: depth + 1 });
+    }
+  }
+  return shape;
 }
 
 /**
@@ -37,7 +94,10 @@ export function createValidationPipe(options: ValidationPipeOptions = {}): Valid
 }
 
 export function validationProblem(errors: ValidationError[]): ProblemException {
-  const fields = fieldErrors(errors);
+  return fieldsProblem(fieldErrors(errors));
+}
+
+function fieldsProblem(fields: readonly FieldError[]): ProblemException {
   const shown = fields.slice(0, MAX_FIELD_ERRORS);
   const names = shown.map((field) => field.field).join(', ');
   const more = fields.length > shown.length ? ` (and ${fields.length - shown.length} more)` : '';
@@ -54,6 +114,26 @@ export function fieldErrors(errors: readonly ValidationError[], parentPath = '')
     const own: FieldError[] = messages.length > 0 ? [{ field: field || '(body)', messages }] : [];
     return [...own, ...fieldErrors(error.children ?? [], field)];
   });
+}
+
+/**
+ * MaxLength as PostgreSQL's varchar(n) counts: code points of the value as it will be stored.
+ * class-validator's MaxLength does not count U+FE0E and U+FE0F, so a value it passes can
+ * overflow the column (a 500); and a value normalized before it is stored must fit once
+ * normalized (lowercasing turns 'İ' into two code points).
+ */
+export function MaxStoredLength(max: number, normalize: (value: string) => string = (value) => value, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'maxStoredLength',
+      constraints: [max],
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && [...normalize(value)].length <= max,
+        defaultMessage: buildMessage((each) => `${each}$property must be shorter than or equal to $constraint1 characters`, options),
+      },
+    },
+    options,
+  );
 }
 
 /**

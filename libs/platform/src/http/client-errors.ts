@@ -1,0 +1,41 @@
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { problem, PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem-details';
+
+/** What Node itself answers for a request it cannot parse (lib/_http_server.js), with a detail. */
+function problemFor(code: string | undefined): ProblemDetails {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return problem(431, 'The request headers are too large');
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return problem(413, 'The chunk extensions of the request are too large');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return problem(408, 'The request took too long to arrive');
+    default:
+      return problem(400, 'The request is not valid HTTP');
+  }
+}
+
+/**
+ * A request Node cannot parse (headers over its 16 kB limit, a malformed request line) never
+ * reaches Express: Node answers it with an empty 4xx. This answers it with a problem instead, as
+ * every other error is answered, unless a response is already under way on the connection.
+ */
+export function answerClientErrorsWithProblems(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const responding = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || responding) {
+      socket.destroy();
+      return;
+    }
+    const answer = problemFor(error.code);
+    const body = JSON.stringify(answer);
+    socket.end(
+      `HTTP/1.1 ${answer.status} ${answer.title}\r\n` +
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  });
+}
