@@ -7,6 +7,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 interface AccessTokenPayload {
   readonly sub: string;
   readonly sid: string;
+  readonly exp?: number;
 }
 
 /**
@@ -35,6 +36,8 @@ export class JwtAccessTokens implements AccessTokens {
   async verify(token: string): Promise<AccessTokenClaims | null> {
     try {
       const payload = await this.jwt.verifyAsync<Partial<AccessTokenPayload>>(token);
+      // Every token this service issues expires; one without `exp` is not ours to accept.
+      if (typeof payload.exp !== 'number') return null;
       if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) return null;
       if (typeof payload.sid !== 'string' || !UUID.test(payload.sid)) return null;
       return { userId: payload.sub, sessionId: payload.sid };
