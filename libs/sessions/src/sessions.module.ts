@@ -70,8 +70,8 @@ export const COMMAND_HANDLERS = [
 class SessionCacheHeartbeat implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(@Inject(SESSION_CACHE) private readonly cache: SessionCache) {}
 
-  onApplicationBootstrap(): void {
-    if (this.cache instanceof ReconcilingSessionCache) this.cache.start();
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.cache instanceof ReconcilingSessionCache) await this.cache.start();
   }
 
   onApplicationShutdown(): void {

@@ -88,4 +88,14 @@ describe('ReconcilingSessionCache', () => {
     expect(cache.distrusted).toBe(false);
     expect(inner.entries.get(`${USER}:s1`)).toBe('revoked');
   });
+
+  it('starts distrusted and re-marks recent revocations before trusting the cache (a predecessor may have died mid-outage)', async () => {
+    const { inner, revoked, clock, cache } = setup();
+    inner.entries.set(`${USER}:s9`, 'active'); // left behind by a process that died during an outage
+    revoked.push({ userId: USER, sessionId: 's9', at: new Date(clock.now().getTime() - 30_000) });
+    await cache.start();
+    cache.stop();
+    expect(cache.distrusted).toBe(false);
+    expect(await cache.get(USER, 's9')).toBe('revoked');
+  });
 });

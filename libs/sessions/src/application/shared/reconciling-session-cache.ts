@@ -57,9 +57,18 @@ export class ReconcilingSessionCache implements SessionCache {
     return this.distrustedSince !== null;
   }
 
-  start(): void {
-    this.timer ??= setInterval(() => void this.heartbeat(), this.heartbeatMs);
+  /**
+   * Starts distrusted: a previous process may have died in an outage, leaving "active" entries
+   * in Redis for sessions it revoked but could not mark. Such an entry lives at most the active
+   * TTL, so re-marking what was revoked since then (and the margin) makes the cache safe again.
+   */
+  async start(): Promise<void> {
+    if (this.timer) return;
+    this.failures += 1;
+    this.distrustedSince ??= new Date(this.clock.now().getTime() - this.options.lifetimes.activeCacheTtlSeconds * 1000);
+    this.timer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
     this.timer.unref();
+    await this.heartbeat();
   }
 
   stop(): void {
