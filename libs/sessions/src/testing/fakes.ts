@@ -7,6 +7,7 @@ import {
   NewSession,
   NewUser,
   RevocationStamp,
+  RevokedSessionRef,
   RotatedToken,
   SessionStore,
   SessionTransaction,
@@ -79,12 +80,13 @@ export class InMemorySessionStore implements SessionStore {
     draft.sessions = new Map([...this.sessions].map(([k, v]) => [k, { ...v }]));
     draft.tokens = this.tokens.map((t) => ({ ...t }));
     draft.audit = [...this.audit];
+    draft.outbox = [...this.outbox];
     const commitHooks: Array<() => void | Promise<void>> = [];
     const rollbackHooks: Array<(error: unknown) => void> = [];
     const tx = new InMemoryTransaction(draft, this, commitHooks, rollbackHooks);
     try {
       const result = await work(tx);
-      Object.assign(this, { users: draft.users, sessions: draft.sessions, tokens: draft.tokens, audit: draft.audit });
+      Object.assign(this, { users: draft.users, sessions: draft.sessions, tokens: draft.tokens, audit: draft.audit, outbox: draft.outbox });
       for (const hook of commitHooks) await hook();
       return result;
     } catch (error) {
@@ -142,6 +144,14 @@ export class InMemorySessionStore implements SessionStore {
       rotatedUserAgent: token.rotatedUserAgent,
       hasLiveChild: this.tokens.some((t) => t.parentId === token.id && t.revokedAt === null),
     };
+  }
+  outbox: RevokedSessionRef[] = [];
+  async drainCacheMarkers(limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>) {
+    const batch = this.outbox.slice(0, limit);
+    if (batch.length === 0) return 0;
+    await write(batch);
+    this.outbox.splice(0, batch.length);
+    return batch.length;
   }
   async listRevokedSince(since: Date) {
     return [...this.sessions.values()].filter((s) => s.revokedAt !== null && s.revokedAt >= since).map((s) => ({ userId: s.userId, sessionId: s.id }));
@@ -212,6 +222,10 @@ class InMemoryTransaction implements SessionTransaction {
     const ids = [...this.draft.sessions.values()].filter((s) => s.userId === userId && s.revokedAt === null && s.id !== exceptSessionId && s.expiresAt > stamp.at).map((s) => s.id);
     this.end(ids, stamp);
     return ids;
+  }
+  async enqueueCacheMarkers(userId: string, sessionIds: readonly string[]) {
+    this.origin.takeFailure();
+    this.draft.outbox.push(...sessionIds.map((sessionId) => ({ userId, sessionId })));
   }
   async appendAudit(entries: readonly AuditEntry[]) {
     this.origin.takeFailure();

@@ -78,6 +78,8 @@ export interface SessionTransaction {
   /** Ends every active session of the user but one (and their tokens); the ids ended. */
   revokeAllSessions(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /** Records revocation markers the cache could not take, to be written by whichever instance can. */
+  enqueueCacheMarkers(userId: string, sessionIds: readonly string[]): Promise<void>;
   /**
    * Runs after the outermost transaction commits; the outermost inTransaction call waits for
    * it, so its caller sees the effect (a cache eviction, say) once the call has returned.
@@ -107,6 +109,11 @@ export interface SessionStore {
   listSessions(userId: string, options: ListSessionsOptions): Promise<SessionRecord[]>;
   findSession(sessionId: string): Promise<SessionRecord | null>;
   describeRefreshToken(tokenHash: Buffer): Promise<RefreshTokenState | null>;
+  /**
+   * Hands up to `limit` queued cache markers to `write`; they are removed only if it succeeds.
+   * Returns how many were written. Concurrent callers take different markers.
+   */
+  drainCacheMarkers(limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>): Promise<number>;
   /** Sessions revoked at or after `since` (to re-mark them in the cache after an outage). */
   listRevokedSince(since: Date): Promise<RevokedSessionRef[]>;
   ping(): Promise<void>;

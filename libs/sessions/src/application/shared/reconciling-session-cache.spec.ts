@@ -31,7 +31,7 @@ class FlakyCache extends RecordingSessionCache {
 function setup() {
   const inner = new FlakyCache();
   const revoked: Array<RevokedSessionRef & { at: Date }> = [];
-  const store = { listRevokedSince: async (since: Date) => revoked.filter((r) => r.at >= since) };
+  const store = { listRevokedSince: async (since: Date) => revoked.filter((r) => r.at >= since), drainCacheMarkers: async () => 0 };
   const clock = new FixedClock();
   const cache = new ReconcilingSessionCache(inner, store, clock, { lifetimes: DEFAULT_LIFETIMES });
   return { inner, revoked, clock, cache };

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { revocationMarkerTtlSeconds, SessionLifetimes } from '../../domain/session-rules';
 import { Clock } from '../ports/clock.port';
 import { CachedSessionState, SessionCache } from '../ports/session-cache.port';
-import { SessionStore } from '../ports/session-store.port';
+import { RevokedSessionRef, SessionStore } from '../ports/session-store.port';
 
 export interface ReconcilingSessionCacheOptions {
   readonly lifetimes: SessionLifetimes;
@@ -40,7 +40,7 @@ export class ReconcilingSessionCache implements SessionCache {
 
   constructor(
     private readonly inner: SessionCache,
-    private readonly store: Pick<SessionStore, 'listRevokedSince'>,
+    private readonly store: Pick<SessionStore, 'listRevokedSince' | 'drainCacheMarkers'>,
     private readonly clock: Clock,
     private readonly options: ReconcilingSessionCacheOptions,
   ) {
@@ -112,6 +112,20 @@ export class ReconcilingSessionCache implements SessionCache {
       this.reconciling = this.reconcile(this.distrustedSince).finally(() => (this.reconciling = undefined));
       await this.reconciling;
     }
+    if (!this.distrustedSince) await this.writeQueuedMarkers();
+  }
+
+  /** Markers another instance could not write (it lost the cache, this one did not). */
+  private async writeQueuedMarkers(): Promise<void> {
+    const ttl = revocationMarkerTtlSeconds(this.options.lifetimes);
+    try {
+      const written = await this.store.drainCacheMarkers(1_000, async (markers) => {
+        for (const [userId, sessionIds] of groupByUser(markers)) await this.inner.markRevoked(userId, sessionIds, ttl);
+      });
+      if (written > 0) this.logger.warn({ msg: 'queued_revocation_markers_written', count: written });
+    } catch (error) {
+      this.logger.warn({ msg: 'queued_revocation_markers_failed', error: (error as Error).message });
+    }
   }
 
   private async reconcile(since: Date): Promise<void> {
@@ -119,10 +133,8 @@ export class ReconcilingSessionCache implements SessionCache {
     const from = new Date(since.getTime() - this.marginSeconds * 1000);
     try {
       const revoked = await this.store.listRevokedSince(from);
-      const byUser = new Map<string, string[]>();
-      for (const { userId, sessionId } of revoked) byUser.set(userId, [...(byUser.get(userId) ?? []), sessionId]);
       const ttl = revocationMarkerTtlSeconds(this.options.lifetimes);
-      for (const [userId, sessionIds] of byUser) await this.inner.markRevoked(userId, sessionIds, ttl);
+      for (const [userId, sessionIds] of groupByUser(revoked)) await this.inner.markRevoked(userId, sessionIds, ttl);
       // Only a pass with no failure anywhere meanwhile restores trust; otherwise the next heartbeat repeats it.
       if (this.failures !== failuresBefore) return;
       this.distrustedSince = null;
@@ -147,4 +159,14 @@ export class ReconcilingSessionCache implements SessionCache {
     this.distrustedSince = this.clock.now();
     this.logger.warn({ msg: 'session_cache_distrusted', reason: (error as Error).message, fallback: 'postgres' });
   }
+}
+
+function groupByUser(refs: readonly RevokedSessionRef[]): Map<string, string[]> {
+  const byUser = new Map<string, string[]>();
+  for (const { userId, sessionId } of refs) {
+    const ids = byUser.get(userId);
+    if (ids) ids.push(sessionId);
+    else byUser.set(userId, [sessionId]);
+  }
+  return byUser;
 }

@@ -9,8 +9,8 @@ import { SessionTransaction } from '../ports/session-store.port';
  * commits: a process that dies right after the commit has then already marked the sessions,
  * so no cached "active" entry outlives the revocation. If the transaction rolls back, the
  * markers are dropped again (the next request asks PostgreSQL). A failed write must not fail
- * the revocation, so it is logged, not thrown; the cache repairs itself from PostgreSQL once it
- * answers again (see ReconcilingSessionCache).
+ * the revocation: the markers are queued in the same transaction (cache_marker_outbox) and
+ * written by any instance that can reach the cache, within its next heartbeat.
  */
 @Injectable()
 export class RevokedSessionsCache {
@@ -29,7 +29,13 @@ export class RevokedSessionsCache {
         this.logger.warn({ msg: 'cache_rollback_forget_failed', userId, sessionCount: sessionIds.length, error: (error as Error).message }),
       );
     });
-    await this.markRevoked(userId, sessionIds);
+    try {
+      await this.cache.markRevoked(userId, sessionIds, revocationMarkerTtlSeconds(this.options.lifetimes));
+    } catch (error) {
+      // Committed with the revocation: another instance that reaches the cache writes them.
+      await tx.enqueueCacheMarkers(userId, sessionIds);
+      this.logger.warn({ msg: 'cache_revocation_marker_queued', userId, sessionCount: sessionIds.length, error: (error as Error).message });
+    }
   }
 
   async markRevoked(userId: string, sessionIds: readonly string[]): Promise<void> {

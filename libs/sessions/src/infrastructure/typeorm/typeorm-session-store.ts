@@ -151,6 +151,11 @@ class TypeOrmSessionTransaction implements SessionTransaction {
     await insertAuditEntries(this.manager, entries);
   }
 
+  async enqueueCacheMarkers(userId: string, sessionIds: readonly string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
+    await this.manager.query(`INSERT INTO cache_marker_outbox (user_id, session_id) SELECT $1, unnest($2::uuid[])`, [userId, sessionIds]);
+  }
+
   afterCommit(callback: () => void | Promise<void>): void {
     this.commitHooks.push(callback);
   }
@@ -255,6 +260,21 @@ export class TypeOrmSessionStore implements SessionStore {
       rotatedUserAgent: row.rotated_user_agent,
       hasLiveChild: row.has_live_child,
     };
+  }
+
+  async drainCacheMarkers(limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>): Promise<number> {
+    // Outside the ambient transaction of any caller: this is housekeeping with its own commit.
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await rowsOf<{ id: string; user_id: string; session_id: string }>(
+        manager,
+        `SELECT id, user_id, session_id FROM cache_marker_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [limit],
+      );
+      if (rows.length === 0) return 0;
+      await write(rows.map((row) => ({ userId: row.user_id, sessionId: row.session_id })));
+      await manager.query(`DELETE FROM cache_marker_outbox WHERE id = ANY($1::bigint[])`, [rows.map((row) => row.id)]);
+      return rows.length;
+    });
   }
 
   async listRevokedSince(since: Date): Promise<RevokedSessionRef[]> {
