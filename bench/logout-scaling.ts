@@ -1,101 +1,205 @@
 import { AuditRecorder, LogoutUser, NO_REQUEST_CONTEXT } from '@app/sessions';
+import { createHash } from 'node:crypto';
+import { NestExpressApplication } from '@nestjs/platform-express';
 import { CommandBus } from '@nestjs/cqrs';
+import { Client } from 'pg';
 import { createWebApi } from '../src/web-api';
-import { median, newToken, startBenchRuntime, timeMs, withClient } from './support';
+import { Seeder } from './seed';
+import { type BenchStack, collectGarbage, median, newToken, progress, sameStatementAsStore, startBenchRuntime, timeMs } from './support';
 
 export interface LogoutScalingRow {
   readonly storedTokens: number;
-  /** A logout that ends a session: lookup, two UPDATEs, the audit row, the commit, the cache marker. */
+  /** A logout that ends a session: lookup, two UPDATEs, the audit rows, the commit, the cache marker. */
   readonly medianMs: number;
   /** A logout with an unknown token: the same lookups, nothing to write but the audit trail. */
   readonly unknownTokenMedianMs: number;
   readonly samples: number;
+  /**
+   * The logout statement under EXPLAIN (ANALYZE, BUFFERS, WAL), right after a checkpoint, averaged
+   * over a few tokens not used above: where the time of a logout goes when the table is large.
+   */
+  readonly statement: { readonly executionMs: number; readonly sharedBuffers: number; readonly walRecords: number; readonly walFullPageImages: number; readonly walBytes: number };
 }
+
+export interface LogoutScalingOptions {
+  readonly sizes: readonly [number, number];
+  readonly warmup: number;
+  readonly repetitions: number;
+  readonly perRepetition: number;
+}
+
+/** Many short repetitions alternating between the two databases: a logout takes a few ms, and this machine's other work comes and goes in seconds. */
+export const DEFAULT_LOGOUT_SCALING: LogoutScalingOptions = { sizes: [1_000, 1_000_000], warmup: 50, repetitions: 31, perRepetition: 20 };
 
 const FILLER_USERS = 1_000;
+const EXPLAINED = 5;
 
-/** Fills the database with `storedTokens` refresh tokens, spread over 1,000 users. */
-async function seed(url: string, storedTokens: number, targets: number): Promise<Array<{ token: string }>> {
-  return withClient(url, async (client) => {
-    await client.query(
-      `INSERT INTO users (id, email, password_hash, role, created_at)
-         SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(u), 12, '0'))::uuid, 'filler' || u || '@example.com', 'x', 'user', now()
-           FROM generate_series(1, $1::int) u`,
-      [FILLER_USERS],
-    );
-    await client.query(
-      `INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at)
-         SELECT ('00000000-0000-7000-9000-' || lpad(to_hex(i), 12, '0'))::uuid,
-                ('00000000-0000-7000-8000-' || lpad(to_hex(1 + i % $2::int), 12, '0'))::uuid, now(), now(), now() + interval '30 days'
-           FROM generate_series(1, $1::int) i`,
-      [storedTokens - targets, FILLER_USERS],
-    );
-    await client.query(
-      `INSERT INTO refresh_tokens (id, session_id, user_id, token_hash, issued_at, expires_at)
-         SELECT gen_random_uuid(), s.id, s.user_id, sha256(convert_to(s.id::text, 'UTF8')), now(), s.expires_at FROM sessions s`,
-    );
-    const tokens = Array.from({ length: targets }, () => newToken());
-    for (let i = 0; i < targets; i += 1) {
-      const sessionId = `00000000-0000-7000-a000-${(i + 1).toString(16).padStart(12, '0')}`;
-      const userId = `00000000-0000-7000-8000-${(1 + (i % FILLER_USERS)).toString(16).padStart(12, '0')}`;
-      await client.query(`INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, now(), now(), now() + interval '30 days')`, [sessionId, userId]);
-      await client.query(`INSERT INTO refresh_tokens (id, session_id, user_id, token_hash, issued_at, expires_at) VALUES (gen_random_uuid(), $1, $2, $3, now(), now() + interval '30 days')`, [
-        sessionId,
-        userId,
-        tokens[i].hash,
-      ]);
-    }
-    await client.query('VACUUM ANALYZE');
-    // Seeding writes a lot of WAL: checkpoint now, not in the middle of the measurement.
-    await client.query('CHECKPOINT');
-    return tokens;
-  });
+/**
+ * The statement of TypeOrmSessionStore.revokeSessionByRefreshToken, copied for EXPLAIN only (the
+ * timings go through the CommandBus); checked against the store's source at run time.
+ */
+const LOGOUT_SQL = `WITH ended AS (
+         UPDATE sessions s SET revoked_at = $3, revoked_reason = $4, revoked_by = COALESCE($5, s.user_id)
+           FROM refresh_tokens t
+          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.id = t.session_id AND s.revoked_at IS NULL
+            AND ($2::uuid IS NULL OR s.user_id = $2::uuid)
+         RETURNING s.id, s.user_id),
+       tokens AS (
+         UPDATE refresh_tokens SET revoked_at = $3
+          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL)
+       SELECT id, user_id FROM ended`;
+
+interface PlanNode {
+  'Shared Hit Blocks'?: number;
+  'Shared Read Blocks'?: number;
+  'WAL Records'?: number;
+  'WAL FPI'?: number;
+  'WAL Bytes'?: number;
 }
 
-/** Median time of one LogoutUser through the CommandBus (events and audit included). */
-export async function measureLogout(storedTokens: number, options = { warmup: 50, repetitions: 5, perRepetition: 60 }): Promise<LogoutScalingRow> {
-  const targets = options.warmup + options.repetitions * options.perRepetition;
-  const stack = await startBenchRuntime(`logout-${storedTokens}`);
-  const app = await createWebApi(stack.runtime, { seedAdmin: false });
+/** Runs the logout statement for each token under EXPLAIN ANALYZE in a transaction that is rolled back. */
+async function explainLogouts(url: string, tokens: readonly string[]): Promise<LogoutScalingRow['statement']> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
   try {
-    const tokens = await seed(stack.database.url, storedTokens, targets);
-    const bus = app.get(CommandBus);
-    const recorder = app.get(AuditRecorder);
-    let next = 0;
-    const logoutOne = async () => {
-      const outcome = await bus.execute(new LogoutUser(tokens[next++].token, null, NO_REQUEST_CONTEXT));
-      if (outcome.kind !== 'revoked') throw new Error(`logout was ${outcome.reason}`);
+    await client.query('CHECKPOINT');
+    const totals = { executionMs: 0, sharedBuffers: 0, walRecords: 0, walFullPageImages: 0, walBytes: 0 };
+    for (const token of tokens) {
+      await client.query('BEGIN');
+      try {
+        const result = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode; 'Execution Time': number }> }>(
+          `EXPLAIN (ANALYZE, BUFFERS, WAL, FORMAT JSON) ${LOGOUT_SQL}`,
+          [hashRefreshToken(token), null, new Date(), 'logout', null],
+        );
+        const [{ Plan: plan, 'Execution Time': executionMs }] = result.rows[0]['QUERY PLAN'];
+        totals.executionMs += executionMs;
+        totals.sharedBuffers += (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0);
+        totals.walRecords += plan['WAL Records'] ?? 0;
+        totals.walFullPageImages += plan['WAL FPI'] ?? 0;
+        totals.walBytes += plan['WAL Bytes'] ?? 0;
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    }
+    const n = tokens.length;
+    return {
+      executionMs: totals.executionMs / n,
+      sharedBuffers: totals.sharedBuffers / n,
+      walRecords: totals.walRecords / n,
+      walFullPageImages: totals.walFullPageImages / n,
+      walBytes: totals.walBytes / n,
     };
-    for (let i = 0; i < options.warmup; i += 1) await logoutOne();
-    await recorder.drain();
-    const perOp: number[] = [];
-    for (let r = 0; r < options.repetitions; r += 1) {
-      const total = await timeMs(async () => {
-        for (let i = 0; i < options.perRepetition; i += 1) await logoutOne();
-      });
-      await recorder.drain();
-      perOp.push(total / options.perRepetition);
-    }
-    const unknownPerOp: number[] = [];
-    for (let r = 0; r < options.repetitions; r += 1) {
-      const total = await timeMs(async () => {
-        for (let i = 0; i < options.perRepetition; i += 1) {
-          const outcome = await bus.execute(new LogoutUser(newToken().token, null, NO_REQUEST_CONTEXT));
-          if (outcome.kind !== 'rejected') throw new Error('an unknown token logged out');
-        }
-      });
-      await recorder.drain();
-      unknownPerOp.push(total / options.perRepetition);
-    }
-    return { storedTokens, medianMs: median(perOp), unknownTokenMedianMs: median(unknownPerOp), samples: options.repetitions * options.perRepetition };
   } finally {
-    await app.close();
-    await stack.close();
+    await client.end();
   }
 }
 
-if (require.main === module) {
-  void (async () => {
-    for (const n of [1_000, 1_000_000]) console.log(await measureLogout(n));
-  })();
+interface Side {
+  readonly storedTokens: number;
+  readonly stack: BenchStack;
+  readonly app: NestExpressApplication;
+  readonly tokens: string[];
+  next: number;
+  readonly known: number[];
+  readonly unknown: number[];
+}
+
+function hashRefreshToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** `storedTokens` live refresh tokens in all, over 1,000 users; the last `targets` are the ones logged out. */
+async function prepare(storedTokens: number, targets: number): Promise<Side> {
+  const stack = await startBenchRuntime(`logout-${storedTokens}`);
+  const app = await createWebApi(stack.runtime, { seedAdmin: false });
+  const client = new Client({ connectionString: stack.database.url });
+  await client.connect();
+  try {
+    const seeder = new Seeder(client);
+    const users = await seeder.users(FILLER_USERS);
+    // In slices of 100 users, so no statement holds a million rows in its CTE.
+    const filler = storedTokens - targets;
+    for (let start = 0; start < users.length; start += 100) {
+      const slice = users.slice(start, start + 100);
+      const share = Math.floor(filler / users.length) * slice.length + Math.max(0, Math.min(slice.length, (filler % users.length) - start));
+      await seeder.spread(slice, share);
+    }
+    const targetSessions = await seeder.spread(users, targets);
+    await client.query('VACUUM ANALYZE');
+    const stored = await client.query<{ n: string }>('SELECT count(*) AS n FROM refresh_tokens');
+    if (Number(stored.rows[0].n) !== storedTokens) throw new Error(`seeded ${stored.rows[0].n} refresh tokens, not ${storedTokens}`);
+    // Seeding writes a lot of WAL: checkpoint now, not in the middle of the measurement.
+    await client.query('CHECKPOINT');
+    return { storedTokens, stack, app, tokens: targetSessions.map((id) => seeder.tokenOf(id)), next: 0, known: [], unknown: [] };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Median time of one LogoutUser through the CommandBus (events and audit included) with few and
+ * with many refresh tokens stored. Both databases are seeded first; then repetitions alternate
+ * between them, so drift on this shared machine hits both sides alike.
+ */
+export async function measureLogoutScaling(options: LogoutScalingOptions = DEFAULT_LOGOUT_SCALING): Promise<LogoutScalingRow[]> {
+  const targets = options.warmup + options.repetitions * options.perRepetition + EXPLAINED;
+  sameStatementAsStore('logout EXPLAIN', LOGOUT_SQL);
+  const sides: Side[] = [];
+  try {
+    for (const size of options.sizes) {
+      progress(`logout: seeding ${size.toLocaleString('en-US')} refresh tokens`);
+      sides.push(await prepare(size, targets));
+    }
+    const logoutOne = async (side: Side) => {
+      const outcome = await side.app.get(CommandBus).execute(new LogoutUser(side.tokens[side.next++], null, NO_REQUEST_CONTEXT));
+      if (outcome.kind !== 'revoked') throw new Error(`logout was ${outcome.reason}`);
+    };
+    const unknownOne = async (side: Side) => {
+      const outcome = await side.app.get(CommandBus).execute(new LogoutUser(newToken().token, null, NO_REQUEST_CONTEXT));
+      if (outcome.kind !== 'rejected') throw new Error('an unknown token logged out');
+    };
+    for (const side of sides) {
+      for (let i = 0; i < options.warmup; i += 1) await logoutOne(side);
+      for (let i = 0; i < options.warmup; i += 1) await unknownOne(side);
+      await side.app.get(AuditRecorder).drain();
+    }
+    for (let r = 0; r < options.repetitions; r += 1) {
+      const order = r % 2 === 0 ? sides : [...sides].reverse();
+      for (const side of order) {
+        collectGarbage();
+        const known = await timeMs(async () => {
+          for (let i = 0; i < options.perRepetition; i += 1) await logoutOne(side);
+        });
+        await side.app.get(AuditRecorder).drain();
+        const unknown = await timeMs(async () => {
+          for (let i = 0; i < options.perRepetition; i += 1) await unknownOne(side);
+        });
+        await side.app.get(AuditRecorder).drain();
+        side.known.push(known / options.perRepetition);
+        side.unknown.push(unknown / options.perRepetition);
+      }
+    }
+    const rows: LogoutScalingRow[] = [];
+    for (const side of sides) {
+      const statement = await explainLogouts(side.stack.database.url, side.tokens.slice(side.next, side.next + EXPLAINED));
+      progress(
+        `logout ${side.storedTokens.toLocaleString('en-US')} stored: median ${median(side.known).toFixed(2)} ms (${Math.min(...side.known).toFixed(2)}..${Math.max(...side.known).toFixed(2)}); ` +
+          `unknown ${median(side.unknown).toFixed(2)} ms (${Math.min(...side.unknown).toFixed(2)}..${Math.max(...side.unknown).toFixed(2)}); ` +
+          `statement after a checkpoint ${statement.executionMs.toFixed(3)} ms, ${statement.sharedBuffers} buffers, ${statement.walFullPageImages} full-page images, ${Math.round(statement.walBytes)} WAL bytes`,
+      );
+      rows.push({
+        storedTokens: side.storedTokens,
+        medianMs: median(side.known),
+        unknownTokenMedianMs: median(side.unknown),
+        samples: options.repetitions * options.perRepetition,
+        statement,
+      });
+    }
+    return rows;
+  } finally {
+    for (const side of sides) {
+      await side.app.close();
+      await side.stack.close();
+    }
+  }
 }

@@ -1,15 +1,62 @@
-import { DEFAULT_LIFETIMES } from '@app/sessions';
+import { DEFAULT_LIFETIMES, type SessionsModuleOptions } from '@app/sessions';
 import { type Runtime, type RuntimeSettings, startRuntime } from '@app/runtime';
 import { ConsoleLogger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import { createTestDatabase, type TestDatabase, testRedisPrefix } from '../test/support/test-database';
+import { createTestDatabase, deleteRedisKeys, type TestDatabase, testRedisPrefix } from '../test/support/test-database';
 
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** The production argon2id parameters, so login/register figures mean what they say. */
+/** The production argon2id parameters (OWASP's first set), so login/register figures mean what they say. */
 export const BENCH_HASHING = { memoryCostKiB: 19456, timeCost: 2, parallelism: 1 };
+export const BENCH_SECRET = 'bench-secret-that-is-long-enough-for-hs256';
+
+/**
+ * Everything the run creates outside its own memory (databases, Redis keys, child processes)
+ * registers its clean-up here; run.ts calls them in reverse order on the way out, whatever
+ * happened, and on SIGINT/SIGTERM.
+ */
+const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
+
+export function onCleanup(what: string, run: () => Promise<unknown>): () => Promise<void> {
+  const entry = { what, run };
+  cleanups.push(entry);
+  // Returns an "early clean-up" that also unregisters, so nothing runs twice.
+  return async () => {
+    const index = cleanups.indexOf(entry);
+    if (index < 0) return;
+    cleanups.splice(index, 1);
+    await run();
+  };
+}
+
+export async function runCleanups(): Promise<void> {
+  while (cleanups.length > 0) {
+    const { what, run } = cleanups.pop()!;
+    try {
+      await run();
+    } catch (error) {
+      console.error(`clean-up of ${what} failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** A fresh database (migrated by whoever starts first on it) that is dropped at the end of the run. */
+export async function benchDatabase(): Promise<TestDatabase & { release(): Promise<void> }> {
+  const database = await createTestDatabase();
+  const release = onCleanup(`database ${database.name}`, () => database.drop());
+  return { ...database, drop: () => database.drop(), release };
+}
+
+/** A Redis key prefix whose keys (on the shared Redis) are deleted at the end of the run. */
+export function benchRedisPrefix(label: string): { prefix: string; release(): Promise<void> } {
+  const prefix = testRedisPrefix(`bench-${label}`);
+  const release = onCleanup(`Redis keys ${prefix}*`, () => deleteRedisKeys(REDIS_URL, prefix));
+  return { prefix, release };
+}
 
 export interface BenchStack {
   readonly database: TestDatabase;
@@ -19,32 +66,35 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-export async function startBenchRuntime(label: string, overrides: Partial<RuntimeSettings> = {}): Promise<BenchStack> {
-  const database = await createTestDatabase();
-  const cachePrefix = testRedisPrefix(`bench-${label}`);
+/** The runtime in this process (for CommandBus measurements), on a fresh database and key prefix. */
+export async function startBenchRuntime(label: string, sessionOverrides: Partial<SessionsModuleOptions> = {}): Promise<BenchStack> {
+  const database = await benchDatabase();
+  const redis = benchRedisPrefix(label);
   const settings: RuntimeSettings = {
     database: { url: database.url, poolSize: 10, statementTimeoutMs: 600_000 },
     cache: { redisUrl: REDIS_URL, store: 'keyv-redis' },
     sessions: {
       lifetimes: DEFAULT_LIFETIMES,
-      accessTokenSecret: 'bench-secret-that-is-long-enough-for-hs256',
+      accessTokenSecret: BENCH_SECRET,
       passwordHashing: BENCH_HASHING,
-      cacheKeyPrefix: cachePrefix,
+      cacheKeyPrefix: redis.prefix,
       cacheTimeoutMs: 250,
+      ...sessionOverrides,
     },
     http: { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false },
     logger: new ConsoleLogger({ logLevels: ['error', 'fatal'] }),
-    ...overrides,
   };
   const runtime = await startRuntime(settings);
+  const closeRuntime = onCleanup(`runtime ${label}`, () => runtime.close());
   return {
     database,
     runtime,
     settings,
-    cachePrefix,
+    cachePrefix: redis.prefix,
     async close() {
-      await runtime.close();
-      await database.drop();
+      await closeRuntime();
+      await redis.release();
+      await database.release();
     },
   };
 }
@@ -60,6 +110,7 @@ export async function withClient<T>(url: string, work: (client: Client) => Promi
 }
 
 export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
@@ -74,4 +125,36 @@ export async function timeMs(work: () => Promise<unknown>): Promise<number> {
 export function newToken(): { token: string; hash: Buffer } {
   const token = randomBytes(32).toString('base64url');
   return { token, hash: createHash('sha256').update(token).digest() };
+}
+
+export function settle(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Lets the previous phase's garbage go before timing the next (the bench runs with --expose-gc). */
+export function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** Writes one progress line to stderr, so stdout holds only the table. */
+export function progress(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/** The store whose statements the bench copies (read from the repository, next to the build). */
+const STORE_SOURCE = path.resolve(__dirname, '..', '..', 'libs', 'sessions', 'src', 'infrastructure', 'typeorm', 'typeorm-session-store.ts');
+
+/** True when `sql` still appears, whitespace aside, in TypeOrmSessionStore; warns when it does not. */
+export function sameStatementAsStore(label: string, sql: string): boolean {
+  const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
+  let source: string;
+  try {
+    source = readFileSync(STORE_SOURCE, 'utf8');
+  } catch {
+    progress(`${label}: cannot read ${STORE_SOURCE} to check the copied statement`);
+    return false;
+  }
+  const same = squash(source).includes(squash(sql));
+  if (!same) progress(`WARNING ${label}: the copied statement differs from TypeOrmSessionStore's; update the copy in bench/`);
+  return same;
 }

@@ -1,0 +1,102 @@
+import { Client } from 'pg';
+import { call, load, pool } from './http-load';
+import { Seeder } from './seed';
+import { BenchServer } from './server';
+import { benchDatabase, benchRedisPrefix, progress, REDIS_URL, settle } from './support';
+
+export interface MemoryPoint {
+  /** What the server had done when its RSS was read. */
+  readonly after: string;
+  readonly rssMiB: number;
+  readonly ratioToStart: number;
+}
+
+export interface MemoryOptions {
+  readonly users: number;
+  /** Sessions per user before its login; the login adds one, and revoke-all ends them all. */
+  readonly sessionsPerUser: number;
+  readonly requests: number;
+  readonly steps: number;
+}
+
+export const DEFAULT_MEMORY: MemoryOptions = { users: 100, sessionsPerUser: 999, requests: 100_000, steps: 4 };
+
+const PASSWORD = 'correct horse battery staple';
+
+/**
+ * Row 5: resident set size of a fresh server (VmRSS) at start, after each quarter of 100,000
+ * GET /auth/me, and after revoking 100,000 sessions (100 users x 1,000, one revoke-all over
+ * HTTP per user).
+ */
+export async function measureMemory(options: MemoryOptions = DEFAULT_MEMORY): Promise<MemoryPoint[]> {
+  const database = await benchDatabase();
+  const server = await BenchServer.start({
+    label: 'server-memory',
+    databaseUrl: database.url,
+    redisUrl: REDIS_URL,
+    cachePrefix: benchRedisPrefix('memory').prefix,
+  });
+  try {
+    const points: Array<{ after: string; rssMiB: number }> = [];
+    const read = (after: string) => {
+      points.push({ after, rssMiB: server.rssMiB() });
+      progress(`memory: ${after}: ${points.at(-1)!.rssMiB.toFixed(1)} MiB`);
+    };
+    await settle(1_000);
+    read('start (GET /health answered)');
+
+    // One registration over HTTP gives a real argon2id hash for the seeded users.
+    const first = await call<{ userId: string }>(server.url, 'POST', '/auth/register', { email: 'bench-memory@example.com', password: PASSWORD });
+    if (first.status !== 201) throw new Error(`register answered ${first.status}`);
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    let emails: string[];
+    try {
+      const hash = await client.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [first.body.userId]);
+      const seeder = new Seeder(client);
+      const users = await seeder.users(options.users, hash.rows[0].password_hash);
+      await seeder.sessions(users, options.sessionsPerUser);
+      await seeder.settle();
+      const rows = await client.query<{ email: string }>('SELECT email FROM users WHERE id = ANY($1::uuid[]) ORDER BY id', [users]);
+      emails = rows.rows.map((row) => row.email);
+    } finally {
+      await client.end();
+    }
+    const tokens = await pool(emails, 2, async (email) => {
+      const login = await call<{ accessToken: string }>(server.url, 'POST', '/auth/login', { email, password: PASSWORD });
+      if (login.status !== 200) throw new Error(`login answered ${login.status}`);
+      return login.body.accessToken;
+    });
+
+    let next = 0;
+    const perStep = options.requests / options.steps;
+    for (let step = 1; step <= options.steps; step += 1) {
+      await load({
+        url: server.url,
+        method: 'GET',
+        path: '/auth/me',
+        next: () => ({ headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }),
+        amount: perStep,
+        expectStatus: 200,
+      });
+      read(`${(step * perStep).toLocaleString('en-US')} GET /auth/me requests`);
+    }
+
+    const counts = await pool(tokens, 2, async (token) => {
+      const revoked = await call<{ revokedCount: number }>(server.url, 'POST', '/auth/sessions/revoke-all', {}, token);
+      if (revoked.status !== 200) throw new Error(`revoke-all answered ${revoked.status}`);
+      return revoked.body.revokedCount;
+    });
+    const total = counts.reduce((sum, count) => sum + count, 0);
+    if (total !== options.users * (options.sessionsPerUser + 1)) throw new Error(`revoked ${total} sessions`);
+    read(`revoking ${total.toLocaleString('en-US')} sessions`);
+    await settle(5_000);
+    read('5 s idle after the revocations');
+
+    const start = points[0].rssMiB;
+    return points.map((point) => ({ ...point, ratioToStart: point.rssMiB / start }));
+  } finally {
+    await server.stop();
+    await database.release();
+  }
+}

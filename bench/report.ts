@@ -1,0 +1,182 @@
+import type { AuthCheckRow, RouteRow } from './http-routes';
+import type { LogoutScalingRow } from './logout-scaling';
+import type { Machine } from './machine';
+import type { MemoryPoint } from './memory';
+import type { RevokeAllRow } from './revoke-all-scaling';
+import { BENCH_HASHING } from './support';
+
+export interface Results {
+  revokeAll?: RevokeAllRow[];
+  logout?: LogoutScalingRow[];
+  authCheck?: AuthCheckRow[];
+  routes?: RouteRow[];
+  memory?: MemoryPoint[];
+  /** Phase name to error message, for phases that failed. */
+  failures: Record<string, string>;
+}
+
+export interface TableRow {
+  readonly row: string;
+  readonly measurement: string;
+  readonly result: string;
+  readonly reference: string;
+  readonly ratio: string;
+  readonly target: string;
+}
+
+const int = (value: number) => Math.round(value).toLocaleString('en-US');
+const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : int(value)} ms`;
+const us = (value: number) => `${value < 100 ? value.toFixed(1) : int(value)} µs`;
+const ratio = (value: number) => `${value.toFixed(2)}x`;
+const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+const http = (row: { requestsPerSecond: number; p50Ms: number; p99Ms: number; serverCpuUsPerRequest: number }) =>
+  `${int(row.requestsPerSecond)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, server CPU ${int(row.serverCpuUsPerRequest)} µs/req`;
+
+/** Highest RSS in the second half of the requests over the highest in the first: above this it is not a plateau (the bench's tolerance). */
+export const PLATEAU_TOLERANCE = 1.05;
+
+/** Above this, "time per session must not grow with K" is reported as not met (the bench's tolerance, not the issue's). */
+export const PER_SESSION_GROWTH_TOLERANCE = 1.1;
+
+export function tableRows(results: Results): TableRow[] {
+  const rows: TableRow[] = [];
+  for (const r of results.revokeAll ?? []) {
+    const targeted = r.sessions >= 10_000;
+    rows.push({
+      row: '1',
+      measurement: `Revoke-all of one user's ${int(r.sessions)} session${r.sessions === 1 ? '' : 's'} (CommandBus)`,
+      result: `${ms(r.busMs)}, ${us(r.busUsPerSession)}/session`,
+      reference: `floor ${ms(r.floorMs)} (SQL ${ms(r.floorSqlMs)} + Redis ${ms(r.floorRedisMs)}), ${us(r.floorUsPerSession)}/session`,
+      ratio: ratio(r.ratio),
+      target: !r.floorStatementMatchesStore ? 'floor statement out of date: see bench/revoke-all-scaling.ts' : targeted ? `≤ 1.5x: ${verdict(r.ratio <= 1.5)}` : '-',
+    });
+  }
+  const at = (k: number) => results.revokeAll?.find((r) => r.sessions === k);
+  const [k10k, k100k] = [at(10_000), at(100_000)];
+  if (k10k && k100k) {
+    const growth = k100k.busUsPerSession / k10k.busUsPerSession;
+    const floorGrowth = k100k.floorUsPerSession / k10k.floorUsPerSession;
+    rows.push({
+      row: '1',
+      measurement: 'Revoke-all time per session at K = 100,000, against K = 10,000 (CommandBus)',
+      result: `${us(k100k.busUsPerSession)}/session`,
+      reference: `${us(k10k.busUsPerSession)}/session; the floor's: ${us(k100k.floorUsPerSession)} against ${us(k10k.floorUsPerSession)} (${ratio(floorGrowth)})`,
+      ratio: ratio(growth),
+      target: `does not grow (≤ ${PER_SESSION_GROWTH_TOLERANCE}x): ${verdict(growth <= PER_SESSION_GROWTH_TOLERANCE)}`,
+    });
+  }
+  const logout = results.logout;
+  if (logout && logout.length === 2) {
+    const [few, many] = logout;
+    rows.push({
+      row: '2',
+      measurement: `Logout by refresh token, ${int(many.storedTokens)} tokens stored (CommandBus)`,
+      result: ms(many.medianMs),
+      reference: `${int(few.storedTokens)} stored: ${ms(few.medianMs)}`,
+      ratio: ratio(many.medianMs / few.medianMs),
+      target: `≤ 1.2x: ${verdict(many.medianMs / few.medianMs <= 1.2)}`,
+    });
+    rows.push({
+      row: '2',
+      measurement: `Logout with an unknown token, ${int(many.storedTokens)} stored`,
+      result: ms(many.unknownTokenMedianMs),
+      reference: `${int(few.storedTokens)} stored: ${ms(few.unknownTokenMedianMs)}`,
+      ratio: ratio(many.unknownTokenMedianMs / few.unknownTokenMedianMs),
+      target: '-',
+    });
+    const statement = (row: LogoutScalingRow) =>
+      `${row.statement.executionMs.toFixed(3)} ms, ${Math.round(row.statement.sharedBuffers)} buffers, ${row.statement.walFullPageImages.toFixed(1)} full-page images, ${int(row.statement.walBytes)} B of WAL`;
+    rows.push({
+      row: '2',
+      measurement: `Logout statement just after a checkpoint (EXPLAIN ANALYZE), ${int(many.storedTokens)} stored`,
+      result: statement(many),
+      reference: `${int(few.storedTokens)} stored: ${statement(few)}`,
+      ratio: ratio(many.statement.executionMs / few.statement.executionMs),
+      target: '-',
+    });
+  }
+  const reference = results.authCheck?.find((r) => r.mode === 'signature-only');
+  const describeMode: Record<AuthCheckRow['mode'], string> = {
+    session: 'session check, cache warm (production)',
+    'signature-only': 'signature only (no session check)',
+    'no-cache': 'session check from PostgreSQL only (cache unused)',
+    'redis-down': 'session check with Redis unavailable (falls back to PostgreSQL)',
+  };
+  for (const r of results.authCheck ?? []) {
+    if (r.mode === 'signature-only') continue;
+    rows.push({
+      row: '3',
+      measurement: `GET /auth/me, ${describeMode[r.mode]}`,
+      result: http(r),
+      reference: reference ? `signature only: ${http(reference)}` : '-',
+      ratio: `${ratio(r.ratio)} (CPU ${ratio(r.cpuRatio)})`,
+      target: r.mode === 'session' ? `≥ 0.8x: ${verdict(r.ratio >= 0.8)}` : '-',
+    });
+  }
+  for (const r of results.routes ?? []) {
+    rows.push({
+      row: '4',
+      measurement: `${r.route}, 10 connections`,
+      result: http(r),
+      reference: '-',
+      ratio: '-',
+      target:
+        r.route === 'POST /auth/login'
+          ? `- (dominated by argon2id, m=${BENCH_HASHING.memoryCostKiB} KiB, t=${BENCH_HASHING.timeCost}, p=${BENCH_HASHING.parallelism}: one verification alone takes ${ms(r.argon2VerifyMs ?? Number.NaN)})`
+          : r.route === 'GET /auth/me'
+            ? '- (the session row of 3)'
+            : '-',
+    });
+  }
+  const memory = results.memory;
+  if (memory && memory.length > 0) {
+    const start = memory[0];
+    for (const point of memory.slice(1)) {
+      rows.push({
+        row: '5',
+        measurement: `Server RSS after ${point.after}`,
+        result: `${point.rssMiB.toFixed(1)} MiB`,
+        reference: `at start: ${start.rssMiB.toFixed(1)} MiB`,
+        ratio: ratio(point.ratioToStart),
+        target: '-',
+      });
+    }
+    const steps = memory.filter((point) => / requests$/.test(point.after));
+    if (steps.length >= 4) {
+      // RSS swings with V8's heap sizing; a leak shows as new highs late in the run, a plateau does not.
+      const half = Math.floor(steps.length / 2);
+      const early = Math.max(...steps.slice(0, half).map((point) => point.rssMiB));
+      const late = Math.max(...steps.slice(half).map((point) => point.rssMiB));
+      rows.push({
+        row: '5',
+        measurement: `Server RSS, highest in the second half of the requests against the first half`,
+        result: `${late.toFixed(1)} MiB`,
+        reference: `${early.toFixed(1)} MiB`,
+        ratio: ratio(late / early),
+        target: `plateaus (no new high above ${PLATEAU_TOLERANCE}x): ${verdict(late / early <= PLATEAU_TOLERANCE)}`,
+      });
+    }
+  }
+  for (const [phase, error] of Object.entries(results.failures)) {
+    rows.push({ row: '!', measurement: `${phase} FAILED`, result: error.split('\n')[0].slice(0, 160), reference: '-', ratio: '-', target: '-' });
+  }
+  return rows;
+}
+
+/** A Markdown table, so the same text reads in a terminal and pastes into the README. */
+export function renderTable(rows: readonly TableRow[]): string {
+  const header: TableRow = { row: '#', measurement: 'Measurement', result: 'Result (median)', reference: 'Reference (same run)', ratio: 'Ratio', target: 'Target' };
+  const columns = ['row', 'measurement', 'result', 'reference', 'ratio', 'target'] as const;
+  const all = [header, ...rows];
+  const widths = columns.map((column) => Math.max(...all.map((row) => row[column].length)));
+  const line = (row: TableRow) => `| ${columns.map((column, i) => row[column].padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+export function describeSetup(machine: Machine, seconds: number): string {
+  return [
+    `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, shared by the load generator, the server, ${machine.postgres} and ${machine.redis} on one host;`,
+    `Node ${machine.node}, autocannon ${machine.autocannon} with 10 connections; commit ${machine.commit}; load average at start ${machine.loadAverageAtStart.join(' ')}; whole run ${Math.round(seconds)} s.`,
+    'Each figure is the median of several repetitions after a warm-up, measured in the same run as its reference. Command: npm run bench',
+  ].join('\n');
+}
