@@ -15,8 +15,8 @@ export interface LogoutScalingRow {
   readonly unknownTokenMedianMs: number;
   readonly samples: number;
   /**
-   * The logout statement under EXPLAIN (ANALYZE, BUFFERS, WAL), right after a checkpoint, averaged
-   * over a few tokens not used above: where the time of a logout goes when the table is large.
+   * The logout statement under EXPLAIN (ANALYZE, BUFFERS, WAL), right after a checkpoint, as the
+   * median over a few tokens not used above: where the time of a logout goes when the table is large.
    */
   readonly statement: { readonly executionMs: number; readonly sharedBuffers: number; readonly walRecords: number; readonly walFullPageImages: number; readonly walBytes: number };
 }
@@ -63,7 +63,7 @@ async function explainLogouts(url: string, tokens: readonly string[]): Promise<L
   await client.connect();
   try {
     await client.query('CHECKPOINT');
-    const totals = { executionMs: 0, sharedBuffers: 0, walRecords: 0, walFullPageImages: 0, walBytes: 0 };
+    const samples: Array<LogoutScalingRow['statement']> = [];
     for (const token of tokens) {
       await client.query('BEGIN');
       try {
@@ -72,23 +72,20 @@ async function explainLogouts(url: string, tokens: readonly string[]): Promise<L
           [hashRefreshToken(token), null, new Date(), 'logout', null],
         );
         const [{ Plan: plan, 'Execution Time': executionMs }] = result.rows[0]['QUERY PLAN'];
-        totals.executionMs += executionMs;
-        totals.sharedBuffers += (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0);
-        totals.walRecords += plan['WAL Records'] ?? 0;
-        totals.walFullPageImages += plan['WAL FPI'] ?? 0;
-        totals.walBytes += plan['WAL Bytes'] ?? 0;
+        samples.push({
+          executionMs,
+          sharedBuffers: (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0),
+          walRecords: plan['WAL Records'] ?? 0,
+          walFullPageImages: plan['WAL FPI'] ?? 0,
+          walBytes: plan['WAL Bytes'] ?? 0,
+        });
       } finally {
         await client.query('ROLLBACK');
       }
     }
-    const n = tokens.length;
-    return {
-      executionMs: totals.executionMs / n,
-      sharedBuffers: totals.sharedBuffers / n,
-      walRecords: totals.walRecords / n,
-      walFullPageImages: totals.walFullPageImages / n,
-      walBytes: totals.walBytes / n,
-    };
+    // Medians: one statement that waited on this shared machine would swing a mean of five.
+    const of = (field: keyof LogoutScalingRow['statement']) => median(samples.map((sample) => sample[field]));
+    return { executionMs: of('executionMs'), sharedBuffers: of('sharedBuffers'), walRecords: of('walRecords'), walFullPageImages: of('walFullPageImages'), walBytes: of('walBytes') };
   } finally {
     await client.end();
   }

@@ -2,13 +2,18 @@ import { Client } from 'pg';
 import { call, load, pool } from './http-load';
 import { Seeder } from './seed';
 import { BenchServer } from './server';
-import { benchDatabase, benchRedisPrefix, progress, REDIS_URL, settle } from './support';
+import { benchDatabase, benchRedisPrefix, median, progress, REDIS_URL, settle } from './support';
 
 export interface MemoryPoint {
   /** What the server had done when its RSS was read. */
   readonly after: string;
   readonly rssMiB: number;
   readonly ratioToStart: number;
+  /**
+   * For a step of requests: the median of RSS readings taken every 250 ms during it. A single
+   * reading lands anywhere in V8's heap growing and shrinking; the median of a step does not.
+   */
+  readonly stepMedianMiB?: number;
 }
 
 export interface MemoryOptions {
@@ -37,10 +42,11 @@ export async function measureMemory(options: MemoryOptions = DEFAULT_MEMORY): Pr
     cachePrefix: benchRedisPrefix('memory').prefix,
   });
   try {
-    const points: Array<{ after: string; rssMiB: number }> = [];
+    const points: Array<{ after: string; rssMiB: number; stepMedianMiB?: number }> = [];
     const read = (after: string) => {
       points.push({ after, rssMiB: server.rssMiB() });
       progress(`memory: ${after}: ${points.at(-1)!.rssMiB.toFixed(1)} MiB`);
+      return points.at(-1)!;
     };
     await settle(1_000);
     read('start (GET /health answered)');
@@ -71,6 +77,8 @@ export async function measureMemory(options: MemoryOptions = DEFAULT_MEMORY): Pr
     let next = 0;
     const perStep = options.requests / options.steps;
     for (let step = 1; step <= options.steps; step += 1) {
+      const readings: number[] = [];
+      const sampler = setInterval(() => readings.push(server.rssMiB()), 250);
       await load({
         url: server.url,
         method: 'GET',
@@ -78,8 +86,10 @@ export async function measureMemory(options: MemoryOptions = DEFAULT_MEMORY): Pr
         next: () => ({ headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }),
         amount: perStep,
         expectStatus: 200,
-      });
-      read(`${(step * perStep).toLocaleString('en-US')} GET /auth/me requests`);
+      }).finally(() => clearInterval(sampler));
+      const point = read(`${(step * perStep).toLocaleString('en-US')} GET /auth/me requests`);
+      point.stepMedianMiB = median(readings);
+      progress(`memory: median during that step ${point.stepMedianMiB.toFixed(1)} MiB (${readings.length} readings)`);
     }
 
     const counts = await pool(tokens, 2, async (token) => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { formatSummary } from './cpuprofile-summary';
 import { DEFAULT_HTTP, measureHttp } from './http-routes';
+import { measureJwtVerify } from './jwt-verify';
 import { DEFAULT_LOGOUT_SCALING, measureLogoutScaling } from './logout-scaling';
 import { describeMachine } from './machine';
 import { DEFAULT_MEMORY, measureMemory } from './memory';
@@ -15,10 +16,10 @@ import { progress, runCleanups } from './support';
 /**
  * `npm run bench`: every row of the performance issue in one run on this machine's PostgreSQL
  * and Redis, printed as one table and written to bench/results/<date>.json and latest.json.
- * BENCH_ONLY=revoke-all,logout,http,memory,profile runs a subset, BENCH_QUICK=1 smaller sizes
+ * BENCH_ONLY=revoke-all,logout,jwt,http,memory,profile runs a subset, BENCH_QUICK=1 smaller sizes
  * (for working on the bench itself; nothing is written then).
  */
-const PHASES = ['revoke-all', 'logout', 'http', 'memory', 'profile'] as const;
+const PHASES = ['revoke-all', 'logout', 'jwt', 'http', 'memory', 'profile'] as const;
 type Phase = (typeof PHASES)[number];
 
 const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
@@ -54,6 +55,9 @@ async function main(): Promise<number> {
   });
   await phase('logout', async () => {
     results.logout = await measureLogoutScaling(quick ? { sizes: [1_000, 20_000], warmup: 10, repetitions: 2, perRepetition: 20 } : DEFAULT_LOGOUT_SCALING);
+  });
+  await phase('jwt', async () => {
+    results.jwtVerificationsPerSecond = await measureJwtVerify();
   });
   await phase('http', async () => {
     const { authCheck, routes } = await measureHttp(quick ? { repetitions: 1, seconds: 2, warmupSeconds: 1, tokenRequests: 500 } : DEFAULT_HTTP);
