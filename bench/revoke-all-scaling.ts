@@ -43,7 +43,7 @@ const REVOKE_ALL_SQL = `WITH ended AS (
        SELECT id FROM ended`;
 
 /** As RedisSessionCache.markRevoked: SET <prefix>{<userId>}:<sessionId> 'r' EX ttl, pipelines of 10,000 (its default chunkSize). */
-const PIPELINE = 10_000;
+const PIPELINE = 1_000;
 const MARKER_TTL_SECONDS = DEFAULT_LIFETIMES.accessTokenTtlSeconds + 60;
 
 type RedisClient = ReturnType<typeof createClient>;

@@ -139,7 +139,7 @@ describe.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])('RedisSessionCac
     await expect(sessions.get(userId, revokedId)).resolves.toBeNull();
   });
 
-  it('revokes 25,000 sessions in pipelines of at most 10,000', async () => {
+  it('revokes 25,000 sessions in pipelines of at most 1,000', async () => {
     const userId = randomUUID();
     const sessionIds = ids(25_000);
     const keys = sessionIds.map((sessionId) => keyOf(userId, sessionId));
@@ -149,13 +149,13 @@ describe.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])('RedisSessionCac
     const multi = jest.spyOn(client, 'multi');
     try {
       await sessions.markRevoked(userId, sessionIds, 960);
-      expect(multi).toHaveBeenCalledTimes(3);
+      expect(multi).toHaveBeenCalledTimes(25);
     } finally {
       multi.mockRestore();
     }
 
     await expect(raw.exists(keys)).resolves.toBe(25_000);
-    for (const index of [0, 9_999, 10_000, 12_345, 24_999]) {
+    for (const index of [0, 999, 1_000, 12_345, 24_999]) {
       await expect(sessions.get(userId, sessionIds[index])).resolves.toBe('revoked');
     }
   });
