@@ -1,6 +1,5 @@
-import { Client } from 'pg';
 import { call, load, pool } from './http-load';
-import { Seeder } from './seed';
+import { seedSignedInUsers } from './seed';
 import { BenchServer } from './server';
 import { benchDatabase, benchRedisPrefix, median, progress, REDIS_URL, settle } from './support';
 
@@ -26,7 +25,6 @@ export interface MemoryOptions {
 
 export const DEFAULT_MEMORY: MemoryOptions = { users: 100, sessionsPerUser: 999, requests: 100_000, steps: 4 };
 
-const PASSWORD = 'correct horse battery staple';
 
 /**
  * Row 5: resident set size of a fresh server (VmRSS) at start, after each quarter of 100,000
@@ -52,27 +50,7 @@ export async function measureMemory(options: MemoryOptions = DEFAULT_MEMORY): Pr
     read('start (GET /health answered)');
 
     // One registration over HTTP gives a real argon2id hash for the seeded users.
-    const first = await call<{ userId: string }>(server.url, 'POST', '/auth/register', { email: 'bench-memory@example.com', password: PASSWORD });
-    if (first.status !== 201) throw new Error(`register answered ${first.status}`);
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    let emails: string[];
-    try {
-      const hash = await client.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [first.body.userId]);
-      const seeder = new Seeder(client);
-      const users = await seeder.users(options.users, hash.rows[0].password_hash);
-      await seeder.sessions(users, options.sessionsPerUser);
-      await seeder.settle();
-      const rows = await client.query<{ email: string }>('SELECT email FROM users WHERE id = ANY($1::uuid[]) ORDER BY id', [users]);
-      emails = rows.rows.map((row) => row.email);
-    } finally {
-      await client.end();
-    }
-    const tokens = await pool(emails, 2, async (email) => {
-      const login = await call<{ accessToken: string }>(server.url, 'POST', '/auth/login', { email, password: PASSWORD });
-      if (login.status !== 200) throw new Error(`login answered ${login.status}`);
-      return login.body.accessToken;
-    });
+    const tokens = await seedSignedInUsers(server.url, database.url, { firstEmail: 'bench-memory@example.com', users: options.users, sessionsPerUser: options.sessionsPerUser });
 
     let next = 0;
     const perStep = options.requests / options.steps;

@@ -1,10 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { type ProfileSummary, readProfile, summarizeProfile } from './cpuprofile-summary';
-import { call, load, pool } from './http-load';
-import { Seeder } from './seed';
+import { call, load } from './http-load';
+import { seedSignedInUsers } from './seed';
 import { BenchServer } from './server';
 import { benchDatabase, benchRedisPrefix, onCleanup, progress, REDIS_URL, settle } from './support';
 
@@ -18,7 +17,6 @@ export const DEFAULT_PROFILE: ProfileOptions = { meSeconds: 8, revokeUsers: 2, s
 
 /** Same reason as in revoke-all-scaling.ts: the default 250 ms also bounds each 10,000-key pipeline. */
 const CACHE_TIMEOUT_MS = '5000';
-const PASSWORD = 'correct horse battery staple';
 
 export interface ServerProfile {
   readonly me: ProfileSummary & { readonly requestsPerSecond: number };
@@ -43,27 +41,7 @@ export async function profileServer(options: ProfileOptions = DEFAULT_PROFILE): 
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   });
   try {
-    const first = await call<{ userId: string }>(server.url, 'POST', '/auth/register', { email: 'bench-profile@example.com', password: PASSWORD });
-    if (first.status !== 201) throw new Error(`register answered ${first.status}`);
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    let emails: string[];
-    try {
-      const hash = await client.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [first.body.userId]);
-      const seeder = new Seeder(client);
-      const users = await seeder.users(options.revokeUsers, hash.rows[0].password_hash);
-      for (const user of users) await seeder.sessions([user], options.sessionsPerUser);
-      await seeder.settle();
-      const rows = await client.query<{ email: string }>('SELECT email FROM users WHERE id = ANY($1::uuid[]) ORDER BY id', [users]);
-      emails = rows.rows.map((row) => row.email);
-    } finally {
-      await client.end();
-    }
-    const tokens = await pool(emails, 2, async (email) => {
-      const login = await call<{ accessToken: string }>(server.url, 'POST', '/auth/login', { email, password: PASSWORD });
-      if (login.status !== 200) throw new Error(`login answered ${login.status}`);
-      return login.body.accessToken;
-    });
+    const tokens = await seedSignedInUsers(server.url, database.url, { firstEmail: 'bench-profile@example.com', users: options.revokeUsers, sessionsPerUser: options.sessionsPerUser, oneUserPerInsert: true });
 
     let next = 0;
     const me = (duration: number) =>

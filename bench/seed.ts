@@ -1,5 +1,6 @@
+import { call, pool } from './http-load';
 import { randomBytes } from 'node:crypto';
-import type { Client } from 'pg';
+import { Client } from 'pg';
 
 /**
  * Bulk rows for the benchmarks, written with generate_series in a few statements. Ids are
@@ -9,6 +10,9 @@ import type { Client } from 'pg';
  * one), stored as its SHA-256 exactly as the service stores tokens.
  * Ids are numbered from 1: use one seeder per database.
  */
+/** The password of every seeded bench user. */
+export const BENCH_PASSWORD = 'correct horse battery staple';
+
 export class Seeder {
   private nextUser = 1;
   private nextSession = 1;
@@ -80,4 +84,45 @@ export class Seeder {
     await this.client.query('ANALYZE users, sessions, refresh_tokens');
     await this.client.query('CHECKPOINT');
   }
+}
+
+export interface SignedInUsersOptions {
+  /** Email of the one account registered over HTTP, whose real argon2id hash the seeded users share. */
+  readonly firstEmail: string;
+  readonly users: number;
+  readonly sessionsPerUser: number;
+  /** Insert each user's sessions in its own statement (large per-user counts). */
+  readonly oneUserPerInsert?: boolean;
+}
+
+/**
+ * Seeds users with sessions directly in the database, then signs each user in over HTTP (two at
+ * a time) and returns one access token per user.
+ */
+export async function seedSignedInUsers(serverUrl: string, databaseUrl: string, options: SignedInUsersOptions): Promise<string[]> {
+  const first = await call<{ userId: string }>(serverUrl, 'POST', '/auth/register', { email: options.firstEmail, password: BENCH_PASSWORD });
+  if (first.status !== 201) throw new Error(`register answered ${first.status}`);
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  let emails: string[];
+  try {
+    const hash = await client.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [first.body.userId]);
+    const seeder = new Seeder(client);
+    const users = await seeder.users(options.users, hash.rows[0].password_hash);
+    if (options.oneUserPerInsert) {
+      for (const user of users) await seeder.sessions([user], options.sessionsPerUser);
+    } else {
+      await seeder.sessions(users, options.sessionsPerUser);
+    }
+    await seeder.settle();
+    const rows = await client.query<{ email: string }>('SELECT email FROM users WHERE id = ANY($1::uuid[]) ORDER BY id', [users]);
+    emails = rows.rows.map((row) => row.email);
+  } finally {
+    await client.end();
+  }
+  return pool(emails, 2, async (email) => {
+    const login = await call<{ accessToken: string }>(serverUrl, 'POST', '/auth/login', { email, password: BENCH_PASSWORD });
+    if (login.status !== 200) throw new Error(`login answered ${login.status}`);
+    return login.body.accessToken;
+  });
 }
