@@ -1,7 +1,7 @@
 import { EventBus, IEvent } from '@nestjs/cqrs';
 import { AuditEntry } from '../application/ports/audit-log.port';
 import { Clock } from '../application/ports/clock.port';
-import { CachedSessionState, SessionCache } from '../application/ports/session-cache.port';
+import { CacheProbe, CachedSessionState, SessionCache } from '../application/ports/session-cache.port';
 import {
   NewRefreshToken,
   NewSession,
@@ -54,6 +54,21 @@ export class RecordingSessionCache implements SessionCache {
     for (const id of sessionIds) this.entries.delete(`${userId}:${id}`);
   }
   async ping() {}
+  /** What probe() reports; tests change it to play a replaced dataset. */
+  serverId: string | null = 'fake-server';
+  epoch = 0;
+  async probe(): Promise<CacheProbe> {
+    this.epoch += 1;
+    return { serverId: this.serverId, epoch: this.epoch };
+  }
+  private readonly connectionListeners: Array<(reason: string) => void> = [];
+  onConnectionLost(listener: (reason: string) => void) {
+    this.connectionListeners.push(listener);
+  }
+  /** Plays the client's 'error' / 'reconnecting' event. */
+  loseConnection(reason = 'connection lost') {
+    for (const listener of this.connectionListeners) listener(reason);
+  }
 }
 
 interface TokenRow extends NewRefreshToken {

@@ -26,6 +26,10 @@ class FlakyCache extends RecordingSessionCache {
   override async ping() {
     this.check();
   }
+  override async probe() {
+    this.check();
+    return super.probe();
+  }
 }
 
 function setup() {
@@ -97,5 +101,58 @@ describe('ReconcilingSessionCache', () => {
     cache.stop();
     expect(cache.distrusted).toBe(false);
     expect(await cache.get(USER, 's9')).toBe('revoked');
+  });
+
+  it('distrusts the cache the moment its connection drops, before any call has failed', async () => {
+    const { inner, revoked, clock, cache } = setup();
+    await cache.heartbeat();
+    await cache.rememberActive(USER, 's1', 60);
+    inner.loseConnection('Redis connection lost, reconnecting');
+    // Redis is back within milliseconds, from a snapshot that still says "active"; no call ever failed.
+    revoked.push({ userId: USER, sessionId: 's1', at: clock.now() });
+    expect(cache.distrusted).toBe(true);
+    expect(await cache.get(USER, 's1')).toBeNull();
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+    expect(await cache.get(USER, 's1')).toBe('revoked');
+  });
+
+  it('distrusts a cache whose server changed between two heartbeats, and re-marks before trusting it again', async () => {
+    const { inner, revoked, clock, cache } = setup();
+    await cache.heartbeat();
+    await cache.rememberActive(USER, 's1', 60);
+    revoked.push({ userId: USER, sessionId: 's1', at: clock.now() }); // its marker was lost with the old server
+    clock.current = new Date(clock.current.getTime() + 50_000);
+    inner.serverId = 'promoted-replica';
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+    expect(await cache.get(USER, 's1')).toBe('revoked');
+  });
+
+  it('distrusts a cache whose epoch went back (an older snapshot) even when the server does not say who it is', async () => {
+    const { inner, revoked, clock, cache } = setup();
+    inner.serverId = null;
+    await cache.heartbeat();
+    await cache.heartbeat();
+    await cache.rememberActive(USER, 's1', 60);
+    revoked.push({ userId: USER, sessionId: 's1', at: clock.now() });
+    inner.epoch = 1; // restored from a snapshot taken after the first heartbeat
+    const remark = jest.spyOn(inner, 'markRevoked');
+    await cache.heartbeat();
+    expect(remark).toHaveBeenCalledWith(USER, ['s1'], expect.any(Number));
+    expect(cache.distrusted).toBe(false);
+    expect(await cache.get(USER, 's1')).toBe('revoked');
+  });
+
+  it('keeps trusting a cache whose server and growing epoch stay the same', async () => {
+    const { inner, cache } = setup();
+    await cache.heartbeat();
+    const remark = jest.spyOn(inner, 'markRevoked');
+    await cache.rememberActive(USER, 's1', 60);
+    await cache.heartbeat();
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+    expect(remark).not.toHaveBeenCalled();
+    expect(await cache.get(USER, 's1')).toBe('active');
   });
 });

@@ -1,14 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { revocationMarkerTtlSeconds, SessionLifetimes } from '../../domain/session-rules';
 import { Clock } from '../ports/clock.port';
-import { CachedSessionState, SessionCache } from '../ports/session-cache.port';
+import { CacheProbe, CachedSessionState, SessionCache } from '../ports/session-cache.port';
 import { RevokedSessionRef, SessionStore } from '../ports/session-store.port';
 
 export interface ReconcilingSessionCacheOptions {
   readonly lifetimes: SessionLifetimes;
   /** How often the cache is probed, and retried while distrusted. Default 1,000 ms. */
   readonly heartbeatMs?: number;
-  /** Slack for clocks and in-flight writes when choosing which revocations to re-mark. Default 60 s. */
+  /**
+   * Slack for clocks, in-flight writes and the time between heartbeats when choosing which
+   * revocations to re-mark (on top of the active-entry TTL). Default 60 s.
+   */
   readonly marginSeconds?: number;
 }
 
@@ -26,6 +29,15 @@ export interface ReconcilingSessionCacheOptions {
  * instance): reads are not sent to the cache and go to PostgreSQL instead. Once the cache
  * answers again, every session revoked since shortly before the first failure is marked
  * revoked again from PostgreSQL, and only then is the cache trusted again.
+ *
+ * A call failing is not the only sign. Redis can be killed and be back from an older snapshot
+ * (RDB, a lagging replica promoted) between two heartbeats without any call failing, holding
+ * "active" entries for sessions revoked since the snapshot and missing their markers. So the
+ * cache is also distrusted the moment the client reports its connection errored, dropped or is
+ * reconnecting, and whenever a heartbeat finds another server (`run_id`) or an epoch counter
+ * that did not grow (the data went back). An "active" entry that came back lives at most the
+ * active TTL from now, and it can only belong to a session revoked after it was written, so the
+ * repair re-marks every revocation since the distrust began minus that TTL and the margin.
  */
 export class ReconcilingSessionCache implements SessionCache {
   private readonly logger = new Logger('SessionCache');
@@ -37,6 +49,8 @@ export class ReconcilingSessionCache implements SessionCache {
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
+  /** What the last probe answered: the dataset this instance has been trusting. */
+  private lastProbe: CacheProbe | undefined;
 
   constructor(
     private readonly inner: SessionCache,
@@ -46,6 +60,7 @@ export class ReconcilingSessionCache implements SessionCache {
   ) {
     this.heartbeatMs = options.heartbeatMs ?? 1_000;
     this.marginSeconds = options.marginSeconds ?? 60;
+    inner.onConnectionLost((reason) => this.distrust(new Error(reason)));
   }
 
   get description(): string {
@@ -65,7 +80,7 @@ export class ReconcilingSessionCache implements SessionCache {
   async start(): Promise<void> {
     if (this.timer) return;
     this.failures += 1;
-    this.distrustedSince ??= new Date(this.clock.now().getTime() - this.options.lifetimes.activeCacheTtlSeconds * 1000);
+    this.distrustedSince ??= this.clock.now();
     this.timer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
     this.timer.unref();
     await this.heartbeat();
@@ -99,15 +114,18 @@ export class ReconcilingSessionCache implements SessionCache {
     await this.inner.ping();
   }
 
-  /** Probes the cache; repairs it when it answers again after a failure. */
+  probe(): Promise<CacheProbe> {
+    return this.inner.probe();
+  }
+
+  onConnectionLost(listener: (reason: string) => void): void {
+    this.inner.onConnectionLost(listener);
+  }
+
+  /** Probes the cache; repairs it when it answers again after a failure or a change of dataset. */
   async heartbeat(): Promise<void> {
     if (this.reconciling) return this.reconciling;
-    try {
-      await this.inner.ping();
-    } catch (error) {
-      this.distrust(error);
-      return;
-    }
+    if (!(await this.checkDataset())) return;
     if (this.distrustedSince) {
       this.reconciling = this.reconcile(this.distrustedSince).finally(() => (this.reconciling = undefined));
       await this.reconciling;
@@ -128,13 +146,37 @@ export class ReconcilingSessionCache implements SessionCache {
     }
   }
 
+  /**
+   * Probes the cache: false when it did not answer. Distrusts it when the dataset is not the one
+   * the last probe saw: another server, or an epoch that did not grow.
+   */
+  private async checkDataset(): Promise<boolean> {
+    let probe: CacheProbe;
+    try {
+      probe = await this.inner.probe();
+    } catch (error) {
+      this.distrust(error);
+      return false;
+    }
+    const last = this.lastProbe;
+    this.lastProbe = probe;
+    if (last && probe.serverId !== last.serverId) {
+      this.distrust(new Error(`the cache server changed (run_id ${last.serverId ?? 'unknown'} -> ${probe.serverId ?? 'unknown'})`));
+    } else if (last && probe.epoch <= last.epoch) {
+      this.distrust(new Error(`the cache epoch went back (${last.epoch} -> ${probe.epoch}): its data was replaced`));
+    }
+    return true;
+  }
+
   private async reconcile(since: Date): Promise<void> {
     const failuresBefore = this.failures;
-    const from = new Date(since.getTime() - this.marginSeconds * 1000);
+    const from = new Date(since.getTime() - (this.options.lifetimes.activeCacheTtlSeconds + this.marginSeconds) * 1000);
     try {
       const revoked = await this.store.listRevokedSince(from);
       const ttl = revocationMarkerTtlSeconds(this.options.lifetimes);
       for (const [userId, sessionIds] of groupByUser(revoked)) await this.inner.markRevoked(userId, sessionIds, ttl);
+      // The markers must have reached the dataset the next requests read: probe again.
+      if (!(await this.checkDataset())) return;
       // Only a pass with no failure anywhere meanwhile restores trust; otherwise the next heartbeat repeats it.
       if (this.failures !== failuresBefore) return;
       this.distrustedSince = null;

@@ -1,4 +1,5 @@
-import { CachedSessionState, SessionCache } from '../../application/ports/session-cache.port';
+import { randomUUID } from 'node:crypto';
+import { CacheProbe, CachedSessionState, SessionCache } from '../../application/ports/session-cache.port';
 import { revocationTtl } from './redis-session-cache';
 
 export interface MemorySessionCacheOptions {
@@ -23,7 +24,11 @@ interface Entry {
 interface SharedEntries {
   readonly entries: Map<string, Entry>;
   writesSinceSweep: number;
+  epoch: number;
 }
+
+/** This process's memory is its own dataset. */
+const PROCESS_DATASET = `memory:${randomUUID()}`;
 
 /**
  * One Map per key prefix for the whole process: the web API and the admin console may run
@@ -34,7 +39,7 @@ const shared = new Map<string, SharedEntries>();
 function entriesFor(keyPrefix: string): SharedEntries {
   let found = shared.get(keyPrefix);
   if (!found) {
-    found = { entries: new Map(), writesSinceSweep: 0 };
+    found = { entries: new Map(), writesSinceSweep: 0, epoch: 0 };
     shared.set(keyPrefix, found);
   }
   return found;
@@ -90,6 +95,14 @@ export class MemorySessionCache implements SessionCache {
   }
 
   async ping(): Promise<void> {}
+
+  async probe(): Promise<CacheProbe> {
+    this.store.epoch += 1;
+    return { serverId: PROCESS_DATASET, epoch: this.store.epoch };
+  }
+
+  /** Memory has no connection to lose. */
+  onConnectionLost(): void {}
 
   private maybeSweep(writes = 1): void {
     this.store.writesSinceSweep += writes;

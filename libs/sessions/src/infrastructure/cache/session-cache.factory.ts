@@ -88,7 +88,7 @@ function redisYetStoreOf(store: unknown): RedisStore | undefined {
 
 function usableClient(client: unknown, source: string): RedisClient {
   const candidate = client as Partial<Record<keyof RedisClient, unknown>> | null;
-  const commands: Array<keyof RedisClient> = ['get', 'set', 'multi', 'ping', 'eval', 'evalSha', 'pTTL', 'del'];
+  const commands: Array<keyof RedisClient> = ['get', 'set', 'multi', 'ping', 'eval', 'evalSha', 'pTTL', 'del', 'incr', 'info', 'on'];
   if (typeof candidate?.isReady === 'boolean' && commands.every((command) => typeof candidate[command] === 'function')) {
     return candidate as RedisClient;
   }
