@@ -119,7 +119,7 @@ describe('Redis restored from an older snapshot between two heartbeats', () => {
       }
       const inner = new DeafRedisSessionCache(client as never, { keyPrefix: prefix, timeoutMs: 500 });
       const revoked: RevokedSessionRef[] = [];
-      const store = { listRevokedSince: async () => revoked, drainCacheMarkers: async () => 0 };
+      const store = { listRevokedSince: async () => revoked, drainCacheMarkers: async () => 0, registerCacheNamespace: async () => 'live' as const };
       const cache = new ReconcilingSessionCache(inner, store, systemClock, { lifetimes: DEFAULT_LIFETIMES });
       return { client, prefix, revoked, cache };
     }

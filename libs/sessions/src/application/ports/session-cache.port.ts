@@ -38,5 +38,11 @@ export interface SessionCache {
   onConnectionLost(listener: (reason: string) => void): void;
   /** Human-readable name of the backing store, for logs and health output. */
   readonly description: string;
+  /**
+   * Which dataset and keys the markers land in (a Redis server and database plus the key
+   * prefix; or this process's memory): instances with the same namespace share their markers,
+   * every other namespace on the database gets them queued (cache_marker_outbox).
+   */
+  readonly namespace: string;
 }
 export const SESSION_CACHE = Symbol('SessionCache');

@@ -35,10 +35,14 @@ class FlakyCache extends RecordingSessionCache {
 function setup() {
   const inner = new FlakyCache();
   const revoked: Array<RevokedSessionRef & { at: Date }> = [];
-  const store = { listRevokedSince: async (since: Date) => revoked.filter((r) => r.at >= since), drainCacheMarkers: async () => 0 };
+  const store = {
+    listRevokedSince: async (since: Date) => revoked.filter((r) => r.at >= since),
+    drainCacheMarkers: async () => 0,
+    registerCacheNamespace: async (): Promise<'live' | 'registered'> => 'live',
+  };
   const clock = new FixedClock();
   const cache = new ReconcilingSessionCache(inner, store, clock, { lifetimes: DEFAULT_LIFETIMES });
-  return { inner, revoked, clock, cache };
+  return { inner, revoked, clock, cache, store };
 }
 
 describe('ReconcilingSessionCache', () => {
@@ -154,5 +158,41 @@ describe('ReconcilingSessionCache', () => {
     expect(cache.distrusted).toBe(false);
     expect(remark).not.toHaveBeenCalled();
     expect(await cache.get(USER, 's1')).toBe('active');
+  });
+
+  it('does not trust the cache before its namespace is registered (others would not queue markers for it)', async () => {
+    const { store, cache } = setup();
+    store.registerCacheNamespace = async () => {
+      throw new Error('database unreachable');
+    };
+    await cache.start();
+    cache.stop();
+    expect(cache.distrusted).toBe(true);
+    store.registerCacheNamespace = async () => 'registered';
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+  });
+
+  it('distrusts the cache when its namespace lapsed or could not be kept live for half the window', async () => {
+    const { store, clock, cache } = setup();
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+    store.registerCacheNamespace = async () => {
+      throw new Error('database unreachable');
+    };
+    clock.current = new Date(clock.current.getTime() + 10_000);
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false); // one failed touch is not yet a lapse
+    clock.current = new Date(clock.current.getTime() + 60_000);
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(true);
+
+    store.registerCacheNamespace = async () => 'live';
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+    store.registerCacheNamespace = async () => 'registered'; // someone dropped it: revocations skipped it
+    clock.current = new Date(clock.current.getTime() + 10_000);
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { revocationMarkerTtlSeconds, SessionLifetimes } from '../../domain/session-rules';
+import { cacheNamespaceLiveSeconds, revocationMarkerTtlSeconds, SessionLifetimes } from '../../domain/session-rules';
 import { Clock } from '../ports/clock.port';
 import { CacheProbe, CachedSessionState, SessionCache } from '../ports/session-cache.port';
 import { RevokedSessionRef, SessionStore } from '../ports/session-store.port';
@@ -13,6 +13,8 @@ export interface ReconcilingSessionCacheOptions {
    * revocations to re-mark (on top of the active-entry TTL). Default 60 s.
    */
   readonly marginSeconds?: number;
+  /** How often the cache namespace is marked live in PostgreSQL (cache_namespaces). Default 5,000 ms. */
+  readonly namespaceTouchMs?: number;
 }
 
 /**
@@ -38,6 +40,10 @@ export interface ReconcilingSessionCacheOptions {
  * that did not grow (the data went back). An "active" entry that came back lives at most the
  * active TTL from now, and it can only belong to a session revoked after it was written, so the
  * repair re-marks every revocation since the distrust began minus that TTL and the margin.
+ *
+ * Other deployments on the database queue markers for this cache's namespace while it is live
+ * (cache_namespaces). It is registered before the cache is trusted, kept live every few seconds,
+ * and the cache is distrusted if that fails for half the time others keep queuing for it.
  */
 export class ReconcilingSessionCache implements SessionCache {
   private readonly logger = new Logger('SessionCache');
@@ -51,20 +57,28 @@ export class ReconcilingSessionCache implements SessionCache {
   private reconciling: Promise<void> | undefined;
   /** What the last probe answered: the dataset this instance has been trusting. */
   private lastProbe: CacheProbe | undefined;
+  /** When the namespace was last marked live (clock milliseconds). */
+  private lastRegisteredAt: number | undefined;
+  private readonly namespaceTouchMs: number;
 
   constructor(
     private readonly inner: SessionCache,
-    private readonly store: Pick<SessionStore, 'listRevokedSince' | 'drainCacheMarkers'>,
+    private readonly store: Pick<SessionStore, 'listRevokedSince' | 'drainCacheMarkers' | 'registerCacheNamespace'>,
     private readonly clock: Clock,
     private readonly options: ReconcilingSessionCacheOptions,
   ) {
     this.heartbeatMs = options.heartbeatMs ?? 1_000;
     this.marginSeconds = options.marginSeconds ?? 60;
+    this.namespaceTouchMs = options.namespaceTouchMs ?? 5_000;
     inner.onConnectionLost((reason) => this.distrust(new Error(reason)));
   }
 
   get description(): string {
     return this.inner.description;
+  }
+
+  get namespace(): string {
+    return this.inner.namespace;
   }
 
   /** True while the cache is not trusted (an outage, or repairs after one). */
@@ -130,14 +144,40 @@ export class ReconcilingSessionCache implements SessionCache {
       this.reconciling = this.reconcile(this.distrustedSince).finally(() => (this.reconciling = undefined));
       await this.reconciling;
     }
+    if (!this.distrustedSince) await this.keepNamespaceLive();
     if (!this.distrustedSince) await this.writeQueuedMarkers();
   }
 
-  /** Markers another instance could not write (it lost the cache, this one did not). */
+  private get namespaceLiveSeconds(): number {
+    return cacheNamespaceLiveSeconds(this.options.lifetimes);
+  }
+
+  private async registerNamespace(): Promise<'live' | 'registered'> {
+    const at = this.clock.now().getTime();
+    const result = await this.store.registerCacheNamespace(this.namespace, this.namespaceLiveSeconds);
+    this.lastRegisteredAt = at;
+    return result;
+  }
+
+  /** Others stop queuing markers for a namespace not seen for a while; never trust past that. */
+  private async keepNamespaceLive(): Promise<void> {
+    const now = this.clock.now().getTime();
+    if (this.lastRegisteredAt !== undefined && now - this.lastRegisteredAt < this.namespaceTouchMs) return;
+    try {
+      if ((await this.registerNamespace()) === 'registered') {
+        this.distrust(new Error('the cache namespace had lapsed: revocations may not have queued markers for it'));
+      }
+    } catch (error) {
+      if (this.lastRegisteredAt === undefined || now - this.lastRegisteredAt > (this.namespaceLiveSeconds * 1000) / 2) this.distrust(error);
+      else this.logger.warn({ msg: 'cache_namespace_touch_failed', error: (error as Error).message });
+    }
+  }
+
+  /** Markers queued for this namespace: by an instance that lost the cache, or by another deployment. */
   private async writeQueuedMarkers(): Promise<void> {
     const ttl = revocationMarkerTtlSeconds(this.options.lifetimes);
     try {
-      const written = await this.store.drainCacheMarkers(1_000, async (markers) => {
+      const written = await this.store.drainCacheMarkers(this.namespace, 1_000, async (markers) => {
         for (const [userId, sessionIds] of groupByUser(markers)) await this.inner.markRevoked(userId, sessionIds, ttl);
       });
       if (written > 0) this.logger.warn({ msg: 'queued_revocation_markers_written', count: written });
@@ -172,6 +212,8 @@ export class ReconcilingSessionCache implements SessionCache {
     const failuresBefore = this.failures;
     const from = new Date(since.getTime() - (this.options.lifetimes.activeCacheTtlSeconds + this.marginSeconds) * 1000);
     try {
+      // First: from now on every revocation queues for this namespace, or has committed before the list below.
+      await this.registerNamespace();
       const revoked = await this.store.listRevokedSince(from);
       const ttl = revocationMarkerTtlSeconds(this.options.lifetimes);
       for (const [userId, sessionIds] of groupByUser(revoked)) await this.inner.markRevoked(userId, sessionIds, ttl);

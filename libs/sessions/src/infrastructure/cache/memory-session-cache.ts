@@ -48,6 +48,7 @@ function entriesFor(keyPrefix: string): SharedEntries {
 /** In-process stand-in for Redis (embedded and dev mode); same semantics as RedisSessionCache. */
 export class MemorySessionCache implements SessionCache {
   readonly description = 'in-process memory';
+  readonly namespace: string;
   private readonly store: SharedEntries;
   private readonly now: () => number;
   private readonly sweepEvery: number;
@@ -55,6 +56,7 @@ export class MemorySessionCache implements SessionCache {
 
   constructor(options: MemorySessionCacheOptions) {
     this.store = entriesFor(options.keyPrefix);
+    this.namespace = `${PROCESS_DATASET} ${options.keyPrefix}`;
     this.now = options.now ?? Date.now;
     this.sweepEvery = Math.max(1, options.sweepEvery ?? 1_000);
     this.maxEntries = options.maxEntries ?? 100_000;

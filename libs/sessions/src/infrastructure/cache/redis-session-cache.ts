@@ -42,6 +42,8 @@ export interface RedisSessionCacheOptions {
   readonly chunkSize?: number;
   /** Shown in logs and health output. */
   readonly description?: string;
+  /** Where the client points (`redis://host:port/db`, no credentials): with the prefix, the cache namespace. */
+  readonly location?: string;
 }
 
 const ACTIVE = 'a';
@@ -63,6 +65,7 @@ export function cacheEpochKey(keyPrefix: string): string {
 
 export class RedisSessionCache implements SessionCache {
   readonly description: string;
+  readonly namespace: string;
   private readonly keyPrefix: string;
   private readonly timeoutMs: number;
   private readonly chunkSize: number;
@@ -78,6 +81,7 @@ export class RedisSessionCache implements SessionCache {
     this.timeoutMs = options.timeoutMs ?? 500;
     this.chunkSize = Math.max(1, options.chunkSize ?? 1_000);
     this.description = options.description ?? 'redis';
+    this.namespace = `${options.location ?? 'redis'} ${options.keyPrefix}`;
   }
 
   async get(userId: string, sessionId: string): Promise<CachedSessionState | null> {
