@@ -74,8 +74,8 @@ describe('deployments with caches of their own on one database', () => {
   it("leaves the markers queued for a namespace to that namespace's instances", async () => {
     const [device] = await signUp(a, 1, 'namespaces-own');
     // A's admin console shares A's namespace and would drain A's rows; only A's web API drains them here.
-    const adminCacheOfA = a.admin.get<SessionCache & { stop(): void; start(): Promise<void> }>(SESSION_CACHE);
-    adminCacheOfA.stop();
+    const adminCacheOfA = a.admin.get<SessionCache & { stop(): Promise<void>; start(): Promise<void> }>(SESSION_CACHE);
+    await adminCacheOfA.stop();
     for (const stack of [b, c]) await stack.http().get('/auth/me').set(...bearer(device.accessToken)).expect(200);
     // A's Redis adapter fails the marker write, as a lost connection would: A's own rows are queued too.
     const cacheOfA = (a.web.get<SessionCache>(SESSION_CACHE) as unknown as { inner: SessionCache }).inner;
@@ -85,13 +85,15 @@ describe('deployments with caches of their own on one database', () => {
     };
     try {
       await a.http().post('/auth/logout').send({ refreshToken: device.refreshToken }).expect(204);
-      const queued = await sql<{ namespace: string }>(a.databaseUrl, 'SELECT namespace FROM cache_marker_outbox ORDER BY namespace');
-      expect(queued.map((row) => row.namespace).sort()).toEqual([namespaceOf(a), namespaceOf(b), namespaceOf(c)].sort());
       // B and C write theirs (and refuse the session), A's waits for A.
       await waitFor('B and C to write the markers queued for them', async () => (await sql(a.databaseUrl, 'SELECT namespace FROM cache_marker_outbox')).length === 1, 5_000);
       expect(await sql(a.databaseUrl, 'SELECT namespace FROM cache_marker_outbox')).toEqual([{ namespace: namespaceOf(a) }]);
       expect((await b.http().get('/auth/me').set(...bearer(device.accessToken))).status).toBe(401);
       expect((await c.http().get('/auth/me').set(...bearer(device.accessToken))).status).toBe(401);
+      expect(await redisGet(TEST_REDIS_URL, [sessionKey(prefixB, device.userId, device.sessionId)])).toEqual(['r']);
+      expect(await redisGet(otherRedis.url, [sessionKey(a.cachePrefix, device.userId, device.sessionId)])).toEqual(['r']);
+      // A's own keys still say "active": its marker waits in the outbox for A, no one else wrote it.
+      expect(await redisGet(TEST_REDIS_URL, [sessionKey(a.cachePrefix, device.userId, device.sessionId)])).toEqual(['a']);
     } finally {
       cacheOfA.markRevoked = markRevoked;
       await adminCacheOfA.start();

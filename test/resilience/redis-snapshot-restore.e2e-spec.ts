@@ -71,8 +71,8 @@ describe('Redis restored from an older snapshot between two heartbeats', () => {
       // The heartbeats are driven by the test, so no timer can stumble on the outage by luck.
       const webCache = stack.web.get<ReconcilingSessionCache>(SESSION_CACHE);
       const adminCache = stack.admin.get<ReconcilingSessionCache>(SESSION_CACHE);
-      webCache.stop();
-      adminCache.stop();
+      await webCache.stop();
+      await adminCache.stop();
 
       const [device] = await signUp(stack, 1, 'snapshot');
       const key = sessionKey(stack.cachePrefix, device.userId, device.sessionId);

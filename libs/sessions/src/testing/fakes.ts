@@ -177,6 +177,18 @@ export class InMemorySessionStore implements SessionStore {
     this.outbox = this.outbox.filter((marker) => !batch.includes(marker));
     return batch.length;
   }
+  private readonly markerListeners = new Set<{ namespace: string; onQueued: () => void }>();
+  listenForCacheMarkers(namespace: string, onQueued: () => void) {
+    const listener = { namespace, onQueued };
+    this.markerListeners.add(listener);
+    onQueued();
+    return { close: async () => void this.markerListeners.delete(listener) };
+  }
+  /** As NOTIFY does: after the commit that queued them. */
+  notifyQueued(namespaces: Iterable<string>) {
+    const queued = new Set(namespaces);
+    for (const listener of this.markerListeners) if (queued.has(listener.namespace)) listener.onQueued();
+  }
   async registerCacheNamespace(namespace: string, liveWithinSeconds: number): Promise<'live' | 'registered'> {
     const seen = this.namespaces.get(namespace);
     this.namespaces.set(namespace, this.now());
@@ -259,6 +271,7 @@ class InMemoryTransaction implements SessionTransaction {
     if (target.includeOwn) namespaces.add(target.own);
     else namespaces.delete(target.own);
     for (const namespace of namespaces) this.draft.outbox.push(...sessionIds.map((sessionId) => ({ namespace, userId, sessionId })));
+    this.afterCommit(() => this.origin.notifyQueued(namespaces));
     return namespaces.size;
   }
   async appendAudit(entries: readonly AuditEntry[]) {

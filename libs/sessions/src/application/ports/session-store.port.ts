@@ -136,6 +136,12 @@ export interface SessionStore {
    * returns sees them all. Also drops queued markers older than `liveWithinSeconds` (moot by then).
    */
   registerCacheNamespace(namespace: string, liveWithinSeconds: number): Promise<'live' | 'registered'>;
+  /**
+   * Calls `onQueued` soon after markers for `namespace` are committed (and once it starts
+   * listening, for what was queued before). null when the store cannot tell; the heartbeat's
+   * drain then is the only one.
+   */
+  listenForCacheMarkers(namespace: string, onQueued: () => void): { close(): Promise<void> } | null;
   /** Sessions revoked at or after `since` (to re-mark them in the cache after an outage). */
   listRevokedSince(since: Date): Promise<RevokedSessionRef[]>;
   ping(): Promise<void>;

@@ -15,6 +15,12 @@ export interface ReconcilingSessionCacheOptions {
   readonly marginSeconds?: number;
   /** How often the cache namespace is marked live in PostgreSQL (cache_namespaces). Default 5,000 ms. */
   readonly namespaceTouchMs?: number;
+  /**
+   * Write markers queued for this namespace as soon as the store says they were committed
+   * (PostgreSQL LISTEN/NOTIFY), not only at the next heartbeat. Default true; off for the
+   * embedded database, whose sockets share one session.
+   */
+  readonly listen?: boolean;
 }
 
 /**
@@ -60,10 +66,14 @@ export class ReconcilingSessionCache implements SessionCache {
   /** When the namespace was last marked live (clock milliseconds). */
   private lastRegisteredAt: number | undefined;
   private readonly namespaceTouchMs: number;
+  private listener: { close(): Promise<void> } | null = null;
+  private draining: Promise<void> | undefined;
+  private drainAgain = false;
+  private touching = false;
 
   constructor(
     private readonly inner: SessionCache,
-    private readonly store: Pick<SessionStore, 'listRevokedSince' | 'drainCacheMarkers' | 'registerCacheNamespace'>,
+    private readonly store: Pick<SessionStore, 'listRevokedSince' | 'drainCacheMarkers' | 'registerCacheNamespace'> & Partial<Pick<SessionStore, 'listenForCacheMarkers'>>,
     private readonly clock: Clock,
     private readonly options: ReconcilingSessionCacheOptions,
   ) {
@@ -97,12 +107,16 @@ export class ReconcilingSessionCache implements SessionCache {
     this.distrustedSince ??= this.clock.now();
     this.timer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
     this.timer.unref();
+    if (this.options.listen !== false) this.listener = this.store.listenForCacheMarkers?.(this.namespace, () => void this.drainQueued()) ?? null;
     await this.heartbeat();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.close();
   }
 
   async get(userId: string, sessionId: string): Promise<CachedSessionState | null> {
@@ -145,7 +159,26 @@ export class ReconcilingSessionCache implements SessionCache {
       await this.reconciling;
     }
     if (!this.distrustedSince) await this.keepNamespaceLive();
-    if (!this.distrustedSince) await this.writeQueuedMarkers();
+    await this.drainQueued();
+  }
+
+  /**
+   * Writes what is queued for this namespace, one pass at a time; a call during a pass asks for
+   * another. Nothing while distrusted: the repair re-marks everything, then the heartbeat drains.
+   */
+  private drainQueued(): Promise<void> {
+    if (this.distrustedSince) return Promise.resolve();
+    if (this.draining) {
+      this.drainAgain = true;
+      return this.draining;
+    }
+    this.draining = (async () => {
+      do {
+        this.drainAgain = false;
+        await this.writeQueuedMarkers();
+      } while (this.drainAgain && !this.distrustedSince);
+    })().finally(() => (this.draining = undefined));
+    return this.draining;
   }
 
   private get namespaceLiveSeconds(): number {
@@ -163,6 +196,9 @@ export class ReconcilingSessionCache implements SessionCache {
   private async keepNamespaceLive(): Promise<void> {
     const now = this.clock.now().getTime();
     if (this.lastRegisteredAt !== undefined && now - this.lastRegisteredAt < this.namespaceTouchMs) return;
+    // One at a time: with the database unreachable each attempt waits for its connect timeout.
+    if (this.touching) return;
+    this.touching = true;
     try {
       if ((await this.registerNamespace()) === 'registered') {
         this.distrust(new Error('the cache namespace had lapsed: revocations may not have queued markers for it'));
@@ -170,6 +206,8 @@ export class ReconcilingSessionCache implements SessionCache {
     } catch (error) {
       if (this.lastRegisteredAt === undefined || now - this.lastRegisteredAt > (this.namespaceLiveSeconds * 1000) / 2) this.distrust(error);
       else this.logger.warn({ msg: 'cache_namespace_touch_failed', error: (error as Error).message });
+    } finally {
+      this.touching = false;
     }
   }
 

@@ -16,6 +16,7 @@ import {
 } from '../../application/ports/session-store.port';
 import { RefreshTokenState, SessionRecord, SessionStatus, UserRecord, UserRole } from '../../domain/records';
 import { insertAuditEntries } from './audit-entry.sql';
+import { CACHE_MARKER_CHANNEL, CacheMarkerListener } from './cache-marker-listener';
 import { RefreshTokenOrmEntity } from './refresh-token.orm-entity';
 import { SessionOrmEntity } from './session.orm-entity';
 import { UserOrmEntity } from './user.orm-entity';
@@ -23,9 +24,15 @@ import { UserOrmEntity } from './user.orm-entity';
 /** The cache namespaces that revocations queue markers for ($1: seconds since last seen). */
 export const SELECT_LIVE_CACHE_NAMESPACES = `SELECT namespace FROM cache_namespaces WHERE last_seen_at > now() - $1::int * interval '1 second'`;
 
-/** One marker per (namespace, session): $1 namespaces, $2 user, $3 session ids. */
-export const INSERT_CACHE_MARKERS = `INSERT INTO cache_marker_outbox (namespace, user_id, session_id)
-  SELECT n, $2, s FROM unnest($1::text[]) n CROSS JOIN unnest($3::uuid[]) s`;
+/**
+ * One marker per (namespace, session): $1 namespaces, $2 user, $3 session ids. Each namespace is
+ * notified, delivered when the revocation commits (see CacheMarkerListener).
+ */
+export const INSERT_CACHE_MARKERS = `WITH queued AS (
+    INSERT INTO cache_marker_outbox (namespace, user_id, session_id)
+    SELECT n, $2, s FROM unnest($1::text[]) n CROSS JOIN unnest($3::uuid[]) s
+    RETURNING namespace)
+  SELECT pg_notify('${CACHE_MARKER_CHANNEL}', namespace) FROM (SELECT DISTINCT namespace FROM queued) q`;
 
 interface OpenTransaction {
   readonly tx: TypeOrmSessionTransaction;
@@ -316,6 +323,15 @@ export class TypeOrmSessionStore implements SessionStore {
       await manager.query(`DELETE FROM cache_namespaces WHERE last_seen_at < now() - $1::int * interval '1 second'`, [liveWithinSeconds * 10]);
       return 'registered' as const;
     });
+  }
+
+  listenForCacheMarkers(namespace: string, onQueued: () => void): { close(): Promise<void> } | null {
+    // The pool's own connection settings (TypeORM builds them from the data source's options).
+    const config = (this.dataSource.driver as unknown as { master?: { options?: Record<string, unknown> } }).master?.options;
+    if (!config) return null;
+    const listener = new CacheMarkerListener({ ...config, application_name: 'cache-marker-listener' }, namespace, onQueued);
+    listener.start();
+    return listener;
   }
 
   async listRevokedSince(since: Date): Promise<RevokedSessionRef[]> {
