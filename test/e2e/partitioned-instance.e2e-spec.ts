@@ -1,4 +1,5 @@
 import { SESSION_CACHE, type SessionCache } from '@app/sessions';
+import { printReport } from '../resilience/harness';
 import { bearer, signUp } from '../support/api';
 import { sql } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
@@ -53,5 +54,54 @@ describe('an instance cut off from Redis while the others are not', () => {
     } finally {
       cacheOfA.markRevoked = markRevoked;
     }
+  });
+});
+
+/**
+ * The same partition with the heartbeats out of the way (one an hour): the healthy instances
+ * must learn of the queued markers from PostgreSQL (NOTIFY on commit, LISTEN on a connection of
+ * their own) and write them at once, not a second later.
+ */
+describe('an instance cut off from Redis, with no heartbeat to drain the outbox', () => {
+  let a: TestStack;
+  let b: TestStack;
+  const HOUR = 3_600_000;
+
+  beforeAll(async () => {
+    a = await startTestStack({ label: 'partition-notify', sessions: { cacheHeartbeatMs: HOUR } });
+    b = await startTestStack({ label: 'partition-notify-b', shareWith: a, sessions: { cacheHeartbeatMs: HOUR } });
+  });
+
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('gets its revocations enforced by the other instance within milliseconds, from the notified markers', async () => {
+    const cacheOfA = (a.web.get<SessionCache>(SESSION_CACHE) as unknown as { inner: SessionCache }).inner;
+    const markRevoked = cacheOfA.markRevoked.bind(cacheOfA);
+    cacheOfA.markRevoked = async () => {
+      throw new Error('Redis is not connected');
+    };
+    const refusedAfterMs: number[] = [];
+    try {
+      for (let round = 0; round < 10; round += 1) {
+        const [device] = await signUp(a, 1, `notify-${round}`);
+        await b.http().get('/auth/me').set(...bearer(device.accessToken)).expect(200); // B caches "active"
+        await a.http().post('/auth/logout').send({ refreshToken: device.refreshToken }).expect(204);
+        const answeredAt = Date.now();
+        let status = 200;
+        while (status === 200 && Date.now() - answeredAt < 2_000) {
+          status = (await b.http().get('/auth/me').set(...bearer(device.accessToken))).status;
+        }
+        expect({ round, status }).toEqual({ round, status: 401 });
+        refusedAfterMs.push(Date.now() - answeredAt);
+      }
+    } finally {
+      cacheOfA.markRevoked = markRevoked;
+    }
+    const sorted = [...refusedAfterMs].sort((x, y) => x - y);
+    printReport('Markers of a partitioned instance, written by the other on NOTIFY', { rounds: sorted.length, medianMs: sorted[Math.floor(sorted.length / 2)], maxMs: sorted[sorted.length - 1] });
+    expect(sorted[sorted.length - 1]).toBeLessThan(2_000);
   });
 });

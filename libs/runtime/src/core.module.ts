@@ -61,7 +61,14 @@ export class CoreModule {
           inject: [CACHE_CONNECTION],
           useFactory: (connection: CacheConnection) => (connection.stores ? { stores: connection.stores as never } : {}),
         }),
-        SessionsModule.forRootAsync({ useFactory: () => ({ ...runtime.settings.sessions, loginLockout: loginLockoutOf(runtime.settings) }) }),
+        SessionsModule.forRootAsync({
+          useFactory: () => ({
+            // The embedded database's sockets share one session: no connection of its own to LISTEN on.
+            cacheMarkerNotifications: !runtime.embeddedDatabase,
+            ...runtime.settings.sessions,
+            loginLockout: loginLockoutOf(runtime.settings),
+          }),
+        }),
         rateLimitModule(runtime.settings),
       ],
       providers: [

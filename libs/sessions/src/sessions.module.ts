@@ -74,8 +74,8 @@ class SessionCacheHeartbeat implements OnApplicationBootstrap, OnApplicationShut
     if (this.cache instanceof ReconcilingSessionCache) await this.cache.start();
   }
 
-  onApplicationShutdown(): void {
-    if (this.cache instanceof ReconcilingSessionCache) this.cache.stop();
+  async onApplicationShutdown(): Promise<void> {
+    if (this.cache instanceof ReconcilingSessionCache) await this.cache.stop();
   }
 }
 
@@ -118,6 +118,8 @@ export class SessionsModule {
         useFactory: (cache: Cache, o: SessionsModuleOptions, store: SessionStore, clock: Clock) =>
           new ReconcilingSessionCache(createSessionCache(cache, { keyPrefix: o.cacheKeyPrefix, timeoutMs: o.cacheTimeoutMs }), store, clock, {
             lifetimes: o.lifetimes,
+            heartbeatMs: o.cacheHeartbeatMs,
+            listen: o.cacheMarkerNotifications,
           }),
       },
       SessionCacheHeartbeat,

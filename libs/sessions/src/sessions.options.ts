@@ -18,6 +18,13 @@ export interface SessionsModuleOptions {
   readonly cacheKeyPrefix: string;
   /** How long one cache call may take before the auth check falls back to PostgreSQL. */
   readonly cacheTimeoutMs: number;
+  /** How often the session cache is probed (and repaired, and its queued markers written). Default 1,000 ms. */
+  readonly cacheHeartbeatMs?: number;
+  /**
+   * Write queued revocation markers as soon as PostgreSQL notifies them (LISTEN on a connection
+   * of its own). Default true; the embedded database cannot (its sockets share one session).
+   */
+  readonly cacheMarkerNotifications?: boolean;
   /**
    * How long the client that rotated a refresh token may present it again (several tabs
    * refreshing at once) and get a new pair instead of tripping reuse detection. Default 5.

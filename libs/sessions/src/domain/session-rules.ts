@@ -22,6 +22,16 @@ export function revocationMarkerTtlSeconds(lifetimes: SessionLifetimes): number 
   return lifetimes.accessTokenTtlSeconds + 60;
 }
 
+/**
+ * How long a cache namespace counts as live after one of its instances was last seen: others
+ * queue revocation markers for it until then. An instance that has not been seen for this long
+ * distrusts its cache well before (half of it), and whatever "active" entry its cache still holds
+ * from before it stopped has expired after the active TTL; the rest is slack for clocks.
+ */
+export function cacheNamespaceLiveSeconds(lifetimes: SessionLifetimes): number {
+  return lifetimes.activeCacheTtlSeconds + 60;
+}
+
 /** A cached "active" entry never outlives the session itself nor the configured trust window. */
 export function activeEntryTtlSeconds(lifetimes: SessionLifetimes, expiresAt: Date, now: Date): number {
   const remaining = Math.floor((expiresAt.getTime() - now.getTime()) / 1000);

@@ -1,8 +1,9 @@
 import { EventBus, IEvent } from '@nestjs/cqrs';
 import { AuditEntry } from '../application/ports/audit-log.port';
 import { Clock } from '../application/ports/clock.port';
-import { CachedSessionState, SessionCache } from '../application/ports/session-cache.port';
+import { CacheProbe, CachedSessionState, SessionCache } from '../application/ports/session-cache.port';
 import {
+  CacheMarkerTarget,
   NewRefreshToken,
   NewSession,
   NewUser,
@@ -41,6 +42,7 @@ export class RecordingEventBus {
 export class RecordingSessionCache implements SessionCache {
   readonly entries = new Map<string, CachedSessionState>();
   readonly description = 'fake';
+  constructor(readonly namespace = 'fake') {}
   async get(userId: string, sessionId: string) {
     return this.entries.get(`${userId}:${sessionId}`) ?? null;
   }
@@ -54,6 +56,25 @@ export class RecordingSessionCache implements SessionCache {
     for (const id of sessionIds) this.entries.delete(`${userId}:${id}`);
   }
   async ping() {}
+  /** What probe() reports; tests change it to play a replaced dataset. */
+  serverId: string | null = 'fake-server';
+  epoch = 0;
+  async probe(): Promise<CacheProbe> {
+    this.epoch += 1;
+    return { serverId: this.serverId, epoch: this.epoch };
+  }
+  private readonly connectionListeners: Array<(reason: string) => void> = [];
+  onConnectionLost(listener: (reason: string) => void) {
+    this.connectionListeners.push(listener);
+  }
+  /** Plays the client's 'error' / 'reconnecting' event. */
+  loseConnection(reason = 'connection lost') {
+    for (const listener of this.connectionListeners) listener(reason);
+  }
+}
+
+export interface QueuedMarker extends RevokedSessionRef {
+  readonly namespace: string;
 }
 
 interface TokenRow extends NewRefreshToken {
@@ -145,13 +166,33 @@ export class InMemorySessionStore implements SessionStore {
       hasLiveChild: this.tokens.some((t) => t.parentId === token.id && t.revokedAt === null),
     };
   }
-  outbox: RevokedSessionRef[] = [];
-  async drainCacheMarkers(limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>) {
-    const batch = this.outbox.slice(0, limit);
+  outbox: QueuedMarker[] = [];
+  /** Cache namespace -> when last seen (milliseconds). */
+  namespaces = new Map<string, number>();
+  now: () => number = Date.now;
+  async drainCacheMarkers(namespace: string, limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>) {
+    const batch = this.outbox.filter((marker) => marker.namespace === namespace).slice(0, limit);
     if (batch.length === 0) return 0;
-    await write(batch);
-    this.outbox.splice(0, batch.length);
+    await write(batch.map(({ userId, sessionId }) => ({ userId, sessionId })));
+    this.outbox = this.outbox.filter((marker) => !batch.includes(marker));
     return batch.length;
+  }
+  private readonly markerListeners = new Set<{ namespace: string; onQueued: () => void }>();
+  listenForCacheMarkers(namespace: string, onQueued: () => void) {
+    const listener = { namespace, onQueued };
+    this.markerListeners.add(listener);
+    onQueued();
+    return { close: async () => void this.markerListeners.delete(listener) };
+  }
+  /** As NOTIFY does: after the commit that queued them. */
+  notifyQueued(namespaces: Iterable<string>) {
+    const queued = new Set(namespaces);
+    for (const listener of this.markerListeners) if (queued.has(listener.namespace)) listener.onQueued();
+  }
+  async registerCacheNamespace(namespace: string, liveWithinSeconds: number): Promise<'live' | 'registered'> {
+    const seen = this.namespaces.get(namespace);
+    this.namespaces.set(namespace, this.now());
+    return seen !== undefined && seen > this.now() - liveWithinSeconds * 1000 ? 'live' : 'registered';
   }
   async listRevokedSince(since: Date) {
     return [...this.sessions.values()].filter((s) => s.revokedAt !== null && s.revokedAt >= since).map((s) => ({ userId: s.userId, sessionId: s.id }));
@@ -223,9 +264,15 @@ class InMemoryTransaction implements SessionTransaction {
     this.end(ids, stamp);
     return ids;
   }
-  async enqueueCacheMarkers(userId: string, sessionIds: readonly string[]) {
+  async enqueueCacheMarkers(userId: string, sessionIds: readonly string[], target: CacheMarkerTarget) {
     this.origin.takeFailure();
-    this.draft.outbox.push(...sessionIds.map((sessionId) => ({ userId, sessionId })));
+    const since = this.origin.now() - target.liveWithinSeconds * 1000;
+    const namespaces = new Set([...this.origin.namespaces].filter(([, seen]) => seen > since).map(([namespace]) => namespace));
+    if (target.includeOwn) namespaces.add(target.own);
+    else namespaces.delete(target.own);
+    for (const namespace of namespaces) this.draft.outbox.push(...sessionIds.map((sessionId) => ({ namespace, userId, sessionId })));
+    this.afterCommit(() => this.origin.notifyQueued(namespaces));
+    return namespaces.size;
   }
   async appendAudit(entries: readonly AuditEntry[]) {
     this.origin.takeFailure();

@@ -48,6 +48,14 @@ export interface RevokedSessionRef {
   readonly sessionId: string;
 }
 
+export interface CacheMarkerTarget {
+  /** The namespace of the revoking instance's cache. */
+  readonly own: string;
+  /** Queue for `own` too: its inline write failed. */
+  readonly includeOwn: boolean;
+  readonly liveWithinSeconds: number;
+}
+
 /**
  * The writes of one unit of work. Every revocation is decided by a single conditional
  * statement (`... AND revoked_at IS NULL RETURNING`), so concurrent revocations and
@@ -78,8 +86,14 @@ export interface SessionTransaction {
   /** Ends every active session of the user but one (and their tokens); the ids ended. */
   revokeAllSessions(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
-  /** Records revocation markers the cache could not take, to be written by whichever instance can. */
-  enqueueCacheMarkers(userId: string, sessionIds: readonly string[]): Promise<void>;
+  /**
+   * Queues revocation markers, committed with the revocation, for every cache namespace seen
+   * within `target.liveWithinSeconds` but `target.own` (its markers were written inline), and for
+   * `own` too when `includeOwn` (its write failed). The instances of each namespace write their
+   * own. Holds a share lock on the namespace list until commit (see registerCacheNamespace).
+   * Returns how many namespaces the markers were queued for.
+   */
+  enqueueCacheMarkers(userId: string, sessionIds: readonly string[], target: CacheMarkerTarget): Promise<number>;
   /**
    * Runs after the outermost transaction commits; the outermost inTransaction call waits for
    * it, so its caller sees the effect (a cache eviction, say) once the call has returned.
@@ -110,10 +124,24 @@ export interface SessionStore {
   findSession(sessionId: string): Promise<SessionRecord | null>;
   describeRefreshToken(tokenHash: Buffer): Promise<RefreshTokenState | null>;
   /**
-   * Hands up to `limit` queued cache markers to `write`; they are removed only if it succeeds.
-   * Returns how many were written. Concurrent callers take different markers.
+   * Hands up to `limit` markers queued for `namespace` to `write`; they are removed only if it
+   * succeeds. Returns how many were written. Concurrent callers take different markers.
    */
-  drainCacheMarkers(limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>): Promise<number>;
+  drainCacheMarkers(namespace: string, limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>): Promise<number>;
+  /**
+   * Says this namespace is live, so revocations queue markers for it. 'live' when it already was
+   * (seen within `liveWithinSeconds`): no revocation skipped it. 'registered' when it was not:
+   * revocations may have skipped it until now; the registration waits for every revocation that
+   * read the namespace list before it to commit, so a repair that lists revocations after this
+   * returns sees them all. Also drops queued markers older than `liveWithinSeconds` (moot by then).
+   */
+  registerCacheNamespace(namespace: string, liveWithinSeconds: number): Promise<'live' | 'registered'>;
+  /**
+   * Calls `onQueued` soon after markers for `namespace` are committed (and once it starts
+   * listening, for what was queued before). null when the store cannot tell; the heartbeat's
+   * drain then is the only one.
+   */
+  listenForCacheMarkers(namespace: string, onQueued: () => void): { close(): Promise<void> } | null;
   /** Sessions revoked at or after `since` (to re-mark them in the cache after an outage). */
   listRevokedSince(since: Date): Promise<RevokedSessionRef[]>;
   ping(): Promise<void>;

@@ -26,15 +26,23 @@ class FlakyCache extends RecordingSessionCache {
   override async ping() {
     this.check();
   }
+  override async probe() {
+    this.check();
+    return super.probe();
+  }
 }
 
 function setup() {
   const inner = new FlakyCache();
   const revoked: Array<RevokedSessionRef & { at: Date }> = [];
-  const store = { listRevokedSince: async (since: Date) => revoked.filter((r) => r.at >= since), drainCacheMarkers: async () => 0 };
+  const store = {
+    listRevokedSince: async (since: Date) => revoked.filter((r) => r.at >= since),
+    drainCacheMarkers: async () => 0,
+    registerCacheNamespace: async (): Promise<'live' | 'registered'> => 'live',
+  };
   const clock = new FixedClock();
   const cache = new ReconcilingSessionCache(inner, store, clock, { lifetimes: DEFAULT_LIFETIMES });
-  return { inner, revoked, clock, cache };
+  return { inner, revoked, clock, cache, store };
 }
 
 describe('ReconcilingSessionCache', () => {
@@ -97,5 +105,94 @@ describe('ReconcilingSessionCache', () => {
     cache.stop();
     expect(cache.distrusted).toBe(false);
     expect(await cache.get(USER, 's9')).toBe('revoked');
+  });
+
+  it('distrusts the cache the moment its connection drops, before any call has failed', async () => {
+    const { inner, revoked, clock, cache } = setup();
+    await cache.heartbeat();
+    await cache.rememberActive(USER, 's1', 60);
+    inner.loseConnection('Redis connection lost, reconnecting');
+    // Redis is back within milliseconds, from a snapshot that still says "active"; no call ever failed.
+    revoked.push({ userId: USER, sessionId: 's1', at: clock.now() });
+    expect(cache.distrusted).toBe(true);
+    expect(await cache.get(USER, 's1')).toBeNull();
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+    expect(await cache.get(USER, 's1')).toBe('revoked');
+  });
+
+  it('distrusts a cache whose server changed between two heartbeats, and re-marks before trusting it again', async () => {
+    const { inner, revoked, clock, cache } = setup();
+    await cache.heartbeat();
+    await cache.rememberActive(USER, 's1', 60);
+    revoked.push({ userId: USER, sessionId: 's1', at: clock.now() }); // its marker was lost with the old server
+    clock.current = new Date(clock.current.getTime() + 50_000);
+    inner.serverId = 'promoted-replica';
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+    expect(await cache.get(USER, 's1')).toBe('revoked');
+  });
+
+  it('distrusts a cache whose epoch went back (an older snapshot) even when the server does not say who it is', async () => {
+    const { inner, revoked, clock, cache } = setup();
+    inner.serverId = null;
+    await cache.heartbeat();
+    await cache.heartbeat();
+    await cache.rememberActive(USER, 's1', 60);
+    revoked.push({ userId: USER, sessionId: 's1', at: clock.now() });
+    inner.epoch = 1; // restored from a snapshot taken after the first heartbeat
+    const remark = jest.spyOn(inner, 'markRevoked');
+    await cache.heartbeat();
+    expect(remark).toHaveBeenCalledWith(USER, ['s1'], expect.any(Number));
+    expect(cache.distrusted).toBe(false);
+    expect(await cache.get(USER, 's1')).toBe('revoked');
+  });
+
+  it('keeps trusting a cache whose server and growing epoch stay the same', async () => {
+    const { inner, cache } = setup();
+    await cache.heartbeat();
+    const remark = jest.spyOn(inner, 'markRevoked');
+    await cache.rememberActive(USER, 's1', 60);
+    await cache.heartbeat();
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+    expect(remark).not.toHaveBeenCalled();
+    expect(await cache.get(USER, 's1')).toBe('active');
+  });
+
+  it('does not trust the cache before its namespace is registered (others would not queue markers for it)', async () => {
+    const { store, cache } = setup();
+    store.registerCacheNamespace = async () => {
+      throw new Error('database unreachable');
+    };
+    await cache.start();
+    cache.stop();
+    expect(cache.distrusted).toBe(true);
+    store.registerCacheNamespace = async () => 'registered';
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+  });
+
+  it('distrusts the cache when its namespace lapsed or could not be kept live for half the window', async () => {
+    const { store, clock, cache } = setup();
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+    store.registerCacheNamespace = async () => {
+      throw new Error('database unreachable');
+    };
+    clock.current = new Date(clock.current.getTime() + 10_000);
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false); // one failed touch is not yet a lapse
+    clock.current = new Date(clock.current.getTime() + 60_000);
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(true);
+
+    store.registerCacheNamespace = async () => 'live';
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(false);
+    store.registerCacheNamespace = async () => 'registered'; // someone dropped it: revocations skipped it
+    clock.current = new Date(clock.current.getTime() + 10_000);
+    await cache.heartbeat();
+    expect(cache.distrusted).toBe(true);
   });
 });

@@ -1,15 +1,26 @@
 import { Logger } from '@nestjs/common';
-import { revocationMarkerTtlSeconds, SessionLifetimes } from '../../domain/session-rules';
+import { cacheNamespaceLiveSeconds, revocationMarkerTtlSeconds, SessionLifetimes } from '../../domain/session-rules';
 import { Clock } from '../ports/clock.port';
-import { CachedSessionState, SessionCache } from '../ports/session-cache.port';
+import { CacheProbe, CachedSessionState, SessionCache } from '../ports/session-cache.port';
 import { RevokedSessionRef, SessionStore } from '../ports/session-store.port';
 
 export interface ReconcilingSessionCacheOptions {
   readonly lifetimes: SessionLifetimes;
   /** How often the cache is probed, and retried while distrusted. Default 1,000 ms. */
   readonly heartbeatMs?: number;
-  /** Slack for clocks and in-flight writes when choosing which revocations to re-mark. Default 60 s. */
+  /**
+   * Slack for clocks, in-flight writes and the time between heartbeats when choosing which
+   * revocations to re-mark (on top of the active-entry TTL). Default 60 s.
+   */
   readonly marginSeconds?: number;
+  /** How often the cache namespace is marked live in PostgreSQL (cache_namespaces). Default 5,000 ms. */
+  readonly namespaceTouchMs?: number;
+  /**
+   * Write markers queued for this namespace as soon as the store says they were committed
+   * (PostgreSQL LISTEN/NOTIFY), not only at the next heartbeat. Default true; off for the
+   * embedded database, whose sockets share one session.
+   */
+  readonly listen?: boolean;
 }
 
 /**
@@ -26,6 +37,19 @@ export interface ReconcilingSessionCacheOptions {
  * instance): reads are not sent to the cache and go to PostgreSQL instead. Once the cache
  * answers again, every session revoked since shortly before the first failure is marked
  * revoked again from PostgreSQL, and only then is the cache trusted again.
+ *
+ * A call failing is not the only sign. Redis can be killed and be back from an older snapshot
+ * (RDB, a lagging replica promoted) between two heartbeats without any call failing, holding
+ * "active" entries for sessions revoked since the snapshot and missing their markers. So the
+ * cache is also distrusted the moment the client reports its connection errored, dropped or is
+ * reconnecting, and whenever a heartbeat finds another server (`run_id`) or an epoch counter
+ * that did not grow (the data went back). An "active" entry that came back lives at most the
+ * active TTL from now, and it can only belong to a session revoked after it was written, so the
+ * repair re-marks every revocation since the distrust began minus that TTL and the margin.
+ *
+ * Other deployments on the database queue markers for this cache's namespace while it is live
+ * (cache_namespaces). It is registered before the cache is trusted, kept live every few seconds,
+ * and the cache is distrusted if that fails for half the time others keep queuing for it.
  */
 export class ReconcilingSessionCache implements SessionCache {
   private readonly logger = new Logger('SessionCache');
@@ -37,19 +61,34 @@ export class ReconcilingSessionCache implements SessionCache {
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
+  /** What the last probe answered: the dataset this instance has been trusting. */
+  private lastProbe: CacheProbe | undefined;
+  /** When the namespace was last marked live (clock milliseconds). */
+  private lastRegisteredAt: number | undefined;
+  private readonly namespaceTouchMs: number;
+  private listener: { close(): Promise<void> } | null = null;
+  private draining: Promise<void> | undefined;
+  private drainAgain = false;
+  private touching = false;
 
   constructor(
     private readonly inner: SessionCache,
-    private readonly store: Pick<SessionStore, 'listRevokedSince' | 'drainCacheMarkers'>,
+    private readonly store: Pick<SessionStore, 'listRevokedSince' | 'drainCacheMarkers' | 'registerCacheNamespace'> & Partial<Pick<SessionStore, 'listenForCacheMarkers'>>,
     private readonly clock: Clock,
     private readonly options: ReconcilingSessionCacheOptions,
   ) {
     this.heartbeatMs = options.heartbeatMs ?? 1_000;
     this.marginSeconds = options.marginSeconds ?? 60;
+    this.namespaceTouchMs = options.namespaceTouchMs ?? 5_000;
+    inner.onConnectionLost((reason) => this.distrust(new Error(reason)));
   }
 
   get description(): string {
     return this.inner.description;
+  }
+
+  get namespace(): string {
+    return this.inner.namespace;
   }
 
   /** True while the cache is not trusted (an outage, or repairs after one). */
@@ -65,15 +104,19 @@ export class ReconcilingSessionCache implements SessionCache {
   async start(): Promise<void> {
     if (this.timer) return;
     this.failures += 1;
-    this.distrustedSince ??= new Date(this.clock.now().getTime() - this.options.lifetimes.activeCacheTtlSeconds * 1000);
+    this.distrustedSince ??= this.clock.now();
     this.timer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
     this.timer.unref();
+    if (this.options.listen !== false) this.listener = this.store.listenForCacheMarkers?.(this.namespace, () => void this.drainQueued()) ?? null;
     await this.heartbeat();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.close();
   }
 
   async get(userId: string, sessionId: string): Promise<CachedSessionState | null> {
@@ -99,27 +142,80 @@ export class ReconcilingSessionCache implements SessionCache {
     await this.inner.ping();
   }
 
-  /** Probes the cache; repairs it when it answers again after a failure. */
+  probe(): Promise<CacheProbe> {
+    return this.inner.probe();
+  }
+
+  onConnectionLost(listener: (reason: string) => void): void {
+    this.inner.onConnectionLost(listener);
+  }
+
+  /** Probes the cache; repairs it when it answers again after a failure or a change of dataset. */
   async heartbeat(): Promise<void> {
     if (this.reconciling) return this.reconciling;
-    try {
-      await this.inner.ping();
-    } catch (error) {
-      this.distrust(error);
-      return;
-    }
+    if (!(await this.checkDataset())) return;
     if (this.distrustedSince) {
       this.reconciling = this.reconcile(this.distrustedSince).finally(() => (this.reconciling = undefined));
       await this.reconciling;
     }
-    if (!this.distrustedSince) await this.writeQueuedMarkers();
+    if (!this.distrustedSince) await this.keepNamespaceLive();
+    await this.drainQueued();
   }
 
-  /** Markers another instance could not write (it lost the cache, this one did not). */
+  /**
+   * Writes what is queued for this namespace, one pass at a time; a call during a pass asks for
+   * another. Nothing while distrusted: the repair re-marks everything, then the heartbeat drains.
+   */
+  private drainQueued(): Promise<void> {
+    if (this.distrustedSince) return Promise.resolve();
+    if (this.draining) {
+      this.drainAgain = true;
+      return this.draining;
+    }
+    this.draining = (async () => {
+      do {
+        this.drainAgain = false;
+        await this.writeQueuedMarkers();
+      } while (this.drainAgain && !this.distrustedSince);
+    })().finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  private get namespaceLiveSeconds(): number {
+    return cacheNamespaceLiveSeconds(this.options.lifetimes);
+  }
+
+  private async registerNamespace(): Promise<'live' | 'registered'> {
+    const at = this.clock.now().getTime();
+    const result = await this.store.registerCacheNamespace(this.namespace, this.namespaceLiveSeconds);
+    this.lastRegisteredAt = at;
+    return result;
+  }
+
+  /** Others stop queuing markers for a namespace not seen for a while; never trust past that. */
+  private async keepNamespaceLive(): Promise<void> {
+    const now = this.clock.now().getTime();
+    if (this.lastRegisteredAt !== undefined && now - this.lastRegisteredAt < this.namespaceTouchMs) return;
+    // One at a time: with the database unreachable each attempt waits for its connect timeout.
+    if (this.touching) return;
+    this.touching = true;
+    try {
+      if ((await this.registerNamespace()) === 'registered') {
+        this.distrust(new Error('the cache namespace had lapsed: revocations may not have queued markers for it'));
+      }
+    } catch (error) {
+      if (this.lastRegisteredAt === undefined || now - this.lastRegisteredAt > (this.namespaceLiveSeconds * 1000) / 2) this.distrust(error);
+      else this.logger.warn({ msg: 'cache_namespace_touch_failed', error: (error as Error).message });
+    } finally {
+      this.touching = false;
+    }
+  }
+
+  /** Markers queued for this namespace: by an instance that lost the cache, or by another deployment. */
   private async writeQueuedMarkers(): Promise<void> {
     const ttl = revocationMarkerTtlSeconds(this.options.lifetimes);
     try {
-      const written = await this.store.drainCacheMarkers(1_000, async (markers) => {
+      const written = await this.store.drainCacheMarkers(this.namespace, 1_000, async (markers) => {
         for (const [userId, sessionIds] of groupByUser(markers)) await this.inner.markRevoked(userId, sessionIds, ttl);
       });
       if (written > 0) this.logger.warn({ msg: 'queued_revocation_markers_written', count: written });
@@ -128,13 +224,39 @@ export class ReconcilingSessionCache implements SessionCache {
     }
   }
 
+  /**
+   * Probes the cache: false when it did not answer. Distrusts it when the dataset is not the one
+   * the last probe saw: another server, or an epoch that did not grow.
+   */
+  private async checkDataset(): Promise<boolean> {
+    let probe: CacheProbe;
+    try {
+      probe = await this.inner.probe();
+    } catch (error) {
+      this.distrust(error);
+      return false;
+    }
+    const last = this.lastProbe;
+    this.lastProbe = probe;
+    if (last && probe.serverId !== last.serverId) {
+      this.distrust(new Error(`the cache server changed (run_id ${last.serverId ?? 'unknown'} -> ${probe.serverId ?? 'unknown'})`));
+    } else if (last && probe.epoch <= last.epoch) {
+      this.distrust(new Error(`the cache epoch went back (${last.epoch} -> ${probe.epoch}): its data was replaced`));
+    }
+    return true;
+  }
+
   private async reconcile(since: Date): Promise<void> {
     const failuresBefore = this.failures;
-    const from = new Date(since.getTime() - this.marginSeconds * 1000);
+    const from = new Date(since.getTime() - (this.options.lifetimes.activeCacheTtlSeconds + this.marginSeconds) * 1000);
     try {
+      // First: from now on every revocation queues for this namespace, or has committed before the list below.
+      await this.registerNamespace();
       const revoked = await this.store.listRevokedSince(from);
       const ttl = revocationMarkerTtlSeconds(this.options.lifetimes);
       for (const [userId, sessionIds] of groupByUser(revoked)) await this.inner.markRevoked(userId, sessionIds, ttl);
+      // The markers must have reached the dataset the next requests read: probe again.
+      if (!(await this.checkDataset())) return;
       // Only a pass with no failure anywhere meanwhile restores trust; otherwise the next heartbeat repeats it.
       if (this.failures !== failuresBefore) return;
       this.distrustedSince = null;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { revocationMarkerTtlSeconds } from '../../domain/session-rules';
+import { cacheNamespaceLiveSeconds, revocationMarkerTtlSeconds } from '../../domain/session-rules';
 import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
 import { SESSION_CACHE, SessionCache } from '../ports/session-cache.port';
 import { SessionTransaction } from '../ports/session-store.port';
@@ -10,7 +10,11 @@ import { SessionTransaction } from '../ports/session-store.port';
  * so no cached "active" entry outlives the revocation. If the transaction rolls back, the
  * markers are dropped again (the next request asks PostgreSQL). A failed write must not fail
  * the revocation: the markers are queued in the same transaction (cache_marker_outbox) and
- * written by any instance that can reach the cache, within its next heartbeat.
+ * written by any instance of this cache namespace that can reach the cache.
+ *
+ * Other deployments on the same database (another region with its own Redis, another key
+ * prefix, an instance with an in-process cache) cannot be marked inline: the markers are queued
+ * for each of their live namespaces in the same transaction, and their instances write them.
  */
 @Injectable()
 export class RevokedSessionsCache {
@@ -29,13 +33,19 @@ export class RevokedSessionsCache {
         this.logger.warn({ msg: 'cache_rollback_forget_failed', userId, sessionCount: sessionIds.length, error: (error as Error).message }),
       );
     });
+    let written = true;
     try {
       await this.cache.markRevoked(userId, sessionIds, revocationMarkerTtlSeconds(this.options.lifetimes));
     } catch (error) {
       // Committed with the revocation: another instance that reaches the cache writes them.
-      await tx.enqueueCacheMarkers(userId, sessionIds);
+      written = false;
       this.logger.warn({ msg: 'cache_revocation_marker_queued', userId, sessionCount: sessionIds.length, error: (error as Error).message });
     }
+    await tx.enqueueCacheMarkers(userId, sessionIds, {
+      own: this.cache.namespace,
+      includeOwn: !written,
+      liveWithinSeconds: cacheNamespaceLiveSeconds(this.options.lifetimes),
+    });
   }
 
   async markRevoked(userId: string, sessionIds: readonly string[]): Promise<void> {

@@ -1,4 +1,5 @@
-import { CachedSessionState, SessionCache } from '../../application/ports/session-cache.port';
+import { randomUUID } from 'node:crypto';
+import { CacheProbe, CachedSessionState, SessionCache } from '../../application/ports/session-cache.port';
 import { revocationTtl } from './redis-session-cache';
 
 export interface MemorySessionCacheOptions {
@@ -23,7 +24,11 @@ interface Entry {
 interface SharedEntries {
   readonly entries: Map<string, Entry>;
   writesSinceSweep: number;
+  epoch: number;
 }
+
+/** This process's memory is its own dataset. */
+const PROCESS_DATASET = `memory:${randomUUID()}`;
 
 /**
  * One Map per key prefix for the whole process: the web API and the admin console may run
@@ -34,7 +39,7 @@ const shared = new Map<string, SharedEntries>();
 function entriesFor(keyPrefix: string): SharedEntries {
   let found = shared.get(keyPrefix);
   if (!found) {
-    found = { entries: new Map(), writesSinceSweep: 0 };
+    found = { entries: new Map(), writesSinceSweep: 0, epoch: 0 };
     shared.set(keyPrefix, found);
   }
   return found;
@@ -43,6 +48,7 @@ function entriesFor(keyPrefix: string): SharedEntries {
 /** In-process stand-in for Redis (embedded and dev mode); same semantics as RedisSessionCache. */
 export class MemorySessionCache implements SessionCache {
   readonly description = 'in-process memory';
+  readonly namespace: string;
   private readonly store: SharedEntries;
   private readonly now: () => number;
   private readonly sweepEvery: number;
@@ -50,6 +56,7 @@ export class MemorySessionCache implements SessionCache {
 
   constructor(options: MemorySessionCacheOptions) {
     this.store = entriesFor(options.keyPrefix);
+    this.namespace = `${PROCESS_DATASET} ${options.keyPrefix}`;
     this.now = options.now ?? Date.now;
     this.sweepEvery = Math.max(1, options.sweepEvery ?? 1_000);
     this.maxEntries = options.maxEntries ?? 100_000;
@@ -90,6 +97,14 @@ export class MemorySessionCache implements SessionCache {
   }
 
   async ping(): Promise<void> {}
+
+  async probe(): Promise<CacheProbe> {
+    this.store.epoch += 1;
+    return { serverId: PROCESS_DATASET, epoch: this.store.epoch };
+  }
+
+  /** Memory has no connection to lose. */
+  onConnectionLost(): void {}
 
   private maybeSweep(writes = 1): void {
     this.store.writesSinceSweep += writes;

@@ -1,4 +1,4 @@
-import { CachedSessionState, SessionCache } from '../../application/ports/session-cache.port';
+import { CacheProbe, CachedSessionState, SessionCache } from '../../application/ports/session-cache.port';
 
 /**
  * The part of a node-redis client this adapter uses. Both node-redis v4 (inside
@@ -14,6 +14,9 @@ export interface RedisCommands {
   multi(): RedisPipeline;
   del(keys: string[]): Promise<number>;
   ping(): Promise<unknown>;
+  incr(key: string): Promise<number>;
+  info(section: string): Promise<string>;
+  on(event: 'error' | 'end' | 'reconnecting', listener: (...args: unknown[]) => void): unknown;
 }
 
 export interface RedisPipeline {
@@ -39,6 +42,8 @@ export interface RedisSessionCacheOptions {
   readonly chunkSize?: number;
   /** Shown in logs and health output. */
   readonly description?: string;
+  /** Where the client points (`redis://host:port/db`, no credentials): with the prefix, the cache namespace. */
+  readonly location?: string;
 }
 
 const ACTIVE = 'a';
@@ -53,8 +58,14 @@ export function sessionCacheKey(keyPrefix: string, userId: string, sessionId: st
   return `${keyPrefix}{${userId}}:${sessionId}`;
 }
 
+/** The counter every heartbeat increments (see CacheProbe.epoch); one small key per prefix, no TTL. */
+export function cacheEpochKey(keyPrefix: string): string {
+  return `${keyPrefix}cache-epoch`;
+}
+
 export class RedisSessionCache implements SessionCache {
   readonly description: string;
+  readonly namespace: string;
   private readonly keyPrefix: string;
   private readonly timeoutMs: number;
   private readonly chunkSize: number;
@@ -70,6 +81,7 @@ export class RedisSessionCache implements SessionCache {
     this.timeoutMs = options.timeoutMs ?? 500;
     this.chunkSize = Math.max(1, options.chunkSize ?? 1_000);
     this.description = options.description ?? 'redis';
+    this.namespace = `${options.location ?? 'redis'} ${options.keyPrefix}`;
   }
 
   async get(userId: string, sessionId: string): Promise<CachedSessionState | null> {
@@ -110,6 +122,28 @@ export class RedisSessionCache implements SessionCache {
 
   async ping(): Promise<void> {
     await this.call('PING', () => this.client.ping());
+  }
+
+  async probe(): Promise<CacheProbe> {
+    const [epoch, serverId] = await Promise.all([
+      this.call('INCR', () => this.client.incr(cacheEpochKey(this.keyPrefix))),
+      this.call('INFO', () => this.client.info('server')).then(
+        (info) => /^run_id:(\S+)/m.exec(info)?.[1] ?? null,
+        (error: unknown) => {
+          // INFO may be refused (ACL, renamed command); the epoch still fences the dataset then.
+          if (error instanceof SessionCacheUnavailableError) throw error;
+          return null;
+        },
+      ),
+    ]);
+    return { serverId, epoch: Number(epoch) };
+  }
+
+  onConnectionLost(listener: (reason: string) => void): void {
+    // node-redis emits 'error' for a broken socket, then 'reconnecting'; 'end' when it gives up.
+    this.client.on('error', (error) => listener(`Redis connection error: ${(error as Error)?.message ?? String(error)}`));
+    this.client.on('reconnecting', () => listener('Redis connection lost, reconnecting'));
+    this.client.on('end', () => listener('Redis connection closed'));
   }
 
   private key(userId: string, sessionId: string): string {

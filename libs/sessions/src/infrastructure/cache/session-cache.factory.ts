@@ -24,7 +24,12 @@ const logger = new Logger('SessionCacheFactory');
 export function createSessionCache(cache: Cache, options: SessionCacheFactoryOptions): SessionCache {
   const redis = findRedisClient(cache);
   if (redis) {
-    return new RedisSessionCache(redis.client, { keyPrefix: options.keyPrefix, timeoutMs: options.timeoutMs, description: `redis (${redis.source})` });
+    return new RedisSessionCache(redis.client, {
+      keyPrefix: options.keyPrefix,
+      timeoutMs: options.timeoutMs,
+      description: `redis (${redis.source})`,
+      location: redisLocation(redis.client),
+    });
   }
   const store: unknown = cache.stores[0]?.store;
   if (store != null && !(store instanceof Map)) {
@@ -88,12 +93,35 @@ function redisYetStoreOf(store: unknown): RedisStore | undefined {
 
 function usableClient(client: unknown, source: string): RedisClient {
   const candidate = client as Partial<Record<keyof RedisClient, unknown>> | null;
-  const commands: Array<keyof RedisClient> = ['get', 'set', 'multi', 'ping', 'eval', 'evalSha', 'pTTL', 'del'];
+  const commands: Array<keyof RedisClient> = ['get', 'set', 'multi', 'ping', 'eval', 'evalSha', 'pTTL', 'del', 'incr', 'info', 'on'];
   if (typeof candidate?.isReady === 'boolean' && commands.every((command) => typeof candidate[command] === 'function')) {
     return candidate as RedisClient;
   }
   // Falling back to memory here would silently break cross-instance revocation.
   throw new Error(`The Redis client of ${source} is not supported by the session cache and rate limiter (Redis Cluster clients are not)`);
+}
+
+/**
+ * `redis://host:port/db` of a node-redis client (v4 and v5 keep their options), never its
+ * credentials. Two names for one server give two namespaces, which only duplicates markers; one
+ * name for two servers (another region, same address) would lose them, so the address is as
+ * configured.
+ */
+export function redisLocation(client: unknown): string {
+  const options = (client as { options?: { url?: string; database?: number; socket?: { host?: string; port?: number; path?: string } } }).options;
+  const socket = options?.socket;
+  let host = socket?.path ?? (socket?.host ? `${socket.host}:${socket.port ?? 6379}` : undefined);
+  let database = options?.database;
+  if (!host && options?.url) {
+    try {
+      const url = new URL(options.url);
+      host = `${url.hostname}:${url.port || 6379}`;
+      database ??= Number(url.pathname.slice(1)) || 0;
+    } catch {
+      host = undefined;
+    }
+  }
+  return `redis://${host ?? 'unknown'}/${database ?? 0}`;
 }
 
 function describe(store: unknown): string {

@@ -3,6 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditEntry } from '../../application/ports/audit-log.port';
 import {
+  CacheMarkerTarget,
   ListSessionsOptions,
   NewRefreshToken,
   NewSession,
@@ -15,9 +16,23 @@ import {
 } from '../../application/ports/session-store.port';
 import { RefreshTokenState, SessionRecord, SessionStatus, UserRecord, UserRole } from '../../domain/records';
 import { insertAuditEntries } from './audit-entry.sql';
+import { CACHE_MARKER_CHANNEL, CacheMarkerListener } from './cache-marker-listener';
 import { RefreshTokenOrmEntity } from './refresh-token.orm-entity';
 import { SessionOrmEntity } from './session.orm-entity';
 import { UserOrmEntity } from './user.orm-entity';
+
+/** The cache namespaces that revocations queue markers for ($1: seconds since last seen). */
+export const SELECT_LIVE_CACHE_NAMESPACES = `SELECT namespace FROM cache_namespaces WHERE last_seen_at > now() - $1::int * interval '1 second'`;
+
+/**
+ * One marker per (namespace, session): $1 namespaces, $2 user, $3 session ids. Each namespace is
+ * notified, delivered when the revocation commits (see CacheMarkerListener).
+ */
+export const INSERT_CACHE_MARKERS = `WITH queued AS (
+    INSERT INTO cache_marker_outbox (namespace, user_id, session_id)
+    SELECT n, $2, s FROM unnest($1::text[]) n CROSS JOIN unnest($3::uuid[]) s
+    RETURNING namespace)
+  SELECT pg_notify('${CACHE_MARKER_CHANNEL}', namespace) FROM (SELECT DISTINCT namespace FROM queued) q`;
 
 interface OpenTransaction {
   readonly tx: TypeOrmSessionTransaction;
@@ -151,9 +166,17 @@ class TypeOrmSessionTransaction implements SessionTransaction {
     await insertAuditEntries(this.manager, entries);
   }
 
-  async enqueueCacheMarkers(userId: string, sessionIds: readonly string[]): Promise<void> {
-    if (sessionIds.length === 0) return;
-    await this.manager.query(`INSERT INTO cache_marker_outbox (user_id, session_id) SELECT $1, unnest($2::uuid[])`, [userId, sessionIds]);
+  async enqueueCacheMarkers(userId: string, sessionIds: readonly string[], target: CacheMarkerTarget): Promise<number> {
+    if (sessionIds.length === 0) return 0;
+    // A plain SELECT, but its ACCESS SHARE lock on cache_namespaces lasts until commit: a namespace
+    // registering now waits for this transaction, so it either is listed here or sees this revocation.
+    const live = await rowsOf<{ namespace: string }>(this.manager, SELECT_LIVE_CACHE_NAMESPACES, [target.liveWithinSeconds]);
+    const namespaces = new Set(live.map((row) => row.namespace));
+    if (target.includeOwn) namespaces.add(target.own);
+    else namespaces.delete(target.own);
+    if (namespaces.size === 0) return 0;
+    await this.manager.query(INSERT_CACHE_MARKERS, [[...namespaces], userId, sessionIds]);
+    return namespaces.size;
   }
 
   afterCommit(callback: () => void | Promise<void>): void {
@@ -262,19 +285,53 @@ export class TypeOrmSessionStore implements SessionStore {
     };
   }
 
-  async drainCacheMarkers(limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>): Promise<number> {
+  async drainCacheMarkers(namespace: string, limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>): Promise<number> {
     // Outside the ambient transaction of any caller: this is housekeeping with its own commit.
     return this.dataSource.transaction(async (manager) => {
       const rows = await rowsOf<{ id: string; user_id: string; session_id: string }>(
         manager,
-        `SELECT id, user_id, session_id FROM cache_marker_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [limit],
+        `SELECT id, user_id, session_id FROM cache_marker_outbox WHERE namespace = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [namespace, limit],
       );
       if (rows.length === 0) return 0;
       await write(rows.map((row) => ({ userId: row.user_id, sessionId: row.session_id })));
       await manager.query(`DELETE FROM cache_marker_outbox WHERE id = ANY($1::bigint[])`, [rows.map((row) => row.id)]);
       return rows.length;
     });
+  }
+
+  async registerCacheNamespace(namespace: string, liveWithinSeconds: number): Promise<'live' | 'registered'> {
+    // Outside any caller's transaction, like the drain. Two transactions: the lock below must not be
+    // an upgrade of the row lock this UPDATE takes (two instances upgrading at once would deadlock).
+    const touched = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`DELETE FROM cache_marker_outbox WHERE created_at < now() - $1::int * interval '1 second'`, [liveWithinSeconds]);
+      return rowsOf(
+        manager,
+        `UPDATE cache_namespaces SET last_seen_at = now() WHERE namespace = $1 AND last_seen_at > now() - $2::int * interval '1 second' RETURNING namespace`,
+        [namespace, liveWithinSeconds],
+      );
+    });
+    if (touched.length > 0) return 'live';
+    return this.dataSource.transaction(async (manager) => {
+      // Waits for every open revocation that listed the namespaces without this one.
+      await manager.query(`LOCK TABLE cache_namespaces IN ACCESS EXCLUSIVE MODE`);
+      await manager.query(
+        `INSERT INTO cache_namespaces (namespace, last_seen_at) VALUES ($1, now()) ON CONFLICT (namespace) DO UPDATE SET last_seen_at = now()`,
+        [namespace],
+      );
+      // Namespaces gone for long (one per process for in-memory caches) are forgotten.
+      await manager.query(`DELETE FROM cache_namespaces WHERE last_seen_at < now() - $1::int * interval '1 second'`, [liveWithinSeconds * 10]);
+      return 'registered' as const;
+    });
+  }
+
+  listenForCacheMarkers(namespace: string, onQueued: () => void): { close(): Promise<void> } | null {
+    // The pool's own connection settings (TypeORM builds them from the data source's options).
+    const config = (this.dataSource.driver as unknown as { master?: { options?: Record<string, unknown> } }).master?.options;
+    if (!config) return null;
+    const listener = new CacheMarkerListener({ ...config, application_name: 'cache-marker-listener' }, namespace, onQueued);
+    listener.start();
+    return listener;
   }
 
   async listRevokedSince(since: Date): Promise<RevokedSessionRef[]> {
