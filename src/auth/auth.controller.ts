@@ -8,6 +8,7 @@ import {
   LogoutUser,
   OptionalAccessTokenGuard,
   RateLimited,
+  RateLimitedPerUser,
   RefreshTokens,
   RegisterUser,
   type RequestContext,
@@ -78,7 +79,8 @@ export class AuthController {
     status: 401,
     description: 'Unknown email, wrong password, or an email locked after too many failed logins (the same answer for all three)',
   })
-  @RateLimited('email')
+  // Per IP only: a per-email limit would let anyone keep the owner out (the lockout policy bounds guesses per email).
+  @RateLimited('none')
   async login(@Body() body: LoginRequest, @ClientContext() context: RequestContext): Promise<TokenPairResponse> {
     const outcome = await this.commandBus.execute(new LoginUser(body.email, body.password, context));
     if (outcome.kind === 'rejected') throw new UnauthorizedException('Invalid email or password');
@@ -103,7 +105,7 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End the session of a refresh token. Always 204 for a well-formed token; the outcome is audited' })
   @ApiResponse({ status: 204 })
-  @RateLimited('refreshToken')
+  @RateLimited('refreshToken', { exemptLiveToken: true })
   async logout(@Body() body: RefreshTokenRequest, @Req() request: AuthenticatedRequest, @ClientContext() context: RequestContext): Promise<void> {
     await this.commandBus.execute(new LogoutUser(body.refreshToken, request.authenticated?.userId ?? null, context));
   }
@@ -140,6 +142,7 @@ export class AuthController {
 
   @Delete('sessions/:sessionId')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RateLimitedPerUser({ revocation: true })
   @UseGuards(AccessTokenGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End one of the caller’s sessions' })
@@ -158,6 +161,7 @@ export class AuthController {
 
   @Post('sessions/revoke-all')
   @HttpCode(HttpStatus.OK)
+  @RateLimitedPerUser({ revocation: true })
   @UseGuards(AccessTokenGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Sign out everywhere, optionally except here' })
@@ -181,6 +185,7 @@ export class AuthController {
 
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RateLimitedPerUser()
   @UseGuards(AccessTokenGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Change the password; every other session ends' })

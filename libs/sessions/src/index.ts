@@ -50,7 +50,7 @@ export { createThrottlerStorage } from './infrastructure/cache/rate-limit.factor
 // HTTP building blocks shared by the apps
 export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken } from './http/access-token.guard';
 export { AdminGuard } from './http/admin.guard';
-export { RateLimitGuard, RateLimited, RateLimitThrottlers, type AccountKeySource } from './http/rate-limit.guard';
+export { RateLimitGuard, RateLimited, RateLimitedPerUser, RateLimitThrottlers, REVOCATION_LIMIT_FACTOR, type AccountKeySource } from './http/rate-limit.guard';
 export { CurrentSession, ClientContext, type AuthenticatedRequest } from './http/authenticated-request';
 export { HealthController } from './http/health.controller';
 

@@ -8,6 +8,7 @@ import { RevokeAllUserSessions } from '../revoke-all-user-sessions/revoke-all-us
 import { AuditTrail } from '../shared/audit-trail';
 import { ChangePassword, ChangePasswordOutcome } from './change-password.command';
 import { CHANGE_PASSWORD_EVENTS } from './change-password.events';
+import { CurrentPasswordGuesses } from './current-password-guesses';
 
 @CommandHandler(ChangePassword)
 export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
@@ -16,6 +17,7 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
     @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
     private readonly trail: AuditTrail,
     private readonly commandBus: CommandBus,
+    private readonly guesses: CurrentPasswordGuesses,
   ) {}
 
   async execute(command: ChangePassword): Promise<ChangePasswordOutcome> {
@@ -34,6 +36,7 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
       }
       if (!(await this.hasher.verify(user.passwordHash, command.currentPassword))) {
         operation.fail('invalid_current_password');
+        await this.guesses.wrongCurrentPassword(user, command.currentSessionId, command.context);
         return { kind: 'rejected', reason: 'invalid_current_password' };
       }
       const newHash = await this.hasher.hash(command.newPassword);
