@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
+import { passwordProblem } from '../../domain/password-policy';
 import { RevocationReasons } from '../../domain/revocation-reason';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
@@ -38,6 +39,11 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
         operation.fail('invalid_current_password');
         await this.guesses.wrongCurrentPassword(user, command.currentSessionId, command.context);
         return { kind: 'rejected', reason: 'invalid_current_password' };
+      }
+      const weak = passwordProblem(command.newPassword, { email: user.email });
+      if (weak) {
+        operation.fail('weak_password', { details: { problem: weak } });
+        return { kind: 'rejected', reason: 'weak_password', problem: weak };
       }
       const newHash = await this.hasher.hash(command.newPassword);
       // The revoke-all joins this transaction: the new password and the end of every other
