@@ -64,7 +64,7 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'INTERRUPTED_AFTER_SECONDS', default: '60', description: 'Age after which an audited command with no outcome, from another process, is closed as interrupted, 1 to 3600' },
   { name: 'RATE_LIMIT_WINDOW_SECONDS', default: '60', description: 'Window of the login, refresh, logout and register rate limits, 1 to 86400' },
   { name: 'RATE_LIMIT_PER_IP', default: '30', description: 'Requests per window to each of those routes from one client IP, 1 to 1000000' },
-  { name: 'RATE_LIMIT_PER_ACCOUNT', default: '10', description: 'Requests per window to each of those routes for one email or refresh token, 1 to 1000000' },
+  { name: 'RATE_LIMIT_PER_ACCOUNT', default: '10', description: 'Requests per window for one email (register) or one refresh token (refresh, logout); login has no per-email limit (see LOGIN_LOCKOUT_THRESHOLD), 1 to 1000000' },
   { name: 'LOGIN_LOCKOUT_THRESHOLD', default: '10', description: 'Failed logins (and wrong current passwords) for one email from one network (IPv4 address, IPv6 /64) within LOGIN_LOCKOUT_SECONDS that lock that network out of it; from every network, the count after which each failure delays the next login, 1 to 1000' },
   { name: 'LOGIN_LOCKOUT_SECONDS', default: '900', description: 'How long failed logins are counted, and how long a lock lasts, 1 to 86400' },
   { name: 'LOGIN_DELAY_MAX_SECONDS', default: '300', description: 'Cap of the email-wide progressive delay (1 s, 2 s, 4 s ...) between logins from networks the account never signed in from, 1 to 86400' },
