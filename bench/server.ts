@@ -65,6 +65,8 @@ export class BenchServer {
       ARGON2_PARALLELISM: String(BENCH_HASHING.parallelism),
       RATE_LIMIT_PER_IP: '1000000',
       RATE_LIMIT_PER_ACCOUNT: '1000000',
+      RATE_LIMIT_PER_USER: '1000000',
+      RATE_LIMIT_PER_IP_AUTHENTICATED: '1000000',
       ...options.env,
     };
     // cwd is the build directory: a developer's .env in the repository must not leak in.

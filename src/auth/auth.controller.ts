@@ -8,6 +8,7 @@ import {
   LogoutUser,
   OptionalAccessTokenGuard,
   RateLimited,
+  RateLimitedPerUser,
   RefreshTokens,
   RegisterUser,
   type RequestContext,
@@ -35,7 +36,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { UuidParam } from '@app/platform';
+import { invalidRequest, UuidParam } from '@app/platform';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   ChangePasswordRequest,
@@ -62,12 +63,22 @@ export class AuthController {
   @Post('register')
   @ApiOperation({ summary: 'Create an account' })
   @ApiResponse({ status: 201, type: RegisteredResponse })
+  @ApiResponse({ status: 400, description: 'The email or the password is refused; the problem says why' })
   @ApiResponse({ status: 409, description: 'The email is already registered' })
   @RateLimited('email')
   async register(@Body() body: RegisterRequest, @ClientContext() context: RequestContext): Promise<RegisteredResponse> {
     const outcome = await this.commandBus.execute(new RegisterUser(body.email, body.password, context));
-    if (outcome.kind === 'rejected') throw new ConflictException('This email is already registered');
-    return { userId: outcome.userId, email: outcome.email };
+    if (outcome.kind === 'registered') return { userId: outcome.userId, email: outcome.email };
+    switch (outcome.reason) {
+      case 'email_taken':
+        throw new ConflictException('This email is already registered');
+      case 'invalid_email':
+        throw fieldProblem('email', outcome.problem);
+      case 'weak_password':
+        throw fieldProblem('password', outcome.problem);
+      default:
+        assertNever(outcome);
+    }
   }
 
   @Post('login')
@@ -78,7 +89,8 @@ export class AuthController {
     status: 401,
     description: 'Unknown email, wrong password, or an email locked after too many failed logins (the same answer for all three)',
   })
-  @RateLimited('email')
+  // Per IP only: a per-email limit would let anyone keep the owner out (the lockout policy bounds guesses per email).
+  @RateLimited('none')
   async login(@Body() body: LoginRequest, @ClientContext() context: RequestContext): Promise<TokenPairResponse> {
     const outcome = await this.commandBus.execute(new LoginUser(body.email, body.password, context));
     if (outcome.kind === 'rejected') throw new UnauthorizedException('Invalid email or password');
@@ -103,7 +115,7 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End the session of a refresh token. Always 204 for a well-formed token; the outcome is audited' })
   @ApiResponse({ status: 204 })
-  @RateLimited('refreshToken')
+  @RateLimited('refreshToken', { exemptLiveToken: true })
   async logout(@Body() body: RefreshTokenRequest, @Req() request: AuthenticatedRequest, @ClientContext() context: RequestContext): Promise<void> {
     await this.commandBus.execute(new LogoutUser(body.refreshToken, request.authenticated?.userId ?? null, context));
   }
@@ -140,6 +152,7 @@ export class AuthController {
 
   @Delete('sessions/:sessionId')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RateLimitedPerUser({ revocation: true })
   @UseGuards(AccessTokenGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End one of the caller’s sessions' })
@@ -158,6 +171,7 @@ export class AuthController {
 
   @Post('sessions/revoke-all')
   @HttpCode(HttpStatus.OK)
+  @RateLimitedPerUser({ revocation: true })
   @UseGuards(AccessTokenGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Sign out everywhere, optionally except here' })
@@ -181,10 +195,12 @@ export class AuthController {
 
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RateLimitedPerUser()
   @UseGuards(AccessTokenGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Change the password; every other session ends' })
   @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 400, description: 'The new password is refused by the password policy; the problem says why' })
   @ApiResponse({ status: 403, description: 'The current password is wrong' })
   async changePassword(
     @Body() body: ChangePasswordRequest,
@@ -200,8 +216,10 @@ export class AuthController {
         throw new ForbiddenException('The current password is wrong');
       case 'user_not_found':
         throw new UnauthorizedException('The account no longer exists');
+      case 'weak_password':
+        throw fieldProblem('newPassword', outcome.problem);
       default:
-        assertNever(outcome.reason);
+        assertNever(outcome);
     }
   }
 }
@@ -216,6 +234,11 @@ function toTokenResponse(pair: TokenPair): TokenPairResponse {
   };
 }
 
+/** A 400 problem naming the field and why, in the shape of a validation error. */
+function fieldProblem(field: string, problem: string): Error {
+  return invalidRequest(`${field} ${problem}`, [{ field, messages: [`${field} ${problem}`] }]);
+}
+
 function assertNever(value: never): never {
-  throw new Error(`Unhandled outcome: ${String(value)}`);
+  throw new Error(`Unhandled outcome: ${JSON.stringify(value)}`);
 }

@@ -12,7 +12,7 @@ import { startTestStack, TEST_REDIS_URL, type TestStack } from '../support/test-
 
 jest.setTimeout(60_000);
 
-const LIMITS: RateLimitSettings = { windowSeconds: 60, perIp: 1_000, perAccount: 1_000, lockoutThreshold: 1_000, lockoutSeconds: 60 };
+const LIMITS: RateLimitSettings = { windowSeconds: 60, perIp: 1_000, perAccount: 1_000, lockoutThreshold: 1_000, lockoutSeconds: 60, loginMaxDelaySeconds: 60, perUser: 1_000, perIpAuthenticated: 1_000 };
 const WRONG = 'not the password';
 
 function expectTooManyRequests(response: Response, path: string, windowSeconds = LIMITS.windowSeconds): void {
@@ -89,16 +89,17 @@ describe('rate limits per account, behind a trusted proxy', () => {
     await stack?.close();
   });
 
-  it('counts one email across client IPs, whatever its case or spacing, and leaves other emails alone', async () => {
+  it('limits login per client IP only: failures for one email from many addresses never answer 429 (issue 8 #6)', async () => {
     const email = uniqueEmail('target');
-    const variants = [email, email.toUpperCase(), `  ${email} `];
+    const variants = [email, email.toUpperCase(), `  ${email} `, email, email];
     for (const [i, variant] of variants.entries()) {
       await stack.http().post('/auth/login').set('X-Forwarded-For', `198.51.100.${i + 1}`).send({ email: variant, password: WRONG }).expect(401);
     }
-    const fromAnotherIp = await stack.http().post('/auth/login').set('X-Forwarded-For', '198.51.100.99').send({ email, password: WRONG });
-    expectTooManyRequests(fromAnotherIp, '/auth/login');
-    // The client IP comes from the trusted proxy's header: this address has made no request yet.
-    await stack.http().post('/auth/login').set('X-Forwarded-For', '198.51.100.99').send({ email: uniqueEmail('other'), password: WRONG }).expect(401);
+    // The client IP comes from the trusted proxy's header: each address has its own budget.
+    for (let i = 0; i < 3; i += 1) {
+      await stack.http().post('/auth/login').set('X-Forwarded-For', '198.51.100.99').send({ email: uniqueEmail('other'), password: WRONG }).expect(401);
+    }
+    expectTooManyRequests(await stack.http().post('/auth/login').set('X-Forwarded-For', '198.51.100.99').send({ email, password: WRONG }), '/auth/login');
   });
 
   it('counts one refresh token across client IPs', async () => {
@@ -175,15 +176,15 @@ describe('limits and lockout shared by two instances', () => {
       await login(first, account.password).expect(401);
 
       // The lock lives in Redis, where every instance sees it.
-      const [, lockKey] = loginAttemptKeys(first.cachePrefix, account.email);
-      await expect(redisPTTL(lockKey)).resolves.toBeGreaterThan(55_000);
+      const { locked } = loginAttemptKeys(first.cachePrefix, { email: account.email, network: '127.0.0.1' });
+      await expect(redisPTTL(locked)).resolves.toBeGreaterThan(55_000);
 
       await first.settleAudit();
       await second.settleAudit();
       const failed = await failedLogins(account.userId);
       expect(failed.map((row) => row.reason)).toEqual(['invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'account_locked', 'account_locked']);
       expect(failed[0].details).toEqual({ userKnown: true });
-      expect(failed[2].details).toEqual({ userKnown: true, failedAttempts: 3, lockedUntil: expect.any(String) });
+      expect(failed[2].details).toEqual({ userKnown: true, failedAttempts: 3, lockedUntil: expect.any(String), emailFailures: 3, delayedUntil: expect.any(String) });
       const lockedUntil = Date.parse(failed[2].details.lockedUntil as string);
       expect(lockedUntil).toBeGreaterThanOrEqual(engaging + 59_000);
       expect(lockedUntil).toBeLessThanOrEqual(Date.now() + 60_000);

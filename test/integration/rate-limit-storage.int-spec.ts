@@ -150,50 +150,75 @@ describe.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])('over %s', (kind
   });
 
   describe('RedisLoginAttempts', () => {
-    const policy = { threshold: 3, lockSeconds: 60 };
-    const attempts = () => createLoginAttempts(cache, { keyPrefix: prefix, timeoutMs: 2_000, policy, clock: systemClock });
+    const policy = { threshold: 3, lockSeconds: 60, maxDelaySeconds: 4 };
+    const attempts = (clock: Clock = systemClock) => createLoginAttempts(cache, { keyPrefix: prefix, timeoutMs: 2_000, policy, clock });
+    const keyOf = (email: string, network = '203.0.113.9') => ({ email, network });
+    const noDelay = { emailFailures: expect.any(Number), delayedUntil: null };
 
-    it('locks an email at the threshold, once, under hashed keys that share a hash tag', async () => {
+    it('locks an (email, network) at the threshold, once, under hashed keys that share a hash tag', async () => {
       const lockout = attempts();
       expect(lockout).toBeInstanceOf(RedisLoginAttempts);
-      const email = `${randomUUID()}@example.com`;
-      await expect(lockout.lockedUntil(email)).resolves.toBeNull();
-      await expect(lockout.recordFailure(email)).resolves.toEqual({ failures: 1, lockedUntil: null });
-      await expect(lockout.recordFailure(email)).resolves.toEqual({ failures: 2, lockedUntil: null });
+      const key = keyOf(`${randomUUID()}@example.com`);
+      await expect(lockout.gate(key)).resolves.toEqual({ lockedUntil: null, delayedUntil: null });
+      await expect(lockout.recordFailure(key)).resolves.toEqual({ failures: 1, lockedUntil: null, ...noDelay });
+      await expect(lockout.recordFailure(key)).resolves.toEqual({ failures: 2, lockedUntil: null, ...noDelay });
       const started = Date.now();
-      const engaged = await lockout.recordFailure(email);
+      const engaged = await lockout.recordFailure(key);
       expect(engaged.failures).toBe(3);
       expect(engaged.lockedUntil!.getTime()).toBeGreaterThanOrEqual(started + 59_000);
       expect(engaged.lockedUntil!.getTime()).toBeLessThanOrEqual(Date.now() + 60_000);
 
       // While locked: failures are neither counted nor extend the lock.
-      await expect(lockout.recordFailure(email)).resolves.toEqual({ failures: 0, lockedUntil: null });
-      const until = await lockout.lockedUntil(email);
+      await expect(lockout.recordFailure(key)).resolves.toEqual({ failures: 0, lockedUntil: null, emailFailures: 0, delayedUntil: null });
+      const until = (await lockout.gate(key)).lockedUntil;
       expect(Math.abs(until!.getTime() - engaged.lockedUntil!.getTime())).toBeLessThan(1_000);
+      // Another network is not locked.
+      await expect(lockout.gate(keyOf(key.email, '198.51.100.1'))).resolves.toMatchObject({ lockedUntil: null });
 
-      const [failures, locked] = loginAttemptKeys(prefix, email);
-      expect(failures).toMatch(new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}lockout:\\{[0-9a-f]{32}\\}:failures$`));
-      expect(locked).toBe(failures.replace(/:failures$/, ':locked'));
-      expect(failures).not.toContain(email);
-      await expect(raw.exists(locked)).resolves.toBe(1);
+      const keys = loginAttemptKeys(prefix, key);
+      const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      expect(keys.failures).toMatch(new RegExp(`^${escaped}lockout:\\{[0-9a-f]{32}\\}:net:[0-9a-f]{32}:failures$`));
+      expect(keys.locked).toBe(keys.failures.replace(/:failures$/, ':locked'));
+      expect(keys.email).toMatch(new RegExp(`^${escaped}lockout:\\{[0-9a-f]{32}\\}:email$`));
+      expect(JSON.stringify(keys)).not.toContain(key.email);
+      expect(JSON.stringify(keys)).not.toContain(key.network);
+      await expect(raw.exists(keys.locked)).resolves.toBe(1);
+    });
+
+    it('delays an email progressively (1 s, 2 s, 4 s, then the cap) after failures from many networks, on the injected clock', async () => {
+      const clock = { current: Date.now(), now() { return new Date(this.current); } };
+      const lockout = attempts(clock);
+      const email = `${randomUUID()}@example.com`;
+      const delays: Array<number | null> = [];
+      for (let i = 0; i < 6; i += 1) {
+        const failure = await lockout.recordFailure(keyOf(email, `192.0.2.${i}`));
+        expect(failure.emailFailures).toBe(i + 1);
+        delays.push(failure.delayedUntil ? failure.delayedUntil.getTime() - clock.current : null);
+        const gate = await lockout.gate(keyOf(email, '198.51.100.200'));
+        expect(gate.lockedUntil).toBeNull();
+        expect(gate.delayedUntil?.getTime() ?? null).toBe(failure.delayedUntil?.getTime() ?? null);
+        if (failure.delayedUntil) clock.current = failure.delayedUntil.getTime();
+      }
+      expect(delays).toEqual([null, null, 1_000, 2_000, 4_000, 4_000]);
+      await expect(lockout.gate(keyOf(email, '198.51.100.200'))).resolves.toEqual({ lockedUntil: null, delayedUntil: null });
     });
 
     it('is shared by every instance, and engages exactly once under concurrent failures', async () => {
-      const email = `${randomUUID()}@example.com`;
+      const key = keyOf(`${randomUUID()}@example.com`);
       const instances = [attempts(), attempts()];
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => instances[i % 2].recordFailure(email)));
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => instances[i % 2].recordFailure(key)));
       expect(results.filter((r) => r.lockedUntil !== null)).toHaveLength(1);
-      await expect(instances[1].lockedUntil(email)).resolves.not.toBeNull();
+      await expect(instances[1].gate(key)).resolves.toMatchObject({ lockedUntil: expect.any(Date) });
     });
 
-    it('forgets failures and the lock on reset', async () => {
+    it("forgets the network's failures and lock on reset, not the email-wide count", async () => {
       const lockout = attempts();
-      const email = `${randomUUID()}@example.com`;
-      await lockout.recordFailure(email);
-      await lockout.recordFailure(email);
-      await lockout.reset(email);
-      await expect(lockout.recordFailure(email)).resolves.toEqual({ failures: 1, lockedUntil: null });
-      await expect(raw.exists(loginAttemptKeys(prefix, email)[0])).resolves.toBe(1);
+      const key = keyOf(`${randomUUID()}@example.com`);
+      await lockout.recordFailure(key);
+      await lockout.recordFailure(key);
+      await lockout.reset(key);
+      await expect(lockout.recordFailure(key)).resolves.toMatchObject({ failures: 1, lockedUntil: null, emailFailures: 3 });
+      await expect(raw.exists(loginAttemptKeys(prefix, key).failures)).resolves.toBe(1);
     });
   });
 });
@@ -224,10 +249,12 @@ describe('when Redis cannot be reached', () => {
   });
 
   it('the login lockout counts in this process too', async () => {
-    const lockout = createLoginAttempts(cache, { keyPrefix: PREFIX, timeoutMs: 5_000, policy: { threshold: 2, lockSeconds: 60 }, clock: systemClock });
-    await lockout.recordFailure('down@example.com');
-    await expect(lockout.recordFailure('down@example.com')).resolves.toMatchObject({ failures: 2, lockedUntil: expect.any(Date) });
-    await expect(lockout.lockedUntil('down@example.com')).resolves.toEqual(expect.any(Date));
+    const policy = { threshold: 2, lockSeconds: 60, maxDelaySeconds: 60 };
+    const lockout = createLoginAttempts(cache, { keyPrefix: PREFIX, timeoutMs: 5_000, policy, clock: systemClock });
+    const key = { email: 'down@example.com', network: '203.0.113.9' };
+    await lockout.recordFailure(key);
+    await expect(lockout.recordFailure(key)).resolves.toMatchObject({ failures: 2, lockedUntil: expect.any(Date), delayedUntil: expect.any(Date) });
+    await expect(lockout.gate(key)).resolves.toEqual({ lockedUntil: expect.any(Date), delayedUntil: expect.any(Date) });
   });
 });
 
@@ -235,6 +262,6 @@ describe('without a Redis store (embedded mode)', () => {
   it('uses @nestjs/throttler’s in-memory storage and an in-memory lockout', () => {
     const cache = createCache();
     expect(createThrottlerStorage(cache, { keyPrefix: PREFIX })).toBeInstanceOf(ThrottlerStorageService);
-    expect(createLoginAttempts(cache, { keyPrefix: PREFIX, policy: { threshold: 1, lockSeconds: 1 }, clock: systemClock })).toBeInstanceOf(MemoryLoginAttempts);
+    expect(createLoginAttempts(cache, { keyPrefix: PREFIX, policy: { threshold: 1, lockSeconds: 1, maxDelaySeconds: 1 }, clock: systemClock })).toBeInstanceOf(MemoryLoginAttempts);
   });
 });

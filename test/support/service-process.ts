@@ -235,6 +235,8 @@ export class ServiceProcess {
       // Rate limits are not what these tests are about; their streams log in far more often.
       RATE_LIMIT_PER_IP: '1000000',
       RATE_LIMIT_PER_ACCOUNT: '1000000',
+      RATE_LIMIT_PER_USER: '1000000',
+      RATE_LIMIT_PER_IP_AUTHENTICATED: '1000000',
       ...options.env,
     };
   }

@@ -5,6 +5,7 @@ import {
   type AuthenticatedSession,
   ClientContext,
   CurrentSession,
+  RateLimitedPerUser,
   type RequestContext,
   RevokeAllUserSessions,
   RevokeSession,
@@ -53,6 +54,7 @@ export class AdminController {
 
   @Post('users/:userId/sessions/revoke-all')
   @HttpCode(HttpStatus.OK)
+  @RateLimitedPerUser({ revocation: true })
   @ApiOperation({ summary: "End all of a user's sessions (optionally but one); the admin is recorded as the actor" })
   @ApiResponse({ status: 200, type: RevokedCountResponse })
   @ApiResponse({ status: 404, description: 'No such user' })
@@ -71,6 +73,7 @@ export class AdminController {
 
   @Delete('sessions/:sessionId')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RateLimitedPerUser({ revocation: true })
   @ApiOperation({ summary: 'End one session of any user' })
   @ApiResponse({ status: 204 })
   @ApiResponse({ status: 404, description: 'No active session with this id' })

@@ -11,12 +11,12 @@ function rateLimitsOf(settings: RuntimeSettings): RateLimitSettings {
 
 export function loginLockoutOf(settings: RuntimeSettings): LoginLockoutPolicy {
   const limits = rateLimitsOf(settings);
-  return { threshold: limits.lockoutThreshold, lockSeconds: limits.lockoutSeconds };
+  return { threshold: limits.lockoutThreshold, lockSeconds: limits.lockoutSeconds, maxDelaySeconds: limits.loginMaxDelaySeconds };
 }
 
 /**
- * @nestjs/throttler with the two throttlers RateLimited routes use (per client IP, per
- * account), counted in the app's Redis under the cache key prefix so every instance shares
+ * @nestjs/throttler with the throttlers RateLimited routes use (per client IP, per account)
+ * and those RateLimitedPerUser routes use (per user, per client IP), counted in the app's Redis under the cache key prefix so every instance shares
  * them. The library's X-RateLimit-* headers are off: a refusal carries Retry-After.
  */
 export function rateLimitModule(settings: RuntimeSettings): DynamicModule {
@@ -28,6 +28,8 @@ export function rateLimitModule(settings: RuntimeSettings): DynamicModule {
       throttlers: [
         { name: RateLimitThrottlers.perIp, ttl: window, limit: limits.perIp },
         { name: RateLimitThrottlers.perAccount, ttl: window, limit: limits.perAccount },
+        { name: RateLimitThrottlers.perUser, ttl: window, limit: limits.perUser },
+        { name: RateLimitThrottlers.perUserIp, ttl: window, limit: limits.perIpAuthenticated },
       ],
       storage: createThrottlerStorage(cache, { keyPrefix: settings.sessions.cacheKeyPrefix, timeoutMs: settings.sessions.cacheTimeoutMs }),
       setHeaders: false,

@@ -44,7 +44,13 @@ export interface RateLimitSettings {
   readonly lockoutThreshold: number;
   /** How long failed logins are counted, and how long a lock lasts. */
   readonly lockoutSeconds: number;
+  /** Cap of the email-wide progressive delay between logins (from networks the account never signed in from). */
+  readonly loginMaxDelaySeconds: number;
+  /** Requests per window to each authenticated audited route for one user (revocations: 5 times). */
+  readonly perUser: number;
+  /** Requests per window to each authenticated audited route from one client IP (revocations: 5 times). */
+  readonly perIpAuthenticated: number;
 }
 
 /** The production defaults, as documented in `.env.example`. */
-export const DEFAULT_RATE_LIMIT: RateLimitSettings = { windowSeconds: 60, perIp: 30, perAccount: 10, lockoutThreshold: 10, lockoutSeconds: 900 };
+export const DEFAULT_RATE_LIMIT: RateLimitSettings = { windowSeconds: 60, perIp: 30, perAccount: 10, lockoutThreshold: 10, lockoutSeconds: 900, loginMaxDelaySeconds: 300, perUser: 60, perIpAuthenticated: 600 };

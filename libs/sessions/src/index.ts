@@ -38,7 +38,9 @@ export { type Actor, type ActorType, Actors } from './domain/actor';
 export { type AuditAction, AuditActions, AUDIT_ACTIONS, type AuditOutcome, AUDIT_OUTCOMES } from './domain/audit-action';
 export { type RequestContext, requestContext, NO_REQUEST_CONTEXT } from './domain/request-context';
 export { RevocationReasons, ADMIN_REASON_MIN_LENGTH, ADMIN_REASON_MAX_LENGTH } from './domain/revocation-reason';
-export { type SessionLifetimes, DEFAULT_LIFETIMES } from './domain/session-rules';
+export { type SessionLifetimes, DEFAULT_LIFETIMES, normalizeEmail, emailProblem } from './domain/session-rules';
+export { passwordProblem, normalizePassword, type PasswordContext, PASSWORD_MIN_CODE_POINTS } from './domain/password-policy';
+export { clientNetwork } from './domain/client-network';
 export { type SessionRecord, type UserRecord, type UserRole } from './domain/records';
 export { REFRESH_TOKEN_PATTERN } from './domain/refresh-token';
 
@@ -50,7 +52,7 @@ export { createThrottlerStorage } from './infrastructure/cache/rate-limit.factor
 // HTTP building blocks shared by the apps
 export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken } from './http/access-token.guard';
 export { AdminGuard } from './http/admin.guard';
-export { RateLimitGuard, RateLimited, RateLimitThrottlers, type AccountKeySource } from './http/rate-limit.guard';
+export { RateLimitGuard, RateLimited, RateLimitedPerUser, RateLimitThrottlers, REVOCATION_LIMIT_FACTOR, type AccountKeySource } from './http/rate-limit.guard';
 export { CurrentSession, ClientContext, type AuthenticatedRequest } from './http/authenticated-request';
 export { HealthController } from './http/health.controller';
 

@@ -21,7 +21,9 @@ import { InterruptedOperations } from './application/audit/interrupted-operation
 import { ReconcilingSessionCache } from './application/shared/reconciling-session-cache';
 import { AuditSaga, RecordAuditEntryHandler } from './application/audit/audit.saga';
 import { SessionAuthenticator } from './application/authentication/session-authenticator';
+import { CurrentPasswordGuesses } from './application/change-password/current-password-guesses';
 import { ChangePasswordHandler } from './application/change-password/change-password.handler';
+import { LoginGatekeeper } from './application/login-user/login-gatekeeper';
 import { LoginUserHandler } from './application/login-user/login-user.handler';
 import { LogoutUserHandler } from './application/logout-user/logout-user.handler';
 import { ACCESS_TOKENS } from './application/ports/access-token.port';
@@ -135,6 +137,8 @@ export class SessionsModule {
       AuditSaga,
       RevokedSessionsCache,
       SessionIssuer,
+      LoginGatekeeper,
+      CurrentPasswordGuesses,
       SessionAuthenticator,
       SessionDirectory,
       AdminBootstrapper,

@@ -36,8 +36,8 @@ export interface SessionsModuleOptions {
    */
   readonly interruptedAfterSeconds?: number;
   /**
-   * Failed logins per email that lock it, and for how long (failures are counted over the same
-   * period). Default 10 failures, 900 s.
+   * The login lockout policy (see LoginLockoutPolicy): failures per (email, network) that lock
+   * that network out, the email-wide progressive delay and its cap. Default 10 failures, 900 s, 300 s.
    */
   readonly loginLockout?: LoginLockoutPolicy;
   /**

@@ -1,20 +1,34 @@
 import { MaxStoredLength } from '@app/platform';
-import { REFRESH_TOKEN_PATTERN } from '@app/sessions';
+import { emailProblem, normalizeEmail, REFRESH_TOKEN_PATTERN } from '@app/sessions';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsEmail, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { buildMessage, IsBoolean, IsEmail, IsOptional, IsString, Length, Matches, ValidateBy } from 'class-validator';
+
+/** Refuses an email the sessions library would refuse (emailProblem: invisible, bidi, mixed scripts), saying why. */
+function IsAcceptableEmail(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isAcceptableEmail',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || emailProblem(value) === null,
+      defaultMessage: buildMessage((_each, args) => `email ${emailProblem(String(args?.value)) ?? 'is not acceptable'}`),
+    },
+  });
+}
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
+const PASSWORD_POLICY =
+  'Any Unicode, spaces included, 8 to 128 characters; refused (400, saying why): common or breached passwords, repetition and simple runs, and passwords based on the email';
 
 export class RegisterRequest {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
   @IsEmail({}, { message: 'email must be an email address' })
-  // users.email is varchar(254) and holds the email trimmed and lowercased, as the sessions
-  // library normalizes it; lowercasing can lengthen it ('İ' becomes two characters).
-  @MaxStoredLength(254, (email) => email.trim().toLowerCase())
+  @IsAcceptableEmail()
+  // users.email is varchar(254) and holds the email as the sessions library normalizes it (NFKC,
+  // lower case, IDNA domain), which can lengthen it ('İ' becomes two characters, 'ü' a punycode label).
+  @MaxStoredLength(254, normalizeEmail)
   email: string;
 
-  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: PASSWORD_POLICY })
   @IsString()
   @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
   password: string;
@@ -24,6 +38,7 @@ export class LoginRequest {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
   @IsString()
   @Length(1, 254)
+  @IsAcceptableEmail()
   email: string;
 
   @ApiProperty({ maxLength: PASSWORD_MAX_LENGTH })
@@ -52,7 +67,7 @@ export class ChangePasswordRequest {
   @Length(1, PASSWORD_MAX_LENGTH)
   currentPassword: string;
 
-  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: PASSWORD_POLICY })
   @IsString()
   @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
   newPassword: string;

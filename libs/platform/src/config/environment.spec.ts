@@ -34,7 +34,7 @@ describe('loadEnvironment', () => {
       refreshReuseGraceSeconds: 5,
       interruptedAfterSeconds: 60,
       authCheck: 'session',
-      rateLimit: { windowSeconds: 60, perIp: 30, perAccount: 10, lockoutThreshold: 10, lockoutSeconds: 900 },
+      rateLimit: { windowSeconds: 60, perIp: 30, perAccount: 10, lockoutThreshold: 10, lockoutSeconds: 900, loginMaxDelaySeconds: 300, perUser: 60, perIpAuthenticated: 600 },
     };
     expect(loadEnvironment({})).toEqual(expected);
   });
@@ -85,7 +85,7 @@ describe('loadEnvironment', () => {
       refreshReuseGraceSeconds: 3,
       interruptedAfterSeconds: 120,
       authCheck: 'session',
-      rateLimit: { windowSeconds: 300, perIp: 100, perAccount: 5, lockoutThreshold: 3, lockoutSeconds: 3600 },
+      rateLimit: { windowSeconds: 300, perIp: 100, perAccount: 5, lockoutThreshold: 3, lockoutSeconds: 3600, loginMaxDelaySeconds: 300, perUser: 60, perIpAuthenticated: 600 },
     });
   });
 

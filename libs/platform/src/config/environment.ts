@@ -64,9 +64,12 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'INTERRUPTED_AFTER_SECONDS', default: '60', description: 'Age after which an audited command with no outcome, from another process, is closed as interrupted, 1 to 3600' },
   { name: 'RATE_LIMIT_WINDOW_SECONDS', default: '60', description: 'Window of the login, refresh, logout and register rate limits, 1 to 86400' },
   { name: 'RATE_LIMIT_PER_IP', default: '30', description: 'Requests per window to each of those routes from one client IP, 1 to 1000000' },
-  { name: 'RATE_LIMIT_PER_ACCOUNT', default: '10', description: 'Requests per window to each of those routes for one email or refresh token, 1 to 1000000' },
-  { name: 'LOGIN_LOCKOUT_THRESHOLD', default: '10', description: 'Failed logins for one email within LOGIN_LOCKOUT_SECONDS that lock it, 1 to 1000' },
+  { name: 'RATE_LIMIT_PER_ACCOUNT', default: '10', description: 'Requests per window for one email (register) or one refresh token (refresh, logout); login has no per-email limit (see LOGIN_LOCKOUT_THRESHOLD), 1 to 1000000' },
+  { name: 'LOGIN_LOCKOUT_THRESHOLD', default: '10', description: 'Failed logins (and wrong current passwords) for one email from one network (IPv4 address, IPv6 /64) within LOGIN_LOCKOUT_SECONDS that lock that network out of it; from every network, the count after which each failure delays the next login, 1 to 1000' },
   { name: 'LOGIN_LOCKOUT_SECONDS', default: '900', description: 'How long failed logins are counted, and how long a lock lasts, 1 to 86400' },
+  { name: 'LOGIN_DELAY_MAX_SECONDS', default: '300', description: 'Cap of the email-wide progressive delay (1 s, 2 s, 4 s ...) between logins from networks the account never signed in from, 1 to 86400' },
+  { name: 'RATE_LIMIT_PER_USER', default: '60', description: 'Requests per window to each authenticated audited route (both apps) for one user; revocations get 5 times as many, 1 to 1000000' },
+  { name: 'RATE_LIMIT_PER_IP_AUTHENTICATED', default: '600', description: 'Requests per window to each authenticated audited route from one client IP; revocations get 5 times as many, 1 to 1000000' },
 ] as const satisfies readonly EnvironmentVariable[];
 
 export type EnvironmentVariableName = (typeof ENVIRONMENT_VARIABLES)[number]['name'];
@@ -115,6 +118,9 @@ export interface Environment {
     readonly perAccount: number;
     readonly lockoutThreshold: number;
     readonly lockoutSeconds: number;
+    readonly loginMaxDelaySeconds: number;
+    readonly perUser: number;
+    readonly perIpAuthenticated: number;
   };
 }
 
@@ -269,6 +275,18 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(1, 86_400)
   LOGIN_LOCKOUT_SECONDS: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 86_400)
+  LOGIN_DELAY_MAX_SECONDS: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 1_000_000)
+  RATE_LIMIT_PER_USER: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 1_000_000)
+  RATE_LIMIT_PER_IP_AUTHENTICATED: number;
 }
 
 // Compile-time: the class declares exactly the listed variables, so `.env.example` cannot drift from the checks.
@@ -349,6 +367,9 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
       perAccount: variables.RATE_LIMIT_PER_ACCOUNT,
       lockoutThreshold: variables.LOGIN_LOCKOUT_THRESHOLD,
       lockoutSeconds: variables.LOGIN_LOCKOUT_SECONDS,
+      loginMaxDelaySeconds: variables.LOGIN_DELAY_MAX_SECONDS,
+      perUser: variables.RATE_LIMIT_PER_USER,
+      perIpAuthenticated: variables.RATE_LIMIT_PER_IP_AUTHENTICATED,
     },
   };
 }

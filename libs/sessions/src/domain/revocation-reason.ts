@@ -8,6 +8,8 @@ export const RevocationReasons = {
   userRevokedAll: 'user_revoked_all',
   passwordChanged: 'password_changed',
   refreshTokenReuse: 'refresh_token_reuse',
+  /** Too many wrong current passwords on a password change (see CurrentPasswordGuesses). */
+  passwordGuessing: 'password_guessing',
 } as const;
 
 export type SystemRevocationReason = (typeof RevocationReasons)[keyof typeof RevocationReasons];

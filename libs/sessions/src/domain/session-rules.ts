@@ -38,6 +38,5 @@ export function activeEntryTtlSeconds(lifetimes: SessionLifetimes, expiresAt: Da
   return Math.max(0, Math.min(lifetimes.activeCacheTtlSeconds, remaining));
 }
 
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+/** Emails: see email-address.ts (one normalization for register, login, lookups and limits). */
+export { normalizeEmail, emailProblem } from './email-address';

@@ -1,16 +1,41 @@
-import { applyDecorators, ExecutionContext, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
+import { applyDecorators, ExecutionContext, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
-import { ThrottlerException, ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerRequest } from '@nestjs/throttler';
-import { hashRefreshToken } from '../domain/refresh-token';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerException,
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerRequest,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import { SessionAuthenticator } from '../application/authentication/session-authenticator';
+import { CLOCK, Clock } from '../application/ports/clock.port';
+import { SESSION_STORE, SessionStore } from '../application/ports/session-store.port';
+import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../domain/refresh-token';
 import { normalizeEmail } from '../domain/session-rules';
+import { bearerToken } from './access-token.guard';
+import { AuthenticatedRequest } from './authenticated-request';
 
-/** Names of the two throttlers the app registers with ThrottlerModule (see RateLimited). */
-export const RateLimitThrottlers = { perIp: 'ip', perAccount: 'account' } as const;
+/**
+ * Names of the throttlers the app registers with ThrottlerModule. Public routes (RateLimited) use
+ * `ip` and `account`; authenticated routes (RateLimitedPerUser) use `user` and `user-ip`.
+ */
+export const RateLimitThrottlers = { perIp: 'ip', perAccount: 'account', perUser: 'user', perUserIp: 'user-ip' } as const;
 
-/** The body field that names the account a request is about. */
-export type AccountKeySource = 'email' | 'refreshToken';
+/** The body field that names the account a public request is about; `none`: limited per client IP only. */
+export type AccountKeySource = 'email' | 'refreshToken' | 'none';
 
-const ACCOUNT_KEY_SOURCE = 'sessions:rate-limit:account-key-source';
+/** Revocations are limited too (each writes the audit trail), but this many times more generously. */
+export const REVOCATION_LIMIT_FACTOR = 5;
+
+type RouteLimit =
+  | { readonly kind: 'public'; readonly account: AccountKeySource; readonly exemptLiveToken: boolean }
+  | { readonly kind: 'user'; readonly factor: number };
+
+const ROUTE_LIMIT = 'sessions:rate-limit:route';
 
 /**
  * The per-account tracker of a request body, before validation (guards run before pipes):
@@ -18,6 +43,7 @@ const ACCOUNT_KEY_SOURCE = 'sessions:rate-limit:account-key-source';
  * Null when the field is missing or not a string; the validation pipe then answers 400.
  */
 export function accountTracker(body: unknown, source: AccountKeySource): string | null {
+  if (source === 'none') return null;
   const value = body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[source] : undefined;
   if (typeof value !== 'string') return null;
   if (source === 'email') {
@@ -28,21 +54,56 @@ export function accountTracker(body: unknown, source: AccountKeySource): string 
 }
 
 /**
- * @nestjs/throttler's guard with this service's two keys and a standard answer:
- * - the `ip` throttler tracks request.ip, which follows Express's `trust proxy` setting
- *   (X-Forwarded-For counts only behind a trusted proxy);
- * - the `account` throttler tracks the account named in the body (see accountTracker);
+ * @nestjs/throttler's guard with this service's keys and a standard answer:
+ * - `ip` and `user-ip` track request.ip (IPv6 per /64), which follows Express's `trust proxy`
+ *   setting (X-Forwarded-For counts only behind a trusted proxy);
+ * - `account` tracks the account named in the body (see accountTracker);
+ * - `user` tracks the authenticated user, so one account cannot flood the audit trail from many addresses;
  * - a refusal is a 429 problem with a `Retry-After` header in seconds (the library would name
  *   it `Retry-After-ip` for a named throttler, which no client understands).
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    private readonly authenticator: SessionAuthenticator,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    super(options, storage, reflector);
+  }
+
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    if (request.throttler.name !== RateLimitThrottlers.perAccount) return super.handleRequest(request);
-    const source = this.reflector.get<AccountKeySource | undefined>(ACCOUNT_KEY_SOURCE, request.context.getHandler());
-    const tracker = source ? accountTracker(this.getRequestResponse(request.context).req.body, source) : null;
-    if (tracker === null) return true;
-    return super.handleRequest({ ...request, getTracker: () => tracker });
+    const route = this.reflector.get<RouteLimit | undefined>(ROUTE_LIMIT, request.context.getHandler());
+    if (!route) return true;
+    const name = request.throttler.name;
+    const req = this.getRequestResponse(request.context).req as AuthenticatedRequest;
+    if (route.kind === 'user') {
+      if (name !== RateLimitThrottlers.perUser && name !== RateLimitThrottlers.perUserIp) return true;
+      const session = req.authenticated;
+      if (!session) throw new Error('RateLimitedPerUser must run after AccessTokenGuard (put it above the guard)');
+      const limit = request.limit * route.factor;
+      if (name === RateLimitThrottlers.perUserIp) return super.handleRequest({ ...request, limit });
+      return super.handleRequest({ ...request, limit, getTracker: () => `user:${session.userId}` });
+    }
+    if (name === RateLimitThrottlers.perAccount) {
+      const tracker = accountTracker(req.body, route.account);
+      if (tracker === null) return true;
+      return super.handleRequest({ ...request, getTracker: () => tracker });
+    }
+    if (name !== RateLimitThrottlers.perIp) return true;
+    if (!route.exemptLiveToken) return super.handleRequest(request);
+    try {
+      return await super.handleRequest(request);
+    } catch (error) {
+      // A neighbour on the same address (a NAT, a proxy) must never block a logout that works:
+      // past the per-IP limit, only requests whose token would end nothing are refused.
+      if (!(error instanceof ThrottlerException) || !(await this.carriesLiveToken(req))) throw error;
+      this.getRequestResponse(request.context).res.removeHeader('Retry-After');
+      return true;
+    }
   }
 
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
@@ -50,19 +111,53 @@ export class RateLimitGuard extends ThrottlerGuard {
     this.setResponseHeader(this.getRequestResponse(context).res, 'Retry-After', retryAfter);
     throw new ThrottlerException(`Too many requests; try again in ${retryAfter} s`);
   }
+
+  /** A refresh token of a session that is still live (rotated away or not), or a valid Bearer token. */
+  private async carriesLiveToken(req: AuthenticatedRequest): Promise<boolean> {
+    const body = req.body as Record<string, unknown> | undefined;
+    const refreshToken = body && typeof body === 'object' ? body.refreshToken : undefined;
+    if (typeof refreshToken === 'string' && REFRESH_TOKEN_PATTERN.test(refreshToken)) {
+      const state = await this.store.describeRefreshToken(hashRefreshToken(refreshToken));
+      if (state && state.sessionRevokedAt === null && state.sessionExpiresAt > this.clock.now()) return true;
+    }
+    const bearer = bearerToken(req.get('authorization'));
+    return bearer !== null && (await this.authenticator.authenticate(bearer)) !== null;
+  }
+}
+
+const TOO_MANY_REQUESTS = (description: string) =>
+  ApiTooManyRequestsResponse({
+    description,
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
+  });
+
+export interface RateLimitedOptions {
+  /**
+   * Logout: past the per-IP limit, still let through a request whose refresh token belongs to a
+   * live session or whose Bearer token is valid (see RateLimitGuard).
+   */
+  readonly exemptLiveToken?: boolean;
 }
 
 /**
- * Limits a route per client IP and per account (the given body field), with limits shared by
- * every instance. Put it last among a route's decorators, so it runs before its other guards.
+ * Limits a public route per client IP and per account (the given body field, or none), with
+ * limits shared by every instance. Put it last among a route's decorators, so it runs before its other guards.
  */
-export function RateLimited(account: AccountKeySource): MethodDecorator {
+export function RateLimited(account: AccountKeySource, options: RateLimitedOptions = {}): MethodDecorator {
+  const route: RouteLimit = { kind: 'public', account, exemptLiveToken: options.exemptLiveToken ?? false };
   return applyDecorators(
-    ApiTooManyRequestsResponse({
-      description: 'Too many requests from this address or for this account',
-      headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
-    }),
-    SetMetadata(ACCOUNT_KEY_SOURCE, account),
+    TOO_MANY_REQUESTS(account === 'none' ? 'Too many requests from this address' : 'Too many requests from this address or for this account'),
+    SetMetadata(ROUTE_LIMIT, route),
     UseGuards(RateLimitGuard),
   );
+}
+
+/**
+ * Limits an authenticated route per user and per client IP (`revocation`: REVOCATION_LIMIT_FACTOR
+ * times more generously). It needs the authenticated session: put it ABOVE the route's
+ * `@UseGuards(AccessTokenGuard)` (or under a class-level one), so it runs after that guard.
+ */
+export function RateLimitedPerUser(options: { readonly revocation?: boolean } = {}): MethodDecorator {
+  const route: RouteLimit = { kind: 'user', factor: options.revocation ? REVOCATION_LIMIT_FACTOR : 1 };
+  return applyDecorators(TOO_MANY_REQUESTS('Too many requests from this user or this address'), SetMetadata(ROUTE_LIMIT, route), UseGuards(RateLimitGuard));
 }

@@ -148,6 +148,10 @@ export class InMemorySessionStore implements SessionStore {
   async findSession(sessionId: string) {
     return this.sessions.get(sessionId) ?? null;
   }
+  async sessionAddressesSince(userId: string, since: Date): Promise<string[]> {
+    const sessions = [...this.sessions.values()].filter((s) => s.userId === userId && s.createdAt >= since && s.ipAddress !== null);
+    return [...new Set(sessions.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).map((s) => s.ipAddress as string))].slice(0, 100);
+  }
   async describeRefreshToken(tokenHash: Buffer): Promise<RefreshTokenState | null> {
     const token = this.tokens.find((t) => t.tokenHash.equals(tokenHash));
     if (!token) return null;

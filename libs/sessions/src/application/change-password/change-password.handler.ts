@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
+import { passwordProblem } from '../../domain/password-policy';
 import { RevocationReasons } from '../../domain/revocation-reason';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
@@ -8,6 +9,7 @@ import { RevokeAllUserSessions } from '../revoke-all-user-sessions/revoke-all-us
 import { AuditTrail } from '../shared/audit-trail';
 import { ChangePassword, ChangePasswordOutcome } from './change-password.command';
 import { CHANGE_PASSWORD_EVENTS } from './change-password.events';
+import { CurrentPasswordGuesses } from './current-password-guesses';
 
 @CommandHandler(ChangePassword)
 export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
@@ -16,6 +18,7 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
     @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
     private readonly trail: AuditTrail,
     private readonly commandBus: CommandBus,
+    private readonly guesses: CurrentPasswordGuesses,
   ) {}
 
   async execute(command: ChangePassword): Promise<ChangePasswordOutcome> {
@@ -34,7 +37,13 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
       }
       if (!(await this.hasher.verify(user.passwordHash, command.currentPassword))) {
         operation.fail('invalid_current_password');
+        await this.guesses.wrongCurrentPassword(user, command.currentSessionId, command.context);
         return { kind: 'rejected', reason: 'invalid_current_password' };
+      }
+      const weak = passwordProblem(command.newPassword, { email: user.email });
+      if (weak) {
+        operation.fail('weak_password', { details: { problem: weak } });
+        return { kind: 'rejected', reason: 'weak_password', problem: weak };
       }
       const newHash = await this.hasher.hash(command.newPassword);
       // The revoke-all joins this transaction: the new password and the end of every other

@@ -9,12 +9,13 @@ import { LoginAttempts } from '../ports/login-attempts.port';
 import { PasswordHasher } from '../ports/password-hasher.port';
 import { AuditTrail } from '../shared/audit-trail';
 import { SessionIssuer } from '../shared/session-issuer';
+import { LoginGatekeeper } from './login-gatekeeper';
 import { LoginUser } from './login-user.command';
 import { LoginUserHandler } from './login-user.handler';
 
 const ALICE = '0190a5d2-0000-7000-8000-00000000000a';
 const context = requestContext('203.0.113.9', 'unit-test');
-const POLICY = { threshold: 3, lockSeconds: 600 };
+const POLICY = { threshold: 3, lockSeconds: 600, maxDelaySeconds: 8 };
 
 /** `hash:<password>`; counts verifications, since a locked login must cost as much as any other. */
 class PlainHasher implements PasswordHasher {
@@ -41,9 +42,10 @@ function setup(wrap: (attempts: LoginAttempts) => LoginAttempts = (attempts) => 
   // A prefix of its own: memory adapters with one prefix share their counts in a process.
   const attempts = wrap(new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: POLICY, clock }));
   const options = { lifetimes: DEFAULT_LIFETIMES } as SessionsModuleOptions;
-  const handler = new LoginUserHandler(store, hasher, clock, new AuditTrail(events.asEventBus(), clock), new SessionIssuer(options, accessTokens), attempts);
+  const gatekeeper = new LoginGatekeeper(attempts, store, clock, options);
+  const handler = new LoginUserHandler(store, hasher, clock, new AuditTrail(events.asEventBus(), clock), new SessionIssuer(options, accessTokens), gatekeeper);
   store.users.set(ALICE, { id: ALICE, email: 'alice@example.com', passwordHash: 'hash:right password', role: 'user', createdAt: new Date() });
-  const login = (email: string, password: string) => handler.execute(new LoginUser(email, password, context));
+  const login = (email: string, password: string, from = context) => handler.execute(new LoginUser(email, password, from));
   return { store, events, clock, hasher, attempts, login };
 }
 
@@ -56,6 +58,46 @@ describe('LoginUserHandler', () => {
     expect(events.outcomes()).toEqual(['UserLoginAttempted:', 'UserLoginSucceeded:']);
   });
 
+  it('locks only the network that guessed (an IPv6 /64 is one network): the owner elsewhere still signs in', async () => {
+    const { clock, login } = setup();
+    const attacker = requestContext('2001:db8:1:2::1', 'attacker');
+    for (let i = 0; i < POLICY.threshold; i += 1) await login('alice@example.com', 'wrong', attacker);
+    clock.current = new Date(clock.current.getTime() + 1_000); // past the email-wide delay of 1 s
+    await expect(login('alice@example.com', 'right password', requestContext('2001:db8:1:2:ffff::9', 'attacker'))).resolves.toMatchObject({
+      reason: 'account_locked',
+    });
+    await expect(login('alice@example.com', 'right password', requestContext('192.0.2.50', 'owner'))).resolves.toMatchObject({ kind: 'authenticated' });
+  });
+
+  it('delays logins for an email progressively after failures from many networks, never locks it, and lets a known network in', async () => {
+    const { clock, login, store, events } = setup();
+    const owner = requestContext('198.51.100.7', 'owner');
+    await expect(login('alice@example.com', 'right password', owner)).resolves.toMatchObject({ kind: 'authenticated' });
+    const from = (i: number) => requestContext(`203.0.113.${100 + i}`, 'attacker');
+    let n = 0;
+    for (; n < POLICY.threshold; n += 1) await login('alice@example.com', 'wrong', from(n));
+    // 3 failures from 3 networks: delayed 1 s, then 2 s, 4 s, 8 s (the cap), 8 s ...
+    const delays: number[] = [];
+    for (let round = 0; round < 5; round += 1) {
+      const refused = await login('alice@example.com', 'wrong', from(n++));
+      expect(refused).toMatchObject({ reason: 'login_delayed' });
+      const until = (refused as { delayedUntil: Date }).delayedUntil.getTime();
+      delays.push(until - clock.now().getTime());
+      // The owner's network is never delayed.
+      await expect(login('alice@example.com', 'right password', owner)).resolves.toMatchObject({ kind: 'authenticated' });
+      clock.current = new Date(until);
+      await expect(login('alice@example.com', 'wrong', from(n++))).resolves.toMatchObject({ reason: 'invalid_credentials' });
+    }
+    expect(delays).toEqual([1_000, 2_000, 4_000, 8_000, 8_000]);
+    // A new network with the right password gets in once the delay has passed: a delay, not a lock.
+    clock.current = new Date(clock.current.getTime() + 8_000);
+    await expect(login('alice@example.com', 'right password', requestContext('192.0.2.1', 'new device'))).resolves.toMatchObject({
+      kind: 'authenticated',
+    });
+    expect(store.sessions.size).toBe(7);
+    expect(events.events.filter((e) => e.reason === 'login_delayed')).toHaveLength(5);
+  });
+
   it('locks an email after the threshold of failures, and records the moment the lock engages', async () => {
     const { events, clock, login } = setup();
     for (let i = 0; i < POLICY.threshold; i += 1) {
@@ -65,7 +107,13 @@ describe('LoginUserHandler', () => {
     expect(failed.map((e) => e.details)).toEqual([
       { userKnown: true },
       { userKnown: true },
-      { userKnown: true, failedAttempts: 3, lockedUntil: new Date(clock.now().getTime() + 600_000).toISOString() },
+      {
+        userKnown: true,
+        failedAttempts: 3,
+        lockedUntil: new Date(clock.now().getTime() + 600_000).toISOString(),
+        emailFailures: 3,
+        delayedUntil: new Date(clock.now().getTime() + 1_000).toISOString(),
+      },
     ]);
     expect(failed.every((e) => e.subjectUserId === ALICE && e.reason === 'invalid_credentials')).toBe(true);
   });
@@ -107,8 +155,8 @@ describe('LoginUserHandler', () => {
 
   it('still answers a successful login when resetting the count fails', async () => {
     const { events, login } = setup((attempts) => ({
-      lockedUntil: (email) => attempts.lockedUntil(email),
-      recordFailure: (email) => attempts.recordFailure(email),
+      gate: (key) => attempts.gate(key),
+      recordFailure: (key) => attempts.recordFailure(key),
       reset: async () => {
         throw new Error('store down');
       },

@@ -1,19 +1,18 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
 import { normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
-import { LOGIN_ATTEMPTS, LoginAttempts } from '../ports/login-attempts.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
 import { AuditTrail } from '../shared/audit-trail';
 import { SessionIssuer } from '../shared/session-issuer';
+import { LoginGatekeeper } from './login-gatekeeper';
 import { LoginOutcome, LoginUser } from './login-user.command';
 import { LOGIN_EVENTS } from './login-user.events';
 
 @CommandHandler(LoginUser)
 export class LoginUserHandler implements ICommandHandler<LoginUser> {
-  private static readonly logger = new Logger('LoginUserHandler');
   /** Verified against when the email is unknown, so both failures take the same time. */
   private decoyHash: Promise<string> | undefined;
 
@@ -23,7 +22,7 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
     private readonly issuer: SessionIssuer,
-    @Inject(LOGIN_ATTEMPTS) private readonly attempts: LoginAttempts,
+    private readonly gatekeeper: LoginGatekeeper,
   ) {}
 
   async execute(command: LoginUser): Promise<LoginOutcome> {
@@ -34,21 +33,29 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
     });
     return operation.run(async () => {
       const email = normalizeEmail(command.email);
-      const lockedUntil = await this.attempts.lockedUntil(email);
+      const attemptKey = this.gatekeeper.keyFor(email, command.context);
       const user = await this.store.findUserByEmail(email);
-      // Verified even while locked, so a locked email takes as long as any other failure.
+      const verdict = await this.gatekeeper.verdict(attemptKey, user?.id ?? null);
+      // Verified even while locked or delayed, so a refusal takes as long as any other failure.
       const passwordMatches = await this.hasher.verify(user?.passwordHash ?? (await this.decoy()), command.password);
       const subjectUserId = user?.id ?? null;
       const userKnown = user !== null;
-      if (lockedUntil) {
+      if (verdict.kind === 'locked') {
+        const { lockedUntil } = verdict;
         operation.fail('account_locked', { subjectUserId, details: { userKnown, lockedUntil: lockedUntil.toISOString() } });
         return { kind: 'rejected', reason: 'account_locked', lockedUntil };
       }
+      if (verdict.kind === 'delayed') {
+        const { delayedUntil } = verdict;
+        operation.fail('login_delayed', { subjectUserId, details: { userKnown, delayedUntil: delayedUntil.toISOString() } });
+        return { kind: 'rejected', reason: 'login_delayed', delayedUntil };
+      }
       if (!user || !passwordMatches) {
-        const failure = await this.attempts.recordFailure(email);
-        // The failure that engages the lock says so: the audit trail shows when and until when.
+        const failure = await this.gatekeeper.recordFailure(attemptKey);
+        // The failure that engages a lock or a delay says so: the audit trail shows when and until when.
         const lock = failure.lockedUntil ? { lockedUntil: failure.lockedUntil.toISOString(), failedAttempts: failure.failures } : {};
-        operation.fail('invalid_credentials', { subjectUserId, details: { userKnown, ...lock } });
+        const delay = failure.delayedUntil ? { delayedUntil: failure.delayedUntil.toISOString(), emailFailures: failure.emailFailures } : {};
+        operation.fail('invalid_credentials', { subjectUserId, details: { userKnown, ...lock, ...delay } });
         return { kind: 'rejected', reason: 'invalid_credentials' };
       }
       const tokens = await this.store.inTransaction(async (tx) => {
@@ -56,18 +63,9 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
         await operation.succeedIn(tx, { actor: Actors.user(user.id), subjectUserId: user.id, sessionId: issued.sessionId });
         return issued;
       });
-      await this.forgetFailures(email);
+      await this.gatekeeper.succeeded(attemptKey);
       return { kind: 'authenticated', ...tokens };
     });
-  }
-
-  /** The login has succeeded and committed; a failure to reset the count must not undo that. */
-  private async forgetFailures(email: string): Promise<void> {
-    try {
-      await this.attempts.reset(email);
-    } catch (error) {
-      LoginUserHandler.logger.warn(`Could not reset failed logins: ${error instanceof Error ? error.message : String(error)}`);
-    }
   }
 
   private decoy(): Promise<string> {

@@ -1,33 +1,67 @@
-/** How many failed logins lock an account, and for how long. */
+/**
+ * The login lockout policy (issue 8 #6). Failures are counted twice:
+ * - per (email, client network): `threshold` failures within `lockSeconds` lock that network out
+ *   of that email for `lockSeconds` (a hard lock, but only for the network that guessed);
+ * - per email, from anywhere: from the `threshold`-th failure on, each failure delays the next
+ *   attempt for that email by 1 s, 2 s, 4 s ... up to `maxDelaySeconds` (a progressive delay, never
+ *   a lock). The count lives until `lockSeconds` pass without a failure.
+ * A network the account signed in from before (a session created within the session lifetime)
+ * is not delayed, so an attack from elsewhere cannot keep the owner out.
+ */
 export interface LoginLockoutPolicy {
-  /** Failed logins within `lockSeconds` that lock the account; the last of them engages the lock. */
   readonly threshold: number;
-  /** How long failures are counted, and how long a lock lasts. */
   readonly lockSeconds: number;
+  /** Longest email-wide delay between two attempts. */
+  readonly maxDelaySeconds: number;
 }
 
-export const DEFAULT_LOGIN_LOCKOUT: LoginLockoutPolicy = { threshold: 10, lockSeconds: 900 };
+export const DEFAULT_LOGIN_LOCKOUT: LoginLockoutPolicy = { threshold: 10, lockSeconds: 900, maxDelaySeconds: 300 };
+
+/** How long the email-wide count delays the next attempt after `emailFailures` failures. */
+export function loginDelayMs(emailFailures: number, policy: LoginLockoutPolicy): number {
+  if (emailFailures < policy.threshold) return 0;
+  const exponent = Math.min(emailFailures - policy.threshold, 30);
+  return Math.min(policy.maxDelaySeconds, 2 ** exponent) * 1000;
+}
+
+/** Whose failures: the normalized email (whether or not an account has it) and the client's network (see clientNetwork). */
+export interface LoginAttemptKey {
+  readonly email: string;
+  readonly network: string;
+}
+
+export interface LoginGate {
+  /** When this network's lock on this email ends, or null. */
+  readonly lockedUntil: Date | null;
+  /** No attempt for this email (from a network not known to the account) before this moment, or null. */
+  readonly delayedUntil: Date | null;
+}
 
 export interface FailedLogin {
-  /** Failures counted in the current window, this one included; 0 if the account was already locked. */
+  /** This network's failures in its window, this one included; 0 if it was already locked. */
   readonly failures: number;
-  /** Set only when this failure engaged the lock: the moment to record in the audit trail. */
+  /** Set only when this failure engaged this network's lock: the moment to record in the audit trail. */
   readonly lockedUntil: Date | null;
+  /** The email's failures from every network, this one included (0 if not counted). */
+  readonly emailFailures: number;
+  /** The email-wide delay this failure set, or null. */
+  readonly delayedUntil: Date | null;
 }
 
 /**
- * Failed logins per account, shared by every instance, and the lock they lead to. Keyed by the
- * normalized email, whether or not an account has it, so a lock never tells a caller that an
- * account exists. Adapters do not throw: when their shared store cannot answer they count in
- * this process instead.
+ * Failed logins, shared by every instance. Keyed by the normalized email, whether or not an
+ * account has it, so neither a lock nor a delay tells a caller that an account exists. Adapters
+ * do not throw: when their shared store cannot answer they count in this process instead.
  */
 export interface LoginAttempts {
-  /** When the lock on this email ends, or null when it is not locked. */
-  lockedUntil(email: string): Promise<Date | null>;
-  /** Counts a failed login; failures while locked are not counted and do not extend the lock. */
-  recordFailure(email: string): Promise<FailedLogin>;
-  /** Forgets the failures (after a successful login). */
-  reset(email: string): Promise<void>;
+  gate(key: LoginAttemptKey): Promise<LoginGate>;
+  /** Counts a failed login; a failure from a locked network is not counted and does not extend the lock. */
+  recordFailure(key: LoginAttemptKey): Promise<FailedLogin>;
+  /**
+   * Forgets this network's failures (after a successful login). The email-wide count stays: the
+   * owner signing in must not hand an attacker elsewhere a fresh budget.
+   */
+  reset(key: LoginAttemptKey): Promise<void>;
 }
 
 export const LOGIN_ATTEMPTS = Symbol('LoginAttempts');

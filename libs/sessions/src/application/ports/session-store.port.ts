@@ -123,6 +123,8 @@ export interface SessionStore {
   listSessions(userId: string, options: ListSessionsOptions): Promise<SessionRecord[]>;
   findSession(sessionId: string): Promise<SessionRecord | null>;
   describeRefreshToken(tokenHash: Buffer): Promise<RefreshTokenState | null>;
+  /** The client addresses of the user's sessions created since `since` (revoked or not), newest first, at most 100. */
+  sessionAddressesSince(userId: string, since: Date): Promise<string[]>;
   /**
    * Hands up to `limit` markers queued for `namespace` to `write`; they are removed only if it
    * succeeds. Returns how many were written. Concurrent callers take different markers.

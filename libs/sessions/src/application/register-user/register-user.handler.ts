@@ -2,7 +2,8 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { v7 as uuidv7 } from 'uuid';
 import { Actors } from '../../domain/actor';
-import { normalizeEmail } from '../../domain/session-rules';
+import { passwordProblem } from '../../domain/password-policy';
+import { emailProblem, normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
@@ -29,6 +30,16 @@ export class RegisterUserHandler implements ICommandHandler<RegisterUser> {
       details: { role: command.role },
     });
     return operation.run(async () => {
+      const emailRefused = emailProblem(command.email);
+      if (emailRefused) {
+        operation.fail('invalid_email', { details: { problem: emailRefused } });
+        return { kind: 'rejected', reason: 'invalid_email', problem: emailRefused };
+      }
+      const passwordRefused = passwordProblem(command.password, { email });
+      if (passwordRefused) {
+        operation.fail('weak_password', { details: { problem: passwordRefused } });
+        return { kind: 'rejected', reason: 'weak_password', problem: passwordRefused };
+      }
       const passwordHash = await this.hasher.hash(command.password);
       const created = await this.store.inTransaction(async (tx) => {
         const inserted = await tx.insertUser({ id: userId, email, passwordHash, role: command.role, createdAt: this.clock.now() });

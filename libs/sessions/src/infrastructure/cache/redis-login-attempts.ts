@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Clock } from '../../application/ports/clock.port';
-import { FailedLogin, LoginAttempts, LoginLockoutPolicy } from '../../application/ports/login-attempts.port';
+import { FailedLogin, LoginAttemptKey, LoginAttempts, LoginGate, LoginLockoutPolicy } from '../../application/ports/login-attempts.port';
 import { callRedis, FallbackLog, RedisClient, RedisScript } from './redis-scripts';
 
 export interface RedisLoginAttemptsOptions {
@@ -15,33 +15,62 @@ export interface RedisLoginAttemptsOptions {
 }
 
 /**
- * Counts one failure unless the email is locked; the failure that reaches the threshold sets
- * the lock and clears the count. Returns [failures, lock ms, engaged now 0/1].
+ * Counts one failure unless this network is locked out of the email: per network (the failure
+ * that reaches the threshold sets the lock and clears the count) and per email (from the
+ * threshold on, each failure delays the next attempt 1 s, 2 s, 4 s ... up to the cap; the count
+ * lives until the lock period passes without a failure).
+ * KEYS: network failures, network lock, email hash {count, until}.
+ * ARGV: lock ms, threshold, max delay ms, now ms.
+ * Returns [failures, lock ms, engaged now 0/1, email failures, delayed until ms or 0].
  */
 const RECORD_FAILURE = new RedisScript(`
 if redis.call('PTTL', KEYS[2]) > 0 then
-  return {0, 0, 0}
+  return {0, 0, 0, 0, 0}
 end
+local lockMs = tonumber(ARGV[1])
+local threshold = tonumber(ARGV[2])
 local failures = redis.call('INCR', KEYS[1])
 if redis.call('PTTL', KEYS[1]) < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], lockMs)
 end
-if failures >= tonumber(ARGV[2]) then
-  redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+local emailFailures = redis.call('HINCRBY', KEYS[3], 'count', 1)
+local delay = 0
+local delayedUntil = 0
+if emailFailures >= threshold then
+  delay = math.min(tonumber(ARGV[3]), 1000 * math.pow(2, math.min(emailFailures - threshold, 30)))
+  delayedUntil = math.floor(tonumber(ARGV[4]) + delay)
+  redis.call('HSET', KEYS[3], 'until', string.format('%d', delayedUntil))
+end
+redis.call('PEXPIRE', KEYS[3], math.floor(math.max(lockMs, delay)))
+if failures >= threshold then
+  redis.call('SET', KEYS[2], '1', 'PX', lockMs)
   redis.call('DEL', KEYS[1])
-  return {failures, tonumber(ARGV[1]), 1}
+  return {failures, lockMs, 1, emailFailures, delayedUntil}
 end
-return {failures, 0, 0}
+return {failures, 0, 0, emailFailures, delayedUntil}
 `);
 
+/** [network lock ms left, email delayed until ms or 0]. */
+const GATE = new RedisScript(`
+return {redis.call('PTTL', KEYS[1]), tonumber(redis.call('HGET', KEYS[2], 'until') or '0')}
+`);
+
+export interface LoginAttemptRedisKeys {
+  readonly failures: string;
+  readonly locked: string;
+  readonly email: string;
+}
+
 /**
- * `${prefix}lockout:{${sha256(email)}}:failures` and `...:locked`: one hash tag per account so
- * the script's two keys share a Redis Cluster slot. The digest keeps emails out of key names
- * (and so out of MONITOR output and key dumps); it is not meant as a secret.
+ * `${prefix}lockout:{${sha256(email)}}:...`: one hash tag per email so a script's keys share a
+ * Redis Cluster slot. The digests keep emails and addresses out of key names (and so out of
+ * MONITOR output and key dumps); they are not meant as secrets.
  */
-export function loginAttemptKeys(keyPrefix: string, email: string): [failures: string, locked: string] {
-  const base = `${keyPrefix}lockout:{${createHash('sha256').update(email).digest('hex').slice(0, 32)}}`;
-  return [`${base}:failures`, `${base}:locked`];
+export function loginAttemptKeys(keyPrefix: string, key: LoginAttemptKey): LoginAttemptRedisKeys {
+  const digest = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 32);
+  const base = `${keyPrefix}lockout:{${digest(key.email)}}`;
+  const network = `${base}:net:${digest(key.network)}`;
+  return { failures: `${network}:failures`, locked: `${network}:locked`, email: `${base}:email` };
 }
 
 /**
@@ -71,43 +100,58 @@ export class RedisLoginAttempts implements LoginAttempts {
     this.fallback = options.fallback;
   }
 
-  lockedUntil(email: string): Promise<Date | null> {
-    const [, locked] = loginAttemptKeys(this.keyPrefix, email);
+  gate(key: LoginAttemptKey): Promise<LoginGate> {
+    const keys = loginAttemptKeys(this.keyPrefix, key);
     return this.withFallback(
-      'PTTL',
+      'login gate',
       async () => {
-        const ms = await this.client.pTTL(locked);
-        return ms > 0 ? new Date(this.clock.now().getTime() + ms) : null;
+        const [lockMs, delayedUntil] = (await GATE.run(this.client, { keys: [keys.locked, keys.email], arguments: [] })) as [number, number];
+        const now = this.clock.now().getTime();
+        return {
+          lockedUntil: lockMs > 0 ? new Date(now + lockMs) : null,
+          delayedUntil: delayedUntil > now ? new Date(delayedUntil) : null,
+        };
       },
-      () => this.fallback.lockedUntil(email),
+      () => this.fallback.gate(key),
     );
   }
 
-  recordFailure(email: string): Promise<FailedLogin> {
-    const lockMs = this.policy.lockSeconds * 1000;
+  recordFailure(key: LoginAttemptKey): Promise<FailedLogin> {
+    const keys = loginAttemptKeys(this.keyPrefix, key);
     return this.withFallback(
       'failed login',
       async () => {
         const reply = await RECORD_FAILURE.run(this.client, {
-          keys: loginAttemptKeys(this.keyPrefix, email),
-          arguments: [String(lockMs), String(this.policy.threshold)],
+          keys: [keys.failures, keys.locked, keys.email],
+          arguments: [
+            String(this.policy.lockSeconds * 1000),
+            String(this.policy.threshold),
+            String(this.policy.maxDelaySeconds * 1000),
+            String(this.clock.now().getTime()),
+          ],
         });
-        const [failures, lockedForMs, engaged] = reply as [number, number, number];
-        return { failures, lockedUntil: engaged === 1 ? new Date(this.clock.now().getTime() + lockedForMs) : null };
+        const [failures, lockedForMs, engaged, emailFailures, delayedUntil] = reply as [number, number, number, number, number];
+        return {
+          failures,
+          lockedUntil: engaged === 1 ? new Date(this.clock.now().getTime() + lockedForMs) : null,
+          emailFailures,
+          delayedUntil: delayedUntil > 0 ? new Date(delayedUntil) : null,
+        };
       },
-      () => this.fallback.recordFailure(email),
+      () => this.fallback.recordFailure(key),
     );
   }
 
-  async reset(email: string): Promise<void> {
+  async reset(key: LoginAttemptKey): Promise<void> {
     // Also forget what was counted here during an outage.
-    await this.fallback.reset(email);
+    await this.fallback.reset(key);
+    const keys = loginAttemptKeys(this.keyPrefix, key);
     return this.withFallback(
       'DEL',
       async () => {
-        await this.client.del(loginAttemptKeys(this.keyPrefix, email));
+        await this.client.del([keys.failures, keys.locked]);
       },
-      () => this.fallback.reset(email),
+      () => this.fallback.reset(key),
     );
   }
 

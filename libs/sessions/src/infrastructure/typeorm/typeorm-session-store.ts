@@ -39,6 +39,12 @@ interface OpenTransaction {
 }
 
 /** `manager.query` returns `[rows, count]` for UPDATE and DELETE, plain rows otherwise. */
+/** The addresses a user signed in from (sessions created since $2, revoked or not), newest first, at most 100. */
+export const SESSION_ADDRESSES_SINCE = `
+  SELECT ip_address FROM sessions
+  WHERE user_id = $1 AND created_at >= $2 AND ip_address IS NOT NULL
+  GROUP BY ip_address ORDER BY max(created_at) DESC LIMIT 100`;
+
 async function rowsOf<T>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
   const raw = await manager.query(sql, params);
   return (Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number' ? raw[0] : raw) as T[];
@@ -244,6 +250,11 @@ export class TypeOrmSessionStore implements SessionStore {
       query.andWhere('s.revoked_at IS NULL').andWhere('s.expires_at > :now', { now: options.now });
     }
     return query.getMany();
+  }
+
+  async sessionAddressesSince(userId: string, since: Date): Promise<string[]> {
+    const rows = await rowsOf<{ ip_address: string }>(this.dataSource.manager, SESSION_ADDRESSES_SINCE, [userId, since]);
+    return rows.map((row) => row.ip_address);
   }
 
   async describeRefreshToken(tokenHash: Buffer): Promise<RefreshTokenState | null> {
