@@ -1,8 +1,9 @@
 import { applyDecorators, ExecutionContext, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
-import { ThrottlerException, ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerRequest } from '@nestjs/throttler';
+import { normalizeIp, ThrottlerException, ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerRequest } from '@nestjs/throttler';
 import { hashRefreshToken } from '../domain/refresh-token';
 import { normalizeEmail } from '../domain/session-rules';
+import { clientIp } from './client-ip';
 
 /** Names of the two throttlers the app registers with ThrottlerModule (see RateLimited). */
 export const RateLimitThrottlers = { perIp: 'ip', perAccount: 'account' } as const;
@@ -29,8 +30,8 @@ export function accountTracker(body: unknown, source: AccountKeySource): string 
 
 /**
  * @nestjs/throttler's guard with this service's two keys and a standard answer:
- * - the `ip` throttler tracks request.ip, which follows Express's `trust proxy` setting
- *   (X-Forwarded-For counts only behind a trusted proxy);
+ * - the `ip` throttler tracks the client IP the audit trail records (clientIp: Express's
+ *   `trust proxy` answer when it is an IP address, else the socket's), IPv6 per /64;
  * - the `account` throttler tracks the account named in the body (see accountTracker);
  * - a refusal is a 429 problem with a `Retry-After` header in seconds (the library would name
  *   it `Retry-After-ip` for a named throttler, which no client understands).
@@ -43,6 +44,10 @@ export class RateLimitGuard extends ThrottlerGuard {
     const tracker = source ? accountTracker(this.getRequestResponse(request.context).req.body, source) : null;
     if (tracker === null) return true;
     return super.handleRequest({ ...request, getTracker: () => tracker });
+  }
+
+  protected override async getTracker(request: Record<string, any>): Promise<string> {
+    return normalizeIp(clientIp(request) ?? 'unknown', this.ipv6SubnetPrefix);
   }
 
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
