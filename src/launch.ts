@@ -5,9 +5,16 @@ import { createWebApi } from './web-api';
 /**
  * `npm start`: both apps in one process, sharing one database pool (which the embedded
  * database needs). Each app can also run alone: src/main.ts, apps/admin-console/src/main.ts.
+ *
+ * `npm start` passes --development-when-node-env-unset, so that a fresh checkout without a
+ * `.env` runs in development (embedded mode). It is applied after `.env` is read, so a NODE_ENV
+ * there still counts. Started any other way, an unset NODE_ENV is production.
  */
+const DEVELOPMENT_WHEN_UNSET = '--development-when-node-env-unset';
+
 async function launch(): Promise<void> {
-  const { settings, ports } = loadRuntimeSettings(process.env);
+  const nodeEnvWhenUnset = process.argv.includes(DEVELOPMENT_WHEN_UNSET) ? 'development' : undefined;
+  const { settings, ports } = loadRuntimeSettings(process.env, { nodeEnvWhenUnset });
   const runtime = await startRuntime(settings);
   await serve(runtime, [
     { name: 'Web API', app: await createWebApi(runtime, { seedAdmin: true }), port: ports.web },

@@ -3,7 +3,8 @@ import { AdminBootstrapper } from '@app/sessions';
 import { Logger } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { RuntimeSettings } from './runtime-settings';
+import type { Server } from 'node:http';
+import { DEFAULT_HTTP_TIMEOUTS, RuntimeSettings } from './runtime-settings';
 
 export interface HttpAppDescription {
   readonly title: string;
@@ -18,6 +19,7 @@ export interface HttpAppDescription {
 export function configureHttpApp(app: NestExpressApplication, settings: RuntimeSettings, description: HttpAppDescription): void {
   app.disable('x-powered-by');
   app.set('trust proxy', settings.http.trustProxy);
+  boundRequestReadTime(app.getHttpServer(), settings);
   answerClientErrorsWithProblems(app.getHttpServer());
   app.use(requireJsonBodies);
   app.useBodyParser('json', { limit: settings.http.bodyLimit, strict: true });
@@ -29,6 +31,24 @@ export function configureHttpApp(app: NestExpressApplication, settings: RuntimeS
     new DocumentBuilder().setTitle(description.title).setDescription(description.description).setVersion('1').addBearerAuth().build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+/**
+ * A client that sends its headers or body slowly (slowloris) holds a connection at most this long:
+ * Node then answers 408 (a problem, see answerClientErrorsWithProblems) and closes it. Node checks
+ * its connections every `connectionsCheckingInterval` (30 s by default, read when the server
+ * starts listening), so the check runs often enough for the bound to hold within a second or a
+ * quarter of the shorter timeout.
+ */
+function boundRequestReadTime(server: Server, settings: RuntimeSettings): void {
+  const headersTimeoutMs = settings.http.headersTimeoutMs ?? DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs;
+  const requestTimeoutMs = settings.http.requestTimeoutMs ?? DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs;
+  server.headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
+  server.requestTimeout = requestTimeoutMs;
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(
+    25,
+    Math.min(1_000, Math.floor(server.headersTimeout / 4)),
+  );
 }
 
 /**

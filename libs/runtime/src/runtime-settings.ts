@@ -25,6 +25,10 @@ export interface RuntimeSettings {
     readonly bodyLimit: string;
     /** Express's `trust proxy` setting: false means the client IP is the socket's. */
     readonly trustProxy: TrustProxy;
+    /** Longest a client may take to send its request headers; DEFAULT_HTTP_TIMEOUTS when absent. */
+    readonly headersTimeoutMs?: number;
+    /** Longest a client may take to send a whole request, body included; DEFAULT_HTTP_TIMEOUTS when absent. */
+    readonly requestTimeoutMs?: number;
   };
   readonly admin?: { readonly email: string; readonly password: string };
   /** Limits of login, refresh, logout and register, and the login lockout; DEFAULT_RATE_LIMIT when absent. */
@@ -54,3 +58,6 @@ export interface RateLimitSettings {
 
 /** The production defaults, as documented in `.env.example`. */
 export const DEFAULT_RATE_LIMIT: RateLimitSettings = { windowSeconds: 60, perIp: 30, perAccount: 10, lockoutThreshold: 10, lockoutSeconds: 900, loginMaxDelaySeconds: 300, perUser: 60, perIpAuthenticated: 600 };
+
+/** The defaults of HTTP_HEADERS_TIMEOUT_MS and HTTP_REQUEST_TIMEOUT_MS (Node's own: 60 s and 5 min). */
+export const DEFAULT_HTTP_TIMEOUTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 } as const;

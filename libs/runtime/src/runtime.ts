@@ -16,9 +16,12 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-const logger = new Logger('Runtime');
-
 export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> {
+  // The apps' own logger (JSON lines in production). Until an app exists, Nest's static Logger,
+  // which migrations and the embedded database use, would print plain text: point it there now,
+  // as NestFactory.create will.
+  const logger = settings.logger;
+  Logger.overrideLogger(logger);
   let url = settings.database.url;
   let poolSize = settings.database.poolSize;
   let stopEmbedded: (() => Promise<void>) | undefined;
@@ -30,10 +33,11 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
     poolSize = 1;
     logger.warn(
       `EMBEDDED MODE: no DATABASE_URL, using an in-process PGlite database (${settings.database.embeddedDataDir ? `files in ${settings.database.embeddedDataDir}` : 'in memory, lost on exit'}). For development only.`,
+      'Runtime',
     );
   }
   if (!settings.cache.redisUrl) {
-    logger.warn('EMBEDDED MODE: no REDIS_URL, the session cache lives in this process. Run a single instance only.');
+    logger.warn('EMBEDDED MODE: no REDIS_URL, the session cache lives in this process. Run a single instance only.', 'Runtime');
   }
 
   const statementTimeoutMs = settings.database.statementTimeoutMs;

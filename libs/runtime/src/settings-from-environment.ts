@@ -1,6 +1,6 @@
-import { loadEnvironment } from '@app/platform';
+import { loadEnvironment, type NodeEnv } from '@app/platform';
 import { DEFAULT_LIFETIMES } from '@app/sessions';
-import { ConsoleLogger, Logger } from '@nestjs/common';
+import { ConsoleLogger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { RuntimeSettings } from './runtime-settings';
 
@@ -9,17 +9,30 @@ export interface LoadedSettings {
   readonly ports: { readonly web: number; readonly admin: number };
 }
 
+export interface LoadSettingsOptions {
+  /**
+   * The NODE_ENV to assume when neither the environment nor `.env` sets one. `npm start` asks for
+   * development; anything else fails closed (unset counts as production).
+   */
+  readonly nodeEnvWhenUnset?: Extract<NodeEnv, 'development'>;
+}
+
 /**
  * Reads and validates the environment once (a `.env` file in the working directory is read
  * first, without overriding variables already set) and turns it into typed settings.
  * Throws a ConfigurationError naming every bad variable.
  */
-export function loadRuntimeSettings(env: NodeJS.ProcessEnv): LoadedSettings {
+export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSettingsOptions = {}): LoadedSettings {
   if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
-  const environment = loadEnvironment(env);
+  const unset = env.NODE_ENV === undefined || env.NODE_ENV.trim() === '';
+  const environment = loadEnvironment(unset && options.nodeEnvWhenUnset ? { ...env, NODE_ENV: options.nodeEnvWhenUnset } : env);
+  // The apps' logger, and the only one start-up warnings go through (JSON lines in production).
   const logger = new ConsoleLogger({ json: environment.nodeEnv === 'production' });
-  if (environment.usingDevelopmentSecret) {
-    new Logger('Configuration').warn('ACCESS_TOKEN_SECRET is not set: using the public development secret. Never do this in production.');
+  if (environment.generatedAccessTokenSecret) {
+    logger.warn(
+      `ACCESS_TOKEN_SECRET is not set: access tokens are signed with a random secret made for this process (NODE_ENV=${environment.nodeEnv}); they stop working when it exits and no other process accepts them.`,
+      'Configuration',
+    );
   }
   return {
     ports: { web: environment.http.port, admin: environment.http.adminPort },
@@ -45,7 +58,13 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv): LoadedSettings {
         interruptedAfterSeconds: environment.interruptedAfterSeconds,
         authCheck: environment.authCheck,
       },
-      http: { host: environment.http.host, bodyLimit: environment.http.bodyLimit, trustProxy: environment.http.trustProxy },
+      http: {
+        host: environment.http.host,
+        bodyLimit: environment.http.bodyLimit,
+        trustProxy: environment.http.trustProxy,
+        headersTimeoutMs: environment.http.headersTimeoutMs,
+        requestTimeoutMs: environment.http.requestTimeoutMs,
+      },
       admin: environment.admin,
       rateLimit: environment.rateLimit,
       logger,

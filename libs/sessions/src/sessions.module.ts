@@ -129,8 +129,8 @@ export class SessionsModule {
       { provide: PASSWORD_HASHER, inject: [SESSIONS_OPTIONS], useFactory: (o: SessionsModuleOptions) => new Argon2PasswordHasher(o.passwordHashing) },
       {
         provide: ACCESS_TOKENS,
-        inject: [SESSIONS_OPTIONS],
-        useFactory: (o: SessionsModuleOptions) => new JwtAccessTokens(o.accessTokenSecret, o.lifetimes.accessTokenTtlSeconds),
+        inject: [SESSIONS_OPTIONS, CLOCK],
+        useFactory: (o: SessionsModuleOptions, clock: Clock) => new JwtAccessTokens(o.accessTokenSecret, o.lifetimes.accessTokenTtlSeconds, clock),
       },
       AuditTrail,
       AuditRecorder,

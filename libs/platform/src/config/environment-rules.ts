@@ -19,14 +19,17 @@ export function toInteger(value: unknown): unknown {
 }
 
 /**
- * Express's `trust proxy` setting: a boolean, a number of hops, or addresses and subnets separated
- * by commas (Express splits the string itself).
+ * Express's `trust proxy` setting, as this service allows it: false (no proxy), a number of hops,
+ * or proxy addresses and subnets separated by commas (Express splits the string itself). `true`
+ * is not allowed: it trusts every X-Forwarded-For entry, so a client would choose the address the
+ * audit trail records and the per-IP limits count.
  */
-export type TrustProxy = boolean | number | string;
+export type TrustProxy = false | number | string;
 
 export function toTrustProxy(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   const lower = value.trim().toLowerCase();
+  // Kept as a boolean so that the check can refuse `true` with its own message.
   if (lower === 'true') return true;
   if (lower === 'false') return false;
   if (/^\d+$/.test(lower)) return toInteger(lower);
@@ -34,6 +37,23 @@ export function toTrustProxy(value: unknown): unknown {
     .split(',')
     .map((entry) => entry.trim())
     .join(',');
+}
+
+/** `true` and `false` in any case; anything else stays a string for the check to quote. */
+export function toBoolean(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const lower = value.trim().toLowerCase();
+  return lower === 'true' ? true : lower === 'false' ? false : value;
+}
+
+export function IsBooleanFlag(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isBooleanFlag',
+    validator: {
+      validate: (value: unknown) => typeof value === 'boolean',
+      defaultMessage: (args?: ValidationArguments) => `${args?.property} must be true or false ${got(args?.value)}`,
+    },
+  });
 }
 
 export function IsIntegerInRange(min: number, max?: number): PropertyDecorator {
@@ -94,11 +114,13 @@ export function IsTrustProxy(): PropertyDecorator {
     name: 'isTrustProxy',
     validator: {
       validate: (value: unknown) =>
-        typeof value === 'boolean' ||
+        value === false ||
         (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) ||
         (typeof value === 'string' && badEntries(value).length === 0),
       defaultMessage: (args?: ValidationArguments) =>
-        `${args?.property} must be true, false, a number of hops, or a comma-separated list of IP addresses or CIDR subnets ${got(badEntries(args?.value).join(','))}`,
+        args?.value === true
+          ? `${args.property}=true is not allowed: it trusts every X-Forwarded-For entry, so clients would choose the IP address the audit trail records and the per-IP limits count; set the number of proxies in front of the service, or their addresses or CIDR subnets`
+          : `${args?.property} must be false, a number of hops, or a comma-separated list of IP addresses or CIDR subnets ${got(badEntries(args?.value).join(','))}`,
     },
   });
 }
@@ -115,18 +137,21 @@ export function IsByteSize(): PropertyDecorator {
   });
 }
 
-/** Holds only when both values are integers, so an invalid other value is reported once, by its own check. */
-export function IsGreaterThanProperty(other: string): PropertyDecorator {
+/**
+ * Holds only when both values are integers, so an invalid other value is reported once, by its
+ * own check. `orEqual` also accepts the same value.
+ */
+export function IsGreaterThanProperty(other: string, { orEqual = false }: { orEqual?: boolean } = {}): PropertyDecorator {
   const otherValue = (args: ValidationArguments): unknown => (args.object as Record<string, unknown>)[other];
   return ValidateBy({
-    name: 'isGreaterThanProperty',
+    name: orEqual ? 'isAtLeastProperty' : 'isGreaterThanProperty',
     validator: {
       validate: (value: unknown, args?: ValidationArguments) => {
         const limit = args ? otherValue(args) : undefined;
-        return typeof value !== 'number' || typeof limit !== 'number' || value > limit;
+        return typeof value !== 'number' || typeof limit !== 'number' || value > limit || (orEqual && value === limit);
       },
       defaultMessage: (args?: ValidationArguments) =>
-        `${args?.property} must be greater than ${other} (got ${String(args?.value)}, ${other} is ${String(args && otherValue(args))})`,
+        `${args?.property} must be ${orEqual ? 'at least' : 'greater than'} ${other} (got ${String(args?.value)}, ${other} is ${String(args && otherValue(args))})`,
     },
   });
 }

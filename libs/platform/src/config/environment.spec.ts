@@ -1,12 +1,26 @@
 import {
   ConfigurationError,
-  DEVELOPMENT_ACCESS_TOKEN_SECRET,
   ENVIRONMENT_VARIABLES,
   Environment,
   loadEnvironment,
+  PUBLISHED_DEVELOPMENT_ACCESS_TOKEN_SECRET,
 } from './environment';
 
 const SECRET = 'a-production-secret-of-at-least-32-chars';
+/** NODE_ENV must say development explicitly for the development defaults. */
+const DEV = { NODE_ENV: 'development' } as const;
+/** A production configuration that loads. */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  ACCESS_TOKEN_SECRET: SECRET,
+  DATABASE_URL: 'postgres://db/sessions',
+  REDIS_URL: 'redis://cache:6379',
+} as const;
+const IN_PRODUCTION = 'in production (NODE_ENV=production, or NODE_ENV unset)';
+const DATABASE_REASON =
+  'without DATABASE_URL the service would run an in-memory embedded database, which production never allows (users and the audit trail would vanish on restart)';
+const REDIS_REASON =
+  'without REDIS_URL each process caches sessions on its own, so another instance accepts a logged-out session for up to a minute; if exactly one instance ever runs, set IN_PROCESS_CACHE_SINGLE_INSTANCE=true instead';
 
 /** The problems loadEnvironment reports for `env`; fails the test if it accepts it. */
 function problemsOf(env: Record<string, string | undefined>): readonly string[] {
@@ -20,14 +34,14 @@ function problemsOf(env: Record<string, string | undefined>): readonly string[] 
 }
 
 describe('loadEnvironment', () => {
-  it('applies every default to an empty environment', () => {
+  it('applies every default to an environment that only says NODE_ENV=development', () => {
     const expected: Environment = {
       nodeEnv: 'development',
-      http: { port: 3000, adminPort: 3001, host: '0.0.0.0', trustProxy: false, bodyLimit: '16kb' },
+      http: { port: 3000, adminPort: 3001, host: '0.0.0.0', trustProxy: false, bodyLimit: '16kb', headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
       database: { url: undefined, poolSize: 10, statementTimeoutMs: 5000, embeddedDataDir: undefined },
-      cache: { redisUrl: undefined, store: 'keyv-redis', keyPrefix: 'sessions:', timeoutMs: 250 },
-      accessToken: { secret: DEVELOPMENT_ACCESS_TOKEN_SECRET, ttlSeconds: 900 },
-      usingDevelopmentSecret: true,
+      cache: { redisUrl: undefined, inProcessSingleInstance: false, store: 'keyv-redis', keyPrefix: 'sessions:', timeoutMs: 250 },
+      accessToken: { secret: expect.stringMatching(/^[\w-]{43}$/) as unknown as string, ttlSeconds: 900 },
+      generatedAccessTokenSecret: true,
       sessionTtlSeconds: 2_592_000,
       passwordHashing: { memoryCostKiB: 19_456, timeCost: 2, parallelism: 1 },
       admin: undefined,
@@ -36,7 +50,7 @@ describe('loadEnvironment', () => {
       authCheck: 'session',
       rateLimit: { windowSeconds: 60, perIp: 30, perAccount: 10, lockoutThreshold: 10, lockoutSeconds: 900, loginMaxDelaySeconds: 300, perUser: 60, perIpAuthenticated: 600 },
     };
-    expect(loadEnvironment({})).toEqual(expected);
+    expect(loadEnvironment(DEV)).toEqual(expected);
   });
 
   it('reads and converts every variable', () => {
@@ -50,6 +64,7 @@ describe('loadEnvironment', () => {
       DATABASE_STATEMENT_TIMEOUT_MS: '0',
       EMBEDDED_DATA_DIR: '/var/lib/sessions',
       REDIS_URL: 'rediss://:pw@cache:6380/2',
+      IN_PROCESS_CACHE_SINGLE_INSTANCE: 'FALSE',
       CACHE_STORE: 'redis-yet',
       CACHE_KEY_PREFIX: 'prod:sessions:',
       CACHE_TIMEOUT_MS: '100',
@@ -63,6 +78,8 @@ describe('loadEnvironment', () => {
       ADMIN_PASSWORD: 'correct horse battery',
       TRUST_PROXY: '10.0.0.0/8, loopback,::1',
       BODY_LIMIT: '1mb',
+      HTTP_HEADERS_TIMEOUT_MS: '5000',
+      HTTP_REQUEST_TIMEOUT_MS: '20000',
       REFRESH_REUSE_GRACE_SECONDS: '3',
       INTERRUPTED_AFTER_SECONDS: '120',
       RATE_LIMIT_WINDOW_SECONDS: '300',
@@ -74,11 +91,19 @@ describe('loadEnvironment', () => {
     });
     expect(environment).toEqual({
       nodeEnv: 'production',
-      http: { port: 8080, adminPort: 8081, host: '127.0.0.1', trustProxy: '10.0.0.0/8,loopback,::1', bodyLimit: '1mb' },
+      http: {
+        port: 8080,
+        adminPort: 8081,
+        host: '127.0.0.1',
+        trustProxy: '10.0.0.0/8,loopback,::1',
+        bodyLimit: '1mb',
+        headersTimeoutMs: 5000,
+        requestTimeoutMs: 20_000,
+      },
       database: { url: 'postgresql://app:pw@db:5432/sessions', poolSize: 20, statementTimeoutMs: 0, embeddedDataDir: '/var/lib/sessions' },
-      cache: { redisUrl: 'rediss://:pw@cache:6380/2', store: 'redis-yet', keyPrefix: 'prod:sessions:', timeoutMs: 100 },
+      cache: { redisUrl: 'rediss://:pw@cache:6380/2', inProcessSingleInstance: false, store: 'redis-yet', keyPrefix: 'prod:sessions:', timeoutMs: 100 },
       accessToken: { secret: SECRET, ttlSeconds: 600 },
-      usingDevelopmentSecret: false,
+      generatedAccessTokenSecret: false,
       sessionTtlSeconds: 86_400,
       passwordHashing: { memoryCostKiB: 65_536, timeCost: 3, parallelism: 4 },
       admin: { email: 'admin@example.com', password: 'correct horse battery' },
@@ -90,20 +115,28 @@ describe('loadEnvironment', () => {
   });
 
   it('treats empty values as unset', () => {
-    const environment = loadEnvironment({ PORT: '', DATABASE_URL: '  ', ADMIN_EMAIL: '', ADMIN_PASSWORD: '' });
+    const environment = loadEnvironment({ ...DEV, PORT: '', DATABASE_URL: '  ', ADMIN_EMAIL: '', ADMIN_PASSWORD: '' });
     expect(environment.http.port).toBe(3000);
     expect(environment.database.url).toBeUndefined();
     expect(environment.admin).toBeUndefined();
   });
 
   it.each([
-    ['true', true],
     ['FALSE', false],
+    ['0', 0],
     ['2', 2],
     ['192.168.1.10', '192.168.1.10'],
     ['uniquelocal,fd00::/8', 'uniquelocal,fd00::/8'],
   ])('passes TRUST_PROXY=%s through as %p', (value, expected) => {
-    expect(loadEnvironment({ TRUST_PROXY: value }).http.trustProxy).toEqual(expected);
+    expect(loadEnvironment({ ...DEV, TRUST_PROXY: value }).http.trustProxy).toEqual(expected);
+  });
+
+  // issue 8 #9: with `true`, clients chose the IP recorded in the audit trail and counted by the limits.
+  it.each(['true', 'TRUE', ' True '])('refuses TRUST_PROXY=%p and says what to set instead', (value) => {
+    expect(problemsOf({ ...PRODUCTION, TRUST_PROXY: value })).toEqual([
+      'TRUST_PROXY=true is not allowed: it trusts every X-Forwarded-For entry, so clients would choose the IP address the audit trail records and the per-IP limits count; set the number of proxies in front of the service, or their addresses or CIDR subnets',
+    ]);
+    expect(problemsOf({ ...DEV, TRUST_PROXY: value })).toHaveLength(1);
   });
 
   it('names every invalid variable and why, in one error', () => {
@@ -120,6 +153,8 @@ describe('loadEnvironment', () => {
       ARGON2_PARALLELISM: '17',
       TRUST_PROXY: '10.0.0.0/8,not-an-ip',
       BODY_LIMIT: 'lots',
+      HTTP_HEADERS_TIMEOUT_MS: '999',
+      HTTP_REQUEST_TIMEOUT_MS: 'slow',
       RATE_LIMIT_WINDOW_SECONDS: '0',
       RATE_LIMIT_PER_IP: 'many',
       RATE_LIMIT_PER_ACCOUNT: '-1',
@@ -134,38 +169,43 @@ describe('loadEnvironment', () => {
       'CACHE_STORE must be one of keyv-redis, redis-yet (got "memcached")',
       'CACHE_KEY_PREFIX must not contain { or } (got "sessions:{x}:")',
       'CACHE_TIMEOUT_MS must be an integer between 10 and 10000 (got "5")',
+      `ACCESS_TOKEN_SECRET is required ${IN_PRODUCTION}`,
       'ARGON2_MEMORY_KIB must be an integer between 8192 and 4294967295 (got "1024")',
       'ARGON2_TIME_COST must be an integer between 1 and 10 (got "1.5")',
       'ARGON2_PARALLELISM must be an integer between 1 and 16 (got "17")',
-      'TRUST_PROXY must be true, false, a number of hops, or a comma-separated list of IP addresses or CIDR subnets (got "not-an-ip")',
+      'TRUST_PROXY must be false, a number of hops, or a comma-separated list of IP addresses or CIDR subnets (got "not-an-ip")',
       'BODY_LIMIT must be a size such as 16kb, 1mb or a number of bytes (got "lots")',
+      'HTTP_HEADERS_TIMEOUT_MS must be an integer between 1000 and 300000 (got "999")',
+      'HTTP_REQUEST_TIMEOUT_MS must be an integer between 1000 and 3600000 (got "slow")',
       'RATE_LIMIT_WINDOW_SECONDS must be an integer between 1 and 86400 (got "0")',
       'RATE_LIMIT_PER_IP must be an integer between 1 and 1000000 (got "many")',
       'RATE_LIMIT_PER_ACCOUNT must be an integer between 1 and 1000000 (got "-1")',
       'LOGIN_LOCKOUT_THRESHOLD must be an integer between 1 and 1000 (got "1001")',
       'LOGIN_LOCKOUT_SECONDS must be an integer between 1 and 86400 (got "86401")',
+      // An unknown NODE_ENV is not development: production's rules apply.
+      `DATABASE_URL and REDIS_URL are required ${IN_PRODUCTION}: ${DATABASE_REASON}; ${REDIS_REASON}`,
     ]);
   });
 
   it('puts every problem in the message, one per line', () => {
-    expect(() => loadEnvironment({ PORT: 'abc', ADMIN_PORT: '-1' })).toThrow(
+    expect(() => loadEnvironment({ ...DEV, PORT: 'abc', ADMIN_PORT: '-1' })).toThrow(
       new ConfigurationError([
         'PORT must be an integer between 1 and 65535 (got "abc")',
         'ADMIN_PORT must be an integer between 1 and 65535 (got "-1")',
       ]),
     );
-    expect(() => loadEnvironment({ PORT: 'abc' })).toThrow(
+    expect(() => loadEnvironment({ ...DEV, PORT: 'abc' })).toThrow(
       'Invalid environment configuration:\n  - PORT must be an integer between 1 and 65535 (got "abc")',
     );
   });
 
   describe('URLs', () => {
     it.each(['postgres://db/sessions', 'postgresql://u:p@db:5432/sessions?sslmode=require'])('accepts DATABASE_URL=%s', (url) => {
-      expect(loadEnvironment({ DATABASE_URL: url }).database.url).toBe(url);
+      expect(loadEnvironment({ ...DEV, DATABASE_URL: url }).database.url).toBe(url);
     });
 
     it('rejects other schemes without echoing the password', () => {
-      const problems = problemsOf({ DATABASE_URL: 'mysql://root:hunter2@db/x', REDIS_URL: 'not a url with hunter2' });
+      const problems = problemsOf({ ...DEV, DATABASE_URL: 'mysql://root:hunter2@db/x', REDIS_URL: 'not a url with hunter2' });
       expect(problems).toEqual([
         'DATABASE_URL must be a postgres:// or postgresql:// URL (got a "mysql://" URL; the value is not shown as it may hold a password)',
         'REDIS_URL must be a redis:// or rediss:// URL (got a value that is not a URL; the value is not shown as it may hold a password)',
@@ -174,20 +214,33 @@ describe('loadEnvironment', () => {
     });
 
     it('accepts redis:// and rediss://', () => {
-      expect(loadEnvironment({ REDIS_URL: 'redis://127.0.0.1:6379' }).cache.redisUrl).toBe('redis://127.0.0.1:6379');
-      expect(loadEnvironment({ REDIS_URL: 'rediss://cache:6380' }).cache.redisUrl).toBe('rediss://cache:6380');
+      expect(loadEnvironment({ ...DEV, REDIS_URL: 'redis://127.0.0.1:6379' }).cache.redisUrl).toBe('redis://127.0.0.1:6379');
+      expect(loadEnvironment({ ...DEV, REDIS_URL: 'rediss://cache:6380' }).cache.redisUrl).toBe('rediss://cache:6380');
     });
   });
 
   describe('ACCESS_TOKEN_SECRET', () => {
     it('is required in production', () => {
-      expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['ACCESS_TOKEN_SECRET is required when NODE_ENV=production']);
+      expect(problemsOf({ ...PRODUCTION, ACCESS_TOKEN_SECRET: undefined })).toEqual([`ACCESS_TOKEN_SECRET is required ${IN_PRODUCTION}`]);
     });
 
-    it.each(['development', 'test'])('falls back to the development secret in %s, and says so', (nodeEnv) => {
-      const environment = loadEnvironment({ NODE_ENV: nodeEnv });
-      expect(environment.accessToken.secret).toBe(DEVELOPMENT_ACCESS_TOKEN_SECRET);
-      expect(environment.usingDevelopmentSecret).toBe(true);
+    // issue 8 #5: a forgotten NODE_ENV signed with a secret published in the source.
+    it('is required when NODE_ENV is unset, empty or unknown: only an explicit development or test relaxes it', () => {
+      const { NODE_ENV: _unset, ...unset } = PRODUCTION;
+      for (const env of [{ ...unset, ACCESS_TOKEN_SECRET: undefined }, { ...unset, NODE_ENV: ' ', ACCESS_TOKEN_SECRET: undefined }]) {
+        expect(problemsOf(env)).toEqual([`ACCESS_TOKEN_SECRET is required ${IN_PRODUCTION}`]);
+      }
+      expect(loadEnvironment(unset).nodeEnv).toBe('production');
+      expect(problemsOf({ ...unset, NODE_ENV: 'staging', ACCESS_TOKEN_SECRET: undefined })).toContain(`ACCESS_TOKEN_SECRET is required ${IN_PRODUCTION}`);
+    });
+
+    it.each(['development', 'test'])('is a random secret of this process in %s, never a published one, and says so', (nodeEnv) => {
+      const first = loadEnvironment({ NODE_ENV: nodeEnv });
+      const second = loadEnvironment({ NODE_ENV: nodeEnv });
+      expect(first.generatedAccessTokenSecret).toBe(true);
+      expect(first.accessToken.secret).toMatch(/^[\w-]{43}$/);
+      expect(first.accessToken.secret).not.toBe(second.accessToken.secret);
+      expect(first.accessToken.secret).not.toBe(PUBLISHED_DEVELOPMENT_ACCESS_TOKEN_SECRET);
     });
 
     it('must be at least 32 characters, and its value is never shown', () => {
@@ -195,34 +248,86 @@ describe('loadEnvironment', () => {
       expect(problems).toEqual(['ACCESS_TOKEN_SECRET must be at least 32 characters long (got 12)']);
     });
 
-    it('refuses the public development secret', () => {
-      expect(problemsOf({ NODE_ENV: 'production', ACCESS_TOKEN_SECRET: DEVELOPMENT_ACCESS_TOKEN_SECRET })).toEqual([
-        'ACCESS_TOKEN_SECRET must not be the public development secret',
-      ]);
+    it('refuses the development secret published in earlier versions, in every NODE_ENV', () => {
+      for (const NODE_ENV of ['production', 'development']) {
+        expect(problemsOf({ ...PRODUCTION, NODE_ENV, ACCESS_TOKEN_SECRET: PUBLISHED_DEVELOPMENT_ACCESS_TOKEN_SECRET })).toEqual([
+          'ACCESS_TOKEN_SECRET must not be the development secret published in earlier versions',
+        ]);
+      }
     });
 
     it('is used as given when set', () => {
-      const environment = loadEnvironment({ NODE_ENV: 'production', ACCESS_TOKEN_SECRET: SECRET });
+      const environment = loadEnvironment(PRODUCTION);
       expect(environment.accessToken.secret).toBe(SECRET);
-      expect(environment.usingDevelopmentSecret).toBe(false);
+      expect(environment.generatedAccessTokenSecret).toBe(false);
+    });
+  });
+
+  // issue 8 #4: production started on an in-memory PGlite and a per-process cache.
+  describe('DATABASE_URL and REDIS_URL in production', () => {
+    it('names both in one problem when production has neither, and NODE_ENV unset counts as production', () => {
+      const expected = [`DATABASE_URL and REDIS_URL are required ${IN_PRODUCTION}: ${DATABASE_REASON}; ${REDIS_REASON}`];
+      expect(problemsOf({ ...PRODUCTION, DATABASE_URL: undefined, REDIS_URL: undefined })).toEqual(expected);
+      expect(problemsOf({ ACCESS_TOKEN_SECRET: SECRET })).toEqual(expected);
+    });
+
+    it('names the one that is missing', () => {
+      expect(problemsOf({ ...PRODUCTION, DATABASE_URL: '' })).toEqual([`DATABASE_URL is required ${IN_PRODUCTION}: ${DATABASE_REASON}`]);
+      expect(problemsOf({ ...PRODUCTION, REDIS_URL: '' })).toEqual([`REDIS_URL is required ${IN_PRODUCTION}: ${REDIS_REASON}`]);
+    });
+
+    it('allows the in-process cache in production only with IN_PROCESS_CACHE_SINGLE_INSTANCE=true', () => {
+      const environment = loadEnvironment({ ...PRODUCTION, REDIS_URL: undefined, IN_PROCESS_CACHE_SINGLE_INSTANCE: 'true' });
+      expect(environment.cache).toMatchObject({ redisUrl: undefined, inProcessSingleInstance: true });
+      expect(problemsOf({ ...PRODUCTION, REDIS_URL: undefined, IN_PROCESS_CACHE_SINGLE_INSTANCE: 'false' })).toEqual([
+        `REDIS_URL is required ${IN_PRODUCTION}: ${REDIS_REASON}`,
+      ]);
+      expect(problemsOf({ ...PRODUCTION, IN_PROCESS_CACHE_SINGLE_INSTANCE: 'yes' })).toEqual([
+        'IN_PROCESS_CACHE_SINGLE_INSTANCE must be true or false (got "yes")',
+      ]);
+    });
+
+    it('never allows the embedded database in production, not even with the single-instance opt-in or a data directory', () => {
+      expect(
+        problemsOf({ ...PRODUCTION, DATABASE_URL: undefined, EMBEDDED_DATA_DIR: '/var/lib/sessions', IN_PROCESS_CACHE_SINGLE_INSTANCE: 'true' }),
+      ).toEqual([`DATABASE_URL is required ${IN_PRODUCTION}: ${DATABASE_REASON}`]);
+    });
+
+    it.each(['development', 'test'])('keeps embedded mode (neither set) in %s', (nodeEnv) => {
+      const environment = loadEnvironment({ NODE_ENV: nodeEnv });
+      expect(environment.database.url).toBeUndefined();
+      expect(environment.cache.redisUrl).toBeUndefined();
+    });
+  });
+
+  // issue 8 #21: Node held a half-sent body for five minutes.
+  describe('HTTP_HEADERS_TIMEOUT_MS and HTTP_REQUEST_TIMEOUT_MS', () => {
+    it('refuses a request timeout shorter than the headers timeout', () => {
+      expect(problemsOf({ ...DEV, HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toEqual([
+        'HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS (got 10000, HTTP_HEADERS_TIMEOUT_MS is 20000)',
+      ]);
+      expect(loadEnvironment({ ...DEV, HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '5000' }).http).toMatchObject({
+        headersTimeoutMs: 5000,
+        requestTimeoutMs: 5000,
+      });
     });
   });
 
   describe('lifetimes', () => {
     it('requires the session to outlive the access token', () => {
-      expect(problemsOf({ ACCESS_TOKEN_TTL_SECONDS: '7200', SESSION_TTL_SECONDS: '3600' })).toEqual([
+      expect(problemsOf({ ...DEV, ACCESS_TOKEN_TTL_SECONDS: '7200', SESSION_TTL_SECONDS: '3600' })).toEqual([
         'SESSION_TTL_SECONDS must be greater than ACCESS_TOKEN_TTL_SECONDS (got 3600, ACCESS_TOKEN_TTL_SECONDS is 7200)',
       ]);
     });
 
     it('reports only the range when the session lifetime is out of range', () => {
-      expect(problemsOf({ SESSION_TTL_SECONDS: '60' })).toEqual([
+      expect(problemsOf({ ...DEV, SESSION_TTL_SECONDS: '60' })).toEqual([
         'SESSION_TTL_SECONDS must be an integer between 3600 and 31536000 (got "60")',
       ]);
     });
 
     it('does not compare against an access token lifetime that is itself invalid', () => {
-      expect(problemsOf({ ACCESS_TOKEN_TTL_SECONDS: 'soon' })).toEqual([
+      expect(problemsOf({ ...DEV, ACCESS_TOKEN_TTL_SECONDS: 'soon' })).toEqual([
         'ACCESS_TOKEN_TTL_SECONDS must be an integer between 60 and 86400 (got "soon")',
       ]);
     });
@@ -230,35 +335,35 @@ describe('loadEnvironment', () => {
 
   describe('ADMIN_EMAIL and ADMIN_PASSWORD', () => {
     it('requires both or neither', () => {
-      expect(problemsOf({ ADMIN_EMAIL: 'admin@example.com' })).toEqual([
+      expect(problemsOf({ ...DEV, ADMIN_EMAIL: 'admin@example.com' })).toEqual([
         'ADMIN_PASSWORD must be set when ADMIN_EMAIL is (set both or neither)',
       ]);
-      expect(problemsOf({ ADMIN_PASSWORD: 'long enough' })).toEqual([
+      expect(problemsOf({ ...DEV, ADMIN_PASSWORD: 'long enough' })).toEqual([
         'ADMIN_EMAIL must be set when ADMIN_PASSWORD is (set both or neither)',
       ]);
     });
 
     it('checks the email and the password length without showing the password', () => {
-      const problems = problemsOf({ ADMIN_EMAIL: 'admin', ADMIN_PASSWORD: 'pw123' });
+      const problems = problemsOf({ ...DEV, ADMIN_EMAIL: 'admin', ADMIN_PASSWORD: 'pw123' });
       expect(problems).toEqual([
         'ADMIN_EMAIL must be an email address (got "admin")',
         'ADMIN_PASSWORD must be 8 to 128 characters long (got 5)',
       ]);
-      expect(problemsOf({ ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'x'.repeat(129) })).toEqual([
+      expect(problemsOf({ ...DEV, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'x'.repeat(129) })).toEqual([
         'ADMIN_PASSWORD must be 8 to 128 characters long (got 129)',
       ]);
     });
   });
 
   it('rejects a HOST with spaces, and a TRUST_PROXY subnet with too many bits', () => {
-    expect(problemsOf({ HOST: 'my host', TRUST_PROXY: '10.0.0.0/33' })).toEqual([
+    expect(problemsOf({ ...DEV, HOST: 'my host', TRUST_PROXY: '10.0.0.0/33' })).toEqual([
       'HOST must be a host name or an IP address (got "my host")',
-      'TRUST_PROXY must be true, false, a number of hops, or a comma-separated list of IP addresses or CIDR subnets (got "10.0.0.0/33")',
+      'TRUST_PROXY must be false, a number of hops, or a comma-separated list of IP addresses or CIDR subnets (got "10.0.0.0/33")',
     ]);
   });
 
   it('shortens a very long quoted value', () => {
-    const [problem] = problemsOf({ PORT: '9'.repeat(100) });
+    const [problem] = problemsOf({ ...DEV, PORT: '9'.repeat(100) });
     expect(problem).toBe(`PORT must be an integer between 1 and 65535 (got "${'9'.repeat(57)}...")`);
   });
 });
@@ -271,20 +376,24 @@ describe('ENVIRONMENT_VARIABLES', () => {
       ENVIRONMENT_VARIABLES.flatMap((variable) => ('default' in variable ? [[variable.name, variable.default]] : [])),
     );
     expect(defaults).toMatchObject({ PORT: '3000', CACHE_KEY_PREFIX: 'sessions:', TRUST_PROXY: 'false', BODY_LIMIT: '16kb' });
-    expect(() => loadEnvironment(defaults)).not.toThrow();
+    expect(defaults.NODE_ENV).toBe('production');
+    expect(() => loadEnvironment({ ...defaults, ...PRODUCTION })).not.toThrow();
+    expect(() => loadEnvironment({ ...defaults, ...DEV })).not.toThrow();
   });
 });
 
 describe('BENCHMARK_AUTH_CHECK', () => {
-  const production = { NODE_ENV: 'production', ACCESS_TOKEN_SECRET: 'a-production-secret-that-is-long-enough-1234' };
-
-  it('can weaken the auth check for benchmarks outside production only', () => {
-    expect(loadEnvironment({ BENCHMARK_AUTH_CHECK: 'signature-only' }).authCheck).toBe('signature-only');
-    expect(() => loadEnvironment({ ...production, BENCHMARK_AUTH_CHECK: 'signature-only' })).toThrow(/BENCHMARK_AUTH_CHECK must be "session" when NODE_ENV=production/);
-    expect(loadEnvironment(production).authCheck).toBe('session');
+  it('can weaken the auth check for benchmarks only when NODE_ENV is explicitly development or test', () => {
+    expect(loadEnvironment({ ...DEV, BENCHMARK_AUTH_CHECK: 'signature-only' }).authCheck).toBe('signature-only');
+    expect(loadEnvironment({ NODE_ENV: 'test', BENCHMARK_AUTH_CHECK: 'no-cache' }).authCheck).toBe('no-cache');
+    const refused = `BENCHMARK_AUTH_CHECK must be "session" ${IN_PRODUCTION} (got "signature-only")`;
+    expect(problemsOf({ ...PRODUCTION, BENCHMARK_AUTH_CHECK: 'signature-only' })).toEqual([refused]);
+    const { NODE_ENV: _unset, ...unset } = PRODUCTION;
+    expect(problemsOf({ ...unset, BENCHMARK_AUTH_CHECK: 'signature-only' })).toEqual([refused]);
+    expect(loadEnvironment(PRODUCTION).authCheck).toBe('session');
   });
 
   it('rejects an unknown mode', () => {
-    expect(() => loadEnvironment({ BENCHMARK_AUTH_CHECK: 'none' })).toThrow(/BENCHMARK_AUTH_CHECK must be one of/);
+    expect(() => loadEnvironment({ ...DEV, BENCHMARK_AUTH_CHECK: 'none' })).toThrow(/BENCHMARK_AUTH_CHECK must be one of/);
   });
 });

@@ -1,12 +1,15 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { randomBytes } from 'node:crypto';
 import { IsDefined, IsEmail, IsIn, IsOptional, Length, Matches, MinLength, NotEquals, ValidateBy, ValidateIf, ValidationArguments, validateSync } from 'class-validator';
 import {
   got,
+  IsBooleanFlag,
   IsByteSize,
   IsGreaterThanProperty,
   IsIntegerInRange,
   IsTrustProxy,
   IsUrlWithScheme,
+  toBoolean,
   toInteger,
   toTrustProxy,
   TrustProxy,
@@ -23,10 +26,14 @@ export type AuthCheckMode = (typeof AUTH_CHECK_MODES)[number];
 export type CacheStore = (typeof CACHE_STORES)[number];
 
 /**
- * Used for access tokens in development and test when ACCESS_TOKEN_SECRET is unset. It is public,
- * so production refuses it even when set explicitly.
+ * The access-token secret earlier versions used when ACCESS_TOKEN_SECRET was unset. It is
+ * published in their source, so it is refused even when set explicitly. Development and test now
+ * get a random secret per process instead.
  */
-export const DEVELOPMENT_ACCESS_TOKEN_SECRET = 'development-only-access-token-secret-never-use-in-production';
+export const PUBLISHED_DEVELOPMENT_ACCESS_TOKEN_SECRET = 'development-only-access-token-secret-never-use-in-production';
+
+/** How the messages name production: NODE_ENV unset fails closed and counts as production. */
+const IN_PRODUCTION = 'in production (NODE_ENV=production, or NODE_ENV unset)';
 
 export interface EnvironmentVariable {
   readonly name: string;
@@ -37,19 +44,24 @@ export interface EnvironmentVariable {
 
 /** Every variable the apps read, in the order of `.env.example`. Defaults are the strings an operator would write. */
 export const ENVIRONMENT_VARIABLES = [
-  { name: 'NODE_ENV', default: 'development', description: 'development, test or production' },
+  { name: 'NODE_ENV', default: 'production', description: 'development, test or production; unset counts as production (npm start sets development when unset)' },
   { name: 'PORT', default: '3000', description: 'Port of the web API' },
   { name: 'ADMIN_PORT', default: '3001', description: 'Port of the admin console' },
   { name: 'HOST', default: '0.0.0.0', description: 'Address both apps listen on' },
-  { name: 'DATABASE_URL', description: 'postgres:// URL; unset runs an embedded PostgreSQL (PGlite)' },
+  { name: 'DATABASE_URL', description: 'postgres:// URL; required in production; unset in development and test runs an embedded PostgreSQL (PGlite)' },
   { name: 'DATABASE_POOL_SIZE', default: '10', description: 'Connections per app, 1 to 100 (the embedded database always uses 1)' },
   { name: 'DATABASE_STATEMENT_TIMEOUT_MS', default: '5000', description: 'PostgreSQL statement_timeout; 0 disables it' },
   { name: 'EMBEDDED_DATA_DIR', description: 'Directory of the embedded database; unset keeps it in memory' },
-  { name: 'REDIS_URL', description: 'redis:// or rediss:// URL; unset keeps the cache in process memory' },
+  { name: 'REDIS_URL', description: 'redis:// or rediss:// URL; required in production unless IN_PROCESS_CACHE_SINGLE_INSTANCE=true; unset keeps the cache in process memory' },
+  {
+    name: 'IN_PROCESS_CACHE_SINGLE_INSTANCE',
+    default: 'false',
+    description: 'true lets production run without REDIS_URL, with the cache in process memory: only for exactly one instance (another would accept a logged-out session for up to a minute)',
+  },
   { name: 'CACHE_STORE', default: 'keyv-redis', description: 'Redis client: keyv-redis or redis-yet' },
   { name: 'CACHE_KEY_PREFIX', default: 'sessions:', description: 'Prefix of every cache key; no braces' },
   { name: 'CACHE_TIMEOUT_MS', default: '250', description: 'Longest wait for one cache call, 10 to 10000' },
-  { name: 'ACCESS_TOKEN_SECRET', description: 'HMAC secret for access tokens, 32+ characters; required in production' },
+  { name: 'ACCESS_TOKEN_SECRET', description: 'HMAC secret for access tokens, 32+ characters; required in production; unset in development and test: a random secret per process' },
   { name: 'ACCESS_TOKEN_TTL_SECONDS', default: '900', description: 'Access token lifetime, 60 to 86400' },
   { name: 'SESSION_TTL_SECONDS', default: '2592000', description: 'Session lifetime, 3600 to 31536000, above the access token lifetime' },
   { name: 'ARGON2_MEMORY_KIB', default: '19456', description: 'Argon2id memory cost in KiB, at least 8192' },
@@ -57,10 +69,16 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'ARGON2_PARALLELISM', default: '1', description: 'Argon2id lanes, 1 to 16' },
   { name: 'ADMIN_EMAIL', description: 'First admin account, created at startup; set together with ADMIN_PASSWORD' },
   { name: 'ADMIN_PASSWORD', description: 'Password of the first admin account, 8 to 128 characters' },
-  { name: 'TRUST_PROXY', default: 'false', description: "Express 'trust proxy': false, true, a number of hops, or IPs/CIDRs separated by commas" },
+  { name: 'TRUST_PROXY', default: 'false', description: "Express 'trust proxy': false, a number of hops, or proxy IPs/CIDRs separated by commas (true is refused)" },
   { name: 'BODY_LIMIT', default: '16kb', description: 'Largest accepted request body' },
+  { name: 'HTTP_HEADERS_TIMEOUT_MS', default: '10000', description: 'Longest a client may take to send the request headers, 1000 to 300000' },
+  {
+    name: 'HTTP_REQUEST_TIMEOUT_MS',
+    default: '30000',
+    description: 'Longest a client may take to send a whole request, body included, 1000 to 3600000, at least HTTP_HEADERS_TIMEOUT_MS',
+  },
   { name: 'REFRESH_REUSE_GRACE_SECONDS', default: '5', description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60' },
-  { name: 'BENCHMARK_AUTH_CHECK', default: 'session', description: 'Benchmarks only: session (always in production), signature-only or no-cache' },
+  { name: 'BENCHMARK_AUTH_CHECK', default: 'session', description: 'Benchmarks only: session (always in production), signature-only or no-cache (NODE_ENV development or test only)' },
   { name: 'INTERRUPTED_AFTER_SECONDS', default: '60', description: 'Age after which an audited command with no outcome, from another process, is closed as interrupted, 1 to 3600' },
   { name: 'RATE_LIMIT_WINDOW_SECONDS', default: '60', description: 'Window of the login, refresh, logout and register rate limits, 1 to 86400' },
   { name: 'RATE_LIMIT_PER_IP', default: '30', description: 'Requests per window to each of those routes from one client IP, 1 to 1000000' },
@@ -84,6 +102,9 @@ export interface Environment {
     /** Pass as `app.set('trust proxy', ...)`. */
     readonly trustProxy: TrustProxy;
     readonly bodyLimit: string;
+    /** Node's server.headersTimeout and server.requestTimeout: a slow client cannot hold a connection longer. */
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
   };
   readonly database: {
     /** Absent: run the embedded database. */
@@ -94,15 +115,17 @@ export interface Environment {
     readonly embeddedDataDir: string | undefined;
   };
   readonly cache: {
-    /** Absent: the cache lives in process memory. */
+    /** Absent: the cache lives in process memory (in production only with inProcessSingleInstance). */
     readonly redisUrl: string | undefined;
+    /** The operator's explicit opt-in to a production without Redis: exactly one instance runs. */
+    readonly inProcessSingleInstance: boolean;
     readonly store: CacheStore;
     readonly keyPrefix: string;
     readonly timeoutMs: number;
   };
   readonly accessToken: { readonly secret: string; readonly ttlSeconds: number };
-  /** True when ACCESS_TOKEN_SECRET was unset and the public development secret is in use: warn at startup. */
-  readonly usingDevelopmentSecret: boolean;
+  /** True when ACCESS_TOKEN_SECRET was unset (development and test only) and a random secret was made for this process: warn at startup. */
+  readonly generatedAccessTokenSecret: boolean;
   readonly sessionTtlSeconds: number;
   /** Same shape as the sessions library's PasswordHashingOptions. */
   readonly passwordHashing: { readonly memoryCostKiB: number; readonly timeCost: number; readonly parallelism: number };
@@ -133,7 +156,8 @@ export class ConfigurationError extends Error {
   }
 }
 
-const isProduction = (variables: EnvironmentVariables) => variables.NODE_ENV === 'production';
+/** Only an explicit development or test relaxes anything: every other NODE_ENV is refused, and unset is production. */
+const isProduction = (variables: EnvironmentVariables) => variables.NODE_ENV !== 'development' && variables.NODE_ENV !== 'test';
 const hasAdmin = (variables: EnvironmentVariables) => variables.ADMIN_EMAIL !== undefined || variables.ADMIN_PASSWORD !== undefined;
 
 /**
@@ -175,6 +199,10 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @IsUrlWithScheme(['redis', 'rediss'])
   REDIS_URL: string | undefined;
 
+  @Transform(({ value }) => toBoolean(value))
+  @IsBooleanFlag()
+  IN_PROCESS_CACHE_SINGLE_INSTANCE: boolean;
+
   @IsIn(CACHE_STORES, { message: (args) => `CACHE_STORE must be one of ${CACHE_STORES.join(', ')} ${got(args.value)}` })
   CACHE_STORE: CacheStore;
 
@@ -187,11 +215,11 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   CACHE_TIMEOUT_MS: number;
 
   @ValidateIf((variables: EnvironmentVariables) => isProduction(variables) || variables.ACCESS_TOKEN_SECRET !== undefined)
-  @IsDefined({ message: 'ACCESS_TOKEN_SECRET is required when NODE_ENV=production' })
+  @IsDefined({ message: `ACCESS_TOKEN_SECRET is required ${IN_PRODUCTION}` })
   @MinLength(32, {
     message: (args) => `ACCESS_TOKEN_SECRET must be at least 32 characters long (got ${String(args.value).length})`,
   })
-  @NotEquals(DEVELOPMENT_ACCESS_TOKEN_SECRET, { message: 'ACCESS_TOKEN_SECRET must not be the public development secret' })
+  @NotEquals(PUBLISHED_DEVELOPMENT_ACCESS_TOKEN_SECRET, { message: 'ACCESS_TOKEN_SECRET must not be the development secret published in earlier versions' })
   ACCESS_TOKEN_SECRET: string | undefined;
 
   @Transform(({ value }) => toInteger(value))
@@ -238,6 +266,17 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   BODY_LIMIT: string;
 
   @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1_000, 300_000)
+  HTTP_HEADERS_TIMEOUT_MS: number;
+
+  // Node checks the headers against the smaller of the two, so a smaller request timeout would
+  // silently shorten the headers timeout (checks run bottom-up: the range first).
+  @Transform(({ value }) => toInteger(value))
+  @IsGreaterThanProperty('HTTP_HEADERS_TIMEOUT_MS', { orEqual: true })
+  @IsIntegerInRange(1_000, 3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS: number;
+
+  @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(0, 60)
   REFRESH_REUSE_GRACE_SECONDS: number;
 
@@ -250,7 +289,7 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
     name: 'sessionCheckInProduction',
     validator: {
       validate: (value: unknown, args?: ValidationArguments) => !isProduction(args?.object as EnvironmentVariables) || value === 'session',
-      defaultMessage: (args?: ValidationArguments) => `BENCHMARK_AUTH_CHECK must be "session" when NODE_ENV=production ${got(args?.value)}`,
+      defaultMessage: (args?: ValidationArguments) => `BENCHMARK_AUTH_CHECK must be "session" ${IN_PRODUCTION} ${got(args?.value)}`,
     },
   })
   @IsIn(AUTH_CHECK_MODES, { message: (args) => `BENCHMARK_AUTH_CHECK must be one of ${AUTH_CHECK_MODES.join(', ')} ${got(args.value)}` })
@@ -304,10 +343,33 @@ export function loadEnvironment(env: Record<string, string | undefined>): Enviro
   const variables = plainToInstance(EnvironmentVariables, withDefaults(env));
   // One reason per variable: the first check that fails is the one worth fixing.
   const errors = validateSync(variables, { stopAtFirstError: true, forbidUnknownValues: true, validationError: { target: false } });
-  if (errors.length > 0) {
-    throw new ConfigurationError(errors.flatMap((error) => Object.values(error.constraints ?? {})));
-  }
+  const problems = [...errors.flatMap((error) => Object.values(error.constraints ?? {})), ...productionDependencyProblems(variables)];
+  if (problems.length > 0) throw new ConfigurationError(problems);
   return toEnvironment(variables);
+}
+
+/**
+ * Production runs on real dependencies, named together in one problem: an embedded database keeps
+ * users and the append-only audit trail in memory, and a per-process cache lets another
+ * instance accept a logged-out session until its entry expires. The in-process cache is allowed
+ * only by an explicit IN_PROCESS_CACHE_SINGLE_INSTANCE=true; the embedded database never.
+ */
+function productionDependencyProblems(variables: EnvironmentVariables): string[] {
+  if (!isProduction(variables)) return [];
+  const missing: string[] = [];
+  const why: string[] = [];
+  if (variables.DATABASE_URL === undefined) {
+    missing.push('DATABASE_URL');
+    why.push('without DATABASE_URL the service would run an in-memory embedded database, which production never allows (users and the audit trail would vanish on restart)');
+  }
+  if (variables.REDIS_URL === undefined && variables.IN_PROCESS_CACHE_SINGLE_INSTANCE !== true) {
+    missing.push('REDIS_URL');
+    why.push(
+      'without REDIS_URL each process caches sessions on its own, so another instance accepts a logged-out session for up to a minute; if exactly one instance ever runs, set IN_PROCESS_CACHE_SINGLE_INSTANCE=true instead',
+    );
+  }
+  if (missing.length === 0) return [];
+  return [`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required ${IN_PRODUCTION}: ${why.join('; ')}`];
 }
 
 function withDefaults(env: Record<string, string | undefined>): Partial<Record<EnvironmentVariableName, string>> {
@@ -333,6 +395,8 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
       host: variables.HOST,
       trustProxy: variables.TRUST_PROXY,
       bodyLimit: variables.BODY_LIMIT,
+      headersTimeoutMs: variables.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: variables.HTTP_REQUEST_TIMEOUT_MS,
     },
     database: {
       url: variables.DATABASE_URL,
@@ -342,15 +406,18 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
     },
     cache: {
       redisUrl: variables.REDIS_URL,
+      inProcessSingleInstance: variables.IN_PROCESS_CACHE_SINGLE_INSTANCE,
       store: variables.CACHE_STORE,
       keyPrefix: variables.CACHE_KEY_PREFIX,
       timeoutMs: variables.CACHE_TIMEOUT_MS,
     },
     accessToken: {
-      secret: variables.ACCESS_TOKEN_SECRET ?? DEVELOPMENT_ACCESS_TOKEN_SECRET,
+      // Reached only in development and test (validation requires the variable elsewhere): a
+      // secret nobody knows, so no token survives the process or verifies in another one.
+      secret: variables.ACCESS_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
       ttlSeconds: variables.ACCESS_TOKEN_TTL_SECONDS,
     },
-    usingDevelopmentSecret: variables.ACCESS_TOKEN_SECRET === undefined,
+    generatedAccessTokenSecret: variables.ACCESS_TOKEN_SECRET === undefined,
     sessionTtlSeconds: variables.SESSION_TTL_SECONDS,
     passwordHashing: {
       memoryCostKiB: variables.ARGON2_MEMORY_KIB,

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { problem, PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem-details';
 
@@ -19,11 +19,14 @@ function problemFor(code: string | undefined): ProblemDetails {
 /**
  * A request Node cannot parse (headers over its 16 kB limit, a malformed request line) never
  * reaches Express: Node answers it with an empty 4xx. This answers it with a problem instead, as
- * every other error is answered, unless a response is already under way on the connection.
+ * every other error is answered, unless a response has already begun on the connection. A
+ * request whose body stops arriving has a response object but nothing written yet: it gets its
+ * 408 too (Node's own handler makes the same distinction), then the connection is closed.
  */
 export function answerClientErrorsWithProblems(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const responding = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+    const responding = inFlight !== undefined && inFlight !== null && inFlight.headersSent;
     if (error.code === 'ECONNRESET' || !socket.writable || responding) {
       socket.destroy();
       return;

@@ -5,6 +5,7 @@ import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsOptional, IsString, Length, Min, ValidateNested } from 'class-validator';
 import request from 'supertest';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { ProblemException } from './problem-details';
 import { createValidationPipe, fieldErrors, MAX_INPUT_DEPTH, MaxStoredLength, UuidParam, validationProblem } from './validation';
 
 class AddressDto {
@@ -162,6 +163,55 @@ describe('createValidationPipe', () => {
     const response = await request(app.getHttpServer()).post('/sign-up');
     expect(response.status).toBe(400);
     expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual(['email', 'password']);
+  });
+
+  // issue 8 #20: a lone surrogate in the register email was a 500 with a stack trace.
+  describe('ill-formed strings', () => {
+    it('answers a lone UTF-16 surrogate in a body field with a 400 problem naming the field', async () => {
+      const response = await post('/sign-up', '{"email":"user\\ud800@example.com","password":"long enough","address":{"city":"\\udfff"}}');
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(response.body).toMatchObject({
+        detail: 'The request has 2 invalid fields: email, address.city',
+        errors: [
+          { field: 'email', messages: ['email must be well-formed Unicode (it holds a lone UTF-16 surrogate)'] },
+          { field: 'address.city', messages: ['address.city must be well-formed Unicode (it holds a lone UTF-16 surrogate)'] },
+        ],
+      });
+    });
+
+    it('answers a lone surrogate in a property name with a 400, the name shown with U+FFFD', async () => {
+      const response = await post('/sign-up', '{"email":"user@example.com","password":"long enough","x\\ud83d":1}');
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([{ field: 'x\uFFFD', messages: ['x\uFFFD must be well-formed Unicode (it holds a lone UTF-16 surrogate)'] }]);
+    });
+
+    it('accepts well-formed surrogate pairs (emoji) and the replacement character', async () => {
+      const response = await post('/note', { note: '\u{1F600}\uFFFD' });
+      expect(response.status).toBe(201);
+      expect(response.body).toEqual({ body: { note: '\u{1F600}\uFFFD' } });
+    });
+
+    it('refuses an ill-formed query value and path parameter, with or without a DTO', async () => {
+      const pipe = createValidationPipe();
+      const refusal = async (value: unknown, metadata: Parameters<typeof pipe.transform>[1]) => {
+        try {
+          await pipe.transform(value, metadata);
+        } catch (error) {
+          return error instanceof ProblemException ? { status: error.getStatus(), body: error.getResponse() } : error;
+        }
+        return 'accepted';
+      };
+      expect(await refusal({ action: 'user.login\ud800', limit: '5' }, { type: 'query', metatype: Object })).toMatchObject({
+        status: 400,
+        body: { errors: [{ field: 'action', messages: ['action must be well-formed Unicode (it holds a lone UTF-16 surrogate)'] }] },
+      });
+      expect(await refusal('\udc00abc', { type: 'param', data: 'sessionId', metatype: String })).toMatchObject({
+        status: 400,
+        body: { errors: [{ field: 'sessionId', messages: ['sessionId must be well-formed Unicode (it holds a lone UTF-16 surrogate)'] }] },
+      });
+      expect(await refusal('abc', { type: 'param', data: 'sessionId', metatype: String })).toBe('accepted');
+    });
   });
 
   describe('a JSON body that is not an object', () => {

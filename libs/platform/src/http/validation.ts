@@ -21,9 +21,18 @@ export const MAX_INPUT_DEPTH = 32;
  *   like for declared properties, so forbidNonWhitelisted would let all of them through;
  * - strings holding U+0000, which PostgreSQL cannot store in text or jsonb: such a value would
  *   fail its statement (a 500) and every audit entry quoting it.
+ * Ill-formed strings (a lone UTF-16 surrogate, which JSON's `\ud800` escape can produce) are
+ * refused in every body, query and path parameter, with or without a DTO: they have no UTF-8
+ * form, so PostgreSQL refuses them in jsonb and a lone surrogate in a register email was a 500.
  */
 export class ProblemValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'custom') {
+      const illFormed = illFormedStrings(value, metadata.type === 'body' || metadata.type === 'query' ? '' : (metadata.data ?? metadata.type));
+      if (illFormed.length > 0) {
+        throw fieldsProblem(illFormed.map((path) => ({ field: path, messages: [`${path} must be well-formed Unicode (it holds a lone UTF-16 surrogate)`] })));
+      }
+    }
     if (this.toValidate(metadata)) {
       if (metadata.type === 'body' && !isAbsentOrObject(value)) {
         throw invalidRequest('The request body must be a JSON object', [{ field: 'body', messages: ['body must be a JSON object'] }]);
@@ -73,6 +82,35 @@ function inspectShape(value: unknown): Shape {
     }
   }
   return shape;
+}
+
+/**
+ * Matches a lone surrogate, which is what makes a string ill-formed: with the `u` flag a
+ * well-formed pair is one code point and does not match. (String.prototype.isWellFormed, Node
+ * 20+, is not in the ES2023 library this project compiles against.)
+ */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** Dotted paths of ill-formed strings and property names in `value` (`root` names a bare string), walked without recursion. */
+export function illFormedStrings(value: unknown, root = ''): string[] {
+  const found: string[] = [];
+  const stack: Array<{ node: unknown; path: string; depth: number }> = [{ node: value, path: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, path, depth } = stack.pop()!;
+    if (typeof node === 'string') {
+      if (LONE_SURROGATE.test(node)) found.push(path || '(value)');
+      continue;
+    }
+    // Deeper input is refused by its own check; this walk only needs to end.
+    if (node === null || typeof node !== 'object' || Buffer.isBuffer(node) || ArrayBuffer.isView(node) || depth > MAX_INPUT_DEPTH) continue;
+    for (const key of Object.keys(node)) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (LONE_SURROGATE.test(key)) found.push(childPath);
+      stack.push({ node: (node as Record<string, unknown>)[key], path: childPath, depth: depth + 1 });
+    }
+  }
+  // A path is shown in the answer: its own lone surrogates become U+FFFD.
+  return found.reverse().map((path) => path.replace(/\p{Surrogate}/gu, '\uFFFD'));
 }
 
 /**

@@ -2,6 +2,7 @@ import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { Request } from 'express';
 import { AuthenticatedSession } from '../application/authentication/session-authenticator';
 import { RequestContext, requestContext } from '../domain/request-context';
+import { clientIp } from './client-ip';
 
 /** What AccessTokenGuard leaves on the request. */
 export interface AuthenticatedRequest extends Request {
@@ -15,8 +16,8 @@ export const CurrentSession = createParamDecorator((_data: unknown, ctx: Executi
   return session;
 });
 
-/** The caller's IP (as Express resolves it under the trust-proxy setting) and User-Agent, for this request only. */
+/** The caller's IP (see clientIp: the rate limit counts the same one) and User-Agent, for this request only. */
 export const ClientContext = createParamDecorator((_data: unknown, ctx: ExecutionContext): RequestContext => {
   const request = ctx.switchToHttp().getRequest<Request>();
-  return requestContext(request.ip ?? request.socket.remoteAddress, request.get('user-agent'));
+  return requestContext(clientIp(request), request.get('user-agent'));
 });

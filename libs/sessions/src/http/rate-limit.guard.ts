@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import {
   InjectThrottlerOptions,
+  normalizeIp,
   InjectThrottlerStorage,
   ThrottlerException,
   ThrottlerGuard,
@@ -18,6 +19,7 @@ import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../domain/refresh-token
 import { normalizeEmail } from '../domain/session-rules';
 import { bearerToken } from './access-token.guard';
 import { AuthenticatedRequest } from './authenticated-request';
+import { clientIp } from './client-ip';
 
 /**
  * Names of the throttlers the app registers with ThrottlerModule. Public routes (RateLimited) use
@@ -55,8 +57,8 @@ export function accountTracker(body: unknown, source: AccountKeySource): string 
 
 /**
  * @nestjs/throttler's guard with this service's keys and a standard answer:
- * - `ip` and `user-ip` track request.ip (IPv6 per /64), which follows Express's `trust proxy`
- *   setting (X-Forwarded-For counts only behind a trusted proxy);
+ * - `ip` and `user-ip` track the client IP the audit trail records (clientIp: Express's
+ *   `trust proxy` answer when it is an IP address, else the socket's), IPv6 per /64;
  * - `account` tracks the account named in the body (see accountTracker);
  * - `user` tracks the authenticated user, so one account cannot flood the audit trail from many addresses;
  * - a refusal is a 429 problem with a `Retry-After` header in seconds (the library would name
@@ -104,6 +106,10 @@ export class RateLimitGuard extends ThrottlerGuard {
       this.getRequestResponse(request.context).res.removeHeader('Retry-After');
       return true;
     }
+  }
+
+  protected override async getTracker(request: Record<string, any>): Promise<string> {
+    return normalizeIp(clientIp(request) ?? 'unknown', this.ipv6SubnetPrefix);
   }
 
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {

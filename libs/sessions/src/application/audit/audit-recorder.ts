@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { AUDIT_LOG, AuditEntry, AuditLog } from '../ports/audit-log.port';
+import { AUDIT_LOG, AuditEntriesRejectedError, AuditEntry, AuditLog } from '../ports/audit-log.port';
 
 /** How long a failing audit write is retried before the entry goes to the structured log. */
 const RETRY_DELAYS_MS = [50, 200, 1_000, 2_000, 5_000, 10_000];
@@ -9,7 +9,9 @@ const RETRY_DELAYS_MS = [50, 200, 1_000, 2_000, 5_000, 10_000];
  * Succeeded entry was already written inside its transaction and is skipped by event id).
  * Entries arriving in the same tick go out in one INSERT. A write that keeps failing is
  * retried for about 18 s, then logged in full as `audit_write_failed` so it can be replayed:
- * an outcome is never dropped silently.
+ * an outcome is never dropped silently. When the database refuses the data of a batch, each
+ * entry is written on its own, so one bad entry never takes its neighbours down; the bad one is
+ * logged as `audit_write_failed` at once, since retrying it cannot help.
  */
 @Injectable()
 export class AuditRecorder implements OnApplicationShutdown {
@@ -51,21 +53,34 @@ export class AuditRecorder implements OnApplicationShutdown {
     this.inFlight.add(write);
   }
 
-  private async writeWithRetry(batch: AuditEntry[]): Promise<void> {
+  private async writeWithRetry(batch: readonly AuditEntry[]): Promise<void> {
     for (let attempt = 0; ; attempt += 1) {
       try {
         await this.auditLog.append(batch);
         if (attempt > 0) this.logger.warn({ msg: 'audit_write_recovered', entries: batch.length, attempts: attempt + 1 });
         return;
       } catch (error) {
-        if (attempt >= RETRY_DELAYS_MS.length) {
-          for (const entry of batch) {
-            this.logger.error({ msg: 'audit_write_failed', error: (error as Error).message, entry });
+        if (error instanceof AuditEntriesRejectedError) {
+          if (batch.length === 1) {
+            this.logFailed(batch, error, { permanent: true });
+            return;
           }
+          this.logger.warn({ msg: 'audit_batch_rejected', entries: batch.length, error: error.message });
+          await Promise.all(batch.map((entry) => this.writeWithRetry([entry])));
+          return;
+        }
+        if (attempt >= RETRY_DELAYS_MS.length) {
+          this.logFailed(batch, error, { permanent: false });
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
       }
+    }
+  }
+
+  private logFailed(entries: readonly AuditEntry[], error: unknown, { permanent }: { permanent: boolean }): void {
+    for (const entry of entries) {
+      this.logger.error({ msg: 'audit_write_failed', error: (error as Error).message, permanent, entry });
     }
   }
 }

@@ -39,10 +39,26 @@ export interface UnfinishedQuery {
   readonly limit: number;
 }
 
+/**
+ * The audit log refused the entries themselves (a value its columns cannot hold, a broken
+ * constraint): writing the same entries again cannot succeed, while other entries may.
+ */
+export class AuditEntriesRejectedError extends Error {
+  override readonly name = 'AuditEntriesRejectedError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 export interface AuditLog {
   /** Attempted entries that have no outcome entry. */
   findUnfinished(query: UnfinishedQuery): Promise<AuditEntry[]>;
-  /** Appends entries; an entry whose eventId is already recorded is left as it is. */
+  /**
+   * Appends entries, all or none; an entry whose eventId is already recorded is left as it is.
+   * Throws AuditEntriesRejectedError when the entries' data is refused, anything else when the
+   * write could not be done (it may work later).
+   */
   append(entries: readonly AuditEntry[]): Promise<void>;
   query(query: AuditQuery): Promise<AuditPage>;
 }

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { AuditEntry, AuditLog, AuditPage, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
+import { AuditEntriesRejectedError, AuditEntry, AuditLog, AuditPage, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
 import { AuditEntryOrmEntity } from './audit-entry.orm-entity';
 import { insertAuditEntries } from './audit-entry.sql';
 
@@ -7,7 +7,17 @@ export class TypeOrmAuditLog implements AuditLog {
   constructor(private readonly dataSource: DataSource) {}
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
-    await insertAuditEntries(this.dataSource.manager, entries);
+    try {
+      await insertAuditEntries(this.dataSource.manager, entries);
+    } catch (error) {
+      const code = sqlStateOf(error);
+      // Class 22 (data exception: a value too long, an invalid encoding) and 23 (integrity
+      // constraint violation): the statement fails again however often it is retried.
+      if (code !== undefined && /^2[23]/.test(code)) {
+        throw new AuditEntriesRejectedError(`The database refused the audit entries (SQLSTATE ${code}: ${(error as Error).message})`, { cause: error });
+      }
+      throw error;
+    }
   }
 
   async findUnfinished(query: UnfinishedQuery): Promise<AuditEntry[]> {
@@ -40,4 +50,13 @@ export class TypeOrmAuditLog implements AuditLog {
       nextCursor: rows.length > query.limit ? page[page.length - 1].eventId : null,
     };
   }
+}
+
+/** The SQLSTATE of a pg error, as TypeORM's QueryFailedError carries it (also in `driverError`). */
+function sqlStateOf(error: unknown): string | undefined {
+  for (const candidate of [error, (error as { driverError?: unknown } | null)?.driverError]) {
+    const code = (candidate as { code?: unknown } | null | undefined)?.code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
 }
