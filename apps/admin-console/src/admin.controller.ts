@@ -3,6 +3,7 @@ import {
   Actors,
   AdminGuard,
   type AuthenticatedSession,
+  ChangeUserRole,
   ClientContext,
   CurrentSession,
   type RequestContext,
@@ -12,7 +13,7 @@ import {
   type SessionRecord,
 } from '@app/sessions';
 import { UuidParam } from '@app/platform';
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -23,7 +24,9 @@ import {
   AUDIT_PAGE_DEFAULT,
   AuditPageResponse,
   AuditQueryParams,
+  ChangeRoleRequest,
   RevokedCountResponse,
+  RoleChangedResponse,
   UserSessionsQuery,
 } from './dto/admin.dto';
 
@@ -86,6 +89,30 @@ export class AdminController {
     if (outcome.kind === 'rejected') throw new NotFoundException('No active session with this id');
   }
 
+  @Post('users/:userId/role')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: "Change a user's role, with a reason (audited; no session ends, a demoted admin loses the console at once)" })
+  @ApiResponse({ status: 200, type: RoleChangedResponse })
+  @ApiResponse({ status: 404, description: 'No such user (the attempt is audited)' })
+  @ApiResponse({ status: 409, description: 'The user is the last administrator' })
+  async changeRole(
+    @UuidParam('userId') userId: string,
+    @Body() body: ChangeRoleRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<RoleChangedResponse> {
+    const outcome = await this.commandBus.execute(new ChangeUserRole(userId, body.role, body.reason, Actors.admin(admin.userId), context));
+    if (outcome.kind === 'changed') return { userId: outcome.userId, role: outcome.role, previousRole: outcome.previousRole };
+    switch (outcome.reason) {
+      case 'user_not_found':
+        throw new NotFoundException('No user with this id');
+      case 'last_admin':
+        throw new ConflictException('This is the last administrator; promote another account first');
+      default:
+        return assertNever(outcome.reason);
+    }
+  }
+
   @Get('audit')
   @ApiOperation({ summary: 'The audit trail, newest first, a page at a time' })
   @ApiResponse({ status: 200, type: AuditPageResponse })
@@ -119,4 +146,8 @@ function toView(session: SessionRecord, includeRevocation: boolean): AdminSessio
     view.revokedBy = session.revokedBy;
   }
   return view;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled outcome: ${String(value)}`);
 }

@@ -10,6 +10,8 @@ export { RegisterUser, type RegisterOutcome } from './application/register-user/
 export { LoginUser, type LoginOutcome } from './application/login-user/login-user.command';
 export { RefreshTokens, type RefreshOutcome, type RefreshRejection } from './application/refresh-tokens/refresh-tokens.command';
 export { ChangePassword, type ChangePasswordOutcome } from './application/change-password/change-password.command';
+export { BootstrapAdmin, type BootstrapAdminOutcome } from './application/bootstrap-admin/bootstrap-admin.command';
+export { ChangeUserRole, type ChangeUserRoleOutcome } from './application/change-user-role/change-user-role.command';
 export { type TokenPair } from './application/shared/token-pair';
 
 // Events, for sagas of other modules
@@ -21,11 +23,13 @@ export * from './application/register-user/register-user.events';
 export * from './application/login-user/login-user.events';
 export * from './application/refresh-tokens/refresh-tokens.events';
 export * from './application/change-password/change-password.events';
+export * from './application/bootstrap-admin/bootstrap-admin.events';
+export * from './application/change-user-role/change-user-role.events';
 
 // Services and ports
 export { SessionAuthenticator, type AuthenticatedSession } from './application/authentication/session-authenticator';
 export { SessionDirectory } from './application/queries/session-directory';
-export { AdminBootstrapper, type AdminBootstrapResult } from './application/queries/admin-bootstrapper';
+export { AdminBootstrapper, AdminBootstrapConflict, type AdminBootstrapResult } from './application/bootstrap-admin/admin-bootstrapper';
 export { AuditRecorder } from './application/audit/audit-recorder';
 export { type AuditEntry, type AuditLog, type AuditPage, type AuditQuery, AUDIT_LOG } from './application/ports/audit-log.port';
 export { type SessionCache, type CachedSessionState, SESSION_CACHE } from './application/ports/session-cache.port';
@@ -39,7 +43,7 @@ export { type AuditAction, AuditActions, AUDIT_ACTIONS, type AuditOutcome, AUDIT
 export { type RequestContext, requestContext, NO_REQUEST_CONTEXT } from './domain/request-context';
 export { RevocationReasons, ADMIN_REASON_MIN_LENGTH, ADMIN_REASON_MAX_LENGTH } from './domain/revocation-reason';
 export { type SessionLifetimes, DEFAULT_LIFETIMES } from './domain/session-rules';
-export { type SessionRecord, type UserRecord, type UserRole } from './domain/records';
+export { type SessionRecord, type UserRecord, type UserRole, USER_ROLES } from './domain/records';
 export { REFRESH_TOKEN_PATTERN } from './domain/refresh-token';
 
 // Infrastructure the app wires

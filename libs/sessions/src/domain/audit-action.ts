@@ -7,6 +7,8 @@ export const AuditActions = {
   revokeSession: 'session.revoke',
   revokeAllSessions: 'sessions.revoke_all',
   changePassword: 'user.password_change',
+  bootstrapAdmin: 'admin.bootstrap',
+  changeUserRole: 'user.role_change',
 } as const;
 
 export type AuditAction = (typeof AuditActions)[keyof typeof AuditActions];

@@ -3,11 +3,13 @@ import { AuditEntry } from '../application/ports/audit-log.port';
 import { Clock } from '../application/ports/clock.port';
 import { CachedSessionState, SessionCache } from '../application/ports/session-cache.port';
 import {
+  FirstAdminInsert,
   NewRefreshToken,
   NewSession,
   NewUser,
   RevocationStamp,
   RevokedSessionRef,
+  RoleChange,
   RotatedToken,
   SessionStore,
   SessionTransaction,
@@ -118,6 +120,9 @@ export class InMemorySessionStore implements SessionStore {
   async findUserById(userId: string) {
     return this.users.get(userId) ?? null;
   }
+  async adminExists() {
+    return [...this.users.values()].some((u) => u.role === 'admin');
+  }
   async findSessionStatus(sessionId: string): Promise<SessionStatus | null> {
     return this.sessions.get(sessionId) ?? null;
   }
@@ -173,9 +178,22 @@ class InMemoryTransaction implements SessionTransaction {
     this.draft.users.set(user.id, user);
     return true;
   }
-  async setUserRole(userId: string, role: UserRole) {
+  async insertFirstAdmin(user: NewUser): Promise<FirstAdminInsert> {
     this.origin.takeFailure();
-    this.draft.users.set(userId, { ...this.draft.users.get(userId)!, role });
+    const taken = [...this.draft.users.values()].find((u) => u.email === user.email);
+    if (taken) return { kind: 'email_taken', userId: taken.id, role: taken.role };
+    if ([...this.draft.users.values()].some((u) => u.role === 'admin')) return { kind: 'admin_exists' };
+    this.draft.users.set(user.id, user);
+    return { kind: 'inserted' };
+  }
+  async setUserRole(userId: string, role: UserRole): Promise<RoleChange> {
+    this.origin.takeFailure();
+    const user = this.draft.users.get(userId);
+    if (!user) return { kind: 'user_not_found' };
+    const admins = [...this.draft.users.values()].filter((u) => u.role === 'admin').length;
+    if (user.role === 'admin' && role !== 'admin' && admins === 1) return { kind: 'last_admin' };
+    this.draft.users.set(userId, { ...user, role });
+    return { kind: 'set', previousRole: user.role };
   }
   async setPasswordHash(userId: string, passwordHash: string) {
     this.origin.takeFailure();

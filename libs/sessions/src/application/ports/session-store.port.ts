@@ -43,6 +43,18 @@ export interface RotatedToken {
   readonly userId: string;
 }
 
+/** What insertFirstAdmin found: it inserts only while no admin exists and the email is free. */
+export type FirstAdminInsert =
+  | { readonly kind: 'inserted' }
+  | { readonly kind: 'admin_exists' }
+  | { readonly kind: 'email_taken'; readonly userId: string; readonly role: UserRole };
+
+export type RoleChange =
+  | { readonly kind: 'set'; readonly previousRole: UserRole }
+  | { readonly kind: 'user_not_found' }
+  /** The user is the only administrator and would be demoted. */
+  | { readonly kind: 'last_admin' };
+
 export interface RevokedSessionRef {
   readonly userId: string;
   readonly sessionId: string;
@@ -56,7 +68,16 @@ export interface RevokedSessionRef {
 export interface SessionTransaction {
   /** false when the email is already taken. */
   insertUser(user: NewUser): Promise<boolean>;
-  setUserRole(userId: string, role: UserRole): Promise<void>;
+  /**
+   * Inserts an administrator only if no administrator exists and no account has the email;
+   * concurrent calls are serialized. For BootstrapAdmin only.
+   */
+  insertFirstAdmin(user: NewUser): Promise<FirstAdminInsert>;
+  /**
+   * Sets a user's role, refusing to demote the last administrator (the admin rows are locked,
+   * so two concurrent demotions cannot both pass that check). For ChangeUserRole only.
+   */
+  setUserRole(userId: string, role: UserRole): Promise<RoleChange>;
   setPasswordHash(userId: string, passwordHash: string): Promise<void>;
   insertSession(session: NewSession): Promise<void>;
   insertRefreshToken(token: NewRefreshToken): Promise<void>;
@@ -104,6 +125,7 @@ export interface SessionStore {
   inTransaction<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T>;
   findUserByEmail(email: string): Promise<UserRecord | null>;
   findUserById(userId: string): Promise<UserRecord | null>;
+  adminExists(): Promise<boolean>;
   findSessionStatus(sessionId: string): Promise<SessionStatus | null>;
   /** Newest first. Without includeRevoked only active (unrevoked, unexpired) sessions. */
   listSessions(userId: string, options: ListSessionsOptions): Promise<SessionRecord[]>;

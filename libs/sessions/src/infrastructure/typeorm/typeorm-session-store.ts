@@ -3,12 +3,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditEntry } from '../../application/ports/audit-log.port';
 import {
+  FirstAdminInsert,
   ListSessionsOptions,
   NewRefreshToken,
   NewSession,
   NewUser,
   RevocationStamp,
   RevokedSessionRef,
+  RoleChange,
   RotatedToken,
   SessionStore,
   SessionTransaction,
@@ -45,8 +47,35 @@ class TypeOrmSessionTransaction implements SessionTransaction {
     return rows.length === 1;
   }
 
-  async setUserRole(userId: string, role: UserRole): Promise<void> {
-    await this.manager.getRepository(UserOrmEntity).update({ id: userId }, { role });
+  async insertFirstAdmin(user: NewUser): Promise<FirstAdminInsert> {
+    // Instances starting together (even with different ADMIN_EMAILs) create at most one admin.
+    await this.manager.query(`SELECT pg_advisory_xact_lock(hashtext('sessions.admin_bootstrap'))`);
+    const taken = async () => {
+      const rows = await rowsOf<{ id: string; role: UserRole }>(this.manager, `SELECT id, role FROM users WHERE email = $1`, [user.email]);
+      return rows[0] ? ({ kind: 'email_taken', userId: rows[0].id, role: rows[0].role } as const) : null;
+    };
+    const existing = await taken();
+    if (existing) return existing;
+    const admins = await rowsOf(this.manager, `SELECT 1 FROM users WHERE role = 'admin' LIMIT 1`, []);
+    if (admins.length > 0) return { kind: 'admin_exists' };
+    // A registration of the same address may commit between our read and this insert.
+    if (await this.insertUser(user)) return { kind: 'inserted' };
+    return (await taken()) ?? { kind: 'admin_exists' };
+  }
+
+  async setUserRole(userId: string, role: UserRole): Promise<RoleChange> {
+    // Every admin row and the target, locked in id order: concurrent role changes serialize here
+    // instead of deadlocking, and the count below is of rows no one else can change until we commit.
+    const rows = await rowsOf<{ id: string; role: UserRole }>(
+      this.manager,
+      `SELECT id, role FROM users WHERE id = $1 OR role = 'admin' ORDER BY id FOR UPDATE`,
+      [userId],
+    );
+    const target = rows.find((row) => row.id === userId);
+    if (!target) return { kind: 'user_not_found' };
+    if (target.role === 'admin' && role !== 'admin' && rows.filter((row) => row.role === 'admin').length === 1) return { kind: 'last_admin' };
+    await this.manager.query(`UPDATE users SET role = $2 WHERE id = $1`, [userId, role]);
+    return { kind: 'set', previousRole: target.role };
   }
 
   async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
@@ -197,6 +226,11 @@ export class TypeOrmSessionStore implements SessionStore {
 
   async findUserById(userId: string): Promise<UserRecord | null> {
     return this.dataSource.getRepository(UserOrmEntity).findOne({ where: { id: userId } });
+  }
+
+  async adminExists(): Promise<boolean> {
+    const rows = await rowsOf(this.dataSource.manager, `SELECT 1 FROM users WHERE role = 'admin' LIMIT 1`, []);
+    return rows.length > 0;
   }
 
   async findSessionStatus(sessionId: string): Promise<SessionStatus | null> {
