@@ -3,6 +3,7 @@ import { AuditEntry } from '../application/ports/audit-log.port';
 import { Clock } from '../application/ports/clock.port';
 import { CachedSessionState, SessionCache } from '../application/ports/session-cache.port';
 import {
+  CredentialCheck,
   FirstAdminInsert,
   NewRefreshToken,
   NewSession,
@@ -195,9 +196,18 @@ class InMemoryTransaction implements SessionTransaction {
     this.draft.users.set(userId, { ...user, role });
     return { kind: 'set', previousRole: user.role };
   }
-  async setPasswordHash(userId: string, passwordHash: string) {
+  async lockVerifiedCredentials(userId: string, verifiedHash: string): Promise<CredentialCheck> {
     this.origin.takeFailure();
-    this.draft.users.set(userId, { ...this.draft.users.get(userId)!, passwordHash });
+    const user = this.draft.users.get(userId);
+    if (!user) return 'user_not_found';
+    return user.passwordHash === verifiedHash ? 'current' : 'changed';
+  }
+  async replacePasswordHash(userId: string, expectedHash: string, newHash: string) {
+    this.origin.takeFailure();
+    const user = this.draft.users.get(userId);
+    if (!user || user.passwordHash !== expectedHash) return false;
+    this.draft.users.set(userId, { ...user, passwordHash: newHash });
+    return true;
   }
   async insertSession(session: NewSession) {
     this.origin.takeFailure();

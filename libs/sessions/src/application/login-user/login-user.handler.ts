@@ -52,10 +52,19 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
         return { kind: 'rejected', reason: 'invalid_credentials' };
       }
       const tokens = await this.store.inTransaction(async (tx) => {
+        // The session is tied to the credential verified: with the user row locked, a password
+        // change either waits for this commit (and its revoke-all ends this session) or has
+        // committed already, and the hash verified is no longer the password.
+        const credentials = await tx.lockVerifiedCredentials(user.id, user.passwordHash);
+        if (credentials !== 'current') return credentials;
         const issued = await this.issuer.openSession(tx, user.id, command.context, this.clock.now());
         await operation.succeedIn(tx, { actor: Actors.user(user.id), subjectUserId: user.id, sessionId: issued.sessionId });
         return issued;
       });
+      if (typeof tokens === 'string') {
+        operation.fail('invalid_credentials', { subjectUserId, details: { userKnown, credentials: tokens } });
+        return { kind: 'rejected', reason: 'invalid_credentials' };
+      }
       await this.forgetFailures(email);
       return { kind: 'authenticated', ...tokens };
     });

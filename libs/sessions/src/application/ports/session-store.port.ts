@@ -43,6 +43,9 @@ export interface RotatedToken {
   readonly userId: string;
 }
 
+/** current: the hash verified is still the password; changed: it was replaced meanwhile. */
+export type CredentialCheck = 'current' | 'changed' | 'user_not_found';
+
 /** What insertFirstAdmin found: it inserts only while no admin exists and the email is free. */
 export type FirstAdminInsert =
   | { readonly kind: 'inserted' }
@@ -78,7 +81,18 @@ export interface SessionTransaction {
    * so two concurrent demotions cannot both pass that check). For ChangeUserRole only.
    */
   setUserRole(userId: string, role: UserRole): Promise<RoleChange>;
-  setPasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /**
+   * Locks the user row (shared, until commit) and says whether `verifiedHash` is still its
+   * password hash. A login calls it in the transaction that opens its session: a password change
+   * (which locks the row exclusively) then either waits for the login to commit, and its
+   * revoke-all ends the new session, or has committed first, and the login sees the new hash.
+   */
+  lockVerifiedCredentials(userId: string, verifiedHash: string): Promise<CredentialCheck>;
+  /**
+   * Sets a new hash only if the stored one is still `expectedHash` (the one the caller verified),
+   * locking the row until commit; false otherwise. Of two changes verified against one hash, one wins.
+   */
+  replacePasswordHash(userId: string, expectedHash: string, newHash: string): Promise<boolean>;
   insertSession(session: NewSession): Promise<void>;
   insertRefreshToken(token: NewRefreshToken): Promise<void>;
   /**

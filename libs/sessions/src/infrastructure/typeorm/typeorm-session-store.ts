@@ -3,6 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditEntry } from '../../application/ports/audit-log.port';
 import {
+  CredentialCheck,
   FirstAdminInsert,
   ListSessionsOptions,
   NewRefreshToken,
@@ -78,8 +79,24 @@ class TypeOrmSessionTransaction implements SessionTransaction {
     return { kind: 'set', previousRole: target.role };
   }
 
-  async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
-    await this.manager.getRepository(UserOrmEntity).update({ id: userId }, { passwordHash });
+  async lockVerifiedCredentials(userId: string, verifiedHash: string): Promise<CredentialCheck> {
+    // FOR SHARE conflicts with the password change's UPDATE: whichever comes second waits, and
+    // a waiting SELECT ... FOR SHARE reads the row as the change committed it.
+    const rows = await rowsOf<{ current: boolean }>(this.manager, `SELECT password_hash = $2 AS current FROM users WHERE id = $1 FOR SHARE`, [
+      userId,
+      verifiedHash,
+    ]);
+    if (!rows[0]) return 'user_not_found';
+    return rows[0].current ? 'current' : 'changed';
+  }
+
+  async replacePasswordHash(userId: string, expectedHash: string, newHash: string): Promise<boolean> {
+    const rows = await rowsOf(this.manager, `UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2 RETURNING id`, [
+      userId,
+      expectedHash,
+      newHash,
+    ]);
+    return rows.length === 1;
   }
 
   async insertSession(session: NewSession): Promise<void> {
