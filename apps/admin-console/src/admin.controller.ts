@@ -6,6 +6,9 @@ import {
   ChangeUserRole,
   ClientContext,
   CurrentSession,
+  DisableUser,
+  EnableUser,
+  RequirePasswordReset,
   type RequestContext,
   RevokeAllUserSessions,
   RevokeSession,
@@ -25,6 +28,7 @@ import {
   AuditPageResponse,
   AuditQueryParams,
   ChangeRoleRequest,
+  PasswordResetIssuedResponse,
   RevokedCountResponse,
   RoleChangedResponse,
   UserSessionsQuery,
@@ -111,6 +115,56 @@ export class AdminController {
       default:
         return assertNever(outcome.reason);
     }
+  }
+
+  @Post('users/:userId/disable')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Disable an account: its logins and refreshes are refused and every session ends, in one audited action' })
+  @ApiResponse({ status: 200, type: RevokedCountResponse })
+  @ApiResponse({ status: 404, description: 'No such user (the attempt is audited)' })
+  async disable(
+    @UuidParam('userId') userId: string,
+    @Body() body: AdminReasonRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<RevokedCountResponse> {
+    const outcome = await this.commandBus.execute(new DisableUser(userId, body.reason, Actors.admin(admin.userId), context));
+    if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
+    return { revokedCount: outcome.revokedCount };
+  }
+
+  @Post('users/:userId/enable')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Let a disabled account sign in again (its ended sessions stay ended)' })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 404, description: 'No such user (the attempt is audited)' })
+  async enable(
+    @UuidParam('userId') userId: string,
+    @Body() body: AdminReasonRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<void> {
+    const outcome = await this.commandBus.execute(new EnableUser(userId, body.reason, Actors.admin(admin.userId), context));
+    if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
+  }
+
+  @Post('users/:userId/password-reset')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary:
+      'End every session and require a password reset, in one audited action: the current password stops working; the one-time token returned (valid 24 h) sets a new one at POST /auth/password/reset',
+  })
+  @ApiResponse({ status: 200, type: PasswordResetIssuedResponse })
+  @ApiResponse({ status: 404, description: 'No such user (the attempt is audited)' })
+  async requirePasswordReset(
+    @UuidParam('userId') userId: string,
+    @Body() body: AdminReasonRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<PasswordResetIssuedResponse> {
+    const outcome = await this.commandBus.execute(new RequirePasswordReset(userId, body.reason, Actors.admin(admin.userId), context));
+    if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
+    return { revokedCount: outcome.revokedCount, resetToken: outcome.resetToken, expiresAt: outcome.expiresAt };
   }
 
   @Get('audit')

@@ -12,6 +12,10 @@ export { RefreshTokens, type RefreshOutcome, type RefreshRejection } from './app
 export { ChangePassword, type ChangePasswordOutcome } from './application/change-password/change-password.command';
 export { BootstrapAdmin, type BootstrapAdminOutcome } from './application/bootstrap-admin/bootstrap-admin.command';
 export { ChangeUserRole, type ChangeUserRoleOutcome } from './application/change-user-role/change-user-role.command';
+export { DisableUser, type DisableUserOutcome } from './application/disable-user/disable-user.command';
+export { EnableUser, type EnableUserOutcome } from './application/enable-user/enable-user.command';
+export { RequirePasswordReset, type RequirePasswordResetOutcome } from './application/require-password-reset/require-password-reset.command';
+export { ResetPassword, type ResetPasswordOutcome } from './application/reset-password/reset-password.command';
 export { type TokenPair } from './application/shared/token-pair';
 
 // Events, for sagas of other modules
@@ -25,6 +29,10 @@ export * from './application/refresh-tokens/refresh-tokens.events';
 export * from './application/change-password/change-password.events';
 export * from './application/bootstrap-admin/bootstrap-admin.events';
 export * from './application/change-user-role/change-user-role.events';
+export * from './application/disable-user/disable-user.events';
+export * from './application/enable-user/enable-user.events';
+export * from './application/require-password-reset/require-password-reset.events';
+export * from './application/reset-password/reset-password.events';
 
 // Services and ports
 export { SessionAuthenticator, type AuthenticatedSession } from './application/authentication/session-authenticator';
@@ -45,6 +53,8 @@ export { RevocationReasons, ADMIN_REASON_MIN_LENGTH, ADMIN_REASON_MAX_LENGTH } f
 export { type SessionLifetimes, DEFAULT_LIFETIMES } from './domain/session-rules';
 export { type SessionRecord, type UserRecord, type UserRole, USER_ROLES } from './domain/records';
 export { REFRESH_TOKEN_PATTERN } from './domain/refresh-token';
+export { PASSWORD_RESET_TOKEN_PATTERN } from './domain/password-reset-token';
+export { PASSWORD_RESET_TOKEN_TTL_SECONDS } from './domain/session-rules';
 
 // Infrastructure the app wires
 export { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from './infrastructure/typeorm/schema';

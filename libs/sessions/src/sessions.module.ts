@@ -34,6 +34,10 @@ import { SESSION_STORE, SessionStore } from './application/ports/session-store.p
 import { AdminBootstrapper } from './application/bootstrap-admin/admin-bootstrapper';
 import { BootstrapAdminHandler } from './application/bootstrap-admin/bootstrap-admin.handler';
 import { ChangeUserRoleHandler } from './application/change-user-role/change-user-role.handler';
+import { DisableUserHandler } from './application/disable-user/disable-user.handler';
+import { EnableUserHandler } from './application/enable-user/enable-user.handler';
+import { RequirePasswordResetHandler } from './application/require-password-reset/require-password-reset.handler';
+import { ResetPasswordHandler } from './application/reset-password/reset-password.handler';
 import { SessionDirectory } from './application/queries/session-directory';
 import { RefreshTokensHandler } from './application/refresh-tokens/refresh-tokens.handler';
 import { RegisterUserHandler } from './application/register-user/register-user.handler';
@@ -67,6 +71,10 @@ export const COMMAND_HANDLERS = [
   ChangePasswordHandler,
   BootstrapAdminHandler,
   ChangeUserRoleHandler,
+  DisableUserHandler,
+  EnableUserHandler,
+  RequirePasswordResetHandler,
+  ResetPasswordHandler,
   RecordAuditEntryHandler,
 ];
 

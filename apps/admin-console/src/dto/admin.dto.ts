@@ -107,3 +107,10 @@ export class AuditPageResponse {
 export class RevokedCountResponse {
   @ApiProperty() revokedCount: number;
 }
+
+export class PasswordResetIssuedResponse {
+  @ApiProperty({ description: 'Sessions ended' }) revokedCount: number;
+  @ApiProperty({ description: 'One-time token for POST /auth/password/reset on the web API; shown only here, hand it to the user' })
+  resetToken: string;
+  @ApiProperty() expiresAt: Date;
+}

@@ -8,6 +8,9 @@ export const RevocationReasons = {
   userRevokedAll: 'user_revoked_all',
   passwordChanged: 'password_changed',
   refreshTokenReuse: 'refresh_token_reuse',
+  userDisabled: 'user_disabled',
+  passwordResetRequired: 'password_reset_required',
+  passwordReset: 'password_reset',
 } as const;
 
 export type SystemRevocationReason = (typeof RevocationReasons)[keyof typeof RevocationReasons];

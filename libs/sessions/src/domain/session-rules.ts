@@ -31,3 +31,9 @@ export function activeEntryTtlSeconds(lifetimes: SessionLifetimes, expiresAt: Da
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
+
+/**
+ * How long an administrator-issued password reset token can be redeemed. The administrator hands
+ * it to the user out of band (there is no email), so it must outlive a phone call, not a week.
+ */
+export const PASSWORD_RESET_TOKEN_TTL_SECONDS = 24 * 60 * 60;

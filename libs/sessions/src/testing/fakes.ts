@@ -70,8 +70,17 @@ interface TokenRow extends NewRefreshToken {
  * Sessions and tokens in memory, with all-or-nothing transactions (writes are applied to a
  * copy that replaces the state on commit). `failNext` makes the next write throw.
  */
+/** The access controls of a user (users.disabled_at and the password reset columns). */
+export interface UserAccess {
+  disabledAt?: Date | null;
+  resetRequiredAt?: Date | null;
+  resetTokenHash?: Buffer | null;
+  resetExpiresAt?: Date | null;
+}
+
 export class InMemorySessionStore implements SessionStore {
   users = new Map<string, UserRecord>();
+  access = new Map<string, UserAccess>();
   sessions = new Map<string, SessionRecord>();
   tokens: TokenRow[] = [];
   audit: AuditEntry[] = [];
@@ -80,6 +89,7 @@ export class InMemorySessionStore implements SessionStore {
   async inTransaction<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T> {
     const draft = new InMemorySessionStore();
     draft.users = new Map(this.users);
+    draft.access = new Map(this.access);
     draft.sessions = new Map([...this.sessions].map(([k, v]) => [k, { ...v }]));
     draft.tokens = this.tokens.map((t) => ({ ...t }));
     draft.audit = [...this.audit];
@@ -89,7 +99,7 @@ export class InMemorySessionStore implements SessionStore {
     const tx = new InMemoryTransaction(draft, this, commitHooks, rollbackHooks);
     try {
       const result = await work(tx);
-      Object.assign(this, { users: draft.users, sessions: draft.sessions, tokens: draft.tokens, audit: draft.audit, outbox: draft.outbox });
+      Object.assign(this, { users: draft.users, access: draft.access, sessions: draft.sessions, tokens: draft.tokens, audit: draft.audit, outbox: draft.outbox });
       for (const hook of commitHooks) await hook();
       return result;
     } catch (error) {
@@ -200,7 +210,33 @@ class InMemoryTransaction implements SessionTransaction {
     this.origin.takeFailure();
     const user = this.draft.users.get(userId);
     if (!user) return 'user_not_found';
+    const access = this.draft.access.get(userId);
+    if (access?.disabledAt) return 'disabled';
+    if (access?.resetRequiredAt) return 'reset_required';
     return user.passwordHash === verifiedHash ? 'current' : 'changed';
+  }
+  async setUserDisabled(userId: string, disabledAt: Date | null) {
+    this.origin.takeFailure();
+    if (!this.draft.users.has(userId)) return false;
+    const access = this.draft.access.get(userId) ?? {};
+    this.draft.access.set(userId, { ...access, disabledAt: disabledAt === null ? null : (access.disabledAt ?? disabledAt) });
+    return true;
+  }
+  async requirePasswordReset(userId: string, tokenHash: Buffer, at: Date, expiresAt: Date) {
+    this.origin.takeFailure();
+    if (!this.draft.users.has(userId)) return false;
+    const access = this.draft.access.get(userId) ?? {};
+    this.draft.access.set(userId, { ...access, resetRequiredAt: access.resetRequiredAt ?? at, resetTokenHash: tokenHash, resetExpiresAt: expiresAt });
+    return true;
+  }
+  async redeemPasswordReset(tokenHash: Buffer, newHash: string, now: Date) {
+    this.origin.takeFailure();
+    const entry = [...this.draft.access].find(([, a]) => a.resetTokenHash?.equals(tokenHash) && a.resetExpiresAt! > now);
+    if (!entry) return null;
+    const [userId, access] = entry;
+    this.draft.access.set(userId, { ...access, resetRequiredAt: null, resetTokenHash: null, resetExpiresAt: null });
+    this.draft.users.set(userId, { ...this.draft.users.get(userId)!, passwordHash: newHash });
+    return userId;
   }
   async replacePasswordHash(userId: string, expectedHash: string, newHash: string) {
     this.origin.takeFailure();

@@ -5,11 +5,19 @@ import { normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { LOGIN_ATTEMPTS, LoginAttempts } from '../ports/login-attempts.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { CredentialCheck, SESSION_STORE, SessionStore } from '../ports/session-store.port';
 import { AuditTrail } from '../shared/audit-trail';
 import { SessionIssuer } from '../shared/session-issuer';
 import { LoginOutcome, LoginUser } from './login-user.command';
 import { LOGIN_EVENTS } from './login-user.events';
+
+/** Audit reasons of a right password that still opens no session. */
+const REFUSAL_REASONS: Record<Exclude<CredentialCheck, 'current'>, string> = {
+  changed: 'invalid_credentials',
+  user_not_found: 'invalid_credentials',
+  disabled: 'user_disabled',
+  reset_required: 'password_reset_required',
+};
 
 @CommandHandler(LoginUser)
 export class LoginUserHandler implements ICommandHandler<LoginUser> {
@@ -62,7 +70,9 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
         return issued;
       });
       if (typeof tokens === 'string') {
-        operation.fail('invalid_credentials', { subjectUserId, details: { userKnown, credentials: tokens } });
+        // The caller gets the answer of a wrong password (a disabled account is not confirmed to
+        // whoever holds its password); the audit trail says why.
+        operation.fail(REFUSAL_REASONS[tokens], { subjectUserId, details: { userKnown, ...(tokens === 'changed' ? { passwordChangedMeanwhile: true } : {}) } });
         return { kind: 'rejected', reason: 'invalid_credentials' };
       }
       await this.forgetFailures(email);

@@ -43,8 +43,12 @@ export interface RotatedToken {
   readonly userId: string;
 }
 
-/** current: the hash verified is still the password; changed: it was replaced meanwhile. */
-export type CredentialCheck = 'current' | 'changed' | 'user_not_found';
+/**
+ * current: the hash verified is still the password and the account may sign in; changed: it was
+ * replaced meanwhile; disabled / reset_required: an administrator disabled the account or
+ * required a password reset.
+ */
+export type CredentialCheck = 'current' | 'changed' | 'disabled' | 'reset_required' | 'user_not_found';
 
 /** What insertFirstAdmin found: it inserts only while no admin exists and the email is free. */
 export type FirstAdminInsert =
@@ -112,6 +116,22 @@ export interface SessionTransaction {
   revokeSession(userId: string, sessionId: string, stamp: RevocationStamp): Promise<boolean>;
   /** Ends every active session of the user but one (and their tokens); the ids ended. */
   revokeAllSessions(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]>;
+  /**
+   * Sets (a date) or clears (null) users.disabled_at, locking the row until commit, so a login
+   * in flight either commits first (and the revoke-all that follows ends its session) or sees
+   * the account disabled. false when there is no such user. A disabled account keeps its first date.
+   */
+  setUserDisabled(userId: string, disabledAt: Date | null): Promise<boolean>;
+  /**
+   * Marks the current password unusable and stores a reset token's hash (replacing any earlier
+   * one), locking the row like setUserDisabled. false when there is no such user.
+   */
+  requirePasswordReset(userId: string, tokenHash: Buffer, at: Date, expiresAt: Date): Promise<boolean>;
+  /**
+   * Redeems an unexpired reset token in one statement: sets the new hash, clears the requirement
+   * and the token (so it works once). The user's id, or null for an unknown, used or expired token.
+   */
+  redeemPasswordReset(tokenHash: Buffer, newHash: string, now: Date): Promise<string | null>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   /** Records revocation markers the cache could not take, to be written by whichever instance can. */
   enqueueCacheMarkers(userId: string, sessionIds: readonly string[]): Promise<void>;

@@ -82,12 +82,17 @@ class TypeOrmSessionTransaction implements SessionTransaction {
   async lockVerifiedCredentials(userId: string, verifiedHash: string): Promise<CredentialCheck> {
     // FOR SHARE conflicts with the password change's UPDATE: whichever comes second waits, and
     // a waiting SELECT ... FOR SHARE reads the row as the change committed it.
-    const rows = await rowsOf<{ current: boolean }>(this.manager, `SELECT password_hash = $2 AS current FROM users WHERE id = $1 FOR SHARE`, [
-      userId,
-      verifiedHash,
-    ]);
-    if (!rows[0]) return 'user_not_found';
-    return rows[0].current ? 'current' : 'changed';
+    const rows = await rowsOf<{ current: boolean; disabled: boolean; reset_required: boolean }>(
+      this.manager,
+      `SELECT password_hash = $2 AS current, disabled_at IS NOT NULL AS disabled, password_reset_required_at IS NOT NULL AS reset_required
+         FROM users WHERE id = $1 FOR SHARE`,
+      [userId, verifiedHash],
+    );
+    const row = rows[0];
+    if (!row) return 'user_not_found';
+    if (row.disabled) return 'disabled';
+    if (row.reset_required) return 'reset_required';
+    return row.current ? 'current' : 'changed';
   }
 
   async replacePasswordHash(userId: string, expectedHash: string, newHash: string): Promise<boolean> {
@@ -191,6 +196,36 @@ class TypeOrmSessionTransaction implements SessionTransaction {
       [userId, exceptSessionId, stamp.at, stamp.reason, stamp.revokedBy],
     );
     return rows.map((row) => row.id);
+  }
+
+  async setUserDisabled(userId: string, disabledAt: Date | null): Promise<boolean> {
+    const rows = await rowsOf(
+      this.manager,
+      `UPDATE users SET disabled_at = CASE WHEN $2::timestamptz IS NULL THEN NULL ELSE COALESCE(disabled_at, $2::timestamptz) END
+        WHERE id = $1 RETURNING id`,
+      [userId, disabledAt],
+    );
+    return rows.length === 1;
+  }
+
+  async requirePasswordReset(userId: string, tokenHash: Buffer, at: Date, expiresAt: Date): Promise<boolean> {
+    const rows = await rowsOf(
+      this.manager,
+      `UPDATE users SET password_reset_required_at = COALESCE(password_reset_required_at, $3), password_reset_token_hash = $2, password_reset_expires_at = $4
+        WHERE id = $1 RETURNING id`,
+      [userId, tokenHash, at, expiresAt],
+    );
+    return rows.length === 1;
+  }
+
+  async redeemPasswordReset(tokenHash: Buffer, newHash: string, now: Date): Promise<string | null> {
+    const rows = await rowsOf<{ id: string }>(
+      this.manager,
+      `UPDATE users SET password_hash = $2, password_reset_required_at = NULL, password_reset_token_hash = NULL, password_reset_expires_at = NULL
+        WHERE password_reset_token_hash = $1 AND password_reset_expires_at > $3 RETURNING id`,
+      [tokenHash, newHash, now],
+    );
+    return rows[0]?.id ?? null;
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
