@@ -1,17 +1,16 @@
 import { Command } from '@nestjs/cqrs';
-import { UserRole } from '../../domain/records';
 import { RequestContext } from '../../domain/request-context';
 
 export type RegisterOutcome =
   | { readonly kind: 'registered'; readonly userId: string; readonly email: string }
   | { readonly kind: 'rejected'; readonly reason: 'email_taken' };
 
+/** Creates an ordinary account. Administrators come only from BootstrapAdmin or ChangeUserRole. */
 export class RegisterUser extends Command<RegisterOutcome> {
   constructor(
     readonly email: string,
     readonly password: string,
     readonly context: RequestContext,
-    readonly role: UserRole = 'user',
   ) {
     super();
   }
