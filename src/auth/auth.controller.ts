@@ -12,6 +12,7 @@ import {
   RefreshTokens,
   RegisterUser,
   type RequestContext,
+  ResetPassword,
   RevocationReasons,
   RevokeAllUserSessions,
   RevokeSession,
@@ -45,6 +46,7 @@ import {
   RefreshTokenRequest,
   RegisteredResponse,
   RegisterRequest,
+  ResetPasswordRequest,
   RevokeAllRequest,
   RevokedCountResponse,
   SessionListResponse,
@@ -191,6 +193,18 @@ export class AuthController {
       ),
     );
     return { revokedCount: outcome.revokedCount };
+  }
+
+  @Post('password/reset')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Set a new password with the one-time token an administrator issued; ends any session. No access token needed' })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 401, description: 'Unknown, used or expired reset token' })
+  // Per client IP (the body names no account); the token itself is 256 random bits.
+  @RateLimited('refreshToken')
+  async resetPassword(@Body() body: ResetPasswordRequest, @ClientContext() context: RequestContext): Promise<void> {
+    const outcome = await this.commandBus.execute(new ResetPassword(body.resetToken, body.newPassword, context));
+    if (outcome.kind === 'rejected') throw new UnauthorizedException('The reset token cannot be used');
   }
 
   @Post('password')

@@ -87,8 +87,17 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     ...options.settings,
   };
   const runtime = await startRuntime(settings);
-  const web = await createWebApi(runtime, { seedAdmin: true });
-  const admin = await createAdminConsole(runtime, { seedAdmin: false });
+  let web: NestExpressApplication;
+  let admin: NestExpressApplication;
+  try {
+    web = await createWebApi(runtime, { seedAdmin: true });
+    admin = await createAdminConsole(runtime, { seedAdmin: false });
+  } catch (error) {
+    // A start-up that stops (a refused ADMIN_EMAIL, say) must not leave its pool open.
+    await runtime.close();
+    if (!options.shareWith) await database.drop();
+    throw error;
+  }
   return {
     web,
     admin,

@@ -3,8 +3,12 @@ import {
   Actors,
   AdminGuard,
   type AuthenticatedSession,
+  ChangeUserRole,
   ClientContext,
   CurrentSession,
+  DisableUser,
+  EnableUser,
+  RequirePasswordReset,
   RateLimitedPerUser,
   type RequestContext,
   RevokeAllUserSessions,
@@ -13,7 +17,7 @@ import {
   type SessionRecord,
 } from '@app/sessions';
 import { UuidParam } from '@app/platform';
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -24,7 +28,10 @@ import {
   AUDIT_PAGE_DEFAULT,
   AuditPageResponse,
   AuditQueryParams,
+  ChangeRoleRequest,
+  PasswordResetIssuedResponse,
   RevokedCountResponse,
+  RoleChangedResponse,
   UserSessionsQuery,
 } from './dto/admin.dto';
 
@@ -89,6 +96,84 @@ export class AdminController {
     if (outcome.kind === 'rejected') throw new NotFoundException('No active session with this id');
   }
 
+  @Post('users/:userId/role')
+  @RateLimitedPerUser()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: "Change a user's role, with a reason (audited; no session ends, a demoted admin loses the console at once)" })
+  @ApiResponse({ status: 200, type: RoleChangedResponse })
+  @ApiResponse({ status: 404, description: 'No such user (the attempt is audited)' })
+  @ApiResponse({ status: 409, description: 'The user is the last administrator' })
+  async changeRole(
+    @UuidParam('userId') userId: string,
+    @Body() body: ChangeRoleRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<RoleChangedResponse> {
+    const outcome = await this.commandBus.execute(new ChangeUserRole(userId, body.role, body.reason, Actors.admin(admin.userId), context));
+    if (outcome.kind === 'changed') return { userId: outcome.userId, role: outcome.role, previousRole: outcome.previousRole };
+    switch (outcome.reason) {
+      case 'user_not_found':
+        throw new NotFoundException('No user with this id');
+      case 'last_admin':
+        throw new ConflictException('This is the last administrator; promote another account first');
+      default:
+        return assertNever(outcome.reason);
+    }
+  }
+
+  @Post('users/:userId/disable')
+  @RateLimitedPerUser({ revocation: true })
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Disable an account: its logins and refreshes are refused and every session ends, in one audited action' })
+  @ApiResponse({ status: 200, type: RevokedCountResponse })
+  @ApiResponse({ status: 404, description: 'No such user (the attempt is audited)' })
+  async disable(
+    @UuidParam('userId') userId: string,
+    @Body() body: AdminReasonRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<RevokedCountResponse> {
+    const outcome = await this.commandBus.execute(new DisableUser(userId, body.reason, Actors.admin(admin.userId), context));
+    if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
+    return { revokedCount: outcome.revokedCount };
+  }
+
+  @Post('users/:userId/enable')
+  @RateLimitedPerUser()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Let a disabled account sign in again (its ended sessions stay ended)' })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 404, description: 'No such user (the attempt is audited)' })
+  async enable(
+    @UuidParam('userId') userId: string,
+    @Body() body: AdminReasonRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<void> {
+    const outcome = await this.commandBus.execute(new EnableUser(userId, body.reason, Actors.admin(admin.userId), context));
+    if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
+  }
+
+  @Post('users/:userId/password-reset')
+  @RateLimitedPerUser({ revocation: true })
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary:
+      'End every session and require a password reset, in one audited action: the current password stops working; the one-time token returned (valid 24 h) sets a new one at POST /auth/password/reset',
+  })
+  @ApiResponse({ status: 200, type: PasswordResetIssuedResponse })
+  @ApiResponse({ status: 404, description: 'No such user (the attempt is audited)' })
+  async requirePasswordReset(
+    @UuidParam('userId') userId: string,
+    @Body() body: AdminReasonRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<PasswordResetIssuedResponse> {
+    const outcome = await this.commandBus.execute(new RequirePasswordReset(userId, body.reason, Actors.admin(admin.userId), context));
+    if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
+    return { revokedCount: outcome.revokedCount, resetToken: outcome.resetToken, expiresAt: outcome.expiresAt };
+  }
+
   @Get('audit')
   @ApiOperation({ summary: 'The audit trail, newest first, a page at a time' })
   @ApiResponse({ status: 200, type: AuditPageResponse })
@@ -122,4 +207,8 @@ function toView(session: SessionRecord, includeRevocation: boolean): AdminSessio
     view.revokedBy = session.revokedBy;
   }
   return view;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled outcome: ${String(value)}`);
 }

@@ -10,6 +10,12 @@ export { RegisterUser, type RegisterOutcome } from './application/register-user/
 export { LoginUser, type LoginOutcome } from './application/login-user/login-user.command';
 export { RefreshTokens, type RefreshOutcome, type RefreshRejection } from './application/refresh-tokens/refresh-tokens.command';
 export { ChangePassword, type ChangePasswordOutcome } from './application/change-password/change-password.command';
+export { BootstrapAdmin, type BootstrapAdminOutcome } from './application/bootstrap-admin/bootstrap-admin.command';
+export { ChangeUserRole, type ChangeUserRoleOutcome } from './application/change-user-role/change-user-role.command';
+export { DisableUser, type DisableUserOutcome } from './application/disable-user/disable-user.command';
+export { EnableUser, type EnableUserOutcome } from './application/enable-user/enable-user.command';
+export { RequirePasswordReset, type RequirePasswordResetOutcome } from './application/require-password-reset/require-password-reset.command';
+export { ResetPassword, type ResetPasswordOutcome } from './application/reset-password/reset-password.command';
 export { type TokenPair } from './application/shared/token-pair';
 
 // Events, for sagas of other modules
@@ -21,11 +27,17 @@ export * from './application/register-user/register-user.events';
 export * from './application/login-user/login-user.events';
 export * from './application/refresh-tokens/refresh-tokens.events';
 export * from './application/change-password/change-password.events';
+export * from './application/bootstrap-admin/bootstrap-admin.events';
+export * from './application/change-user-role/change-user-role.events';
+export * from './application/disable-user/disable-user.events';
+export * from './application/enable-user/enable-user.events';
+export * from './application/require-password-reset/require-password-reset.events';
+export * from './application/reset-password/reset-password.events';
 
 // Services and ports
 export { SessionAuthenticator, type AuthenticatedSession } from './application/authentication/session-authenticator';
 export { SessionDirectory } from './application/queries/session-directory';
-export { AdminBootstrapper, type AdminBootstrapResult } from './application/queries/admin-bootstrapper';
+export { AdminBootstrapper, AdminBootstrapConflict, type AdminBootstrapResult } from './application/bootstrap-admin/admin-bootstrapper';
 export { AuditRecorder } from './application/audit/audit-recorder';
 export { type AuditEntry, type AuditLog, type AuditPage, type AuditQuery, AUDIT_LOG } from './application/ports/audit-log.port';
 export { type SessionCache, type CachedSessionState, SESSION_CACHE } from './application/ports/session-cache.port';
@@ -41,8 +53,10 @@ export { RevocationReasons, ADMIN_REASON_MIN_LENGTH, ADMIN_REASON_MAX_LENGTH } f
 export { type SessionLifetimes, DEFAULT_LIFETIMES, normalizeEmail, emailProblem } from './domain/session-rules';
 export { passwordProblem, normalizePassword, type PasswordContext, PASSWORD_MIN_CODE_POINTS } from './domain/password-policy';
 export { clientNetwork } from './domain/client-network';
-export { type SessionRecord, type UserRecord, type UserRole } from './domain/records';
+export { type SessionRecord, type UserRecord, type UserRole, USER_ROLES } from './domain/records';
 export { REFRESH_TOKEN_PATTERN } from './domain/refresh-token';
+export { PASSWORD_RESET_TOKEN_PATTERN } from './domain/password-reset-token';
+export { PASSWORD_RESET_TOKEN_TTL_SECONDS } from './domain/session-rules';
 
 // Infrastructure the app wires
 export { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from './infrastructure/typeorm/schema';

@@ -33,7 +33,13 @@ import { DEFAULT_LOGIN_LOCKOUT, LOGIN_ATTEMPTS } from './application/ports/login
 import { PASSWORD_HASHER } from './application/ports/password-hasher.port';
 import { SESSION_CACHE, SessionCache } from './application/ports/session-cache.port';
 import { SESSION_STORE, SessionStore } from './application/ports/session-store.port';
-import { AdminBootstrapper } from './application/queries/admin-bootstrapper';
+import { AdminBootstrapper } from './application/bootstrap-admin/admin-bootstrapper';
+import { BootstrapAdminHandler } from './application/bootstrap-admin/bootstrap-admin.handler';
+import { ChangeUserRoleHandler } from './application/change-user-role/change-user-role.handler';
+import { DisableUserHandler } from './application/disable-user/disable-user.handler';
+import { EnableUserHandler } from './application/enable-user/enable-user.handler';
+import { RequirePasswordResetHandler } from './application/require-password-reset/require-password-reset.handler';
+import { ResetPasswordHandler } from './application/reset-password/reset-password.handler';
 import { SessionDirectory } from './application/queries/session-directory';
 import { RefreshTokensHandler } from './application/refresh-tokens/refresh-tokens.handler';
 import { RegisterUserHandler } from './application/register-user/register-user.handler';
@@ -65,6 +71,12 @@ export const COMMAND_HANDLERS = [
   LoginUserHandler,
   RefreshTokensHandler,
   ChangePasswordHandler,
+  BootstrapAdminHandler,
+  ChangeUserRoleHandler,
+  DisableUserHandler,
+  EnableUserHandler,
+  RequirePasswordResetHandler,
+  ResetPasswordHandler,
   RecordAuditEntryHandler,
 ];
 

@@ -1,5 +1,5 @@
 import { MaxStoredLength } from '@app/platform';
-import { emailProblem, normalizeEmail, REFRESH_TOKEN_PATTERN } from '@app/sessions';
+import { emailProblem, normalizeEmail, PASSWORD_RESET_TOKEN_PATTERN, REFRESH_TOKEN_PATTERN } from '@app/sessions';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { buildMessage, IsBoolean, IsEmail, IsOptional, IsString, Length, Matches, ValidateBy } from 'class-validator';
 
@@ -68,6 +68,18 @@ export class ChangePasswordRequest {
   currentPassword: string;
 
   @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: PASSWORD_POLICY })
+  @IsString()
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
+  newPassword: string;
+}
+
+export class ResetPasswordRequest {
+  @ApiProperty({ description: 'The one-time token an administrator issued (43 base64url characters)' })
+  @IsString()
+  @Matches(PASSWORD_RESET_TOKEN_PATTERN, { message: 'resetToken must be a reset token issued by this service (43 base64url characters)' })
+  resetToken: string;
+
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
   @IsString()
   @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
   newPassword: string;

@@ -1,4 +1,4 @@
-import { ADMIN_REASON_MAX_LENGTH, ADMIN_REASON_MIN_LENGTH, AUDIT_ACTIONS, type AuditAction, type AuditOutcome, type ActorType } from '@app/sessions';
+import { ADMIN_REASON_MAX_LENGTH, ADMIN_REASON_MIN_LENGTH, AUDIT_ACTIONS, type AuditAction, type AuditOutcome, type ActorType, USER_ROLES, type UserRole } from '@app/sessions';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { MaxStoredLength } from '@app/platform';
@@ -21,6 +21,18 @@ export class AdminRevokeAllRequest extends AdminReasonRequest {
   @IsOptional()
   @IsUUID('all', { message: 'keepSessionId must be a UUID' })
   keepSessionId?: string;
+}
+
+export class ChangeRoleRequest extends AdminReasonRequest {
+  @ApiProperty({ enum: USER_ROLES })
+  @IsIn(USER_ROLES as UserRole[], { message: `role must be one of: ${USER_ROLES.join(', ')}` })
+  role: UserRole;
+}
+
+export class RoleChangedResponse {
+  @ApiProperty({ format: 'uuid' }) userId: string;
+  @ApiProperty({ enum: USER_ROLES }) role: UserRole;
+  @ApiProperty({ enum: USER_ROLES }) previousRole: UserRole;
 }
 
 export class UserSessionsQuery {
@@ -94,4 +106,11 @@ export class AuditPageResponse {
 
 export class RevokedCountResponse {
   @ApiProperty() revokedCount: number;
+}
+
+export class PasswordResetIssuedResponse {
+  @ApiProperty({ description: 'Sessions ended' }) revokedCount: number;
+  @ApiProperty({ description: 'One-time token for POST /auth/password/reset on the web API; shown only here, hand it to the user' })
+  resetToken: string;
+  @ApiProperty() expiresAt: Date;
 }

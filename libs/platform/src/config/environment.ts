@@ -67,7 +67,7 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'ARGON2_MEMORY_KIB', default: '19456', description: 'Argon2id memory cost in KiB, at least 8192' },
   { name: 'ARGON2_TIME_COST', default: '2', description: 'Argon2id iterations, 1 to 10' },
   { name: 'ARGON2_PARALLELISM', default: '1', description: 'Argon2id lanes, 1 to 16' },
-  { name: 'ADMIN_EMAIL', description: 'First admin account, created at startup; set together with ADMIN_PASSWORD' },
+  { name: 'ADMIN_EMAIL', description: 'First admin account, created at startup while no admin exists (never promotes an existing account: start-up stops if a non-admin has it); set together with ADMIN_PASSWORD' },
   { name: 'ADMIN_PASSWORD', description: 'Password of the first admin account, 8 to 128 characters' },
   { name: 'TRUST_PROXY', default: 'false', description: "Express 'trust proxy': false, a number of hops, or proxy IPs/CIDRs separated by commas (true is refused)" },
   { name: 'BODY_LIMIT', default: '16kb', description: 'Largest accepted request body' },

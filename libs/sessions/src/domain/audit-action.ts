@@ -7,6 +7,12 @@ export const AuditActions = {
   revokeSession: 'session.revoke',
   revokeAllSessions: 'sessions.revoke_all',
   changePassword: 'user.password_change',
+  bootstrapAdmin: 'admin.bootstrap',
+  changeUserRole: 'user.role_change',
+  disableUser: 'user.disable',
+  enableUser: 'user.enable',
+  requirePasswordReset: 'user.password_reset_require',
+  resetPassword: 'user.password_reset',
 } as const;
 
 export type AuditAction = (typeof AuditActions)[keyof typeof AuditActions];

@@ -10,6 +10,9 @@ export const RevocationReasons = {
   refreshTokenReuse: 'refresh_token_reuse',
   /** Too many wrong current passwords on a password change (see CurrentPasswordGuesses). */
   passwordGuessing: 'password_guessing',
+  userDisabled: 'user_disabled',
+  passwordResetRequired: 'password_reset_required',
+  passwordReset: 'password_reset',
 } as const;
 
 export type SystemRevocationReason = (typeof RevocationReasons)[keyof typeof RevocationReasons];

@@ -40,3 +40,9 @@ export function activeEntryTtlSeconds(lifetimes: SessionLifetimes, expiresAt: Da
 
 /** Emails: see email-address.ts (one normalization for register, login, lookups and limits). */
 export { normalizeEmail, emailProblem } from './email-address';
+
+/**
+ * How long an administrator-issued password reset token can be redeemed. The administrator hands
+ * it to the user out of band (there is no email), so it must outlive a phone call, not a week.
+ */
+export const PASSWORD_RESET_TOKEN_TTL_SECONDS = 24 * 60 * 60;

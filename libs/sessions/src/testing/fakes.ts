@@ -4,11 +4,14 @@ import { Clock } from '../application/ports/clock.port';
 import { CacheProbe, CachedSessionState, SessionCache } from '../application/ports/session-cache.port';
 import {
   CacheMarkerTarget,
+  CredentialCheck,
+  FirstAdminInsert,
   NewRefreshToken,
   NewSession,
   NewUser,
   RevocationStamp,
   RevokedSessionRef,
+  RoleChange,
   RotatedToken,
   SessionStore,
   SessionTransaction,
@@ -88,8 +91,17 @@ interface TokenRow extends NewRefreshToken {
  * Sessions and tokens in memory, with all-or-nothing transactions (writes are applied to a
  * copy that replaces the state on commit). `failNext` makes the next write throw.
  */
+/** The access controls of a user (users.disabled_at and the password reset columns). */
+export interface UserAccess {
+  disabledAt?: Date | null;
+  resetRequiredAt?: Date | null;
+  resetTokenHash?: Buffer | null;
+  resetExpiresAt?: Date | null;
+}
+
 export class InMemorySessionStore implements SessionStore {
   users = new Map<string, UserRecord>();
+  access = new Map<string, UserAccess>();
   sessions = new Map<string, SessionRecord>();
   tokens: TokenRow[] = [];
   audit: AuditEntry[] = [];
@@ -98,6 +110,7 @@ export class InMemorySessionStore implements SessionStore {
   async inTransaction<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T> {
     const draft = new InMemorySessionStore();
     draft.users = new Map(this.users);
+    draft.access = new Map(this.access);
     draft.sessions = new Map([...this.sessions].map(([k, v]) => [k, { ...v }]));
     draft.tokens = this.tokens.map((t) => ({ ...t }));
     draft.audit = [...this.audit];
@@ -107,7 +120,7 @@ export class InMemorySessionStore implements SessionStore {
     const tx = new InMemoryTransaction(draft, this, commitHooks, rollbackHooks);
     try {
       const result = await work(tx);
-      Object.assign(this, { users: draft.users, sessions: draft.sessions, tokens: draft.tokens, audit: draft.audit, outbox: draft.outbox });
+      Object.assign(this, { users: draft.users, access: draft.access, sessions: draft.sessions, tokens: draft.tokens, audit: draft.audit, outbox: draft.outbox });
       for (const hook of commitHooks) await hook();
       return result;
     } catch (error) {
@@ -138,6 +151,9 @@ export class InMemorySessionStore implements SessionStore {
   }
   async findUserById(userId: string) {
     return this.users.get(userId) ?? null;
+  }
+  async adminExists() {
+    return [...this.users.values()].some((u) => u.role === 'admin');
   }
   async findSessionStatus(sessionId: string): Promise<SessionStatus | null> {
     return this.sessions.get(sessionId) ?? null;
@@ -218,13 +234,61 @@ class InMemoryTransaction implements SessionTransaction {
     this.draft.users.set(user.id, user);
     return true;
   }
-  async setUserRole(userId: string, role: UserRole) {
+  async insertFirstAdmin(user: NewUser): Promise<FirstAdminInsert> {
     this.origin.takeFailure();
-    this.draft.users.set(userId, { ...this.draft.users.get(userId)!, role });
+    const taken = [...this.draft.users.values()].find((u) => u.email === user.email);
+    if (taken) return { kind: 'email_taken', userId: taken.id, role: taken.role };
+    if ([...this.draft.users.values()].some((u) => u.role === 'admin')) return { kind: 'admin_exists' };
+    this.draft.users.set(user.id, user);
+    return { kind: 'inserted' };
   }
-  async setPasswordHash(userId: string, passwordHash: string) {
+  async setUserRole(userId: string, role: UserRole): Promise<RoleChange> {
     this.origin.takeFailure();
-    this.draft.users.set(userId, { ...this.draft.users.get(userId)!, passwordHash });
+    const user = this.draft.users.get(userId);
+    if (!user) return { kind: 'user_not_found' };
+    const admins = [...this.draft.users.values()].filter((u) => u.role === 'admin').length;
+    if (user.role === 'admin' && role !== 'admin' && admins === 1) return { kind: 'last_admin' };
+    this.draft.users.set(userId, { ...user, role });
+    return { kind: 'set', previousRole: user.role };
+  }
+  async lockVerifiedCredentials(userId: string, verifiedHash: string): Promise<CredentialCheck> {
+    this.origin.takeFailure();
+    const user = this.draft.users.get(userId);
+    if (!user) return 'user_not_found';
+    const access = this.draft.access.get(userId);
+    if (access?.disabledAt) return 'disabled';
+    if (access?.resetRequiredAt) return 'reset_required';
+    return user.passwordHash === verifiedHash ? 'current' : 'changed';
+  }
+  async setUserDisabled(userId: string, disabledAt: Date | null) {
+    this.origin.takeFailure();
+    if (!this.draft.users.has(userId)) return false;
+    const access = this.draft.access.get(userId) ?? {};
+    this.draft.access.set(userId, { ...access, disabledAt: disabledAt === null ? null : (access.disabledAt ?? disabledAt) });
+    return true;
+  }
+  async requirePasswordReset(userId: string, tokenHash: Buffer, at: Date, expiresAt: Date) {
+    this.origin.takeFailure();
+    if (!this.draft.users.has(userId)) return false;
+    const access = this.draft.access.get(userId) ?? {};
+    this.draft.access.set(userId, { ...access, resetRequiredAt: access.resetRequiredAt ?? at, resetTokenHash: tokenHash, resetExpiresAt: expiresAt });
+    return true;
+  }
+  async redeemPasswordReset(tokenHash: Buffer, newHash: string, now: Date) {
+    this.origin.takeFailure();
+    const entry = [...this.draft.access].find(([, a]) => a.resetTokenHash?.equals(tokenHash) && a.resetExpiresAt! > now);
+    if (!entry) return null;
+    const [userId, access] = entry;
+    this.draft.access.set(userId, { ...access, resetRequiredAt: null, resetTokenHash: null, resetExpiresAt: null });
+    this.draft.users.set(userId, { ...this.draft.users.get(userId)!, passwordHash: newHash });
+    return userId;
+  }
+  async replacePasswordHash(userId: string, expectedHash: string, newHash: string) {
+    this.origin.takeFailure();
+    const user = this.draft.users.get(userId);
+    if (!user || user.passwordHash !== expectedHash) return false;
+    this.draft.users.set(userId, { ...user, passwordHash: newHash });
+    return true;
   }
   async insertSession(session: NewSession) {
     this.origin.takeFailure();

@@ -49,13 +49,19 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
       // The revoke-all joins this transaction: the new password and the end of every other
       // session commit together, or neither does.
       const revokedCount = await this.store.inTransaction(async (tx) => {
-        await tx.setPasswordHash(command.userId, newHash);
+        // Only if the hash verified above is still the password (the row stays locked until
+        // commit): of two changes verified against one password, the second finds it replaced.
+        if (!(await tx.replacePasswordHash(command.userId, user.passwordHash, newHash))) return null;
         const revoked = await this.commandBus.execute(
           new RevokeAllUserSessions(command.userId, RevocationReasons.passwordChanged, actor, command.context, command.currentSessionId),
         );
         await operation.succeedIn(tx, { count: revoked.revokedCount, sessionIds: revoked.sessionIds });
         return revoked.revokedCount;
       });
+      if (revokedCount === null) {
+        operation.fail('invalid_current_password', { details: { passwordChangedMeanwhile: true } });
+        return { kind: 'rejected', reason: 'invalid_current_password' };
+      }
       return { kind: 'changed', revokedCount };
     });
   }

@@ -143,6 +143,29 @@ describe('LoginUserHandler', () => {
     expect(events.events.at(-1)).toMatchObject({ subjectUserId: null, details: { userKnown: false } });
   });
 
+  it('refuses the right password of a disabled account, or one that must be reset, with the answer of a wrong one', async () => {
+    const { store, events, login } = setup();
+    store.access.set(ALICE, { disabledAt: new Date() });
+    await expect(login('alice@example.com', 'right password')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_credentials' });
+    store.access.set(ALICE, { resetRequiredAt: new Date() });
+    await expect(login('alice@example.com', 'right password')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_credentials' });
+    expect(store.sessions.size).toBe(0);
+    expect(events.outcomes()).toEqual(['UserLoginAttempted:', 'UserLoginFailed:user_disabled', 'UserLoginAttempted:', 'UserLoginFailed:password_reset_required']);
+  });
+
+  it('opens no session when the password verified was replaced before the session could be inserted', async () => {
+    const { store, events, login } = setup();
+    const lock = store.inTransaction.bind(store);
+    // The change commits between the verification and the login's transaction.
+    store.inTransaction = async (work) => {
+      store.users.set(ALICE, { ...store.users.get(ALICE)!, passwordHash: 'hash:new password' });
+      return lock(work);
+    };
+    await expect(login('alice@example.com', 'right password')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_credentials' });
+    expect(store.sessions.size).toBe(0);
+    expect(events.events.at(-1)).toMatchObject({ reason: 'invalid_credentials', details: { userKnown: true, passwordChangedMeanwhile: true } });
+  });
+
   it('forgets the failures after a successful login', async () => {
     const { events, login } = setup();
     for (let i = 0; i < POLICY.threshold - 1; i += 1) await login('alice@example.com', 'wrong');

@@ -4,12 +4,20 @@ import { Actors } from '../../domain/actor';
 import { normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { CredentialCheck, SESSION_STORE, SessionStore } from '../ports/session-store.port';
 import { AuditTrail } from '../shared/audit-trail';
 import { SessionIssuer } from '../shared/session-issuer';
 import { LoginGatekeeper } from './login-gatekeeper';
 import { LoginOutcome, LoginUser } from './login-user.command';
 import { LOGIN_EVENTS } from './login-user.events';
+
+/** Audit reasons of a right password that still opens no session. */
+const REFUSAL_REASONS: Record<Exclude<CredentialCheck, 'current'>, string> = {
+  changed: 'invalid_credentials',
+  user_not_found: 'invalid_credentials',
+  disabled: 'user_disabled',
+  reset_required: 'password_reset_required',
+};
 
 @CommandHandler(LoginUser)
 export class LoginUserHandler implements ICommandHandler<LoginUser> {
@@ -59,10 +67,21 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
         return { kind: 'rejected', reason: 'invalid_credentials' };
       }
       const tokens = await this.store.inTransaction(async (tx) => {
+        // The session is tied to the credential verified: with the user row locked, a password
+        // change either waits for this commit (and its revoke-all ends this session) or has
+        // committed already, and the hash verified is no longer the password.
+        const credentials = await tx.lockVerifiedCredentials(user.id, user.passwordHash);
+        if (credentials !== 'current') return credentials;
         const issued = await this.issuer.openSession(tx, user.id, command.context, this.clock.now());
         await operation.succeedIn(tx, { actor: Actors.user(user.id), subjectUserId: user.id, sessionId: issued.sessionId });
         return issued;
       });
+      if (typeof tokens === 'string') {
+        // The caller gets the answer of a wrong password (a disabled account is not confirmed to
+        // whoever holds its password); the audit trail says why.
+        operation.fail(REFUSAL_REASONS[tokens], { subjectUserId, details: { userKnown, ...(tokens === 'changed' ? { passwordChangedMeanwhile: true } : {}) } });
+        return { kind: 'rejected', reason: 'invalid_credentials' };
+      }
       await this.gatekeeper.succeeded(attemptKey);
       return { kind: 'authenticated', ...tokens };
     });

@@ -43,6 +43,25 @@ export interface RotatedToken {
   readonly userId: string;
 }
 
+/**
+ * current: the hash verified is still the password and the account may sign in; changed: it was
+ * replaced meanwhile; disabled / reset_required: an administrator disabled the account or
+ * required a password reset.
+ */
+export type CredentialCheck = 'current' | 'changed' | 'disabled' | 'reset_required' | 'user_not_found';
+
+/** What insertFirstAdmin found: it inserts only while no admin exists and the email is free. */
+export type FirstAdminInsert =
+  | { readonly kind: 'inserted' }
+  | { readonly kind: 'admin_exists' }
+  | { readonly kind: 'email_taken'; readonly userId: string; readonly role: UserRole };
+
+export type RoleChange =
+  | { readonly kind: 'set'; readonly previousRole: UserRole }
+  | { readonly kind: 'user_not_found' }
+  /** The user is the only administrator and would be demoted. */
+  | { readonly kind: 'last_admin' };
+
 export interface RevokedSessionRef {
   readonly userId: string;
   readonly sessionId: string;
@@ -64,8 +83,28 @@ export interface CacheMarkerTarget {
 export interface SessionTransaction {
   /** false when the email is already taken. */
   insertUser(user: NewUser): Promise<boolean>;
-  setUserRole(userId: string, role: UserRole): Promise<void>;
-  setPasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /**
+   * Inserts an administrator only if no administrator exists and no account has the email;
+   * concurrent calls are serialized. For BootstrapAdmin only.
+   */
+  insertFirstAdmin(user: NewUser): Promise<FirstAdminInsert>;
+  /**
+   * Sets a user's role, refusing to demote the last administrator (the admin rows are locked,
+   * so two concurrent demotions cannot both pass that check). For ChangeUserRole only.
+   */
+  setUserRole(userId: string, role: UserRole): Promise<RoleChange>;
+  /**
+   * Locks the user row (shared, until commit) and says whether `verifiedHash` is still its
+   * password hash. A login calls it in the transaction that opens its session: a password change
+   * (which locks the row exclusively) then either waits for the login to commit, and its
+   * revoke-all ends the new session, or has committed first, and the login sees the new hash.
+   */
+  lockVerifiedCredentials(userId: string, verifiedHash: string): Promise<CredentialCheck>;
+  /**
+   * Sets a new hash only if the stored one is still `expectedHash` (the one the caller verified),
+   * locking the row until commit; false otherwise. Of two changes verified against one hash, one wins.
+   */
+  replacePasswordHash(userId: string, expectedHash: string, newHash: string): Promise<boolean>;
   insertSession(session: NewSession): Promise<void>;
   insertRefreshToken(token: NewRefreshToken): Promise<void>;
   /**
@@ -85,6 +124,22 @@ export interface SessionTransaction {
   revokeSession(userId: string, sessionId: string, stamp: RevocationStamp): Promise<boolean>;
   /** Ends every active session of the user but one (and their tokens); the ids ended. */
   revokeAllSessions(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]>;
+  /**
+   * Sets (a date) or clears (null) users.disabled_at, locking the row until commit, so a login
+   * in flight either commits first (and the revoke-all that follows ends its session) or sees
+   * the account disabled. false when there is no such user. A disabled account keeps its first date.
+   */
+  setUserDisabled(userId: string, disabledAt: Date | null): Promise<boolean>;
+  /**
+   * Marks the current password unusable and stores a reset token's hash (replacing any earlier
+   * one), locking the row like setUserDisabled. false when there is no such user.
+   */
+  requirePasswordReset(userId: string, tokenHash: Buffer, at: Date, expiresAt: Date): Promise<boolean>;
+  /**
+   * Redeems an unexpired reset token in one statement: sets the new hash, clears the requirement
+   * and the token (so it works once). The user's id, or null for an unknown, used or expired token.
+   */
+  redeemPasswordReset(tokenHash: Buffer, newHash: string, now: Date): Promise<string | null>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   /**
    * Queues revocation markers, committed with the revocation, for every cache namespace seen
@@ -118,6 +173,7 @@ export interface SessionStore {
   inTransaction<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T>;
   findUserByEmail(email: string): Promise<UserRecord | null>;
   findUserById(userId: string): Promise<UserRecord | null>;
+  adminExists(): Promise<boolean>;
   findSessionStatus(sessionId: string): Promise<SessionStatus | null>;
   /** Newest first. Without includeRevoked only active (unrevoked, unexpired) sessions. */
   listSessions(userId: string, options: ListSessionsOptions): Promise<SessionRecord[]>;

@@ -1,5 +1,4 @@
 import { Command } from '@nestjs/cqrs';
-import { UserRole } from '../../domain/records';
 import { RequestContext } from '../../domain/request-context';
 
 export type RegisterOutcome =
@@ -8,12 +7,12 @@ export type RegisterOutcome =
   /** The email or the password is refused (see emailProblem, passwordProblem); `problem` says why. */
   | { readonly kind: 'rejected'; readonly reason: 'invalid_email' | 'weak_password'; readonly problem: string };
 
+/** Creates an ordinary account. Administrators come only from BootstrapAdmin or ChangeUserRole. */
 export class RegisterUser extends Command<RegisterOutcome> {
   constructor(
     readonly email: string,
     readonly password: string,
     readonly context: RequestContext,
-    readonly role: UserRole = 'user',
   ) {
     super();
   }

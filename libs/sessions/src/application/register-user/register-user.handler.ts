@@ -27,7 +27,7 @@ export class RegisterUserHandler implements ICommandHandler<RegisterUser> {
       actor: Actors.anonymous(),
       subjectUserId: null,
       context: command.context,
-      details: { role: command.role },
+      details: { role: 'user' },
     });
     return operation.run(async () => {
       const emailRefused = emailProblem(command.email);
@@ -42,7 +42,7 @@ export class RegisterUserHandler implements ICommandHandler<RegisterUser> {
       }
       const passwordHash = await this.hasher.hash(command.password);
       const created = await this.store.inTransaction(async (tx) => {
-        const inserted = await tx.insertUser({ id: userId, email, passwordHash, role: command.role, createdAt: this.clock.now() });
+        const inserted = await tx.insertUser({ id: userId, email, passwordHash, role: 'user', createdAt: this.clock.now() });
         if (inserted) await operation.succeedIn(tx, { subjectUserId: userId });
         return inserted;
       });

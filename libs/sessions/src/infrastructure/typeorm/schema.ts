@@ -4,6 +4,7 @@ import { AuditOutcomesAndTokenRotation1764000000100 } from './migrations/1764000
 import { CacheMarkerOutbox1764000000200 } from './migrations/1764000000200-cache-marker-outbox';
 import { CacheNamespaces1764000000300 } from './migrations/1764000000300-cache-namespaces';
 import { NormalizeStoredEmails1764000000500 } from './migrations/1764000000500-normalize-stored-emails';
+import { UserAccessControls1764000000400 } from './migrations/1764000000400-user-access-controls';
 import { RefreshTokenOrmEntity } from './refresh-token.orm-entity';
 import { SessionOrmEntity } from './session.orm-entity';
 import { UserOrmEntity } from './user.orm-entity';
@@ -15,5 +16,6 @@ export const SESSIONS_MIGRATIONS = [
   AuditOutcomesAndTokenRotation1764000000100,
   CacheMarkerOutbox1764000000200,
   CacheNamespaces1764000000300,
+  UserAccessControls1764000000400,
   NormalizeStoredEmails1764000000500,
 ];

@@ -1,0 +1,43 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { v7 as uuidv7 } from 'uuid';
+import { Actors } from '../../domain/actor';
+import { NO_REQUEST_CONTEXT } from '../../domain/request-context';
+import { normalizeEmail } from '../../domain/session-rules';
+import { CLOCK, Clock } from '../ports/clock.port';
+import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
+import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { AuditTrail } from '../shared/audit-trail';
+import { BootstrapAdmin, BootstrapAdminOutcome } from './bootstrap-admin.command';
+import { BOOTSTRAP_ADMIN_EVENTS } from './bootstrap-admin.events';
+
+@CommandHandler(BootstrapAdmin)
+export class BootstrapAdminHandler implements ICommandHandler<BootstrapAdmin> {
+  constructor(
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly trail: AuditTrail,
+  ) {}
+
+  async execute(command: BootstrapAdmin): Promise<BootstrapAdminOutcome> {
+    const userId = uuidv7();
+    const operation = this.trail.begin(BOOTSTRAP_ADMIN_EVENTS, { actor: Actors.system(), subjectUserId: null, context: NO_REQUEST_CONTEXT });
+    return operation.run(async () => {
+      const passwordHash = await this.hasher.hash(command.password);
+      const email = normalizeEmail(command.email);
+      // One decision in one transaction: "no admin yet and the email is free" cannot change under us.
+      const outcome = await this.store.inTransaction(async (tx): Promise<BootstrapAdminOutcome> => {
+        const inserted = await tx.insertFirstAdmin({ id: userId, email, passwordHash, role: 'admin', createdAt: this.clock.now() });
+        if (inserted.kind === 'inserted') {
+          await operation.succeedIn(tx, { subjectUserId: userId });
+          return { kind: 'created', userId };
+        }
+        if (inserted.kind === 'email_taken' && inserted.role !== 'admin') return { kind: 'rejected', reason: 'email_taken', userId: inserted.userId };
+        return { kind: 'rejected', reason: 'admin_exists' };
+      });
+      if (outcome.kind === 'rejected') operation.fail(outcome.reason, outcome.reason === 'email_taken' ? { subjectUserId: outcome.userId } : {});
+      return outcome;
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { AuditTrail } from '../shared/audit-trail';
+import { ChangeUserRole, ChangeUserRoleOutcome } from './change-user-role.command';
+import { CHANGE_USER_ROLE_EVENTS } from './change-user-role.events';
+
+@CommandHandler(ChangeUserRole)
+export class ChangeUserRoleHandler implements ICommandHandler<ChangeUserRole> {
+  constructor(
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    private readonly trail: AuditTrail,
+  ) {}
+
+  async execute(command: ChangeUserRole): Promise<ChangeUserRoleOutcome> {
+    const operation = this.trail.begin(CHANGE_USER_ROLE_EVENTS, {
+      actor: command.actor,
+      subjectUserId: command.userId,
+      context: command.context,
+      reason: command.reason,
+      details: { role: command.role },
+    });
+    return operation.run(async () => {
+      const outcome = await this.store.inTransaction(async (tx): Promise<ChangeUserRoleOutcome> => {
+        const change = await tx.setUserRole(command.userId, command.role);
+        if (change.kind !== 'set') return { kind: 'rejected', reason: change.kind };
+        await operation.succeedIn(tx, { details: { role: command.role, previousRole: change.previousRole } });
+        return { kind: 'changed', userId: command.userId, role: command.role, previousRole: change.previousRole };
+      });
+      if (outcome.kind === 'rejected') operation.fail(outcome.reason);
+      return outcome;
+    });
+  }
+}

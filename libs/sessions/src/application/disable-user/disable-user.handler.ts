@@ -1,0 +1,44 @@
+import { Inject } from '@nestjs/common';
+import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { RevocationReasons } from '../../domain/revocation-reason';
+import { CLOCK, Clock } from '../ports/clock.port';
+import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { RevokeAllUserSessions } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
+import { AuditTrail } from '../shared/audit-trail';
+import { DisableUser, DisableUserOutcome } from './disable-user.command';
+import { DISABLE_USER_EVENTS } from './disable-user.events';
+
+@CommandHandler(DisableUser)
+export class DisableUserHandler implements ICommandHandler<DisableUser> {
+  constructor(
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly trail: AuditTrail,
+    private readonly commandBus: CommandBus,
+  ) {}
+
+  async execute(command: DisableUser): Promise<DisableUserOutcome> {
+    const operation = this.trail.begin(DISABLE_USER_EVENTS, {
+      actor: command.actor,
+      subjectUserId: command.userId,
+      context: command.context,
+      reason: command.reason,
+    });
+    return operation.run(async () => {
+      const revokedCount = await this.store.inTransaction(async (tx) => {
+        // The row stays locked until commit: a login in flight has either committed (and the
+        // revoke-all below ends its session) or will find the account disabled.
+        if (!(await tx.setUserDisabled(command.userId, this.clock.now()))) return null;
+        // Joins this transaction, markers and all: the session check refuses at once.
+        const revoked = await this.commandBus.execute(new RevokeAllUserSessions(command.userId, RevocationReasons.userDisabled, command.actor, command.context));
+        await operation.succeedIn(tx, { count: revoked.revokedCount, sessionIds: revoked.sessionIds });
+        return revoked.revokedCount;
+      });
+      if (revokedCount === null) {
+        operation.fail('user_not_found');
+        return { kind: 'rejected', reason: 'user_not_found' };
+      }
+      return { kind: 'disabled', revokedCount };
+    });
+  }
+}

@@ -1,0 +1,51 @@
+import { Inject } from '@nestjs/common';
+import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { newPasswordResetToken } from '../../domain/password-reset-token';
+import { RevocationReasons } from '../../domain/revocation-reason';
+import { PASSWORD_RESET_TOKEN_TTL_SECONDS } from '../../domain/session-rules';
+import { CLOCK, Clock } from '../ports/clock.port';
+import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { RevokeAllUserSessions } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
+import { AuditTrail } from '../shared/audit-trail';
+import { RequirePasswordReset, RequirePasswordResetOutcome } from './require-password-reset.command';
+import { REQUIRE_PASSWORD_RESET_EVENTS } from './require-password-reset.events';
+
+@CommandHandler(RequirePasswordReset)
+export class RequirePasswordResetHandler implements ICommandHandler<RequirePasswordReset> {
+  constructor(
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly trail: AuditTrail,
+    private readonly commandBus: CommandBus,
+  ) {}
+
+  async execute(command: RequirePasswordReset): Promise<RequirePasswordResetOutcome> {
+    const operation = this.trail.begin(REQUIRE_PASSWORD_RESET_EVENTS, {
+      actor: command.actor,
+      subjectUserId: command.userId,
+      context: command.context,
+      reason: command.reason,
+    });
+    return operation.run(async () => {
+      const now = this.clock.now();
+      const expiresAt = new Date(now.getTime() + PASSWORD_RESET_TOKEN_TTL_SECONDS * 1000);
+      const reset = newPasswordResetToken();
+      const revokedCount = await this.store.inTransaction(async (tx) => {
+        // Locks the row like a password change: a login with the old password in flight either
+        // commits first (and is ended below) or is refused.
+        if (!(await tx.requirePasswordReset(command.userId, reset.hash, now, expiresAt))) return null;
+        const revoked = await this.commandBus.execute(
+          new RevokeAllUserSessions(command.userId, RevocationReasons.passwordResetRequired, command.actor, command.context),
+        );
+        // The token itself is never audited, only until when it can be used.
+        await operation.succeedIn(tx, { count: revoked.revokedCount, sessionIds: revoked.sessionIds, details: { resetTokenExpiresAt: expiresAt.toISOString() } });
+        return revoked.revokedCount;
+      });
+      if (revokedCount === null) {
+        operation.fail('user_not_found');
+        return { kind: 'rejected', reason: 'user_not_found' };
+      }
+      return { kind: 'reset_required', revokedCount, resetToken: reset.token, expiresAt };
+    });
+  }
+}

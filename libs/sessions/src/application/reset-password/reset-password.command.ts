@@ -1,0 +1,21 @@
+import { Command } from '@nestjs/cqrs';
+import { RequestContext } from '../../domain/request-context';
+
+export type ResetPasswordOutcome =
+  | { readonly kind: 'reset'; readonly userId: string; readonly revokedCount: number }
+  | { readonly kind: 'rejected'; readonly reason: 'reset_token_invalid' };
+
+/**
+ * Redeems a password reset token (from RequirePasswordReset): sets the new password, lifts the
+ * reset requirement and ends any session, once. An unknown, used or expired token is one answer.
+ * A disabled account stays disabled.
+ */
+export class ResetPassword extends Command<ResetPasswordOutcome> {
+  constructor(
+    readonly resetToken: string,
+    readonly newPassword: string,
+    readonly context: RequestContext,
+  ) {
+    super();
+  }
+}

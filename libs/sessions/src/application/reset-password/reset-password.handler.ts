@@ -1,0 +1,45 @@
+import { Inject } from '@nestjs/common';
+import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { Actors } from '../../domain/actor';
+import { hashPasswordResetToken } from '../../domain/password-reset-token';
+import { RevocationReasons } from '../../domain/revocation-reason';
+import { CLOCK, Clock } from '../ports/clock.port';
+import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
+import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { RevokeAllUserSessions } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
+import { AuditTrail } from '../shared/audit-trail';
+import { ResetPassword, ResetPasswordOutcome } from './reset-password.command';
+import { RESET_PASSWORD_EVENTS } from './reset-password.events';
+
+@CommandHandler(ResetPassword)
+export class ResetPasswordHandler implements ICommandHandler<ResetPassword> {
+  constructor(
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly trail: AuditTrail,
+    private readonly commandBus: CommandBus,
+  ) {}
+
+  async execute(command: ResetPassword): Promise<ResetPasswordOutcome> {
+    const operation = this.trail.begin(RESET_PASSWORD_EVENTS, { actor: Actors.anonymous(), subjectUserId: null, context: command.context });
+    return operation.run(async () => {
+      const tokenHash = hashPasswordResetToken(command.resetToken);
+      const newHash = await this.hasher.hash(command.newPassword);
+      const reset = await this.store.inTransaction(async (tx) => {
+        // One statement redeems it: of two concurrent redemptions of one token, one wins.
+        const userId = await tx.redeemPasswordReset(tokenHash, newHash, this.clock.now());
+        if (!userId) return null;
+        const actor = Actors.user(userId);
+        const revoked = await this.commandBus.execute(new RevokeAllUserSessions(userId, RevocationReasons.passwordReset, actor, command.context));
+        await operation.succeedIn(tx, { actor, subjectUserId: userId, count: revoked.revokedCount, sessionIds: revoked.sessionIds });
+        return { userId, revokedCount: revoked.revokedCount };
+      });
+      if (!reset) {
+        operation.fail('reset_token_invalid');
+        return { kind: 'rejected', reason: 'reset_token_invalid' };
+      }
+      return { kind: 'reset', ...reset };
+    });
+  }
+}
