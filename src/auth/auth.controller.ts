@@ -176,6 +176,7 @@ export class AuthController {
         body.keepCurrent ? session.sessionId : null,
       ),
     );
+    if (outcome.kind === 'rejected') throw new UnauthorizedException('The account no longer exists');
     return { revokedCount: outcome.revokedCount };
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { bearer, login, meStatus, signUp, uniqueEmail } from '../support/api';
 import { AuditRow, sql } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
@@ -80,6 +81,43 @@ describe('admin console', () => {
     expect(await meStatus(stack, user.accessToken)).toBe(401);
     await stack.adminHttp().delete(`/admin/sessions/${user.sessionId}`).set(...bearer(adminToken)).send({ reason: 'Lost device reported' }).expect(404);
     await stack.adminHttp().delete('/admin/sessions/0190a5d2-0000-7000-8000-000000000000').set(...bearer(adminToken)).send({ reason: 'Nothing here' }).expect(404);
+  });
+
+  it('audits a revocation of an unknown user or session as Attempted and Failed, and answers 404 problem+json', async () => {
+    const unknownUser = randomUUID();
+    const unknownSession = randomUUID();
+    const revokeAll = await stack
+      .adminHttp()
+      .post(`/admin/users/${unknownUser}/sessions/revoke-all`)
+      .set(...bearer(adminToken))
+      .send({ reason: 'Compromised account report' })
+      .expect(404);
+    expect(revokeAll.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(revokeAll.body).toMatchObject({ status: 404, detail: 'No user with this id' });
+    const revokeOne = await stack.adminHttp().delete(`/admin/sessions/${unknownSession}`).set(...bearer(adminToken)).send({ reason: 'Stolen laptop report' }).expect(404);
+    expect(revokeOne.headers['content-type']).toMatch(/^application\/problem\+json/);
+    await stack.settleAudit();
+
+    const byUser = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE user_id = $1 ORDER BY event_id`, [unknownUser]);
+    expect(byUser.map((e) => [e.action, e.outcome, e.reason, e.actor_type, e.actor_id])).toEqual([
+      ['sessions.revoke_all', 'attempted', 'Compromised account report', 'admin', adminUserId],
+      ['sessions.revoke_all', 'failed', 'user_not_found', 'admin', adminUserId],
+    ]);
+    const bySession = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE session_id = $1 ORDER BY event_id`, [unknownSession]);
+    expect(bySession.map((e) => [e.action, e.outcome, e.reason, e.actor_type, e.actor_id])).toEqual([
+      ['session.revoke', 'attempted', 'Stolen laptop report', 'admin', adminUserId],
+      ['session.revoke', 'failed', 'session_not_found', 'admin', adminUserId],
+    ]);
+    expect(new Set(byUser.map((e) => e.correlation_id)).size).toBe(1);
+    expect(new Set(bySession.map((e) => e.correlation_id)).size).toBe(1);
+  });
+
+  it("records the session's owner on an admin revocation of one session", async () => {
+    const [user] = await signUp(stack);
+    await stack.adminHttp().delete(`/admin/sessions/${user.sessionId}`).set(...bearer(adminToken)).send({ reason: 'Lost phone reported' }).expect(204);
+    await stack.settleAudit();
+    const [succeeded] = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE session_id = $1 AND action = 'session.revoke' AND outcome = 'succeeded'`, [user.sessionId]);
+    expect(succeeded).toMatchObject({ action: 'session.revoke', user_id: user.userId, actor_type: 'admin', actor_id: adminUserId });
   });
 
   it('pages through the audit trail newest first, filtered by user and action', async () => {

@@ -108,6 +108,7 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   addSession(userId: string, id: string, tokenHash: Buffer, expiresAt = new Date('2030-01-01')): void {
+    if (!this.users.has(userId)) this.addUser(userId);
     this.sessions.set(id, { id, userId, createdAt: new Date(), lastSeenAt: new Date(), expiresAt, ipAddress: null, userAgent: null, revokedAt: null, revokedReason: null, revokedBy: null });
     this.tokens.push({ id: `t-${id}`, sessionId: id, userId, tokenHash, issuedAt: new Date(), expiresAt, parentId: null, revokedAt: null, rotatedAt: null, rotatedIpAddress: null, rotatedUserAgent: null });
   }
@@ -210,12 +211,16 @@ class InMemoryTransaction implements SessionTransaction {
     this.end([session.id], stamp);
     return { sessionId: session.id, userId: session.userId };
   }
-  async revokeSession(userId: string, sessionId: string, stamp: RevocationStamp) {
+  async revokeSession(userId: string | null, sessionId: string, stamp: RevocationStamp) {
     this.origin.takeFailure();
     const session = this.draft.sessions.get(sessionId);
-    if (!session || session.userId !== userId || session.revokedAt !== null) return false;
+    if (!session || (userId !== null && session.userId !== userId) || session.revokedAt !== null) return null;
     this.end([sessionId], stamp);
-    return true;
+    return session.userId;
+  }
+  async userExists(userId: string) {
+    this.origin.takeFailure();
+    return this.draft.users.has(userId);
   }
   async revokeAllSessions(userId: string, exceptSessionId: string | null, stamp: RevocationStamp) {
     this.origin.takeFailure();

@@ -44,6 +44,8 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
         const revoked = await this.commandBus.execute(
           new RevokeAllUserSessions(command.userId, RevocationReasons.passwordChanged, actor, command.context, command.currentSessionId),
         );
+        // The user was read above and users are never deleted; a rejection here is a bug, and rolls back.
+        if (revoked.kind !== 'revoked') throw new Error(`The revoke-all of a password change was rejected: ${revoked.reason}`);
         await operation.succeedIn(tx, { count: revoked.revokedCount, sessionIds: revoked.sessionIds });
         return revoked.revokedCount;
       });

@@ -73,8 +73,13 @@ export interface SessionTransaction {
   touchActiveSession(sessionId: string, now: Date): Promise<boolean>;
   /** Ends the session of a refresh token (and all its tokens); null when nothing was active or the user did not match. */
   revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp): Promise<{ sessionId: string; userId: string } | null>;
-  /** Ends one active session of the user (and its tokens); false when there was none. */
-  revokeSession(userId: string, sessionId: string, stamp: RevocationStamp): Promise<boolean>;
+  /**
+   * Ends one active session of the user, or of anyone when userId is null (and its tokens);
+   * the owner's id, or null when there was no such active session.
+   */
+  revokeSession(userId: string | null, sessionId: string, stamp: RevocationStamp): Promise<string | null>;
+  /** Whether the user exists, read inside the unit of work (a revocation of an unknown user is refused). */
+  userExists(userId: string): Promise<boolean>;
   /** Ends every active session of the user but one (and their tokens); the ids ended. */
   revokeAllSessions(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;

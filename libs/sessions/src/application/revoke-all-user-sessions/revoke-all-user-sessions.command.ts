@@ -2,9 +2,11 @@ import { Command } from '@nestjs/cqrs';
 import { Actor } from '../../domain/actor';
 import { RequestContext } from '../../domain/request-context';
 
-export type RevokeAllOutcome = { readonly kind: 'revoked'; readonly revokedCount: number; readonly sessionIds: readonly string[] };
+export type RevokeAllOutcome =
+  | { readonly kind: 'revoked'; readonly revokedCount: number; readonly sessionIds: readonly string[] }
+  | { readonly kind: 'rejected'; readonly reason: 'user_not_found' };
 
-/** Ends every active session of a user, optionally but one; returns how many ended. */
+/** Ends every active session of a user, optionally but one; returns how many ended. An unknown user is an audited rejection. */
 export class RevokeAllUserSessions extends Command<RevokeAllOutcome> {
   constructor(
     readonly userId: string,

@@ -26,23 +26,23 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
       details: { ...command.details },
     });
     return operation.run(async () => {
-      const revoked = await this.store.inTransaction(async (tx) => {
-        const ended = await tx.revokeSession(command.userId, command.sessionId, {
+      const ownerId = await this.store.inTransaction(async (tx) => {
+        const owner = await tx.revokeSession(command.userId, command.sessionId, {
           reason: command.reason,
           revokedBy: command.actor.id,
           at: this.clock.now(),
         });
-        if (ended) {
-          await operation.succeedIn(tx, { sessionIds: [command.sessionId], count: 1 });
-          await this.revokedSessions.markRevokedIn(tx, command.userId, [command.sessionId]);
+        if (owner) {
+          await operation.succeedIn(tx, { subjectUserId: owner, sessionIds: [command.sessionId], count: 1 });
+          await this.revokedSessions.markRevokedIn(tx, owner, [command.sessionId]);
         }
-        return ended;
+        return owner;
       });
-      if (!revoked) {
+      if (!ownerId) {
         operation.fail('session_not_found');
         return { kind: 'rejected', reason: 'session_not_found' };
       }
-      return { kind: 'revoked', sessionId: command.sessionId };
+      return { kind: 'revoked', sessionId: command.sessionId, userId: ownerId };
     });
   }
 }

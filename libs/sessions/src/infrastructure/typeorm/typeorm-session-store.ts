@@ -114,19 +114,24 @@ class TypeOrmSessionTransaction implements SessionTransaction {
     return rows.length === 1 ? { sessionId: rows[0].id, userId: rows[0].user_id } : null;
   }
 
-  async revokeSession(userId: string, sessionId: string, stamp: RevocationStamp): Promise<boolean> {
-    const rows = await rowsOf<{ id: string }>(
+  async revokeSession(userId: string | null, sessionId: string, stamp: RevocationStamp): Promise<string | null> {
+    const rows = await rowsOf<{ user_id: string }>(
       this.manager,
       `WITH ended AS (
          UPDATE sessions SET revoked_at = $3, revoked_reason = $4, revoked_by = $5
-          WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL AND expires_at > $3
-         RETURNING id),
+          WHERE id = $2 AND ($1::uuid IS NULL OR user_id = $1::uuid) AND revoked_at IS NULL AND expires_at > $3
+         RETURNING id, user_id),
        tokens AS (
          UPDATE refresh_tokens SET revoked_at = $3
           WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL)
-       SELECT id FROM ended`,
+       SELECT user_id FROM ended`,
       [userId, sessionId, stamp.at, stamp.reason, stamp.revokedBy],
     );
+    return rows.length === 1 ? rows[0].user_id : null;
+  }
+
+  async userExists(userId: string): Promise<boolean> {
+    const rows = await rowsOf(this.manager, `SELECT 1 FROM users WHERE id = $1`, [userId]);
     return rows.length === 1;
   }
 
