@@ -19,7 +19,7 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
   async execute(command: RevokeSession): Promise<RevokeSessionOutcome> {
     const operation = this.trail.begin(REVOKE_SESSION_EVENTS, {
       actor: command.actor,
-      subjectUserId: command.userId,
+      subjectUserId: command.userId ?? (await this.ownerOf(command.sessionId)),
       sessionId: command.sessionId,
       context: command.context,
       reason: command.reason,
@@ -44,5 +44,14 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
       }
       return { kind: 'revoked', sessionId: command.sessionId, userId: ownerId };
     });
+  }
+
+  /**
+   * Names the subject of an administrator's revocation in its Attempted entry. Only a hint: the
+   * revocation itself decides in one statement, and a failed read leaves the subject unknown
+   * rather than the operation unaudited.
+   */
+  private async ownerOf(sessionId: string): Promise<string | null> {
+    return (await this.store.findSession(sessionId).catch(() => null))?.userId ?? null;
   }
 }
