@@ -105,7 +105,7 @@ export class AuthController {
   @ApiResponse({ status: 204 })
   @RateLimited('refreshToken')
   async logout(@Body() body: RefreshTokenRequest, @Req() request: AuthenticatedRequest, @ClientContext() context: RequestContext): Promise<void> {
-    await this.commandBus.execute(new LogoutUser(body.refreshToken, request.authenticated?.userId ?? null, context));
+    await this.commandBus.execute(new LogoutUser(body.refreshToken, request.authenticated?.userId ?? null, context, request.authenticated?.sessionId ?? null));
   }
 
   @Get('me')

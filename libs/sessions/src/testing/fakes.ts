@@ -205,7 +205,7 @@ class InMemoryTransaction implements SessionTransaction {
   }
   async revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp) {
     this.origin.takeFailure();
-    const token = this.draft.tokens.find((t) => t.tokenHash.equals(tokenHash) && t.revokedAt === null);
+    const token = this.draft.tokens.find((t) => t.tokenHash.equals(tokenHash) && (t.revokedAt === null || t.rotatedAt !== null));
     const session = token && this.draft.sessions.get(token.sessionId);
     if (!token || !session || session.revokedAt !== null || (userId !== null && session.userId !== userId)) return null;
     this.end([session.id], stamp);

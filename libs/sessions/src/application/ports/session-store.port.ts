@@ -71,7 +71,11 @@ export interface SessionTransaction {
    * Used before issuing a token without consuming one (a retry within the reuse grace).
    */
   touchActiveSession(sessionId: string, now: Date): Promise<boolean>;
-  /** Ends the session of a refresh token (and all its tokens); null when nothing was active or the user did not match. */
+  /**
+   * Ends the session of a refresh token (and all its tokens): its live token, or one rotated away
+   * while the session lives (whoever holds it, the session is compromised or being ended by its
+   * owner). null when the session was not active or the user did not match.
+   */
   revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp): Promise<{ sessionId: string; userId: string } | null>;
   /**
    * Ends one active session of the user, or of anyone when userId is null (and its tokens);

@@ -102,7 +102,7 @@ class TypeOrmSessionTransaction implements SessionTransaction {
       `WITH ended AS (
          UPDATE sessions s SET revoked_at = $3, revoked_reason = $4, revoked_by = COALESCE($5, s.user_id)
            FROM refresh_tokens t
-          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.id = t.session_id AND s.revoked_at IS NULL
+          WHERE t.token_hash = $1 AND (t.revoked_at IS NULL OR t.rotated_at IS NOT NULL) AND s.id = t.session_id AND s.revoked_at IS NULL
             AND ($2::uuid IS NULL OR s.user_id = $2::uuid)
          RETURNING s.id, s.user_id),
        tokens AS (
