@@ -203,6 +203,12 @@ class InMemoryTransaction implements SessionTransaction {
     const session = this.draft.sessions.get(sessionId);
     return !!session && session.revokedAt === null && session.expiresAt > now;
   }
+  async retireLiveRefreshTokens(sessionId: string, now: Date, context: { ipAddress: string | null; userAgent: string | null }) {
+    this.origin.takeFailure();
+    const live = this.draft.tokens.filter((t) => t.sessionId === sessionId && t.revokedAt === null);
+    for (const token of live) Object.assign(token, { revokedAt: now, rotatedAt: now, rotatedIpAddress: context.ipAddress, rotatedUserAgent: context.userAgent });
+    return live.length;
+  }
   async revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp) {
     this.origin.takeFailure();
     const token = this.draft.tokens.find((t) => t.tokenHash.equals(tokenHash) && (t.revokedAt === null || t.rotatedAt !== null));

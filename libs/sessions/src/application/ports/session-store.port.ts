@@ -72,6 +72,12 @@ export interface SessionTransaction {
    */
   touchActiveSession(sessionId: string, now: Date): Promise<boolean>;
   /**
+   * Retires the session's live refresh token(s) as rotated away by this request, so a token
+   * issued next is the session's only live one. Call after touchActiveSession (which locks the
+   * session row): this statement then sees a rotation that committed while it waited.
+   */
+  retireLiveRefreshTokens(sessionId: string, now: Date, context: { ipAddress: string | null; userAgent: string | null }): Promise<number>;
+  /**
    * Ends the session of a refresh token (and all its tokens): its live token, or one rotated away
    * while the session lives (whoever holds it, the session is compromised or being ended by its
    * owner). null when the session was not active or the user did not match.

@@ -2,10 +2,11 @@ import { AuditEntryOrmEntity } from './audit-entry.orm-entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { AuditOutcomesAndTokenRotation1764000000100 } from './migrations/1764000000100-audit-outcomes-and-token-rotation';
 import { CacheMarkerOutbox1764000000200 } from './migrations/1764000000200-cache-marker-outbox';
+import { OneLiveRefreshTokenAndInstances1764000000600 } from './migrations/1764000000600-one-live-refresh-token-and-instances';
 import { RefreshTokenOrmEntity } from './refresh-token.orm-entity';
 import { SessionOrmEntity } from './session.orm-entity';
 import { UserOrmEntity } from './user.orm-entity';
 
 /** What the app's TypeORM connection must register for this library. */
 export const SESSIONS_ENTITIES = [UserOrmEntity, SessionOrmEntity, RefreshTokenOrmEntity, AuditEntryOrmEntity];
-export const SESSIONS_MIGRATIONS = [InitialSchema1764000000000, AuditOutcomesAndTokenRotation1764000000100, CacheMarkerOutbox1764000000200];
+export const SESSIONS_MIGRATIONS = [InitialSchema1764000000000, AuditOutcomesAndTokenRotation1764000000100, CacheMarkerOutbox1764000000200, OneLiveRefreshTokenAndInstances1764000000600];

@@ -96,6 +96,17 @@ class TypeOrmSessionTransaction implements SessionTransaction {
     return rows.length === 1;
   }
 
+  async retireLiveRefreshTokens(sessionId: string, now: Date, context: { ipAddress: string | null; userAgent: string | null }): Promise<number> {
+    const rows = await rowsOf(
+      this.manager,
+      `UPDATE refresh_tokens SET revoked_at = $2, rotated_at = $2, rotated_ip_address = $3, rotated_user_agent = $4
+        WHERE session_id = $1 AND revoked_at IS NULL
+       RETURNING id`,
+      [sessionId, now, context.ipAddress, context.userAgent],
+    );
+    return rows.length;
+  }
+
   async revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp): Promise<{ sessionId: string; userId: string } | null> {
     const rows = await rowsOf<{ id: string; user_id: string }>(
       this.manager,
