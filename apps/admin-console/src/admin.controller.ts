@@ -92,6 +92,7 @@ export class AdminController {
   async audit(@Query() query: AuditQueryParams): Promise<AuditPageResponse> {
     const page = await this.directory.queryAudit({
       userId: query.userId,
+      correlationId: query.correlationId,
       action: query.action,
       limit: query.limit ?? AUDIT_PAGE_DEFAULT,
       before: query.cursor,

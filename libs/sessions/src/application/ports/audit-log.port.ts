@@ -19,7 +19,13 @@ export interface AuditEntry {
 }
 
 export interface AuditQuery {
+  /**
+   * Whole operations that concern the user: every entry of each operation (correlation id) that
+   * has an entry naming the user, so an Attempted that did not know the user yet comes along.
+   */
   readonly userId?: string;
+  /** Every entry of one operation. */
+  readonly correlationId?: string;
   readonly action?: AuditAction;
   readonly limit: number;
   /** The eventId of the last entry of the previous page. */

@@ -30,7 +30,11 @@ export class TypeOrmAuditLog implements AuditLog {
       .createQueryBuilder('a')
       .orderBy('a.event_id', 'DESC')
       .take(query.limit + 1);
-    if (query.userId) builder.andWhere('a.user_id = :userId', { userId: query.userId });
+    // Whole triads: a register, login or refresh learns its user only at its outcome.
+    if (query.userId) {
+      builder.andWhere('a.correlation_id IN (SELECT u.correlation_id FROM audit_entries u WHERE u.user_id = :userId)', { userId: query.userId });
+    }
+    if (query.correlationId) builder.andWhere('a.correlation_id = :correlationId', { correlationId: query.correlationId });
     if (query.action) builder.andWhere('a.action = :action', { action: query.action });
     if (query.before) builder.andWhere('a.event_id < :before', { before: query.before });
     const rows = await builder.getMany();
