@@ -1,5 +1,5 @@
 import { EventBus, IEvent } from '@nestjs/cqrs';
-import { AuditEntry } from '../application/ports/audit-log.port';
+import { AuditEntry, AuditOutcomeUnavailableError } from '../application/ports/audit-log.port';
 import { Clock } from '../application/ports/clock.port';
 import { CachedSessionState, SessionCache } from '../application/ports/session-cache.port';
 import {
@@ -240,7 +240,12 @@ class InMemoryTransaction implements SessionTransaction {
   }
   async appendAudit(entries: readonly AuditEntry[]) {
     this.origin.takeFailure();
-    this.draft.audit.push(...entries);
+    for (const entry of entries) {
+      const sameOperation = this.draft.audit.filter((e) => e.correlationId === entry.correlationId);
+      if (entry.outcome === 'attempted' && sameOperation.some((e) => e.outcome === 'attempted')) continue;
+      if (entry.outcome !== 'attempted' && sameOperation.some((e) => e.outcome !== 'attempted')) throw new AuditOutcomeUnavailableError(entry.correlationId);
+      this.draft.audit.push(entry);
+    }
   }
   afterCommit(callback: () => void | Promise<void>) {
     this.commitHooks.push(callback);

@@ -92,6 +92,10 @@ export interface SessionTransaction {
   userExists(userId: string): Promise<boolean>;
   /** Ends every active session of the user but one (and their tokens); the ids ended. */
   revokeAllSessions(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]>;
+  /**
+   * Writes audit entries with the change. A repeated Attempted is dropped; an outcome for an
+   * operation that already has one throws AuditOutcomeUnavailableError (the change must roll back).
+   */
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   /** Records revocation markers the cache could not take, to be written by whichever instance can. */
   enqueueCacheMarkers(userId: string, sessionIds: readonly string[]): Promise<void>;

@@ -17,6 +17,10 @@ export class TypeOrmAuditLog implements AuditLog {
       .where(`a.outcome = 'attempted'`)
       .andWhere('a.occurred_at >= :after AND a.occurred_at < :before', { after: query.attemptedAfter, before: query.attemptedBefore })
       .andWhere(`COALESCE(a.details->>'instance', '') <> :instance`, { instance: query.excludeInstance })
+      .andWhere(
+        `NOT EXISTS (SELECT 1 FROM instances i WHERE i.id::text = a.details->>'instance' AND i.last_heartbeat_at >= now() - make_interval(secs => :silentSeconds))`,
+        { silentSeconds: query.instanceSilentForMs / 1000 },
+      )
       .andWhere(`NOT EXISTS (SELECT 1 FROM audit_entries o WHERE o.correlation_id = a.correlation_id AND o.outcome <> 'attempted')`)
       .orderBy('a.occurred_at', 'ASC')
       .take(query.limit)

@@ -164,7 +164,8 @@ class TypeOrmSessionTransaction implements SessionTransaction {
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
-    await insertAuditEntries(this.manager, entries);
+    // An outcome written with its change must not be dropped: a conflict rolls the change back.
+    await insertAuditEntries(this.manager, entries, 'refuse');
   }
 
   async enqueueCacheMarkers(userId: string, sessionIds: readonly string[]): Promise<void> {
