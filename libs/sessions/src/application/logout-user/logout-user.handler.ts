@@ -40,7 +40,9 @@ export class LogoutUserHandler implements ICommandHandler<LogoutUser> {
         if (sessions.length === 0) return null;
         const userId = sessions[0].userId;
         const sessionIds = sessions.map((s) => s.sessionId);
-        await operation.succeedIn(tx, { subjectUserId: userId, sessionId: sessionIds[0], sessionIds, count: sessionIds.length });
+        // Ended by its Bearer alone: say why the refresh token ended nothing (another user's, say).
+        const refused = byToken ? {} : { details: { refreshTokenRefused: await this.whyNot(tokenHash, command.userId) } };
+        await operation.succeedIn(tx, { subjectUserId: userId, sessionId: sessionIds[0], sessionIds, count: sessionIds.length, ...refused });
         await this.revokedSessions.markRevokedIn(tx, userId, sessionIds);
         return { userId, sessionId: sessionIds[0], sessionIds };
       });
