@@ -69,7 +69,9 @@ describe('the per-user audit query returns whole operations through indexes', ()
   it(`answers with every entry of the user's operations and reads no table sequentially, ${(OPERATIONS * 2).toLocaleString('en')} entries stored`, async () => {
     const auditLog = new TypeOrmAuditLog(dataSource);
     log.statements.length = 0;
+    const started = performance.now();
     const page = await auditLog.query({ userId: userId(7), limit: 50 });
+    const elapsedMs = performance.now() - started;
     expect(page.entries).toHaveLength(2 * (OPERATIONS / USERS));
     const correlations = new Set(page.entries.map((e) => e.correlationId));
     expect(correlations.size).toBe(OPERATIONS / USERS);
@@ -81,7 +83,7 @@ describe('the per-user audit query returns whole operations through indexes', ()
     expect(planNodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
     const indexes = planNodes.map((n) => n['Index Name']).filter(Boolean);
     expect(indexes).toEqual(expect.arrayContaining(['audit_entries_user_idx', 'audit_entries_correlation_idx']));
-    console.log(JSON.stringify({ test: 'audit-query-plan', entries: OPERATIONS * 2, plan: planNodes.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`) }));
+    console.log(JSON.stringify({ test: 'audit-query-plan', entries: OPERATIONS * 2, elapsedMs: Math.round(elapsedMs * 10) / 10, plan: planNodes.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`) }));
   });
 
   it('answers a correlationId query from the correlation index', async () => {
