@@ -198,6 +198,13 @@ describe('a slow command of another live instance', () => {
         ['succeeded', null],
       ]);
       expect(await sql(stack.databaseUrl, 'SELECT id FROM users WHERE email = $1', [email])).toHaveLength(1);
+      const [{ held_ms: heldMs }] = await sql<{ held_ms: number }>(
+        stack.databaseUrl,
+        `SELECT round(extract(epoch FROM (SELECT occurred_at FROM audit_entries WHERE correlation_id = $1 AND outcome = 'succeeded') - occurred_at) * 1000) AS held_ms
+           FROM audit_entries WHERE correlation_id = $1 AND outcome = 'attempted'`,
+        [correlationId],
+      );
+      console.log(JSON.stringify({ test: 'live-instance-slow-command', thresholdMs: THRESHOLD_SECONDS * 1000, heldMs: Number(heldMs), closed: 0, status: 201 }));
     } finally {
       await locker.end();
       await response?.catch(() => undefined);
