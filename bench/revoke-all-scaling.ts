@@ -92,6 +92,7 @@ export async function measureRevokeAll(options: RevokeAllOptions = DEFAULT_REVOK
       const outcome = await bus.execute(new RevokeAllUserSessions(userId, RevocationReasons.userRevokedAll, Actors.user(userId), NO_REQUEST_CONTEXT));
       // A marker write that failed would make the row meaningless (and start a repair pass): stop.
       if (cache.distrusted) throw new Error('The revocation markers were not written (the session cache is distrusted)');
+      if (outcome.kind !== 'revoked') throw new Error(`Revoke-all was rejected: ${outcome.reason}`);
       return outcome.revokedCount;
     };
     let sqlMs = 0;

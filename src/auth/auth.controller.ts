@@ -119,7 +119,7 @@ export class AuthController {
   @ApiResponse({ status: 204 })
   @RateLimited('refreshToken', { exemptLiveToken: true })
   async logout(@Body() body: RefreshTokenRequest, @Req() request: AuthenticatedRequest, @ClientContext() context: RequestContext): Promise<void> {
-    await this.commandBus.execute(new LogoutUser(body.refreshToken, request.authenticated?.userId ?? null, context));
+    await this.commandBus.execute(new LogoutUser(body.refreshToken, request.authenticated?.userId ?? null, context, request.authenticated?.sessionId ?? null));
   }
 
   @Get('me')
@@ -192,6 +192,7 @@ export class AuthController {
         body.keepCurrent ? session.sessionId : null,
       ),
     );
+    if (outcome.kind === 'rejected') throw new UnauthorizedException('The account no longer exists');
     return { revokedCount: outcome.revokedCount };
   }
 

@@ -78,16 +78,21 @@ describe('access control', () => {
       for (const device of a) expect(await meStatus(stack, device.accessToken)).toBe(200);
     });
 
-    it("logout with another user's refresh token while signed in answers 204 but ends nothing, audited as a mismatch", async () => {
-      await stack.http().post('/auth/logout').set(...bearer(b[0].accessToken)).set('User-Agent', 'mismatch-agent').send({ refreshToken: a[0].refreshToken }).expect(204);
+    it("logout with another user's refresh token ends only the caller's own session (its Bearer), audited with the mismatch", async () => {
+      const caller = await login(stack, b[0].email, b[0].password, 'mismatch-device');
+      await stack.http().post('/auth/logout').set(...bearer(caller.accessToken)).set('User-Agent', 'mismatch-agent').send({ refreshToken: a[0].refreshToken }).expect(204);
 
       expect(await meStatus(stack, a[0].accessToken)).toBe(200);
-      expect(await meStatus(stack, b[0].accessToken)).toBe(200);
       expect(await activeSessionIds(a[0].userId)).toEqual(ids(a));
       // The refresh token still works for its owner.
       await stack.http().post('/auth/refresh').send({ refreshToken: a[0].refreshToken }).expect(200);
-      const [attempted, failed] = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE user_agent = 'mismatch-agent' ORDER BY event_id`);
-      expect([attempted.outcome, failed.outcome, failed.reason, failed.actor_id]).toEqual(['attempted', 'failed', 'token_user_mismatch', b[0].userId]);
+      // A valid Bearer on logout ends its own session; the caller's other sessions live on.
+      expect(await meStatus(stack, caller.accessToken)).toBe(401);
+      expect(await meStatus(stack, b[0].accessToken)).toBe(200);
+      await stack.settleAudit();
+      const [attempted, outcome] = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE user_agent = 'mismatch-agent' ORDER BY event_id`);
+      expect([attempted.outcome, outcome.outcome, outcome.actor_id, outcome.user_id, outcome.session_id]).toEqual(['attempted', 'succeeded', b[0].userId, b[0].userId, caller.sessionId]);
+      expect(outcome.details).toMatchObject({ refreshTokenRefused: 'token_user_mismatch' });
     });
 
     it("changing the password ends the caller's other sessions and touches no other account", async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { bearer, login, meStatus, signUp, uniqueEmail } from '../support/api';
 import { AuditRow, sql } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
@@ -82,6 +83,75 @@ describe('admin console', () => {
     await stack.adminHttp().delete('/admin/sessions/0190a5d2-0000-7000-8000-000000000000').set(...bearer(adminToken)).send({ reason: 'Nothing here' }).expect(404);
   });
 
+  it('audits a revocation of an unknown user or session as Attempted and Failed, and answers 404 problem+json', async () => {
+    const unknownUser = randomUUID();
+    const unknownSession = randomUUID();
+    const revokeAll = await stack
+      .adminHttp()
+      .post(`/admin/users/${unknownUser}/sessions/revoke-all`)
+      .set(...bearer(adminToken))
+      .send({ reason: 'Compromised account report' })
+      .expect(404);
+    expect(revokeAll.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(revokeAll.body).toMatchObject({ status: 404, detail: 'No user with this id' });
+    const revokeOne = await stack.adminHttp().delete(`/admin/sessions/${unknownSession}`).set(...bearer(adminToken)).send({ reason: 'Stolen laptop report' }).expect(404);
+    expect(revokeOne.headers['content-type']).toMatch(/^application\/problem\+json/);
+    await stack.settleAudit();
+
+    const byUser = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE user_id = $1 ORDER BY event_id`, [unknownUser]);
+    expect(byUser.map((e) => [e.action, e.outcome, e.reason, e.actor_type, e.actor_id])).toEqual([
+      ['sessions.revoke_all', 'attempted', 'Compromised account report', 'admin', adminUserId],
+      ['sessions.revoke_all', 'failed', 'user_not_found', 'admin', adminUserId],
+    ]);
+    const bySession = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE session_id = $1 ORDER BY event_id`, [unknownSession]);
+    expect(bySession.map((e) => [e.action, e.outcome, e.reason, e.actor_type, e.actor_id])).toEqual([
+      ['session.revoke', 'attempted', 'Stolen laptop report', 'admin', adminUserId],
+      ['session.revoke', 'failed', 'session_not_found', 'admin', adminUserId],
+    ]);
+    expect(new Set(byUser.map((e) => e.correlation_id)).size).toBe(1);
+    expect(new Set(bySession.map((e) => e.correlation_id)).size).toBe(1);
+  });
+
+  it("records the session's owner on an admin revocation of one session", async () => {
+    const [user] = await signUp(stack);
+    await stack.adminHttp().delete(`/admin/sessions/${user.sessionId}`).set(...bearer(adminToken)).send({ reason: 'Lost phone reported' }).expect(204);
+    await stack.settleAudit();
+    const [succeeded] = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE session_id = $1 AND action = 'session.revoke' AND outcome = 'succeeded'`, [user.sessionId]);
+    expect(succeeded).toMatchObject({ action: 'session.revoke', user_id: user.userId, actor_type: 'admin', actor_id: adminUserId });
+  });
+
+  it("answers a per-user audit query with whole operations, the Attempted that knew no user included, and filters by correlationId", async () => {
+    const [user] = await signUp(stack, 1, 'triads');
+    const refreshed = await stack.http().post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
+    await stack.http().post('/auth/logout').send({ refreshToken: refreshed.body.refreshToken }).expect(204);
+    await stack.settleAudit();
+
+    const page = await stack.adminHttp().get(`/admin/audit?userId=${user.userId}&limit=200`).set(...bearer(adminToken)).expect(200);
+    const byOperation = new Map<string, Array<{ action: string; outcome: string; userId: string | null }>>();
+    for (const entry of page.body.entries) byOperation.set(entry.correlationId, [...(byOperation.get(entry.correlationId) ?? []), entry]);
+    const operations = [...byOperation.values()].map((entries) => [entries[0].action, entries.map((e) => e.outcome).sort().join('+')]);
+    expect(operations.sort()).toEqual(
+      [
+        ['tokens.refresh', 'attempted+succeeded'],
+        ['user.login', 'attempted+succeeded'],
+        ['user.logout', 'attempted+succeeded'],
+        ['user.register', 'attempted+succeeded'],
+      ].sort(),
+    );
+    // The Attempted entries of these four did not know the user; they come along with their outcome.
+    expect(page.body.entries.filter((e: { outcome: string; userId: string | null }) => e.outcome === 'attempted' && e.userId === null)).toHaveLength(4);
+
+    const [login] = [...byOperation.entries()].find(([, entries]) => entries[0].action === 'user.login')!;
+    const one = await stack.adminHttp().get(`/admin/audit?correlationId=${login}`).set(...bearer(adminToken)).expect(200);
+    expect(one.body.entries.map((e: { correlationId: string; outcome: string }) => [e.correlationId, e.outcome])).toEqual([
+      [login, 'succeeded'],
+      [login, 'attempted'],
+    ]);
+    const bad = await stack.adminHttp().get('/admin/audit?correlationId=nope').set(...bearer(adminToken)).expect(400);
+    expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.stringify(bad.body)).toContain('correlationId must be a UUID');
+  });
+
   it('pages through the audit trail newest first, filtered by user and action', async () => {
     const [user] = await signUp(stack, 1, 'audited');
     for (let i = 0; i < 3; i += 1) await login(stack, user.email, user.password);
@@ -92,12 +162,12 @@ describe('admin console', () => {
       const query: string = `/admin/audit?userId=${user.userId}&action=user.login&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
       const page = await stack.adminHttp().get(query).set(...bearer(adminToken)).expect(200);
       for (const entry of page.body.entries) {
-        expect(entry).toMatchObject({ action: 'user.login', userId: user.userId });
+        expect(entry).toMatchObject({ action: 'user.login', userId: entry.outcome === 'attempted' ? null : user.userId });
         seen.push(entry.eventId);
       }
       cursor = page.body.nextCursor;
     } while (cursor);
-    expect(seen).toHaveLength(4); // four successful logins (Attempted entries of a login carry no user yet)
+    expect(seen).toHaveLength(8); // four successful logins, each with its Attempted (which carries no user yet)
     expect([...seen].sort().reverse()).toEqual(seen);
     await stack.adminHttp().get('/admin/audit?limit=0').set(...bearer(adminToken)).expect(400);
     await stack.adminHttp().get('/admin/audit?action=drop.tables').set(...bearer(adminToken)).expect(400);

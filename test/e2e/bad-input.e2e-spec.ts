@@ -50,6 +50,8 @@ interface Case {
   readonly kind: string;
   readonly request: RawRequest;
   readonly expected: readonly number[];
+  /** The audit action of the command this well-formed request reaches, refused as Attempted and Failed. */
+  readonly audits?: string;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -522,6 +524,8 @@ interface Route {
   readonly query?: readonly QueryParam[];
   /** The path parameter, and which real id fills it when the id is not what is under test. */
   readonly param?: { readonly name: string; readonly real: () => string };
+  /** The audited command a well-formed request dispatches (so an unknown id is refused by it, audited). */
+  readonly command?: string;
 }
 
 interface Fixture extends Principals {
@@ -544,8 +548,8 @@ function routes(): Route[] {
     { app: 'web', method: 'POST', path: '/auth/sessions/revoke-all', access: 'user', dto: DTOS.revokeAll },
     { app: 'web', method: 'POST', path: '/auth/password', access: 'user', dto: DTOS.password },
     { app: 'admin', method: 'GET', path: '/admin/users/:userId/sessions', access: 'admin', query: QUERIES.userSessions, param: victimUser },
-    { app: 'admin', method: 'POST', path: '/admin/users/:userId/sessions/revoke-all', access: 'admin', dto: DTOS.adminRevokeAll, param: victimUser },
-    { app: 'admin', method: 'DELETE', path: '/admin/sessions/:sessionId', access: 'admin', dto: DTOS.adminReason, param: victimSession },
+    { app: 'admin', method: 'POST', path: '/admin/users/:userId/sessions/revoke-all', access: 'admin', dto: DTOS.adminRevokeAll, param: victimUser, command: 'sessions.revoke_all' },
+    { app: 'admin', method: 'DELETE', path: '/admin/sessions/:sessionId', access: 'admin', dto: DTOS.adminReason, param: victimSession, command: 'session.revoke' },
     { app: 'admin', method: 'GET', path: '/admin/audit', access: 'admin', query: QUERIES.audit },
   ];
 }
@@ -659,7 +663,8 @@ function caseFor(route: Route): fc.Arbitrary<Case> {
   }
 
   if (route.access === 'admin' && route.param) {
-    // A well-formed id of nobody: 404, and no command runs (the console looks the id up first).
+    // A well-formed id of nobody: 404. A read runs no command; a revocation's command refuses
+    // it, audited as Attempted and Failed (user_not_found / session_not_found).
     const ids = realIds();
     const body = route.dto ? validBody(route.dto) : fc.constant(undefined);
     const query = route.query ? validQuery(route.query).map(queryText) : fc.constant('');
@@ -667,7 +672,11 @@ function caseFor(route: Route): fc.Arbitrary<Case> {
       2,
       fc
         .tuple(goodAuth, uuid.filter((id) => !ids.has(id)), body, query)
-        .map(([auth, id, b, q]) => sized('unknown-id', request(route.method, pathWith(route, id) + q, auth, b), [404])),
+        .map(([auth, id, b, q]) => sized('unknown-id', request(route.method, pathWith(route, id) + q, auth, b), [404]))
+        .map((testCase): Case => {
+          if (!route.command || testCase.expected[0] !== 404) return testCase;
+          return { ...testCase, audits: route.command, request: { ...testCase.request, headers: { ...testCase.request.headers, 'User-Agent': COMMAND_AGENT } } };
+        }),
     );
   }
   return fc.oneof(...kinds).map(describable);
@@ -735,7 +744,10 @@ describe('bad input, generated: every route answers a 4xx problem and changes no
   describe.each(routes().map((route) => [`${route.method} ${route.path}`, route] as const))('%s', (_name, route) => {
     it(`answers ${RUNS_PER_ROUTE} generated bad requests with the 4xx problem their defect calls for`, async () => {
       await fc.assert(
-        fc.asyncProperty(caseFor(route), exchange),
+        fc.asyncProperty(caseFor(route), async (testCase) => {
+          await exchange(testCase);
+          if (testCase.audits) audited.set(testCase.audits, (audited.get(testCase.audits) ?? 0) + 1);
+        }),
         { numRuns: RUNS_PER_ROUTE, seed: SEED },
       );
     }, 120_000);

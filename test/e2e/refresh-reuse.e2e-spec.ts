@@ -103,4 +103,60 @@ describe('refresh-token reuse detection', () => {
       }
     }
   });
+
+  describe('one live refresh token per session', () => {
+    const liveTokens = async (sessionId: string) =>
+      (await sql<{ count: number }>(stack.databaseUrl, 'SELECT count(*)::int AS count FROM refresh_tokens WHERE session_id = $1 AND revoked_at IS NULL', [sessionId]))[0].count;
+    const revokedReason = async (sessionId: string) => (await sql(stack.databaseUrl, 'SELECT revoked_reason FROM sessions WHERE id = $1', [sessionId]))[0].revoked_reason;
+
+    it('after a grace replay only the replacement works: the first rotation is retired and trips reuse detection', async () => {
+      const [device] = await signUp(stack);
+      const first = await refresh(stack, device.refreshToken, 'tab-browser').expect(200);
+      const replay = await refresh(stack, device.refreshToken, 'tab-browser').expect(200);
+      expect(await liveTokens(device.sessionId)).toBe(1);
+
+      // The replacement keeps the session going; the token the first request got is dead.
+      const next = await refresh(stack, replay.body.refreshToken, 'tab-browser').expect(200);
+      expect(await liveTokens(device.sessionId)).toBe(1);
+      await refresh(stack, first.body.refreshToken, 'tab-browser').expect(401);
+      expect(await revokedReason(device.sessionId)).toBe('refresh_token_reuse');
+      expect(await meStatus(stack, next.body.accessToken)).toBe(401);
+      await refresh(stack, next.body.refreshToken, 'tab-browser').expect(401);
+    });
+
+    it('a token retired by a grace replay, presented by another client, ends the session', async () => {
+      const [device] = await signUp(stack);
+      const first = await refresh(stack, device.refreshToken, 'tab-browser').expect(200);
+      const replay = await refresh(stack, device.refreshToken, 'tab-browser').expect(200);
+      await refresh(stack, first.body.refreshToken, 'attacker-tool').expect(401);
+      expect(await revokedReason(device.sessionId)).toBe('refresh_token_reuse');
+      await refresh(stack, replay.body.refreshToken, 'tab-browser').expect(401);
+      expect(await liveTokens(device.sessionId)).toBe(0);
+    });
+
+    it('concurrent grace replays still leave exactly one live token, and every tab stays in the session', async () => {
+      for (let round = 0; round < 10; round += 1) {
+        const [device] = await signUp(stack);
+        await refresh(stack, device.refreshToken, 'tabs').expect(200);
+        const replays = await Promise.all([0, 1, 2].map(() => refresh(stack, device.refreshToken, 'tabs')));
+        expect(replays.map((r) => r.status)).toEqual([200, 200, 200]);
+        expect(await liveTokens(device.sessionId)).toBe(1);
+        expect(await revokedReason(device.sessionId)).toBeNull();
+      }
+      await stack.settleAudit();
+      expect(await brokenTriads(stack.databaseUrl)).toEqual([]);
+    });
+
+    it('the database refuses a second live refresh token for one session', async () => {
+      const [device] = await signUp(stack);
+      await expect(
+        sql(
+          stack.databaseUrl,
+          `INSERT INTO refresh_tokens (id, session_id, user_id, token_hash, issued_at, expires_at)
+           VALUES (gen_random_uuid(), $1, $2, sha256(gen_random_uuid()::text::bytea), now(), now() + interval '1 day')`,
+          [device.sessionId, device.userId],
+        ),
+      ).rejects.toThrow(/refresh_tokens_one_live_per_session_key/);
+    });
+  });
 });

@@ -83,7 +83,7 @@ describe('web API: sign-in to revocation', () => {
       await stack.http().post('/auth/logout').send({ refreshToken: 'A'.repeat(43) }).expect(204);
     });
 
-    it("logout with another user's refresh token changes nothing", async () => {
+    it("logout with another user's refresh token never ends that user's session", async () => {
       const [alice] = await signUp(stack, 1, 'alice');
       const [bob] = await signUp(stack, 1, 'bob');
       await stack.http().post('/auth/logout').set(...bearer(bob.accessToken)).send({ refreshToken: alice.refreshToken }).expect(204);

@@ -71,10 +71,11 @@ export class AdminController {
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<RevokedCountResponse> {
-    await this.requireUser(userId);
+    // Dispatched first: a revocation of an unknown user is refused by the command, so it is audited.
     const outcome = await this.commandBus.execute(
       new RevokeAllUserSessions(userId, body.reason, Actors.admin(admin.userId), context, body.keepSessionId ?? null),
     );
+    if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
     return { revokedCount: outcome.revokedCount };
   }
 
@@ -90,9 +91,8 @@ export class AdminController {
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<void> {
-    const session = await this.directory.findSession(sessionId);
-    if (!session) throw new NotFoundException('No active session with this id');
-    const outcome = await this.commandBus.execute(new RevokeSession(session.userId, sessionId, body.reason, Actors.admin(admin.userId), context));
+    // Whoever's session it is (null user): an unknown id is refused by the command, so it is audited.
+    const outcome = await this.commandBus.execute(new RevokeSession(null, sessionId, body.reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'rejected') throw new NotFoundException('No active session with this id');
   }
 
@@ -180,6 +180,7 @@ export class AdminController {
   async audit(@Query() query: AuditQueryParams): Promise<AuditPageResponse> {
     const page = await this.directory.queryAudit({
       userId: query.userId,
+      correlationId: query.correlationId,
       action: query.action,
       limit: query.limit ?? AUDIT_PAGE_DEFAULT,
       before: query.cursor,

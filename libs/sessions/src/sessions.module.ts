@@ -28,6 +28,7 @@ import { LoginUserHandler } from './application/login-user/login-user.handler';
 import { LogoutUserHandler } from './application/logout-user/logout-user.handler';
 import { ACCESS_TOKENS } from './application/ports/access-token.port';
 import { AUDIT_LOG } from './application/ports/audit-log.port';
+import { INSTANCE_REGISTRY } from './application/ports/instance-registry.port';
 import { Clock, CLOCK, systemClock } from './application/ports/clock.port';
 import { DEFAULT_LOGIN_LOCKOUT, LOGIN_ATTEMPTS } from './application/ports/login-attempts.port';
 import { PASSWORD_HASHER } from './application/ports/password-hasher.port';
@@ -53,6 +54,7 @@ import { createSessionCache } from './infrastructure/cache/session-cache.factory
 import { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher';
 import { JwtAccessTokens } from './infrastructure/security/jwt-access-tokens';
 import { TypeOrmAuditLog } from './infrastructure/typeorm/typeorm-audit-log';
+import { TypeOrmInstanceRegistry } from './infrastructure/typeorm/typeorm-instance-registry';
 import { TypeOrmSessionStore } from './infrastructure/typeorm/typeorm-session-store';
 import { SESSIONS_OPTIONS, SessionsModuleOptions } from './sessions.options';
 
@@ -126,6 +128,7 @@ export class SessionsModule {
       { provide: CLOCK, useValue: systemClock },
       { provide: SESSION_STORE, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmSessionStore(ds) },
       { provide: AUDIT_LOG, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmAuditLog(ds) },
+      { provide: INSTANCE_REGISTRY, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmInstanceRegistry(ds) },
       {
         provide: SESSION_CACHE,
         inject: [CACHE_MANAGER, SESSIONS_OPTIONS, SESSION_STORE, CLOCK],

@@ -31,8 +31,9 @@ export interface SessionsModuleOptions {
    */
   readonly refreshReuseGraceSeconds?: number;
   /**
-   * Age after which an Attempted audit entry of another process with no outcome is closed as
-   * Failed `interrupted` (the process died mid-command). Default 60.
+   * Age after which an Attempted audit entry with no outcome is closed as Failed `interrupted`
+   * (the process died mid-command), if its process instance has not beaten for as long either;
+   * each instance beats every quarter of this. Default 60.
    */
   readonly interruptedAfterSeconds?: number;
   /**

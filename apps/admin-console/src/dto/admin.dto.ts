@@ -43,10 +43,15 @@ export class UserSessionsQuery {
 }
 
 export class AuditQueryParams {
-  @ApiPropertyOptional({ format: 'uuid' })
+  @ApiPropertyOptional({ format: 'uuid', description: 'Whole operations (Attempted and outcome) that concern this user' })
   @IsOptional()
   @IsUUID('all', { message: 'userId must be a UUID' })
   userId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'The entries of one operation' })
+  @IsOptional()
+  @IsUUID('all', { message: 'correlationId must be a UUID' })
+  correlationId?: string;
 
   @ApiPropertyOptional({ enum: AUDIT_ACTIONS })
   @IsOptional()

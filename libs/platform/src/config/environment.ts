@@ -79,7 +79,7 @@ export const ENVIRONMENT_VARIABLES = [
   },
   { name: 'REFRESH_REUSE_GRACE_SECONDS', default: '5', description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60' },
   { name: 'BENCHMARK_AUTH_CHECK', default: 'session', description: 'Benchmarks only: session (always in production), signature-only or no-cache (NODE_ENV development or test only)' },
-  { name: 'INTERRUPTED_AFTER_SECONDS', default: '60', description: 'Age after which an audited command with no outcome, from another process, is closed as interrupted, 1 to 3600' },
+  { name: 'INTERRUPTED_AFTER_SECONDS', default: '60', description: 'Age after which an audited command with no outcome, from a process instance silent (no heartbeat, one every quarter of this) for as long, is closed as interrupted, 1 to 3600' },
   { name: 'RATE_LIMIT_WINDOW_SECONDS', default: '60', description: 'Window of the login, refresh, logout and register rate limits, 1 to 86400' },
   { name: 'RATE_LIMIT_PER_IP', default: '30', description: 'Requests per window to each of those routes from one client IP, 1 to 1000000' },
   { name: 'RATE_LIMIT_PER_ACCOUNT', default: '10', description: 'Requests per window for one email (register) or one refresh token (refresh, logout); login has no per-email limit (see LOGIN_LOCKOUT_THRESHOLD), 1 to 1000000' },

@@ -1,5 +1,5 @@
 import { EventBus, IEvent } from '@nestjs/cqrs';
-import { AuditEntry } from '../application/ports/audit-log.port';
+import { AuditEntry, AuditOutcomeUnavailableError } from '../application/ports/audit-log.port';
 import { Clock } from '../application/ports/clock.port';
 import { CacheProbe, CachedSessionState, SessionCache } from '../application/ports/session-cache.port';
 import {
@@ -142,6 +142,7 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   addSession(userId: string, id: string, tokenHash: Buffer, expiresAt = new Date('2030-01-01')): void {
+    if (!this.users.has(userId)) this.addUser(userId);
     this.sessions.set(id, { id, userId, createdAt: new Date(), lastSeenAt: new Date(), expiresAt, ipAddress: null, userAgent: null, revokedAt: null, revokedReason: null, revokedBy: null });
     this.tokens.push({ id: `t-${id}`, sessionId: id, userId, tokenHash, issuedAt: new Date(), expiresAt, parentId: null, revokedAt: null, rotatedAt: null, rotatedIpAddress: null, rotatedUserAgent: null });
   }
@@ -311,20 +312,30 @@ class InMemoryTransaction implements SessionTransaction {
     const session = this.draft.sessions.get(sessionId);
     return !!session && session.revokedAt === null && session.expiresAt > now;
   }
+  async retireLiveRefreshTokens(sessionId: string, now: Date, context: { ipAddress: string | null; userAgent: string | null }) {
+    this.origin.takeFailure();
+    const live = this.draft.tokens.filter((t) => t.sessionId === sessionId && t.revokedAt === null);
+    for (const token of live) Object.assign(token, { revokedAt: now, rotatedAt: now, rotatedIpAddress: context.ipAddress, rotatedUserAgent: context.userAgent });
+    return live.length;
+  }
   async revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp) {
     this.origin.takeFailure();
-    const token = this.draft.tokens.find((t) => t.tokenHash.equals(tokenHash) && t.revokedAt === null);
+    const token = this.draft.tokens.find((t) => t.tokenHash.equals(tokenHash) && (t.revokedAt === null || t.rotatedAt !== null));
     const session = token && this.draft.sessions.get(token.sessionId);
     if (!token || !session || session.revokedAt !== null || (userId !== null && session.userId !== userId)) return null;
     this.end([session.id], stamp);
     return { sessionId: session.id, userId: session.userId };
   }
-  async revokeSession(userId: string, sessionId: string, stamp: RevocationStamp) {
+  async revokeSession(userId: string | null, sessionId: string, stamp: RevocationStamp) {
     this.origin.takeFailure();
     const session = this.draft.sessions.get(sessionId);
-    if (!session || session.userId !== userId || session.revokedAt !== null) return false;
+    if (!session || (userId !== null && session.userId !== userId) || session.revokedAt !== null) return null;
     this.end([sessionId], stamp);
-    return true;
+    return session.userId;
+  }
+  async userExists(userId: string) {
+    this.origin.takeFailure();
+    return this.draft.users.has(userId);
   }
   async revokeAllSessions(userId: string, exceptSessionId: string | null, stamp: RevocationStamp) {
     this.origin.takeFailure();
@@ -344,7 +355,12 @@ class InMemoryTransaction implements SessionTransaction {
   }
   async appendAudit(entries: readonly AuditEntry[]) {
     this.origin.takeFailure();
-    this.draft.audit.push(...entries);
+    for (const entry of entries) {
+      const sameOperation = this.draft.audit.filter((e) => e.correlationId === entry.correlationId);
+      if (entry.outcome === 'attempted' && sameOperation.some((e) => e.outcome === 'attempted')) continue;
+      if (entry.outcome !== 'attempted' && sameOperation.some((e) => e.outcome !== 'attempted')) throw new AuditOutcomeUnavailableError(entry.correlationId);
+      this.draft.audit.push(entry);
+    }
   }
   afterCommit(callback: () => void | Promise<void>) {
     this.commitHooks.push(callback);

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
 import { AUDIT_LOG, AuditEntry, AuditLog } from '../ports/audit-log.port';
 import { CLOCK, Clock } from '../ports/clock.port';
+import { INSTANCE_REGISTRY, InstanceRegistry } from '../ports/instance-registry.port';
 import { PROCESS_INSTANCE_ID } from '../shared/audit-trail';
 
 export const INTERRUPTED_REASON = 'interrupted';
@@ -10,22 +11,28 @@ const DEFAULT_INTERRUPTED_AFTER_SECONDS = 60;
 /** At start-up, look this far back; afterwards only at what could have been missed since. */
 const STARTUP_LOOKBACK_MS = 7 * 24 * 3600 * 1000;
 const BATCH = 500;
+/** An instance beats this many times per threshold, so a few lost beats never make it look dead. */
+const BEATS_PER_THRESHOLD = 4;
 
 /**
  * Closes operations whose process died between Attempted and the outcome (a crash, a kill):
- * each gets a Failed entry with reason `interrupted`, at start-up and then periodically. Only
- * entries older than `interruptedAfterSeconds` and written by another process instance are
- * closed, so a live process's running commands are never touched. The database keeps one
- * outcome per operation, so a late real outcome and a recovery pass cannot both be recorded.
+ * each gets a Failed entry with reason `interrupted`, at start-up and then periodically. An
+ * operation is closed only when it is older than `interruptedAfterSeconds` and its instance is
+ * known dead: it has not beaten (the `instances` table) for that long, or never did. A live
+ * instance's slow command is never touched. Should a command still commit after its operation
+ * was closed (its instance was cut off from the database for longer than the threshold), the
+ * database refuses its Succeeded entry and the change rolls back: the Failed stays true.
  */
 @Injectable()
 export class InterruptedOperations implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(InterruptedOperations.name);
   private readonly afterMs: number;
   private timer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(AUDIT_LOG) private readonly auditLog: AuditLog,
+    @Inject(INSTANCE_REGISTRY) private readonly instances: InstanceRegistry,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SESSIONS_OPTIONS) options: SessionsModuleOptions,
   ) {
@@ -33,9 +40,14 @@ export class InterruptedOperations implements OnApplicationBootstrap, OnApplicat
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // Beat before the first command can start, so this instance is known alive from its first Attempted.
+    await this.heartbeat();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(this.afterMs / BEATS_PER_THRESHOLD)));
+    this.heartbeatTimer.unref();
     await this.closeInterrupted(STARTUP_LOOKBACK_MS).catch((error: unknown) =>
       this.logger.error({ msg: 'interrupted_recovery_failed', error: (error as Error).message }),
     );
+    await this.instances.forgetSilentFor(STARTUP_LOOKBACK_MS).catch(() => 0);
     const every = Math.min(this.afterMs, 60_000);
     this.timer = setInterval(() => {
       this.closeInterrupted(this.afterMs + 10 * every).catch((error: unknown) =>
@@ -47,6 +59,16 @@ export class InterruptedOperations implements OnApplicationBootstrap, OnApplicat
 
   onApplicationShutdown(): void {
     clearInterval(this.timer);
+    clearInterval(this.heartbeatTimer);
+  }
+
+  /** Tells the other instances this one is alive. A failed beat is logged, never thrown. */
+  async heartbeat(): Promise<void> {
+    try {
+      await this.instances.heartbeat(PROCESS_INSTANCE_ID);
+    } catch (error) {
+      this.logger.warn({ msg: 'instance_heartbeat_failed', error: (error as Error).message });
+    }
   }
 
   /** Returns how many operations were closed. */
@@ -58,6 +80,7 @@ export class InterruptedOperations implements OnApplicationBootstrap, OnApplicat
         attemptedAfter: new Date(now.getTime() - lookbackMs),
         attemptedBefore: new Date(now.getTime() - this.afterMs),
         excludeInstance: PROCESS_INSTANCE_ID,
+        instanceSilentForMs: this.afterMs,
         limit: BATCH,
       });
       if (unfinished.length === 0) break;

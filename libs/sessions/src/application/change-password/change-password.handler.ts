@@ -5,7 +5,7 @@ import { passwordProblem } from '../../domain/password-policy';
 import { RevocationReasons } from '../../domain/revocation-reason';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { RevokeAllUserSessions } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
+import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
 import { AuditTrail } from '../shared/audit-trail';
 import { ChangePassword, ChangePasswordOutcome } from './change-password.command';
 import { CHANGE_PASSWORD_EVENTS } from './change-password.events';
@@ -52,9 +52,8 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
         // Only if the hash verified above is still the password (the row stays locked until
         // commit): of two changes verified against one password, the second finds it replaced.
         if (!(await tx.replacePasswordHash(command.userId, user.passwordHash, newHash))) return null;
-        const revoked = await this.commandBus.execute(
-          new RevokeAllUserSessions(command.userId, RevocationReasons.passwordChanged, actor, command.context, command.currentSessionId),
-        );
+        const revoked = sessionsRevoked(await this.commandBus.execute(new RevokeAllUserSessions(command.userId, RevocationReasons.passwordChanged, actor, command.context, command.currentSessionId)), 'a password change');
+        // The user was read above and users are never deleted; a rejection here is a bug, and rolls back.
         await operation.succeedIn(tx, { count: revoked.revokedCount, sessionIds: revoked.sessionIds });
         return revoked.revokedCount;
       });

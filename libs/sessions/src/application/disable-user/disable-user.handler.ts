@@ -3,7 +3,7 @@ import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { RevocationReasons } from '../../domain/revocation-reason';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { RevokeAllUserSessions } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
+import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
 import { AuditTrail } from '../shared/audit-trail';
 import { DisableUser, DisableUserOutcome } from './disable-user.command';
 import { DISABLE_USER_EVENTS } from './disable-user.events';
@@ -30,7 +30,7 @@ export class DisableUserHandler implements ICommandHandler<DisableUser> {
         // revoke-all below ends its session) or will find the account disabled.
         if (!(await tx.setUserDisabled(command.userId, this.clock.now()))) return null;
         // Joins this transaction, markers and all: the session check refuses at once.
-        const revoked = await this.commandBus.execute(new RevokeAllUserSessions(command.userId, RevocationReasons.userDisabled, command.actor, command.context));
+        const revoked = sessionsRevoked(await this.commandBus.execute(new RevokeAllUserSessions(command.userId, RevocationReasons.userDisabled, command.actor, command.context)), 'a disable');
         await operation.succeedIn(tx, { count: revoked.revokedCount, sessionIds: revoked.sessionIds });
         return revoked.revokedCount;
       });

@@ -30,7 +30,7 @@ describe('LogoutUserHandler', () => {
   it('ends the session and all its refresh tokens, marks it revoked in the cache, and records success in the transaction', async () => {
     const { store, events, cache, handler, token } = setup();
     const outcome = await handler.execute(new LogoutUser(token, ALICE, context));
-    expect(outcome).toEqual({ kind: 'revoked', userId: ALICE, sessionId: SESSION });
+    expect(outcome).toEqual({ kind: 'revoked', userId: ALICE, sessionId: SESSION, sessionIds: [SESSION] });
     expect(store.sessions.get(SESSION)?.revokedAt).not.toBeNull();
     expect(store.tokens.every((t) => t.revokedAt !== null)).toBe(true);
     expect(cache.entries.get(`${ALICE}:${SESSION}`)).toBe('revoked');
@@ -80,5 +80,25 @@ describe('LogoutUserHandler', () => {
     expect(store.audit).toEqual([]);
     expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutFailed:internal_error']);
     expect(events.events[1].details).toMatchObject({ rolledBack: true, errorCode: '40001' });
+  });
+
+  it('ends the session of a refresh token rotated away while the session lives', async () => {
+    const { store, events, handler, token } = setup();
+    const original = store.tokens[0];
+    Object.assign(original, { revokedAt: new Date(), rotatedAt: new Date() });
+    store.tokens.push({ ...original, id: 't-child', tokenHash: newRefreshToken().hash, parentId: original.id, revokedAt: null, rotatedAt: null });
+    const outcome = await handler.execute(new LogoutUser(token, null, context));
+    expect(outcome).toEqual({ kind: 'revoked', userId: ALICE, sessionId: SESSION, sessionIds: [SESSION] });
+    expect(store.sessions.get(SESSION)?.revokedAt).not.toBeNull();
+    expect(store.tokens.every((t) => t.revokedAt !== null)).toBe(true);
+    expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutSucceeded:logout']);
+  });
+
+  it("ends the Bearer's own session whatever the refresh token is", async () => {
+    const { store, events, handler } = setup();
+    const outcome = await handler.execute(new LogoutUser(newRefreshToken().token, ALICE, context, SESSION));
+    expect(outcome).toEqual({ kind: 'revoked', userId: ALICE, sessionId: SESSION, sessionIds: [SESSION] });
+    expect(store.sessions.get(SESSION)?.revokedAt).not.toBeNull();
+    expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutSucceeded:logout']);
   });
 });

@@ -29,23 +29,29 @@ export class LogoutUserHandler implements ICommandHandler<LogoutUser> {
     return operation.run(async () => {
       const tokenHash = hashRefreshToken(command.refreshToken);
       const ended = await this.store.inTransaction(async (tx) => {
-        const revoked = await tx.revokeSessionByRefreshToken(tokenHash, command.userId, {
-          reason: RevocationReasons.logout,
-          revokedBy: command.userId,
-          at: this.clock.now(),
-        });
-        if (revoked) {
-          await operation.succeedIn(tx, { subjectUserId: revoked.userId, sessionId: revoked.sessionId, sessionIds: [revoked.sessionId], count: 1 });
-          await this.revokedSessions.markRevokedIn(tx, revoked.userId, [revoked.sessionId]);
+        const stamp = { reason: RevocationReasons.logout, revokedBy: command.userId, at: this.clock.now() };
+        const sessions: Array<{ userId: string; sessionId: string }> = [];
+        const byToken = await tx.revokeSessionByRefreshToken(tokenHash, command.userId, stamp);
+        if (byToken) sessions.push(byToken);
+        // A valid Bearer ends its own session even when the refresh token is unknown or another's.
+        if (command.userId !== null && command.sessionId !== null && command.sessionId !== byToken?.sessionId) {
+          if (await tx.revokeSession(command.userId, command.sessionId, stamp)) sessions.push({ userId: command.userId, sessionId: command.sessionId });
         }
-        return revoked;
+        if (sessions.length === 0) return null;
+        const userId = sessions[0].userId;
+        const sessionIds = sessions.map((s) => s.sessionId);
+        // Ended by its Bearer alone: say why the refresh token ended nothing (another user's, say).
+        const refused = byToken ? {} : { details: { refreshTokenRefused: await this.whyNot(tokenHash, command.userId) } };
+        await operation.succeedIn(tx, { subjectUserId: userId, sessionId: sessionIds[0], sessionIds, count: sessionIds.length, ...refused });
+        await this.revokedSessions.markRevokedIn(tx, userId, sessionIds);
+        return { userId, sessionId: sessionIds[0], sessionIds };
       });
       if (!ended) {
         const reason = await this.whyNot(tokenHash, command.userId);
         operation.fail(reason);
         return { kind: 'rejected', reason };
       }
-      return { kind: 'revoked', userId: ended.userId, sessionId: ended.sessionId };
+      return { kind: 'revoked', ...ended };
     });
   }
 

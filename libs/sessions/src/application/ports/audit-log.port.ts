@@ -19,7 +19,13 @@ export interface AuditEntry {
 }
 
 export interface AuditQuery {
+  /**
+   * Whole operations that concern the user: every entry of each operation (correlation id) that
+   * has an entry naming the user, so an Attempted that did not know the user yet comes along.
+   */
   readonly userId?: string;
+  /** Every entry of one operation. */
+  readonly correlationId?: string;
   readonly action?: AuditAction;
   readonly limit: number;
   /** The eventId of the last entry of the previous page. */
@@ -36,6 +42,11 @@ export interface UnfinishedQuery {
   readonly attemptedBefore: Date;
   /** Operations of this process instance are left alone: they may still be running. */
   readonly excludeInstance: string;
+  /**
+   * So are those of any instance whose last heartbeat is more recent than this (by the database's
+   * clock): it is alive, and its command may be slow, not dead.
+   */
+  readonly instanceSilentForMs: number;
   readonly limit: number;
 }
 
@@ -48,6 +59,19 @@ export class AuditEntriesRejectedError extends Error {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/**
+ * A command's outcome could not be recorded because its operation already has one (a recovery
+ * pass took its instance for dead and closed it as `interrupted`). Thrown inside the command's
+ * transaction, so the change rolls back and the recorded outcome stays true; the client gets a
+ * 503 and may retry.
+ */
+export class AuditOutcomeUnavailableError extends Error {
+  override readonly name = 'AuditOutcomeUnavailableError';
+  constructor(readonly correlationId: string) {
+    super(`Operation ${correlationId} already has an outcome; its change is rolled back`);
   }
 }
 

@@ -118,10 +118,25 @@ export interface SessionTransaction {
    * Used before issuing a token without consuming one (a retry within the reuse grace).
    */
   touchActiveSession(sessionId: string, now: Date): Promise<boolean>;
-  /** Ends the session of a refresh token (and all its tokens); null when nothing was active or the user did not match. */
+  /**
+   * Retires the session's live refresh token(s) as rotated away by this request, so a token
+   * issued next is the session's only live one. Call after touchActiveSession (which locks the
+   * session row): this statement then sees a rotation that committed while it waited.
+   */
+  retireLiveRefreshTokens(sessionId: string, now: Date, context: { ipAddress: string | null; userAgent: string | null }): Promise<number>;
+  /**
+   * Ends the session of a refresh token (and all its tokens): its live token, or one rotated away
+   * while the session lives (whoever holds it, the session is compromised or being ended by its
+   * owner). null when the session was not active or the user did not match.
+   */
   revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp): Promise<{ sessionId: string; userId: string } | null>;
-  /** Ends one active session of the user (and its tokens); false when there was none. */
-  revokeSession(userId: string, sessionId: string, stamp: RevocationStamp): Promise<boolean>;
+  /**
+   * Ends one active session of the user, or of anyone when userId is null (and its tokens);
+   * the owner's id, or null when there was no such active session.
+   */
+  revokeSession(userId: string | null, sessionId: string, stamp: RevocationStamp): Promise<string | null>;
+  /** Whether the user exists, read inside the unit of work (a revocation of an unknown user is refused). */
+  userExists(userId: string): Promise<boolean>;
   /** Ends every active session of the user but one (and their tokens); the ids ended. */
   revokeAllSessions(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]>;
   /**
@@ -140,6 +155,10 @@ export interface SessionTransaction {
    * and the token (so it works once). The user's id, or null for an unknown, used or expired token.
    */
   redeemPasswordReset(tokenHash: Buffer, newHash: string, now: Date): Promise<string | null>;
+  /**
+   * Writes audit entries with the change. A repeated Attempted is dropped; an outcome for an
+   * operation that already has one throws AuditOutcomeUnavailableError (the change must roll back).
+   */
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   /**
    * Queues revocation markers, committed with the revocation, for every cache namespace seen

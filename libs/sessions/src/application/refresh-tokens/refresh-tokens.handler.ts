@@ -61,6 +61,9 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
       if (token && this.isGraceRetry(token, command.context, now)) {
         const retried = await this.store.inTransaction(async (tx) => {
           if (!(await tx.touchActiveSession(token.sessionId, now))) return null;
+          // One live refresh token per session: the replacement issued to the first request is
+          // retired (as rotated away, so presenting it later is reuse), not left as a second chain.
+          await tx.retireLiveRefreshTokens(token.sessionId, now, command.context);
           const issued = await this.issuer.issueTokens(tx, token.userId, token.sessionId, now, token.tokenId);
           await operation.succeedIn(tx, {
             actor: Actors.user(token.userId),

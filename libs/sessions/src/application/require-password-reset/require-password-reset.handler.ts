@@ -5,7 +5,7 @@ import { RevocationReasons } from '../../domain/revocation-reason';
 import { PASSWORD_RESET_TOKEN_TTL_SECONDS } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { RevokeAllUserSessions } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
+import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
 import { AuditTrail } from '../shared/audit-trail';
 import { RequirePasswordReset, RequirePasswordResetOutcome } from './require-password-reset.command';
 import { REQUIRE_PASSWORD_RESET_EVENTS } from './require-password-reset.events';
@@ -34,9 +34,7 @@ export class RequirePasswordResetHandler implements ICommandHandler<RequirePassw
         // Locks the row like a password change: a login with the old password in flight either
         // commits first (and is ended below) or is refused.
         if (!(await tx.requirePasswordReset(command.userId, reset.hash, now, expiresAt))) return null;
-        const revoked = await this.commandBus.execute(
-          new RevokeAllUserSessions(command.userId, RevocationReasons.passwordResetRequired, command.actor, command.context),
-        );
+        const revoked = sessionsRevoked(await this.commandBus.execute(new RevokeAllUserSessions(command.userId, RevocationReasons.passwordResetRequired, command.actor, command.context)), 'a password reset requirement');
         // The token itself is never audited, only until when it can be used.
         await operation.succeedIn(tx, { count: revoked.revokedCount, sessionIds: revoked.sessionIds, details: { resetTokenExpiresAt: expiresAt.toISOString() } });
         return revoked.revokedCount;

@@ -6,7 +6,7 @@ import { RevocationReasons } from '../../domain/revocation-reason';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { RevokeAllUserSessions } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
+import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
 import { AuditTrail } from '../shared/audit-trail';
 import { ResetPassword, ResetPasswordOutcome } from './reset-password.command';
 import { RESET_PASSWORD_EVENTS } from './reset-password.events';
@@ -31,7 +31,7 @@ export class ResetPasswordHandler implements ICommandHandler<ResetPassword> {
         const userId = await tx.redeemPasswordReset(tokenHash, newHash, this.clock.now());
         if (!userId) return null;
         const actor = Actors.user(userId);
-        const revoked = await this.commandBus.execute(new RevokeAllUserSessions(userId, RevocationReasons.passwordReset, actor, command.context));
+        const revoked = sessionsRevoked(await this.commandBus.execute(new RevokeAllUserSessions(userId, RevocationReasons.passwordReset, actor, command.context)), 'a password reset');
         await operation.succeedIn(tx, { actor, subjectUserId: userId, count: revoked.revokedCount, sessionIds: revoked.sessionIds });
         return { userId, revokedCount: revoked.revokedCount };
       });

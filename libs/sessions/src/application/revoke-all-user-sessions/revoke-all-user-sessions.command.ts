@@ -2,9 +2,11 @@ import { Command } from '@nestjs/cqrs';
 import { Actor } from '../../domain/actor';
 import { RequestContext } from '../../domain/request-context';
 
-export type RevokeAllOutcome = { readonly kind: 'revoked'; readonly revokedCount: number; readonly sessionIds: readonly string[] };
+export type RevokeAllOutcome =
+  | { readonly kind: 'revoked'; readonly revokedCount: number; readonly sessionIds: readonly string[] }
+  | { readonly kind: 'rejected'; readonly reason: 'user_not_found' };
 
-/** Ends every active session of a user, optionally but one; returns how many ended. */
+/** Ends every active session of a user, optionally but one; returns how many ended. An unknown user is an audited rejection. */
 export class RevokeAllUserSessions extends Command<RevokeAllOutcome> {
   constructor(
     readonly userId: string,
@@ -16,4 +18,14 @@ export class RevokeAllUserSessions extends Command<RevokeAllOutcome> {
   ) {
     super();
   }
+}
+
+/**
+ * For a command that dispatches the revoke-all inside its own transaction after locking or
+ * changing the user's row: the user exists there, so a rejection is a bug, and throwing rolls the
+ * whole change back (its operation then records Failed `internal_error`).
+ */
+export function sessionsRevoked(outcome: RevokeAllOutcome, by: string): Extract<RevokeAllOutcome, { kind: 'revoked' }> {
+  if (outcome.kind !== 'revoked') throw new Error(`The revoke-all of ${by} was rejected: ${outcome.reason}`);
+  return outcome;
 }

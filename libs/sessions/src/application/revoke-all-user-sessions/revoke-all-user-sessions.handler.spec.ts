@@ -65,4 +65,12 @@ describe('RevokeAllUserSessionsHandler', () => {
     expect(cache.entries.size).toBe(0);
     expect(events.outcomes()).toEqual(['AllSessionsRevocationAttempted:user_revoked_all', 'AllSessionsRevocationFailed:internal_error']);
   });
+
+  it('rejects an unknown user as an audited Failed user_not_found, changing nothing', async () => {
+    const { store, events, handler } = setup();
+    const outcome = await handler.execute(new RevokeAllUserSessions('0190a5d2-0000-7000-8000-0000000000ff', 'Account takeover', Actors.admin(ADMIN), context));
+    expect(outcome).toEqual({ kind: 'rejected', reason: 'user_not_found' });
+    expect([...store.sessions.values()].every((s) => s.revokedAt === null)).toBe(true);
+    expect(events.outcomes()).toEqual(['AllSessionsRevocationAttempted:Account takeover', 'AllSessionsRevocationFailed:user_not_found']);
+  });
 });

@@ -26,6 +26,7 @@ export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUs
     });
     return operation.run(async () => {
       const sessionIds = await this.store.inTransaction(async (tx) => {
+        if (!(await tx.userExists(command.userId))) return null;
         const ended = await tx.revokeAllSessions(command.userId, command.exceptSessionId, {
           reason: command.reason,
           revokedBy: command.actor.id,
@@ -35,6 +36,10 @@ export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUs
         await this.revokedSessions.markRevokedIn(tx, command.userId, ended);
         return ended;
       });
+      if (!sessionIds) {
+        operation.fail('user_not_found');
+        return { kind: 'rejected', reason: 'user_not_found' };
+      }
       return { kind: 'revoked', revokedCount: sessionIds.length, sessionIds };
     });
   }

@@ -3,13 +3,16 @@ import { Actor } from '../../domain/actor';
 import { RequestContext } from '../../domain/request-context';
 
 export type RevokeSessionOutcome =
-  | { readonly kind: 'revoked'; readonly sessionId: string }
+  | { readonly kind: 'revoked'; readonly sessionId: string; readonly userId: string }
   | { readonly kind: 'rejected'; readonly reason: 'session_not_found' };
 
-/** Ends one active session of a user. Another user's session, or an ended one, is "not found". */
+/**
+ * Ends one active session of a user. Another user's session, or an ended one, is "not found".
+ * A null userId (an administrator's action) means whoever's session it is.
+ */
 export class RevokeSession extends Command<RevokeSessionOutcome> {
   constructor(
-    readonly userId: string,
+    readonly userId: string | null,
     readonly sessionId: string,
     readonly reason: string,
     readonly actor: Actor,

@@ -19,30 +19,39 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
   async execute(command: RevokeSession): Promise<RevokeSessionOutcome> {
     const operation = this.trail.begin(REVOKE_SESSION_EVENTS, {
       actor: command.actor,
-      subjectUserId: command.userId,
+      subjectUserId: command.userId ?? (await this.ownerOf(command.sessionId)),
       sessionId: command.sessionId,
       context: command.context,
       reason: command.reason,
       details: { ...command.details },
     });
     return operation.run(async () => {
-      const revoked = await this.store.inTransaction(async (tx) => {
-        const ended = await tx.revokeSession(command.userId, command.sessionId, {
+      const ownerId = await this.store.inTransaction(async (tx) => {
+        const owner = await tx.revokeSession(command.userId, command.sessionId, {
           reason: command.reason,
           revokedBy: command.actor.id,
           at: this.clock.now(),
         });
-        if (ended) {
-          await operation.succeedIn(tx, { sessionIds: [command.sessionId], count: 1 });
-          await this.revokedSessions.markRevokedIn(tx, command.userId, [command.sessionId]);
+        if (owner) {
+          await operation.succeedIn(tx, { subjectUserId: owner, sessionIds: [command.sessionId], count: 1 });
+          await this.revokedSessions.markRevokedIn(tx, owner, [command.sessionId]);
         }
-        return ended;
+        return owner;
       });
-      if (!revoked) {
+      if (!ownerId) {
         operation.fail('session_not_found');
         return { kind: 'rejected', reason: 'session_not_found' };
       }
-      return { kind: 'revoked', sessionId: command.sessionId };
+      return { kind: 'revoked', sessionId: command.sessionId, userId: ownerId };
     });
+  }
+
+  /**
+   * Names the subject of an administrator's revocation in its Attempted entry. Only a hint: the
+   * revocation itself decides in one statement, and a failed read leaves the subject unknown
+   * rather than the operation unaudited.
+   */
+  private async ownerOf(sessionId: string): Promise<string | null> {
+    return (await this.store.findSession(sessionId).catch(() => null))?.userId ?? null;
   }
 }

@@ -5,6 +5,7 @@ import { Actor } from '../../domain/actor';
 import { INTERNAL_ERROR_REASON } from '../../domain/audit-action';
 import { RequestContext } from '../../domain/request-context';
 import { toAuditEntry } from '../audit/audit-entry.mapper';
+import { AuditOutcomeUnavailableError } from '../ports/audit-log.port';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SessionTransaction } from '../ports/session-store.port';
 import { AuditableEvent, EventTriad, SessionEventFields, markRecordedInTransaction } from './auditable-event';
@@ -83,7 +84,17 @@ export class AuditedOperation {
     const succeeded = this.make(this.triad.succeeded, patch);
     // The Attempted entry goes in too (a no-op if the saga already wrote it): a committed change
     // then always has both, even if the process dies before the saga's write.
-    await tx.appendAudit([toAuditEntry(this.attempted), toAuditEntry(succeeded)]);
+    try {
+      await tx.appendAudit([toAuditEntry(this.attempted), toAuditEntry(succeeded)]);
+    } catch (error) {
+      // The operation was closed (as interrupted) by a recovery pass that took this instance for
+      // dead. The change must not commit under that outcome: the error rolls it back. Loud, as
+      // it means this instance could not beat for longer than the recovery threshold.
+      if (error instanceof AuditOutcomeUnavailableError) {
+        AuditedOperation.logger.error({ msg: 'audit_outcome_already_recorded', correlationId: this.correlationId, action: succeeded.action, rolledBack: true });
+      }
+      throw error;
+    }
     markRecordedInTransaction(succeeded);
     this.state = 'awaiting_commit';
     tx.afterCommit(() => {

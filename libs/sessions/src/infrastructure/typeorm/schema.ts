@@ -5,6 +5,7 @@ import { CacheMarkerOutbox1764000000200 } from './migrations/1764000000200-cache
 import { CacheNamespaces1764000000300 } from './migrations/1764000000300-cache-namespaces';
 import { NormalizeStoredEmails1764000000500 } from './migrations/1764000000500-normalize-stored-emails';
 import { UserAccessControls1764000000400 } from './migrations/1764000000400-user-access-controls';
+import { OneLiveRefreshTokenAndInstances1764000000600 } from './migrations/1764000000600-one-live-refresh-token-and-instances';
 import { RefreshTokenOrmEntity } from './refresh-token.orm-entity';
 import { SessionOrmEntity } from './session.orm-entity';
 import { UserOrmEntity } from './user.orm-entity';
@@ -18,4 +19,5 @@ export const SESSIONS_MIGRATIONS = [
   CacheNamespaces1764000000300,
   UserAccessControls1764000000400,
   NormalizeStoredEmails1764000000500,
+  OneLiveRefreshTokenAndInstances1764000000600,
 ];

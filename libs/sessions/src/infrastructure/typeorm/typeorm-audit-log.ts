@@ -27,6 +27,10 @@ export class TypeOrmAuditLog implements AuditLog {
       .where(`a.outcome = 'attempted'`)
       .andWhere('a.occurred_at >= :after AND a.occurred_at < :before', { after: query.attemptedAfter, before: query.attemptedBefore })
       .andWhere(`COALESCE(a.details->>'instance', '') <> :instance`, { instance: query.excludeInstance })
+      .andWhere(
+        `NOT EXISTS (SELECT 1 FROM instances i WHERE i.id::text = a.details->>'instance' AND i.last_heartbeat_at >= now() - make_interval(secs => :silentSeconds))`,
+        { silentSeconds: query.instanceSilentForMs / 1000 },
+      )
       .andWhere(`NOT EXISTS (SELECT 1 FROM audit_entries o WHERE o.correlation_id = a.correlation_id AND o.outcome <> 'attempted')`)
       .orderBy('a.occurred_at', 'ASC')
       .take(query.limit)
@@ -40,7 +44,11 @@ export class TypeOrmAuditLog implements AuditLog {
       .createQueryBuilder('a')
       .orderBy('a.event_id', 'DESC')
       .take(query.limit + 1);
-    if (query.userId) builder.andWhere('a.user_id = :userId', { userId: query.userId });
+    // Whole triads: a register, login or refresh learns its user only at its outcome.
+    if (query.userId) {
+      builder.andWhere('a.correlation_id IN (SELECT u.correlation_id FROM audit_entries u WHERE u.user_id = :userId)', { userId: query.userId });
+    }
+    if (query.correlationId) builder.andWhere('a.correlation_id = :correlationId', { correlationId: query.correlationId });
     if (query.action) builder.andWhere('a.action = :action', { action: query.action });
     if (query.before) builder.andWhere('a.event_id < :before', { before: query.before });
     const rows = await builder.getMany();

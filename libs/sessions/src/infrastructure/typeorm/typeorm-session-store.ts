@@ -168,13 +168,24 @@ class TypeOrmSessionTransaction implements SessionTransaction {
     return rows.length === 1;
   }
 
+  async retireLiveRefreshTokens(sessionId: string, now: Date, context: { ipAddress: string | null; userAgent: string | null }): Promise<number> {
+    const rows = await rowsOf(
+      this.manager,
+      `UPDATE refresh_tokens SET revoked_at = $2, rotated_at = $2, rotated_ip_address = $3, rotated_user_agent = $4
+        WHERE session_id = $1 AND revoked_at IS NULL
+       RETURNING id`,
+      [sessionId, now, context.ipAddress, context.userAgent],
+    );
+    return rows.length;
+  }
+
   async revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp): Promise<{ sessionId: string; userId: string } | null> {
     const rows = await rowsOf<{ id: string; user_id: string }>(
       this.manager,
       `WITH ended AS (
          UPDATE sessions s SET revoked_at = $3, revoked_reason = $4, revoked_by = COALESCE($5, s.user_id)
            FROM refresh_tokens t
-          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.id = t.session_id AND s.revoked_at IS NULL
+          WHERE t.token_hash = $1 AND (t.revoked_at IS NULL OR t.rotated_at IS NOT NULL) AND s.id = t.session_id AND s.revoked_at IS NULL
             AND ($2::uuid IS NULL OR s.user_id = $2::uuid)
          RETURNING s.id, s.user_id),
        tokens AS (
@@ -186,19 +197,24 @@ class TypeOrmSessionTransaction implements SessionTransaction {
     return rows.length === 1 ? { sessionId: rows[0].id, userId: rows[0].user_id } : null;
   }
 
-  async revokeSession(userId: string, sessionId: string, stamp: RevocationStamp): Promise<boolean> {
-    const rows = await rowsOf<{ id: string }>(
+  async revokeSession(userId: string | null, sessionId: string, stamp: RevocationStamp): Promise<string | null> {
+    const rows = await rowsOf<{ user_id: string }>(
       this.manager,
       `WITH ended AS (
          UPDATE sessions SET revoked_at = $3, revoked_reason = $4, revoked_by = $5
-          WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL AND expires_at > $3
-         RETURNING id),
+          WHERE id = $2 AND ($1::uuid IS NULL OR user_id = $1::uuid) AND revoked_at IS NULL AND expires_at > $3
+         RETURNING id, user_id),
        tokens AS (
          UPDATE refresh_tokens SET revoked_at = $3
           WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL)
-       SELECT id FROM ended`,
+       SELECT user_id FROM ended`,
       [userId, sessionId, stamp.at, stamp.reason, stamp.revokedBy],
     );
+    return rows.length === 1 ? rows[0].user_id : null;
+  }
+
+  async userExists(userId: string): Promise<boolean> {
+    const rows = await rowsOf(this.manager, `SELECT 1 FROM users WHERE id = $1`, [userId]);
     return rows.length === 1;
   }
 
@@ -250,7 +266,8 @@ class TypeOrmSessionTransaction implements SessionTransaction {
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
-    await insertAuditEntries(this.manager, entries);
+    // An outcome written with its change must not be dropped: a conflict rolls the change back.
+    await insertAuditEntries(this.manager, entries, 'refuse');
   }
 
   async enqueueCacheMarkers(userId: string, sessionIds: readonly string[], target: CacheMarkerTarget): Promise<number> {
