@@ -186,9 +186,12 @@ export function parseUuidPipe(parameter: string): ParseUUIDPipe {
   });
 }
 
-/** `@UuidParam('id') id: string` in place of `@Param('id', ParseUUIDPipe) id: string`. */
+/**
+ * `@UuidParam('id') id: string` in place of `@Param('id', ParseUUIDPipe) id: string`; the id is
+ * handed on in lower case, the form the database returns and tokens carry.
+ */
 export function UuidParam(parameter: string): ParameterDecorator {
-  return Param(parameter, parseUuidPipe(parameter));
+  return Param(parameter, parseUuidPipe(parameter), { transform: (id: string) => id.toLowerCase() });
 }
 
 function isAbsentOrObject(value: unknown): boolean {

@@ -118,6 +118,7 @@ export class MemorySessionCache implements SessionCache {
 }
 
 // Ids never contain NUL, so no two (userId, sessionId) pairs can collide on one key.
+/** Lower case, as in the Redis keys (see sessionCacheKey). */
 function entryKey(userId: string, sessionId: string): string {
-  return `${userId}\u0000${sessionId}`;
+  return `${userId.toLowerCase()}\u0000${sessionId.toLowerCase()}`;
 }

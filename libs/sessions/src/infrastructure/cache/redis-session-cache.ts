@@ -54,8 +54,13 @@ const REVOKED = 'r';
  * keys in one Redis Cluster slot, so a revoke-all pipeline never spans slots. No operation
  * here enumerates keys (no KEYS, no SCAN): every key is addressed exactly.
  */
+/**
+ * Ids in lower case whatever case a caller used: PostgreSQL matches uuids in any case, so a
+ * revocation given `ABC…` ends the session, and its marker must land on the key the session
+ * check reads (access tokens carry canonical, lower-case ids).
+ */
 export function sessionCacheKey(keyPrefix: string, userId: string, sessionId: string): string {
-  return `${keyPrefix}{${userId}}:${sessionId}`;
+  return `${keyPrefix}{${userId.toLowerCase()}}:${sessionId.toLowerCase()}`;
 }
 
 /** The counter every heartbeat increments (see CacheProbe.epoch); one small key per prefix, no TTL. */
