@@ -200,12 +200,21 @@ export class AuthController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Set a new password with the one-time token an administrator issued; ends any session. No access token needed' })
   @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 400, description: 'The new password is refused by the password policy; the problem says why (the token stays usable)' })
   @ApiResponse({ status: 401, description: 'Unknown, used or expired reset token' })
   // Per client IP (the body names no account); the token itself is 256 random bits.
   @RateLimited('refreshToken')
   async resetPassword(@Body() body: ResetPasswordRequest, @ClientContext() context: RequestContext): Promise<void> {
     const outcome = await this.commandBus.execute(new ResetPassword(body.resetToken, body.newPassword, context));
-    if (outcome.kind === 'rejected') throw new UnauthorizedException('The reset token cannot be used');
+    if (outcome.kind === 'reset') return;
+    switch (outcome.reason) {
+      case 'reset_token_invalid':
+        throw new UnauthorizedException('The reset token cannot be used');
+      case 'weak_password':
+        throw fieldProblem('newPassword', outcome.problem);
+      default:
+        assertNever(outcome);
+    }
   }
 
   @Post('password')

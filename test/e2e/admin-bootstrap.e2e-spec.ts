@@ -50,6 +50,21 @@ describe('administrator bootstrap and role changes', () => {
     ]);
   });
 
+  it('refuses to create the first administrator with a password the policy refuses: start-up stops, saying why', async () => {
+    const owner = await start({ label: 'bootstrap-weak' });
+    const adminEmail = uniqueEmail('weak-admin');
+    const refusal = await start({ label: 'bootstrap-weak', shareWith: owner, admin: { email: adminEmail, password: '12345678' } }).then(
+      () => null,
+      (error: Error) => error,
+    );
+    expect(refusal?.message).toContain('ADMIN_PASSWORD is refused by the password policy: it is a commonly used password');
+    expect(await sql(owner.databaseUrl, `SELECT id FROM users WHERE email = $1`, [adminEmail])).toEqual([]);
+    expect((await bootstrapRows(owner)).map((r) => [r.outcome, r.actor_type, r.reason])).toEqual([
+      ['attempted', 'system', null],
+      ['failed', 'system', 'weak_password'],
+    ]);
+  });
+
   it('creates the first administrator once, through an audited command by the system; restarts write nothing', async () => {
     const admin = { email: uniqueEmail('first-admin'), password: 'first admin password' };
     const owner = await start({ label: 'bootstrap-first', admin });

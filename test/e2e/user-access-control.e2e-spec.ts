@@ -140,6 +140,9 @@ describe('disabling accounts and requiring a password reset', () => {
 
     await stack.http().post('/auth/password/reset').send({ resetToken: 'short', newPassword: 'a brand new password' }).expect(400);
     await stack.http().post('/auth/password/reset').send({ resetToken: issued.body.resetToken, newPassword: 'short' }).expect(400);
+    // The password policy applies here too, and a refused password does not use the token up.
+    const common = await stack.http().post('/auth/password/reset').send({ resetToken: issued.body.resetToken, newPassword: '12345678' }).expect(400);
+    expect(common.body.errors).toEqual([{ field: 'newPassword', messages: [expect.stringContaining('commonly used')] }]);
     await stack.http().post('/auth/password/reset').send({ resetToken: issued.body.resetToken, newPassword: 'a brand new password' }).expect(204);
     await stack.http().post('/auth/password/reset').send({ resetToken: issued.body.resetToken, newPassword: 'yet another password' }).expect(401);
     await login(stack, user.email, 'a brand new password');

@@ -37,7 +37,7 @@ export * from './application/reset-password/reset-password.events';
 // Services and ports
 export { SessionAuthenticator, type AuthenticatedSession } from './application/authentication/session-authenticator';
 export { SessionDirectory } from './application/queries/session-directory';
-export { AdminBootstrapper, AdminBootstrapConflict, type AdminBootstrapResult } from './application/bootstrap-admin/admin-bootstrapper';
+export { AdminBootstrapper, AdminBootstrapConflict, AdminPasswordRefused, type AdminBootstrapResult } from './application/bootstrap-admin/admin-bootstrapper';
 export { AuditRecorder } from './application/audit/audit-recorder';
 export { type AuditEntry, type AuditLog, type AuditPage, type AuditQuery, AUDIT_LOG } from './application/ports/audit-log.port';
 export { type SessionCache, type CachedSessionState, SESSION_CACHE } from './application/ports/session-cache.port';

@@ -22,6 +22,14 @@ export class AdminBootstrapConflict extends Error {
   }
 }
 
+/** ADMIN_PASSWORD fails the password policy: no administrator is created, start-up must stop. */
+export class AdminPasswordRefused extends Error {
+  constructor(readonly problem: string) {
+    super(`ADMIN_PASSWORD is refused by the password policy: it ${problem}. Choose another (a long passphrase works), then start again.`);
+    this.name = 'AdminPasswordRefused';
+  }
+}
+
 /**
  * Makes sure an administrator exists at start-up (from ADMIN_EMAIL / ADMIN_PASSWORD). Only when
  * none exists is one created, through the audited BootstrapAdmin command (actor: system). An
@@ -43,6 +51,7 @@ export class AdminBootstrapper {
     const outcome = await this.commandBus.execute(new BootstrapAdmin(email, password));
     if (outcome.kind === 'created') return 'created';
     if (outcome.reason === 'email_taken') throw new AdminBootstrapConflict(normalizeEmail(email), outcome.userId);
+    if (outcome.reason === 'weak_password') throw new AdminPasswordRefused(outcome.problem);
     return 'unchanged';
   }
 }

@@ -5,7 +5,9 @@ export type BootstrapAdminOutcome =
   /** An administrator exists already (another instance may just have created it): nothing to do. */
   | { readonly kind: 'rejected'; readonly reason: 'admin_exists' }
   /** The email belongs to an account that is not an administrator; it is never promoted. */
-  | { readonly kind: 'rejected'; readonly reason: 'email_taken'; readonly userId: string };
+  | { readonly kind: 'rejected'; readonly reason: 'email_taken'; readonly userId: string }
+  /** ADMIN_PASSWORD is refused by the password policy (`problem` says why): no admin is created. */
+  | { readonly kind: 'rejected'; readonly reason: 'weak_password'; readonly problem: string };
 
 /**
  * Creates the first administrator from configuration (ADMIN_EMAIL / ADMIN_PASSWORD), by the

@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { v7 as uuidv7 } from 'uuid';
 import { Actors } from '../../domain/actor';
+import { passwordProblem } from '../../domain/password-policy';
 import { NO_REQUEST_CONTEXT } from '../../domain/request-context';
 import { normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
@@ -24,8 +25,13 @@ export class BootstrapAdminHandler implements ICommandHandler<BootstrapAdmin> {
     const userId = uuidv7();
     const operation = this.trail.begin(BOOTSTRAP_ADMIN_EVENTS, { actor: Actors.system(), subjectUserId: null, context: NO_REQUEST_CONTEXT });
     return operation.run(async () => {
-      const passwordHash = await this.hasher.hash(command.password);
       const email = normalizeEmail(command.email);
+      const weak = passwordProblem(command.password, { email });
+      if (weak) {
+        operation.fail('weak_password', { details: { problem: weak } });
+        return { kind: 'rejected', reason: 'weak_password', problem: weak };
+      }
+      const passwordHash = await this.hasher.hash(command.password);
       // One decision in one transaction: "no admin yet and the email is free" cannot change under us.
       const outcome = await this.store.inTransaction(async (tx): Promise<BootstrapAdminOutcome> => {
         const inserted = await tx.insertFirstAdmin({ id: userId, email, passwordHash, role: 'admin', createdAt: this.clock.now() });

@@ -3,7 +3,9 @@ import { RequestContext } from '../../domain/request-context';
 
 export type ResetPasswordOutcome =
   | { readonly kind: 'reset'; readonly userId: string; readonly revokedCount: number }
-  | { readonly kind: 'rejected'; readonly reason: 'reset_token_invalid' };
+  | { readonly kind: 'rejected'; readonly reason: 'reset_token_invalid' }
+  /** The new password is refused by the password policy; `problem` says why. The token stays usable. */
+  | { readonly kind: 'rejected'; readonly reason: 'weak_password'; readonly problem: string };
 
 /**
  * Redeems a password reset token (from RequirePasswordReset): sets the new password, lifts the

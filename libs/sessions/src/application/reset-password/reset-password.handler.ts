@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
+import { passwordProblem } from '../../domain/password-policy';
 import { hashPasswordResetToken } from '../../domain/password-reset-token';
 import { RevocationReasons } from '../../domain/revocation-reason';
 import { CLOCK, Clock } from '../ports/clock.port';
@@ -24,6 +25,13 @@ export class ResetPasswordHandler implements ICommandHandler<ResetPassword> {
   async execute(command: ResetPassword): Promise<ResetPasswordOutcome> {
     const operation = this.trail.begin(RESET_PASSWORD_EVENTS, { actor: Actors.anonymous(), subjectUserId: null, context: command.context });
     return operation.run(async () => {
+      // The same policy as every other new password; the account is not known before the token is
+      // redeemed, so the email's words are not checked here.
+      const weak = passwordProblem(command.newPassword);
+      if (weak) {
+        operation.fail('weak_password', { details: { problem: weak } });
+        return { kind: 'rejected', reason: 'weak_password', problem: weak };
+      }
       const tokenHash = hashPasswordResetToken(command.resetToken);
       const newHash = await this.hasher.hash(command.newPassword);
       const reset = await this.store.inTransaction(async (tx) => {
