@@ -5,7 +5,8 @@ import { CommandBus } from '@nestjs/cqrs';
 import { Client } from 'pg';
 import { createWebApi } from '../src/web-api';
 import { Seeder } from './seed';
-import { type BenchStack, collectGarbage, median, newToken, progress, sameStatementAsStore, startBenchRuntime, timeMs } from './support';
+import { REVOKE_SESSION_BY_REFRESH_TOKEN } from '../libs/sessions/src/infrastructure/typeorm/typeorm-session-store';
+import { type BenchStack, collectGarbage, median, newToken, progress, startBenchRuntime, timeMs } from './support';
 
 export interface LogoutScalingRow {
   readonly storedTokens: number;
@@ -34,20 +35,8 @@ export const DEFAULT_LOGOUT_SCALING: LogoutScalingOptions = { sizes: [1_000, 1_0
 const FILLER_USERS = 1_000;
 const EXPLAINED = 5;
 
-/**
- * The statement of TypeOrmSessionStore.revokeSessionByRefreshToken, copied for EXPLAIN only (the
- * timings go through the CommandBus); checked against the store's source at run time.
- */
-const LOGOUT_SQL = `WITH ended AS (
-         UPDATE sessions s SET revoked_at = $3, revoked_reason = $4, revoked_by = COALESCE($5, s.user_id)
-           FROM refresh_tokens t
-          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.id = t.session_id AND s.revoked_at IS NULL
-            AND ($2::uuid IS NULL OR s.user_id = $2::uuid)
-         RETURNING s.id, s.user_id),
-       tokens AS (
-         UPDATE refresh_tokens SET revoked_at = $3
-          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL)
-       SELECT id, user_id FROM ended`;
+/** The statement TypeOrmSessionStore.revokeSessionByRefreshToken sends, explained as it is. */
+const LOGOUT_SQL = REVOKE_SESSION_BY_REFRESH_TOKEN;
 
 interface PlanNode {
   'Shared Hit Blocks'?: number;
@@ -140,7 +129,6 @@ async function prepare(storedTokens: number, targets: number): Promise<Side> {
  */
 export async function measureLogoutScaling(options: LogoutScalingOptions = DEFAULT_LOGOUT_SCALING): Promise<LogoutScalingRow[]> {
   const targets = options.warmup + options.repetitions * options.perRepetition + EXPLAINED;
-  sameStatementAsStore('logout EXPLAIN', LOGOUT_SQL);
   const sides: Side[] = [];
   try {
     for (const size of options.sizes) {

@@ -37,6 +37,22 @@ export const INSERT_CACHE_MARKERS = `WITH queued AS (
     RETURNING namespace)
   SELECT pg_notify('${CACHE_MARKER_CHANNEL}', namespace) FROM (SELECT DISTINCT namespace FROM queued) q`;
 
+/**
+ * Logout's one statement: ends the session of a refresh token (live, or rotated away from a live
+ * session) and all its tokens. $1 token hash, $2 the user it must belong to or null, $3 when,
+ * $4 reason, $5 who. Exported so the logout benchmark explains the statement the store sends.
+ */
+export const REVOKE_SESSION_BY_REFRESH_TOKEN = `WITH ended AS (
+         UPDATE sessions s SET revoked_at = $3, revoked_reason = $4, revoked_by = COALESCE($5, s.user_id)
+           FROM refresh_tokens t
+          WHERE t.token_hash = $1 AND (t.revoked_at IS NULL OR t.rotated_at IS NOT NULL) AND s.id = t.session_id AND s.revoked_at IS NULL
+            AND ($2::uuid IS NULL OR s.user_id = $2::uuid)
+         RETURNING s.id, s.user_id),
+       tokens AS (
+         UPDATE refresh_tokens SET revoked_at = $3
+          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL)
+       SELECT id, user_id FROM ended`;
+
 interface OpenTransaction {
   readonly tx: TypeOrmSessionTransaction;
 }
@@ -182,16 +198,7 @@ class TypeOrmSessionTransaction implements SessionTransaction {
   async revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp): Promise<{ sessionId: string; userId: string } | null> {
     const rows = await rowsOf<{ id: string; user_id: string }>(
       this.manager,
-      `WITH ended AS (
-         UPDATE sessions s SET revoked_at = $3, revoked_reason = $4, revoked_by = COALESCE($5, s.user_id)
-           FROM refresh_tokens t
-          WHERE t.token_hash = $1 AND (t.revoked_at IS NULL OR t.rotated_at IS NOT NULL) AND s.id = t.session_id AND s.revoked_at IS NULL
-            AND ($2::uuid IS NULL OR s.user_id = $2::uuid)
-         RETURNING s.id, s.user_id),
-       tokens AS (
-         UPDATE refresh_tokens SET revoked_at = $3
-          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL)
-       SELECT id, user_id FROM ended`,
+      REVOKE_SESSION_BY_REFRESH_TOKEN,
       [tokenHash, userId, stamp.at, stamp.reason, stamp.revokedBy],
     );
     return rows.length === 1 ? { sessionId: rows[0].id, userId: rows[0].user_id } : null;
