@@ -68,8 +68,12 @@ async function instance(url: string, migrations: MigrationClass[], extra: Record
   return dataSource.initialize();
 }
 
+/** In this test's database only: pg_locks is server-wide, and other test files take advisory locks of their own. */
 async function advisoryLocksHeld(url: string): Promise<number> {
-  const [row] = await sql<{ count: number }>(url, "SELECT count(*)::int AS count FROM pg_locks WHERE locktype = 'advisory'");
+  const [row] = await sql<{ count: number }>(
+    url,
+    "SELECT count(*)::int AS count FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+  );
   return row.count;
 }
 
