@@ -96,6 +96,11 @@ describe('PostgreSQL outage (TCP proxy cut: refused, then black-holed)', () => {
       await stream.stop();
 
       // --- During the outages: only 503s (checked per answer by the stream), all in bounded time.
+      if (stream.violations.length > 0) {
+        // What the service logged as errors, so a failure here says why (a 500 is logged with its stack).
+        const errors = service.logs.filter((line) => line.json?.level === 'error').map((line) => line.text);
+        console.log(`PostgreSQL outage: service errors\n${errors.slice(-20).join('\n')}`);
+      }
       expect(stream.violations).toEqual([]);
       for (const outage of outages) {
         expect({ mode: outage.mode, health: outage.healthStatus }).toEqual({ mode: outage.mode, health: 503 });
