@@ -11,7 +11,7 @@ import { loginAttemptKeys, RedisLoginAttempts } from '../../libs/sessions/src/in
 import { RedisClient } from '../../libs/sessions/src/infrastructure/cache/redis-scripts';
 import { RedisThrottlerStorage, throttlerKeys } from '../../libs/sessions/src/infrastructure/cache/redis-throttler-storage';
 import { createRedisCacheStores, RedisCacheStoreKind, RedisCacheStores, redisClientOf } from '../../libs/sessions/src/infrastructure/cache/session-cache.factory';
-import { deleteRedisKeys, testRedisPrefix } from '../support/test-database';
+import { deleteRedisKeys, expireRedisKeysNow, testRedisPrefix } from '../support/test-database';
 
 // Compile-time: both node-redis majors fit the structural client the adapters use.
 type Assert<T extends true> = T;
@@ -90,11 +90,7 @@ describe.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])('over %s', (kind
       await throttler.increment(key, 500, 1, 500, 'ip');
       await expect(throttler.increment(key, 500, 1, 500, 'ip')).resolves.toMatchObject({ isBlocked: true, timeToBlockExpire: 1 });
       // The window and the block end as Redis ends them (their keys expire), without waiting them out.
-      for (const name of throttlerKeys(prefix, key)) await raw.pExpire(name, 1);
-      const deadline = Date.now() + 5_000;
-      while ((await raw.exists(throttlerKeys(prefix, key))) > 0) {
-        if (Date.now() > deadline) throw new Error('the throttler keys did not expire');
-      }
+      await expireRedisKeysNow(raw, throttlerKeys(prefix, key));
       await expect(throttler.increment(key, 500, 1, 500, 'ip')).resolves.toMatchObject({ totalHits: 1, isBlocked: false });
     });
 

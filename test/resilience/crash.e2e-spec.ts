@@ -4,7 +4,7 @@ import { TcpProxy } from '../support/tcp-proxy';
 import { TEST_REDIS_URL } from '../support/test-app';
 import { createTestDatabase, deleteRedisKeys, type TestDatabase, testRedisPrefix } from '../support/test-database';
 import { auditFromDatabase, auditFromLogs, describeFacts, halfDoneRevocations, notRevoked, revocationAudit, triads } from './checks';
-import { type Account, addDevice, Http, LoadStream, printReport, redisGet, registerAccount, seed, seededRandom, sessionKey, stopAllStreams } from './harness';
+import { type Account, addDevice, Http, LoadStream, printReport, redisGet, registerAccount, seed, seededRandom, sessionKey, stopAllStreams, waitUntilCachedActive } from './harness';
 
 /**
  * The process is SIGKILLed in the middle of a stream of revocations (eight at a time), three
@@ -204,15 +204,7 @@ describe('crash while a revocation marker could not be written', () => {
     const revoked = [gone, ...everywhere];
     const keys = [sessionKey(prefix, loggedOut.userId, gone.sessionId), ...everywhere.map((device) => sessionKey(prefix, revokedAll.userId, device.sessionId))];
     for (const device of [...revoked, kept]) expect((await web.call('GET', '/auth/me', { token: device.accessToken })).status).toBe(200);
-    // A request refills the cache only while the service trusts it (it starts distrusted): ask again for those not cached yet.
-    await waitFor('the sessions to be cached "active"', async () => {
-      const values = await redisGet(TEST_REDIS_URL, keys);
-      if (values.every((value) => value === 'a')) return true;
-      for (const [i, device] of revoked.entries()) {
-        if (values[i] !== 'a') expect((await web.call('GET', '/auth/me', { token: device.accessToken })).status).toBe(200);
-      }
-      return false;
-    });
+    await waitUntilCachedActive(web, TEST_REDIS_URL, revoked.map((device, i) => ({ key: keys[i], accessToken: device.accessToken })));
 
     // Redis becomes unreachable (its data intact); the service notices.
     redisProxy.cut('blackhole');

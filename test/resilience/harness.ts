@@ -1,6 +1,6 @@
 import { createClient } from '@keyv/redis';
 import { randomUUID } from 'node:crypto';
-import { delay } from '../support/service-process';
+import { delay, waitFor } from '../support/service-process';
 
 /**
  * What the resilience tests share: a small HTTP client over fetch, accounts with their devices,
@@ -445,6 +445,28 @@ export class LoadStream {
 type StreamResult = HttpResult & { readonly phase: string };
 
 /** GETs exact keys from a Redis on a connection of its own (the test's, not the service's). */
+/**
+ * Waits until every session is cached "active" in Redis, asking `/auth/me` again for those that
+ * are not: a request refills the cache only while the service trusts it (it starts distrusted,
+ * and a slow call under load distrusts it again), so one request each may leave nothing to wait for.
+ */
+export async function waitUntilCachedActive(web: Http, redisUrl: string, sessions: ReadonlyArray<{ key: string; accessToken: string }>): Promise<void> {
+  await waitFor('the sessions to be cached "active" in Redis', async () => {
+    const values = await redisGet(redisUrl, sessions.map((session) => session.key));
+    if (values.every((value) => value === ACTIVE_ENTRY)) return true;
+    for (const [i, session] of sessions.entries()) {
+      if (values[i] !== ACTIVE_ENTRY) {
+        const { status } = await web.call('GET', '/auth/me', { token: session.accessToken });
+        if (status !== 200) throw new Error(`GET /auth/me answered ${status} for a session that should be active`);
+      }
+    }
+    return false;
+  });
+}
+
+/** What the session cache stores for an active session. */
+const ACTIVE_ENTRY = 'a';
+
 export async function redisGet(url: string, keys: readonly string[]): Promise<Array<string | null>> {
   const client = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 2_000 } });
   client.on('error', () => undefined);

@@ -3,7 +3,7 @@ import { RedisServer } from '../support/redis-server';
 import { sql } from '../support/sql';
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from '../support/test-database';
 import { notRevoked } from './checks';
-import { type Account, addDevice, type Device, Http, LoadStream, printReport, redisGet, registerAccount, seed, seededRandom, sessionKey, stopAllStreams } from './harness';
+import { type Account, addDevice, type Device, Http, LoadStream, printReport, redisGet, registerAccount, seed, seededRandom, sessionKey, stopAllStreams, waitUntilCachedActive } from './harness';
 
 /**
  * Redis dies under load and comes back from its append-only file, holding whatever it held
@@ -70,16 +70,7 @@ describe('Redis outage (SIGKILL, restart from its append-only file)', () => {
       }
     }
     const victimKeys = victimDevices.map((device) => sessionKey(prefix, victimOf(victims, device).account.userId, device.sessionId));
-    // A request refills the cache only while the service trusts it (it starts distrusted, and a slow
-    // call under load distrusts it again): ask again for the sessions not cached yet.
-    await waitFor('the victims\' sessions to be cached "active" in Redis', async () => {
-      const values = await redisGet(redis.url, victimKeys);
-      if (values.every((value) => value === ACTIVE)) return true;
-      for (const [i, device] of victimDevices.entries()) {
-        if (values[i] !== ACTIVE) expect((await web.call('GET', '/auth/me', { token: device.accessToken })).status).toBe(200);
-      }
-      return false;
-    });
+    await waitUntilCachedActive(web, redis.url, victimDevices.map((device, i) => ({ key: victimKeys[i], accessToken: device.accessToken })));
     const adminLogin = await web.call('POST', '/auth/login', { body: ADMIN });
     expect(adminLogin.status).toBe(200);
     const adminToken: string = adminLogin.body.accessToken;

@@ -75,6 +75,24 @@ export async function deleteRedisKeys(url: string, prefix: string): Promise<numb
   return deleted;
 }
 
+/** The part of a node-redis client expireRedisKeysNow uses. */
+interface ExpiringClient {
+  pExpire(key: string, ms: number): Promise<unknown>;
+  exists(keys: string[]): Promise<number>;
+}
+
+/**
+ * Makes Redis expire the keys now (a TTL of 1 ms) and waits, bounded, until they are gone: a test
+ * sees what happens when a window or an entry ends without sleeping it out.
+ */
+export async function expireRedisKeysNow(client: ExpiringClient, keys: readonly string[], timeoutMs = 5_000): Promise<void> {
+  for (const key of keys) await client.pExpire(key, 1);
+  const deadline = Date.now() + timeoutMs;
+  while ((await client.exists([...keys])) > 0) {
+    if (Date.now() > deadline) throw new Error(`Redis did not expire ${keys.join(', ')} within ${timeoutMs} ms`);
+  }
+}
+
 /** SCAN's MATCH is a glob: a prefix is matched literally only with its special characters escaped. */
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
