@@ -14,15 +14,12 @@ import { UnhandledExceptionBus } from '@nestjs/cqrs';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Subscription } from 'rxjs';
 import { ReconcilingSessionCache } from './application/shared/reconciling-session-cache';
-import { ACCESS_TOKENS } from './application/ports/access-token.port';
 import { AUDIT_LOG } from './application/ports/audit-log.port';
-import { Clock, CLOCK, systemClock } from './application/ports/clock.port';
+import { CLOCK, systemClock } from './application/ports/clock.port';
 import { LOGIN_ATTEMPTS } from './application/ports/login-attempts.port';
-import { PASSWORD_HASHER } from './application/ports/password-hasher.port';
 import { SESSION_CACHE, SessionCache } from './application/ports/session-cache.port';
 import { SESSION_STORE } from './application/ports/session-store.port';
-import { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher';
-import { JwtAccessTokens } from './infrastructure/security/jwt-access-tokens';
+import { SECURITY_PROVIDERS } from './infrastructure/security/security.providers';
 import { APPLICATION_PROVIDERS } from './application/application.providers';
 import { AdminBootstrapper } from './application/bootstrap-admin/admin-bootstrapper';
 import { AuditRecorder } from './application/audit/audit-recorder';
@@ -87,12 +84,7 @@ export class SessionsModule {
       ...typeOrmProviders(dataSource),
       ...CACHE_PROVIDERS,
       SessionCacheHeartbeat,
-      { provide: PASSWORD_HASHER, inject: [SESSIONS_OPTIONS], useFactory: (o: SessionsModuleOptions) => new Argon2PasswordHasher(o.passwordHashing) },
-      {
-        provide: ACCESS_TOKENS,
-        inject: [SESSIONS_OPTIONS, CLOCK],
-        useFactory: (o: SessionsModuleOptions, clock: Clock) => new JwtAccessTokens(o.accessTokenSecret, o.lifetimes.accessTokenTtlSeconds, clock),
-      },
+      ...SECURITY_PROVIDERS,
       UnhandledExceptionLogger,
       ...APPLICATION_PROVIDERS,
     ];
