@@ -66,7 +66,10 @@ describe('SessionsTestingModule', () => {
     const authenticator = moduleRef.get(SessionAuthenticator);
     const { userId, accessToken } = await accounts.signUp('Ada@Example.com', PASSWORD);
     expect(await authenticator.authenticate(accessToken)).toMatchObject({ userId });
-    expect(await moduleRef.get(SessionDirectory).findUserByEmail('ada@example.com')).toMatchObject({ id: userId, role: 'user' });
+    const found = await moduleRef.get(SessionDirectory).findUserByEmail('ada@example.com');
+    expect(found).toMatchObject({ id: userId, email: 'ada@example.com', role: 'user' });
+    // The directory is a read API other modules use: it never hands out a password hash.
+    expect(found).not.toHaveProperty('passwordHash');
 
     const outcome = await accounts.signOutEverywhere(userId);
     expect(outcome).toMatchObject({ kind: 'revoked', revokedCount: 1 });
