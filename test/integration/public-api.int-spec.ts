@@ -1,26 +1,12 @@
-import * as sessions from '@app/sessions';
-import * as health from '@app/sessions/health';
-import * as testing from '@app/sessions/testing';
-import * as throttler from '@app/sessions/throttler';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import ts from 'typescript';
+import { type CompiledEntry, compileEntries, ENTRIES, ENTRY_NAMES, type EntryName, ROOT } from '../support/public-entries';
 
 /**
  * The library's public face is a decision: each entry exports exactly what docs/library-api.md
  * lists (values at runtime, values and types to the compiler), nothing internal is among them, and
  * the project's own apps and runtime import the library through these entries only.
  */
-
-const ROOT = path.resolve(__dirname, '../..');
-
-const ENTRIES = {
-  '@app/sessions': { module: sessions, file: 'libs/sessions/src/index.ts' },
-  '@app/sessions/testing': { module: testing, file: 'libs/sessions/src/testing/index.ts' },
-  '@app/sessions/health': { module: health, file: 'libs/sessions/src/health/index.ts' },
-  '@app/sessions/throttler': { module: throttler, file: 'libs/sessions/src/throttler/index.ts' },
-} as const;
-type EntryName = keyof typeof ENTRIES;
 
 /**
  * Internals no entry may hand out: the write ports (a change with no audit entry), the audit
@@ -87,30 +73,6 @@ function documentedExports(): Record<string, Documented> {
   return entries;
 }
 
-/** What the compiler sees each entry export, split into values and type-only exports. */
-function compiledExports(): Record<EntryName, Documented> {
-  const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
-  if (!config) throw new Error('tsconfig.json could not be read');
-  const files = Object.values(ENTRIES).map((entry) => path.join(ROOT, entry.file));
-  const program = ts.createProgram(files, { ...config.options, noEmit: true });
-  const checker = program.getTypeChecker();
-  const result = {} as Record<EntryName, Documented>;
-  for (const [name, entry] of Object.entries(ENTRIES) as Array<[EntryName, (typeof ENTRIES)[EntryName]]>) {
-    const source = program.getSourceFile(path.join(ROOT, entry.file));
-    const moduleSymbol = source && checker.getSymbolAtLocation(source);
-    if (!moduleSymbol) throw new Error(`${entry.file} is not a module`);
-    const values: string[] = [];
-    const types: string[] = [];
-    for (const symbol of checker.getExportsOfModule(moduleSymbol)) {
-      const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
-      const typeOnly = (symbol.declarations ?? []).some((declaration) => ts.isTypeOnlyImportOrExportDeclaration(declaration));
-      ((target.flags & ts.SymbolFlags.Value) !== 0 && !typeOnly ? values : types).push(symbol.name);
-    }
-    result[name] = { values: values.sort(), types: types.sort() };
-  }
-  return result;
-}
-
 describe('the public entries', () => {
   const documented = documentedExports();
 
@@ -118,18 +80,18 @@ describe('the public entries', () => {
     expect(Object.keys(documented).sort()).toEqual(Object.keys(ENTRIES).sort());
   });
 
-  it.each(Object.keys(ENTRIES) as EntryName[])('%s exports at runtime exactly the values docs/library-api.md lists', (name) => {
+  it.each(ENTRY_NAMES)('%s exports at runtime exactly the values docs/library-api.md lists', (name) => {
     expect(Object.keys(ENTRIES[name].module).sort()).toEqual([...documented[name].values].sort());
   });
 
   describe('to the compiler', () => {
-    let compiled: Record<EntryName, Documented>;
+    let compiled: Record<EntryName, CompiledEntry>;
     beforeAll(() => {
-      compiled = compiledExports();
+      compiled = compileEntries();
     }, 60_000);
 
-    it.each(Object.keys(ENTRIES) as EntryName[])('%s exports exactly the values and types docs/library-api.md lists', (name) => {
-      expect(compiled[name]).toEqual({ values: [...documented[name].values].sort(), types: [...documented[name].types].sort() });
+    it.each(ENTRY_NAMES)('%s exports exactly the values and types docs/library-api.md lists', (name) => {
+      expect({ values: compiled[name].values, types: compiled[name].types }).toEqual({ values: [...documented[name].values].sort(), types: [...documented[name].types].sort() });
     });
 
     it('hand out no internal', () => {
