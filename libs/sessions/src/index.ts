@@ -64,10 +64,11 @@ export { createRedisCacheStores, redisClientOf, type RedisCacheStoreKind, type R
 export { createThrottlerStorage } from './infrastructure/cache/rate-limit.factory';
 
 // HTTP building blocks shared by the apps
-export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken } from './http/access-token.guard';
+export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken, bearerTokenOf } from './http/access-token.guard';
 export { AdminGuard } from './http/admin.guard';
 export { RateLimitGuard, RateLimited, RateLimitedPerUser, RateLimitThrottlers, REVOCATION_LIMIT_FACTOR, type AccountKeySource } from './http/rate-limit.guard';
 export { CurrentSession, ClientContext, type AuthenticatedRequest } from './http/authenticated-request';
+export { type HttpRequestLike } from './http/http-message';
 export { HealthController } from './http/health.controller';
 
 // Recovery: closing interrupted operations, repairing the cache after an outage
