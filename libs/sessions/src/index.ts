@@ -75,3 +75,7 @@ export { HealthController } from './http/health.controller';
 export { InterruptedOperations, INTERRUPTED_REASON } from './application/audit/interrupted-operations';
 export { ReconcilingSessionCache } from './application/shared/reconciling-session-cache';
 export { PROCESS_INSTANCE_ID } from './application/shared/audit-trail';
+
+// Override points: the password hasher and the access-token signer (docs/overrides.md)
+export { type PasswordHasher } from './application/ports/password-hasher.port';
+export { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher';

@@ -8,7 +8,11 @@ import { JwtAccessTokens } from './jwt-access-tokens';
 
 /** The password hasher and the access-token signer. */
 export const SECURITY_PROVIDERS: Provider[] = [
-  { provide: PASSWORD_HASHER, inject: [SESSIONS_OPTIONS], useFactory: (o: SessionsModuleOptions) => new Argon2PasswordHasher(o.passwordHashing) },
+  {
+    provide: PASSWORD_HASHER,
+    inject: [SESSIONS_OPTIONS],
+    useFactory: (o: SessionsModuleOptions) => o.passwordHasher ?? new Argon2PasswordHasher(o.passwordHashing),
+  },
   {
     provide: ACCESS_TOKENS,
     inject: [SESSIONS_OPTIONS, CLOCK],
