@@ -79,3 +79,12 @@ export { PROCESS_INSTANCE_ID } from './application/shared/audit-trail';
 // Override points: the password hasher and the access-token signer (docs/overrides.md)
 export { type PasswordHasher } from './application/ports/password-hasher.port';
 export { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher';
+export {
+  type AccessTokenAlgorithm,
+  type AccessTokenKeysOptions,
+  type PreviousAccessTokenKey,
+  type AccessTokenJwk,
+  type Jwks,
+  ACCESS_TOKEN_ALGORITHMS,
+} from './application/ports/access-token.port';
+export { AccessTokenKeys } from './infrastructure/security/access-token-keys';

@@ -1,3 +1,4 @@
+import type { AccessTokenKeysOptions } from './application/ports/access-token.port';
 import type { LoginLockoutPolicy } from './application/ports/login-attempts.port';
 import type { PasswordHasher } from './application/ports/password-hasher.port';
 import { SessionLifetimes } from './domain/session-rules';
@@ -12,10 +13,16 @@ export interface PasswordHashingOptions {
 /** Everything the library needs, validated by the app that imports it (the library reads no process.env). */
 export interface SessionsModuleOptions {
   readonly lifetimes: SessionLifetimes;
-  /** HMAC secret for access tokens (HS256), at least 32 characters. */
+  /** HMAC secret for access tokens (HS256), at least 32 characters. Not used when `accessTokenKeys` is set. */
   readonly accessTokenSecret: string;
   readonly passwordHashing: PasswordHashingOptions;
   // --- Override points: the access-token signer and the password hasher (docs/overrides.md) ---
+  /**
+   * Sign access tokens with an asymmetric key (EdDSA or ES256) instead of the HS256 secret, so
+   * other services can verify them offline against the JWKS (`AccessTokenKeys.jwks()`).
+   * Default: none (HS256 with `accessTokenSecret`).
+   */
+  readonly accessTokenKeys?: AccessTokenKeysOptions;
   /**
    * The host's own password hasher, used instead of argon2id with `passwordHashing` (e.g. one
    * that also verifies legacy bcrypt hashes). A login whose hash `needsRehash` stores `hash()` of
