@@ -2,6 +2,7 @@ import { HealthController } from '@app/sessions';
 import { CoreModule, Runtime } from '@app/runtime';
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthController } from './auth/auth.controller';
+import { JwksController } from './auth/jwks.controller';
 
 /** The web API: sign-in, refresh, logout and the caller's own sessions. */
 @Module({})
@@ -10,7 +11,7 @@ export class WebApiModule {
     return {
       module: WebApiModule,
       imports: [CoreModule.forRoot(runtime)],
-      controllers: [AuthController, HealthController],
+      controllers: [AuthController, JwksController, HealthController],
     };
   }
 }

@@ -64,13 +64,27 @@ export { createRedisCacheStores, redisClientOf, type RedisCacheStoreKind, type R
 export { createThrottlerStorage } from './infrastructure/cache/rate-limit.factory';
 
 // HTTP building blocks shared by the apps
-export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken } from './http/access-token.guard';
+export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken, bearerTokenOf } from './http/access-token.guard';
 export { AdminGuard } from './http/admin.guard';
 export { RateLimitGuard, RateLimited, RateLimitedPerUser, RateLimitThrottlers, REVOCATION_LIMIT_FACTOR, type AccountKeySource } from './http/rate-limit.guard';
 export { CurrentSession, ClientContext, type AuthenticatedRequest } from './http/authenticated-request';
+export { type HttpRequestLike } from './http/http-message';
 export { HealthController } from './http/health.controller';
 
 // Recovery: closing interrupted operations, repairing the cache after an outage
 export { InterruptedOperations, INTERRUPTED_REASON } from './application/audit/interrupted-operations';
 export { ReconcilingSessionCache } from './application/shared/reconciling-session-cache';
 export { PROCESS_INSTANCE_ID } from './application/shared/audit-trail';
+
+// Override points: the password hasher and the access-token signer (docs/overrides.md)
+export { type PasswordHasher } from './application/ports/password-hasher.port';
+export { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher';
+export {
+  type AccessTokenAlgorithm,
+  type AccessTokenKeysOptions,
+  type PreviousAccessTokenKey,
+  type AccessTokenJwk,
+  type Jwks,
+  ACCESS_TOKEN_ALGORITHMS,
+} from './application/ports/access-token.port';
+export { AccessTokenKeys } from './infrastructure/security/access-token-keys';

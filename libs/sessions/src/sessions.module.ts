@@ -19,6 +19,7 @@ import { CLOCK, systemClock } from './application/ports/clock.port';
 import { LOGIN_ATTEMPTS } from './application/ports/login-attempts.port';
 import { SESSION_CACHE, SessionCache } from './application/ports/session-cache.port';
 import { SESSION_STORE } from './application/ports/session-store.port';
+import { AccessTokenKeys } from './infrastructure/security/access-token-keys';
 import { SECURITY_PROVIDERS } from './infrastructure/security/security.providers';
 import { APPLICATION_PROVIDERS } from './application/application.providers';
 import { AdminBootstrapper } from './application/bootstrap-admin/admin-bootstrapper';
@@ -92,7 +93,7 @@ export class SessionsModule {
       module: SessionsModule,
       imports: options.imports ?? [],
       providers,
-      exports: [SESSIONS_OPTIONS, SESSION_STORE, SESSION_CACHE, AUDIT_LOG, CLOCK, SessionAuthenticator, SessionDirectory, AdminBootstrapper, AuditRecorder, LOGIN_ATTEMPTS],
+      exports: [SESSIONS_OPTIONS, SESSION_STORE, SESSION_CACHE, AUDIT_LOG, CLOCK, SessionAuthenticator, SessionDirectory, AdminBootstrapper, AuditRecorder, LOGIN_ATTEMPTS, AccessTokenKeys],
     };
   }
 }

@@ -1,4 +1,6 @@
+import type { AccessTokenKeysOptions } from './application/ports/access-token.port';
 import type { LoginLockoutPolicy } from './application/ports/login-attempts.port';
+import type { PasswordHasher } from './application/ports/password-hasher.port';
 import { SessionLifetimes } from './domain/session-rules';
 
 /** Argon2id parameters; the defaults are OWASP's first recommended set (19 MiB, t=2, p=1). */
@@ -11,9 +13,23 @@ export interface PasswordHashingOptions {
 /** Everything the library needs, validated by the app that imports it (the library reads no process.env). */
 export interface SessionsModuleOptions {
   readonly lifetimes: SessionLifetimes;
-  /** HMAC secret for access tokens (HS256), at least 32 characters. */
+  /** HMAC secret for access tokens (HS256), at least 32 characters. Not used when `accessTokenKeys` is set. */
   readonly accessTokenSecret: string;
   readonly passwordHashing: PasswordHashingOptions;
+  // --- Override points: the access-token signer and the password hasher (docs/overrides.md) ---
+  /**
+   * Sign access tokens with an asymmetric key (EdDSA or ES256) instead of the HS256 secret, so
+   * other services can verify them offline against the JWKS (`AccessTokenKeys.jwks()`).
+   * Default: none (HS256 with `accessTokenSecret`).
+   */
+  readonly accessTokenKeys?: AccessTokenKeysOptions;
+  /**
+   * The host's own password hasher, used instead of argon2id with `passwordHashing` (e.g. one
+   * that also verifies legacy bcrypt hashes). A login whose hash `needsRehash` stores `hash()` of
+   * the password it verified. Default: Argon2PasswordHasher.
+   */
+  readonly passwordHasher?: PasswordHasher;
+  // --- end of override points ---
   /** Prefix of every key the session cache writes; lets several deployments or tests share a Redis. */
   readonly cacheKeyPrefix: string;
   /** How long one cache call may take before the auth check falls back to PostgreSQL. */

@@ -17,7 +17,7 @@ import { CLOCK, Clock } from '../application/ports/clock.port';
 import { SESSION_STORE, SessionStore } from '../application/ports/session-store.port';
 import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../domain/refresh-token';
 import { normalizeEmail } from '../domain/session-rules';
-import { bearerToken } from './access-token.guard';
+import { bearerTokenOf } from './access-token.guard';
 import { AuthenticatedRequest } from './authenticated-request';
 import { clientIp } from './client-ip';
 
@@ -81,7 +81,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const route = this.reflector.get<RouteLimit | undefined>(ROUTE_LIMIT, request.context.getHandler());
     if (!route) return true;
     const name = request.throttler.name;
-    const req = this.getRequestResponse(request.context).req as AuthenticatedRequest;
+    const req = this.getRequestResponse(request.context).req as AuthenticatedRequest & { body?: unknown };
     if (route.kind === 'user') {
       if (name !== RateLimitThrottlers.perUser && name !== RateLimitThrottlers.perUserIp) return true;
       const session = req.authenticated;
@@ -119,14 +119,14 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   /** A refresh token of a session that is still live (rotated away or not), or a valid Bearer token. */
-  private async carriesLiveToken(req: AuthenticatedRequest): Promise<boolean> {
+  private async carriesLiveToken(req: AuthenticatedRequest & { body?: unknown }): Promise<boolean> {
     const body = req.body as Record<string, unknown> | undefined;
     const refreshToken = body && typeof body === 'object' ? body.refreshToken : undefined;
     if (typeof refreshToken === 'string' && REFRESH_TOKEN_PATTERN.test(refreshToken)) {
       const state = await this.store.describeRefreshToken(hashRefreshToken(refreshToken));
       if (state && state.sessionRevokedAt === null && state.sessionExpiresAt > this.clock.now()) return true;
     }
-    const bearer = bearerToken(req.get('authorization'));
+    const bearer = bearerTokenOf(req);
     return bearer !== null && (await this.authenticator.authenticate(bearer)) !== null;
   }
 }
