@@ -8,7 +8,7 @@ import { Clock } from '../../libs/sessions/src/application/ports/clock.port';
 import { MemoryLoginAttempts } from '../../libs/sessions/src/infrastructure/cache/memory-login-attempts';
 import { createLoginAttempts, createThrottlerStorage } from '../../libs/sessions/src/infrastructure/cache/rate-limit.factory';
 import { loginAttemptKeys, RedisLoginAttempts } from '../../libs/sessions/src/infrastructure/cache/redis-login-attempts';
-import { RedisClient } from '../../libs/sessions/src/infrastructure/cache/redis-scripts';
+import { RedisClient } from '../../libs/sessions/src/infrastructure/redis/redis-client';
 import { RedisThrottlerStorage, throttlerKeys } from '../../libs/sessions/src/infrastructure/cache/redis-throttler-storage';
 import { createRedisCacheStores, RedisCacheStoreKind, RedisCacheStores, redisClientOf } from '../../libs/sessions/src/infrastructure/cache/session-cache.factory';
 import { deleteRedisKeys, expireRedisKeysNow, testRedisPrefix } from '../support/test-database';

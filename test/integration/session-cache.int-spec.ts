@@ -9,11 +9,8 @@ import type { RedisStore } from 'cache-manager-redis-yet';
 import { Keyv } from 'keyv';
 import { SessionCache } from '../../libs/sessions/src/application/ports/session-cache.port';
 import { MemorySessionCache } from '../../libs/sessions/src/infrastructure/cache/memory-session-cache';
-import {
-  RedisCommands,
-  SessionCacheUnavailableError,
-  sessionCacheKey,
-} from '../../libs/sessions/src/infrastructure/cache/redis-session-cache';
+import { SessionCacheUnavailableError, sessionCacheKey } from '../../libs/sessions/src/infrastructure/cache/redis-session-cache';
+import { RedisClient } from '../../libs/sessions/src/infrastructure/redis/redis-client';
 import {
   createRedisCacheStores,
   createSessionCache,
@@ -23,8 +20,8 @@ import {
 
 // Compile-time: both node-redis majors fit the adapter's structural client type.
 type Assert<T extends true> = T;
-export type V4ClientFits = Assert<RedisStore['client'] extends RedisCommands ? true : false>;
-export type V5ClientFits = Assert<ReturnType<typeof createClient> extends RedisCommands ? true : false>;
+export type V4ClientFits = Assert<RedisStore['client'] extends RedisClient ? true : false>;
+export type V5ClientFits = Assert<ReturnType<typeof createClient> extends RedisClient ? true : false>;
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 // A fresh prefix per run: this Redis is shared, so we only ever touch keys under it.
@@ -387,10 +384,10 @@ describe('MemorySessionCache', () => {
 });
 
 /** The raw client behind the first store, as the factory finds it (for spies and checks). */
-function redisClientOf(cache: Cache): RedisCommands {
+function redisClientOf(cache: Cache): RedisClient {
   const store: unknown = cache.stores[0].store;
-  if (store instanceof KeyvRedis) return store.client as unknown as RedisCommands;
-  return (store as { _cache: { client: RedisCommands } })._cache.client;
+  if (store instanceof KeyvRedis) return store.client as unknown as RedisClient;
+  return (store as { _cache: { client: RedisClient } })._cache.client;
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
