@@ -1,22 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
+import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import KeyvRedis, { createClient } from '@keyv/redis';
 import { expireRedisKeysNow } from '../support/test-database';
-import { Cache, createCache } from 'cache-manager';
-import type { RedisStore } from 'cache-manager-redis-yet';
+import { Cache, createCache, KeyvAdapter } from 'cache-manager';
+import { redisStore, type RedisStore } from 'cache-manager-redis-yet';
 import { Keyv } from 'keyv';
 import { SessionCache } from '../../libs/sessions/src/application/ports/session-cache.port';
 import { MemorySessionCache } from '../../libs/sessions/src/infrastructure/cache/memory-session-cache';
-import { SessionCacheUnavailableError, sessionCacheKey } from '../../libs/sessions/src/infrastructure/cache/redis-session-cache';
+import { RedisSessionCache, SessionCacheUnavailableError, sessionCacheKey } from '../../libs/sessions/src/infrastructure/cache/redis-session-cache';
 import { RedisClient } from '../../libs/sessions/src/infrastructure/redis/redis-client';
-import {
-  createRedisCacheStores,
-  createSessionCache,
-  RedisCacheStoreKind,
-  RedisCacheStores,
-} from '../../libs/sessions/src/infrastructure/cache/session-cache.factory';
+import { redisClientOf } from '../../libs/sessions/src/infrastructure/cache/cache-store-redis';
+import { createRedisCacheStores, RedisCacheStoreKind, RedisCacheStores } from '../../libs/sessions/src/infrastructure/cache/redis-cache-stores';
+import { keyvOfRedisYetStore } from '../../libs/sessions/src/infrastructure/cache/redis-yet-keyv-adapter';
+import { createSessionCache } from '../../libs/sessions/src/infrastructure/cache/session-cache.factory';
 
 // Compile-time: both node-redis majors fit the adapter's structural client type.
 type Assert<T extends true> = T;
@@ -149,7 +148,7 @@ describe.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])('RedisSessionCac
     const keys = sessionIds.map((sessionId) => keyOf(userId, sessionId));
     await sessions.rememberActive(userId, sessionIds[12_345], 60);
 
-    const client = redisClientOf(cache);
+    const client = redisClientOf(cache)!;
     const multi = jest.spyOn(client, 'multi');
     try {
       await sessions.markRevoked(userId, sessionIds, 960);
@@ -218,6 +217,37 @@ describe('through @nestjs/cache-manager', () => {
       await stores.close();
     },
   );
+
+  it('finds the client of a redis-yet store the host wrapped itself with keyvOfRedisYetStore', async () => {
+    const store = await redisStore({ url: REDIS_URL });
+    try {
+      const cache = createCache({ stores: [keyvOfRedisYetStore(store, NAMESPACE)] });
+      expect(redisClientOf(cache)).toBe(store.client);
+      const sessions = createSessionCache(cache, { keyPrefix: PREFIX });
+      expect(sessions).toBeInstanceOf(RedisSessionCache);
+      expect(sessions.description).toBe('redis (cache-manager-redis-yet)');
+      const [userId, sessionId] = ids(2);
+      await sessions.markRevoked(userId, [sessionId], 60);
+      await expect(raw.get(keyOf(userId, sessionId))).resolves.toBe('r');
+    } finally {
+      await store.client.quit();
+    }
+  });
+
+  // cache-manager keeps the store of a plain KeyvAdapter in a private field: not read, so not Redis.
+  it('does not reach into a plain KeyvAdapter, and says how to wrap the store instead', async () => {
+    const store = await redisStore({ url: REDIS_URL });
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const cache = createCache({ stores: [new Keyv({ store: new KeyvAdapter(store), namespace: NAMESPACE })] });
+      expect(redisClientOf(cache)).toBeUndefined();
+      expect(createSessionCache(cache, { keyPrefix: PREFIX })).toBeInstanceOf(MemorySessionCache);
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/plain KeyvAdapter.*keyvOfRedisYetStore/));
+    } finally {
+      warn.mockRestore();
+      await store.client.quit();
+    }
+  });
 
   it('falls back to process memory with the default in-memory store', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [CacheModule.register()] }).compile();
@@ -382,13 +412,6 @@ describe('MemorySessionCache', () => {
     await expect(cache.get(userId, c)).resolves.toBe('active');
   });
 });
-
-/** The raw client behind the first store, as the factory finds it (for spies and checks). */
-function redisClientOf(cache: Cache): RedisClient {
-  const store: unknown = cache.stores[0].store;
-  if (store instanceof KeyvRedis) return store.client as unknown as RedisClient;
-  return (store as { _cache: { client: RedisClient } })._cache.client;
-}
 
 async function waitUntil(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -60,7 +60,9 @@ export { PASSWORD_RESET_TOKEN_TTL_SECONDS } from './domain/session-rules';
 
 // Infrastructure the app wires
 export { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from './infrastructure/typeorm/schema';
-export { createRedisCacheStores, redisClientOf, type RedisCacheStoreKind, type RedisCacheStores } from './infrastructure/cache/session-cache.factory';
+export { createRedisCacheStores, type RedisCacheStoreKind, type RedisCacheStores } from './infrastructure/cache/redis-cache-stores';
+export { redisClientOf } from './infrastructure/cache/cache-store-redis';
+export { keyvOfRedisYetStore } from './infrastructure/cache/redis-yet-keyv-adapter';
 export { createThrottlerStorage } from './infrastructure/cache/rate-limit.factory';
 
 // HTTP building blocks shared by the apps

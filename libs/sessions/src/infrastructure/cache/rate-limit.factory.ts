@@ -5,7 +5,7 @@ import { LoginAttempts, LoginLockoutPolicy } from '../../application/ports/login
 import { MemoryLoginAttempts } from './memory-login-attempts';
 import { RedisLoginAttempts } from './redis-login-attempts';
 import { RedisThrottlerStorage } from './redis-throttler-storage';
-import { redisClientOf } from './session-cache.factory';
+import { redisClientOf } from './cache-store-redis';
 
 export interface SharedStateOptions {
   /** The cache key prefix; rate limit and lockout keys go under it. */

@@ -2,9 +2,6 @@ import { createClient } from '@keyv/redis';
 import { Logger } from '@nestjs/common';
 import { withTimeout } from './redis-call';
 
-/** A node-redis v5 client, as @keyv/redis creates it. */
-export type NodeRedisClient = ReturnType<typeof createClient>;
-
 export interface RedisConnectOptions {
   /** How long connecting may take before it is given up. */
   readonly connectTimeoutMs: number;
@@ -18,7 +15,7 @@ export interface RedisConnectOptions {
  * capped backoff, and logs one line when the connection drops and one when it is back. Rejects, with
  * the client destroyed, when Redis cannot be reached within connectTimeoutMs.
  */
-export async function connectRedis(url: string, options: RedisConnectOptions): Promise<NodeRedisClient> {
+export async function connectRedis(url: string, options: RedisConnectOptions) {
   const client = createClient({
     url,
     disableOfflineQueue: true,
@@ -35,12 +32,19 @@ export async function connectRedis(url: string, options: RedisConnectOptions): P
 }
 
 /** Closes a v5 client, letting pending replies arrive for up to a second; idempotent. */
-export async function closeRedis(client: Pick<NodeRedisClient, 'isOpen' | 'close' | 'destroy'>): Promise<void> {
+export async function closeRedis(client: NodeRedisV5Client): Promise<void> {
   if (!client.isOpen) return;
   await withTimeout(client.close(), 1_000, () => new Error('Redis close timed out')).catch(() => client.destroy());
 }
 
-/** The v4 client inside cache-manager-redis-yet. */
+/** What closing needs of a node-redis v5 client. */
+export interface NodeRedisV5Client {
+  readonly isOpen: boolean;
+  close(): Promise<unknown>;
+  destroy(): void;
+}
+
+/** What closing needs of the v4 client inside cache-manager-redis-yet. */
 export interface NodeRedisV4Client {
   readonly isOpen: boolean;
   readonly isReady: boolean;
