@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { call, load, type LoadResult, pool } from './http-load';
 import { Seeder } from './seed';
 import { BenchServer, SpareRedis } from './server';
-import { BENCH_HASHING, benchDatabase, benchRedisPrefix, median, progress, REDIS_URL, settle, timeMs } from './support';
+import { BENCH_HASHING, BENCH_SCHEMA, benchDatabase, benchRedisPrefix, median, progress, REDIS_URL, settle, timeMs } from './support';
 
 export type AuthCheckMode = 'session' | 'signature-only' | 'no-cache' | 'redis-down';
 
@@ -211,7 +211,7 @@ async function seedRefreshTokens(url: string, accounts: readonly Account[], coun
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    const seeder = new Seeder(client);
+    const seeder = new Seeder(client, BENCH_SCHEMA);
     const sessions = await seeder.spread(
       accounts.map((account) => account.userId),
       count,

@@ -1,5 +1,4 @@
-import { runMigrations } from '@app/platform';
-import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '@app/sessions';
+import { runSessionsMigrations } from '@app/sessions';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { TypeOrmSessionStore } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-session-store';
@@ -20,9 +19,9 @@ describe('cache namespaces (PostgreSQL)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    dataSource = new DataSource({ type: 'postgres', url: database.url, entities: SESSIONS_ENTITIES, migrations: SESSIONS_MIGRATIONS, extra: { max: 4 } });
+    dataSource = new DataSource({ type: 'postgres', url: database.url, extra: { max: 4 } });
     await dataSource.initialize();
-    await runMigrations(dataSource, { lock: false });
+    await runSessionsMigrations(dataSource);
     store = new TypeOrmSessionStore(dataSource);
   });
 

@@ -1,5 +1,5 @@
-import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '@app/sessions';
-import { runMigrations, startEmbeddedPostgres } from '@app/platform';
+import { runSessionsMigrations } from '@app/sessions';
+import { startEmbeddedPostgres } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { RuntimeSettings } from './runtime-settings';
@@ -45,9 +45,6 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
   const dataSource = new DataSource({
     type: 'postgres',
     url,
-    entities: SESSIONS_ENTITIES,
-    migrations: SESSIONS_MIGRATIONS,
-    migrationsTransactionMode: 'all',
     synchronize: false,
     connectTimeoutMS: connectTimeoutMs,
     extra: {
@@ -66,7 +63,8 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
   });
   try {
     await dataSource.initialize();
-    await runMigrations(dataSource, { lock: stopEmbedded === undefined });
+    // Before either app starts, so both find the schema current (each SessionsModule checks again).
+    await runSessionsMigrations(dataSource);
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await stopEmbedded?.();

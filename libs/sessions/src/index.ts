@@ -59,7 +59,15 @@ export { PASSWORD_RESET_TOKEN_PATTERN } from './domain/password-reset-token';
 export { PASSWORD_RESET_TOKEN_TTL_SECONDS } from './domain/session-rules';
 
 // Infrastructure the app wires
-export { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from './infrastructure/typeorm/schema';
+export {
+  runSessionsMigrations,
+  sessionsMigrationStatus,
+  assertSessionsMigrated,
+  type SessionsMigrationOptions,
+  type SessionsMigrationRun,
+  type SessionsMigrationStatus,
+} from './infrastructure/typeorm/sessions-migrations';
+export { DEFAULT_SESSIONS_SCHEMA } from './infrastructure/typeorm/schema-name';
 export { createRedisCacheStores, type RedisCacheStoreKind, type RedisCacheStores } from './infrastructure/cache/redis-cache-stores';
 export { redisClientOf } from './infrastructure/cache/cache-store-redis';
 export { keyvOfRedisYetStore } from './infrastructure/cache/redis-yet-keyv-adapter';

@@ -70,9 +70,9 @@ class UnhandledExceptionLogger implements OnModuleInit, OnModuleDestroy {
 
 /**
  * Sessions, revocation and their audit trail. The importing app provides a global
- * `CqrsModule.forRoot()`, a TypeORM connection (with this library's entities and migrations,
- * see SESSIONS_ENTITIES and SESSIONS_MIGRATIONS) and a `CacheModule`; the library reads no
- * environment variables itself.
+ * `CqrsModule.forRoot()`, a TypeORM connection (no entities to register: the library's tables are
+ * in a PostgreSQL schema of its own, migrated at start-up or by runSessionsMigrations) and a
+ * `CacheModule`; the library reads no environment variables itself.
  */
 @Module({})
 export class SessionsModule {

@@ -1,14 +1,17 @@
 import { DataSource } from 'typeorm';
 import { AuditEntriesRejectedError, AuditEntry, AuditLog, AuditPage, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
-import { AuditEntryOrmEntity } from './audit-entry.orm-entity';
-import { insertAuditEntries } from './audit-entry.sql';
+import { auditPageSql, insertAuditEntries, selectUnfinishedAuditEntriesSql, unfinishedAuditParameters } from './audit-entry.sql';
+import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
 
 export class TypeOrmAuditLog implements AuditLog {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly schema: string = DEFAULT_SESSIONS_SCHEMA,
+  ) {}
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
     try {
-      await insertAuditEntries(this.dataSource.manager, entries);
+      await insertAuditEntries(this.dataSource.manager, this.schema, entries);
     } catch (error) {
       const code = sqlStateOf(error);
       // Class 22 (data exception: a value too long, an invalid encoding) and 23 (integrity
@@ -21,42 +24,14 @@ export class TypeOrmAuditLog implements AuditLog {
   }
 
   async findUnfinished(query: UnfinishedQuery): Promise<AuditEntry[]> {
-    const rows = await this.dataSource
-      .getRepository(AuditEntryOrmEntity)
-      .createQueryBuilder('a')
-      .where(`a.outcome = 'attempted'`)
-      .andWhere('a.occurred_at >= :after AND a.occurred_at < :before', { after: query.attemptedAfter, before: query.attemptedBefore })
-      .andWhere(`COALESCE(a.details->>'instance', '') <> :instance`, { instance: query.excludeInstance })
-      .andWhere(
-        `NOT EXISTS (SELECT 1 FROM instances i WHERE i.id::text = a.details->>'instance' AND i.last_heartbeat_at >= now() - make_interval(secs => :silentSeconds))`,
-        { silentSeconds: query.instanceSilentForMs / 1000 },
-      )
-      .andWhere(`NOT EXISTS (SELECT 1 FROM audit_entries o WHERE o.correlation_id = a.correlation_id AND o.outcome <> 'attempted')`)
-      .orderBy('a.occurred_at', 'ASC')
-      .take(query.limit)
-      .getMany();
-    return rows.map(({ recordedAt: _recordedAt, ...entry }) => entry);
+    return this.dataSource.query(selectUnfinishedAuditEntriesSql(this.schema), unfinishedAuditParameters(query));
   }
 
   async query(query: AuditQuery): Promise<AuditPage> {
-    const builder = this.dataSource
-      .getRepository(AuditEntryOrmEntity)
-      .createQueryBuilder('a')
-      .orderBy('a.event_id', 'DESC')
-      .take(query.limit + 1);
-    // Whole triads: a register, login or refresh learns its user only at its outcome.
-    if (query.userId) {
-      builder.andWhere('a.correlation_id IN (SELECT u.correlation_id FROM audit_entries u WHERE u.user_id = :userId)', { userId: query.userId });
-    }
-    if (query.correlationId) builder.andWhere('a.correlation_id = :correlationId', { correlationId: query.correlationId });
-    if (query.action) builder.andWhere('a.action = :action', { action: query.action });
-    if (query.before) builder.andWhere('a.event_id < :before', { before: query.before });
-    const rows = await builder.getMany();
+    const { sql, parameters } = auditPageSql(this.schema, query);
+    const rows: AuditEntry[] = await this.dataSource.query(sql, parameters);
     const page = rows.slice(0, query.limit);
-    return {
-      entries: page.map(({ recordedAt: _recordedAt, ...entry }) => entry),
-      nextCursor: rows.length > query.limit ? page[page.length - 1].eventId : null,
-    };
+    return { entries: page, nextCursor: rows.length > query.limit ? page[page.length - 1].eventId : null };
   }
 }
 

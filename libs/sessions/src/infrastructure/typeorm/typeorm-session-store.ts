@@ -19,51 +19,57 @@ import {
 } from '../../application/ports/session-store.port';
 import { RefreshTokenState, SessionRecord, SessionStatus, UserRecord, UserRole } from '../../domain/records';
 import { insertAuditEntries } from './audit-entry.sql';
-import { CACHE_MARKER_CHANNEL, CacheMarkerListener } from './cache-marker-listener';
-import { RefreshTokenOrmEntity } from './refresh-token.orm-entity';
-import { SessionOrmEntity } from './session.orm-entity';
-import { UserOrmEntity } from './user.orm-entity';
-
-/** The cache namespaces that revocations queue markers for ($1: seconds since last seen). */
-export const SELECT_LIVE_CACHE_NAMESPACES = `SELECT namespace FROM cache_namespaces WHERE last_seen_at > now() - $1::int * interval '1 second'`;
-
-/**
- * One marker per (namespace, session): $1 namespaces, $2 user, $3 session ids. Each namespace is
- * notified, delivered when the revocation commits (see CacheMarkerListener).
- */
-export const INSERT_CACHE_MARKERS = `WITH queued AS (
-    INSERT INTO cache_marker_outbox (namespace, user_id, session_id)
-    SELECT n, $2, s FROM unnest($1::text[]) n CROSS JOIN unnest($3::uuid[]) s
-    RETURNING namespace)
-  SELECT pg_notify('${CACHE_MARKER_CHANNEL}', namespace) FROM (SELECT DISTINCT namespace FROM queued) q`;
-
-/**
- * Logout's one statement: ends the session of a refresh token (live, or rotated away from a live
- * session) and all its tokens. $1 token hash, $2 the user it must belong to or null, $3 when,
- * $4 reason, $5 who. Exported so the logout benchmark explains the statement the store sends.
- */
-export const REVOKE_SESSION_BY_REFRESH_TOKEN = `WITH ended AS (
-         UPDATE sessions s SET revoked_at = $3, revoked_reason = $4, revoked_by = COALESCE($5, s.user_id)
-           FROM refresh_tokens t
-          WHERE t.token_hash = $1 AND (t.revoked_at IS NULL OR t.rotated_at IS NOT NULL) AND s.id = t.session_id AND s.revoked_at IS NULL
-            AND ($2::uuid IS NULL OR s.user_id = $2::uuid)
-         RETURNING s.id, s.user_id),
-       tokens AS (
-         UPDATE refresh_tokens SET revoked_at = $3
-          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL)
-       SELECT id, user_id FROM ended`;
+import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
+import { CacheMarkerListener } from './cache-marker-listener';
+import {
+  deleteCacheMarkersSql,
+  deleteGoneCacheNamespacesSql,
+  deleteStaleCacheMarkersSql,
+  insertCacheMarkersSql,
+  lockCacheNamespacesSql,
+  selectLiveCacheNamespacesSql,
+  selectQueuedCacheMarkersSql,
+  touchLiveCacheNamespaceSql,
+  upsertCacheNamespaceSql,
+} from './cache-marker.sql';
+import { consumeRefreshTokenSql, describeRefreshTokenSql, insertRefreshTokenSql, retireLiveRefreshTokensSql } from './refresh-token.sql';
+import {
+  insertSessionSql,
+  listActiveSessionsSql,
+  listRevokedSinceSql,
+  listSessionsSql,
+  PING_SQL,
+  revokeAllSessionsSql,
+  revokeSessionByRefreshTokenSql,
+  revokeSessionSql,
+  selectSessionSql,
+  selectSessionStatusSql,
+  sessionAddressesSinceSql,
+  touchActiveSessionSql,
+} from './session.sql';
+import {
+  ADMIN_BOOTSTRAP_LOCK_SQL,
+  adminBootstrapLockKey,
+  insertUserSql,
+  lockRoleHoldersSql,
+  lockVerifiedCredentialsSql,
+  redeemPasswordResetSql,
+  replacePasswordHashSql,
+  requirePasswordResetSql,
+  selectAnyAdminSql,
+  selectUserByEmailSql,
+  selectUserByIdSql,
+  selectUserRoleByEmailSql,
+  setUserDisabledSql,
+  updateUserRoleSql,
+  userExistsSql,
+} from './user.sql';
 
 interface OpenTransaction {
   readonly tx: TypeOrmSessionTransaction;
 }
 
 /** `manager.query` returns `[rows, count]` for UPDATE and DELETE, plain rows otherwise. */
-/** The addresses a user signed in from (sessions created since $2, revoked or not), newest first, at most 100. */
-export const SESSION_ADDRESSES_SINCE = `
-  SELECT ip_address FROM sessions
-  WHERE user_id = $1 AND created_at >= $2 AND ip_address IS NOT NULL
-  GROUP BY ip_address ORDER BY max(created_at) DESC LIMIT 100`;
-
 async function rowsOf<T>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
   const raw = await manager.query(sql, params);
   return (Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number' ? raw[0] : raw) as T[];
@@ -73,28 +79,26 @@ class TypeOrmSessionTransaction implements SessionTransaction {
   readonly commitHooks: Array<() => void | Promise<void>> = [];
   readonly rollbackHooks: Array<(error: unknown) => void> = [];
 
-  constructor(private readonly manager: EntityManager) {}
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly schema: string,
+  ) {}
 
   async insertUser(user: NewUser): Promise<boolean> {
-    const rows = await rowsOf(
-      this.manager,
-      `INSERT INTO users (id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (email) DO NOTHING RETURNING id`,
-      [user.id, user.email, user.passwordHash, user.role, user.createdAt],
-    );
+    const rows = await rowsOf(this.manager, insertUserSql(this.schema), [user.id, user.email, user.passwordHash, user.role, user.createdAt]);
     return rows.length === 1;
   }
 
   async insertFirstAdmin(user: NewUser): Promise<FirstAdminInsert> {
     // Instances starting together (even with different ADMIN_EMAILs) create at most one admin.
-    await this.manager.query(`SELECT pg_advisory_xact_lock(hashtext('sessions.admin_bootstrap'))`);
+    await this.manager.query(ADMIN_BOOTSTRAP_LOCK_SQL, [adminBootstrapLockKey(this.schema)]);
     const taken = async () => {
-      const rows = await rowsOf<{ id: string; role: UserRole }>(this.manager, `SELECT id, role FROM users WHERE email = $1`, [user.email]);
+      const rows = await rowsOf<{ id: string; role: UserRole }>(this.manager, selectUserRoleByEmailSql(this.schema), [user.email]);
       return rows[0] ? ({ kind: 'email_taken', userId: rows[0].id, role: rows[0].role } as const) : null;
     };
     const existing = await taken();
     if (existing) return existing;
-    const admins = await rowsOf(this.manager, `SELECT 1 FROM users WHERE role = 'admin' LIMIT 1`, []);
+    const admins = await rowsOf(this.manager, selectAnyAdminSql(this.schema), []);
     if (admins.length > 0) return { kind: 'admin_exists' };
     // A registration of the same address may commit between our read and this insert.
     if (await this.insertUser(user)) return { kind: 'inserted' };
@@ -102,29 +106,19 @@ class TypeOrmSessionTransaction implements SessionTransaction {
   }
 
   async setUserRole(userId: string, role: UserRole): Promise<RoleChange> {
-    // Every admin row and the target, locked in id order: concurrent role changes serialize here
-    // instead of deadlocking, and the count below is of rows no one else can change until we commit.
-    const rows = await rowsOf<{ id: string; role: UserRole }>(
-      this.manager,
-      `SELECT id, role FROM users WHERE id = $1 OR role = 'admin' ORDER BY id FOR UPDATE`,
-      [userId],
-    );
+    const rows = await rowsOf<{ id: string; role: UserRole }>(this.manager, lockRoleHoldersSql(this.schema), [userId]);
     const target = rows.find((row) => row.id === userId);
     if (!target) return { kind: 'user_not_found' };
     if (target.role === 'admin' && role !== 'admin' && rows.filter((row) => row.role === 'admin').length === 1) return { kind: 'last_admin' };
-    await this.manager.query(`UPDATE users SET role = $2 WHERE id = $1`, [userId, role]);
+    await this.manager.query(updateUserRoleSql(this.schema), [userId, role]);
     return { kind: 'set', previousRole: target.role };
   }
 
   async lockVerifiedCredentials(userId: string, verifiedHash: string): Promise<CredentialCheck> {
-    // FOR SHARE conflicts with the password change's UPDATE: whichever comes second waits, and
-    // a waiting SELECT ... FOR SHARE reads the row as the change committed it.
-    const rows = await rowsOf<{ current: boolean; disabled: boolean; reset_required: boolean }>(
-      this.manager,
-      `SELECT password_hash = $2 AS current, disabled_at IS NOT NULL AS disabled, password_reset_required_at IS NOT NULL AS reset_required
-         FROM users WHERE id = $1 FOR SHARE`,
-      [userId, verifiedHash],
-    );
+    const rows = await rowsOf<{ current: boolean; disabled: boolean; reset_required: boolean }>(this.manager, lockVerifiedCredentialsSql(this.schema), [
+      userId,
+      verifiedHash,
+    ]);
     const row = rows[0];
     if (!row) return 'user_not_found';
     if (row.disabled) return 'disabled';
@@ -133,160 +127,93 @@ class TypeOrmSessionTransaction implements SessionTransaction {
   }
 
   async replacePasswordHash(userId: string, expectedHash: string, newHash: string): Promise<boolean> {
-    const rows = await rowsOf(this.manager, `UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2 RETURNING id`, [
-      userId,
-      expectedHash,
-      newHash,
-    ]);
+    const rows = await rowsOf(this.manager, replacePasswordHashSql(this.schema), [userId, expectedHash, newHash]);
     return rows.length === 1;
   }
 
   async insertSession(session: NewSession): Promise<void> {
-    await this.manager.getRepository(SessionOrmEntity).insert({
-      ...session,
-      lastSeenAt: session.createdAt,
-      revokedAt: null,
-      revokedReason: null,
-      revokedBy: null,
-    });
+    await this.manager.query(insertSessionSql(this.schema), [session.id, session.userId, session.createdAt, session.expiresAt, session.ipAddress, session.userAgent]);
   }
 
   async insertRefreshToken(token: NewRefreshToken): Promise<void> {
-    await this.manager.getRepository(RefreshTokenOrmEntity).insert({ ...token, revokedAt: null, rotatedAt: null, rotatedIpAddress: null, rotatedUserAgent: null });
+    await this.manager.query(insertRefreshTokenSql(this.schema), [token.id, token.sessionId, token.userId, token.tokenHash, token.issuedAt, token.expiresAt, token.parentId]);
   }
 
   async consumeRefreshToken(tokenHash: Buffer, now: Date, context: { ipAddress: string | null; userAgent: string | null }): Promise<RotatedToken | null> {
-    // One statement decides: of two concurrent refreshes with one token, the second finds it revoked.
-    // The session row is locked before the token row, the order every revocation uses, so a
-    // refresh racing a logout or a revoke-all waits for it instead of deadlocking with it.
-    const rows = await rowsOf<{ id: string; session_id: string; user_id: string }>(
-      this.manager,
-      `WITH target AS (
-         SELECT session_id FROM refresh_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2),
-       touched AS (
-         UPDATE sessions s SET last_seen_at = $2, ip_address = COALESCE($3, s.ip_address), user_agent = COALESCE($4, s.user_agent)
-          WHERE s.id IN (SELECT session_id FROM target) AND s.revoked_at IS NULL AND s.expires_at > $2
-         RETURNING s.id)
-       UPDATE refresh_tokens t SET revoked_at = $2, rotated_at = $2, rotated_ip_address = $3, rotated_user_agent = $4
-        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND t.session_id IN (SELECT id FROM touched)
-       RETURNING t.id, t.session_id, t.user_id`,
-      [tokenHash, now, context.ipAddress, context.userAgent],
-    );
+    const rows = await rowsOf<{ id: string; session_id: string; user_id: string }>(this.manager, consumeRefreshTokenSql(this.schema), [
+      tokenHash,
+      now,
+      context.ipAddress,
+      context.userAgent,
+    ]);
     return rows.length === 1 ? { tokenId: rows[0].id, sessionId: rows[0].session_id, userId: rows[0].user_id } : null;
   }
 
   async touchActiveSession(sessionId: string, now: Date): Promise<boolean> {
-    const rows = await rowsOf<{ id: string }>(
-      this.manager,
-      `UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING id`,
-      [sessionId, now],
-    );
+    const rows = await rowsOf<{ id: string }>(this.manager, touchActiveSessionSql(this.schema), [sessionId, now]);
     return rows.length === 1;
   }
 
   async retireLiveRefreshTokens(sessionId: string, now: Date, context: { ipAddress: string | null; userAgent: string | null }): Promise<number> {
-    const rows = await rowsOf(
-      this.manager,
-      `UPDATE refresh_tokens SET revoked_at = $2, rotated_at = $2, rotated_ip_address = $3, rotated_user_agent = $4
-        WHERE session_id = $1 AND revoked_at IS NULL
-       RETURNING id`,
-      [sessionId, now, context.ipAddress, context.userAgent],
-    );
+    const rows = await rowsOf(this.manager, retireLiveRefreshTokensSql(this.schema), [sessionId, now, context.ipAddress, context.userAgent]);
     return rows.length;
   }
 
   async revokeSessionByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp): Promise<{ sessionId: string; userId: string } | null> {
-    const rows = await rowsOf<{ id: string; user_id: string }>(
-      this.manager,
-      REVOKE_SESSION_BY_REFRESH_TOKEN,
-      [tokenHash, userId, stamp.at, stamp.reason, stamp.revokedBy],
-    );
+    const rows = await rowsOf<{ id: string; user_id: string }>(this.manager, revokeSessionByRefreshTokenSql(this.schema), [
+      tokenHash,
+      userId,
+      stamp.at,
+      stamp.reason,
+      stamp.revokedBy,
+    ]);
     return rows.length === 1 ? { sessionId: rows[0].id, userId: rows[0].user_id } : null;
   }
 
   async revokeSession(userId: string | null, sessionId: string, stamp: RevocationStamp): Promise<string | null> {
-    const rows = await rowsOf<{ user_id: string }>(
-      this.manager,
-      `WITH ended AS (
-         UPDATE sessions SET revoked_at = $3, revoked_reason = $4, revoked_by = $5
-          WHERE id = $2 AND ($1::uuid IS NULL OR user_id = $1::uuid) AND revoked_at IS NULL AND expires_at > $3
-         RETURNING id, user_id),
-       tokens AS (
-         UPDATE refresh_tokens SET revoked_at = $3
-          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL)
-       SELECT user_id FROM ended`,
-      [userId, sessionId, stamp.at, stamp.reason, stamp.revokedBy],
-    );
+    const rows = await rowsOf<{ user_id: string }>(this.manager, revokeSessionSql(this.schema), [userId, sessionId, stamp.at, stamp.reason, stamp.revokedBy]);
     return rows.length === 1 ? rows[0].user_id : null;
   }
 
   async userExists(userId: string): Promise<boolean> {
-    const rows = await rowsOf(this.manager, `SELECT 1 FROM users WHERE id = $1`, [userId]);
+    const rows = await rowsOf(this.manager, userExistsSql(this.schema), [userId]);
     return rows.length === 1;
   }
 
   async revokeAllSessions(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]> {
-    const rows = await rowsOf<{ id: string }>(
-      this.manager,
-      `WITH ended AS (
-         UPDATE sessions SET revoked_at = $3, revoked_reason = $4, revoked_by = $5
-          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $3
-            AND ($2::uuid IS NULL OR id <> $2::uuid)
-         RETURNING id),
-       tokens AS (
-         UPDATE refresh_tokens SET revoked_at = $3
-          WHERE user_id = $1 AND revoked_at IS NULL AND session_id IN (SELECT id FROM ended))
-       SELECT id FROM ended`,
-      [userId, exceptSessionId, stamp.at, stamp.reason, stamp.revokedBy],
-    );
+    const rows = await rowsOf<{ id: string }>(this.manager, revokeAllSessionsSql(this.schema), [userId, exceptSessionId, stamp.at, stamp.reason, stamp.revokedBy]);
     return rows.map((row) => row.id);
   }
 
   async setUserDisabled(userId: string, disabledAt: Date | null): Promise<boolean> {
-    const rows = await rowsOf(
-      this.manager,
-      `UPDATE users SET disabled_at = CASE WHEN $2::timestamptz IS NULL THEN NULL ELSE COALESCE(disabled_at, $2::timestamptz) END
-        WHERE id = $1 RETURNING id`,
-      [userId, disabledAt],
-    );
+    const rows = await rowsOf(this.manager, setUserDisabledSql(this.schema), [userId, disabledAt]);
     return rows.length === 1;
   }
 
   async requirePasswordReset(userId: string, tokenHash: Buffer, at: Date, expiresAt: Date): Promise<boolean> {
-    const rows = await rowsOf(
-      this.manager,
-      `UPDATE users SET password_reset_required_at = COALESCE(password_reset_required_at, $3), password_reset_token_hash = $2, password_reset_expires_at = $4
-        WHERE id = $1 RETURNING id`,
-      [userId, tokenHash, at, expiresAt],
-    );
+    const rows = await rowsOf(this.manager, requirePasswordResetSql(this.schema), [userId, tokenHash, at, expiresAt]);
     return rows.length === 1;
   }
 
   async redeemPasswordReset(tokenHash: Buffer, newHash: string, now: Date): Promise<string | null> {
-    const rows = await rowsOf<{ id: string }>(
-      this.manager,
-      `UPDATE users SET password_hash = $2, password_reset_required_at = NULL, password_reset_token_hash = NULL, password_reset_expires_at = NULL
-        WHERE password_reset_token_hash = $1 AND password_reset_expires_at > $3 RETURNING id`,
-      [tokenHash, newHash, now],
-    );
+    const rows = await rowsOf<{ id: string }>(this.manager, redeemPasswordResetSql(this.schema), [tokenHash, newHash, now]);
     return rows[0]?.id ?? null;
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     // An outcome written with its change must not be dropped: a conflict rolls the change back.
-    await insertAuditEntries(this.manager, entries, 'refuse');
+    await insertAuditEntries(this.manager, this.schema, entries, 'refuse');
   }
 
   async enqueueCacheMarkers(userId: string, sessionIds: readonly string[], target: CacheMarkerTarget): Promise<number> {
     if (sessionIds.length === 0) return 0;
-    // A plain SELECT, but its ACCESS SHARE lock on cache_namespaces lasts until commit: a namespace
-    // registering now waits for this transaction, so it either is listed here or sees this revocation.
-    const live = await rowsOf<{ namespace: string }>(this.manager, SELECT_LIVE_CACHE_NAMESPACES, [target.liveWithinSeconds]);
+    // Its lock on cache_namespaces lasts until commit (see selectLiveCacheNamespacesSql).
+    const live = await rowsOf<{ namespace: string }>(this.manager, selectLiveCacheNamespacesSql(this.schema), [target.liveWithinSeconds]);
     const namespaces = new Set(live.map((row) => row.namespace));
     if (target.includeOwn) namespaces.add(target.own);
     else namespaces.delete(target.own);
     if (namespaces.size === 0) return 0;
-    await this.manager.query(INSERT_CACHE_MARKERS, [[...namespaces], userId, sessionIds]);
+    await this.manager.query(insertCacheMarkersSql(this.schema), [[...namespaces], userId, sessionIds]);
     return namespaces.size;
   }
 
@@ -303,7 +230,11 @@ export class TypeOrmSessionStore implements SessionStore {
   private readonly logger = new Logger(TypeOrmSessionStore.name);
   private readonly open = new AsyncLocalStorage<OpenTransaction>();
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    /** The library's PostgreSQL schema (see sessionsSchemaName). */
+    private readonly schema: string = DEFAULT_SESSIONS_SCHEMA,
+  ) {}
 
   async inTransaction<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T> {
     const joined = this.open.getStore();
@@ -313,7 +244,7 @@ export class TypeOrmSessionStore implements SessionStore {
     let result: T;
     try {
       result = await this.dataSource.transaction((manager) => {
-        tx = new TypeOrmSessionTransaction(manager);
+        tx = new TypeOrmSessionTransaction(manager, this.schema);
         return this.open.run({ tx }, () => work(tx!));
       });
     } catch (error) {
@@ -326,44 +257,34 @@ export class TypeOrmSessionStore implements SessionStore {
   }
 
   async findUserByEmail(email: string): Promise<UserRecord | null> {
-    return this.dataSource.getRepository(UserOrmEntity).findOne({ where: { email } });
+    return (await rowsOf<UserRecord>(this.dataSource.manager, selectUserByEmailSql(this.schema), [email]))[0] ?? null;
   }
 
   async findUserById(userId: string): Promise<UserRecord | null> {
-    return this.dataSource.getRepository(UserOrmEntity).findOne({ where: { id: userId } });
+    return (await rowsOf<UserRecord>(this.dataSource.manager, selectUserByIdSql(this.schema), [userId]))[0] ?? null;
   }
 
   async adminExists(): Promise<boolean> {
-    const rows = await rowsOf(this.dataSource.manager, `SELECT 1 FROM users WHERE role = 'admin' LIMIT 1`, []);
+    const rows = await rowsOf(this.dataSource.manager, selectAnyAdminSql(this.schema), []);
     return rows.length > 0;
   }
 
   async findSessionStatus(sessionId: string): Promise<SessionStatus | null> {
-    return this.dataSource.getRepository(SessionOrmEntity).findOne({
-      select: { userId: true, expiresAt: true, revokedAt: true },
-      where: { id: sessionId },
-    });
+    return (await rowsOf<SessionStatus>(this.dataSource.manager, selectSessionStatusSql(this.schema), [sessionId]))[0] ?? null;
   }
 
   async findSession(sessionId: string): Promise<SessionRecord | null> {
-    return this.dataSource.getRepository(SessionOrmEntity).findOne({ where: { id: sessionId } });
+    return (await rowsOf<SessionRecord>(this.dataSource.manager, selectSessionSql(this.schema), [sessionId]))[0] ?? null;
   }
 
   async listSessions(userId: string, options: ListSessionsOptions): Promise<SessionRecord[]> {
-    const query = this.dataSource
-      .getRepository(SessionOrmEntity)
-      .createQueryBuilder('s')
-      .where('s.user_id = :userId', { userId })
-      .orderBy('s.created_at', 'DESC')
-      .addOrderBy('s.id', 'DESC');
-    if (!options.includeRevoked) {
-      query.andWhere('s.revoked_at IS NULL').andWhere('s.expires_at > :now', { now: options.now });
-    }
-    return query.getMany();
+    return options.includeRevoked
+      ? rowsOf<SessionRecord>(this.dataSource.manager, listSessionsSql(this.schema), [userId])
+      : rowsOf<SessionRecord>(this.dataSource.manager, listActiveSessionsSql(this.schema), [userId, options.now]);
   }
 
   async sessionAddressesSince(userId: string, since: Date): Promise<string[]> {
-    const rows = await rowsOf<{ ip_address: string }>(this.dataSource.manager, SESSION_ADDRESSES_SINCE, [userId, since]);
+    const rows = await rowsOf<{ ip_address: string }>(this.dataSource.manager, sessionAddressesSinceSql(this.schema), [userId, since]);
     return rows.map((row) => row.ip_address);
   }
 
@@ -380,15 +301,7 @@ export class TypeOrmSessionStore implements SessionStore {
       rotated_ip_address: string | null;
       rotated_user_agent: string | null;
       has_live_child: boolean;
-    }>(
-      this.dataSource.manager,
-      `SELECT t.id, t.session_id, t.user_id, t.expires_at, t.revoked_at, s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at,
-              t.rotated_at, t.rotated_ip_address, t.rotated_user_agent,
-              EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent_id = t.id AND c.revoked_at IS NULL) AS has_live_child
-         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-        WHERE t.token_hash = $1`,
-      [tokenHash],
-    );
+    }>(this.dataSource.manager, describeRefreshTokenSql(this.schema), [tokenHash]);
     const row = rows[0];
     if (!row) return null;
     return {
@@ -409,14 +322,10 @@ export class TypeOrmSessionStore implements SessionStore {
   async drainCacheMarkers(namespace: string, limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>): Promise<number> {
     // Outside the ambient transaction of any caller: this is housekeeping with its own commit.
     return this.dataSource.transaction(async (manager) => {
-      const rows = await rowsOf<{ id: string; user_id: string; session_id: string }>(
-        manager,
-        `SELECT id, user_id, session_id FROM cache_marker_outbox WHERE namespace = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [namespace, limit],
-      );
+      const rows = await rowsOf<{ id: string; user_id: string; session_id: string }>(manager, selectQueuedCacheMarkersSql(this.schema), [namespace, limit]);
       if (rows.length === 0) return 0;
       await write(rows.map((row) => ({ userId: row.user_id, sessionId: row.session_id })));
-      await manager.query(`DELETE FROM cache_marker_outbox WHERE id = ANY($1::bigint[])`, [rows.map((row) => row.id)]);
+      await manager.query(deleteCacheMarkersSql(this.schema), [rows.map((row) => row.id)]);
       return rows.length;
     });
   }
@@ -425,23 +334,14 @@ export class TypeOrmSessionStore implements SessionStore {
     // Outside any caller's transaction, like the drain. Two transactions: the lock below must not be
     // an upgrade of the row lock this UPDATE takes (two instances upgrading at once would deadlock).
     const touched = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`DELETE FROM cache_marker_outbox WHERE created_at < now() - $1::int * interval '1 second'`, [liveWithinSeconds]);
-      return rowsOf(
-        manager,
-        `UPDATE cache_namespaces SET last_seen_at = now() WHERE namespace = $1 AND last_seen_at > now() - $2::int * interval '1 second' RETURNING namespace`,
-        [namespace, liveWithinSeconds],
-      );
+      await manager.query(deleteStaleCacheMarkersSql(this.schema), [liveWithinSeconds]);
+      return rowsOf(manager, touchLiveCacheNamespaceSql(this.schema), [namespace, liveWithinSeconds]);
     });
     if (touched.length > 0) return 'live';
     return this.dataSource.transaction(async (manager) => {
-      // Waits for every open revocation that listed the namespaces without this one.
-      await manager.query(`LOCK TABLE cache_namespaces IN ACCESS EXCLUSIVE MODE`);
-      await manager.query(
-        `INSERT INTO cache_namespaces (namespace, last_seen_at) VALUES ($1, now()) ON CONFLICT (namespace) DO UPDATE SET last_seen_at = now()`,
-        [namespace],
-      );
-      // Namespaces gone for long (one per process for in-memory caches) are forgotten.
-      await manager.query(`DELETE FROM cache_namespaces WHERE last_seen_at < now() - $1::int * interval '1 second'`, [liveWithinSeconds * 10]);
+      await manager.query(lockCacheNamespacesSql(this.schema));
+      await manager.query(upsertCacheNamespaceSql(this.schema), [namespace]);
+      await manager.query(deleteGoneCacheNamespacesSql(this.schema), [liveWithinSeconds * 10]);
       return 'registered' as const;
     });
   }
@@ -456,16 +356,12 @@ export class TypeOrmSessionStore implements SessionStore {
   }
 
   async listRevokedSince(since: Date): Promise<RevokedSessionRef[]> {
-    const rows = await rowsOf<{ id: string; user_id: string }>(
-      this.dataSource.manager,
-      `SELECT id, user_id FROM sessions WHERE revoked_at >= $1 ORDER BY user_id`,
-      [since],
-    );
+    const rows = await rowsOf<{ id: string; user_id: string }>(this.dataSource.manager, listRevokedSinceSql(this.schema), [since]);
     return rows.map((row) => ({ userId: row.user_id, sessionId: row.id }));
   }
 
   async ping(): Promise<void> {
-    await this.dataSource.query('SELECT 1');
+    await this.dataSource.query(PING_SQL);
   }
 
   private async runHooks<H>(hooks: H[], call: (hook: H) => void | Promise<void>): Promise<void> {
