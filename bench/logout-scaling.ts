@@ -5,7 +5,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { Client } from 'pg';
 import { createWebApi } from '../src/web-api';
 import { Seeder } from './seed';
-import { REVOKE_SESSION_BY_REFRESH_TOKEN } from '../libs/sessions/src/infrastructure/typeorm/typeorm-session-store';
+import { REVOKE_SESSION_BY_REFRESH_TOKEN } from '../libs/sessions/src/infrastructure/typeorm/typeorm-session-records';
 import { type BenchStack, collectGarbage, median, newToken, progress, startBenchRuntime, timeMs } from './support';
 
 export interface LogoutScalingRow {
@@ -35,7 +35,7 @@ export const DEFAULT_LOGOUT_SCALING: LogoutScalingOptions = { sizes: [1_000, 1_0
 const FILLER_USERS = 1_000;
 const EXPLAINED = 5;
 
-/** The statement TypeOrmSessionStore.revokeSessionByRefreshToken sends, explained as it is. */
+/** The statement TypeOrmSessionRecords.revokeByRefreshToken sends, explained as it is. */
 const LOGOUT_SQL = REVOKE_SESSION_BY_REFRESH_TOKEN;
 
 interface PlanNode {

@@ -28,7 +28,7 @@ export interface RevokeAllRow {
 }
 
 /**
- * The exact statement of TypeOrmSessionStore.revokeAllSessions, copied because the store keeps it
+ * The exact statement of TypeOrmSessionRecords.revokeAll, copied because the store keeps it
  * private. The floor must be the same work, so the run checks the copy against the store's source
  * and says so in its output when they differ.
  */

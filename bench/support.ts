@@ -141,10 +141,10 @@ export function progress(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-/** The store whose statements the bench copies (read from the repository, next to the build). */
-const STORE_SOURCE = path.resolve(__dirname, '..', '..', 'libs', 'sessions', 'src', 'infrastructure', 'typeorm', 'typeorm-session-store.ts');
+/** The adapter whose statements the bench copies (read from the repository, next to the build). */
+const STORE_SOURCE = path.resolve(__dirname, '..', '..', 'libs', 'sessions', 'src', 'infrastructure', 'typeorm', 'typeorm-session-records.ts');
 
-/** True when `sql` still appears, whitespace aside, in TypeOrmSessionStore; warns when it does not. */
+/** True when `sql` still appears, whitespace aside, in TypeOrmSessionRecords; warns when it does not. */
 export function sameStatementAsStore(label: string, sql: string): boolean {
   const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
   let source: string;
@@ -155,6 +155,6 @@ export function sameStatementAsStore(label: string, sql: string): boolean {
     return false;
   }
   const same = squash(source).includes(squash(sql));
-  if (!same) progress(`WARNING ${label}: the copied statement differs from TypeOrmSessionStore's; update the copy in bench/`);
+  if (!same) progress(`WARNING ${label}: the copied statement differs from TypeOrmSessionRecords'; update the copy in bench/`);
   return same;
 }

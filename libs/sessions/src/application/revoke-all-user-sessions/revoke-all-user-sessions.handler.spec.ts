@@ -3,7 +3,7 @@ import { newRefreshToken } from '../../domain/refresh-token';
 import { requestContext } from '../../domain/request-context';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { SessionsModuleOptions } from '../../sessions.options';
-import { FixedClock, InMemorySessionStore, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
+import { FixedClock, inMemoryPorts, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
 import { AuditTrail } from '../shared/audit-trail';
 import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
 import { RevokeAllUserSessions } from './revoke-all-user-sessions.command';
@@ -16,12 +16,12 @@ const sessionId = (n: number) => `0190a5d2-0000-7000-8000-00000000010${n}`;
 const context = requestContext('198.51.100.4', 'console');
 
 function setup() {
-  const store = new InMemorySessionStore();
+  const { db: store, unitOfWork } = inMemoryPorts();
   const events = new RecordingEventBus();
   const cache = new RecordingSessionCache();
   const clock = new FixedClock();
   const handler = new RevokeAllUserSessionsHandler(
-    store,
+    unitOfWork,
     clock,
     new AuditTrail(events.asEventBus(), clock),
     new RevokedSessionsCache(cache, { lifetimes: DEFAULT_LIFETIMES } as SessionsModuleOptions),

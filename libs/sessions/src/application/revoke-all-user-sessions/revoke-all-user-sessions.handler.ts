@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, Clock } from '../ports/clock.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { AuditTrail } from '../shared/audit-trail';
 import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
 import { RevokeAllOutcome, RevokeAllUserSessions } from './revoke-all-user-sessions.command';
@@ -10,7 +10,7 @@ import { REVOKE_ALL_EVENTS } from './revoke-all-user-sessions.events';
 @CommandHandler(RevokeAllUserSessions)
 export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUserSessions> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
     private readonly revokedSessions: RevokedSessionsCache,
@@ -25,9 +25,9 @@ export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUs
       details: command.exceptSessionId ? { keptSessionId: command.exceptSessionId } : {},
     });
     return operation.run(async () => {
-      const sessionIds = await this.store.inTransaction(async (tx) => {
-        if (!(await tx.userExists(command.userId))) return null;
-        const ended = await tx.revokeAllSessions(command.userId, command.exceptSessionId, {
+      const sessionIds = await this.unitOfWork.inTransaction(async (tx) => {
+        if (!(await tx.users.exists(command.userId))) return null;
+        const ended = await tx.sessions.revokeAll(command.userId, command.exceptSessionId, {
           reason: command.reason,
           revokedBy: command.actor.id,
           at: this.clock.now(),

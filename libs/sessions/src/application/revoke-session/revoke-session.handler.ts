@@ -1,7 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, Clock } from '../ports/clock.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { AuditTrail } from '../shared/audit-trail';
 import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
 import { RevokeSession, RevokeSessionOutcome } from './revoke-session.command';
@@ -10,7 +11,8 @@ import { REVOKE_SESSION_EVENTS } from './revoke-session.events';
 @CommandHandler(RevokeSession)
 export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
+    @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
     private readonly revokedSessions: RevokedSessionsCache,
@@ -26,8 +28,8 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
       details: { ...command.details },
     });
     return operation.run(async () => {
-      const ownerId = await this.store.inTransaction(async (tx) => {
-        const owner = await tx.revokeSession(command.userId, command.sessionId, {
+      const ownerId = await this.unitOfWork.inTransaction(async (tx) => {
+        const owner = await tx.sessions.revoke(command.userId, command.sessionId, {
           reason: command.reason,
           revokedBy: command.actor.id,
           at: this.clock.now(),
@@ -52,6 +54,6 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
    * rather than the operation unaudited.
    */
   private async ownerOf(sessionId: string): Promise<string | null> {
-    return (await this.store.findSession(sessionId).catch(() => null))?.userId ?? null;
+    return (await this.sessions.find(sessionId).catch(() => null))?.userId ?? null;
   }
 }

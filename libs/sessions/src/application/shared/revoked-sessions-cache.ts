@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { cacheNamespaceLiveSeconds, revocationMarkerTtlSeconds } from '../../domain/session-rules';
 import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
 import { SESSION_CACHE, SessionCache } from '../ports/session-cache.port';
-import { SessionTransaction } from '../ports/session-store.port';
+import { Transaction } from '../ports/unit-of-work.port';
 
 /**
  * Writes revocation markers. They are written inside the revoking transaction, before it
@@ -26,7 +26,7 @@ export class RevokedSessionsCache {
   ) {}
 
   /** Marks the sessions now, and forgets the marks if the transaction rolls back. */
-  async markRevokedIn(tx: SessionTransaction, userId: string, sessionIds: readonly string[]): Promise<void> {
+  async markRevokedIn(tx: Transaction, userId: string, sessionIds: readonly string[]): Promise<void> {
     if (sessionIds.length === 0) return;
     tx.afterRollback(() => {
       this.cache.forget(userId, sessionIds).catch((error: unknown) =>
@@ -41,7 +41,7 @@ export class RevokedSessionsCache {
       written = false;
       this.logger.warn({ msg: 'cache_revocation_marker_queued', userId, sessionCount: sessionIds.length, error: (error as Error).message });
     }
-    await tx.enqueueCacheMarkers(userId, sessionIds, {
+    await tx.outbox.enqueue(userId, sessionIds, {
       own: this.cache.namespace,
       includeOwn: !written,
       liveWithinSeconds: cacheNamespaceLiveSeconds(this.options.lifetimes),

@@ -1,7 +1,18 @@
 import { DataSource } from 'typeorm';
-import { AuditEntriesRejectedError, AuditEntry, AuditLog, AuditPage, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
+import { AuditEntriesRejectedError, AuditEntry, AuditLog, AuditLogWrites, AuditPage, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
 import { AuditEntryOrmEntity } from './audit-entry.orm-entity';
 import { insertAuditEntries } from './audit-entry.sql';
+import { ManagerSource } from './sql-rows';
+
+/** The audit entries a unit of work writes with its change (see TypeOrmUnitOfWork). */
+export class TypeOrmTransactionAuditLog implements AuditLogWrites {
+  constructor(private readonly managers: ManagerSource) {}
+
+  async append(entries: readonly AuditEntry[]): Promise<void> {
+    // An outcome written with its change must not be dropped: a conflict rolls the change back.
+    await insertAuditEntries(this.managers(), entries, 'refuse');
+  }
+}
 
 export class TypeOrmAuditLog implements AuditLog {
   constructor(private readonly dataSource: DataSource) {}

@@ -1,0 +1,81 @@
+import { Logger } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DataSource, EntityManager } from 'typeorm';
+import { Transaction, UnitOfWork } from '../../application/ports/unit-of-work.port';
+import { TypeOrmCacheMarkerOutbox } from './typeorm-cache-marker-outbox';
+import { TypeOrmTransactionAuditLog } from './typeorm-audit-log';
+import { TypeOrmSessionRecords } from './typeorm-session-records';
+import { TypeOrmUserAccounts } from './typeorm-user-accounts';
+
+interface OpenTransaction {
+  readonly tx: TypeOrmTransaction;
+}
+
+/** One database transaction; its parts are the adapters of the write ports, all on its manager. */
+class TypeOrmTransaction implements Transaction {
+  readonly commitHooks: Array<() => void | Promise<void>> = [];
+  readonly rollbackHooks: Array<(error: unknown) => void> = [];
+  readonly users: TypeOrmUserAccounts;
+  readonly sessions: TypeOrmSessionRecords;
+  readonly audit: TypeOrmTransactionAuditLog;
+  readonly outbox: TypeOrmCacheMarkerOutbox;
+
+  constructor(dataSource: DataSource, manager: EntityManager) {
+    const managers = () => manager;
+    this.users = new TypeOrmUserAccounts(managers);
+    this.sessions = new TypeOrmSessionRecords(managers);
+    this.audit = new TypeOrmTransactionAuditLog(managers);
+    this.outbox = new TypeOrmCacheMarkerOutbox(dataSource, managers);
+  }
+
+  afterCommit(callback: () => void | Promise<void>): void {
+    this.commitHooks.push(callback);
+  }
+
+  afterRollback(callback: (error: unknown) => void): void {
+    this.rollbackHooks.push(callback);
+  }
+}
+
+export class TypeOrmUnitOfWork implements UnitOfWork {
+  private readonly logger = new Logger(TypeOrmUnitOfWork.name);
+  private readonly open = new AsyncLocalStorage<OpenTransaction>();
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async inTransaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    const joined = this.open.getStore();
+    if (joined) return work(joined.tx);
+
+    let tx: TypeOrmTransaction | undefined;
+    let result: T;
+    try {
+      result = await this.dataSource.transaction((manager) => {
+        tx = new TypeOrmTransaction(this.dataSource, manager);
+        return this.open.run({ tx }, () => work(tx!));
+      });
+    } catch (error) {
+      await this.runHooks(tx?.rollbackHooks ?? [], (hook) => hook(error));
+      throw error;
+    }
+    // Back in the caller's async context here: nothing a hook starts can join the finished transaction.
+    await this.runHooks(tx!.commitHooks, (hook) => hook());
+    return result;
+  }
+
+  async ping(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+
+  private async runHooks<H>(hooks: H[], call: (hook: H) => void | Promise<void>): Promise<void> {
+    await Promise.all(
+      hooks.map(async (hook) => {
+        try {
+          await call(hook);
+        } catch (error) {
+          this.logger.error(`A transaction hook failed: ${(error as Error).message}`, (error as Error).stack);
+        }
+      }),
+    );
+  }
+}
