@@ -9,7 +9,7 @@ import { InMemoryDatabase, Tables } from './in-memory-database';
 export class InMemoryCacheMarkerOutbox implements CacheMarkerOutbox, CacheMarkerOutboxWrites {
   constructor(
     private readonly db: InMemoryDatabase,
-    private readonly tables: () => Tables = () => db.readCommitted(),
+    private readonly tables: () => Tables = () => db.tables(),
     private readonly afterCommit: (callback: () => void) => void = (callback) => callback(),
   ) {}
 

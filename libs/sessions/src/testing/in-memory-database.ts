@@ -75,9 +75,10 @@ export class InMemoryDatabase {
     this.committed.outbox = rows;
   }
 
-  /** The committed tables (the drafts of open transactions are theirs alone). */
-  readCommitted(): Tables {
-    return this.committed;
+  /** The draft of the transaction open in this async context (reads join it, as they do in PostgreSQL), or the committed tables. */
+  tables(): Tables {
+    const open = this.open.getStore();
+    return open && !open.finished ? open.tables : this.committed;
   }
 
   takeFailure(): void {

@@ -4,7 +4,7 @@ import { InMemoryDatabase, Tables } from './in-memory-database';
 export class InMemoryRevokedSessions implements RevokedSessions {
   constructor(
     db: InMemoryDatabase,
-    private readonly tables: () => Tables = () => db.readCommitted(),
+    private readonly tables: () => Tables = () => db.tables(),
   ) {}
 
   async listSince(since: Date): Promise<RevokedSessionRef[]> {

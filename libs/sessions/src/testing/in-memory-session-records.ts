@@ -6,7 +6,7 @@ import { InMemoryDatabase, Tables } from './in-memory-database';
 export class InMemorySessionRecords implements SessionRecordWrites {
   constructor(
     private readonly db: InMemoryDatabase,
-    private readonly tables: () => Tables = () => db.readCommitted(),
+    private readonly tables: () => Tables = () => db.tables(),
   ) {}
 
   async findStatus(sessionId: string): Promise<SessionStatus | null> {

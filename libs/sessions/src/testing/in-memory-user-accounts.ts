@@ -6,7 +6,7 @@ import { InMemoryDatabase, Tables } from './in-memory-database';
 export class InMemoryUserAccounts implements UserAccountWrites {
   constructor(
     private readonly db: InMemoryDatabase,
-    private readonly tables: () => Tables = () => db.readCommitted(),
+    private readonly tables: () => Tables = () => db.tables(),
   ) {}
 
   async findById(userId: string): Promise<UserRecord | null> {

@@ -14,8 +14,16 @@ export class TypeOrmTransactionAuditLog implements AuditLogWrites {
   }
 }
 
+/**
+ * The audit trail outside a command's transaction. Its reads join an open unit of work (through
+ * `managers`); its appends never do: an Attempted or a Failed must stay written whatever the
+ * transaction open in the caller's context does.
+ */
 export class TypeOrmAuditLog implements AuditLog {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly managers: ManagerSource = () => dataSource.manager,
+  ) {}
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
     try {
@@ -32,7 +40,7 @@ export class TypeOrmAuditLog implements AuditLog {
   }
 
   async findUnfinished(query: UnfinishedQuery): Promise<AuditEntry[]> {
-    const rows = await this.dataSource
+    const rows = await this.managers()
       .getRepository(AuditEntryOrmEntity)
       .createQueryBuilder('a')
       .where(`a.outcome = 'attempted'`)
@@ -50,7 +58,7 @@ export class TypeOrmAuditLog implements AuditLog {
   }
 
   async query(query: AuditQuery): Promise<AuditPage> {
-    const builder = this.dataSource
+    const builder = this.managers()
       .getRepository(AuditEntryOrmEntity)
       .createQueryBuilder('a')
       .orderBy('a.event_id', 'DESC')

@@ -9,6 +9,9 @@ import { TypeOrmUserAccounts } from './typeorm-user-accounts';
 
 interface OpenTransaction {
   readonly tx: TypeOrmTransaction;
+  readonly manager: EntityManager;
+  /** Set once its work has returned: an async continuation left behind must not use its released connection. */
+  finished: boolean;
 }
 
 /** One database transaction; its parts are the adapters of the write ports, all on its manager. */
@@ -37,22 +40,35 @@ class TypeOrmTransaction implements Transaction {
   }
 }
 
+/**
+ * Transactions over the DataSource, joined through AsyncLocalStorage: a unit of work opened while
+ * another is open in the same async context joins it, and so does every read of the port adapters
+ * (their manager source is `current()`). No statement made inside a unit of work waits for a second
+ * connection, so it cannot deadlock on a pool of one (the embedded database's).
+ */
 export class TypeOrmUnitOfWork implements UnitOfWork {
   private readonly logger = new Logger(TypeOrmUnitOfWork.name);
   private readonly open = new AsyncLocalStorage<OpenTransaction>();
 
   constructor(private readonly dataSource: DataSource) {}
 
+  /** The manager of the transaction open in this async context, or the pool's. */
+  current(): EntityManager {
+    const open = this.open.getStore();
+    return open && !open.finished ? open.manager : this.dataSource.manager;
+  }
+
   async inTransaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     const joined = this.open.getStore();
-    if (joined) return work(joined.tx);
+    if (joined && !joined.finished) return work(joined.tx);
 
     let tx: TypeOrmTransaction | undefined;
     let result: T;
     try {
       result = await this.dataSource.transaction((manager) => {
-        tx = new TypeOrmTransaction(this.dataSource, manager);
-        return this.open.run({ tx }, () => work(tx!));
+        const open: OpenTransaction = { tx: new TypeOrmTransaction(this.dataSource, manager), manager, finished: false };
+        tx = open.tx;
+        return this.open.run(open, () => work(open.tx)).finally(() => (open.finished = true));
       });
     } catch (error) {
       await this.runHooks(tx?.rollbackHooks ?? [], (hook) => hook(error));

@@ -17,14 +17,21 @@ import { TypeOrmUserAccounts } from './typeorm-user-accounts';
 
 /** The PostgreSQL adapters of the ports, over the DataSource behind `dataSource` (a Nest injection token). */
 export function typeOrmProviders(dataSource: InjectionToken): Provider[] {
-  const outside = (ds: DataSource) => () => ds.manager;
+  // One unit of work per DataSource; every adapter reads through the transaction it has open, if any.
+  const TYPEORM_UNIT_OF_WORK = Symbol('TypeOrmUnitOfWork');
+  const joining = (uow: TypeOrmUnitOfWork) => () => uow.current();
   return [
-    { provide: UNIT_OF_WORK, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmUnitOfWork(ds) },
-    { provide: USER_ACCOUNTS, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmUserAccounts(outside(ds)) },
-    { provide: SESSION_RECORDS, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmSessionRecords(outside(ds)) },
-    { provide: REVOKED_SESSIONS, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmRevokedSessions(outside(ds)) },
-    { provide: CACHE_MARKER_OUTBOX, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmCacheMarkerOutbox(ds, outside(ds)) },
-    { provide: AUDIT_LOG, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmAuditLog(ds) },
+    { provide: TYPEORM_UNIT_OF_WORK, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmUnitOfWork(ds) },
+    { provide: UNIT_OF_WORK, useExisting: TYPEORM_UNIT_OF_WORK },
+    { provide: USER_ACCOUNTS, inject: [TYPEORM_UNIT_OF_WORK], useFactory: (uow: TypeOrmUnitOfWork) => new TypeOrmUserAccounts(joining(uow)) },
+    { provide: SESSION_RECORDS, inject: [TYPEORM_UNIT_OF_WORK], useFactory: (uow: TypeOrmUnitOfWork) => new TypeOrmSessionRecords(joining(uow)) },
+    { provide: REVOKED_SESSIONS, inject: [TYPEORM_UNIT_OF_WORK], useFactory: (uow: TypeOrmUnitOfWork) => new TypeOrmRevokedSessions(joining(uow)) },
+    {
+      provide: CACHE_MARKER_OUTBOX,
+      inject: [dataSource, TYPEORM_UNIT_OF_WORK],
+      useFactory: (ds: DataSource, uow: TypeOrmUnitOfWork) => new TypeOrmCacheMarkerOutbox(ds, joining(uow)),
+    },
+    { provide: AUDIT_LOG, inject: [dataSource, TYPEORM_UNIT_OF_WORK], useFactory: (ds: DataSource, uow: TypeOrmUnitOfWork) => new TypeOrmAuditLog(ds, joining(uow)) },
     { provide: INSTANCE_REGISTRY, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmInstanceRegistry(ds) },
   ];
 }
