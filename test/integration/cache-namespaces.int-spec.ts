@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 jest.setTimeout(30_000);
 
 const LIVE_SECONDS = 120;
-const target = (own: string, includeOwn = false) => ({ own, includeOwn, liveWithinSeconds: LIVE_SECONDS });
+const target = (own: string) => ({ own, liveWithinSeconds: LIVE_SECONDS });
 
 /** The cache namespaces, and the markers queued for them, against the real PostgreSQL. */
 describe('cache namespaces (PostgreSQL)', () => {
@@ -37,22 +37,24 @@ describe('cache namespaces (PostgreSQL)', () => {
   const queuedFor = async (namespace: string) =>
     (await sql<{ session_id: string }>(database.url, 'SELECT session_id FROM cache_marker_outbox WHERE namespace = $1 ORDER BY id', [namespace])).map((row) => row.session_id);
 
-  it('queues a revocation for every live namespace but the revoking one, and for that one too when its write failed', async () => {
-    const [a, b, c] = ['ns-a', 'ns-b', 'ns-c'].map((name) => `${name}-${randomUUID()}`);
+  it("queues a revocation for every live namespace and the revoking one's, live or not", async () => {
+    const [a, b, c, d] = ['ns-a', 'ns-b', 'ns-c', 'ns-d'].map((name) => `${name}-${randomUUID()}`);
     expect(await outbox.registerNamespace(a, LIVE_SECONDS)).toBe('registered');
     expect(await outbox.registerNamespace(b, LIVE_SECONDS)).toBe('registered');
     expect(await outbox.registerNamespace(a, LIVE_SECONDS)).toBe('live');
     const [s1, s2] = [randomUUID(), randomUUID()];
-    await unitOfWork.inTransaction((tx) => tx.outbox.enqueue(randomUUID(), [s1], target(a)));
-    await unitOfWork.inTransaction((tx) => tx.outbox.enqueue(randomUUID(), [s2], target(a, true)));
-    expect(await queuedFor(a)).toEqual([s2]);
+    expect(await unitOfWork.inTransaction((tx) => tx.outbox.enqueue(randomUUID(), [s1], target(a)))).toBe(2);
+    // d revokes before it ever registered (a cache that has not started yet): its own rows are queued all the same.
+    expect(await unitOfWork.inTransaction((tx) => tx.outbox.enqueue(randomUUID(), [s2], target(d)))).toBe(3);
+    expect(await queuedFor(a)).toEqual([s1, s2]);
     expect(await queuedFor(b)).toEqual([s1, s2]);
     expect(await queuedFor(c)).toEqual([]);
+    expect(await queuedFor(d)).toEqual([s2]);
 
     const drained: string[] = [];
     expect(await outbox.drain(b, 10, async (markers) => void drained.push(...markers.map((m) => m.sessionId)))).toBe(2);
     expect(drained).toEqual([s1, s2]);
-    expect(await queuedFor(a)).toEqual([s2]); // b took only its own
+    expect(await queuedFor(a)).toEqual([s1, s2]); // b took only its own
   });
 
   it('stops queuing for a namespace not seen within the window, and says so when it comes back', async () => {

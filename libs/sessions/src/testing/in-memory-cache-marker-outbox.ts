@@ -18,8 +18,7 @@ export class InMemoryCacheMarkerOutbox implements CacheMarkerOutbox, CacheMarker
     if (sessionIds.length === 0) return 0;
     const since = this.db.now() - target.liveWithinSeconds * 1000;
     const namespaces = new Set([...this.db.namespaces].filter(([, seen]) => seen > since).map(([namespace]) => namespace));
-    if (target.includeOwn) namespaces.add(target.own);
-    else namespaces.delete(target.own);
+    namespaces.add(target.own);
     for (const namespace of namespaces) this.tables().outbox.push(...sessionIds.map((sessionId) => ({ namespace, userId, sessionId })));
     this.afterCommit(() => this.db.notifyQueued(namespaces));
     return namespaces.size;

@@ -4,7 +4,7 @@ import { requestContext } from '../../domain/request-context';
 import { SessionsModuleOptions } from '../../sessions.options';
 import { FixedClock, inMemoryPorts, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
 import { AuditTrail } from '../shared/audit-trail';
-import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
+import { SessionRevocations } from '../revocation/session-revocations';
 import { LogoutUser } from './logout-user.command';
 import { LogoutUserHandler } from './logout-user.handler';
 
@@ -19,7 +19,7 @@ function setup() {
   const cache = new RecordingSessionCache();
   const clock = new FixedClock();
   const options = { lifetimes: DEFAULT_LIFETIMES } as SessionsModuleOptions;
-  const handler = new LogoutUserHandler(unitOfWork, sessionRecords, clock, new AuditTrail(events.asEventBus(), clock), new RevokedSessionsCache(cache, options));
+  const handler = new LogoutUserHandler(unitOfWork, sessionRecords, clock, new AuditTrail(events.asEventBus(), clock), new SessionRevocations(cache, options));
   const token = newRefreshToken();
   store.addUser(ALICE);
   store.addSession(ALICE, SESSION, token.hash);
@@ -69,7 +69,7 @@ describe('LogoutUserHandler', () => {
   });
 
   it('emits Failed, not Succeeded, when the transaction fails after the success was recorded', async () => {
-    const { store, unitOfWork, events, handler, token } = setup();
+    const { store, unitOfWork, events, cache, handler, token } = setup();
     const original = unitOfWork.inTransaction.bind(unitOfWork);
     unitOfWork.inTransaction = (work) => original(async (tx) => {
       const result = await work(tx);
@@ -78,6 +78,8 @@ describe('LogoutUserHandler', () => {
     });
     await expect(handler.execute(new LogoutUser(token, ALICE, context))).rejects.toThrow('commit failed');
     expect(store.audit).toEqual([]);
+    expect(store.outbox).toEqual([]);
+    expect(cache.entries.size).toBe(0);
     expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutFailed:internal_error']);
     expect(events.events[1].details).toMatchObject({ rolledBack: true, errorCode: '40001' });
   });

@@ -1,10 +1,8 @@
 import { RevokedSessionRef } from './revoked-sessions.port';
 
 export interface CacheMarkerTarget {
-  /** The namespace of the revoking instance's cache. */
+  /** The namespace of the revoking instance's cache: always queued for, live or not (its instances may outlive this one). */
   readonly own: string;
-  /** Queue for `own` too: its inline write failed. */
-  readonly includeOwn: boolean;
   readonly liveWithinSeconds: number;
 }
 
@@ -40,10 +38,10 @@ export const CACHE_MARKER_OUTBOX = Symbol('CacheMarkerOutbox');
 export interface CacheMarkerOutboxWrites {
   /**
    * Queues revocation markers, committed with the revocation, for every cache namespace seen
-   * within `target.liveWithinSeconds` but `target.own` (its markers were written inline), and for
-   * `own` too when `includeOwn` (its write failed). The instances of each namespace write their
-   * own. Holds a share lock on the namespace list until commit (see registerNamespace).
-   * Returns how many namespaces the markers were queued for.
+   * within `target.liveWithinSeconds` and for `target.own`: the instances of each namespace write
+   * their own, so the markers outlive the revoking process should it die right after the commit.
+   * Holds a share lock on the namespace list until commit (see registerNamespace). Returns how
+   * many namespaces the markers were queued for.
    */
   enqueue(userId: string, sessionIds: readonly string[], target: CacheMarkerTarget): Promise<number>;
 }

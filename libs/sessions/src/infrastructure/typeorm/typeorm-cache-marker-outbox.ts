@@ -36,10 +36,7 @@ export class TypeOrmCacheMarkerOutbox implements CacheMarkerOutbox, CacheMarkerO
     // A plain SELECT, but its ACCESS SHARE lock on cache_namespaces lasts until commit: a namespace
     // registering now waits for this transaction, so it either is listed here or sees this revocation.
     const live = await rowsOf<{ namespace: string }>(this.manager, SELECT_LIVE_CACHE_NAMESPACES, [target.liveWithinSeconds]);
-    const namespaces = new Set(live.map((row) => row.namespace));
-    if (target.includeOwn) namespaces.add(target.own);
-    else namespaces.delete(target.own);
-    if (namespaces.size === 0) return 0;
+    const namespaces = new Set([...live.map((row) => row.namespace), target.own]);
     await this.manager.query(INSERT_CACHE_MARKERS, [[...namespaces], userId, sessionIds]);
     return namespaces.size;
   }

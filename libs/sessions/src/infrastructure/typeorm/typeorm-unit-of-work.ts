@@ -83,15 +83,14 @@ export class TypeOrmUnitOfWork implements UnitOfWork {
     await this.dataSource.query('SELECT 1');
   }
 
+  /** In the order registered: a revocation's own markers are written before its Succeeded event goes out. */
   private async runHooks<H>(hooks: H[], call: (hook: H) => void | Promise<void>): Promise<void> {
-    await Promise.all(
-      hooks.map(async (hook) => {
-        try {
-          await call(hook);
-        } catch (error) {
-          this.logger.error(`A transaction hook failed: ${(error as Error).message}`, (error as Error).stack);
-        }
-      }),
-    );
+    for (const hook of hooks) {
+      try {
+        await call(hook);
+      } catch (error) {
+        this.logger.error(`A transaction hook failed: ${(error as Error).message}`, (error as Error).stack);
+      }
+    }
   }
 }
