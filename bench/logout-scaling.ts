@@ -5,7 +5,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { Client } from 'pg';
 import { createWebApi } from '../src/web-api';
 import { Seeder } from './seed';
-import { revokeSessionByRefreshTokenSql } from '../libs/sessions/src/infrastructure/typeorm/session.sql';
+import { revokeSessionByRefreshTokenSql } from '../libs/sessions/src/infrastructure/typeorm/session-records.sql';
 import { BENCH_SCHEMA, type BenchStack, collectGarbage, median, newToken, progress, startBenchRuntime, timeMs } from './support';
 
 export interface LogoutScalingRow {
@@ -35,7 +35,7 @@ export const DEFAULT_LOGOUT_SCALING: LogoutScalingOptions = { sizes: [1_000, 1_0
 const FILLER_USERS = 1_000;
 const EXPLAINED = 5;
 
-/** The statement TypeOrmSessionStore.revokeSessionByRefreshToken sends, explained as it is. */
+/** The statement TypeOrmSessionRecords.revokeByRefreshToken sends, explained as it is. */
 const LOGOUT_SQL = revokeSessionByRefreshTokenSql(BENCH_SCHEMA);
 
 interface PlanNode {

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { createWebApi } from '../src/web-api';
 import { Seeder } from './seed';
-import { revokeAllSessionsSql } from '../libs/sessions/src/infrastructure/typeorm/session.sql';
+import { revokeAllSessionsSql } from '../libs/sessions/src/infrastructure/typeorm/session-records.sql';
 import { BENCH_SCHEMA, collectGarbage, median, progress, REDIS_URL, startBenchRuntime, timeMs } from './support';
 
 export interface RevokeAllRow {

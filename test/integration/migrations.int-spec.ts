@@ -7,7 +7,8 @@ import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/type
 import { runMigrationList } from '../../libs/sessions/src/infrastructure/typeorm/sessions-migrations';
 import { schemaSettingsOf, SessionsSchemaMigrator } from '../../libs/sessions/src/infrastructure/typeorm/sessions-schema.provider';
 import type { SessionsModuleOptions } from '../../libs/sessions/src/sessions.options';
-import { TypeOrmSessionStore } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-session-store';
+import { TypeOrmUnitOfWork } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-unit-of-work';
+import { TypeOrmUserAccounts } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-user-accounts';
 import { SESSIONS_0_1_MIGRATIONS } from '../fixtures/sessions-0.1';
 import { sql } from '../support/sql';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -224,14 +225,15 @@ describe('the sessions migration runner against PostgreSQL', () => {
     // The library's connection has the default search_path ("$user", public): only qualified names can work.
     await expect(dataSource.query('SHOW search_path')).resolves.toEqual([{ search_path: '"$user", public' }]);
 
-    const store = new TypeOrmSessionStore(dataSource, 'custom_x');
+    const unitOfWork = new TypeOrmUnitOfWork(dataSource, 'custom_x');
+    const users = new TypeOrmUserAccounts(() => unitOfWork.current(), 'custom_x');
     const userId = '00000000-0000-7000-8000-0000000000c1';
-    await store.inTransaction(async (tx) => {
-      await tx.insertUser({ id: userId, email: 'x@example.com', passwordHash: 'h', role: 'user', createdAt: new Date() });
-      await tx.insertSession({ id: '00000000-0000-7000-9000-0000000000c1', userId, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000), ipAddress: null, userAgent: null });
+    await unitOfWork.inTransaction(async (tx) => {
+      await tx.users.insert({ id: userId, email: 'x@example.com', passwordHash: 'h', role: 'user', createdAt: new Date() });
+      await tx.sessions.insert({ id: '00000000-0000-7000-9000-0000000000c1', userId, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000), ipAddress: null, userAgent: null });
     });
-    await expect(store.findUserByEmail('x@example.com')).resolves.toMatchObject({ id: userId, email: 'x@example.com', passwordHash: 'h', role: 'user' });
-    await expect(store.inTransaction((tx) => tx.revokeAllSessions(userId, null, { reason: 'r', revokedBy: null, at: new Date() }))).resolves.toEqual([
+    await expect(users.findByEmail('x@example.com')).resolves.toMatchObject({ id: userId, email: 'x@example.com', passwordHash: 'h', role: 'user' });
+    await expect(unitOfWork.inTransaction((tx) => tx.sessions.revokeAll(userId, null, { reason: 'r', revokedBy: null, at: new Date() }))).resolves.toEqual([
       '00000000-0000-7000-9000-0000000000c1',
     ]);
     await expect(sql(database.url, 'SELECT (SELECT count(*)::int FROM custom_x.users) AS x, (SELECT count(*)::int FROM other_y.users) AS y')).resolves.toEqual([{ x: 1, y: 0 }]);
@@ -347,7 +349,7 @@ describe('a database of release 0.1 (tables in public, history in public.migrati
       { nspname: 'sessions' },
     ]);
     // And the library works on it.
-    await expect(new TypeOrmSessionStore(host).findUserByEmail('old@example.com')).resolves.toMatchObject({ id: userId, role: 'admin' });
+    await expect(new TypeOrmUserAccounts(() => host.manager).findByEmail('old@example.com')).resolves.toMatchObject({ id: userId, role: 'admin' });
     await expect(runSessionsMigrations(host)).resolves.toEqual({ executed: [], adopted: [] });
   });
 

@@ -41,7 +41,6 @@ export { AdminBootstrapper, AdminBootstrapConflict, AdminPasswordRefused, type A
 export { AuditRecorder } from './application/audit/audit-recorder';
 export { type AuditEntry, type AuditLog, type AuditPage, type AuditQuery, AUDIT_LOG } from './application/ports/audit-log.port';
 export { type SessionCache, type CachedSessionState, SESSION_CACHE } from './application/ports/session-cache.port';
-export { type SessionStore, SESSION_STORE } from './application/ports/session-store.port';
 export { type Clock, CLOCK } from './application/ports/clock.port';
 export { type LoginAttempts, type LoginLockoutPolicy, type FailedLogin, LOGIN_ATTEMPTS, DEFAULT_LOGIN_LOCKOUT } from './application/ports/login-attempts.port';
 

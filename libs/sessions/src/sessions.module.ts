@@ -18,7 +18,8 @@ import { AUDIT_LOG } from './application/ports/audit-log.port';
 import { CLOCK, systemClock } from './application/ports/clock.port';
 import { LOGIN_ATTEMPTS } from './application/ports/login-attempts.port';
 import { SESSION_CACHE, SessionCache } from './application/ports/session-cache.port';
-import { SESSION_STORE } from './application/ports/session-store.port';
+import { SESSION_RECORDS } from './application/ports/session-records.port';
+import { UNIT_OF_WORK } from './application/ports/unit-of-work.port';
 import { SECURITY_PROVIDERS } from './infrastructure/security/security.providers';
 import { APPLICATION_PROVIDERS } from './application/application.providers';
 import { AdminBootstrapper } from './application/bootstrap-admin/admin-bootstrapper';
@@ -92,7 +93,7 @@ export class SessionsModule {
       module: SessionsModule,
       imports: options.imports ?? [],
       providers,
-      exports: [SESSIONS_OPTIONS, SESSION_STORE, SESSION_CACHE, AUDIT_LOG, CLOCK, SessionAuthenticator, SessionDirectory, AdminBootstrapper, AuditRecorder, LOGIN_ATTEMPTS],
+      exports: [SESSIONS_OPTIONS, UNIT_OF_WORK, SESSION_RECORDS, SESSION_CACHE, AUDIT_LOG, CLOCK, SessionAuthenticator, SessionDirectory, AdminBootstrapper, AuditRecorder, LOGIN_ATTEMPTS],
     };
   }
 }

@@ -20,8 +20,8 @@ import { RequirePasswordResetHandler } from './require-password-reset/require-pa
 import { ResetPasswordHandler } from './reset-password/reset-password.handler';
 import { RevokeAllUserSessionsHandler } from './revoke-all-user-sessions/revoke-all-user-sessions.handler';
 import { RevokeSessionHandler } from './revoke-session/revoke-session.handler';
+import { SessionRevocations } from './revocation/session-revocations';
 import { AuditTrail } from './shared/audit-trail';
-import { RevokedSessionsCache } from './shared/revoked-sessions-cache';
 import { SessionIssuer } from './shared/session-issuer';
 
 export const COMMAND_HANDLERS = [
@@ -47,7 +47,7 @@ export const APPLICATION_PROVIDERS: Provider[] = [
   AuditTrail,
   AuditRecorder,
   AuditSaga,
-  RevokedSessionsCache,
+  SessionRevocations,
   SessionIssuer,
   LoginGatekeeper,
   CurrentPasswordGuesses,

@@ -2,7 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { SESSION_CACHE, SessionCache } from '../application/ports/session-cache.port';
-import { SESSION_STORE, SessionStore } from '../application/ports/session-store.port';
+import { UNIT_OF_WORK, UnitOfWork } from '../application/ports/unit-of-work.port';
 
 const PROBE_TIMEOUT_MS = 1_000;
 
@@ -17,7 +17,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly database: UnitOfWork,
     @Inject(SESSION_CACHE) private readonly cache: SessionCache,
   ) {}
 
@@ -29,7 +29,7 @@ export class HealthController {
       () =>
         this.indicators
           .check('database')
-          .attempt(() => this.store.ping())
+          .attempt(() => this.database.ping())
           .withTimeout(PROBE_TIMEOUT_MS),
       async () => {
         const cache = this.indicators.check('cache');

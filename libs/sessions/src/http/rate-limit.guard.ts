@@ -14,7 +14,7 @@ import {
 } from '@nestjs/throttler';
 import { SessionAuthenticator } from '../application/authentication/session-authenticator';
 import { CLOCK, Clock } from '../application/ports/clock.port';
-import { SESSION_STORE, SessionStore } from '../application/ports/session-store.port';
+import { SESSION_RECORDS, SessionRecords } from '../application/ports/session-records.port';
 import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../domain/refresh-token';
 import { normalizeEmail } from '../domain/session-rules';
 import { bearerToken } from './access-token.guard';
@@ -70,7 +70,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     private readonly authenticator: SessionAuthenticator,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
@@ -123,7 +123,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const body = req.body as Record<string, unknown> | undefined;
     const refreshToken = body && typeof body === 'object' ? body.refreshToken : undefined;
     if (typeof refreshToken === 'string' && REFRESH_TOKEN_PATTERN.test(refreshToken)) {
-      const state = await this.store.describeRefreshToken(hashRefreshToken(refreshToken));
+      const state = await this.sessions.describeRefreshToken(hashRefreshToken(refreshToken));
       if (state && state.sessionRevokedAt === null && state.sessionExpiresAt > this.clock.now()) return true;
     }
     const bearer = bearerToken(req.get('authorization'));

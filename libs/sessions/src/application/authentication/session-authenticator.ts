@@ -5,7 +5,7 @@ import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options'
 import { ACCESS_TOKENS, AccessTokens } from '../ports/access-token.port';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { CachedSessionState, SESSION_CACHE, SessionCache } from '../ports/session-cache.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 
 export interface AuthenticatedSession {
   readonly userId: string;
@@ -25,7 +25,7 @@ export class SessionAuthenticator {
   constructor(
     @Inject(ACCESS_TOKENS) private readonly accessTokens: AccessTokens,
     @Inject(SESSION_CACHE) private readonly cache: SessionCache,
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SESSIONS_OPTIONS) private readonly options: SessionsModuleOptions,
   ) {}
@@ -44,7 +44,7 @@ export class SessionAuthenticator {
   }
 
   private async checkStore(userId: string, sessionId: string, useCache = true): Promise<boolean> {
-    const status = await this.store.findSessionStatus(sessionId);
+    const status = await this.sessions.findStatus(sessionId);
     const now = this.clock.now();
     if (!status || status.userId !== userId) return false;
     if (!isSessionActive(status, now)) {

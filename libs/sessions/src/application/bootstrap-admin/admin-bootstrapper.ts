@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { normalizeEmail } from '../../domain/session-rules';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { USER_ACCOUNTS, UserAccounts } from '../ports/user-accounts.port';
 import { BootstrapAdmin } from './bootstrap-admin.command';
 
 export type AdminBootstrapResult = 'created' | 'unchanged';
@@ -40,14 +40,14 @@ export class AdminPasswordRefused extends Error {
 export class AdminBootstrapper {
   constructor(
     private readonly commandBus: CommandBus,
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(USER_ACCOUNTS) private readonly users: UserAccounts,
   ) {}
 
   async ensureAdmin(email: string, password: string): Promise<AdminBootstrapResult> {
     // Reads first, so an ordinary restart (the admin exists) writes nothing to the audit trail.
-    const existing = await this.store.findUserByEmail(normalizeEmail(email));
+    const existing = await this.users.findByEmail(normalizeEmail(email));
     if (existing?.role === 'admin') return 'unchanged';
-    if (!existing && (await this.store.adminExists())) return 'unchanged';
+    if (!existing && (await this.users.adminExists())) return 'unchanged';
     const outcome = await this.commandBus.execute(new BootstrapAdmin(email, password));
     if (outcome.kind === 'created') return 'created';
     if (outcome.reason === 'email_taken') throw new AdminBootstrapConflict(normalizeEmail(email), outcome.userId);

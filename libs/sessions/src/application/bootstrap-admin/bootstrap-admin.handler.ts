@@ -7,7 +7,7 @@ import { NO_REQUEST_CONTEXT } from '../../domain/request-context';
 import { normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { AuditTrail } from '../shared/audit-trail';
 import { BootstrapAdmin, BootstrapAdminOutcome } from './bootstrap-admin.command';
 import { BOOTSTRAP_ADMIN_EVENTS } from './bootstrap-admin.events';
@@ -15,7 +15,7 @@ import { BOOTSTRAP_ADMIN_EVENTS } from './bootstrap-admin.events';
 @CommandHandler(BootstrapAdmin)
 export class BootstrapAdminHandler implements ICommandHandler<BootstrapAdmin> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
     @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
@@ -33,8 +33,8 @@ export class BootstrapAdminHandler implements ICommandHandler<BootstrapAdmin> {
       }
       const passwordHash = await this.hasher.hash(command.password);
       // One decision in one transaction: "no admin yet and the email is free" cannot change under us.
-      const outcome = await this.store.inTransaction(async (tx): Promise<BootstrapAdminOutcome> => {
-        const inserted = await tx.insertFirstAdmin({ id: userId, email, passwordHash, role: 'admin', createdAt: this.clock.now() });
+      const outcome = await this.unitOfWork.inTransaction(async (tx): Promise<BootstrapAdminOutcome> => {
+        const inserted = await tx.users.insertFirstAdmin({ id: userId, email, passwordHash, role: 'admin', createdAt: this.clock.now() });
         if (inserted.kind === 'inserted') {
           await operation.succeedIn(tx, { subjectUserId: userId });
           return { kind: 'created', userId };

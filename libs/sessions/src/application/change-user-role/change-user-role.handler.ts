@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { AuditTrail } from '../shared/audit-trail';
 import { ChangeUserRole, ChangeUserRoleOutcome } from './change-user-role.command';
 import { CHANGE_USER_ROLE_EVENTS } from './change-user-role.events';
@@ -8,7 +8,7 @@ import { CHANGE_USER_ROLE_EVENTS } from './change-user-role.events';
 @CommandHandler(ChangeUserRole)
 export class ChangeUserRoleHandler implements ICommandHandler<ChangeUserRole> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
     private readonly trail: AuditTrail,
   ) {}
 
@@ -21,8 +21,8 @@ export class ChangeUserRoleHandler implements ICommandHandler<ChangeUserRole> {
       details: { role: command.role },
     });
     return operation.run(async () => {
-      const outcome = await this.store.inTransaction(async (tx): Promise<ChangeUserRoleOutcome> => {
-        const change = await tx.setUserRole(command.userId, command.role);
+      const outcome = await this.unitOfWork.inTransaction(async (tx): Promise<ChangeUserRoleOutcome> => {
+        const change = await tx.users.setRole(command.userId, command.role);
         if (change.kind !== 'set') return { kind: 'rejected', reason: change.kind };
         await operation.succeedIn(tx, { details: { role: command.role, previousRole: change.previousRole } });
         return { kind: 'changed', userId: command.userId, role: command.role, previousRole: change.previousRole };

@@ -4,7 +4,7 @@ import { RequestContext } from '../../domain/request-context';
 import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { FailedLogin, LOGIN_ATTEMPTS, LoginAttemptKey, LoginAttempts } from '../ports/login-attempts.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 
 export type LoginVerdict =
   | { readonly kind: 'open' }
@@ -23,7 +23,7 @@ export class LoginGatekeeper {
 
   constructor(
     @Inject(LOGIN_ATTEMPTS) private readonly attempts: LoginAttempts,
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SESSIONS_OPTIONS) private readonly options: SessionsModuleOptions,
   ) {}
@@ -61,7 +61,7 @@ export class LoginGatekeeper {
    */
   private async signedInFrom(userId: string, network: string): Promise<boolean> {
     const since = new Date(this.clock.now().getTime() - this.options.lifetimes.sessionTtlSeconds * 1000);
-    const addresses = await this.store.sessionAddressesSince(userId, since);
+    const addresses = await this.sessions.addressesSince(userId, since);
     return addresses.some((address) => clientNetwork(address) === network);
   }
 }

@@ -4,7 +4,8 @@ import { Actors } from '../../domain/actor';
 import { normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
-import { CredentialCheck, SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
+import { CredentialCheck, USER_ACCOUNTS, UserAccounts } from '../ports/user-accounts.port';
 import { AuditTrail } from '../shared/audit-trail';
 import { SessionIssuer } from '../shared/session-issuer';
 import { LoginGatekeeper } from './login-gatekeeper';
@@ -25,7 +26,8 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
   private decoyHash: Promise<string> | undefined;
 
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
+    @Inject(USER_ACCOUNTS) private readonly users: UserAccounts,
     @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
@@ -42,7 +44,7 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
     return operation.run(async () => {
       const email = normalizeEmail(command.email);
       const attemptKey = this.gatekeeper.keyFor(email, command.context);
-      const user = await this.store.findUserByEmail(email);
+      const user = await this.users.findByEmail(email);
       const verdict = await this.gatekeeper.verdict(attemptKey, user?.id ?? null);
       // Verified even while locked or delayed, so a refusal takes as long as any other failure.
       const passwordMatches = await this.hasher.verify(user?.passwordHash ?? (await this.decoy()), command.password);
@@ -66,11 +68,11 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
         operation.fail('invalid_credentials', { subjectUserId, details: { userKnown, ...lock, ...delay } });
         return { kind: 'rejected', reason: 'invalid_credentials' };
       }
-      const tokens = await this.store.inTransaction(async (tx) => {
+      const tokens = await this.unitOfWork.inTransaction(async (tx) => {
         // The session is tied to the credential verified: with the user row locked, a password
         // change either waits for this commit (and its revoke-all ends this session) or has
         // committed already, and the hash verified is no longer the password.
-        const credentials = await tx.lockVerifiedCredentials(user.id, user.passwordHash);
+        const credentials = await tx.users.lockVerifiedCredentials(user.id, user.passwordHash);
         if (credentials !== 'current') return credentials;
         const issued = await this.issuer.openSession(tx, user.id, command.context, this.clock.now());
         await operation.succeedIn(tx, { actor: Actors.user(user.id), subjectUserId: user.id, sessionId: issued.sessionId });

@@ -87,3 +87,12 @@ export interface AuditLog {
   query(query: AuditQuery): Promise<AuditPage>;
 }
 export const AUDIT_LOG = Symbol('AuditLog');
+
+/** The audit trail, as a unit of work writes it with its change (`tx.audit`). */
+export interface AuditLogWrites {
+  /**
+   * Writes audit entries with the change. A repeated Attempted is dropped; an outcome for an
+   * operation that already has one throws AuditOutcomeUnavailableError (the change must roll back).
+   */
+  append(entries: readonly AuditEntry[]): Promise<void>;
+}

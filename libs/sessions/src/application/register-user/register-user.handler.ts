@@ -6,7 +6,7 @@ import { passwordProblem } from '../../domain/password-policy';
 import { emailProblem, normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { AuditTrail } from '../shared/audit-trail';
 import { RegisterOutcome, RegisterUser } from './register-user.command';
 import { REGISTER_EVENTS } from './register-user.events';
@@ -14,7 +14,7 @@ import { REGISTER_EVENTS } from './register-user.events';
 @CommandHandler(RegisterUser)
 export class RegisterUserHandler implements ICommandHandler<RegisterUser> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
     @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
@@ -41,8 +41,8 @@ export class RegisterUserHandler implements ICommandHandler<RegisterUser> {
         return { kind: 'rejected', reason: 'weak_password', problem: passwordRefused };
       }
       const passwordHash = await this.hasher.hash(command.password);
-      const created = await this.store.inTransaction(async (tx) => {
-        const inserted = await tx.insertUser({ id: userId, email, passwordHash, role: 'user', createdAt: this.clock.now() });
+      const created = await this.unitOfWork.inTransaction(async (tx) => {
+        const inserted = await tx.users.insert({ id: userId, email, passwordHash, role: 'user', createdAt: this.clock.now() });
         if (inserted) await operation.succeedIn(tx, { subjectUserId: userId });
         return inserted;
       });

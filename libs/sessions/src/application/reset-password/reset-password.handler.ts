@@ -6,7 +6,7 @@ import { hashPasswordResetToken } from '../../domain/password-reset-token';
 import { RevocationReasons } from '../../domain/revocation-reason';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
 import { AuditTrail } from '../shared/audit-trail';
 import { ResetPassword, ResetPasswordOutcome } from './reset-password.command';
@@ -15,7 +15,7 @@ import { RESET_PASSWORD_EVENTS } from './reset-password.events';
 @CommandHandler(ResetPassword)
 export class ResetPasswordHandler implements ICommandHandler<ResetPassword> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
     @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
@@ -34,9 +34,9 @@ export class ResetPasswordHandler implements ICommandHandler<ResetPassword> {
       }
       const tokenHash = hashPasswordResetToken(command.resetToken);
       const newHash = await this.hasher.hash(command.newPassword);
-      const reset = await this.store.inTransaction(async (tx) => {
+      const reset = await this.unitOfWork.inTransaction(async (tx) => {
         // One statement redeems it: of two concurrent redemptions of one token, one wins.
-        const userId = await tx.redeemPasswordReset(tokenHash, newHash, this.clock.now());
+        const userId = await tx.users.redeemPasswordReset(tokenHash, newHash, this.clock.now());
         if (!userId) return null;
         const actor = Actors.user(userId);
         const revoked = sessionsRevoked(await this.commandBus.execute(new RevokeAllUserSessions(userId, RevocationReasons.passwordReset, actor, command.context)), 'a password reset');

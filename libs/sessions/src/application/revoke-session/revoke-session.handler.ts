@@ -1,19 +1,21 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, Clock } from '../ports/clock.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { AuditTrail } from '../shared/audit-trail';
-import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
+import { SessionRevocations } from '../revocation/session-revocations';
 import { RevokeSession, RevokeSessionOutcome } from './revoke-session.command';
 import { REVOKE_SESSION_EVENTS } from './revoke-session.events';
 
 @CommandHandler(RevokeSession)
 export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
+    @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
-    private readonly revokedSessions: RevokedSessionsCache,
+    private readonly revocations: SessionRevocations,
   ) {}
 
   async execute(command: RevokeSession): Promise<RevokeSessionOutcome> {
@@ -26,23 +28,18 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
       details: { ...command.details },
     });
     return operation.run(async () => {
-      const ownerId = await this.store.inTransaction(async (tx) => {
-        const owner = await tx.revokeSession(command.userId, command.sessionId, {
-          reason: command.reason,
-          revokedBy: command.actor.id,
-          at: this.clock.now(),
-        });
-        if (owner) {
-          await operation.succeedIn(tx, { subjectUserId: owner, sessionIds: [command.sessionId], count: 1 });
-          await this.revokedSessions.markRevokedIn(tx, owner, [command.sessionId]);
-        }
-        return owner;
-      });
-      if (!ownerId) {
+      const ended = await this.unitOfWork.inTransaction((tx) =>
+        this.revocations.revoke(tx, operation, async () => {
+          const stamp = { reason: command.reason, revokedBy: command.actor.id, at: this.clock.now() };
+          const owner = await tx.sessions.revoke(command.userId, command.sessionId, stamp);
+          return owner ? { userId: owner, sessionIds: [command.sessionId] } : null;
+        }),
+      );
+      if (!ended) {
         operation.fail('session_not_found');
         return { kind: 'rejected', reason: 'session_not_found' };
       }
-      return { kind: 'revoked', sessionId: command.sessionId, userId: ownerId };
+      return { kind: 'revoked', sessionId: command.sessionId, userId: ended.userId };
     });
   }
 
@@ -52,6 +49,6 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
    * rather than the operation unaudited.
    */
   private async ownerOf(sessionId: string): Promise<string | null> {
-    return (await this.store.findSession(sessionId).catch(() => null))?.userId ?? null;
+    return (await this.sessions.find(sessionId).catch(() => null))?.userId ?? null;
   }
 }

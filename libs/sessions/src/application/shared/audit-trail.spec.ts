@@ -1,6 +1,6 @@
 import { Actors } from '../../domain/actor';
 import { requestContext } from '../../domain/request-context';
-import { FixedClock, InMemorySessionStore, RecordingEventBus } from '../../testing/fakes';
+import { FixedClock, inMemoryPorts, RecordingEventBus } from '../../testing/fakes';
 import { AuditOutcomeUnavailableError } from '../ports/audit-log.port';
 import { REGISTER_EVENTS } from '../register-user/register-user.events';
 import { AuditTrail } from './audit-trail';
@@ -9,7 +9,7 @@ const USER = '0190a5d2-0000-7000-8000-0000000000e1';
 
 describe('AuditedOperation', () => {
   it('rolls its change back when the operation already has an outcome (closed as interrupted), keeping that outcome', async () => {
-    const store = new InMemorySessionStore();
+    const { db: store, unitOfWork } = inMemoryPorts();
     const events = new RecordingEventBus();
     const clock = new FixedClock();
     const operation = new AuditTrail(events.asEventBus(), clock).begin(REGISTER_EVENTS, { actor: Actors.anonymous(), subjectUserId: null, context: requestContext('198.51.100.1', 'unit') });
@@ -19,8 +19,8 @@ describe('AuditedOperation', () => {
 
     await expect(
       operation.run(() =>
-        store.inTransaction(async (tx) => {
-          await tx.insertUser({ id: USER, email: 'late@example.com', passwordHash: 'x', role: 'user', createdAt: clock.now() });
+        unitOfWork.inTransaction(async (tx) => {
+          await tx.users.insert({ id: USER, email: 'late@example.com', passwordHash: 'x', role: 'user', createdAt: clock.now() });
           await operation.succeedIn(tx, { subjectUserId: USER });
         }),
       ),

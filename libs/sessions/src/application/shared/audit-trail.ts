@@ -7,7 +7,7 @@ import { RequestContext } from '../../domain/request-context';
 import { toAuditEntry } from '../audit/audit-entry.mapper';
 import { AuditOutcomeUnavailableError } from '../ports/audit-log.port';
 import { CLOCK, Clock } from '../ports/clock.port';
-import { SessionTransaction } from '../ports/session-store.port';
+import { Transaction } from '../ports/unit-of-work.port';
 import { AuditableEvent, EventTriad, SessionEventFields, markRecordedInTransaction } from './auditable-event';
 
 /** Identifies this process in Attempted entries, so recovery never closes a live process's operations. */
@@ -79,13 +79,13 @@ export class AuditedOperation {
    * Records success inside the transaction that makes it true. The audit row commits with
    * the change itself, so a committed revocation can never lose its record.
    */
-  async succeedIn(tx: SessionTransaction, patch: OutcomePatch = {}): Promise<void> {
+  async succeedIn(tx: Transaction, patch: OutcomePatch = {}): Promise<void> {
     this.assertOpen('succeed');
     const succeeded = this.make(this.triad.succeeded, patch);
     // The Attempted entry goes in too (a no-op if the saga already wrote it): a committed change
     // then always has both, even if the process dies before the saga's write.
     try {
-      await tx.appendAudit([toAuditEntry(this.attempted), toAuditEntry(succeeded)]);
+      await tx.audit.append([toAuditEntry(this.attempted), toAuditEntry(succeeded)]);
     } catch (error) {
       // The operation was closed (as interrupted) by a recovery pass that took this instance for
       // dead. The change must not commit under that outcome: the error rolls it back. Loud, as

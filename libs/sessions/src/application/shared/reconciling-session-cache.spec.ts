@@ -1,6 +1,6 @@
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { FixedClock, RecordingSessionCache } from '../../testing/fakes';
-import { RevokedSessionRef } from '../ports/session-store.port';
+import { RevokedSessionRef } from '../ports/revoked-sessions.port';
 import { ReconcilingSessionCache } from './reconciling-session-cache';
 
 const USER = 'user-1';
@@ -35,14 +35,14 @@ class FlakyCache extends RecordingSessionCache {
 function setup() {
   const inner = new FlakyCache();
   const revoked: Array<RevokedSessionRef & { at: Date }> = [];
-  const store = {
-    listRevokedSince: async (since: Date) => revoked.filter((r) => r.at >= since),
-    drainCacheMarkers: async () => 0,
-    registerCacheNamespace: async (): Promise<'live' | 'registered'> => 'live',
+  const outbox = {
+    drain: async () => 0,
+    registerNamespace: async (): Promise<'live' | 'registered'> => 'live',
   };
+  const revokedSessions = { listSince: async (since: Date) => revoked.filter((r) => r.at >= since) };
   const clock = new FixedClock();
-  const cache = new ReconcilingSessionCache(inner, store, clock, { lifetimes: DEFAULT_LIFETIMES });
-  return { inner, revoked, clock, cache, store };
+  const cache = new ReconcilingSessionCache(inner, outbox, revokedSessions, clock, { lifetimes: DEFAULT_LIFETIMES });
+  return { inner, revoked, clock, cache, outbox };
 }
 
 describe('ReconcilingSessionCache', () => {
@@ -161,23 +161,23 @@ describe('ReconcilingSessionCache', () => {
   });
 
   it('does not trust the cache before its namespace is registered (others would not queue markers for it)', async () => {
-    const { store, cache } = setup();
-    store.registerCacheNamespace = async () => {
+    const { outbox, cache } = setup();
+    outbox.registerNamespace = async () => {
       throw new Error('database unreachable');
     };
     await cache.start();
     cache.stop();
     expect(cache.distrusted).toBe(true);
-    store.registerCacheNamespace = async () => 'registered';
+    outbox.registerNamespace = async () => 'registered';
     await cache.heartbeat();
     expect(cache.distrusted).toBe(false);
   });
 
   it('distrusts the cache when its namespace lapsed or could not be kept live for half the window', async () => {
-    const { store, clock, cache } = setup();
+    const { outbox, clock, cache } = setup();
     await cache.heartbeat();
     expect(cache.distrusted).toBe(false);
-    store.registerCacheNamespace = async () => {
+    outbox.registerNamespace = async () => {
       throw new Error('database unreachable');
     };
     clock.current = new Date(clock.current.getTime() + 10_000);
@@ -187,10 +187,10 @@ describe('ReconcilingSessionCache', () => {
     await cache.heartbeat();
     expect(cache.distrusted).toBe(true);
 
-    store.registerCacheNamespace = async () => 'live';
+    outbox.registerNamespace = async () => 'live';
     await cache.heartbeat();
     expect(cache.distrusted).toBe(false);
-    store.registerCacheNamespace = async () => 'registered'; // someone dropped it: revocations skipped it
+    outbox.registerNamespace = async () => 'registered'; // someone dropped it: revocations skipped it
     clock.current = new Date(clock.current.getTime() + 10_000);
     await cache.heartbeat();
     expect(cache.distrusted).toBe(true);

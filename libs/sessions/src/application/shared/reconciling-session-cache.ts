@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { cacheNamespaceLiveSeconds, revocationMarkerTtlSeconds, SessionLifetimes } from '../../domain/session-rules';
 import { Clock } from '../ports/clock.port';
 import { CacheProbe, CachedSessionState, SessionCache } from '../ports/session-cache.port';
-import { RevokedSessionRef, SessionStore } from '../ports/session-store.port';
+import { CacheMarkerOutbox } from '../ports/cache-marker-outbox.port';
+import { RevokedSessionRef, RevokedSessions } from '../ports/revoked-sessions.port';
 
 export interface ReconcilingSessionCacheOptions {
   readonly lifetimes: SessionLifetimes;
@@ -16,7 +17,7 @@ export interface ReconcilingSessionCacheOptions {
   /** How often the cache namespace is marked live in PostgreSQL (cache_namespaces). Default 5,000 ms. */
   readonly namespaceTouchMs?: number;
   /**
-   * Write markers queued for this namespace as soon as the store says they were committed
+   * Write markers queued for this namespace as soon as the outbox says they were committed
    * (PostgreSQL LISTEN/NOTIFY), not only at the next heartbeat. Default true; off for the
    * embedded database, whose sockets share one session.
    */
@@ -73,7 +74,8 @@ export class ReconcilingSessionCache implements SessionCache {
 
   constructor(
     private readonly inner: SessionCache,
-    private readonly store: Pick<SessionStore, 'listRevokedSince' | 'drainCacheMarkers' | 'registerCacheNamespace'> & Partial<Pick<SessionStore, 'listenForCacheMarkers'>>,
+    private readonly outbox: Pick<CacheMarkerOutbox, 'drain' | 'registerNamespace'> & Partial<Pick<CacheMarkerOutbox, 'listen'>>,
+    private readonly revokedSessions: RevokedSessions,
     private readonly clock: Clock,
     private readonly options: ReconcilingSessionCacheOptions,
   ) {
@@ -107,7 +109,7 @@ export class ReconcilingSessionCache implements SessionCache {
     this.distrustedSince ??= this.clock.now();
     this.timer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
     this.timer.unref();
-    if (this.options.listen !== false) this.listener = this.store.listenForCacheMarkers?.(this.namespace, () => void this.drainQueued()) ?? null;
+    if (this.options.listen !== false) this.listener = this.outbox.listen?.(this.namespace, () => void this.drainQueued()) ?? null;
     await this.heartbeat();
   }
 
@@ -187,7 +189,7 @@ export class ReconcilingSessionCache implements SessionCache {
 
   private async registerNamespace(): Promise<'live' | 'registered'> {
     const at = this.clock.now().getTime();
-    const result = await this.store.registerCacheNamespace(this.namespace, this.namespaceLiveSeconds);
+    const result = await this.outbox.registerNamespace(this.namespace, this.namespaceLiveSeconds);
     this.lastRegisteredAt = at;
     return result;
   }
@@ -215,7 +217,7 @@ export class ReconcilingSessionCache implements SessionCache {
   private async writeQueuedMarkers(): Promise<void> {
     const ttl = revocationMarkerTtlSeconds(this.options.lifetimes);
     try {
-      const written = await this.store.drainCacheMarkers(this.namespace, 1_000, async (markers) => {
+      const written = await this.outbox.drain(this.namespace, 1_000, async (markers) => {
         for (const [userId, sessionIds] of groupByUser(markers)) await this.inner.markRevoked(userId, sessionIds, ttl);
       });
       if (written > 0) this.logger.warn({ msg: 'queued_revocation_markers_written', count: written });
@@ -252,7 +254,7 @@ export class ReconcilingSessionCache implements SessionCache {
     try {
       // First: from now on every revocation queues for this namespace, or has committed before the list below.
       await this.registerNamespace();
-      const revoked = await this.store.listRevokedSince(from);
+      const revoked = await this.revokedSessions.listSince(from);
       const ttl = revocationMarkerTtlSeconds(this.options.lifetimes);
       for (const [userId, sessionIds] of groupByUser(revoked)) await this.inner.markRevoked(userId, sessionIds, ttl);
       // The markers must have reached the dataset the next requests read: probe again.

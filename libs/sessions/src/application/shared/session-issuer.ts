@@ -4,7 +4,7 @@ import { newRefreshToken } from '../../domain/refresh-token';
 import { RequestContext } from '../../domain/request-context';
 import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
 import { ACCESS_TOKENS, AccessTokens } from '../ports/access-token.port';
-import { SessionTransaction } from '../ports/session-store.port';
+import { Transaction } from '../ports/unit-of-work.port';
 import { TokenPair } from './token-pair';
 
 /** Opens sessions and issues their tokens; shared by login and refresh. */
@@ -15,9 +15,9 @@ export class SessionIssuer {
     @Inject(ACCESS_TOKENS) private readonly accessTokens: AccessTokens,
   ) {}
 
-  async openSession(tx: SessionTransaction, userId: string, context: RequestContext, now: Date): Promise<TokenPair> {
+  async openSession(tx: Transaction, userId: string, context: RequestContext, now: Date): Promise<TokenPair> {
     const sessionId = uuidv7();
-    await tx.insertSession({
+    await tx.sessions.insert({
       id: sessionId,
       userId,
       createdAt: now,
@@ -32,9 +32,9 @@ export class SessionIssuer {
    * A new refresh token for the session, valid for the session's lifetime from now, and a new
    * access token. parentId is the refresh token it replaces (null for a new session).
    */
-  async issueTokens(tx: SessionTransaction, userId: string, sessionId: string, now: Date, parentId: string | null): Promise<TokenPair> {
+  async issueTokens(tx: Transaction, userId: string, sessionId: string, now: Date, parentId: string | null): Promise<TokenPair> {
     const refresh = newRefreshToken();
-    await tx.insertRefreshToken({
+    await tx.sessions.insertRefreshToken({
       id: uuidv7(),
       sessionId,
       userId,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Client, ClientConfig } from 'pg';
-import { CACHE_MARKER_CHANNEL } from './cache-marker.sql';
+import { CACHE_MARKER_CHANNEL } from './cache-marker-outbox.sql';
 
 /**
  * LISTENs on a connection of its own (not one of the pool's: a listening connection must stay

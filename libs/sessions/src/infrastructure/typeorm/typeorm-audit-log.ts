@@ -1,11 +1,32 @@
 import { DataSource } from 'typeorm';
-import { AuditEntriesRejectedError, AuditEntry, AuditLog, AuditPage, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
+import { AuditEntriesRejectedError, AuditEntry, AuditLog, AuditLogWrites, AuditPage, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
 import { auditPageSql, insertAuditEntries, selectUnfinishedAuditEntriesSql, unfinishedAuditParameters } from './audit-entry.sql';
 import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
+import { ManagerSource, rowsOf } from './sql-rows';
 
+/** The audit entries a unit of work writes with its change (see TypeOrmUnitOfWork). */
+export class TypeOrmTransactionAuditLog implements AuditLogWrites {
+  constructor(
+    private readonly managers: ManagerSource,
+    private readonly schema: string = DEFAULT_SESSIONS_SCHEMA,
+  ) {}
+
+  async append(entries: readonly AuditEntry[]): Promise<void> {
+    // An outcome written with its change must not be dropped: a conflict rolls the change back.
+    await insertAuditEntries(this.managers(), this.schema, entries, 'refuse');
+  }
+}
+
+/**
+ * The audit trail outside a command's transaction. Its reads join an open unit of work (through
+ * `managers`); its appends never do: an Attempted or a Failed must stay written whatever the
+ * transaction open in the caller's context does.
+ */
 export class TypeOrmAuditLog implements AuditLog {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly managers: ManagerSource = () => dataSource.manager,
+    /** The library's PostgreSQL schema (see sessionsSchemaName). */
     private readonly schema: string = DEFAULT_SESSIONS_SCHEMA,
   ) {}
 
@@ -24,12 +45,12 @@ export class TypeOrmAuditLog implements AuditLog {
   }
 
   async findUnfinished(query: UnfinishedQuery): Promise<AuditEntry[]> {
-    return this.dataSource.query(selectUnfinishedAuditEntriesSql(this.schema), unfinishedAuditParameters(query));
+    return rowsOf<AuditEntry>(this.managers(), selectUnfinishedAuditEntriesSql(this.schema), unfinishedAuditParameters(query));
   }
 
   async query(query: AuditQuery): Promise<AuditPage> {
     const { sql, parameters } = auditPageSql(this.schema, query);
-    const rows: AuditEntry[] = await this.dataSource.query(sql, parameters);
+    const rows = await rowsOf<AuditEntry>(this.managers(), sql, parameters);
     const page = rows.slice(0, query.limit);
     return { entries: page, nextCursor: rows.length > query.limit ? page[page.length - 1].eventId : null };
   }

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { InstanceRegistry } from '../../application/ports/instance-registry.port';
-import { deleteSilentInstancesSql, heartbeatInstanceSql } from './instance.sql';
+import { deleteSilentInstancesSql, heartbeatInstanceSql } from './instance-registry.sql';
 import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
 
 /** The `instances` table. Times are the database's, so instances with skewed clocks agree. */

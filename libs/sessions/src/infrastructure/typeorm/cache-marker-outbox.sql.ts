@@ -6,7 +6,8 @@ export const CACHE_MARKER_CHANNEL = 'cache_marker_outbox';
 /**
  * The cache namespaces that revocations queue markers for ($1: seconds since last seen). A plain
  * SELECT, but its ACCESS SHARE lock on cache_namespaces lasts until commit: a namespace registering
- * meanwhile waits for the revocation, so it either is listed or sees the revocation.
+ * meanwhile waits for the revocation (lockCacheNamespacesSql), so it either is listed or sees the
+ * revocation.
  */
 export const selectLiveCacheNamespacesSql = schemaSql((s) => `SELECT namespace FROM ${s}.cache_namespaces WHERE last_seen_at > now() - $1::int * interval '1 second'`);
 
@@ -38,7 +39,7 @@ export const touchLiveCacheNamespaceSql = schemaSql(
   (s) => `UPDATE ${s}.cache_namespaces SET last_seen_at = now() WHERE namespace = $1 AND last_seen_at > now() - $2::int * interval '1 second' RETURNING namespace`,
 );
 
-/** Waits for every open revocation that listed the namespaces without a newly registering one. */
+/** Waits for every open revocation that listed the namespaces without the one registering now. */
 export const lockCacheNamespacesSql = schemaSql((s) => `LOCK TABLE ${s}.cache_namespaces IN ACCESS EXCLUSIVE MODE`);
 
 /** $1 namespace. */
