@@ -9,6 +9,7 @@ import { UNIT_OF_WORK, type UnitOfWork } from '../../libs/sessions/src/applicati
 import { USER_ACCOUNTS, type UserAccounts } from '../../libs/sessions/src/application/ports/user-accounts.port';
 import { newRefreshToken } from '../../libs/sessions/src/domain/refresh-token';
 import { typeOrmProviders } from '../../libs/sessions/src/infrastructure/typeorm/typeorm.providers';
+import { SESSIONS_OPTIONS } from '../../libs/sessions/src/sessions.options';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 jest.setTimeout(30_000);
@@ -40,7 +41,9 @@ describe('the unit of work on a pool of one connection', () => {
     await dataSource.initialize();
     await runSessionsMigrations(dataSource);
     // The adapters exactly as the module wires them.
-    moduleRef = await Test.createTestingModule({ providers: [{ provide: DATA_SOURCE, useValue: dataSource }, ...typeOrmProviders(DATA_SOURCE)] }).compile();
+    moduleRef = await Test.createTestingModule({
+      providers: [{ provide: DATA_SOURCE, useValue: dataSource }, { provide: SESSIONS_OPTIONS, useValue: {} }, ...typeOrmProviders(DATA_SOURCE)],
+    }).compile();
   });
 
   afterAll(async () => {
