@@ -8,7 +8,7 @@ import { normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { BootstrapAdmin, BootstrapAdminOutcome } from './bootstrap-admin.command';
 import { BOOTSTRAP_ADMIN_EVENTS } from './bootstrap-admin.events';
 

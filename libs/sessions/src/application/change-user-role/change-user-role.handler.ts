@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { ChangeUserRole, ChangeUserRoleOutcome } from './change-user-role.command';
 import { CHANGE_USER_ROLE_EVENTS } from './change-user-role.events';
 

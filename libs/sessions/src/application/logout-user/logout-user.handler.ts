@@ -6,9 +6,9 @@ import { RevocationReasons } from '../../domain/revocation-reason';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { SessionRevocations } from '../revocation/session-revocations';
-import { OutcomePatch } from '../shared/audit-trail';
+import { OutcomePatch } from '../audit/audit-trail';
 import { LogoutOutcome, LogoutRejection, LogoutUser } from './logout-user.command';
 import { LOGOUT_EVENTS } from './logout-user.events';
 

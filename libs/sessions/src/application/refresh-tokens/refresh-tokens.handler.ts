@@ -10,8 +10,8 @@ import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeSession } from '../revoke-session/revoke-session.command';
-import { AuditedOperation, AuditTrail } from '../shared/audit-trail';
-import { SessionIssuer } from '../shared/session-issuer';
+import { AuditedOperation, AuditTrail } from '../audit/audit-trail';
+import { SessionIssuer } from '../tokens/session-issuer';
 import { RefreshOutcome, RefreshRejection, RefreshTokens } from './refresh-tokens.command';
 import { REFRESH_EVENTS } from './refresh-tokens.events';
 

@@ -7,7 +7,7 @@ import { emailProblem, normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { RegisterOutcome, RegisterUser } from './register-user.command';
 import { REGISTER_EVENTS } from './register-user.events';
 

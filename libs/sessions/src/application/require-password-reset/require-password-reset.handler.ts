@@ -6,7 +6,7 @@ import { PASSWORD_RESET_TOKEN_TTL_SECONDS } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { RequirePasswordReset, RequirePasswordResetOutcome } from './require-password-reset.command';
 import { REQUIRE_PASSWORD_RESET_EVENTS } from './require-password-reset.events';
 

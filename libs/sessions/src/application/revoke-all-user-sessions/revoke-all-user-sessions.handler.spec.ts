@@ -4,7 +4,7 @@ import { requestContext } from '../../domain/request-context';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { SessionsModuleOptions } from '../../sessions.options';
 import { FixedClock, inMemoryPorts, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { SessionRevocations } from '../revocation/session-revocations';
 import { RevokeAllUserSessions } from './revoke-all-user-sessions.command';
 import { RevokeAllUserSessionsHandler } from './revoke-all-user-sessions.handler';

@@ -4,14 +4,12 @@ import { v7 as uuidv7 } from 'uuid';
 import { Actor } from '../../domain/actor';
 import { INTERNAL_ERROR_REASON } from '../../domain/audit-action';
 import { RequestContext } from '../../domain/request-context';
-import { toAuditEntry } from '../audit/audit-entry.mapper';
+import { toAuditEntry } from './audit-entry.mapper';
 import { AuditOutcomeUnavailableError } from '../ports/audit-log.port';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { Transaction } from '../ports/unit-of-work.port';
 import { AuditableEvent, EventTriad, SessionEventFields, markRecordedInTransaction } from './auditable-event';
-
-/** Identifies this process in Attempted entries, so recovery never closes a live process's operations. */
-export const PROCESS_INSTANCE_ID = uuidv7();
+import { PROCESS_INSTANCE_ID } from './process-instance';
 
 export interface OperationStart {
   readonly actor: Actor;
