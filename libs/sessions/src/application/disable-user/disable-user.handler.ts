@@ -7,6 +7,14 @@ import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessi
 import { AuditTrail } from '../audit/audit-trail';
 import { DisableUser, DisableUserOutcome } from './disable-user.command';
 import { DISABLE_USER_EVENTS } from './disable-user.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<DisableUser> = {
+  userId: Checks.uuid(),
+  reason: Checks.reason(),
+  actor: Checks.actor(),
+  context: Checks.context(),
+};
 
 @CommandHandler(DisableUser)
 export class DisableUserHandler implements ICommandHandler<DisableUser> {
@@ -25,6 +33,7 @@ export class DisableUserHandler implements ICommandHandler<DisableUser> {
       reason: command.reason,
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const revokedCount = await this.unitOfWork.inTransaction(async (tx) => {
         // The row stays locked until commit: a login in flight has either committed (and the
         // revoke-all below ends its session) or will find the account disabled.

@@ -123,4 +123,20 @@ describe('RevokeAllUserSessionsHandler', () => {
     expect(store.outbox.filter((m) => m.namespace === cache.namespace)).toHaveLength(3);
     expect(events.outcomes()).toEqual(['AllSessionsRevocationAttempted:user_revoked_all', 'AllSessionsRevoked:user_revoked_all']);
   });
+
+  it('refuses an id that is not a UUID as invalid input, before touching the store: Attempted (id recorded as null) and one Failed', async () => {
+    const { store, events, cache, handler } = setup();
+    const before = JSON.stringify([...store.sessions.values()]);
+    await expect(handler.execute(new RevokeAllUserSessions('not-a-uuid', 'Account takeover', Actors.admin(ADMIN), context))).rejects.toMatchObject({
+      name: 'InvalidCommandInput',
+      code: 'invalid_input',
+      field: 'userId',
+    });
+    expect(events.outcomes()).toEqual(['AllSessionsRevocationAttempted:Account takeover', 'AllSessionsRevocationFailed:invalid_input']);
+    expect(events.events[0]).toMatchObject({ subjectUserId: null, actor: { type: 'admin', id: ADMIN } });
+    expect(events.events[1]).toMatchObject({ subjectUserId: null, details: { field: 'userId', problem: 'must be a UUID' } });
+    expect(JSON.stringify([...store.sessions.values()])).toBe(before);
+    expect(store.commits).toBe(0);
+    expect(cache.entries.size).toBe(0);
+  });
 });
