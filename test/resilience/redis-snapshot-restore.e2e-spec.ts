@@ -1,6 +1,6 @@
 import { DEFAULT_LIFETIMES, SESSION_CACHE } from '@app/sessions';
 import { createClient } from '@keyv/redis';
-import { ReconcilingSessionCache } from '../../libs/sessions/src/application/shared/reconciling-session-cache';
+import { ReconcilingSessionCache } from '../../libs/sessions/src/application/session-cache/reconciling-session-cache';
 import { CacheProbe } from '../../libs/sessions/src/application/ports/session-cache.port';
 import { RevokedSessionRef } from '../../libs/sessions/src/application/ports/revoked-sessions.port';
 import { RedisSessionCache } from '../../libs/sessions/src/infrastructure/cache/redis-session-cache';

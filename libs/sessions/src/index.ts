@@ -16,10 +16,10 @@ export { DisableUser, type DisableUserOutcome } from './application/disable-user
 export { EnableUser, type EnableUserOutcome } from './application/enable-user/enable-user.command';
 export { RequirePasswordReset, type RequirePasswordResetOutcome } from './application/require-password-reset/require-password-reset.command';
 export { ResetPassword, type ResetPasswordOutcome } from './application/reset-password/reset-password.command';
-export { type TokenPair } from './application/shared/token-pair';
+export { type TokenPair } from './application/tokens/token-pair';
 
 // Events, for sagas of other modules
-export { AuditableEvent, type SessionEventFields, type EventTriad } from './application/shared/auditable-event';
+export { AuditableEvent, type SessionEventFields, type EventTriad } from './application/audit/auditable-event';
 export * from './application/logout-user/logout-user.events';
 export * from './application/revoke-all-user-sessions/revoke-all-user-sessions.events';
 export * from './application/revoke-session/revoke-session.events';
@@ -81,5 +81,5 @@ export { HealthController } from './http/health.controller';
 
 // Recovery: closing interrupted operations, repairing the cache after an outage
 export { InterruptedOperations, INTERRUPTED_REASON } from './application/audit/interrupted-operations';
-export { ReconcilingSessionCache } from './application/shared/reconciling-session-cache';
-export { PROCESS_INSTANCE_ID } from './application/shared/audit-trail';
+export { ReconcilingSessionCache } from './application/session-cache/reconciling-session-cache';
+export { PROCESS_INSTANCE_ID } from './application/audit/process-instance';

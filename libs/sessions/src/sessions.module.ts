@@ -13,7 +13,7 @@ import {
 import { UnhandledExceptionBus } from '@nestjs/cqrs';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Subscription } from 'rxjs';
-import { ReconcilingSessionCache } from './application/shared/reconciling-session-cache';
+import { ReconcilingSessionCache } from './application/session-cache/reconciling-session-cache';
 import { AUDIT_LOG } from './application/ports/audit-log.port';
 import { CLOCK, systemClock } from './application/ports/clock.port';
 import { LOGIN_ATTEMPTS } from './application/ports/login-attempts.port';

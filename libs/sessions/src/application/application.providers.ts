@@ -21,8 +21,8 @@ import { ResetPasswordHandler } from './reset-password/reset-password.handler';
 import { RevokeAllUserSessionsHandler } from './revoke-all-user-sessions/revoke-all-user-sessions.handler';
 import { RevokeSessionHandler } from './revoke-session/revoke-session.handler';
 import { SessionRevocations } from './revocation/session-revocations';
-import { AuditTrail } from './shared/audit-trail';
-import { SessionIssuer } from './shared/session-issuer';
+import { AuditTrail } from './audit/audit-trail';
+import { SessionIssuer } from './tokens/session-issuer';
 
 export const COMMAND_HANDLERS = [
   LogoutUserHandler,

@@ -1,5 +1,6 @@
 /** Who caused something to happen: a signed-in user, an administrator, or the system itself. */
 export type ActorType = 'user' | 'admin' | 'system';
+export const ACTOR_TYPES: readonly ActorType[] = ['user', 'admin', 'system'];
 
 export interface Actor {
   readonly type: ActorType;

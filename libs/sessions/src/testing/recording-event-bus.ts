@@ -1,5 +1,5 @@
 import { EventBus, IEvent } from '@nestjs/cqrs';
-import { AuditableEvent } from '../application/shared/auditable-event';
+import { AuditableEvent } from '../application/audit/auditable-event';
 
 /** Collects published events in order, instead of dispatching them. */
 export class RecordingEventBus {

@@ -4,7 +4,7 @@ import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options'
 import { AUDIT_LOG, AuditEntry, AuditLog } from '../ports/audit-log.port';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { INSTANCE_REGISTRY, InstanceRegistry } from '../ports/instance-registry.port';
-import { PROCESS_INSTANCE_ID } from '../shared/audit-trail';
+import { PROCESS_INSTANCE_ID } from './process-instance';
 
 export const INTERRUPTED_REASON = 'interrupted';
 const DEFAULT_INTERRUPTED_AFTER_SECONDS = 60;

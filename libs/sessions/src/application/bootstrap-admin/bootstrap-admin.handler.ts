@@ -8,9 +8,15 @@ import { normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { BootstrapAdmin, BootstrapAdminOutcome } from './bootstrap-admin.command';
 import { BOOTSTRAP_ADMIN_EVENTS } from './bootstrap-admin.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<BootstrapAdmin> = {
+  email: Checks.bounded(),
+  password: Checks.bounded(),
+};
 
 @CommandHandler(BootstrapAdmin)
 export class BootstrapAdminHandler implements ICommandHandler<BootstrapAdmin> {
@@ -25,6 +31,7 @@ export class BootstrapAdminHandler implements ICommandHandler<BootstrapAdmin> {
     const userId = uuidv7();
     const operation = this.trail.begin(BOOTSTRAP_ADMIN_EVENTS, { actor: Actors.system(), subjectUserId: null, context: NO_REQUEST_CONTEXT });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const email = normalizeEmail(command.email);
       const weak = passwordProblem(command.password, { email });
       if (weak) {

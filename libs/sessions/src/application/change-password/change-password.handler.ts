@@ -7,10 +7,19 @@ import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { USER_ACCOUNTS, UserAccounts } from '../ports/user-accounts.port';
 import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { ChangePassword, ChangePasswordOutcome } from './change-password.command';
 import { CHANGE_PASSWORD_EVENTS } from './change-password.events';
 import { CurrentPasswordGuesses } from './current-password-guesses';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<ChangePassword> = {
+  userId: Checks.uuid(),
+  currentSessionId: Checks.uuid(),
+  currentPassword: Checks.bounded(),
+  newPassword: Checks.bounded(),
+  context: Checks.context(),
+};
 
 @CommandHandler(ChangePassword)
 export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
@@ -32,6 +41,7 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
       context: command.context,
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const user = await this.users.findById(command.userId);
       if (!user) {
         operation.fail('user_not_found');

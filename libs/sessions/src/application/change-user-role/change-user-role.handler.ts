@@ -1,9 +1,19 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { ChangeUserRole, ChangeUserRoleOutcome } from './change-user-role.command';
 import { CHANGE_USER_ROLE_EVENTS } from './change-user-role.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+import { USER_ROLES } from '../../domain/records';
+
+const INPUT: InputRules<ChangeUserRole> = {
+  userId: Checks.uuid(),
+  role: Checks.oneOf(USER_ROLES),
+  reason: Checks.reason(),
+  actor: Checks.actor(),
+  context: Checks.context(),
+};
 
 @CommandHandler(ChangeUserRole)
 export class ChangeUserRoleHandler implements ICommandHandler<ChangeUserRole> {
@@ -21,6 +31,7 @@ export class ChangeUserRoleHandler implements ICommandHandler<ChangeUserRole> {
       details: { role: command.role },
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const outcome = await this.unitOfWork.inTransaction(async (tx): Promise<ChangeUserRoleOutcome> => {
         const change = await tx.users.setRole(command.userId, command.role);
         if (change.kind !== 'set') return { kind: 'rejected', reason: change.kind };

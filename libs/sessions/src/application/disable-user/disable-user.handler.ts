@@ -4,9 +4,17 @@ import { RevocationReasons } from '../../domain/revocation-reason';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { DisableUser, DisableUserOutcome } from './disable-user.command';
 import { DISABLE_USER_EVENTS } from './disable-user.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<DisableUser> = {
+  userId: Checks.uuid(),
+  reason: Checks.reason(),
+  actor: Checks.actor(),
+  context: Checks.context(),
+};
 
 @CommandHandler(DisableUser)
 export class DisableUserHandler implements ICommandHandler<DisableUser> {
@@ -25,6 +33,7 @@ export class DisableUserHandler implements ICommandHandler<DisableUser> {
       reason: command.reason,
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const revokedCount = await this.unitOfWork.inTransaction(async (tx) => {
         // The row stays locked until commit: a login in flight has either committed (and the
         // revoke-all below ends its session) or will find the account disabled.

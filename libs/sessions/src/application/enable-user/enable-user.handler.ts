@@ -1,9 +1,17 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { EnableUser, EnableUserOutcome } from './enable-user.command';
 import { ENABLE_USER_EVENTS } from './enable-user.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<EnableUser> = {
+  userId: Checks.uuid(),
+  reason: Checks.reason(),
+  actor: Checks.actor(),
+  context: Checks.context(),
+};
 
 @CommandHandler(EnableUser)
 export class EnableUserHandler implements ICommandHandler<EnableUser> {
@@ -20,6 +28,7 @@ export class EnableUserHandler implements ICommandHandler<EnableUser> {
       reason: command.reason,
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const found = await this.unitOfWork.inTransaction(async (tx) => {
         if (!(await tx.users.setDisabled(command.userId, null))) return false;
         await operation.succeedIn(tx);

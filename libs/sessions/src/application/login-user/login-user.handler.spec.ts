@@ -7,8 +7,8 @@ import { FixedClock, inMemoryPorts, RecordingEventBus } from '../../testing/fake
 import { AccessTokens } from '../ports/access-token.port';
 import { LoginAttempts } from '../ports/login-attempts.port';
 import { PasswordHasher } from '../ports/password-hasher.port';
-import { AuditTrail } from '../shared/audit-trail';
-import { SessionIssuer } from '../shared/session-issuer';
+import { AuditTrail } from '../audit/audit-trail';
+import { SessionIssuer } from '../tokens/session-issuer';
 import { LoginGatekeeper } from './login-gatekeeper';
 import { LoginUser } from './login-user.command';
 import { LoginUserHandler } from './login-user.handler';

@@ -6,11 +6,12 @@ import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { CredentialCheck, USER_ACCOUNTS, UserAccounts } from '../ports/user-accounts.port';
-import { AuditTrail } from '../shared/audit-trail';
-import { SessionIssuer } from '../shared/session-issuer';
+import { AuditTrail } from '../audit/audit-trail';
+import { SessionIssuer } from '../tokens/session-issuer';
 import { LoginGatekeeper } from './login-gatekeeper';
 import { LoginOutcome, LoginUser } from './login-user.command';
 import { LOGIN_EVENTS } from './login-user.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
 
 /** Audit reasons of a right password that still opens no session. */
 const REFUSAL_REASONS: Record<Exclude<CredentialCheck, 'current'>, string> = {
@@ -18,6 +19,12 @@ const REFUSAL_REASONS: Record<Exclude<CredentialCheck, 'current'>, string> = {
   user_not_found: 'invalid_credentials',
   disabled: 'user_disabled',
   reset_required: 'password_reset_required',
+};
+
+const INPUT: InputRules<LoginUser> = {
+  email: Checks.bounded(),
+  password: Checks.bounded(),
+  context: Checks.context(),
 };
 
 @CommandHandler(LoginUser)
@@ -42,6 +49,7 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
       context: command.context,
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const email = normalizeEmail(command.email);
       const attemptKey = this.gatekeeper.keyFor(email, command.context);
       const user = await this.users.findByEmail(email);

@@ -3,7 +3,7 @@ import { newRefreshToken } from '../../domain/refresh-token';
 import { requestContext } from '../../domain/request-context';
 import { SessionsModuleOptions } from '../../sessions.options';
 import { FixedClock, inMemoryPorts, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { SessionRevocations } from '../revocation/session-revocations';
 import { LogoutUser } from './logout-user.command';
 import { LogoutUserHandler } from './logout-user.handler';

@@ -1,16 +1,24 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
-import { hashRefreshToken } from '../../domain/refresh-token';
+import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../../domain/refresh-token';
 import { RevocationReasons } from '../../domain/revocation-reason';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { SessionRevocations } from '../revocation/session-revocations';
-import { OutcomePatch } from '../shared/audit-trail';
+import { OutcomePatch } from '../audit/audit-trail';
 import { LogoutOutcome, LogoutRejection, LogoutUser } from './logout-user.command';
 import { LOGOUT_EVENTS } from './logout-user.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<LogoutUser> = {
+  refreshToken: Checks.pattern(REFRESH_TOKEN_PATTERN, 'a refresh token issued by this service (43 base64url characters)'),
+  userId: Checks.nullableUuid(),
+  sessionId: Checks.nullableUuid(),
+  context: Checks.context(),
+};
 
 @CommandHandler(LogoutUser)
 export class LogoutUserHandler implements ICommandHandler<LogoutUser> {
@@ -30,6 +38,7 @@ export class LogoutUserHandler implements ICommandHandler<LogoutUser> {
       reason: RevocationReasons.logout,
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const tokenHash = hashRefreshToken(command.refreshToken);
       let refused: OutcomePatch = {};
       const ended = await this.unitOfWork.inTransaction((tx) =>

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
 import { RefreshTokenState } from '../../domain/records';
-import { hashRefreshToken } from '../../domain/refresh-token';
+import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../../domain/refresh-token';
 import { RequestContext } from '../../domain/request-context';
 import { RevocationReasons } from '../../domain/revocation-reason';
 import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
@@ -10,10 +10,11 @@ import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeSession } from '../revoke-session/revoke-session.command';
-import { AuditedOperation, AuditTrail } from '../shared/audit-trail';
-import { SessionIssuer } from '../shared/session-issuer';
+import { AuditedOperation, AuditTrail } from '../audit/audit-trail';
+import { SessionIssuer } from '../tokens/session-issuer';
 import { RefreshOutcome, RefreshRejection, RefreshTokens } from './refresh-tokens.command';
 import { REFRESH_EVENTS } from './refresh-tokens.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
 
 const DEFAULT_REUSE_GRACE_SECONDS = 5;
 
@@ -23,6 +24,11 @@ const DEFAULT_REUSE_GRACE_SECONDS = 5;
  * is ended, except when the same client retries the token it rotated a moment ago (several
  * tabs refreshing at once), which gets a new pair in the same session.
  */
+const INPUT: InputRules<RefreshTokens> = {
+  refreshToken: Checks.pattern(REFRESH_TOKEN_PATTERN, 'a refresh token issued by this service (43 base64url characters)'),
+  context: Checks.context(),
+};
+
 @CommandHandler(RefreshTokens)
 export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
   private readonly graceMs: number;
@@ -46,6 +52,7 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
       context: command.context,
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const tokenHash = hashRefreshToken(command.refreshToken);
       const now = this.clock.now();
       // The token is retired and the session checked in the same statement, so a session

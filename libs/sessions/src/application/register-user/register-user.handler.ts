@@ -7,9 +7,16 @@ import { emailProblem, normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { RegisterOutcome, RegisterUser } from './register-user.command';
 import { REGISTER_EVENTS } from './register-user.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<RegisterUser> = {
+  email: Checks.bounded(),
+  password: Checks.bounded(),
+  context: Checks.context(),
+};
 
 @CommandHandler(RegisterUser)
 export class RegisterUserHandler implements ICommandHandler<RegisterUser> {
@@ -21,7 +28,6 @@ export class RegisterUserHandler implements ICommandHandler<RegisterUser> {
   ) {}
 
   async execute(command: RegisterUser): Promise<RegisterOutcome> {
-    const email = normalizeEmail(command.email);
     const userId = uuidv7();
     const operation = this.trail.begin(REGISTER_EVENTS, {
       actor: Actors.anonymous(),
@@ -30,6 +36,8 @@ export class RegisterUserHandler implements ICommandHandler<RegisterUser> {
       details: { role: 'user' },
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
+      const email = normalizeEmail(command.email);
       const emailRefused = emailProblem(command.email);
       if (emailRefused) {
         operation.fail('invalid_email', { details: { problem: emailRefused } });

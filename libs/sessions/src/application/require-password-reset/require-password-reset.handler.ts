@@ -6,9 +6,17 @@ import { PASSWORD_RESET_TOKEN_TTL_SECONDS } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { RequirePasswordReset, RequirePasswordResetOutcome } from './require-password-reset.command';
 import { REQUIRE_PASSWORD_RESET_EVENTS } from './require-password-reset.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<RequirePasswordReset> = {
+  userId: Checks.uuid(),
+  reason: Checks.reason(),
+  actor: Checks.actor(),
+  context: Checks.context(),
+};
 
 @CommandHandler(RequirePasswordReset)
 export class RequirePasswordResetHandler implements ICommandHandler<RequirePasswordReset> {
@@ -27,6 +35,7 @@ export class RequirePasswordResetHandler implements ICommandHandler<RequirePassw
       reason: command.reason,
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const now = this.clock.now();
       const expiresAt = new Date(now.getTime() + PASSWORD_RESET_TOKEN_TTL_SECONDS * 1000);
       const reset = newPasswordResetToken();

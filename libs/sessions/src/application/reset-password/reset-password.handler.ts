@@ -2,15 +2,22 @@ import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
 import { passwordProblem } from '../../domain/password-policy';
-import { hashPasswordResetToken } from '../../domain/password-reset-token';
+import { hashPasswordResetToken, PASSWORD_RESET_TOKEN_PATTERN } from '../../domain/password-reset-token';
 import { RevocationReasons } from '../../domain/revocation-reason';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { ResetPassword, ResetPasswordOutcome } from './reset-password.command';
 import { RESET_PASSWORD_EVENTS } from './reset-password.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<ResetPassword> = {
+  resetToken: Checks.pattern(PASSWORD_RESET_TOKEN_PATTERN, 'a reset token issued by this service (43 base64url characters)'),
+  newPassword: Checks.bounded(),
+  context: Checks.context(),
+};
 
 @CommandHandler(ResetPassword)
 export class ResetPasswordHandler implements ICommandHandler<ResetPassword> {
@@ -25,6 +32,7 @@ export class ResetPasswordHandler implements ICommandHandler<ResetPassword> {
   async execute(command: ResetPassword): Promise<ResetPasswordOutcome> {
     const operation = this.trail.begin(RESET_PASSWORD_EVENTS, { actor: Actors.anonymous(), subjectUserId: null, context: command.context });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       // The same policy as every other new password; the account is not known before the token is
       // redeemed, so the email's words are not checked here.
       const weak = passwordProblem(command.newPassword);

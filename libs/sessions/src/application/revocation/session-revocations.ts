@@ -3,7 +3,7 @@ import { cacheNamespaceLiveSeconds, revocationMarkerTtlSeconds } from '../../dom
 import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
 import { SESSION_CACHE, SessionCache } from '../ports/session-cache.port';
 import { Transaction } from '../ports/unit-of-work.port';
-import { AuditedOperation, OutcomePatch } from '../shared/audit-trail';
+import { AuditedOperation, OutcomePatch } from '../audit/audit-trail';
 
 /** What a revocation ended: sessions of one user. */
 export interface EndedSessions {

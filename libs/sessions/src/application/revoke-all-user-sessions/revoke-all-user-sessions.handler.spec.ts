@@ -4,7 +4,7 @@ import { requestContext } from '../../domain/request-context';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { SessionsModuleOptions } from '../../sessions.options';
 import { FixedClock, inMemoryPorts, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { SessionRevocations } from '../revocation/session-revocations';
 import { RevokeAllUserSessions } from './revoke-all-user-sessions.command';
 import { RevokeAllUserSessionsHandler } from './revoke-all-user-sessions.handler';
@@ -122,5 +122,21 @@ describe('RevokeAllUserSessionsHandler', () => {
     expect(outcome).toMatchObject({ kind: 'revoked', revokedCount: 3 });
     expect(store.outbox.filter((m) => m.namespace === cache.namespace)).toHaveLength(3);
     expect(events.outcomes()).toEqual(['AllSessionsRevocationAttempted:user_revoked_all', 'AllSessionsRevoked:user_revoked_all']);
+  });
+
+  it('refuses an id that is not a UUID as invalid input, before touching the store: Attempted (id recorded as null) and one Failed', async () => {
+    const { store, events, cache, handler } = setup();
+    const before = JSON.stringify([...store.sessions.values()]);
+    await expect(handler.execute(new RevokeAllUserSessions('not-a-uuid', 'Account takeover', Actors.admin(ADMIN), context))).rejects.toMatchObject({
+      name: 'InvalidCommandInput',
+      code: 'invalid_input',
+      field: 'userId',
+    });
+    expect(events.outcomes()).toEqual(['AllSessionsRevocationAttempted:Account takeover', 'AllSessionsRevocationFailed:invalid_input']);
+    expect(events.events[0]).toMatchObject({ subjectUserId: null, actor: { type: 'admin', id: ADMIN } });
+    expect(events.events[1]).toMatchObject({ subjectUserId: null, details: { field: 'userId', problem: 'must be a UUID' } });
+    expect(JSON.stringify([...store.sessions.values()])).toBe(before);
+    expect(store.commits).toBe(0);
+    expect(cache.entries.size).toBe(0);
   });
 });

@@ -2,10 +2,19 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { SessionRevocations } from '../revocation/session-revocations';
 import { RevokeAllOutcome, RevokeAllUserSessions } from './revoke-all-user-sessions.command';
 import { REVOKE_ALL_EVENTS } from './revoke-all-user-sessions.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<RevokeAllUserSessions> = {
+  userId: Checks.uuid(),
+  reason: Checks.reason(),
+  actor: Checks.actor(),
+  context: Checks.context(),
+  exceptSessionId: Checks.nullableUuid(),
+};
 
 @CommandHandler(RevokeAllUserSessions)
 export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUserSessions> {
@@ -25,6 +34,7 @@ export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUs
       details: command.exceptSessionId ? { keptSessionId: command.exceptSessionId } : {},
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const ended = await this.unitOfWork.inTransaction((tx) =>
         this.revocations.revoke(tx, operation, async () => {
           if (!(await tx.users.exists(command.userId))) return null;

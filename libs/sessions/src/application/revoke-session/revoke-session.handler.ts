@@ -1,12 +1,23 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { isUuid } from '../../domain/identifiers';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditTrail } from '../audit/audit-trail';
 import { SessionRevocations } from '../revocation/session-revocations';
 import { RevokeSession, RevokeSessionOutcome } from './revoke-session.command';
 import { REVOKE_SESSION_EVENTS } from './revoke-session.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<RevokeSession> = {
+  userId: Checks.nullableUuid(),
+  sessionId: Checks.uuid(),
+  reason: Checks.reason(),
+  actor: Checks.actor(),
+  context: Checks.context(),
+  details: Checks.details(),
+};
 
 @CommandHandler(RevokeSession)
 export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
@@ -28,6 +39,7 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
       details: { ...command.details },
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const ended = await this.unitOfWork.inTransaction((tx) =>
         this.revocations.revoke(tx, operation, async () => {
           const stamp = { reason: command.reason, revokedBy: command.actor.id, at: this.clock.now() };
@@ -49,6 +61,7 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
    * rather than the operation unaudited.
    */
   private async ownerOf(sessionId: string): Promise<string | null> {
+    if (!isUuid(sessionId)) return null; // refused as invalid input, once the operation is open
     return (await this.sessions.find(sessionId).catch(() => null))?.userId ?? null;
   }
 }

@@ -6,7 +6,7 @@ import { DEFAULT_LOGIN_LOCKOUT, LOGIN_ATTEMPTS } from '../../application/ports/l
 import { SESSION_CACHE } from '../../application/ports/session-cache.port';
 import { CACHE_MARKER_OUTBOX, CacheMarkerOutbox } from '../../application/ports/cache-marker-outbox.port';
 import { REVOKED_SESSIONS, RevokedSessions } from '../../application/ports/revoked-sessions.port';
-import { ReconcilingSessionCache } from '../../application/shared/reconciling-session-cache';
+import { ReconcilingSessionCache } from '../../application/session-cache/reconciling-session-cache';
 import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
 import { createLoginAttempts } from './rate-limit.factory';
 import { createSessionCache } from './session-cache.factory';

@@ -4,14 +4,14 @@ import { v7 as uuidv7 } from 'uuid';
 import { Actor } from '../../domain/actor';
 import { INTERNAL_ERROR_REASON } from '../../domain/audit-action';
 import { RequestContext } from '../../domain/request-context';
-import { toAuditEntry } from '../audit/audit-entry.mapper';
+import { InvalidCommandInput } from '../../domain/sessions-error';
+import { toAuditEntry } from './audit-entry.mapper';
 import { AuditOutcomeUnavailableError } from '../ports/audit-log.port';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { Transaction } from '../ports/unit-of-work.port';
 import { AuditableEvent, EventTriad, SessionEventFields, markRecordedInTransaction } from './auditable-event';
-
-/** Identifies this process in Attempted entries, so recovery never closes a live process's operations. */
-export const PROCESS_INSTANCE_ID = uuidv7();
+import { PROCESS_INSTANCE_ID } from './process-instance';
+import { recordable } from './recordable';
 
 export interface OperationStart {
   readonly actor: Actor;
@@ -59,18 +59,15 @@ export class AuditedOperation {
     private readonly triad: EventTriad,
     start: OperationStart,
   ) {
-    this.base = {
-      correlationId: this.correlationId,
+    const facts = recordable({
       actor: start.actor,
       subjectUserId: start.subjectUserId,
       sessionId: start.sessionId ?? null,
-      sessionIds: [],
       reason: start.reason ?? null,
-      count: null,
-      ipAddress: start.context.ipAddress,
-      userAgent: start.context.userAgent,
+      context: start.context,
       details: start.details ?? {},
-    };
+    });
+    this.base = { ...facts, correlationId: this.correlationId, sessionIds: [], count: null };
     this.attempted = this.make(this.triad.attempted, { details: { ...this.base.details, instance: PROCESS_INSTANCE_ID } });
     this.eventBus.publish(this.attempted);
   }
@@ -115,8 +112,9 @@ export class AuditedOperation {
   }
 
   /**
-   * Runs the body; if it throws before an outcome was recorded, emits Failed with reason
-   * internal_error and rethrows. An outcome waiting for its transaction is left to it.
+   * Runs the body; if it throws before an outcome was recorded, emits Failed and rethrows: with
+   * reason invalid_input and the field for InvalidCommandInput (see assertValidInput), with
+   * internal_error for anything else. An outcome waiting for its transaction is left to it.
    */
   async run<T>(body: () => Promise<T>): Promise<T> {
     try {
@@ -124,7 +122,11 @@ export class AuditedOperation {
     } catch (error) {
       if (this.state === 'open') {
         this.state = 'settled';
-        this.eventBus.publish(this.make(this.triad.failed, { reason: INTERNAL_ERROR_REASON, details: { ...this.base.details, ...errorDetails(error) } }));
+        const failed =
+          error instanceof InvalidCommandInput
+            ? { reason: error.code, details: { ...this.base.details, field: error.field, problem: error.problem } }
+            : { reason: INTERNAL_ERROR_REASON, details: { ...this.base.details, ...errorDetails(error) } };
+        this.eventBus.publish(this.make(this.triad.failed, failed));
       }
       throw error;
     }
