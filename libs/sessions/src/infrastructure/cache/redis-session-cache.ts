@@ -2,6 +2,7 @@ import { CacheProbe, CachedSessionState, SessionCache } from '../../application/
 import { assertHashTagFreePrefix } from '../redis/key-prefix';
 import { callRedis, RedisUnavailableError } from '../redis/redis-call';
 import type { RedisClient } from '../redis/redis-client';
+import { revocationTtl } from './revocation-ttl';
 
 /** Thrown when Redis is not connected or too slow; callers read it as "cache unavailable". */
 export class SessionCacheUnavailableError extends RedisUnavailableError {
@@ -139,14 +140,4 @@ export class RedisSessionCache implements SessionCache {
   private call<T>(what: string, command: () => Promise<T>): Promise<T> {
     return callRedis(this.client, this.timeoutMs, what, command, SessionCacheUnavailableError);
   }
-}
-
-/** Rounded up: a revocation marker must never expire earlier than asked. */
-export function revocationTtl(ttlSeconds: number): number {
-  const ttl = Math.ceil(ttlSeconds);
-  if (!(ttl > 0)) {
-    // Silently skipping would leave a cached "active" entry in place; refuse loudly instead.
-    throw new RangeError(`A revocation marker needs a positive TTL, got ${ttlSeconds}`);
-  }
-  return ttl;
 }
