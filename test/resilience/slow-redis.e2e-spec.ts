@@ -1,9 +1,8 @@
 import { Actors, NO_REQUEST_CONTEXT, RevokeAllUserSessions } from '@app/sessions';
 import { CommandBus } from '@nestjs/cqrs';
-import { Client } from 'pg';
 import { bearer, signUp } from '../support/api';
 import { RedisServer } from '../support/redis-server';
-import { sql } from '../support/sql';
+import { sql, testDatabaseClient } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
 import { printReport } from './harness';
 
@@ -39,7 +38,7 @@ describe('a revocation while Redis hangs', () => {
     const { userId } = devices[0];
     for (const device of devices) await stack.http().get('/auth/me').set(...bearer(device.accessToken)).expect(200);
     const bus = stack.web.get(CommandBus);
-    const pg = new Client({ connectionString: stack.databaseUrl });
+    const pg = testDatabaseClient(stack.databaseUrl);
     await pg.connect();
     try {
       await redis.signal('SIGSTOP');
