@@ -54,6 +54,7 @@ function entry(): AuditEntry {
     userId: null,
     actorType: 'system',
     actorId: null,
+    actorName: null,
     sessionId: null,
     reason: 'test',
     ipAddress: null,

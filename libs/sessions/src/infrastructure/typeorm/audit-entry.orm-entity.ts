@@ -30,6 +30,10 @@ export class AuditEntryOrmEntity {
   @Column({ name: 'actor_id', type: 'uuid', nullable: true })
   actorId: string | null;
 
+  /** A service actor's name (migration 1764000000700); null for every other actor. */
+  @Column({ name: 'actor_name', type: 'varchar', length: 64, nullable: true })
+  actorName: string | null;
+
   @Column({ name: 'session_id', type: 'uuid', nullable: true })
   sessionId: string | null;
 

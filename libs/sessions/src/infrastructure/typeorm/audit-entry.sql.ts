@@ -1,7 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { AuditEntry, AuditOutcomeUnavailableError } from '../../application/ports/audit-log.port';
 
-const COLUMNS = 13;
+const COLUMNS = 14;
 
 /** The unique index that holds one outcome per operation. */
 const ONE_OUTCOME_INDEX = 'audit_entries_one_outcome_key';
@@ -14,7 +14,7 @@ const ONE_OUTCOME_INDEX = 'audit_entries_one_outcome_key';
  */
 export type DuplicateOutcome = 'skip' | 'refuse';
 
-const INSERT_INTO = `INSERT INTO audit_entries (event_id, correlation_id, action, outcome, occurred_at, user_id, actor_type, actor_id, session_id, reason, ip_address, user_agent, details)`;
+const INSERT_INTO = `INSERT INTO audit_entries (event_id, correlation_id, action, outcome, occurred_at, user_id, actor_type, actor_id, actor_name, session_id, reason, ip_address, user_agent, details)`;
 
 /**
  * Inserts audit entries in one statement. An entry already recorded (same event id), or a
@@ -36,6 +36,7 @@ export async function insertAuditEntries(manager: EntityManager, entries: readon
           entry.userId,
           entry.actorType,
           entry.actorId,
+          entry.actorName ?? null,
           entry.sessionId,
           entry.reason,
           entry.ipAddress,

@@ -6,6 +6,7 @@ import { CacheNamespaces1764000000300 } from './migrations/1764000000300-cache-n
 import { NormalizeStoredEmails1764000000500 } from './migrations/1764000000500-normalize-stored-emails';
 import { UserAccessControls1764000000400 } from './migrations/1764000000400-user-access-controls';
 import { OneLiveRefreshTokenAndInstances1764000000600 } from './migrations/1764000000600-one-live-refresh-token-and-instances';
+import { ServiceActors1764000000700 } from './migrations/1764000000700-service-actors';
 import { RefreshTokenOrmEntity } from './refresh-token.orm-entity';
 import { SessionOrmEntity } from './session.orm-entity';
 import { UserOrmEntity } from './user.orm-entity';
@@ -20,4 +21,5 @@ export const SESSIONS_MIGRATIONS = [
   UserAccessControls1764000000400,
   NormalizeStoredEmails1764000000500,
   OneLiveRefreshTokenAndInstances1764000000600,
+  ServiceActors1764000000700,
 ];
