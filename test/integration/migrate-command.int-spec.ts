@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
 import { buildService } from '../support/service-process';
 import { sql } from '../support/sql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -51,7 +52,7 @@ describe('npm run migrate (src/migrate.ts)', () => {
     const first = await migrate({ DATABASE_URL: database.url });
     expect(first).toMatchObject({ code: 0 });
     expect(line(first.stdout, 'sessions_migrations_done')).toMatchObject({ adopted: [], executed: expect.arrayContaining(['InitialSchema1764000000000']) });
-    await expect(sql(database.url, 'SELECT count(*)::int AS count FROM sessions.migrations')).resolves.toEqual([{ count: 7 }]);
+    await expect(sql(database.url, 'SELECT count(*)::int AS count FROM sessions.migrations')).resolves.toEqual([{ count: SESSIONS_MIGRATIONS.length }]);
 
     const second = await migrate({ DATABASE_URL: database.url });
     expect(line(second.stdout, 'sessions_migrations_done')).toEqual({ msg: 'sessions_migrations_done', executed: [], adopted: [] });

@@ -1,4 +1,5 @@
 import { Provider } from '@nestjs/common';
+import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../sessions.options';
 import { InterruptedOperations } from './audit/interrupted-operations';
 import { AuditRecorder } from './audit/audit-recorder';
 import { AuditSaga, RecordAuditEntryHandler } from './audit/audit.saga';
@@ -22,6 +23,15 @@ import { RevokeAllUserSessionsHandler } from './revoke-all-user-sessions/revoke-
 import { RevokeSessionHandler } from './revoke-session/revoke-session.handler';
 import { SessionRevocations } from './revocation/session-revocations';
 import { AuditTrail } from './audit/audit-trail';
+import {
+  DEFAULT_INTERRUPTED_AFTER_SECONDS,
+  DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
+  INTERRUPTED_OPERATIONS_POLICY,
+  InterruptedOperationsPolicy,
+  REFRESH_POLICY,
+  RefreshPolicy,
+  SESSION_LIFETIMES,
+} from './settings';
 import { SessionIssuer } from './tokens/session-issuer';
 
 export const COMMAND_HANDLERS = [
@@ -41,8 +51,24 @@ export const COMMAND_HANDLERS = [
   RecordAuditEntryHandler,
 ];
 
+/** The narrow settings of the application layer, each read from the module's options once. */
+export const SETTINGS_PROVIDERS: Provider[] = [
+  { provide: SESSION_LIFETIMES, inject: [SESSIONS_OPTIONS], useFactory: (o: SessionsModuleOptions) => o.lifetimes },
+  {
+    provide: REFRESH_POLICY,
+    inject: [SESSIONS_OPTIONS],
+    useFactory: (o: SessionsModuleOptions): RefreshPolicy => ({ reuseGraceSeconds: o.refreshReuseGraceSeconds ?? DEFAULT_REFRESH_REUSE_GRACE_SECONDS }),
+  },
+  {
+    provide: INTERRUPTED_OPERATIONS_POLICY,
+    inject: [SESSIONS_OPTIONS],
+    useFactory: (o: SessionsModuleOptions): InterruptedOperationsPolicy => ({ afterSeconds: o.interruptedAfterSeconds ?? DEFAULT_INTERRUPTED_AFTER_SECONDS }),
+  },
+];
+
 /** The use cases and the services they call; the ports they need come from the infrastructure providers. */
 export const APPLICATION_PROVIDERS: Provider[] = [
+  ...SETTINGS_PROVIDERS,
   InterruptedOperations,
   AuditTrail,
   AuditRecorder,

@@ -12,6 +12,7 @@ export { RecordingSessionCache } from './recording-session-cache';
 export { InMemoryDatabase, type QueuedMarker, type TokenRow, type UserAccess } from './in-memory-database';
 export { InMemoryUnitOfWork, InMemoryUserAccounts, InMemorySessionRecords, InMemoryCacheMarkerOutbox, InMemoryRevokedSessions };
 export { InMemoryAuditLog } from './in-memory-audit-log';
+export { InProcessCommandBus } from './in-process-command-bus';
 
 /** Every persistence port over one in-memory database, as a unit test wires them. */
 export function inMemoryPorts(db = new InMemoryDatabase()) {

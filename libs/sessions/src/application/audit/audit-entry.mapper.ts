@@ -20,6 +20,7 @@ export function toAuditEntry(event: AuditableEvent): AuditEntry {
     userId: event.subjectUserId,
     actorType: event.actor.type,
     actorId: event.actor.id,
+    actorName: event.actor.name ?? null,
     sessionId: event.sessionId,
     reason: event.reason,
     ipAddress: event.ipAddress,

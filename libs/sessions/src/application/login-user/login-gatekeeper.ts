@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { clientNetwork } from '../../domain/client-network';
 import { RequestContext } from '../../domain/request-context';
-import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
+import { SessionLifetimes } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { FailedLogin, LOGIN_ATTEMPTS, LoginAttemptKey, LoginAttempts } from '../ports/login-attempts.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
+import { SESSION_LIFETIMES } from '../settings';
 
 export type LoginVerdict =
   | { readonly kind: 'open' }
@@ -25,7 +26,7 @@ export class LoginGatekeeper {
     @Inject(LOGIN_ATTEMPTS) private readonly attempts: LoginAttempts,
     @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(SESSIONS_OPTIONS) private readonly options: SessionsModuleOptions,
+    @Inject(SESSION_LIFETIMES) private readonly lifetimes: SessionLifetimes,
   ) {}
 
   keyFor(normalizedEmail: string, context: RequestContext): LoginAttemptKey {
@@ -60,7 +61,7 @@ export class LoginGatekeeper {
    * devices. The per-network lock still bounds guesses from there.
    */
   private async signedInFrom(userId: string, network: string): Promise<boolean> {
-    const since = new Date(this.clock.now().getTime() - this.options.lifetimes.sessionTtlSeconds * 1000);
+    const since = new Date(this.clock.now().getTime() - this.lifetimes.sessionTtlSeconds * 1000);
     const addresses = await this.sessions.addressesSince(userId, since);
     return addresses.some((address) => clientNetwork(address) === network);
   }

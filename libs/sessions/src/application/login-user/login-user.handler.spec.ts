@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { requestContext } from '../../domain/request-context';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { MemoryLoginAttempts } from '../../infrastructure/cache/memory-login-attempts';
-import { SessionsModuleOptions } from '../../sessions.options';
 import { FixedClock, inMemoryPorts, RecordingEventBus } from '../../testing/fakes';
 import { AccessTokens } from '../ports/access-token.port';
 import { LoginAttempts } from '../ports/login-attempts.port';
@@ -41,9 +40,8 @@ function setup(wrap: (attempts: LoginAttempts) => LoginAttempts = (attempts) => 
   const hasher = new PlainHasher();
   // A prefix of its own: memory adapters with one prefix share their counts in a process.
   const attempts = wrap(new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: POLICY, clock }));
-  const options = { lifetimes: DEFAULT_LIFETIMES } as SessionsModuleOptions;
-  const gatekeeper = new LoginGatekeeper(attempts, sessionRecords, clock, options);
-  const handler = new LoginUserHandler(unitOfWork, userAccounts, hasher, clock, new AuditTrail(events.asEventBus(), clock), new SessionIssuer(options, accessTokens), gatekeeper);
+  const gatekeeper = new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES);
+  const handler = new LoginUserHandler(unitOfWork, userAccounts, hasher, clock, new AuditTrail(events.asEventBus(), clock), new SessionIssuer(DEFAULT_LIFETIMES, accessTokens), gatekeeper);
   store.users.set(ALICE, { id: ALICE, email: 'alice@example.com', passwordHash: 'hash:right password', role: 'user', createdAt: new Date() });
   const login = (email: string, password: string, from = context) => handler.execute(new LoginUser(email, password, from));
   return { store, unitOfWork, events, clock, hasher, attempts, login };

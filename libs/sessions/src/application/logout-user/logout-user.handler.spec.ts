@@ -1,7 +1,6 @@
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { newRefreshToken } from '../../domain/refresh-token';
 import { requestContext } from '../../domain/request-context';
-import { SessionsModuleOptions } from '../../sessions.options';
 import { FixedClock, inMemoryPorts, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
 import { AuditTrail } from '../audit/audit-trail';
 import { SessionRevocations } from '../revocation/session-revocations';
@@ -18,8 +17,7 @@ function setup() {
   const events = new RecordingEventBus();
   const cache = new RecordingSessionCache();
   const clock = new FixedClock();
-  const options = { lifetimes: DEFAULT_LIFETIMES } as SessionsModuleOptions;
-  const handler = new LogoutUserHandler(unitOfWork, sessionRecords, clock, new AuditTrail(events.asEventBus(), clock), new SessionRevocations(cache, options));
+  const handler = new LogoutUserHandler(unitOfWork, sessionRecords, clock, new AuditTrail(events.asEventBus(), clock), new SessionRevocations(cache, DEFAULT_LIFETIMES));
   const token = newRefreshToken();
   store.addUser(ALICE);
   store.addSession(ALICE, SESSION, token.hash);

@@ -11,6 +11,8 @@ export interface AuditEntry {
   readonly userId: string | null;
   readonly actorType: ActorType;
   readonly actorId: string | null;
+  /** The service's name when actorType is 'service'; null otherwise. */
+  readonly actorName: string | null;
   readonly sessionId: string | null;
   readonly reason: string | null;
   readonly ipAddress: string | null;

@@ -5,18 +5,16 @@ import { RefreshTokenState } from '../../domain/records';
 import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../../domain/refresh-token';
 import { RequestContext } from '../../domain/request-context';
 import { RevocationReasons } from '../../domain/revocation-reason';
-import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeSession } from '../revoke-session/revoke-session.command';
 import { AuditedOperation, AuditTrail } from '../audit/audit-trail';
+import { REFRESH_POLICY, RefreshPolicy } from '../settings';
 import { SessionIssuer } from '../tokens/session-issuer';
 import { RefreshOutcome, RefreshRejection, RefreshTokens } from './refresh-tokens.command';
 import { REFRESH_EVENTS } from './refresh-tokens.events';
 import { assertValidInput, Checks, InputRules } from '../validation/command-input';
-
-const DEFAULT_REUSE_GRACE_SECONDS = 5;
 
 /**
  * Rotation with reuse detection. Every refresh retires the token it used; presenting a
@@ -37,12 +35,12 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
     @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
     @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(SESSIONS_OPTIONS) options: SessionsModuleOptions,
+    @Inject(REFRESH_POLICY) policy: RefreshPolicy,
     private readonly trail: AuditTrail,
     private readonly issuer: SessionIssuer,
     private readonly commandBus: CommandBus,
   ) {
-    this.graceMs = (options.refreshReuseGraceSeconds ?? DEFAULT_REUSE_GRACE_SECONDS) * 1000;
+    this.graceMs = policy.reuseGraceSeconds * 1000;
   }
 
   async execute(command: RefreshTokens): Promise<RefreshOutcome> {

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { cacheNamespaceLiveSeconds, revocationMarkerTtlSeconds } from '../../domain/session-rules';
-import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
+import { cacheNamespaceLiveSeconds, revocationMarkerTtlSeconds, SessionLifetimes } from '../../domain/session-rules';
 import { SESSION_CACHE, SessionCache } from '../ports/session-cache.port';
 import { Transaction } from '../ports/unit-of-work.port';
 import { AuditedOperation, OutcomePatch } from '../audit/audit-trail';
+import { SESSION_LIFETIMES } from '../settings';
 
 /** What a revocation ended: sessions of one user. */
 export interface EndedSessions {
@@ -32,7 +32,7 @@ export class SessionRevocations {
 
   constructor(
     @Inject(SESSION_CACHE) private readonly cache: SessionCache,
-    @Inject(SESSIONS_OPTIONS) private readonly options: SessionsModuleOptions,
+    @Inject(SESSION_LIFETIMES) private readonly lifetimes: SessionLifetimes,
   ) {}
 
   /**
@@ -58,13 +58,13 @@ export class SessionRevocations {
 
   private async queueMarkers(tx: Transaction, { userId, sessionIds }: EndedSessions): Promise<void> {
     if (sessionIds.length === 0) return;
-    await tx.outbox.enqueue(userId, sessionIds, { own: this.cache.namespace, liveWithinSeconds: cacheNamespaceLiveSeconds(this.options.lifetimes) });
+    await tx.outbox.enqueue(userId, sessionIds, { own: this.cache.namespace, liveWithinSeconds: cacheNamespaceLiveSeconds(this.lifetimes) });
     tx.afterCommit(() => this.writeOwnMarkers(userId, sessionIds));
   }
 
   private async writeOwnMarkers(userId: string, sessionIds: readonly string[]): Promise<void> {
     try {
-      await this.cache.markRevoked(userId, sessionIds, revocationMarkerTtlSeconds(this.options.lifetimes));
+      await this.cache.markRevoked(userId, sessionIds, revocationMarkerTtlSeconds(this.lifetimes));
     } catch (error) {
       // Committed and queued: an instance of this namespace that reaches the cache writes them.
       this.logger.warn({ msg: 'cache_revocation_marker_queued', userId, sessionCount: sessionIds.length, error: (error as Error).message });

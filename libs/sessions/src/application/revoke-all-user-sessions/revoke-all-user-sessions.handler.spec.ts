@@ -2,7 +2,6 @@ import { Actors } from '../../domain/actor';
 import { newRefreshToken } from '../../domain/refresh-token';
 import { requestContext } from '../../domain/request-context';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
-import { SessionsModuleOptions } from '../../sessions.options';
 import { FixedClock, inMemoryPorts, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
 import { AuditTrail } from '../audit/audit-trail';
 import { SessionRevocations } from '../revocation/session-revocations';
@@ -24,7 +23,7 @@ function setup() {
     unitOfWork,
     clock,
     new AuditTrail(events.asEventBus(), clock),
-    new SessionRevocations(cache, { lifetimes: DEFAULT_LIFETIMES } as SessionsModuleOptions),
+    new SessionRevocations(cache, DEFAULT_LIFETIMES),
   );
   for (let n = 1; n <= 3; n += 1) store.addSession(USER, sessionId(n), newRefreshToken().hash);
   store.addSession(OTHER_USER, sessionId(9), newRefreshToken().hash);

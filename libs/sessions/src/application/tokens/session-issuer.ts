@@ -2,16 +2,17 @@ import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { newRefreshToken } from '../../domain/refresh-token';
 import { RequestContext } from '../../domain/request-context';
-import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
+import { SessionLifetimes } from '../../domain/session-rules';
 import { ACCESS_TOKENS, AccessTokens } from '../ports/access-token.port';
 import { Transaction } from '../ports/unit-of-work.port';
+import { SESSION_LIFETIMES } from '../settings';
 import { TokenPair } from './token-pair';
 
 /** Opens sessions and issues their tokens; shared by login and refresh. */
 @Injectable()
 export class SessionIssuer {
   constructor(
-    @Inject(SESSIONS_OPTIONS) private readonly options: SessionsModuleOptions,
+    @Inject(SESSION_LIFETIMES) private readonly lifetimes: SessionLifetimes,
     @Inject(ACCESS_TOKENS) private readonly accessTokens: AccessTokens,
   ) {}
 
@@ -21,7 +22,7 @@ export class SessionIssuer {
       id: sessionId,
       userId,
       createdAt: now,
-      expiresAt: new Date(now.getTime() + this.options.lifetimes.sessionTtlSeconds * 1000),
+      expiresAt: new Date(now.getTime() + this.lifetimes.sessionTtlSeconds * 1000),
       ipAddress: context.ipAddress,
       userAgent: context.userAgent,
     });
@@ -40,7 +41,7 @@ export class SessionIssuer {
       userId,
       tokenHash: refresh.hash,
       issuedAt: now,
-      expiresAt: new Date(now.getTime() + this.options.lifetimes.sessionTtlSeconds * 1000),
+      expiresAt: new Date(now.getTime() + this.lifetimes.sessionTtlSeconds * 1000),
       parentId,
     });
     const access = await this.accessTokens.issue({ userId, sessionId });

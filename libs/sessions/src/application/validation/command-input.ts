@@ -1,4 +1,4 @@
-import { ACTOR_TYPES, Actor } from '../../domain/actor';
+import { ACTOR_TYPES, Actor, SERVICE_NAME_PATTERN } from '../../domain/actor';
 import { isUuid } from '../../domain/identifiers';
 import { InvalidCommandInput } from '../../domain/sessions-error';
 import { hasLoneSurrogate } from '../../domain/unicode';
@@ -78,10 +78,14 @@ export const Checks = {
 
 function actorProblem(value: unknown): string | null {
   if (!isObject(value) || !ACTOR_TYPES.includes(value.type as Actor['type'])) return `must be an Actor (see Actors) with a type of ${ACTOR_TYPES.join(', ')}`;
-  const { type, id } = value;
+  const { type, id, name } = value;
   if (type === 'admin' && !isUuid(id)) return "id must be a UUID for an 'admin' actor";
   if (type === 'user' && id !== null && !isUuid(id)) return "id must be a UUID (or null, anonymous) for a 'user' actor";
-  if (type === 'system' && id !== null) return "id must be null for a 'system' actor";
+  if ((type === 'system' || type === 'service') && id !== null) return `id must be null for a '${type}' actor`;
+  if (type === 'service' && !(typeof name === 'string' && SERVICE_NAME_PATTERN.test(name))) {
+    return "name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit, for a 'service' actor";
+  }
+  if (type !== 'service' && name !== undefined) return "name is for a 'service' actor only";
   return null;
 }
 

@@ -2,7 +2,7 @@ import { EntityManager } from 'typeorm';
 import { AuditEntry, AuditOutcomeUnavailableError, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
 import { quotedSchema, schemaSql } from './schema-name';
 
-const COLUMNS = 13;
+const COLUMNS = 14;
 
 /** The unique index that holds one outcome per operation. */
 const ONE_OUTCOME_INDEX = 'audit_entries_one_outcome_key';
@@ -18,6 +18,7 @@ const AUDIT_ENTRY = (alias: string) =>
     `${alias}.user_id AS "userId"`,
     `${alias}.actor_type AS "actorType"`,
     `${alias}.actor_id AS "actorId"`,
+    `${alias}.actor_name AS "actorName"`,
     `${alias}.session_id AS "sessionId"`,
     `${alias}.reason`,
     `${alias}.ip_address AS "ipAddress"`,
@@ -33,9 +34,10 @@ const AUDIT_ENTRY = (alias: string) =>
  */
 export type DuplicateOutcome = 'skip' | 'refuse';
 
-/** The head of every audit insert; VALUES follow, 13 parameters a row in this column order. */
+/** The head of every audit insert; VALUES follow, 14 parameters a row in this column order. */
 export const insertAuditEntriesIntoSql = schemaSql(
-  (s) => `INSERT INTO ${s}.audit_entries (event_id, correlation_id, action, outcome, occurred_at, user_id, actor_type, actor_id, session_id, reason, ip_address, user_agent, details)`,
+  (s) =>
+    `INSERT INTO ${s}.audit_entries (event_id, correlation_id, action, outcome, occurred_at, user_id, actor_type, actor_id, actor_name, session_id, reason, ip_address, user_agent, details)`,
 );
 
 /**
@@ -64,6 +66,7 @@ export async function insertAuditEntries(
           entry.userId,
           entry.actorType,
           entry.actorId,
+          entry.actorName ?? null,
           entry.sessionId,
           entry.reason,
           entry.ipAddress,

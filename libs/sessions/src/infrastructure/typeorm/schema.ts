@@ -6,6 +6,7 @@ import { UserAccessControls1764000000400 } from './migrations/1764000000400-user
 import { NormalizeStoredEmails1764000000500 } from './migrations/1764000000500-normalize-stored-emails';
 import { OneLiveRefreshTokenAndInstances1764000000600 } from './migrations/1764000000600-one-live-refresh-token-and-instances';
 import { SessionsMigration } from './migrations/sessions-migration';
+import { ServiceActors1764000000700 } from './migrations/1764000000700-service-actors';
 
 /** Every migration of the library, in the order they run. Forward-only in production; `down` is for tests and operators. */
 export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
@@ -16,6 +17,7 @@ export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
   UserAccessControls1764000000400,
   NormalizeStoredEmails1764000000500,
   OneLiveRefreshTokenAndInstances1764000000600,
+  ServiceActors1764000000700,
 ];
 
 /** The library's tables, as 0.1 created them in `public`. */

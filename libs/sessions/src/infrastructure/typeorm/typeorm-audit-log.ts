@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AuditEntriesRejectedError, AuditEntry, AuditLog, AuditLogWrites, AuditPage, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
+import { isPermanentSqlState, sqlStateOf } from '../../application/audit/write-failures';
 import { auditPageSql, insertAuditEntries, selectUnfinishedAuditEntriesSql, unfinishedAuditParameters } from './audit-entry.sql';
 import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
 import { ManagerSource, rowsOf } from './sql-rows';
@@ -35,9 +36,9 @@ export class TypeOrmAuditLog implements AuditLog {
       await insertAuditEntries(this.dataSource.manager, this.schema, entries);
     } catch (error) {
       const code = sqlStateOf(error);
-      // Class 22 (data exception: a value too long, an invalid encoding) and 23 (integrity
-      // constraint violation): the statement fails again however often it is retried.
-      if (code !== undefined && /^2[23]/.test(code)) {
+      // Class 22 (data exception: a value too long, an invalid encoding), 23 (integrity constraint
+      // violation), 42 (an undefined table or column): it fails again however often it is retried.
+      if (isPermanentSqlState(code)) {
         throw new AuditEntriesRejectedError(`The database refused the audit entries (SQLSTATE ${code}: ${(error as Error).message})`, { cause: error });
       }
       throw error;
@@ -54,13 +55,4 @@ export class TypeOrmAuditLog implements AuditLog {
     const page = rows.slice(0, query.limit);
     return { entries: page, nextCursor: rows.length > query.limit ? page[page.length - 1].eventId : null };
   }
-}
-
-/** The SQLSTATE of a pg error, as TypeORM's QueryFailedError carries it (also in `driverError`). */
-function sqlStateOf(error: unknown): string | undefined {
-  for (const candidate of [error, (error as { driverError?: unknown } | null)?.driverError]) {
-    const code = (candidate as { code?: unknown } | null | undefined)?.code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
 }
