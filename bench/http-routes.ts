@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { call, load, type LoadResult, pool } from './http-load';
 import { Seeder } from './seed';
 import { BenchServer, SpareRedis } from './server';
-import { BENCH_HASHING, benchDatabase, benchRedisPrefix, median, progress, REDIS_URL, settle, timeMs } from './support';
+import { BENCH_HASHING, BENCH_SCHEMA, benchDatabase, benchRedisPrefix, median, progress, REDIS_URL, settle, timeMs } from './support';
 
 /** The runtime's auth-check modes (BENCHMARK_AUTH_CHECK), and the production check with Redis killed. */
 export type AuthCheckMode = RuntimeAuthCheckMode | 'redis-down';
@@ -213,7 +213,7 @@ async function seedRefreshTokens(url: string, accounts: readonly Account[], coun
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    const seeder = new Seeder(client);
+    const seeder = new Seeder(client, BENCH_SCHEMA);
     const sessions = await seeder.spread(
       accounts.map((account) => account.userId),
       count,

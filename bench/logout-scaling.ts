@@ -6,8 +6,8 @@ import { CommandBus } from '@nestjs/cqrs';
 import { Client } from 'pg';
 import { createWebApi } from '../src/web-api';
 import { Seeder } from './seed';
-import { REVOKE_SESSION_BY_REFRESH_TOKEN } from '../libs/sessions/src/infrastructure/typeorm/typeorm-session-store';
-import { type BenchStack, collectGarbage, median, newToken, progress, startBenchRuntime, timeMs } from './support';
+import { revokeSessionByRefreshTokenSql } from '../libs/sessions/src/infrastructure/typeorm/session-records.sql';
+import { BENCH_SCHEMA, type BenchStack, collectGarbage, median, newToken, progress, startBenchRuntime, timeMs } from './support';
 
 export interface LogoutScalingRow {
   readonly storedTokens: number;
@@ -36,8 +36,8 @@ export const DEFAULT_LOGOUT_SCALING: LogoutScalingOptions = { sizes: [1_000, 1_0
 const FILLER_USERS = 1_000;
 const EXPLAINED = 5;
 
-/** The statement TypeOrmSessionStore.revokeSessionByRefreshToken sends, explained as it is. */
-const LOGOUT_SQL = REVOKE_SESSION_BY_REFRESH_TOKEN;
+/** The statement TypeOrmSessionRecords.revokeByRefreshToken sends, explained as it is. */
+const LOGOUT_SQL = revokeSessionByRefreshTokenSql(BENCH_SCHEMA);
 
 interface PlanNode {
   'Shared Hit Blocks'?: number;
@@ -102,7 +102,7 @@ async function prepare(storedTokens: number, targets: number): Promise<Side> {
   const client = new Client({ connectionString: stack.database.url });
   await client.connect();
   try {
-    const seeder = new Seeder(client);
+    const seeder = new Seeder(client, BENCH_SCHEMA);
     const users = await seeder.users(FILLER_USERS);
     // In slices of 100 users, so no statement holds a million rows in its CTE.
     const filler = storedTokens - targets;
@@ -113,7 +113,7 @@ async function prepare(storedTokens: number, targets: number): Promise<Side> {
     }
     const targetSessions = await seeder.spread(users, targets);
     await client.query('VACUUM ANALYZE');
-    const stored = await client.query<{ n: string }>('SELECT count(*) AS n FROM refresh_tokens');
+    const stored = await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${BENCH_SCHEMA}".refresh_tokens`);
     if (Number(stored.rows[0].n) !== storedTokens) throw new Error(`seeded ${stored.rows[0].n} refresh tokens, not ${storedTokens}`);
     // Seeding writes a lot of WAL: checkpoint now, not in the middle of the measurement.
     await client.query('CHECKPOINT');

@@ -1,7 +1,6 @@
-import { Actors, NO_REQUEST_CONTEXT, RevocationReasons, RevokeAllUserSessions } from '@app/sessions';
+import { Actors, NO_REQUEST_CONTEXT, RevocationReasons, RevokeAllUserSessions, SESSIONS_DEFAULTS } from '@app/sessions';
 import { AuditRecorder } from '../libs/sessions/src/application/audit/audit-recorder';
-import { DEFAULT_LIFETIMES } from '../libs/sessions/src/domain/session-rules';
-import { ReconcilingSessionCache } from '../libs/sessions/src/application/shared/reconciling-session-cache';
+import { ReconcilingSessionCache } from '../libs/sessions/src/application/session-cache/reconciling-session-cache';
 import { SESSION_CACHE } from '../libs/sessions/src/application/ports/session-cache.port';
 import { createClient } from '@keyv/redis';
 import { CommandBus } from '@nestjs/cqrs';
@@ -9,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { createWebApi } from '../src/web-api';
 import { Seeder } from './seed';
-import { collectGarbage, median, progress, REDIS_URL, sameStatementAsStore, startBenchRuntime, timeMs } from './support';
+import { revokeAllSessionsSql } from '../libs/sessions/src/infrastructure/typeorm/session-records.sql';
+import { BENCH_SCHEMA, collectGarbage, median, progress, REDIS_URL, startBenchRuntime, timeMs } from './support';
 
 export interface RevokeAllRow {
   /** Active sessions of the one user revoked. */
@@ -27,28 +27,14 @@ export interface RevokeAllRow {
   /** Revocations timed per repetition (each of a fresh user). */
   readonly opsPerRepetition: number;
   readonly repetitions: number;
-  /** False when the floor's copy of the statement no longer matches the store's: the ratio then compares different work. */
-  readonly floorStatementMatchesStore: boolean;
 }
 
-/**
- * The exact statement of TypeOrmSessionStore.revokeAllSessions, copied because the store keeps it
- * private. The floor must be the same work, so the run checks the copy against the store's source
- * and says so in its output when they differ.
- */
-const REVOKE_ALL_SQL = `WITH ended AS (
-         UPDATE sessions SET revoked_at = $3, revoked_reason = $4, revoked_by = $5
-          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $3
-            AND ($2::uuid IS NULL OR id <> $2::uuid)
-         RETURNING id),
-       tokens AS (
-         UPDATE refresh_tokens SET revoked_at = $3
-          WHERE user_id = $1 AND revoked_at IS NULL AND session_id IN (SELECT id FROM ended))
-       SELECT id FROM ended`;
+/** The store's own revoke-all statement: the floor does the same SQL work, imported, not copied. */
+const REVOKE_ALL_SQL = revokeAllSessionsSql(BENCH_SCHEMA);
 
 /** As RedisSessionCache.markRevoked: SET <prefix>{<userId>}:<sessionId> 'r' EX ttl, pipelines of 10,000 (its default chunkSize). */
 const PIPELINE = 1_000;
-const MARKER_TTL_SECONDS = DEFAULT_LIFETIMES.accessTokenTtlSeconds + 60;
+const MARKER_TTL_SECONDS = SESSIONS_DEFAULTS.lifetimes.accessTokenTtlSeconds + 60;
 
 type RedisClient = ReturnType<typeof createClient>;
 
@@ -79,7 +65,6 @@ function opsPerRepetition(sessions: number): number {
 }
 
 export async function measureRevokeAll(options: RevokeAllOptions = DEFAULT_REVOKE_ALL): Promise<RevokeAllRow[]> {
-  const floorStatementMatchesStore = sameStatementAsStore('revoke-all floor', REVOKE_ALL_SQL);
   const stack = await startBenchRuntime('revoke-all', { cacheTimeoutMs: REVOKE_ALL_CACHE_TIMEOUT_MS });
   const app = await createWebApi(stack.runtime, { seedAdmin: false });
   const pg = new Client({ connectionString: stack.database.url });
@@ -87,7 +72,7 @@ export async function measureRevokeAll(options: RevokeAllOptions = DEFAULT_REVOK
   try {
     await pg.connect();
     await redis.connect();
-    const seeder = new Seeder(pg);
+    const seeder = new Seeder(pg, BENCH_SCHEMA);
     const bus = app.get(CommandBus);
     const recorder = app.get(AuditRecorder);
     const cache = app.get<ReconcilingSessionCache>(SESSION_CACHE);
@@ -179,7 +164,6 @@ export async function measureRevokeAll(options: RevokeAllOptions = DEFAULT_REVOK
         ratio: busMs / floorMs,
         opsPerRepetition: opsPerRepetition(sessions),
         repetitions: repetitionsOf(sessions),
-        floorStatementMatchesStore,
       };
       const list = (values: number[]) => values.map((v) => v.toFixed(1)).join('/');
       progress(

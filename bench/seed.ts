@@ -1,6 +1,7 @@
 import { call, pool } from './http-load';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { BENCH_SCHEMA } from './support';
 
 /**
  * Bulk rows for the benchmarks, written with generate_series in a few statements. Ids are
@@ -19,7 +20,15 @@ export class Seeder {
   /** Makes this seeder's tokens and emails its own. */
   private readonly tag = `b${randomBytes(5).toString('hex')}`;
 
-  constructor(private readonly client: Client) {}
+  /** `"<schema>"`, before every table name. */
+  private readonly s: string;
+
+  constructor(
+    private readonly client: Client,
+    schema: string,
+  ) {
+    this.s = `"${schema}"`;
+  }
 
   static userId(n: number): string {
     return `00000000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
@@ -39,7 +48,7 @@ export class Seeder {
     const first = this.nextUser;
     this.nextUser += count;
     await this.client.query(
-      `INSERT INTO users (id, email, password_hash, role, created_at)
+      `INSERT INTO ${this.s}.users (id, email, password_hash, role, created_at)
          SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(u), 12, '0'))::uuid, 'bench-' || u || '-' || $3 || '@example.com', $4, 'user', now()
            FROM generate_series($1::bigint, $2::bigint) u`,
       [first, first + count - 1, this.tag.toLowerCase(), passwordHash],
@@ -54,13 +63,13 @@ export class Seeder {
     this.nextSession += userIds.length * perUser;
     await this.client.query(
       `WITH s AS (
-         INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at)
+         INSERT INTO ${this.s}.sessions (id, user_id, created_at, last_seen_at, expires_at)
            SELECT ('00000000-0000-7000-9000-' || lpad(to_hex($1::bigint + (u.ord - 1) * $3::bigint + i - 1), 12, '0'))::uuid,
                   u.id, now(), now(), now() + interval '30 days'
              FROM unnest($2::uuid[]) WITH ORDINALITY AS u(id, ord), generate_series(1, $3::bigint) i
             ORDER BY u.ord, i
          RETURNING id, user_id, expires_at)
-       INSERT INTO refresh_tokens (id, session_id, user_id, token_hash, issued_at, expires_at)
+       INSERT INTO ${this.s}.refresh_tokens (id, session_id, user_id, token_hash, issued_at, expires_at)
          SELECT ('00000000-0000-7000-a000-' || right(replace(s.id::text, '-', ''), 12))::uuid, s.id, s.user_id,
                 sha256(convert_to($4 || replace(s.id::text, '-', ''), 'UTF8')), now(), s.expires_at
            FROM s ORDER BY s.id`,
@@ -81,7 +90,7 @@ export class Seeder {
    * that follows starts where every repetition starts: its pages first touched after a checkpoint.
    */
   async settle(): Promise<void> {
-    await this.client.query('ANALYZE users, sessions, refresh_tokens');
+    await this.client.query(`ANALYZE ${this.s}.users, ${this.s}.sessions, ${this.s}.refresh_tokens`);
     await this.client.query('CHECKPOINT');
   }
 }
@@ -106,8 +115,8 @@ export async function seedSignedInUsers(serverUrl: string, databaseUrl: string, 
   await client.connect();
   let emails: string[];
   try {
-    const hash = await client.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [first.body.userId]);
-    const seeder = new Seeder(client);
+    const hash = await client.query<{ password_hash: string }>(`SELECT password_hash FROM "${BENCH_SCHEMA}".users WHERE id = $1`, [first.body.userId]);
+    const seeder = new Seeder(client, BENCH_SCHEMA);
     const users = await seeder.users(options.users, hash.rows[0].password_hash);
     if (options.oneUserPerInsert) {
       for (const user of users) await seeder.sessions([user], options.sessionsPerUser);
@@ -115,7 +124,7 @@ export async function seedSignedInUsers(serverUrl: string, databaseUrl: string, 
       await seeder.sessions(users, options.sessionsPerUser);
     }
     await seeder.settle();
-    const rows = await client.query<{ email: string }>('SELECT email FROM users WHERE id = ANY($1::uuid[]) ORDER BY id', [users]);
+    const rows = await client.query<{ email: string }>(`SELECT email FROM "${BENCH_SCHEMA}".users WHERE id = ANY($1::uuid[]) ORDER BY id`, [users]);
     emails = rows.rows.map((row) => row.email);
   } finally {
     await client.end();

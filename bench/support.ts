@@ -1,9 +1,7 @@
-import { SESSIONS_DEFAULTS, type SessionsModuleOptions } from '@app/sessions';
+import { DEFAULT_SESSIONS_SCHEMA, SESSIONS_DEFAULTS, type SessionsModuleOptions } from '@app/sessions';
 import { type Runtime, type RuntimeSettings, startRuntime } from '@app/runtime';
 import { ConsoleLogger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { createTestDatabase, deleteRedisKeys, type TestDatabase, testRedisPrefix } from '../test/support/test-database';
@@ -141,20 +139,5 @@ export function progress(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-/** The store whose statements the bench copies (read from the repository, next to the build). */
-const STORE_SOURCE = path.resolve(__dirname, '..', '..', 'libs', 'sessions', 'src', 'infrastructure', 'typeorm', 'typeorm-session-store.ts');
-
-/** True when `sql` still appears, whitespace aside, in TypeOrmSessionStore; warns when it does not. */
-export function sameStatementAsStore(label: string, sql: string): boolean {
-  const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
-  let source: string;
-  try {
-    source = readFileSync(STORE_SOURCE, 'utf8');
-  } catch {
-    progress(`${label}: cannot read ${STORE_SOURCE} to check the copied statement`);
-    return false;
-  }
-  const same = squash(source).includes(squash(sql));
-  if (!same) progress(`WARNING ${label}: the copied statement differs from TypeOrmSessionStore's; update the copy in bench/`);
-  return same;
-}
+/** The library's schema in the bench databases: the runtime uses the default. */
+export const BENCH_SCHEMA = DEFAULT_SESSIONS_SCHEMA;

@@ -1,10 +1,10 @@
 import { Actors, NO_REQUEST_CONTEXT, RevokeSession, SessionAuthenticator } from '@app/sessions';
 import { SESSION_CACHE, type SessionCache } from '../../libs/sessions/src/application/ports/session-cache.port';
-import { SESSION_STORE, type SessionStore } from '../../libs/sessions/src/application/ports/session-store.port';
 import { CommandBus } from '@nestjs/cqrs';
 import { createClient } from '@keyv/redis';
 import { randomUUID } from 'node:crypto';
 import { ACCESS_TOKENS, type AccessTokens } from '../../libs/sessions/src/application/ports/access-token.port';
+import { SESSION_RECORDS, type SessionRecords } from '../../libs/sessions/src/application/ports/session-records.port';
 import { sessionCacheKey } from '../../libs/sessions/src/infrastructure/cache/redis-session-cache';
 import { register } from '../support/api';
 import { sql } from '../support/sql';
@@ -43,7 +43,7 @@ describe('cache refill racing a revocation', () => {
 
     const app = stack.web;
     const authenticator = app.get(SessionAuthenticator);
-    const store = app.get<SessionStore>(SESSION_STORE);
+    const sessions = app.get<SessionRecords>(SESSION_RECORDS);
     const cache = app.get<SessionCache>(SESSION_CACHE);
     const tokens = app.get<AccessTokens>(ACCESS_TOKENS);
     const bus = app.get(CommandBus);
@@ -51,9 +51,9 @@ describe('cache refill racing a revocation', () => {
     // Hold each request after its database read until the test lets it go on.
     const held = new Map<string, () => void>();
     const readDone = new Map<string, () => void>();
-    const findSessionStatus = store.findSessionStatus.bind(store);
-    store.findSessionStatus = async (sessionId) => {
-      const status = await findSessionStatus(sessionId);
+    const findStatus = sessions.findStatus.bind(sessions);
+    sessions.findStatus = async (sessionId) => {
+      const status = await findStatus(sessionId);
       readDone.get(sessionId)?.();
       await new Promise<void>((release) => held.set(sessionId, release));
       return status;

@@ -1,10 +1,10 @@
 import { InterruptedOperations } from '../../libs/sessions/src/application/audit/interrupted-operations';
-import { PROCESS_INSTANCE_ID } from '../../libs/sessions/src/application/shared/audit-trail';
+import { PROCESS_INSTANCE_ID } from '../../libs/sessions/src/application/audit/process-instance';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { uniqueEmail } from '../support/api';
 import { ServiceProcess, waitFor } from '../support/service-process';
-import { AuditRow, brokenTriads, sql } from '../support/sql';
+import { AuditRow, brokenTriads, sql, testDatabaseClient } from '../support/sql';
 import { startTestStack, TEST_REDIS_URL, type TestStack } from '../support/test-app';
 
 jest.setTimeout(120_000);
@@ -121,7 +121,7 @@ describe('operations interrupted by a dead process', () => {
 
 /** Holds a lock that makes every INSERT into users wait, until the returned client commits. */
 async function holdUsersTable(url: string): Promise<Client> {
-  const client = new Client({ connectionString: url });
+  const client = testDatabaseClient(url);
   await client.connect();
   await client.query('BEGIN');
   await client.query('LOCK TABLE users IN SHARE MODE');

@@ -1,5 +1,5 @@
 import { SESSION_CACHE, type SessionCache } from '../../libs/sessions/src/application/ports/session-cache.port';
-import type { ReconcilingSessionCache } from '../../libs/sessions/src/application/shared/reconciling-session-cache';
+import type { ReconcilingSessionCache } from '../../libs/sessions/src/application/session-cache/reconciling-session-cache';
 import { printReport } from '../resilience/harness';
 import { bearer, signUp } from '../support/api';
 import { expectEventually } from '../support/eventually';

@@ -1,6 +1,6 @@
-import { SESSION_STORE, type SessionStore } from '../../libs/sessions/src/application/ports/session-store.port';
 import type { AuditEntry } from '../../libs/sessions/src/application/ports/audit-log.port';
-import type { NewSession, SessionTransaction } from '../../libs/sessions/src/application/ports/session-store.port';
+import type { NewSession } from '../../libs/sessions/src/application/ports/session-records.port';
+import { type Transaction, UNIT_OF_WORK, type UnitOfWork } from '../../libs/sessions/src/application/ports/unit-of-work.port';
 import { bearer, login, meStatus, signUp } from '../support/api';
 import { expectEventually } from '../support/eventually';
 import { sql } from '../support/sql';
@@ -31,27 +31,35 @@ describe('password change racing logins with the old password', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({ label: 'password-race' });
-    const store = stack.web.get<SessionStore>(SESSION_STORE);
-    const inTransaction = store.inTransaction.bind(store);
-    const seam = (tx: SessionTransaction): SessionTransaction =>
+    const unitOfWork = stack.web.get<UnitOfWork>(UNIT_OF_WORK);
+    const inTransaction = unitOfWork.inTransaction.bind(unitOfWork);
+    const seam = (tx: Transaction): Transaction =>
       new Proxy(tx, {
         get(target, property) {
+          if (property === 'audit')
+            return {
+              append: async (entries: readonly AuditEntry[]) => {
+                await beforeAudit?.(entries);
+                return target.audit.append(entries);
+              },
+            };
+          if (property === 'sessions')
+            return new Proxy(target.sessions, {
+              get(sessions, name) {
+                if (name === 'insert')
+                  return async (session: NewSession) => {
+                    await beforeInsertSession?.(session);
+                    return sessions.insert(session);
+                  };
+                const value = Reflect.get(sessions, name) as unknown;
+                return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(sessions) : value;
+              },
+            });
           const value = Reflect.get(target, property) as unknown;
-          if (typeof value !== 'function') return value;
-          if (property === 'appendAudit')
-            return async (entries: readonly AuditEntry[]) => {
-              await beforeAudit?.(entries);
-              return target.appendAudit(entries);
-            };
-          if (property === 'insertSession')
-            return async (session: NewSession) => {
-              await beforeInsertSession?.(session);
-              return target.insertSession(session);
-            };
-          return (value as (...args: unknown[]) => unknown).bind(target);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
         },
       });
-    store.inTransaction = (work) => inTransaction((tx) => work(seam(tx)));
+    unitOfWork.inTransaction = (work) => inTransaction((tx) => work(seam(tx)));
   });
 
   afterEach(() => {

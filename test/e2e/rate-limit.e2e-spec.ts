@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { redisClientOf } from '../../libs/sessions/src/infrastructure/cache/session-cache.factory';
+import { redisClientOf } from '../../libs/sessions/src/infrastructure/cache/cache-store-redis';
 import { createClient } from '@keyv/redis';
 import type { RateLimitSettings } from '@app/runtime';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';

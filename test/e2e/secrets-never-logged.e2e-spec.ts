@@ -193,16 +193,20 @@ describe('secrets are never logged or stored', () => {
   });
 
   it('stores none of them in any column of any table', async () => {
-    const tables = await sql<{ table_name: string }>(
+    // Every schema's tables: the library's own schema and whatever else is in the database.
+    const tables = await sql<{ table_schema: string; table_name: string }>(
       stack.databaseUrl,
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+      `SELECT table_schema, table_name FROM information_schema.tables
+        WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE' ORDER BY table_schema, table_name`,
     );
-    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['users', 'sessions', 'refresh_tokens', 'audit_entries']));
+    expect(tables.map((t) => `${t.table_schema}.${t.table_name}`)).toEqual(
+      expect.arrayContaining(['sessions.users', 'sessions.sessions', 'sessions.refresh_tokens', 'sessions.audit_entries']),
+    );
     const rows: string[] = [];
-    for (const { table_name: table } of tables) {
+    for (const { table_schema: schema, table_name: table } of tables) {
       // password_hash holds argon2id hashes, checked on their own below.
       const drop = table === 'users' ? ` - 'password_hash'` : '';
-      const found = await sql<{ row: string }>(stack.databaseUrl, `SELECT (to_jsonb(t)${drop})::text AS row FROM "${table}" t`);
+      const found = await sql<{ row: string }>(stack.databaseUrl, `SELECT (to_jsonb(t)${drop})::text AS row FROM "${schema}"."${table}" t`);
       rows.push(...found.map((r) => `${table}: ${r.row}`));
     }
     // The search sees what it should: the audit details, and the text the administrator typed.

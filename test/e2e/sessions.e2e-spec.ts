@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { testDatabaseClient } from '../support/sql';
 import { bearer, login, meStatus, register, signUp, uniqueEmail } from '../support/api';
 import { AuditRow, sql } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
@@ -223,7 +223,7 @@ describe('web API: sign-in to revocation', () => {
     it('a register rejected for bad input creates no user', async () => {
       const email = uniqueEmail('bad');
       await stack.http().post('/auth/register').send({ email, password: 'short' }).expect(400);
-      const client = new Client({ connectionString: stack.databaseUrl });
+      const client = testDatabaseClient(stack.databaseUrl);
       await client.connect();
       try {
         const { rowCount } = await client.query('SELECT 1 FROM users WHERE email = $1', [email]);

@@ -1,5 +1,5 @@
-import { SESSION_STORE, type SessionStore } from '../../libs/sessions/src/application/ports/session-store.port';
-import type { NewSession, SessionTransaction } from '../../libs/sessions/src/application/ports/session-store.port';
+import type { NewSession } from '../../libs/sessions/src/application/ports/session-records.port';
+import { type Transaction, UNIT_OF_WORK, type UnitOfWork } from '../../libs/sessions/src/application/ports/unit-of-work.port';
 import { bearer, login, meStatus, signUp, uniqueEmail } from '../support/api';
 import { expectEventually } from '../support/eventually';
 import { AuditRow, brokenTriads, sql } from '../support/sql';
@@ -27,21 +27,28 @@ describe('disabling accounts and requiring a password reset', () => {
     adminToken = admin.accessToken;
     adminId = admin.userId;
     // A seam to hold a login just before it inserts its session.
-    const store = stack.web.get<SessionStore>(SESSION_STORE);
-    const inTransaction = store.inTransaction.bind(store);
-    const seam = (tx: SessionTransaction): SessionTransaction =>
+    const unitOfWork = stack.web.get<UnitOfWork>(UNIT_OF_WORK);
+    const inTransaction = unitOfWork.inTransaction.bind(unitOfWork);
+    const seam = (tx: Transaction): Transaction =>
       new Proxy(tx, {
         get(target, property) {
+          if (property === 'sessions')
+            return new Proxy(target.sessions, {
+              get(sessions, name) {
+                if (name === 'insert')
+                  return async (session: NewSession) => {
+                    await beforeInsertSession?.(session);
+                    return sessions.insert(session);
+                  };
+                const value = Reflect.get(sessions, name) as unknown;
+                return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(sessions) : value;
+              },
+            });
           const value = Reflect.get(target, property) as unknown;
-          if (property === 'insertSession')
-            return async (session: NewSession) => {
-              await beforeInsertSession?.(session);
-              return target.insertSession(session);
-            };
           return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
         },
       });
-    store.inTransaction = (work) => inTransaction((tx) => work(seam(tx)));
+    unitOfWork.inTransaction = (work) => inTransaction((tx) => work(seam(tx)));
   });
 
   afterAll(async () => {

@@ -1,5 +1,4 @@
-import { runMigrations } from '@app/platform';
-import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
+import { runSessionsMigrations } from '@app/sessions';
 import { AbstractLogger, DataSource, LogLevel, LogMessage } from 'typeorm';
 import { TypeOrmAuditLog } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-audit-log';
 import { sql } from '../support/sql';
@@ -44,9 +43,9 @@ describe('the per-user audit query returns whole operations through indexes', ()
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    dataSource = new DataSource({ type: 'postgres', url: database.url, entities: SESSIONS_ENTITIES, migrations: SESSIONS_MIGRATIONS, logging: ['query'], logger: log });
+    dataSource = new DataSource({ type: 'postgres', url: database.url, logging: ['query'], logger: log });
     await dataSource.initialize();
-    await runMigrations(dataSource, { lock: false });
+    await runSessionsMigrations(dataSource);
     // Each operation: an Attempted that does not know its user (as login and refresh write it),
     // then a Succeeded that names one of USERS users.
     await sql(
@@ -77,7 +76,7 @@ describe('the per-user audit query returns whole operations through indexes', ()
     expect(correlations.size).toBe(OPERATIONS / USERS);
     for (const id of correlations) expect(page.entries.filter((e) => e.correlationId === id).map((e) => e.outcome).sort()).toEqual(['attempted', 'succeeded']);
 
-    const statement = log.statements.find((s) => /FROM "audit_entries"/.test(s.query))!;
+    const statement = log.statements.find((s) => /FROM "sessions"\.audit_entries a\b/.test(s.query))!;
     const [{ 'QUERY PLAN': plan }] = await dataSource.query(`EXPLAIN (FORMAT JSON) ${statement.query}`, statement.parameters);
     const planNodes = nodes(plan);
     expect(planNodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
@@ -92,7 +91,7 @@ describe('the per-user audit query returns whole operations through indexes', ()
     log.statements.length = 0;
     const page = await auditLog.query({ correlationId, limit: 50 });
     expect(page.entries.map((e) => e.outcome).sort()).toEqual(['attempted', 'succeeded']);
-    const statement = log.statements.find((s) => /FROM "audit_entries"/.test(s.query))!;
+    const statement = log.statements.find((s) => /FROM "sessions"\.audit_entries a\b/.test(s.query))!;
     const [{ 'QUERY PLAN': plan }] = await dataSource.query(`EXPLAIN (FORMAT JSON) ${statement.query}`, statement.parameters);
     const planNodes = nodes(plan);
     expect(planNodes.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { runMigrations } from '@app/platform';
-import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
+import { runSessionsMigrations } from '@app/sessions';
 import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditRecorder } from '../../libs/sessions/src/application/audit/audit-recorder';
@@ -60,9 +59,9 @@ describe('AuditRecorder against PostgreSQL', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    dataSource = new DataSource({ type: 'postgres', url: database.url, entities: SESSIONS_ENTITIES, migrations: SESSIONS_MIGRATIONS });
+    dataSource = new DataSource({ type: 'postgres', url: database.url });
     await dataSource.initialize();
-    await runMigrations(dataSource, { lock: false });
+    await runSessionsMigrations(dataSource);
     Logger.overrideLogger(log);
   });
 

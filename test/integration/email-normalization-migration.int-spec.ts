@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
+import { revertLast, runMigrationList } from '../../libs/sessions/src/infrastructure/typeorm/sessions-migrations';
 import { sql } from '../support/sql';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
@@ -13,9 +14,8 @@ describe('NormalizeStoredEmails1764000000500 (issue 8 #23)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    dataSource = await new DataSource({ type: 'postgres', url: database.url, migrations: before, migrationsTransactionMode: 'all' }).initialize();
-    await dataSource.runMigrations();
-    await dataSource.destroy();
+    dataSource = await new DataSource({ type: 'postgres', url: database.url }).initialize();
+    await runMigrationList(dataSource, before);
   });
 
   afterAll(async () => {
@@ -38,8 +38,7 @@ describe('NormalizeStoredEmails1764000000500 (issue 8 #23)', () => {
       await sql(database.url, `INSERT INTO users (id, email, password_hash, role, created_at) VALUES ($1, $2, 'x', 'user', now())`, [id, email]);
     }
 
-    dataSource = await new DataSource({ type: 'postgres', url: database.url, migrations: SESSIONS_MIGRATIONS, migrationsTransactionMode: 'all' }).initialize();
-    await dataSource.runMigrations();
+    await expect(runMigrationList(dataSource, SESSIONS_MIGRATIONS)).resolves.toEqual({ executed: ['NormalizeStoredEmails1764000000500'], adopted: [] });
     await expect(emails()).resolves.toEqual({
       '00000000-0000-7000-8000-000000000001': 'ada@example.com',
       '00000000-0000-7000-8000-000000000002': 'jos\u00e9@example.com',
@@ -48,9 +47,9 @@ describe('NormalizeStoredEmails1764000000500 (issue 8 #23)', () => {
       '00000000-0000-7000-8000-000000000005': 'max@example.com',
     });
 
-    await dataSource.undoLastMigration();
+    await expect(revertLast(dataSource, SESSIONS_MIGRATIONS)).resolves.toBe('NormalizeStoredEmails1764000000500');
     await expect(emails()).resolves.toEqual(stored);
-    const columns = await sql(database.url, `SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email_as_registered'`);
+    const columns = await sql(database.url, `SELECT 1 FROM information_schema.columns WHERE table_schema = 'sessions' AND table_name = 'users' AND column_name = 'email_as_registered'`);
     expect(columns).toHaveLength(0);
   });
 });

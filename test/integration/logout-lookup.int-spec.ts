@@ -1,9 +1,10 @@
-import { runMigrations } from '@app/platform';
-import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
+import { runSessionsMigrations } from '@app/sessions';
 import { AbstractLogger, DataSource, LogLevel, LogMessage } from 'typeorm';
 import { newRefreshToken } from '../../libs/sessions/src/domain/refresh-token';
-import { TypeOrmSessionStore } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-session-store';
-import { sql } from '../support/sql';
+import { describeRefreshTokenSql, revokeSessionByRefreshTokenSql } from '../../libs/sessions/src/infrastructure/typeorm/session-records.sql';
+import { TypeOrmSessionRecords } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-session-records';
+import { TypeOrmUnitOfWork } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-unit-of-work';
+import { sql, TEST_SESSIONS_SCHEMA } from '../support/sql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 jest.setTimeout(120_000);
@@ -37,9 +38,9 @@ describe('logout finds its refresh token with one indexed read', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    dataSource = new DataSource({ type: 'postgres', url: database.url, entities: SESSIONS_ENTITIES, migrations: SESSIONS_MIGRATIONS, logging: ['query'], logger: log });
+    dataSource = new DataSource({ type: 'postgres', url: database.url, logging: ['query'], logger: log });
     await dataSource.initialize();
-    await runMigrations(dataSource, { lock: false });
+    await runSessionsMigrations(dataSource);
     // Many users, each with one session and one refresh token, as a busy deployment holds.
     await sql(
       database.url,
@@ -63,21 +64,22 @@ describe('logout finds its refresh token with one indexed read', () => {
   });
 
   it(`reads no table sequentially with ${STORED_TOKENS.toLocaleString('en')} tokens stored`, async () => {
-    const store = new TypeOrmSessionStore(dataSource);
+    const unitOfWork = new TypeOrmUnitOfWork(dataSource);
+    const sessions = new TypeOrmSessionRecords(() => dataSource.manager);
     const stored = await sql<{ token_hash: Buffer }>(database.url, `SELECT token_hash FROM refresh_tokens WHERE user_id = '00000000-0000-7000-8000-000000000abc'`);
     log.statements.length = 0;
-    const ended = await store.inTransaction((tx) => tx.revokeSessionByRefreshToken(stored[0].token_hash, null, { reason: 'logout', revokedBy: null, at: new Date() }));
+    const ended = await unitOfWork.inTransaction((tx) => tx.sessions.revokeByRefreshToken(stored[0].token_hash, null, { reason: 'logout', revokedBy: null, at: new Date() }));
     expect(ended).toEqual({ sessionId: '00000000-0000-7000-9000-000000000abc', userId: '00000000-0000-7000-8000-000000000abc' });
 
-    const revoke = log.statements.find((s) => /UPDATE sessions/.test(s.query));
+    const revoke = log.statements.find((s) => s.query === revokeSessionByRefreshTokenSql(TEST_SESSIONS_SCHEMA));
     expect(revoke).toBeDefined();
     const unknown = newRefreshToken().hash;
     const rows = await dataSource.query(`EXPLAIN (FORMAT JSON) ${revoke!.query}`, [unknown, ...revoke!.parameters.slice(1)]);
     expect(seqScans(rows[0]['QUERY PLAN'])).toEqual([]);
 
     log.statements.length = 0;
-    await store.describeRefreshToken(unknown);
-    const describe = log.statements.find((s) => /FROM refresh_tokens/.test(s.query))!;
+    await sessions.describeRefreshToken(unknown);
+    const describe = log.statements.find((s) => s.query === describeRefreshTokenSql(TEST_SESSIONS_SCHEMA))!;
     const describePlan = await dataSource.query(`EXPLAIN (FORMAT JSON) ${describe.query}`, describe.parameters);
     expect(seqScans(describePlan[0]['QUERY PLAN'])).toEqual([]);
   });

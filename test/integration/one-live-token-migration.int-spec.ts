@@ -1,6 +1,6 @@
-import { runMigrations } from '@app/platform';
-import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
 import { DataSource } from 'typeorm';
+import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
+import { revertLast, runMigrationList } from '../../libs/sessions/src/infrastructure/typeorm/sessions-migrations';
 import { sql } from '../support/sql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -12,8 +12,8 @@ describe('migration 1764000000600 (one live refresh token per session, instances
   let database: TestDatabase;
   const dataSources: DataSource[] = [];
 
-  const open = async (migrations: typeof SESSIONS_MIGRATIONS) => {
-    const dataSource = await new DataSource({ type: 'postgres', url: database.url, migrations }).initialize();
+  const open = async () => {
+    const dataSource = await new DataSource({ type: 'postgres', url: database.url }).initialize();
     dataSources.push(dataSource);
     return dataSource;
   };
@@ -28,7 +28,7 @@ describe('migration 1764000000600 (one live refresh token per session, instances
   });
 
   it('keeps the newest live token of a session that a grace replay forked, and is reversible', async () => {
-    await runMigrations(await open(BEFORE), { lock: false });
+    await runMigrationList(await open(), BEFORE);
     // A session forked by the old grace replay: two live tokens, the second issued later.
     await sql(
       database.url,
@@ -38,17 +38,17 @@ describe('migration 1764000000600 (one live refresh token per session, instances
          ('00000000-0000-7000-a000-000000000001', '00000000-0000-7000-9000-000000000001', '00000000-0000-7000-8000-000000000001', sha256('one'), now() - interval '2 seconds', now() + interval '1 day'),
          ('00000000-0000-7000-a000-000000000002', '00000000-0000-7000-9000-000000000001', '00000000-0000-7000-8000-000000000001', sha256('two'), now() - interval '1 second', now() + interval '1 day');`,
     );
-    const full = await open(SESSIONS_MIGRATIONS);
-    expect((await runMigrations(full, { lock: false })).map((m) => m.name)).toEqual(['OneLiveRefreshTokenAndInstances1764000000600']);
+    const full = await open();
+    expect((await runMigrationList(full, SESSIONS_MIGRATIONS)).executed).toEqual(['OneLiveRefreshTokenAndInstances1764000000600']);
     const live = await sql(database.url, 'SELECT id, rotated_at FROM refresh_tokens WHERE revoked_at IS NULL');
     expect(live).toEqual([{ id: '00000000-0000-7000-a000-000000000002', rotated_at: null }]);
     // The older fork is refused, not taken for reuse (it was never rotated).
     expect(await sql(database.url, `SELECT rotated_at FROM refresh_tokens WHERE id = '00000000-0000-7000-a000-000000000001'`)).toEqual([{ rotated_at: null }]);
-    expect(await sql(database.url, `SELECT to_regclass('instances') IS NOT NULL AS present`)).toEqual([{ present: true }]);
+    expect(await sql(database.url, `SELECT to_regclass('sessions.instances') IS NOT NULL AS present`)).toEqual([{ present: true }]);
 
-    await full.undoLastMigration({ transaction: 'all' });
-    expect(await sql(database.url, `SELECT to_regclass('instances') IS NOT NULL AS present`)).toEqual([{ present: false }]);
-    expect(await sql(database.url, `SELECT to_regclass('refresh_tokens_one_live_per_session_key') IS NOT NULL AS present`)).toEqual([{ present: false }]);
-    expect((await runMigrations(full, { lock: false })).map((m) => m.name)).toEqual(['OneLiveRefreshTokenAndInstances1764000000600']);
+    await expect(revertLast(full, SESSIONS_MIGRATIONS)).resolves.toBe('OneLiveRefreshTokenAndInstances1764000000600');
+    expect(await sql(database.url, `SELECT to_regclass('sessions.instances') IS NOT NULL AS present`)).toEqual([{ present: false }]);
+    expect(await sql(database.url, `SELECT to_regclass('sessions.refresh_tokens_one_live_per_session_key') IS NOT NULL AS present`)).toEqual([{ present: false }]);
+    expect((await runMigrationList(full, SESSIONS_MIGRATIONS)).executed).toEqual(['OneLiveRefreshTokenAndInstances1764000000600']);
   });
 });

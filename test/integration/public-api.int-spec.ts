@@ -111,9 +111,6 @@ describe('the public entries', () => {
 
 /** The project's own hosts use the library as any other would: through its public entries. */
 describe('imports of the library by the apps and the runtime', () => {
-  /** The runtime hands the library's TypeORM entities and migrations to its DataSource until the library applies its migrations itself. */
-  const ALLOWED = new Set(['libs/runtime/src/runtime.ts -> libs/sessions/src/infrastructure/typeorm/schema']);
-
   function sourceFiles(dir: string): string[] {
     return readdirSync(path.join(ROOT, dir)).flatMap((name) => {
       const relative = path.join(dir, name);
@@ -129,7 +126,7 @@ describe('imports of the library by the apps and the runtime', () => {
       for (const [, specifier] of text.matchAll(/(?:from|import\()\s*'([^']+)'/g)) {
         const target = specifier.startsWith('.') ? path.relative(ROOT, path.resolve(ROOT, path.dirname(file), specifier)) : specifier;
         const intoLibrary = target.startsWith('libs/sessions/') || (specifier.startsWith('@app/sessions') && !(specifier in ENTRIES));
-        if (intoLibrary && !ALLOWED.has(`${file} -> ${target}`)) deep.push(`${file} -> ${specifier}`);
+        if (intoLibrary) deep.push(`${file} -> ${specifier}`);
       }
     }
     expect(deep).toEqual([]);

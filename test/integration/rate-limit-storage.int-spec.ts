@@ -9,10 +9,10 @@ import { MemoryLoginAttempts } from '../../libs/sessions/src/infrastructure/cach
 import { createThrottlerStorage } from '@app/sessions/throttler';
 import { createLoginAttempts } from '../../libs/sessions/src/infrastructure/cache/rate-limit.factory';
 import { loginAttemptKeys, RedisLoginAttempts } from '../../libs/sessions/src/infrastructure/cache/redis-login-attempts';
-import { RedisClient } from '../../libs/sessions/src/infrastructure/cache/redis-scripts';
+import { RedisClient } from '../../libs/sessions/src/infrastructure/redis/redis-client';
 import { RedisThrottlerStorage, throttlerKeys } from '../../libs/sessions/src/infrastructure/cache/redis-throttler-storage';
 import { type CacheStoreKind as RedisCacheStoreKind, createRedisCacheStores, type RedisCacheStores } from '@app/runtime';
-import { redisClientOf } from '../../libs/sessions/src/infrastructure/cache/session-cache.factory';
+import { redisClientOf } from '../../libs/sessions/src/infrastructure/cache/cache-store-redis';
 import { deleteRedisKeys, expireRedisKeysNow, testRedisPrefix } from '../support/test-database';
 
 // Compile-time: both node-redis majors fit the structural client the adapters use.

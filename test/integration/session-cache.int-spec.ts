@@ -1,27 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
+import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import KeyvRedis, { createClient } from '@keyv/redis';
 import { expireRedisKeysNow } from '../support/test-database';
 import { expectEventually } from '../support/eventually';
-import { Cache, createCache } from 'cache-manager';
-import type { RedisStore } from 'cache-manager-redis-yet';
+import { Cache, createCache, KeyvAdapter } from 'cache-manager';
+import { redisStore, type RedisStore } from 'cache-manager-redis-yet';
 import { Keyv } from 'keyv';
 import { SessionCache } from '../../libs/sessions/src/application/ports/session-cache.port';
 import { MemorySessionCache } from '../../libs/sessions/src/infrastructure/cache/memory-session-cache';
-import {
-  RedisCommands,
-  SessionCacheUnavailableError,
-  sessionCacheKey,
-} from '../../libs/sessions/src/infrastructure/cache/redis-session-cache';
+import { RedisSessionCache, SessionCacheUnavailableError, sessionCacheKey } from '../../libs/sessions/src/infrastructure/cache/redis-session-cache';
+import { RedisClient } from '../../libs/sessions/src/infrastructure/redis/redis-client';
+import { redisClientOf } from '../../libs/sessions/src/infrastructure/cache/cache-store-redis';
 import { type CacheStoreKind as RedisCacheStoreKind, createRedisCacheStores, type RedisCacheStores } from '@app/runtime';
+import { keyvOfRedisYetStore } from '../../libs/sessions/src/infrastructure/cache/redis-yet-keyv-adapter';
 import { createSessionCache } from '../../libs/sessions/src/infrastructure/cache/session-cache.factory';
 
 // Compile-time: both node-redis majors fit the adapter's structural client type.
 type Assert<T extends true> = T;
-export type V4ClientFits = Assert<RedisStore['client'] extends RedisCommands ? true : false>;
-export type V5ClientFits = Assert<ReturnType<typeof createClient> extends RedisCommands ? true : false>;
+export type V4ClientFits = Assert<RedisStore['client'] extends RedisClient ? true : false>;
+export type V5ClientFits = Assert<ReturnType<typeof createClient> extends RedisClient ? true : false>;
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 // A fresh prefix per run: this Redis is shared, so we only ever touch keys under it.
@@ -147,7 +147,7 @@ describe.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])('RedisSessionCac
     const keys = sessionIds.map((sessionId) => keyOf(userId, sessionId));
     await sessions.rememberActive(userId, sessionIds[12_345], 60);
 
-    const client = redisClientOf(cache);
+    const client = redisClientOf(cache)!;
     const multi = jest.spyOn(client, 'multi');
     try {
       await sessions.markRevoked(userId, sessionIds, 960);
@@ -216,6 +216,37 @@ describe('through @nestjs/cache-manager', () => {
       await stores.close();
     },
   );
+
+  it('finds the client of a redis-yet store the host wrapped itself with keyvOfRedisYetStore', async () => {
+    const store = await redisStore({ url: REDIS_URL });
+    try {
+      const cache = createCache({ stores: [keyvOfRedisYetStore(store, NAMESPACE)] });
+      expect(redisClientOf(cache)).toBe(store.client);
+      const sessions = createSessionCache(cache, { keyPrefix: PREFIX });
+      expect(sessions).toBeInstanceOf(RedisSessionCache);
+      expect(sessions.description).toBe('redis (cache-manager-redis-yet)');
+      const [userId, sessionId] = ids(2);
+      await sessions.markRevoked(userId, [sessionId], 60);
+      await expect(raw.get(keyOf(userId, sessionId))).resolves.toBe('r');
+    } finally {
+      await store.client.quit();
+    }
+  });
+
+  // cache-manager keeps the store of a plain KeyvAdapter in a private field: not read, so not Redis.
+  it('does not reach into a plain KeyvAdapter, and says how to wrap the store instead', async () => {
+    const store = await redisStore({ url: REDIS_URL });
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const cache = createCache({ stores: [new Keyv({ store: new KeyvAdapter(store), namespace: NAMESPACE })] });
+      expect(redisClientOf(cache)).toBeUndefined();
+      expect(createSessionCache(cache, { keyPrefix: PREFIX })).toBeInstanceOf(MemorySessionCache);
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/plain KeyvAdapter.*keyvOfRedisYetStore/));
+    } finally {
+      warn.mockRestore();
+      await store.client.quit();
+    }
+  });
 
   it('falls back to process memory with the default in-memory store', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [CacheModule.register()] }).compile();
@@ -380,13 +411,6 @@ describe('MemorySessionCache', () => {
     await expect(cache.get(userId, c)).resolves.toBe('active');
   });
 });
-
-/** The raw client behind the first store, as the factory finds it (for spies and checks). */
-function redisClientOf(cache: Cache): RedisCommands {
-  const store: unknown = cache.stores[0].store;
-  if (store instanceof KeyvRedis) return store.client as unknown as RedisCommands;
-  return (store as { _cache: { client: RedisCommands } })._cache.client;
-}
 
 /** A TCP proxy to Redis whose replies can be held back, to simulate a hung connection. */
 async function startFreezableProxy(target: URL) {

@@ -1,9 +1,9 @@
 import { DEFAULT_LIFETIMES } from '../../libs/sessions/src/domain/session-rules';
 import { SESSION_CACHE } from '../../libs/sessions/src/application/ports/session-cache.port';
 import { createClient } from '@keyv/redis';
-import { ReconcilingSessionCache } from '../../libs/sessions/src/application/shared/reconciling-session-cache';
+import { ReconcilingSessionCache } from '../../libs/sessions/src/application/session-cache/reconciling-session-cache';
 import { CacheProbe } from '../../libs/sessions/src/application/ports/session-cache.port';
-import { RevokedSessionRef } from '../../libs/sessions/src/application/ports/session-store.port';
+import { RevokedSessionRef } from '../../libs/sessions/src/application/ports/revoked-sessions.port';
 import { RedisSessionCache } from '../../libs/sessions/src/infrastructure/cache/redis-session-cache';
 import { systemClock } from '../../libs/sessions/src/application/ports/clock.port';
 import { bearer, signUp } from '../support/api';
@@ -120,8 +120,8 @@ describe('Redis restored from an older snapshot between two heartbeats', () => {
       }
       const inner = new DeafRedisSessionCache(client as never, { keyPrefix: prefix, timeoutMs: 500 });
       const revoked: RevokedSessionRef[] = [];
-      const store = { listRevokedSince: async () => revoked, drainCacheMarkers: async () => 0, registerCacheNamespace: async () => 'live' as const };
-      const cache = new ReconcilingSessionCache(inner, store, systemClock, { lifetimes: DEFAULT_LIFETIMES });
+      const outbox = { drain: async () => 0, registerNamespace: async () => 'live' as const };
+      const cache = new ReconcilingSessionCache(inner, outbox, { listSince: async () => revoked }, systemClock, { lifetimes: DEFAULT_LIFETIMES });
       return { client, prefix, revoked, cache };
     }
 

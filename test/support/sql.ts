@@ -1,8 +1,21 @@
 import { Client } from 'pg';
 
-/** Runs one query against a test file's own database, on a connection of its own. */
+/** The schema the library's tables are in, in every test database (the library's default). */
+export const TEST_SESSIONS_SCHEMA = 'sessions';
+
+/**
+ * A client on a test file's own database whose search_path starts at the library's schema, so a
+ * test may name the library's tables unqualified (`SELECT ... FROM sessions`). Only the tests'
+ * own connections have it: the library's connections keep the default search_path, so a statement
+ * of the library's that forgot its schema fails in every test instead of passing here.
+ */
+export function testDatabaseClient(url: string): Client {
+  return new Client({ connectionString: url, options: `-c search_path=${TEST_SESSIONS_SCHEMA},public` });
+}
+
+/** Runs one query against a test file's own database, on a connection of its own (see testDatabaseClient). */
 export async function sql<T extends Record<string, unknown> = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
+  const client = testDatabaseClient(url);
   await client.connect();
   try {
     return (await client.query<T>(text, params)).rows;

@@ -6,4 +6,3 @@ export * from './http/validation';
 export * from './http/json-bodies';
 export * from './http/client-errors';
 export * from './database/embedded-postgres';
-export * from './database/migrations';

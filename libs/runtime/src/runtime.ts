@@ -1,10 +1,8 @@
-import { runMigrations, startEmbeddedPostgres } from '@app/platform';
+import { runSessionsMigrations } from '@app/sessions';
+import { startEmbeddedPostgres } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { RuntimeSettings } from './runtime-settings';
-// The one import past the library's public entries: its TypeORM entities and migrations, until
-// the library applies its migrations itself.
-import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '../../sessions/src/infrastructure/typeorm/schema';
 
 /**
  * What one process shares between the apps it runs: the database connection pool (an
@@ -47,9 +45,6 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
   const dataSource = new DataSource({
     type: 'postgres',
     url,
-    entities: SESSIONS_ENTITIES,
-    migrations: SESSIONS_MIGRATIONS,
-    migrationsTransactionMode: 'all',
     synchronize: false,
     connectTimeoutMS: connectTimeoutMs,
     extra: {
@@ -68,7 +63,8 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
   });
   try {
     await dataSource.initialize();
-    await runMigrations(dataSource, { lock: stopEmbedded === undefined });
+    // Before either app starts, so both find the schema current (each SessionsModule checks again).
+    await runSessionsMigrations(dataSource);
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await stopEmbedded?.();

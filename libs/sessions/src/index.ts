@@ -23,10 +23,10 @@ export { DisableUser, type DisableUserOutcome } from './application/disable-user
 export { EnableUser, type EnableUserOutcome } from './application/enable-user/enable-user.command';
 export { RequirePasswordReset, type RequirePasswordResetOutcome } from './application/require-password-reset/require-password-reset.command';
 export { ResetPassword, type ResetPasswordOutcome } from './application/reset-password/reset-password.command';
-export { type TokenPair } from './application/shared/token-pair';
+export { type TokenPair } from './application/tokens/token-pair';
 
 // Events, for other modules' event handlers and sagas: each command publishes Attempted, then Succeeded or Failed
-export { AuditableEvent, type SessionEventFields } from './application/shared/auditable-event';
+export { AuditableEvent, type SessionEventFields } from './application/audit/auditable-event';
 export { UserLogoutAttempted, UserLogoutSucceeded, UserLogoutFailed } from './application/logout-user/logout-user.events';
 export { AllSessionsRevocationAttempted, AllSessionsRevoked, AllSessionsRevocationFailed } from './application/revoke-all-user-sessions/revoke-all-user-sessions.events';
 export { SessionRevocationAttempted, SessionRevoked, SessionRevocationFailed } from './application/revoke-session/revoke-session.events';
@@ -78,3 +78,17 @@ export { passwordProblem, normalizePassword, type PasswordContext, PASSWORD_MIN_
 export { type SessionRecord, type UserRole, USER_ROLES } from './domain/records';
 export { REFRESH_TOKEN_PATTERN } from './domain/refresh-token';
 export { PASSWORD_RESET_TOKEN_PATTERN } from './domain/password-reset-token';
+
+// The library's migrations, for a host that runs them before deploying (docs/database.md)
+export {
+  runSessionsMigrations,
+  sessionsMigrationStatus,
+  assertSessionsMigrated,
+  type SessionsMigrationOptions,
+  type SessionsMigrationRun,
+  type SessionsMigrationStatus,
+} from './infrastructure/typeorm/sessions-migrations';
+export { DEFAULT_SESSIONS_SCHEMA } from './infrastructure/typeorm/schema-name';
+
+// The host's cache store: a cache-manager-redis-yet store the library can find the Redis client in
+export { keyvOfRedisYetStore } from './infrastructure/cache/redis-yet-keyv-adapter';

@@ -19,7 +19,7 @@ import { SessionAuthenticator } from './application/authentication/session-authe
 import { CLOCK, systemClock } from './application/ports/clock.port';
 import { SESSION_CACHE, SessionCache } from './application/ports/session-cache.port';
 import { SessionDirectory } from './application/queries/session-directory';
-import { ReconcilingSessionCache } from './application/shared/reconciling-session-cache';
+import { ReconcilingSessionCache } from './application/session-cache/reconciling-session-cache';
 import { SessionsHealthProbe } from './health/sessions-health.probe';
 import { CACHE_PROVIDERS } from './infrastructure/cache/cache.providers';
 import { SHARED_CACHE_CHECK } from './infrastructure/cache/shared-cache.check';
@@ -115,8 +115,10 @@ export type SessionsOptionsFactory = ConfigurableModuleOptionsFactory<SessionsMo
 /**
  * Sessions, revocation and their audit trail, as a dynamic module:
  * `SessionsModule.forRoot({ accessTokenSecret })` or `SessionsModule.forRootAsync({ imports, inject, useFactory })`.
- * The host provides a global `CqrsModule.forRoot()`, a TypeORM DataSource for PostgreSQL and a
- * `CacheModule` with a Redis store (or `singleInstance: true`); the library reads no environment variables.
+ * The host provides a global `CqrsModule.forRoot()`, a TypeORM DataSource for PostgreSQL (no
+ * entities to register: the library's tables are in a PostgreSQL schema of its own, migrated at
+ * start-up or by runSessionsMigrations) and a `CacheModule` with a Redis store (or
+ * `singleInstance: true`); the library reads no environment variables.
  */
 @Module({})
 export class SessionsModule extends ConfigurableModuleClass {}

@@ -3,6 +3,7 @@ import { DEFAULT_LOGIN_LOCKOUT, type LoginLockoutPolicy } from './application/po
 import type { PasswordHasher } from './application/ports/password-hasher.port';
 import { SessionsConfigurationError } from './domain/sessions-error';
 import { DEFAULT_LIFETIMES, type SessionLifetimes } from './domain/session-rules';
+import { DEFAULT_SESSIONS_SCHEMA, sessionsSchemaProblem } from './infrastructure/typeorm/schema-name';
 
 /** Argon2id parameters; the defaults are OWASP's first recommended set (19 MiB, t=2, p=1). */
 export interface PasswordHashingOptions {
@@ -114,15 +115,12 @@ export const SESSIONS_DEFAULTS: Readonly<Omit<ResolvedSessionsOptions, 'accessTo
   interruptedAfterSeconds: 60,
   loginLockout: DEFAULT_LOGIN_LOCKOUT,
   singleInstance: false,
-  schema: 'sessions',
+  schema: DEFAULT_SESSIONS_SCHEMA,
   migrations: 'run',
 });
 
 /** The resolved options, for the library's own providers. Internal: it holds the signing secret. */
 export const SESSIONS_OPTIONS = Symbol('ResolvedSessionsOptions');
-
-/** A PostgreSQL identifier that needs no quoting; `pg_` names are reserved for the system's schemas. */
-export const SCHEMA_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const MIN_SECRET_LENGTH = 32;
 
@@ -206,13 +204,7 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
     interruptedAfterSeconds: check.integer('interruptedAfterSeconds', input.interruptedAfterSeconds, SESSIONS_DEFAULTS.interruptedAfterSeconds, 1, 86_400),
     loginLockout,
     singleInstance: check.boolean('singleInstance', input.singleInstance, SESSIONS_DEFAULTS.singleInstance),
-    schema: check.value('schema', input.schema, SESSIONS_DEFAULTS.schema, (value) =>
-      typeof value !== 'string' || !SCHEMA_NAME_PATTERN.test(value)
-        ? `must be a PostgreSQL identifier of lower-case letters, digits and _ (${SCHEMA_NAME_PATTERN.source}) (got ${JSON.stringify(value)})`
-        : value.startsWith('pg_')
-          ? `must not start with pg_, which PostgreSQL reserves for its own schemas (got ${JSON.stringify(value)})`
-          : undefined,
-    ),
+    schema: check.value('schema', input.schema, SESSIONS_DEFAULTS.schema, sessionsSchemaProblem),
     migrations: check.value('migrations', input.migrations, SESSIONS_DEFAULTS.migrations, (value) =>
       value === 'run' || value === 'verify' ? undefined : `must be 'run' or 'verify' (got ${JSON.stringify(value)})`,
     ),

@@ -95,8 +95,9 @@ export class AuditEntryView {
   @ApiProperty({ enum: ['attempted', 'succeeded', 'failed'] }) outcome: AuditOutcome;
   @ApiProperty() occurredAt: Date;
   @ApiProperty({ nullable: true, type: String }) userId: string | null;
-  @ApiProperty({ enum: ['user', 'admin', 'system'] }) actorType: ActorType;
+  @ApiProperty({ enum: ['user', 'admin', 'system', 'service'] }) actorType: ActorType;
   @ApiProperty({ nullable: true, type: String }) actorId: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "The service's name when actorType is 'service'" }) actorName: string | null;
   @ApiProperty({ nullable: true, type: String }) sessionId: string | null;
   @ApiProperty({ nullable: true, type: String }) reason: string | null;
   @ApiProperty({ nullable: true, type: String }) ipAddress: string | null;

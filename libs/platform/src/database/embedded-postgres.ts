@@ -19,7 +19,7 @@ import { Logger } from '@nestjs/common';
  * connectionTimeoutMillis instead of hanging.
  *
  * Also unlike PostgreSQL: statement_timeout is not enforced (PGlite has no timer signals), and
- * advisory locks exclude nothing, so run migrations without the lock (one process owns the data).
+ * advisory locks exclude nothing (harmless for the migration lock: one process owns the data).
  */
 export const EMBEDDED_POSTGRES_POOL_SIZE = 1;
 

@@ -1,4 +1,5 @@
 import { Provider } from '@nestjs/common';
+import { ResolvedSessionsOptions, SESSIONS_OPTIONS } from '../sessions.options';
 import { InterruptedOperations } from './audit/interrupted-operations';
 import { AuditRecorder } from './audit/audit-recorder';
 import { AuditSaga, RecordAuditEntryHandler } from './audit/audit.saga';
@@ -19,9 +20,16 @@ import { RequirePasswordResetHandler } from './require-password-reset/require-pa
 import { ResetPasswordHandler } from './reset-password/reset-password.handler';
 import { RevokeAllUserSessionsHandler } from './revoke-all-user-sessions/revoke-all-user-sessions.handler';
 import { RevokeSessionHandler } from './revoke-session/revoke-session.handler';
-import { AuditTrail } from './shared/audit-trail';
-import { RevokedSessionsCache } from './shared/revoked-sessions-cache';
-import { SessionIssuer } from './shared/session-issuer';
+import { SessionRevocations } from './revocation/session-revocations';
+import { AuditTrail } from './audit/audit-trail';
+import {
+  INTERRUPTED_OPERATIONS_POLICY,
+  InterruptedOperationsPolicy,
+  REFRESH_POLICY,
+  RefreshPolicy,
+  SESSION_LIFETIMES,
+} from './settings';
+import { SessionIssuer } from './tokens/session-issuer';
 
 export const COMMAND_HANDLERS = [
   LogoutUserHandler,
@@ -40,13 +48,29 @@ export const COMMAND_HANDLERS = [
   RecordAuditEntryHandler,
 ];
 
+/** The narrow settings of the application layer, each read once from the resolved module options (defaults applied there). */
+export const SETTINGS_PROVIDERS: Provider[] = [
+  { provide: SESSION_LIFETIMES, inject: [SESSIONS_OPTIONS], useFactory: (o: ResolvedSessionsOptions) => o.lifetimes },
+  {
+    provide: REFRESH_POLICY,
+    inject: [SESSIONS_OPTIONS],
+    useFactory: (o: ResolvedSessionsOptions): RefreshPolicy => ({ reuseGraceSeconds: o.refreshReuseGraceSeconds }),
+  },
+  {
+    provide: INTERRUPTED_OPERATIONS_POLICY,
+    inject: [SESSIONS_OPTIONS],
+    useFactory: (o: ResolvedSessionsOptions): InterruptedOperationsPolicy => ({ afterSeconds: o.interruptedAfterSeconds }),
+  },
+];
+
 /** The use cases and the services they call; the ports they need come from the infrastructure providers. */
 export const APPLICATION_PROVIDERS: Provider[] = [
+  ...SETTINGS_PROVIDERS,
   InterruptedOperations,
   AuditTrail,
   AuditRecorder,
   AuditSaga,
-  RevokedSessionsCache,
+  SessionRevocations,
   SessionIssuer,
   LoginGatekeeper,
   CurrentPasswordGuesses,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SESSION_CACHE, SessionCache } from '../application/ports/session-cache.port';
-import { SESSION_STORE, SessionStore } from '../application/ports/session-store.port';
-import { ReconcilingSessionCache } from '../application/shared/reconciling-session-cache';
+import { UNIT_OF_WORK, UnitOfWork } from '../application/ports/unit-of-work.port';
+import { ReconcilingSessionCache } from '../application/session-cache/reconciling-session-cache';
 
 export interface CacheHealth {
   /** The store behind the session cache, for people (no credentials). */
@@ -22,13 +22,13 @@ export interface CacheHealth {
 @Injectable()
 export class SessionsHealthProbe {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly database: UnitOfWork,
     @Inject(SESSION_CACHE) private readonly cache: SessionCache,
   ) {}
 
   /** Resolves when PostgreSQL answers, rejects otherwise. */
   pingDatabase(): Promise<void> {
-    return this.store.ping();
+    return this.database.ping();
   }
 
   async cacheHealth(timeoutMs: number): Promise<CacheHealth> {

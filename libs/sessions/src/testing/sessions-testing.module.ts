@@ -7,15 +7,20 @@ import { AUDIT_LOG, AuditEntry, AuditLog, AuditPage, AuditQuery, UnfinishedQuery
 import { CLOCK, Clock, systemClock } from '../application/ports/clock.port';
 import { INSTANCE_REGISTRY, InstanceRegistry } from '../application/ports/instance-registry.port';
 import { LOGIN_ATTEMPTS } from '../application/ports/login-attempts.port';
+import { CACHE_MARKER_OUTBOX } from '../application/ports/cache-marker-outbox.port';
+import { REVOKED_SESSIONS } from '../application/ports/revoked-sessions.port';
 import { SESSION_CACHE } from '../application/ports/session-cache.port';
-import { SESSION_STORE } from '../application/ports/session-store.port';
+import { SESSION_RECORDS } from '../application/ports/session-records.port';
+import { UNIT_OF_WORK } from '../application/ports/unit-of-work.port';
+import { USER_ACCOUNTS } from '../application/ports/user-accounts.port';
 import { SessionDirectory } from '../application/queries/session-directory';
 import { MemoryLoginAttempts } from '../infrastructure/cache/memory-login-attempts';
 import { MemorySessionCache } from '../infrastructure/cache/memory-session-cache';
 import { AccessTokenKeys } from '../infrastructure/security/access-token-keys';
 import { SECURITY_PROVIDERS } from '../infrastructure/security/security.providers';
 import { resolveSessionsOptions, ResolvedSessionsOptions, SESSIONS_OPTIONS, SessionsModuleOptions } from '../sessions.options';
-import { InMemorySessionStore } from './fakes';
+import { inMemoryPorts } from './fakes';
+import { InMemoryDatabase } from './in-memory-database';
 
 export interface SessionsTestingOptions {
   /** Any module option; the secret and cheap argon2id parameters are filled in. */
@@ -33,16 +38,17 @@ const TESTING_HASHING = { memoryCostKiB: 1024, timeCost: 1, parallelism: 1 };
 
 /**
  * The audit trail in memory. Succeeded entries are written inside their command's transaction
- * (into the store's `audit`); Attempted and Failed ones come here: the trail is both, by event id.
+ * (into the database's `audit`); Attempted and Failed ones come here, never into a transaction
+ * (as in PostgreSQL, they stay whatever a transaction open meanwhile does): the trail is both, by event id.
  */
-class InMemoryAuditLog implements AuditLog {
+class InMemoryAuditTrail implements AuditLog {
   private readonly appended = new Map<string, AuditEntry>();
 
-  constructor(private readonly store: InMemorySessionStore) {}
+  constructor(private readonly database: InMemoryDatabase) {}
 
   all(): AuditEntry[] {
     const entries = new Map(this.appended);
-    for (const entry of this.store.audit) if (!entries.has(entry.eventId)) entries.set(entry.eventId, entry);
+    for (const entry of this.database.audit) if (!entries.has(entry.eventId)) entries.set(entry.eventId, entry);
     // Event ids are UUIDv7: their order is the order they were made in.
     return [...entries.values()].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   }
@@ -99,8 +105,9 @@ class InMemoryInstanceRegistry implements InstanceRegistry {
 @Injectable()
 export class SessionsTesting {
   constructor(
-    @Inject(SESSION_STORE) readonly store: InMemorySessionStore,
-    @Inject(AUDIT_LOG) private readonly auditLog: InMemoryAuditLog,
+    /** The users, sessions, refresh tokens and audit rows the handlers committed. */
+    readonly database: InMemoryDatabase,
+    @Inject(AUDIT_LOG) private readonly auditLog: InMemoryAuditTrail,
     @Inject(CLOCK) readonly clock: Clock,
     private readonly recorder: AuditRecorder,
   ) {}
@@ -147,13 +154,18 @@ export class SessionsTestingModule {
 
 /** One set of fakes per module instance: two test modules never share state. */
 function fakePorts(options: ResolvedSessionsOptions, clock: Clock): Provider[] {
-  const store = new InMemorySessionStore();
-  store.now = () => clock.now().getTime();
+  const ports = inMemoryPorts();
+  ports.db.now = () => clock.now().getTime();
   // The memory cache shares its entries per key prefix within the process: a prefix of its own.
   const keyPrefix = `${options.cacheKeyPrefix}testing:${randomUUID()}:`;
   return [
-    { provide: SESSION_STORE, useValue: store },
-    { provide: AUDIT_LOG, useValue: new InMemoryAuditLog(store) },
+    { provide: InMemoryDatabase, useValue: ports.db },
+    { provide: UNIT_OF_WORK, useValue: ports.unitOfWork },
+    { provide: USER_ACCOUNTS, useValue: ports.userAccounts },
+    { provide: SESSION_RECORDS, useValue: ports.sessionRecords },
+    { provide: REVOKED_SESSIONS, useValue: ports.revokedSessions },
+    { provide: CACHE_MARKER_OUTBOX, useValue: ports.cacheMarkerOutbox },
+    { provide: AUDIT_LOG, useValue: new InMemoryAuditTrail(ports.db) },
     { provide: INSTANCE_REGISTRY, useValue: new InMemoryInstanceRegistry() },
     { provide: SESSION_CACHE, useValue: new MemorySessionCache({ keyPrefix, now: () => clock.now().getTime() }) },
     { provide: LOGIN_ATTEMPTS, useValue: new MemoryLoginAttempts({ keyPrefix, policy: options.loginLockout, clock }) },

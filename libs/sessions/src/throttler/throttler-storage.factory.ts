@@ -2,7 +2,7 @@ import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import { Cache } from 'cache-manager';
 import type { SharedStateOptions } from '../infrastructure/cache/rate-limit.factory';
 import { RedisThrottlerStorage } from '../infrastructure/cache/redis-throttler-storage';
-import { redisClientOf } from '../infrastructure/cache/session-cache.factory';
+import { redisClientOf } from '../infrastructure/cache/cache-store-redis';
 
 export type ThrottlerStorageOptions = SharedStateOptions;
 

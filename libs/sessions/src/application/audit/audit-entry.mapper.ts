@@ -1,5 +1,5 @@
 import { AuditEntry } from '../ports/audit-log.port';
-import { AuditableEvent } from '../shared/auditable-event';
+import { AuditableEvent } from './auditable-event';
 
 /** How many session ids an audit entry lists; the count is always exact. */
 export const MAX_SESSION_IDS_IN_AUDIT = 1000;
@@ -20,6 +20,7 @@ export function toAuditEntry(event: AuditableEvent): AuditEntry {
     userId: event.subjectUserId,
     actorType: event.actor.type,
     actorId: event.actor.id,
+    actorName: event.actor.name ?? null,
     sessionId: event.sessionId,
     reason: event.reason,
     ipAddress: event.ipAddress,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { AUDIT_LOG, AuditEntriesRejectedError, AuditEntry, AuditLog } from '../ports/audit-log.port';
+import { AUDIT_LOG, AuditEntry, AuditLog } from '../ports/audit-log.port';
+import { isPermanentWriteFailure } from './write-failures';
 
 /** How long a failing audit write is retried before the entry goes to the structured log. */
 const RETRY_DELAYS_MS = [50, 200, 1_000, 2_000, 5_000, 10_000];
@@ -9,9 +10,11 @@ const RETRY_DELAYS_MS = [50, 200, 1_000, 2_000, 5_000, 10_000];
  * Succeeded entry was already written inside its transaction and is skipped by event id).
  * Entries arriving in the same tick go out in one INSERT. A write that keeps failing is
  * retried for about 18 s, then logged in full as `audit_write_failed` so it can be replayed:
- * an outcome is never dropped silently. When the database refuses the data of a batch, each
- * entry is written on its own, so one bad entry never takes its neighbours down; the bad one is
- * logged as `audit_write_failed` at once, since retrying it cannot help.
+ * an outcome is never dropped silently. A permanent failure (see isPermanentWriteFailure: the
+ * data refused, SQLSTATE class 22, 23 or 42) is never retried: a batch is then written entry by
+ * entry, so one bad entry never takes its neighbours down, and an entry refused on its own is
+ * logged as `audit_write_failed` (`permanent: true`) at once. So a refused entry never holds up
+ * `app.close()` for the retries.
  */
 @Injectable()
 export class AuditRecorder implements OnApplicationShutdown {
@@ -60,12 +63,12 @@ export class AuditRecorder implements OnApplicationShutdown {
         if (attempt > 0) this.logger.warn({ msg: 'audit_write_recovered', entries: batch.length, attempts: attempt + 1 });
         return;
       } catch (error) {
-        if (error instanceof AuditEntriesRejectedError) {
+        if (isPermanentWriteFailure(error)) {
           if (batch.length === 1) {
             this.logFailed(batch, error, { permanent: true });
             return;
           }
-          this.logger.warn({ msg: 'audit_batch_rejected', entries: batch.length, error: error.message });
+          this.logger.warn({ msg: 'audit_batch_rejected', entries: batch.length, error: (error as Error).message });
           await Promise.all(batch.map((entry) => this.writeWithRetry([entry])));
           return;
         }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler, IEvent, Saga } from '@nestjs/cqrs';
 import { Observable, filter, map } from 'rxjs';
 import { AuditEntry } from '../ports/audit-log.port';
-import { AuditableEvent, wasRecordedInTransaction } from '../shared/auditable-event';
+import { AuditableEvent, wasRecordedInTransaction } from './auditable-event';
 import { toAuditEntry } from './audit-entry.mapper';
 import { AuditRecorder } from './audit-recorder';
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
 import { AUDIT_LOG, AuditEntry, AuditLog } from '../ports/audit-log.port';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { INSTANCE_REGISTRY, InstanceRegistry } from '../ports/instance-registry.port';
-import { PROCESS_INSTANCE_ID } from '../shared/audit-trail';
+import { INTERRUPTED_OPERATIONS_POLICY, InterruptedOperationsPolicy } from '../settings';
+import { PROCESS_INSTANCE_ID } from './process-instance';
 
 export const INTERRUPTED_REASON = 'interrupted';
 /** At start-up, look this far back; afterwards only at what could have been missed since. */
@@ -33,9 +33,9 @@ export class InterruptedOperations implements OnApplicationBootstrap, OnApplicat
     @Inject(AUDIT_LOG) private readonly auditLog: AuditLog,
     @Inject(INSTANCE_REGISTRY) private readonly instances: InstanceRegistry,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(SESSIONS_OPTIONS) options: ResolvedSessionsOptions,
+    @Inject(INTERRUPTED_OPERATIONS_POLICY) policy: InterruptedOperationsPolicy,
   ) {
-    this.afterMs = options.interruptedAfterSeconds * 1000;
+    this.afterMs = policy.afterSeconds * 1000;
   }
 
   async onApplicationBootstrap(): Promise<void> {

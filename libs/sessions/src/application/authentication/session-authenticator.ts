@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isSessionActive } from '../../domain/records';
-import { activeEntryTtlSeconds, revocationMarkerTtlSeconds } from '../../domain/session-rules';
-import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
+import { activeEntryTtlSeconds, revocationMarkerTtlSeconds, SessionLifetimes } from '../../domain/session-rules';
 import { ACCESS_TOKENS, AccessTokens } from '../ports/access-token.port';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { CachedSessionState, SESSION_CACHE, SessionCache } from '../ports/session-cache.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
+import { SESSION_LIFETIMES } from '../settings';
 
 export interface AuthenticatedSession {
   readonly userId: string;
@@ -25,9 +25,9 @@ export class SessionAuthenticator {
   constructor(
     @Inject(ACCESS_TOKENS) private readonly accessTokens: AccessTokens,
     @Inject(SESSION_CACHE) private readonly cache: SessionCache,
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(SESSIONS_OPTIONS) private readonly options: ResolvedSessionsOptions,
+    @Inject(SESSION_LIFETIMES) private readonly lifetimes: SessionLifetimes,
   ) {}
 
   /** null when the token must be refused. */
@@ -41,14 +41,14 @@ export class SessionAuthenticator {
   }
 
   private async checkStore(userId: string, sessionId: string): Promise<boolean> {
-    const status = await this.store.findSessionStatus(sessionId);
+    const status = await this.sessions.findStatus(sessionId);
     const now = this.clock.now();
     if (!status || status.userId !== userId) return false;
     if (!isSessionActive(status, now)) {
-      if (status.revokedAt !== null) this.remember(() => this.cache.markRevoked(userId, [sessionId], revocationMarkerTtlSeconds(this.options.lifetimes)));
+      if (status.revokedAt !== null) this.remember(() => this.cache.markRevoked(userId, [sessionId], revocationMarkerTtlSeconds(this.lifetimes)));
       return false;
     }
-    const ttl = activeEntryTtlSeconds(this.options.lifetimes, status.expiresAt, now);
+    const ttl = activeEntryTtlSeconds(this.lifetimes, status.expiresAt, now);
     // SET NX: if a revocation marked the session since we read it, the marker stays.
     if (ttl > 0) this.remember(() => this.cache.rememberActive(userId, sessionId, ttl));
     return true;

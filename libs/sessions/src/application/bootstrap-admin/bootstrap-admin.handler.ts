@@ -7,15 +7,21 @@ import { NO_REQUEST_CONTEXT } from '../../domain/request-context';
 import { normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
+import { AuditTrail } from '../audit/audit-trail';
 import { BootstrapAdmin, BootstrapAdminOutcome } from './bootstrap-admin.command';
 import { BOOTSTRAP_ADMIN_EVENTS } from './bootstrap-admin.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<BootstrapAdmin> = {
+  email: Checks.bounded(),
+  password: Checks.bounded(),
+};
 
 @CommandHandler(BootstrapAdmin)
 export class BootstrapAdminHandler implements ICommandHandler<BootstrapAdmin> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
     @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
@@ -25,6 +31,7 @@ export class BootstrapAdminHandler implements ICommandHandler<BootstrapAdmin> {
     const userId = uuidv7();
     const operation = this.trail.begin(BOOTSTRAP_ADMIN_EVENTS, { actor: Actors.system(), subjectUserId: null, context: NO_REQUEST_CONTEXT });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const email = normalizeEmail(command.email);
       const weak = passwordProblem(command.password, { email });
       if (weak) {
@@ -33,8 +40,8 @@ export class BootstrapAdminHandler implements ICommandHandler<BootstrapAdmin> {
       }
       const passwordHash = await this.hasher.hash(command.password);
       // One decision in one transaction: "no admin yet and the email is free" cannot change under us.
-      const outcome = await this.store.inTransaction(async (tx): Promise<BootstrapAdminOutcome> => {
-        const inserted = await tx.insertFirstAdmin({ id: userId, email, passwordHash, role: 'admin', createdAt: this.clock.now() });
+      const outcome = await this.unitOfWork.inTransaction(async (tx): Promise<BootstrapAdminOutcome> => {
+        const inserted = await tx.users.insertFirstAdmin({ id: userId, email, passwordHash, role: 'admin', createdAt: this.clock.now() });
         if (inserted.kind === 'inserted') {
           await operation.succeedIn(tx, { subjectUserId: userId });
           return { kind: 'created', userId };

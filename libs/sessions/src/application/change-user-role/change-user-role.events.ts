@@ -1,5 +1,5 @@
 import { AuditActions } from '../../domain/audit-action';
-import { AuditableEvent, EventTriad } from '../shared/auditable-event';
+import { AuditableEvent, EventTriad } from '../audit/auditable-event';
 
 export class UserRoleChangeAttempted extends AuditableEvent {
   readonly action = AuditActions.changeUserRole;

@@ -1,14 +1,24 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
+import { AuditTrail } from '../audit/audit-trail';
 import { ChangeUserRole, ChangeUserRoleOutcome } from './change-user-role.command';
 import { CHANGE_USER_ROLE_EVENTS } from './change-user-role.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+import { USER_ROLES } from '../../domain/records';
+
+const INPUT: InputRules<ChangeUserRole> = {
+  userId: Checks.uuid(),
+  role: Checks.oneOf(USER_ROLES),
+  reason: Checks.reason(),
+  actor: Checks.actor(),
+  context: Checks.context(),
+};
 
 @CommandHandler(ChangeUserRole)
 export class ChangeUserRoleHandler implements ICommandHandler<ChangeUserRole> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
     private readonly trail: AuditTrail,
   ) {}
 
@@ -21,8 +31,9 @@ export class ChangeUserRoleHandler implements ICommandHandler<ChangeUserRole> {
       details: { role: command.role },
     });
     return operation.run(async () => {
-      const outcome = await this.store.inTransaction(async (tx): Promise<ChangeUserRoleOutcome> => {
-        const change = await tx.setUserRole(command.userId, command.role);
+      assertValidInput(command, INPUT);
+      const outcome = await this.unitOfWork.inTransaction(async (tx): Promise<ChangeUserRoleOutcome> => {
+        const change = await tx.users.setRole(command.userId, command.role);
         if (change.kind !== 'set') return { kind: 'rejected', reason: change.kind };
         await operation.succeedIn(tx, { details: { role: command.role, previousRole: change.previousRole } });
         return { kind: 'changed', userId: command.userId, role: command.role, previousRole: change.previousRole };

@@ -1,14 +1,22 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
+import { AuditTrail } from '../audit/audit-trail';
 import { EnableUser, EnableUserOutcome } from './enable-user.command';
 import { ENABLE_USER_EVENTS } from './enable-user.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<EnableUser> = {
+  userId: Checks.uuid(),
+  reason: Checks.reason(),
+  actor: Checks.actor(),
+  context: Checks.context(),
+};
 
 @CommandHandler(EnableUser)
 export class EnableUserHandler implements ICommandHandler<EnableUser> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
     private readonly trail: AuditTrail,
   ) {}
 
@@ -20,8 +28,9 @@ export class EnableUserHandler implements ICommandHandler<EnableUser> {
       reason: command.reason,
     });
     return operation.run(async () => {
-      const found = await this.store.inTransaction(async (tx) => {
-        if (!(await tx.setUserDisabled(command.userId, null))) return false;
+      assertValidInput(command, INPUT);
+      const found = await this.unitOfWork.inTransaction(async (tx) => {
+        if (!(await tx.users.setDisabled(command.userId, null))) return false;
         await operation.succeedIn(tx);
         return true;
       });

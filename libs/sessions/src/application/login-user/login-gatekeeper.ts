@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { clientNetwork } from '../../domain/client-network';
 import { RequestContext } from '../../domain/request-context';
-import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
+import { SessionLifetimes } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { FailedLogin, LOGIN_ATTEMPTS, LoginAttemptKey, LoginAttempts } from '../ports/login-attempts.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
+import { SESSION_LIFETIMES } from '../settings';
 
 export type LoginVerdict =
   | { readonly kind: 'open' }
@@ -23,9 +24,9 @@ export class LoginGatekeeper {
 
   constructor(
     @Inject(LOGIN_ATTEMPTS) private readonly attempts: LoginAttempts,
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(SESSIONS_OPTIONS) private readonly options: ResolvedSessionsOptions,
+    @Inject(SESSION_LIFETIMES) private readonly lifetimes: SessionLifetimes,
   ) {}
 
   keyFor(normalizedEmail: string, context: RequestContext): LoginAttemptKey {
@@ -60,8 +61,8 @@ export class LoginGatekeeper {
    * devices. The per-network lock still bounds guesses from there.
    */
   private async signedInFrom(userId: string, network: string): Promise<boolean> {
-    const since = new Date(this.clock.now().getTime() - this.options.lifetimes.sessionTtlSeconds * 1000);
-    const addresses = await this.store.sessionAddressesSince(userId, since);
+    const since = new Date(this.clock.now().getTime() - this.lifetimes.sessionTtlSeconds * 1000);
+    const addresses = await this.sessions.addressesSince(userId, since);
     return addresses.some((address) => clientNetwork(address) === network);
   }
 }

@@ -1,6 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 import { RequestContext } from '../../domain/request-context';
-import { TokenPair } from '../shared/token-pair';
+import { TokenPair } from '../tokens/token-pair';
 
 export type LoginOutcome =
   | ({ readonly kind: 'authenticated' } & TokenPair)

@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { requestContext } from '../../domain/request-context';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { MemoryLoginAttempts } from '../../infrastructure/cache/memory-login-attempts';
-import { ResolvedSessionsOptions } from '../../sessions.options';
-import { FixedClock, InMemorySessionStore, RecordingEventBus } from '../../testing/fakes';
+import { FixedClock, inMemoryPorts, RecordingEventBus } from '../../testing/fakes';
 import { AccessTokens } from '../ports/access-token.port';
 import { LoginAttempts } from '../ports/login-attempts.port';
 import { PasswordHasher } from '../ports/password-hasher.port';
-import { AuditTrail } from '../shared/audit-trail';
-import { SessionIssuer } from '../shared/session-issuer';
+import { AuditTrail } from '../audit/audit-trail';
+import { SessionIssuer } from '../tokens/session-issuer';
 import { LoginGatekeeper } from './login-gatekeeper';
 import { LoginUser } from './login-user.command';
 import { LoginUserHandler } from './login-user.handler';
@@ -38,18 +37,17 @@ const accessTokens: AccessTokens = {
 };
 
 function setup(wrap: (attempts: LoginAttempts) => LoginAttempts = (attempts) => attempts) {
-  const store = new InMemorySessionStore();
+  const { db: store, unitOfWork, userAccounts, sessionRecords } = inMemoryPorts();
   const events = new RecordingEventBus();
   const clock = new FixedClock();
   const hasher = new PlainHasher();
   // A prefix of its own: memory adapters with one prefix share their counts in a process.
   const attempts = wrap(new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: POLICY, clock }));
-  const options = { lifetimes: DEFAULT_LIFETIMES } as ResolvedSessionsOptions;
-  const gatekeeper = new LoginGatekeeper(attempts, store, clock, options);
-  const handler = new LoginUserHandler(store, hasher, clock, new AuditTrail(events.asEventBus(), clock), new SessionIssuer(options, accessTokens), gatekeeper);
+  const gatekeeper = new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES);
+  const handler = new LoginUserHandler(unitOfWork, userAccounts, hasher, clock, new AuditTrail(events.asEventBus(), clock), new SessionIssuer(DEFAULT_LIFETIMES, accessTokens), gatekeeper);
   store.users.set(ALICE, { id: ALICE, email: 'alice@example.com', passwordHash: 'hash:right password', role: 'user', createdAt: new Date() });
   const login = (email: string, password: string, from = context) => handler.execute(new LoginUser(email, password, from));
-  return { store, events, clock, hasher, attempts, login };
+  return { store, unitOfWork, events, clock, hasher, attempts, login };
 }
 
 describe('LoginUserHandler', () => {
@@ -157,10 +155,10 @@ describe('LoginUserHandler', () => {
   });
 
   it('opens no session when the password verified was replaced before the session could be inserted', async () => {
-    const { store, events, login } = setup();
-    const lock = store.inTransaction.bind(store);
+    const { store, unitOfWork, events, login } = setup();
+    const lock = unitOfWork.inTransaction.bind(unitOfWork);
     // The change commits between the verification and the login's transaction.
-    store.inTransaction = async (work) => {
+    unitOfWork.inTransaction = async (work) => {
       store.users.set(ALICE, { ...store.users.get(ALICE)!, passwordHash: 'hash:new password' });
       return lock(work);
     };

@@ -5,13 +5,15 @@ import { UserRecord } from '../../domain/records';
 import { normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
-import { CredentialCheck, SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { AuditedOperation, AuditTrail } from '../shared/audit-trail';
-import { SessionIssuer } from '../shared/session-issuer';
-import { TokenPair } from '../shared/token-pair';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
+import { CredentialCheck, USER_ACCOUNTS, UserAccounts } from '../ports/user-accounts.port';
+import { AuditedOperation, AuditTrail } from '../audit/audit-trail';
+import { SessionIssuer } from '../tokens/session-issuer';
+import { TokenPair } from '../tokens/token-pair';
 import { LoginGatekeeper } from './login-gatekeeper';
 import { LoginOutcome, LoginUser } from './login-user.command';
 import { LOGIN_EVENTS } from './login-user.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
 
 /** Audit reasons of a right password that still opens no session. */
 const REFUSAL_REASONS: Record<Exclude<CredentialCheck, 'current'>, string> = {
@@ -19,6 +21,12 @@ const REFUSAL_REASONS: Record<Exclude<CredentialCheck, 'current'>, string> = {
   user_not_found: 'invalid_credentials',
   disabled: 'user_disabled',
   reset_required: 'password_reset_required',
+};
+
+const INPUT: InputRules<LoginUser> = {
+  email: Checks.bounded(),
+  password: Checks.bounded(),
+  context: Checks.context(),
 };
 
 type OpenedSession =
@@ -36,7 +44,8 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
   private decoyHash: Promise<string> | undefined;
 
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
+    @Inject(USER_ACCOUNTS) private readonly users: UserAccounts,
     @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
@@ -51,9 +60,10 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
       context: command.context,
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const email = normalizeEmail(command.email);
       const attemptKey = this.gatekeeper.keyFor(email, command.context);
-      const user = await this.store.findUserByEmail(email);
+      const user = await this.users.findByEmail(email);
       const verdict = await this.gatekeeper.verdict(attemptKey, user?.id ?? null);
       // Verified even while locked or delayed, so a refusal takes as long as any other failure.
       const passwordMatches = await this.hasher.verify(user?.passwordHash ?? (await this.decoy()), command.password);
@@ -81,7 +91,7 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
       if (opened.kind === 'refused' && opened.check === 'changed' && opened.rehashAttempted) {
         // The hash was replaced since it was read: by a password change, or by a concurrent
         // login's rehash of this same password, which then verifies against the stored hash.
-        const fresh = await this.store.findUserById(user.id);
+        const fresh = await this.users.findById(user.id);
         if (fresh && (await this.hasher.verify(fresh.passwordHash, command.password))) opened = await this.openSession(fresh, command, operation);
       }
       if (opened.kind === 'refused') {
@@ -106,11 +116,11 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
   private async openSession(user: UserRecord, command: LoginUser, operation: AuditedOperation): Promise<OpenedSession> {
     const rehash = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(command.password) : null;
     try {
-      return await this.store.inTransaction(async (tx): Promise<OpenedSession> => {
+      return await this.unitOfWork.inTransaction(async (tx): Promise<OpenedSession> => {
         // The rehash's UPDATE comes first and takes the row lock: taking the share lock first and
         // then upgrading it would deadlock two logins doing the same.
-        const rehashed = rehash !== null && (await tx.replacePasswordHash(user.id, user.passwordHash, rehash));
-        const credentials = await tx.lockVerifiedCredentials(user.id, rehashed ? rehash : user.passwordHash);
+        const rehashed = rehash !== null && (await tx.users.replacePasswordHash(user.id, user.passwordHash, rehash));
+        const credentials = await tx.users.lockVerifiedCredentials(user.id, rehashed ? rehash : user.passwordHash);
         if (credentials !== 'current') {
           // A refused login changes nothing: the rehash rolls back with it.
           if (rehashed) throw new RefusedAfterRehash(credentials);

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { requestContext } from '../../domain/request-context';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { MemoryLoginAttempts } from '../../infrastructure/cache/memory-login-attempts';
-import { ResolvedSessionsOptions } from '../../sessions.options';
-import { FixedClock, InMemorySessionStore, RecordingEventBus } from '../../testing/fakes';
+import { FixedClock, inMemoryPorts, RecordingEventBus } from '../../testing/fakes';
 import { AccessTokens } from '../ports/access-token.port';
 import { PasswordHasher } from '../ports/password-hasher.port';
-import { AuditTrail } from '../shared/audit-trail';
-import { SessionIssuer } from '../shared/session-issuer';
+import { AuditTrail } from '../audit/audit-trail';
+import { SessionIssuer } from '../tokens/session-issuer';
 import { LoginGatekeeper } from './login-gatekeeper';
 import { LoginUser } from './login-user.command';
 import { LoginUserHandler } from './login-user.handler';
@@ -36,19 +35,19 @@ class MigratingHasher implements PasswordHasher {
 const accessTokens: AccessTokens = { issue: async () => ({ token: 'access', expiresIn: 900 }), verify: async () => null };
 
 function setup(storedHash = 'legacy:right password') {
-  const store = new InMemorySessionStore();
+  const { db: store, unitOfWork, userAccounts, sessionRecords } = inMemoryPorts();
   const events = new RecordingEventBus();
   const clock = new FixedClock();
   const hasher = new MigratingHasher();
   const attempts = new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: { threshold: 100, lockSeconds: 600, maxDelaySeconds: 8 }, clock });
-  const options = { lifetimes: DEFAULT_LIFETIMES } as ResolvedSessionsOptions;
   const handler = new LoginUserHandler(
-    store,
+    unitOfWork,
+    userAccounts,
     hasher,
     clock,
     new AuditTrail(events.asEventBus(), clock),
-    new SessionIssuer(options, accessTokens),
-    new LoginGatekeeper(attempts, store, clock, options),
+    new SessionIssuer(DEFAULT_LIFETIMES, accessTokens),
+    new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES),
   );
   store.users.set(ALICE, { id: ALICE, email: 'alice@example.com', passwordHash: storedHash, role: 'user', createdAt: new Date() });
   const login = (password: string) => handler.execute(new LoginUser('alice@example.com', password, context));

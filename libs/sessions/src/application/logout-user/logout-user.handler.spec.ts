@@ -1,10 +1,9 @@
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { newRefreshToken } from '../../domain/refresh-token';
 import { requestContext } from '../../domain/request-context';
-import { ResolvedSessionsOptions } from '../../sessions.options';
-import { FixedClock, InMemorySessionStore, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
-import { AuditTrail } from '../shared/audit-trail';
-import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
+import { FixedClock, inMemoryPorts, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
+import { AuditTrail } from '../audit/audit-trail';
+import { SessionRevocations } from '../revocation/session-revocations';
 import { LogoutUser } from './logout-user.command';
 import { LogoutUserHandler } from './logout-user.handler';
 
@@ -14,16 +13,15 @@ const SESSION = '0190a5d2-0000-7000-8000-0000000000c1';
 const context = requestContext('203.0.113.9', 'unit-test');
 
 function setup() {
-  const store = new InMemorySessionStore();
+  const { db: store, unitOfWork, sessionRecords } = inMemoryPorts();
   const events = new RecordingEventBus();
   const cache = new RecordingSessionCache();
   const clock = new FixedClock();
-  const options = { lifetimes: DEFAULT_LIFETIMES } as ResolvedSessionsOptions;
-  const handler = new LogoutUserHandler(store, clock, new AuditTrail(events.asEventBus(), clock), new RevokedSessionsCache(cache, options));
+  const handler = new LogoutUserHandler(unitOfWork, sessionRecords, clock, new AuditTrail(events.asEventBus(), clock), new SessionRevocations(cache, DEFAULT_LIFETIMES));
   const token = newRefreshToken();
   store.addUser(ALICE);
   store.addSession(ALICE, SESSION, token.hash);
-  return { store, events, cache, handler, token: token.token };
+  return { store, unitOfWork, events, cache, handler, token: token.token };
 }
 
 describe('LogoutUserHandler', () => {
@@ -69,15 +67,17 @@ describe('LogoutUserHandler', () => {
   });
 
   it('emits Failed, not Succeeded, when the transaction fails after the success was recorded', async () => {
-    const { store, events, handler, token } = setup();
-    const original = store.inTransaction.bind(store);
-    store.inTransaction = (work) => original(async (tx) => {
+    const { store, unitOfWork, events, cache, handler, token } = setup();
+    const original = unitOfWork.inTransaction.bind(unitOfWork);
+    unitOfWork.inTransaction = (work) => original(async (tx) => {
       const result = await work(tx);
       throw Object.assign(new Error('commit failed'), { code: '40001' });
       return result;
     });
     await expect(handler.execute(new LogoutUser(token, ALICE, context))).rejects.toThrow('commit failed');
     expect(store.audit).toEqual([]);
+    expect(store.outbox).toEqual([]);
+    expect(cache.entries.size).toBe(0);
     expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutFailed:internal_error']);
     expect(events.events[1].details).toMatchObject({ rolledBack: true, errorCode: '40001' });
   });

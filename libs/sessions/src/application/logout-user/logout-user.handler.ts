@@ -1,22 +1,33 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
-import { hashRefreshToken } from '../../domain/refresh-token';
+import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../../domain/refresh-token';
 import { RevocationReasons } from '../../domain/revocation-reason';
 import { CLOCK, Clock } from '../ports/clock.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { AuditTrail } from '../shared/audit-trail';
-import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
+import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
+import { AuditTrail } from '../audit/audit-trail';
+import { SessionRevocations } from '../revocation/session-revocations';
+import { OutcomePatch } from '../audit/audit-trail';
 import { LogoutOutcome, LogoutRejection, LogoutUser } from './logout-user.command';
 import { LOGOUT_EVENTS } from './logout-user.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<LogoutUser> = {
+  refreshToken: Checks.pattern(REFRESH_TOKEN_PATTERN, 'a refresh token issued by this service (43 base64url characters)'),
+  userId: Checks.nullableUuid(),
+  sessionId: Checks.nullableUuid(),
+  context: Checks.context(),
+};
 
 @CommandHandler(LogoutUser)
 export class LogoutUserHandler implements ICommandHandler<LogoutUser> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
+    @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
-    private readonly revokedSessions: RevokedSessionsCache,
+    private readonly revocations: SessionRevocations,
   ) {}
 
   async execute(command: LogoutUser): Promise<LogoutOutcome> {
@@ -27,36 +38,41 @@ export class LogoutUserHandler implements ICommandHandler<LogoutUser> {
       reason: RevocationReasons.logout,
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const tokenHash = hashRefreshToken(command.refreshToken);
-      const ended = await this.store.inTransaction(async (tx) => {
-        const stamp = { reason: RevocationReasons.logout, revokedBy: command.userId, at: this.clock.now() };
-        const sessions: Array<{ userId: string; sessionId: string }> = [];
-        const byToken = await tx.revokeSessionByRefreshToken(tokenHash, command.userId, stamp);
-        if (byToken) sessions.push(byToken);
-        // A valid Bearer ends its own session even when the refresh token is unknown or another's.
-        if (command.userId !== null && command.sessionId !== null && command.sessionId !== byToken?.sessionId) {
-          if (await tx.revokeSession(command.userId, command.sessionId, stamp)) sessions.push({ userId: command.userId, sessionId: command.sessionId });
-        }
-        if (sessions.length === 0) return null;
-        const userId = sessions[0].userId;
-        const sessionIds = sessions.map((s) => s.sessionId);
-        // Ended by its Bearer alone: say why the refresh token ended nothing (another user's, say).
-        const refused = byToken ? {} : { details: { refreshTokenRefused: await this.whyNot(tokenHash, command.userId) } };
-        await operation.succeedIn(tx, { subjectUserId: userId, sessionId: sessionIds[0], sessionIds, count: sessionIds.length, ...refused });
-        await this.revokedSessions.markRevokedIn(tx, userId, sessionIds);
-        return { userId, sessionId: sessionIds[0], sessionIds };
-      });
+      let refused: OutcomePatch = {};
+      const ended = await this.unitOfWork.inTransaction((tx) =>
+        this.revocations.revoke(
+          tx,
+          operation,
+          async () => {
+            const stamp = { reason: RevocationReasons.logout, revokedBy: command.userId, at: this.clock.now() };
+            const sessions: Array<{ userId: string; sessionId: string }> = [];
+            const byToken = await tx.sessions.revokeByRefreshToken(tokenHash, command.userId, stamp);
+            if (byToken) sessions.push(byToken);
+            // A valid Bearer ends its own session even when the refresh token is unknown or another's.
+            if (command.userId !== null && command.sessionId !== null && command.sessionId !== byToken?.sessionId) {
+              if (await tx.sessions.revoke(command.userId, command.sessionId, stamp)) sessions.push({ userId: command.userId, sessionId: command.sessionId });
+            }
+            if (sessions.length === 0) return null;
+            // Ended by its Bearer alone: say why the refresh token ended nothing (another user's, say).
+            if (!byToken) refused = { details: { refreshTokenRefused: await this.whyNot(tokenHash, command.userId) } };
+            return { userId: sessions[0].userId, sessionIds: sessions.map((s) => s.sessionId) };
+          },
+          (ended) => ({ sessionId: ended.sessionIds[0], ...refused }),
+        ),
+      );
       if (!ended) {
         const reason = await this.whyNot(tokenHash, command.userId);
         operation.fail(reason);
         return { kind: 'rejected', reason };
       }
-      return { kind: 'revoked', ...ended };
+      return { kind: 'revoked', userId: ended.userId, sessionId: ended.sessionIds[0], sessionIds: ended.sessionIds };
     });
   }
 
   private async whyNot(tokenHash: Buffer, userId: string | null): Promise<LogoutRejection> {
-    const token = await this.store.describeRefreshToken(tokenHash);
+    const token = await this.sessions.describeRefreshToken(tokenHash);
     if (!token) return 'token_not_found';
     if (userId !== null && token.userId !== userId) return 'token_user_mismatch';
     return 'token_already_revoked';

@@ -11,6 +11,8 @@ export interface AuditEntry {
   readonly userId: string | null;
   readonly actorType: ActorType;
   readonly actorId: string | null;
+  /** The service's name when actorType is 'service'; null otherwise. */
+  readonly actorName: string | null;
   readonly sessionId: string | null;
   readonly reason: string | null;
   readonly ipAddress: string | null;
@@ -87,3 +89,12 @@ export interface AuditLog {
   query(query: AuditQuery): Promise<AuditPage>;
 }
 export const AUDIT_LOG = Symbol('AuditLog');
+
+/** The audit trail, as a unit of work writes it with its change (`tx.audit`). */
+export interface AuditLogWrites {
+  /**
+   * Writes audit entries with the change. A repeated Attempted is dropped; an outcome for an
+   * operation that already has one throws AuditOutcomeUnavailableError (the change must roll back).
+   */
+  append(entries: readonly AuditEntry[]): Promise<void>;
+}

@@ -4,7 +4,8 @@ import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../../domain/refresh-to
 import { normalizeEmail } from '../../domain/session-rules';
 import { AUDIT_LOG, AuditLog, AuditPage, AuditQuery } from '../ports/audit-log.port';
 import { CLOCK, Clock } from '../ports/clock.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
+import { USER_ACCOUNTS, UserAccounts } from '../ports/user-accounts.port';
 
 /** A user as the directory hands it out: never the password hash. */
 export type UserSummary = Omit<UserRecord, 'passwordHash'>;
@@ -13,23 +14,24 @@ export type UserSummary = Omit<UserRecord, 'passwordHash'>;
 @Injectable()
 export class SessionDirectory {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(USER_ACCOUNTS) private readonly users: UserAccounts,
+    @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(AUDIT_LOG) private readonly auditLog: AuditLog,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async findUser(userId: string): Promise<UserSummary | null> {
-    return summary(await this.store.findUserById(userId));
+    return summary(await this.users.findById(userId));
   }
 
   /** The account with this email, compared as register and login compare it (normalized). */
   async findUserByEmail(email: string): Promise<UserSummary | null> {
-    return summary(await this.store.findUserByEmail(normalizeEmail(email)));
+    return summary(await this.users.findByEmail(normalizeEmail(email)));
   }
 
   /** Whether any account has the admin role. */
   adminExists(): Promise<boolean> {
-    return this.store.adminExists();
+    return this.users.adminExists();
   }
 
   /**
@@ -38,17 +40,17 @@ export class SessionDirectory {
    */
   async refreshTokenSessionIsLive(refreshToken: string): Promise<boolean> {
     if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) return false;
-    const state = await this.store.describeRefreshToken(hashRefreshToken(refreshToken));
+    const state = await this.sessions.describeRefreshToken(hashRefreshToken(refreshToken));
     return state !== null && state.sessionRevokedAt === null && state.sessionExpiresAt > this.clock.now();
   }
 
   /** Newest first; active ones only unless includeRevoked (which also includes expired ones). */
   listSessions(userId: string, includeRevoked = false): Promise<SessionRecord[]> {
-    return this.store.listSessions(userId, { includeRevoked, now: this.clock.now() });
+    return this.sessions.list(userId, { includeRevoked, now: this.clock.now() });
   }
 
   findSession(sessionId: string): Promise<SessionRecord | null> {
-    return this.store.findSession(sessionId);
+    return this.sessions.find(sessionId);
   }
 
   queryAudit(query: AuditQuery): Promise<AuditPage> {

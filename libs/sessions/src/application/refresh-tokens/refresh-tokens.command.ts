@@ -1,6 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 import { RequestContext } from '../../domain/request-context';
-import { TokenPair } from '../shared/token-pair';
+import { TokenPair } from '../tokens/token-pair';
 
 export type RefreshRejection = 'token_not_found' | 'token_expired' | 'token_revoked' | 'session_inactive' | 'refresh_token_reuse';
 

@@ -2,18 +2,19 @@ import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
 import { RefreshTokenState } from '../../domain/records';
-import { hashRefreshToken } from '../../domain/refresh-token';
+import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../../domain/refresh-token';
 import { RequestContext } from '../../domain/request-context';
 import { RevocationReasons } from '../../domain/revocation-reason';
-import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
 import { CLOCK, Clock } from '../ports/clock.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
+import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeSession } from '../revoke-session/revoke-session.command';
-import { AuditedOperation, AuditTrail } from '../shared/audit-trail';
-import { SessionIssuer } from '../shared/session-issuer';
+import { AuditedOperation, AuditTrail } from '../audit/audit-trail';
+import { REFRESH_POLICY, RefreshPolicy } from '../settings';
+import { SessionIssuer } from '../tokens/session-issuer';
 import { RefreshOutcome, RefreshRejection, RefreshTokens } from './refresh-tokens.command';
 import { REFRESH_EVENTS } from './refresh-tokens.events';
-
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
 
 /**
  * Rotation with reuse detection. Every refresh retires the token it used; presenting a
@@ -21,19 +22,25 @@ import { REFRESH_EVENTS } from './refresh-tokens.events';
  * is ended, except when the same client retries the token it rotated a moment ago (several
  * tabs refreshing at once), which gets a new pair in the same session.
  */
+const INPUT: InputRules<RefreshTokens> = {
+  refreshToken: Checks.pattern(REFRESH_TOKEN_PATTERN, 'a refresh token issued by this service (43 base64url characters)'),
+  context: Checks.context(),
+};
+
 @CommandHandler(RefreshTokens)
 export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
   private readonly graceMs: number;
 
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
+    @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(SESSIONS_OPTIONS) options: ResolvedSessionsOptions,
+    @Inject(REFRESH_POLICY) policy: RefreshPolicy,
     private readonly trail: AuditTrail,
     private readonly issuer: SessionIssuer,
     private readonly commandBus: CommandBus,
   ) {
-    this.graceMs = options.refreshReuseGraceSeconds * 1000;
+    this.graceMs = policy.reuseGraceSeconds * 1000;
   }
 
   async execute(command: RefreshTokens): Promise<RefreshOutcome> {
@@ -43,12 +50,13 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
       context: command.context,
     });
     return operation.run(async () => {
+      assertValidInput(command, INPUT);
       const tokenHash = hashRefreshToken(command.refreshToken);
       const now = this.clock.now();
       // The token is retired and the session checked in the same statement, so a session
       // revoked a moment earlier can never be refreshed, and one token refreshes at most once.
-      const tokens = await this.store.inTransaction(async (tx) => {
-        const used = await tx.consumeRefreshToken(tokenHash, now, command.context);
+      const tokens = await this.unitOfWork.inTransaction(async (tx) => {
+        const used = await tx.sessions.consumeRefreshToken(tokenHash, now, command.context);
         if (!used) return null;
         const issued = await this.issuer.issueTokens(tx, used.userId, used.sessionId, now, used.tokenId);
         await operation.succeedIn(tx, { actor: Actors.user(used.userId), subjectUserId: used.userId, sessionId: used.sessionId });
@@ -56,13 +64,13 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
       });
       if (tokens) return { kind: 'refreshed', ...tokens };
 
-      const token = await this.store.describeRefreshToken(tokenHash);
+      const token = await this.sessions.describeRefreshToken(tokenHash);
       if (token && this.isGraceRetry(token, command.context, now)) {
-        const retried = await this.store.inTransaction(async (tx) => {
-          if (!(await tx.touchActiveSession(token.sessionId, now))) return null;
+        const retried = await this.unitOfWork.inTransaction(async (tx) => {
+          if (!(await tx.sessions.touchActive(token.sessionId, now))) return null;
           // One live refresh token per session: the replacement issued to the first request is
           // retired (as rotated away, so presenting it later is reuse), not left as a second chain.
-          await tx.retireLiveRefreshTokens(token.sessionId, now, command.context);
+          await tx.sessions.retireLiveRefreshTokens(token.sessionId, now, command.context);
           const issued = await this.issuer.issueTokens(tx, token.userId, token.sessionId, now, token.tokenId);
           await operation.succeedIn(tx, {
             actor: Actors.user(token.userId),

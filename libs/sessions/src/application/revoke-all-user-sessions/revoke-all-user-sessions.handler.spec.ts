@@ -2,10 +2,9 @@ import { Actors } from '../../domain/actor';
 import { newRefreshToken } from '../../domain/refresh-token';
 import { requestContext } from '../../domain/request-context';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
-import { ResolvedSessionsOptions } from '../../sessions.options';
-import { FixedClock, InMemorySessionStore, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
-import { AuditTrail } from '../shared/audit-trail';
-import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
+import { FixedClock, inMemoryPorts, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
+import { AuditTrail } from '../audit/audit-trail';
+import { SessionRevocations } from '../revocation/session-revocations';
 import { RevokeAllUserSessions } from './revoke-all-user-sessions.command';
 import { RevokeAllUserSessionsHandler } from './revoke-all-user-sessions.handler';
 
@@ -16,15 +15,15 @@ const sessionId = (n: number) => `0190a5d2-0000-7000-8000-00000000010${n}`;
 const context = requestContext('198.51.100.4', 'console');
 
 function setup() {
-  const store = new InMemorySessionStore();
+  const { db: store, unitOfWork } = inMemoryPorts();
   const events = new RecordingEventBus();
   const cache = new RecordingSessionCache();
   const clock = new FixedClock();
   const handler = new RevokeAllUserSessionsHandler(
-    store,
+    unitOfWork,
     clock,
     new AuditTrail(events.asEventBus(), clock),
-    new RevokedSessionsCache(cache, { lifetimes: DEFAULT_LIFETIMES } as ResolvedSessionsOptions),
+    new SessionRevocations(cache, DEFAULT_LIFETIMES),
   );
   for (let n = 1; n <= 3; n += 1) store.addSession(USER, sessionId(n), newRefreshToken().hash);
   store.addSession(OTHER_USER, sessionId(9), newRefreshToken().hash);
@@ -72,5 +71,71 @@ describe('RevokeAllUserSessionsHandler', () => {
     expect(outcome).toEqual({ kind: 'rejected', reason: 'user_not_found' });
     expect([...store.sessions.values()].every((s) => s.revokedAt === null)).toBe(true);
     expect(events.outcomes()).toEqual(['AllSessionsRevocationAttempted:Account takeover', 'AllSessionsRevocationFailed:user_not_found']);
+  });
+
+  it('writes its own markers to the cache only after the commit, and answers only once they are written', async () => {
+    const { store, cache, handler } = setup();
+    const seenAtWrite: Array<{ revocationCommitted: boolean; succeededCommitted: boolean }> = [];
+    let release!: () => void;
+    const redisAnswers = new Promise<void>((resolve) => (release = resolve));
+    const markRevoked = cache.markRevoked.bind(cache);
+    cache.markRevoked = async (userId, sessionIds) => {
+      seenAtWrite.push({
+        revocationCommitted: sessionIds.every((id) => store.sessions.get(id)?.revokedAt !== null),
+        succeededCommitted: store.audit.some((e) => e.outcome === 'succeeded'),
+      });
+      await redisAnswers;
+      return markRevoked(userId, sessionIds);
+    };
+    let answered = false;
+    const running = handler.execute(new RevokeAllUserSessions(USER, 'user_revoked_all', Actors.user(USER), context)).then((outcome) => {
+      answered = true;
+      return outcome;
+    });
+    while (seenAtWrite.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    expect(seenAtWrite).toEqual([{ revocationCommitted: true, succeededCommitted: true }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toBe(false);
+    release();
+    await expect(running).resolves.toMatchObject({ kind: 'revoked', revokedCount: 3 });
+    expect([...cache.entries.values()]).toEqual(['revoked', 'revoked', 'revoked']);
+  });
+
+  it('queues the markers for every live cache namespace, its own included, with the revocation', async () => {
+    const { store, cache, handler } = setup();
+    store.namespaces.set('other-deployment', store.now());
+    store.namespaces.set('gone-deployment', store.now() - 3_600_000);
+    await handler.execute(new RevokeAllUserSessions(USER, 'user_revoked_all', Actors.user(USER), context, sessionId(2)));
+    const queued = (namespace: string) => store.outbox.filter((m) => m.namespace === namespace).map((m) => m.sessionId);
+    expect(queued(cache.namespace)).toEqual([sessionId(1), sessionId(3)]);
+    expect(queued('other-deployment')).toEqual([sessionId(1), sessionId(3)]);
+    expect(queued('gone-deployment')).toEqual([]);
+  });
+
+  it('answers when its own cache write fails, leaving the queued markers to the drain', async () => {
+    const { store, events, cache, handler } = setup();
+    cache.markRevoked = async () => {
+      throw new Error('Redis did not answer within 250 ms');
+    };
+    const outcome = await handler.execute(new RevokeAllUserSessions(USER, 'user_revoked_all', Actors.user(USER), context));
+    expect(outcome).toMatchObject({ kind: 'revoked', revokedCount: 3 });
+    expect(store.outbox.filter((m) => m.namespace === cache.namespace)).toHaveLength(3);
+    expect(events.outcomes()).toEqual(['AllSessionsRevocationAttempted:user_revoked_all', 'AllSessionsRevoked:user_revoked_all']);
+  });
+
+  it('refuses an id that is not a UUID as invalid input, before touching the store: Attempted (id recorded as null) and one Failed', async () => {
+    const { store, events, cache, handler } = setup();
+    const before = JSON.stringify([...store.sessions.values()]);
+    await expect(handler.execute(new RevokeAllUserSessions('not-a-uuid', 'Account takeover', Actors.admin(ADMIN), context))).rejects.toMatchObject({
+      name: 'InvalidCommandInput',
+      code: 'invalid_input',
+      field: 'userId',
+    });
+    expect(events.outcomes()).toEqual(['AllSessionsRevocationAttempted:Account takeover', 'AllSessionsRevocationFailed:invalid_input']);
+    expect(events.events[0]).toMatchObject({ subjectUserId: null, actor: { type: 'admin', id: ADMIN } });
+    expect(events.events[1]).toMatchObject({ subjectUserId: null, details: { field: 'userId', problem: 'must be a UUID' } });
+    expect(JSON.stringify([...store.sessions.values()])).toBe(before);
+    expect(store.commits).toBe(0);
+    expect(cache.entries.size).toBe(0);
   });
 });

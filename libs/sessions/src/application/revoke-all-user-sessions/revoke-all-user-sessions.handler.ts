@@ -1,19 +1,28 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, Clock } from '../ports/clock.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { AuditTrail } from '../shared/audit-trail';
-import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
+import { AuditTrail } from '../audit/audit-trail';
+import { SessionRevocations } from '../revocation/session-revocations';
 import { RevokeAllOutcome, RevokeAllUserSessions } from './revoke-all-user-sessions.command';
 import { REVOKE_ALL_EVENTS } from './revoke-all-user-sessions.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<RevokeAllUserSessions> = {
+  userId: Checks.uuid(),
+  reason: Checks.reason(),
+  actor: Checks.actor(),
+  context: Checks.context(),
+  exceptSessionId: Checks.nullableUuid(),
+};
 
 @CommandHandler(RevokeAllUserSessions)
 export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUserSessions> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
-    private readonly revokedSessions: RevokedSessionsCache,
+    private readonly revocations: SessionRevocations,
   ) {}
 
   async execute(command: RevokeAllUserSessions): Promise<RevokeAllOutcome> {
@@ -25,22 +34,19 @@ export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUs
       details: command.exceptSessionId ? { keptSessionId: command.exceptSessionId } : {},
     });
     return operation.run(async () => {
-      const sessionIds = await this.store.inTransaction(async (tx) => {
-        if (!(await tx.userExists(command.userId))) return null;
-        const ended = await tx.revokeAllSessions(command.userId, command.exceptSessionId, {
-          reason: command.reason,
-          revokedBy: command.actor.id,
-          at: this.clock.now(),
-        });
-        await operation.succeedIn(tx, { sessionIds: ended, count: ended.length });
-        await this.revokedSessions.markRevokedIn(tx, command.userId, ended);
-        return ended;
-      });
-      if (!sessionIds) {
+      assertValidInput(command, INPUT);
+      const ended = await this.unitOfWork.inTransaction((tx) =>
+        this.revocations.revoke(tx, operation, async () => {
+          if (!(await tx.users.exists(command.userId))) return null;
+          const stamp = { reason: command.reason, revokedBy: command.actor.id, at: this.clock.now() };
+          return { userId: command.userId, sessionIds: await tx.sessions.revokeAll(command.userId, command.exceptSessionId, stamp) };
+        }),
+      );
+      if (!ended) {
         operation.fail('user_not_found');
         return { kind: 'rejected', reason: 'user_not_found' };
       }
-      return { kind: 'revoked', revokedCount: sessionIds.length, sessionIds };
+      return { kind: 'revoked', revokedCount: ended.sessionIds.length, sessionIds: ended.sessionIds };
     });
   }
 }

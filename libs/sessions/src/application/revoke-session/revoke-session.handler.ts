@@ -1,19 +1,32 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { isUuid } from '../../domain/identifiers';
 import { CLOCK, Clock } from '../ports/clock.port';
-import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { AuditTrail } from '../shared/audit-trail';
-import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
+import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
+import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
+import { AuditTrail } from '../audit/audit-trail';
+import { SessionRevocations } from '../revocation/session-revocations';
 import { RevokeSession, RevokeSessionOutcome } from './revoke-session.command';
 import { REVOKE_SESSION_EVENTS } from './revoke-session.events';
+import { assertValidInput, Checks, InputRules } from '../validation/command-input';
+
+const INPUT: InputRules<RevokeSession> = {
+  userId: Checks.nullableUuid(),
+  sessionId: Checks.uuid(),
+  reason: Checks.reason(),
+  actor: Checks.actor(),
+  context: Checks.context(),
+  details: Checks.details(),
+};
 
 @CommandHandler(RevokeSession)
 export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
+    @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
-    private readonly revokedSessions: RevokedSessionsCache,
+    private readonly revocations: SessionRevocations,
   ) {}
 
   async execute(command: RevokeSession): Promise<RevokeSessionOutcome> {
@@ -26,23 +39,19 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
       details: { ...command.details },
     });
     return operation.run(async () => {
-      const ownerId = await this.store.inTransaction(async (tx) => {
-        const owner = await tx.revokeSession(command.userId, command.sessionId, {
-          reason: command.reason,
-          revokedBy: command.actor.id,
-          at: this.clock.now(),
-        });
-        if (owner) {
-          await operation.succeedIn(tx, { subjectUserId: owner, sessionIds: [command.sessionId], count: 1 });
-          await this.revokedSessions.markRevokedIn(tx, owner, [command.sessionId]);
-        }
-        return owner;
-      });
-      if (!ownerId) {
+      assertValidInput(command, INPUT);
+      const ended = await this.unitOfWork.inTransaction((tx) =>
+        this.revocations.revoke(tx, operation, async () => {
+          const stamp = { reason: command.reason, revokedBy: command.actor.id, at: this.clock.now() };
+          const owner = await tx.sessions.revoke(command.userId, command.sessionId, stamp);
+          return owner ? { userId: owner, sessionIds: [command.sessionId] } : null;
+        }),
+      );
+      if (!ended) {
         operation.fail('session_not_found');
         return { kind: 'rejected', reason: 'session_not_found' };
       }
-      return { kind: 'revoked', sessionId: command.sessionId, userId: ownerId };
+      return { kind: 'revoked', sessionId: command.sessionId, userId: ended.userId };
     });
   }
 
@@ -52,6 +61,7 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
    * rather than the operation unaudited.
    */
   private async ownerOf(sessionId: string): Promise<string | null> {
-    return (await this.store.findSession(sessionId).catch(() => null))?.userId ?? null;
+    if (!isUuid(sessionId)) return null; // refused as invalid input, once the operation is open
+    return (await this.sessions.find(sessionId).catch(() => null))?.userId ?? null;
   }
 }

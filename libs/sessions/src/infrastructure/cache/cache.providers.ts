@@ -4,8 +4,9 @@ import { Cache } from 'cache-manager';
 import { CLOCK, Clock } from '../../application/ports/clock.port';
 import { LOGIN_ATTEMPTS } from '../../application/ports/login-attempts.port';
 import { SESSION_CACHE } from '../../application/ports/session-cache.port';
-import { SESSION_STORE, SessionStore } from '../../application/ports/session-store.port';
-import { ReconcilingSessionCache } from '../../application/shared/reconciling-session-cache';
+import { CACHE_MARKER_OUTBOX, CacheMarkerOutbox } from '../../application/ports/cache-marker-outbox.port';
+import { REVOKED_SESSIONS, RevokedSessions } from '../../application/ports/revoked-sessions.port';
+import { ReconcilingSessionCache } from '../../application/session-cache/reconciling-session-cache';
 import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
 import { createLoginAttempts } from './rate-limit.factory';
 import { createSessionCache } from './session-cache.factory';
@@ -14,9 +15,9 @@ import { createSessionCache } from './session-cache.factory';
 export const CACHE_PROVIDERS: Provider[] = [
   {
     provide: SESSION_CACHE,
-    inject: [CACHE_MANAGER, SESSIONS_OPTIONS, SESSION_STORE, CLOCK],
-    useFactory: (cache: Cache, o: ResolvedSessionsOptions, store: SessionStore, clock: Clock) =>
-      new ReconcilingSessionCache(createSessionCache(cache, { keyPrefix: o.cacheKeyPrefix, timeoutMs: o.cacheTimeoutMs }), store, clock, {
+    inject: [CACHE_MANAGER, SESSIONS_OPTIONS, CACHE_MARKER_OUTBOX, REVOKED_SESSIONS, CLOCK],
+    useFactory: (cache: Cache, o: ResolvedSessionsOptions, outbox: CacheMarkerOutbox, revoked: RevokedSessions, clock: Clock) =>
+      new ReconcilingSessionCache(createSessionCache(cache, { keyPrefix: o.cacheKeyPrefix, timeoutMs: o.cacheTimeoutMs }), outbox, revoked, clock, {
         lifetimes: o.lifetimes,
         heartbeatMs: o.cacheHeartbeatMs,
         listen: o.cacheMarkerNotifications,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CacheProbe, CachedSessionState, SessionCache } from '../../application/ports/session-cache.port';
-import { revocationTtl } from './redis-session-cache';
+import { revocationTtl } from './revocation-ttl';
 
 export interface MemorySessionCacheOptions {
   /** Instances with the same prefix share their entries (see `shared`). */

@@ -3,7 +3,7 @@ import { Clock } from '../../application/ports/clock.port';
 import { LoginAttempts, LoginLockoutPolicy } from '../../application/ports/login-attempts.port';
 import { MemoryLoginAttempts } from './memory-login-attempts';
 import { RedisLoginAttempts } from './redis-login-attempts';
-import { redisClientOf } from './session-cache.factory';
+import { redisClientOf } from './cache-store-redis';
 
 export interface SharedStateOptions {
   /** The cache key prefix; rate limit and lockout keys go under it. */

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Clock } from '../../application/ports/clock.port';
 import { FailedLogin, LoginAttemptKey, LoginAttempts, LoginGate, LoginLockoutPolicy } from '../../application/ports/login-attempts.port';
-import { callRedis, FallbackLog, RedisClient, RedisScript } from './redis-scripts';
 import { SESSIONS_DEFAULTS } from '../../sessions.options';
+import { assertHashTagFreePrefix } from '../redis/key-prefix';
+import type { RedisClient } from '../redis/redis-client';
+import { callRedisOr, FallbackLog } from '../redis/redis-fallback';
+import { RedisScript } from '../redis/redis-script';
 
 export interface RedisLoginAttemptsOptions {
   /** Put before every key; no braces, which would move the cluster hash tag. */
@@ -91,9 +94,7 @@ export class RedisLoginAttempts implements LoginAttempts {
     private readonly client: RedisClient,
     options: RedisLoginAttemptsOptions,
   ) {
-    if (/[{}]/.test(options.keyPrefix)) {
-      throw new Error('The login lockout key prefix must not contain "{" or "}" (Redis Cluster hash tags)');
-    }
+    assertHashTagFreePrefix(options.keyPrefix, 'login lockout');
     this.keyPrefix = options.keyPrefix;
     this.policy = options.policy;
     this.clock = options.clock;
@@ -156,15 +157,7 @@ export class RedisLoginAttempts implements LoginAttempts {
     );
   }
 
-  private async withFallback<T>(what: string, command: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
-    let result: T;
-    try {
-      result = await callRedis(this.client, this.timeoutMs, what, command);
-    } catch (error) {
-      this.log.fellBack(error);
-      return fallback();
-    }
-    this.log.recovered();
-    return result;
+  private withFallback<T>(what: string, command: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    return callRedisOr(this.client, this.timeoutMs, this.log, what, command, fallback);
   }
 }

@@ -1,34 +1,17 @@
 import { CacheProbe, CachedSessionState, SessionCache } from '../../application/ports/session-cache.port';
 import { SESSIONS_DEFAULTS } from '../../sessions.options';
-
-/**
- * The part of a node-redis client this adapter uses. Both node-redis v4 (inside
- * cache-manager-redis-yet) and v5 (inside @keyv/redis) satisfy it, so the adapter never
- * needs to know which one the configured cache store carries.
- */
-export interface RedisCommands {
-  /** False while disconnected or reconnecting; commands sent then would sit in the offline queue. */
-  readonly isReady: boolean;
-  get(key: string): Promise<string | null>;
-  // The { EX, NX } spelling is the only one v4 understands (v5 also accepts it, marked deprecated).
-  set(key: string, value: string, options: { EX: number; NX?: true }): Promise<string | null>;
-  multi(): RedisPipeline;
-  del(keys: string[]): Promise<number>;
-  ping(): Promise<unknown>;
-  incr(key: string): Promise<number>;
-  info(section: string): Promise<string>;
-  on(event: 'error' | 'end' | 'reconnecting', listener: (...args: unknown[]) => void): unknown;
-}
-
-export interface RedisPipeline {
-  set(key: string, value: string, options: { EX: number }): unknown;
-  execAsPipeline(): Promise<unknown>;
-}
+import { assertHashTagFreePrefix } from '../redis/key-prefix';
+import { callRedis, RedisUnavailableError } from '../redis/redis-call';
+import type { RedisClient } from '../redis/redis-client';
+import { revocationTtl } from './revocation-ttl';
 
 /** Thrown when Redis is not connected or too slow; callers read it as "cache unavailable". */
-export class SessionCacheUnavailableError extends Error {
-  override readonly name = 'SessionCacheUnavailableError';
+export class SessionCacheUnavailableError extends RedisUnavailableError {
+  override readonly name: string = 'SessionCacheUnavailableError';
 }
+
+/** The commands this adapter sends. */
+export type SessionCacheRedisClient = Pick<RedisClient, 'isReady' | 'get' | 'set' | 'multi' | 'del' | 'ping' | 'incr' | 'info' | 'on'>;
 
 export interface RedisSessionCacheOptions {
   /** Put before every key; must not contain braces, which would move the cluster hash tag. */
@@ -77,12 +60,10 @@ export class RedisSessionCache implements SessionCache {
   private readonly chunkSize: number;
 
   constructor(
-    private readonly client: RedisCommands,
+    private readonly client: SessionCacheRedisClient,
     options: RedisSessionCacheOptions,
   ) {
-    if (/[{}]/.test(options.keyPrefix)) {
-      throw new Error('The session cache key prefix must not contain "{" or "}" (Redis Cluster hash tags)');
-    }
+    assertHashTagFreePrefix(options.keyPrefix, 'session cache');
     this.keyPrefix = options.keyPrefix;
     this.timeoutMs = options.timeoutMs ?? SESSIONS_DEFAULTS.cacheTimeoutMs;
     this.chunkSize = Math.max(1, options.chunkSize ?? 1_000);
@@ -156,39 +137,8 @@ export class RedisSessionCache implements SessionCache {
     return sessionCacheKey(this.keyPrefix, userId, sessionId);
   }
 
-  /**
-   * node-redis queues commands while disconnected and would answer them only after a
-   * reconnect, i.e. never during an outage. So: refuse at once when the client is not ready
-   * (the queue does not grow), and give up after timeoutMs on a connection that hangs. A
-   * command that times out may still run later; that is harmless, since SET NX never
-   * overwrites a marker and a late revocation marker is still correct.
-   */
-  private async call<T>(what: string, command: () => Promise<T>): Promise<T> {
-    if (!this.client.isReady) {
-      throw new SessionCacheUnavailableError(`Redis is not connected (${what})`);
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new SessionCacheUnavailableError(`Redis did not answer ${what} within ${this.timeoutMs} ms`)),
-        this.timeoutMs,
-      );
-      timer.unref();
-    });
-    try {
-      return await Promise.race([command(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** See callRedis: refused at once while disconnected, bounded by timeoutMs otherwise. */
+  private call<T>(what: string, command: () => Promise<T>): Promise<T> {
+    return callRedis(this.client, this.timeoutMs, what, command, SessionCacheUnavailableError);
   }
-}
-
-/** Rounded up: a revocation marker must never expire earlier than asked. */
-export function revocationTtl(ttlSeconds: number): number {
-  const ttl = Math.ceil(ttlSeconds);
-  if (!(ttl > 0)) {
-    // Silently skipping would leave a cached "active" entry in place; refuse loudly instead.
-    throw new RangeError(`A revocation marker needs a positive TTL, got ${ttlSeconds}`);
-  }
-  return ttl;
 }

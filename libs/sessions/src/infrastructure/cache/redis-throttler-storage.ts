@@ -1,7 +1,10 @@
 import { OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { callRedis, FallbackLog, RedisClient, RedisScript, secondsFromMs } from './redis-scripts';
 import { SESSIONS_DEFAULTS } from '../../sessions.options';
+import { assertHashTagFreePrefix } from '../redis/key-prefix';
+import type { RedisClient } from '../redis/redis-client';
+import { callRedisOr, FallbackLog } from '../redis/redis-fallback';
+import { RedisScript } from '../redis/redis-script';
 
 /** What ThrottlerStorage.increment answers (the library's ThrottlerStorageRecord). */
 export type ThrottlerRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -75,9 +78,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
     private readonly client: RedisClient,
     options: RedisThrottlerStorageOptions,
   ) {
-    if (/[{}]/.test(options.keyPrefix)) {
-      throw new Error('The rate limit key prefix must not contain "{" or "}" (Redis Cluster hash tags)');
-    }
+    assertHashTagFreePrefix(options.keyPrefix, 'rate limit');
     this.keyPrefix = options.keyPrefix;
     this.timeoutMs = options.timeoutMs ?? SESSIONS_DEFAULTS.cacheTimeoutMs;
     this.fallback = options.fallback;
@@ -89,29 +90,29 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerRecord> {
-    let reply: unknown;
-    try {
-      reply = await callRedis(this.client, this.timeoutMs, 'rate limit', () =>
-        INCREMENT.run(this.client, {
+    return callRedisOr(
+      this.client,
+      this.timeoutMs,
+      this.log,
+      'rate limit',
+      async () => {
+        const reply = await INCREMENT.run(this.client, {
           keys: throttlerKeys(this.keyPrefix, key),
           arguments: [String(Math.max(1, Math.ceil(ttl))), String(limit), String(Math.max(0, Math.ceil(blockDuration)))],
-        }),
-      );
-    } catch (error) {
-      this.log.fellBack(error);
-      return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
-    }
-    this.log.recovered();
-    const [totalHits, windowLeftMs, blocked, blockLeftMs] = reply as [number, number, number, number];
-    return {
-      totalHits,
-      timeToExpire: secondsFromMs(windowLeftMs),
-      isBlocked: blocked === 1,
-      timeToBlockExpire: secondsFromMs(blockLeftMs),
-    };
+        });
+        const [totalHits, windowLeftMs, blocked, blockLeftMs] = reply as [number, number, number, number];
+        return { totalHits, timeToExpire: secondsFromMs(windowLeftMs), isBlocked: blocked === 1, timeToBlockExpire: secondsFromMs(blockLeftMs) };
+      },
+      () => this.fallback.increment(key, ttl, limit, blockDuration, throttlerName),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
     await (this.fallback as Partial<OnApplicationShutdown>).onApplicationShutdown?.();
   }
+}
+
+/** Seconds for a Retry-After or a time-to-expire, rounded up: never tell a client to come back too early. */
+function secondsFromMs(ms: number): number {
+  return ms > 0 ? Math.ceil(ms / 1000) : 0;
 }

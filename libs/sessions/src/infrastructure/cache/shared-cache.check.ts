@@ -3,7 +3,7 @@ import { FactoryProvider } from '@nestjs/common';
 import { Cache } from 'cache-manager';
 import { SessionsConfigurationError } from '../../domain/sessions-error';
 import { ResolvedSessionsOptions, SESSIONS_OPTIONS } from '../../sessions.options';
-import { redisClientOf } from './session-cache.factory';
+import { redisClientOf } from './cache-store-redis';
 
 /**
  * Refuses a cache store that other instances do not share, unless the host said it runs one
@@ -21,7 +21,7 @@ export function assertSharedCacheStore(cache: Cache | undefined, options: Resolv
   throw new SessionsConfigurationError(
     `SessionsModule: the CACHE_MANAGER store is not Redis (${describeStore(cache)}), so revocations made on one instance would not reach the others ` +
       '(each would keep its session cache, login lockout and rate limits in its own memory). ' +
-      'Give CacheModule a Redis store (@keyv/redis, or cache-manager-redis-yet), or set singleInstance: true if exactly one instance ever runs.',
+      'Give CacheModule a Redis store (@keyv/redis, or a cache-manager-redis-yet store wrapped with keyvOfRedisYetStore), or set singleInstance: true if exactly one instance ever runs.',
   );
 }
 

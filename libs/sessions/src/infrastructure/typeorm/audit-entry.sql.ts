@@ -1,10 +1,30 @@
 import { EntityManager } from 'typeorm';
-import { AuditEntry, AuditOutcomeUnavailableError } from '../../application/ports/audit-log.port';
+import { AuditEntry, AuditOutcomeUnavailableError, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
+import { quotedSchema, schemaSql } from './schema-name';
 
-const COLUMNS = 13;
+const COLUMNS = 14;
 
 /** The unique index that holds one outcome per operation. */
 const ONE_OUTCOME_INDEX = 'audit_entries_one_outcome_key';
+
+/** An AuditEntry's fields, named as the entry names them (recorded_at stays in the table). */
+const AUDIT_ENTRY = (alias: string) =>
+  [
+    `${alias}.event_id AS "eventId"`,
+    `${alias}.correlation_id AS "correlationId"`,
+    `${alias}.action`,
+    `${alias}.outcome`,
+    `${alias}.occurred_at AS "occurredAt"`,
+    `${alias}.user_id AS "userId"`,
+    `${alias}.actor_type AS "actorType"`,
+    `${alias}.actor_id AS "actorId"`,
+    `${alias}.actor_name AS "actorName"`,
+    `${alias}.session_id AS "sessionId"`,
+    `${alias}.reason`,
+    `${alias}.ip_address AS "ipAddress"`,
+    `${alias}.user_agent AS "userAgent"`,
+    `${alias}.details`,
+  ].join(', ');
 
 /**
  * How a second outcome for one operation is met. `skip` (entries written after the fact: an
@@ -14,14 +34,24 @@ const ONE_OUTCOME_INDEX = 'audit_entries_one_outcome_key';
  */
 export type DuplicateOutcome = 'skip' | 'refuse';
 
-const INSERT_INTO = `INSERT INTO audit_entries (event_id, correlation_id, action, outcome, occurred_at, user_id, actor_type, actor_id, session_id, reason, ip_address, user_agent, details)`;
+/** The head of every audit insert; VALUES follow, 14 parameters a row in this column order. */
+export const insertAuditEntriesIntoSql = schemaSql(
+  (s) =>
+    `INSERT INTO ${s}.audit_entries (event_id, correlation_id, action, outcome, occurred_at, user_id, actor_type, actor_id, actor_name, session_id, reason, ip_address, user_agent, details)`,
+);
 
 /**
  * Inserts audit entries in one statement. An entry already recorded (same event id), or a
  * second Attempted for one operation, is dropped; a second outcome as `duplicateOutcome` says.
  */
-export async function insertAuditEntries(manager: EntityManager, entries: readonly AuditEntry[], duplicateOutcome: DuplicateOutcome = 'skip'): Promise<void> {
+export async function insertAuditEntries(
+  manager: EntityManager,
+  schema: string,
+  entries: readonly AuditEntry[],
+  duplicateOutcome: DuplicateOutcome = 'skip',
+): Promise<void> {
   if (entries.length === 0) return;
+  const insertInto = insertAuditEntriesIntoSql(schema);
   const params: unknown[] = [];
   const values = (subset: readonly AuditEntry[]) =>
     subset
@@ -36,6 +66,7 @@ export async function insertAuditEntries(manager: EntityManager, entries: readon
           entry.userId,
           entry.actorType,
           entry.actorId,
+          entry.actorName ?? null,
           entry.sessionId,
           entry.reason,
           entry.ipAddress,
@@ -46,7 +77,7 @@ export async function insertAuditEntries(manager: EntityManager, entries: readon
       })
       .join(', ');
   if (duplicateOutcome === 'skip') {
-    await manager.query(`${INSERT_INTO} VALUES ${values(entries)} ON CONFLICT DO NOTHING`, params);
+    await manager.query(`${insertInto} VALUES ${values(entries)} ON CONFLICT DO NOTHING`, params);
     return;
   }
   // Attempted entries may already be there (the saga writes them too, perhaps at this very
@@ -54,8 +85,8 @@ export async function insertAuditEntries(manager: EntityManager, entries: readon
   // for the operation is an error. Two inserts in one statement: one round trip.
   const attempted = entries.filter((entry) => entry.outcome === 'attempted');
   const outcomes = entries.filter((entry) => entry.outcome !== 'attempted');
-  const attemptedInsert = attempted.length > 0 ? `${INSERT_INTO} VALUES ${values(attempted)} ON CONFLICT DO NOTHING` : '';
-  const outcomeInsert = outcomes.length > 0 ? `${INSERT_INTO} VALUES ${values(outcomes)}` : '';
+  const attemptedInsert = attempted.length > 0 ? `${insertInto} VALUES ${values(attempted)} ON CONFLICT DO NOTHING` : '';
+  const outcomeInsert = outcomes.length > 0 ? `${insertInto} VALUES ${values(outcomes)}` : '';
   const sql = attemptedInsert && outcomeInsert ? `WITH attempted AS (${attemptedInsert}) ${outcomeInsert}` : attemptedInsert || outcomeInsert;
   try {
     await manager.query(sql, params);
@@ -67,4 +98,42 @@ export async function insertAuditEntries(manager: EntityManager, entries: readon
     }
     throw error;
   }
+}
+
+/**
+ * Attempted entries with no outcome, occurred in [$1, $2), not of instance $3 nor of any instance
+ * that beat within $4 seconds, oldest first, at most $5.
+ */
+export const selectUnfinishedAuditEntriesSql = schemaSql(
+  (s) => `SELECT ${AUDIT_ENTRY('a')} FROM ${s}.audit_entries a
+   WHERE a.outcome = 'attempted' AND a.occurred_at >= $1 AND a.occurred_at < $2
+     AND COALESCE(a.details->>'instance', '') <> $3
+     AND NOT EXISTS (SELECT 1 FROM ${s}.instances i WHERE i.id::text = a.details->>'instance' AND i.last_heartbeat_at >= now() - make_interval(secs => $4))
+     AND NOT EXISTS (SELECT 1 FROM ${s}.audit_entries o WHERE o.correlation_id = a.correlation_id AND o.outcome <> 'attempted')
+   ORDER BY a.occurred_at ASC LIMIT $5`,
+);
+
+export function unfinishedAuditParameters(query: UnfinishedQuery): unknown[] {
+  return [query.attemptedAfter, query.attemptedBefore, query.excludeInstance, query.instanceSilentForMs / 1000, query.limit];
+}
+
+/**
+ * A page of the trail, newest first, one entry more than asked (to tell whether a next page
+ * exists), with only the filters the query sets. By user: whole operations, since a register,
+ * login or refresh learns its user only at its outcome.
+ */
+export function auditPageSql(schema: string, query: AuditQuery): { sql: string; parameters: unknown[] } {
+  const s = quotedSchema(schema);
+  const parameters: unknown[] = [];
+  const where: string[] = [];
+  const param = (value: unknown) => `$${parameters.push(value)}`;
+  if (query.userId) where.push(`a.correlation_id IN (SELECT u.correlation_id FROM ${s}.audit_entries u WHERE u.user_id = ${param(query.userId)})`);
+  if (query.correlationId) where.push(`a.correlation_id = ${param(query.correlationId)}`);
+  if (query.action) where.push(`a.action = ${param(query.action)}`);
+  if (query.before) where.push(`a.event_id < ${param(query.before)}`);
+  const sql =
+    `SELECT ${AUDIT_ENTRY('a')} FROM ${s}.audit_entries a` +
+    (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY a.event_id DESC LIMIT ${param(query.limit + 1)}`;
+  return { sql, parameters };
 }

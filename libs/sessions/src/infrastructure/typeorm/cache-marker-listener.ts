@@ -1,8 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Client, ClientConfig } from 'pg';
-
-/** The channel enqueueCacheMarkers notifies on commit; the payload is the namespace. */
-export const CACHE_MARKER_CHANNEL = 'cache_marker_outbox';
+import { CACHE_MARKER_CHANNEL } from './cache-marker-outbox.sql';
 
 /**
  * LISTENs on a connection of its own (not one of the pool's: a listening connection must stay

@@ -1,18 +1,15 @@
-import { AuditEntryOrmEntity } from './audit-entry.orm-entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { AuditOutcomesAndTokenRotation1764000000100 } from './migrations/1764000000100-audit-outcomes-and-token-rotation';
 import { CacheMarkerOutbox1764000000200 } from './migrations/1764000000200-cache-marker-outbox';
 import { CacheNamespaces1764000000300 } from './migrations/1764000000300-cache-namespaces';
-import { NormalizeStoredEmails1764000000500 } from './migrations/1764000000500-normalize-stored-emails';
 import { UserAccessControls1764000000400 } from './migrations/1764000000400-user-access-controls';
+import { NormalizeStoredEmails1764000000500 } from './migrations/1764000000500-normalize-stored-emails';
 import { OneLiveRefreshTokenAndInstances1764000000600 } from './migrations/1764000000600-one-live-refresh-token-and-instances';
-import { RefreshTokenOrmEntity } from './refresh-token.orm-entity';
-import { SessionOrmEntity } from './session.orm-entity';
-import { UserOrmEntity } from './user.orm-entity';
+import { SessionsMigration } from './migrations/sessions-migration';
+import { ServiceActors1764000000700 } from './migrations/1764000000700-service-actors';
 
-/** What the app's TypeORM connection must register for this library. */
-export const SESSIONS_ENTITIES = [UserOrmEntity, SessionOrmEntity, RefreshTokenOrmEntity, AuditEntryOrmEntity];
-export const SESSIONS_MIGRATIONS = [
+/** Every migration of the library, in the order they run. Forward-only in production; `down` is for tests and operators. */
+export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
   InitialSchema1764000000000,
   AuditOutcomesAndTokenRotation1764000000100,
   CacheMarkerOutbox1764000000200,
@@ -20,4 +17,8 @@ export const SESSIONS_MIGRATIONS = [
   UserAccessControls1764000000400,
   NormalizeStoredEmails1764000000500,
   OneLiveRefreshTokenAndInstances1764000000600,
+  ServiceActors1764000000700,
 ];
+
+/** The library's tables, as 0.1 created them in `public`. */
+export const SESSIONS_TABLES = ['users', 'sessions', 'refresh_tokens', 'audit_entries', 'cache_marker_outbox', 'cache_namespaces', 'instances'] as const;

@@ -1,19 +1,44 @@
 import { DataSource } from 'typeorm';
-import { AuditEntriesRejectedError, AuditEntry, AuditLog, AuditPage, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
-import { AuditEntryOrmEntity } from './audit-entry.orm-entity';
-import { insertAuditEntries } from './audit-entry.sql';
+import { AuditEntriesRejectedError, AuditEntry, AuditLog, AuditLogWrites, AuditPage, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
+import { isPermanentSqlState, sqlStateOf } from '../../application/audit/write-failures';
+import { auditPageSql, insertAuditEntries, selectUnfinishedAuditEntriesSql, unfinishedAuditParameters } from './audit-entry.sql';
+import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
+import { ManagerSource, rowsOf } from './sql-rows';
 
+/** The audit entries a unit of work writes with its change (see TypeOrmUnitOfWork). */
+export class TypeOrmTransactionAuditLog implements AuditLogWrites {
+  constructor(
+    private readonly managers: ManagerSource,
+    private readonly schema: string = DEFAULT_SESSIONS_SCHEMA,
+  ) {}
+
+  async append(entries: readonly AuditEntry[]): Promise<void> {
+    // An outcome written with its change must not be dropped: a conflict rolls the change back.
+    await insertAuditEntries(this.managers(), this.schema, entries, 'refuse');
+  }
+}
+
+/**
+ * The audit trail outside a command's transaction. Its reads join an open unit of work (through
+ * `managers`); its appends never do: an Attempted or a Failed must stay written whatever the
+ * transaction open in the caller's context does.
+ */
 export class TypeOrmAuditLog implements AuditLog {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly managers: ManagerSource = () => dataSource.manager,
+    /** The library's PostgreSQL schema (see sessionsSchemaName). */
+    private readonly schema: string = DEFAULT_SESSIONS_SCHEMA,
+  ) {}
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
     try {
-      await insertAuditEntries(this.dataSource.manager, entries);
+      await insertAuditEntries(this.dataSource.manager, this.schema, entries);
     } catch (error) {
       const code = sqlStateOf(error);
-      // Class 22 (data exception: a value too long, an invalid encoding) and 23 (integrity
-      // constraint violation): the statement fails again however often it is retried.
-      if (code !== undefined && /^2[23]/.test(code)) {
+      // Class 22 (data exception: a value too long, an invalid encoding), 23 (integrity constraint
+      // violation), 42 (an undefined table or column): it fails again however often it is retried.
+      if (isPermanentSqlState(code)) {
         throw new AuditEntriesRejectedError(`The database refused the audit entries (SQLSTATE ${code}: ${(error as Error).message})`, { cause: error });
       }
       throw error;
@@ -21,50 +46,13 @@ export class TypeOrmAuditLog implements AuditLog {
   }
 
   async findUnfinished(query: UnfinishedQuery): Promise<AuditEntry[]> {
-    const rows = await this.dataSource
-      .getRepository(AuditEntryOrmEntity)
-      .createQueryBuilder('a')
-      .where(`a.outcome = 'attempted'`)
-      .andWhere('a.occurred_at >= :after AND a.occurred_at < :before', { after: query.attemptedAfter, before: query.attemptedBefore })
-      .andWhere(`COALESCE(a.details->>'instance', '') <> :instance`, { instance: query.excludeInstance })
-      .andWhere(
-        `NOT EXISTS (SELECT 1 FROM instances i WHERE i.id::text = a.details->>'instance' AND i.last_heartbeat_at >= now() - make_interval(secs => :silentSeconds))`,
-        { silentSeconds: query.instanceSilentForMs / 1000 },
-      )
-      .andWhere(`NOT EXISTS (SELECT 1 FROM audit_entries o WHERE o.correlation_id = a.correlation_id AND o.outcome <> 'attempted')`)
-      .orderBy('a.occurred_at', 'ASC')
-      .take(query.limit)
-      .getMany();
-    return rows.map(({ recordedAt: _recordedAt, ...entry }) => entry);
+    return rowsOf<AuditEntry>(this.managers(), selectUnfinishedAuditEntriesSql(this.schema), unfinishedAuditParameters(query));
   }
 
   async query(query: AuditQuery): Promise<AuditPage> {
-    const builder = this.dataSource
-      .getRepository(AuditEntryOrmEntity)
-      .createQueryBuilder('a')
-      .orderBy('a.event_id', 'DESC')
-      .take(query.limit + 1);
-    // Whole triads: a register, login or refresh learns its user only at its outcome.
-    if (query.userId) {
-      builder.andWhere('a.correlation_id IN (SELECT u.correlation_id FROM audit_entries u WHERE u.user_id = :userId)', { userId: query.userId });
-    }
-    if (query.correlationId) builder.andWhere('a.correlation_id = :correlationId', { correlationId: query.correlationId });
-    if (query.action) builder.andWhere('a.action = :action', { action: query.action });
-    if (query.before) builder.andWhere('a.event_id < :before', { before: query.before });
-    const rows = await builder.getMany();
+    const { sql, parameters } = auditPageSql(this.schema, query);
+    const rows = await rowsOf<AuditEntry>(this.managers(), sql, parameters);
     const page = rows.slice(0, query.limit);
-    return {
-      entries: page.map(({ recordedAt: _recordedAt, ...entry }) => entry),
-      nextCursor: rows.length > query.limit ? page[page.length - 1].eventId : null,
-    };
+    return { entries: page, nextCursor: rows.length > query.limit ? page[page.length - 1].eventId : null };
   }
-}
-
-/** The SQLSTATE of a pg error, as TypeORM's QueryFailedError carries it (also in `driverError`). */
-function sqlStateOf(error: unknown): string | undefined {
-  for (const candidate of [error, (error as { driverError?: unknown } | null)?.driverError]) {
-    const code = (candidate as { code?: unknown } | null | undefined)?.code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
 }

@@ -1,20 +1,21 @@
 import { DataSource } from 'typeorm';
 import { InstanceRegistry } from '../../application/ports/instance-registry.port';
+import { deleteSilentInstancesSql, heartbeatInstanceSql } from './instance-registry.sql';
+import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
 
 /** The `instances` table. Times are the database's, so instances with skewed clocks agree. */
 export class TypeOrmInstanceRegistry implements InstanceRegistry {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly schema: string = DEFAULT_SESSIONS_SCHEMA,
+  ) {}
 
   async heartbeat(instanceId: string): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO instances (id, started_at, last_heartbeat_at) VALUES ($1, now(), now())
-       ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = now()`,
-      [instanceId],
-    );
+    await this.dataSource.query(heartbeatInstanceSql(this.schema), [instanceId]);
   }
 
   async forgetSilentFor(ms: number): Promise<number> {
-    const [, count] = (await this.dataSource.query(`DELETE FROM instances WHERE last_heartbeat_at < now() - make_interval(secs => $1)`, [ms / 1000])) as [unknown, number];
+    const [, count] = (await this.dataSource.query(deleteSilentInstancesSql(this.schema), [ms / 1000])) as [unknown, number];
     return count;
   }
 }

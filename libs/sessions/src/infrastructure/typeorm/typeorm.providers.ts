@@ -1,17 +1,56 @@
 import { InjectionToken, Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_LOG } from '../../application/ports/audit-log.port';
+import { CACHE_MARKER_OUTBOX } from '../../application/ports/cache-marker-outbox.port';
 import { INSTANCE_REGISTRY } from '../../application/ports/instance-registry.port';
-import { SESSION_STORE } from '../../application/ports/session-store.port';
+import { REVOKED_SESSIONS } from '../../application/ports/revoked-sessions.port';
+import { SESSION_RECORDS } from '../../application/ports/session-records.port';
+import { UNIT_OF_WORK } from '../../application/ports/unit-of-work.port';
+import { USER_ACCOUNTS } from '../../application/ports/user-accounts.port';
+import { SESSIONS_SCHEMA, sessionsSchemaProviders, SessionsSchemaSettings } from './sessions-schema.provider';
 import { TypeOrmAuditLog } from './typeorm-audit-log';
+import { TypeOrmCacheMarkerOutbox } from './typeorm-cache-marker-outbox';
 import { TypeOrmInstanceRegistry } from './typeorm-instance-registry';
-import { TypeOrmSessionStore } from './typeorm-session-store';
+import { TypeOrmRevokedSessions } from './typeorm-revoked-sessions';
+import { TypeOrmSessionRecords } from './typeorm-session-records';
+import { TypeOrmUnitOfWork } from './typeorm-unit-of-work';
+import { TypeOrmUserAccounts } from './typeorm-user-accounts';
 
-/** The PostgreSQL adapters of the ports, over the DataSource behind `dataSource` (a Nest injection token). */
+/** The PostgreSQL adapters of the ports, over the DataSource behind `dataSource` (a Nest injection token), in the library's schema. */
 export function typeOrmProviders(dataSource: InjectionToken): Provider[] {
+  // One unit of work per DataSource; every adapter reads through the transaction it has open, if any.
+  const TYPEORM_UNIT_OF_WORK = Symbol('TypeOrmUnitOfWork');
+  const joining = (uow: TypeOrmUnitOfWork) => () => uow.current();
+  type Settings = SessionsSchemaSettings;
   return [
-    { provide: SESSION_STORE, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmSessionStore(ds) },
-    { provide: AUDIT_LOG, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmAuditLog(ds) },
-    { provide: INSTANCE_REGISTRY, inject: [dataSource], useFactory: (ds: DataSource) => new TypeOrmInstanceRegistry(ds) },
+    ...sessionsSchemaProviders(dataSource),
+    { provide: TYPEORM_UNIT_OF_WORK, inject: [dataSource, SESSIONS_SCHEMA], useFactory: (ds: DataSource, s: Settings) => new TypeOrmUnitOfWork(ds, s.schema) },
+    { provide: UNIT_OF_WORK, useExisting: TYPEORM_UNIT_OF_WORK },
+    {
+      provide: USER_ACCOUNTS,
+      inject: [TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
+      useFactory: (uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmUserAccounts(joining(uow), s.schema),
+    },
+    {
+      provide: SESSION_RECORDS,
+      inject: [TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
+      useFactory: (uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmSessionRecords(joining(uow), s.schema),
+    },
+    {
+      provide: REVOKED_SESSIONS,
+      inject: [TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
+      useFactory: (uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmRevokedSessions(joining(uow), s.schema),
+    },
+    {
+      provide: CACHE_MARKER_OUTBOX,
+      inject: [dataSource, TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
+      useFactory: (ds: DataSource, uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmCacheMarkerOutbox(ds, joining(uow), s.schema),
+    },
+    {
+      provide: AUDIT_LOG,
+      inject: [dataSource, TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
+      useFactory: (ds: DataSource, uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmAuditLog(ds, joining(uow), s.schema),
+    },
+    { provide: INSTANCE_REGISTRY, inject: [dataSource, SESSIONS_SCHEMA], useFactory: (ds: DataSource, s: Settings) => new TypeOrmInstanceRegistry(ds, s.schema) },
   ];
 }

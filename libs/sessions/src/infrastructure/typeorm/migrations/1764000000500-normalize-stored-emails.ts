@@ -1,5 +1,5 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
 import { normalizeEmail } from '../../../domain/email-address';
+import { SessionsMigration } from './sessions-migration';
 
 /**
  * Stored emails were trimmed and lower-cased only; lookups now use normalizeEmail (NFKC, IDNA
@@ -8,25 +8,25 @@ import { normalizeEmail } from '../../../domain/email-address';
  * form belongs to another account already (two look-alike registrations) or would not fit the
  * column keeps its email: it is left for an operator, and `email_as_registered` stays null.
  */
-export class NormalizeStoredEmails1764000000500 implements MigrationInterface {
-  name = 'NormalizeStoredEmails1764000000500';
+export const NormalizeStoredEmails1764000000500: SessionsMigration = {
+  name: 'NormalizeStoredEmails1764000000500',
 
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE users ADD COLUMN email_as_registered varchar(254)`);
-    const rows: Array<{ id: string; email: string }> = await q.query(`SELECT id, email FROM users WHERE email !~ '^[ -~]*$' ORDER BY created_at, id`);
+  async up(q, s) {
+    await q.query(`ALTER TABLE ${s}.users ADD COLUMN email_as_registered varchar(254)`);
+    const rows = (await q.query(`SELECT id, email FROM ${s}.users WHERE email !~ '^[ -~]*$' ORDER BY created_at, id`)) as Array<{ id: string; email: string }>;
     for (const row of rows) {
       const normalized = normalizeEmail(row.email);
       if (normalized === row.email || [...normalized].length > 254) continue;
       await q.query(
-        `UPDATE users SET email = $1, email_as_registered = email
-         WHERE id = $2 AND NOT EXISTS (SELECT 1 FROM users WHERE email = $1)`,
+        `UPDATE ${s}.users SET email = $1, email_as_registered = email
+         WHERE id = $2 AND NOT EXISTS (SELECT 1 FROM ${s}.users WHERE email = $1)`,
         [normalized, row.id],
       );
     }
-  }
+  },
 
-  async down(q: QueryRunner): Promise<void> {
-    await q.query(`UPDATE users SET email = email_as_registered WHERE email_as_registered IS NOT NULL`);
-    await q.query(`ALTER TABLE users DROP COLUMN email_as_registered`);
-  }
-}
+  async down(q, s) {
+    await q.query(`UPDATE ${s}.users SET email = email_as_registered WHERE email_as_registered IS NOT NULL`);
+    await q.query(`ALTER TABLE ${s}.users DROP COLUMN email_as_registered`);
+  },
+};

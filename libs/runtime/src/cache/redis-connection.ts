@@ -1,0 +1,114 @@
+import { createClient } from '@keyv/redis';
+import { Logger } from '@nestjs/common';
+
+/**
+ * The apps' Redis connections (the cache store's client, which the sessions library finds inside
+ * the store): connecting, closing and logging them is the host's job, not the library's.
+ */
+
+export interface RedisConnectOptions {
+  /** How long connecting may take before it is given up. */
+  readonly connectTimeoutMs: number;
+  /** The logger context of the connection's log lines. */
+  readonly name: string;
+}
+
+/**
+ * Connects a node-redis v5 client for shared state. Commands fail while disconnected instead of
+ * queueing until Redis comes back (`disableOfflineQueue`); the client reconnects on its own with a
+ * capped backoff, and logs one line when the connection drops and one when it is back. Rejects, with
+ * the client destroyed, when Redis cannot be reached within connectTimeoutMs.
+ */
+export async function connectRedis(url: string, options: RedisConnectOptions) {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: options.connectTimeoutMs, reconnectStrategy: reconnectBackoff },
+  });
+  logConnectionChanges(client, options.name);
+  try {
+    await withTimeout(client.connect(), options.connectTimeoutMs, () => new Error(`Redis at ${redactRedisUrl(url)} did not answer within ${options.connectTimeoutMs} ms`));
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  return client;
+}
+
+/** Closes a v5 client, letting pending replies arrive for up to a second; idempotent. */
+export async function closeRedis(client: NodeRedisV5Client): Promise<void> {
+  if (!client.isOpen) return;
+  await withTimeout(client.close(), 1_000, () => new Error('Redis close timed out')).catch(() => client.destroy());
+}
+
+/** What closing needs of a node-redis v5 client. */
+export interface NodeRedisV5Client {
+  readonly isOpen: boolean;
+  close(): Promise<unknown>;
+  destroy(): void;
+}
+
+/** What closing needs of the v4 client inside cache-manager-redis-yet. */
+export interface NodeRedisV4Client {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  quit(): Promise<unknown>;
+  disconnect(): Promise<void>;
+}
+
+/** Closes a v4 client; idempotent. */
+export async function closeRedisV4(client: NodeRedisV4Client): Promise<void> {
+  if (!client.isOpen) return;
+  // QUIT waits for pending replies; while disconnected it would wait forever.
+  if (!client.isReady) return client.disconnect();
+  await withTimeout(client.quit(), 1_000, () => new Error('Redis QUIT timed out')).catch(() => (client.isOpen ? client.disconnect() : undefined));
+}
+
+/** Capped exponential backoff with jitter, as @keyv/redis uses by default. */
+export function reconnectBackoff(retries: number): number {
+  return Math.min(2 ** retries * 100, 2_000) + Math.floor(Math.random() * 100);
+}
+
+interface ConnectionEvents {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+}
+
+/**
+ * One line when the connection drops and one when it is back, not one per retry. The 'error'
+ * listener is also what keeps a dropped connection from crashing the process: node-redis re-emits
+ * socket errors on the client, and an EventEmitter with no 'error' listener throws them.
+ */
+export function logConnectionChanges(client: ConnectionEvents, context: string): void {
+  const log = new Logger(context);
+  let failing = false;
+  client.on('error', (error: Error) => {
+    if (failing) return;
+    failing = true;
+    log.warn(`Redis connection failed: ${error.message}`);
+  });
+  client.on('ready', () => {
+    if (!failing) return;
+    failing = false;
+    log.log('Redis connection restored');
+  });
+}
+
+/** The URL without its credentials, for messages. */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/** Rejects with `onTimeout()` when `promise` has not settled within `ms`; the timer never keeps the process alive. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,26 @@
+import { SessionLifetimes } from '../domain/session-rules';
+
+/**
+ * The few settings each service of the application layer reads, injected one by one (see
+ * SETTINGS_PROVIDERS in application.providers.ts), so a handler depends on the two numbers it
+ * uses, not on the module's whole options bag (which holds the signing secret).
+ */
+export const SESSION_LIFETIMES = Symbol('SessionLifetimes');
+
+/** How refresh-token reuse is told from a retry. */
+export interface RefreshPolicy {
+  /**
+   * How long the client that rotated a refresh token may present it again (several tabs
+   * refreshing at once) and get a new pair instead of tripping reuse detection.
+   */
+  readonly reuseGraceSeconds: number;
+}
+export const REFRESH_POLICY = Symbol('RefreshPolicy');
+
+/** When an operation left without an outcome counts as interrupted (see InterruptedOperations). */
+export interface InterruptedOperationsPolicy {
+  readonly afterSeconds: number;
+}
+export const INTERRUPTED_OPERATIONS_POLICY = Symbol('InterruptedOperationsPolicy');
+
+export type { SessionLifetimes };

@@ -1,0 +1,54 @@
+import KeyvRedis from '@keyv/redis';
+import { Cache } from 'cache-manager';
+import { isRedisClient, RedisClient } from '../redis/redis-client';
+import { redisYetStoreOf } from './redis-yet-keyv-adapter';
+
+export interface CacheStoreRedis {
+  readonly client: RedisClient;
+  /** Which store package carries it, for logs and health output. */
+  readonly source: '@keyv/redis' | 'cache-manager-redis-yet';
+}
+
+/**
+ * The node-redis client inside the Redis store the app gave @nestjs/cache-manager (@keyv/redis, or
+ * cache-manager-redis-yet wrapped by RedisYetKeyvAdapter), for adapters that need commands
+ * cache-manager does not offer (SET NX, pipelines, scripts, per-call timeouts); undefined when the
+ * first store is not Redis. Throws for a Redis client it cannot use (a cluster client), since
+ * falling back to memory would silently stop sharing state between instances.
+ */
+export function findCacheStoreRedis(cache: Cache): CacheStoreRedis | undefined {
+  const store: unknown = cache.stores[0]?.store;
+  if (isKeyvRedis(store)) {
+    const client = usableClient(store.client, '@keyv/redis');
+    // @keyv/redis connects on first use; kick that off, since our commands bypass it.
+    // A failure is already emitted as an 'error' event by KeyvRedis.
+    if (!store.client.isOpen) store.getClient().catch(() => undefined);
+    return { client, source: '@keyv/redis' };
+  }
+  const redisYet = redisYetStoreOf(store);
+  if (redisYet) return { client: usableClient(redisYet.client, 'cache-manager-redis-yet'), source: 'cache-manager-redis-yet' };
+  return undefined;
+}
+
+/** The client of findCacheStoreRedis alone. */
+export function redisClientOf(cache: Cache): RedisClient | undefined {
+  return findCacheStoreRedis(cache)?.client;
+}
+
+function isKeyvRedis(store: unknown): store is KeyvRedis<unknown> {
+  if (store instanceof KeyvRedis) return true;
+  // A second copy of @keyv/redis (ESM next to CJS) defeats instanceof; recognise it by shape.
+  const candidate = store as Partial<KeyvRedis<unknown>> | null;
+  return (
+    typeof candidate?.getClient === 'function' &&
+    typeof candidate.isCluster === 'function' &&
+    candidate.opts?.dialect === 'redis' &&
+    candidate.client !== undefined
+  );
+}
+
+function usableClient(client: unknown, source: string): RedisClient {
+  if (isRedisClient(client)) return client;
+  // Falling back to memory here would silently break cross-instance revocation.
+  throw new Error(`The Redis client of ${source} is not supported by the session cache and rate limiter (Redis Cluster clients are not)`);
+}

@@ -1,0 +1,51 @@
+import { schemaSql } from './schema-name';
+
+/** The channel a revocation notifies on commit; the payload is the namespace (see CacheMarkerListener). */
+export const CACHE_MARKER_CHANNEL = 'cache_marker_outbox';
+
+/**
+ * The cache namespaces that revocations queue markers for ($1: seconds since last seen). A plain
+ * SELECT, but its ACCESS SHARE lock on cache_namespaces lasts until commit: a namespace registering
+ * meanwhile waits for the revocation (lockCacheNamespacesSql), so it either is listed or sees the
+ * revocation.
+ */
+export const selectLiveCacheNamespacesSql = schemaSql((s) => `SELECT namespace FROM ${s}.cache_namespaces WHERE last_seen_at > now() - $1::int * interval '1 second'`);
+
+/**
+ * One marker per (namespace, session): $1 namespaces, $2 user, $3 session ids. Each namespace is
+ * notified, delivered when the revocation commits.
+ */
+export const insertCacheMarkersSql = schemaSql(
+  (s) => `WITH queued AS (
+    INSERT INTO ${s}.cache_marker_outbox (namespace, user_id, session_id)
+    SELECT n, $2, s FROM unnest($1::text[]) n CROSS JOIN unnest($3::uuid[]) s
+    RETURNING namespace)
+  SELECT pg_notify('${CACHE_MARKER_CHANNEL}', namespace) FROM (SELECT DISTINCT namespace FROM queued) q`,
+);
+
+/** Up to $2 markers queued for namespace $1, oldest first, locked; other drains skip them. */
+export const selectQueuedCacheMarkersSql = schemaSql(
+  (s) => `SELECT id, user_id, session_id FROM ${s}.cache_marker_outbox WHERE namespace = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+);
+
+/** $1 the ids of markers written. */
+export const deleteCacheMarkersSql = schemaSql((s) => `DELETE FROM ${s}.cache_marker_outbox WHERE id = ANY($1::bigint[])`);
+
+/** Markers older than $1 seconds: every marker outlives the access tokens it guards by then. */
+export const deleteStaleCacheMarkersSql = schemaSql((s) => `DELETE FROM ${s}.cache_marker_outbox WHERE created_at < now() - $1::int * interval '1 second'`);
+
+/** $1 namespace, $2 seconds: marks a namespace seen if it was live, returning it then. */
+export const touchLiveCacheNamespaceSql = schemaSql(
+  (s) => `UPDATE ${s}.cache_namespaces SET last_seen_at = now() WHERE namespace = $1 AND last_seen_at > now() - $2::int * interval '1 second' RETURNING namespace`,
+);
+
+/** Waits for every open revocation that listed the namespaces without the one registering now. */
+export const lockCacheNamespacesSql = schemaSql((s) => `LOCK TABLE ${s}.cache_namespaces IN ACCESS EXCLUSIVE MODE`);
+
+/** $1 namespace. */
+export const upsertCacheNamespaceSql = schemaSql(
+  (s) => `INSERT INTO ${s}.cache_namespaces (namespace, last_seen_at) VALUES ($1, now()) ON CONFLICT (namespace) DO UPDATE SET last_seen_at = now()`,
+);
+
+/** Namespaces not seen for $1 seconds (one per process for in-memory caches) are forgotten. */
+export const deleteGoneCacheNamespacesSql = schemaSql((s) => `DELETE FROM ${s}.cache_namespaces WHERE last_seen_at < now() - $1::int * interval '1 second'`);
