@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Client, ClientConfig } from 'pg';
 
-/** The channel enqueueCacheMarkers notifies on commit; the payload is the namespace. */
+/** The channel the outbox notifies on commit (TypeOrmCacheMarkerOutbox.enqueue); the payload is the namespace. */
 export const CACHE_MARKER_CHANNEL = 'cache_marker_outbox';
 
 /**
