@@ -1,6 +1,6 @@
 import { schemaSql } from './schema-name';
 
-/** The channel a revocation notifies on commit; the payload is the namespace (see CacheMarkerListener). */
+/** The channel the outbox notifies on commit (TypeOrmCacheMarkerOutbox.enqueue); the payload is the namespace (see CacheMarkerListener). */
 export const CACHE_MARKER_CHANNEL = 'cache_marker_outbox';
 
 /**
