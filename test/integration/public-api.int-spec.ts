@@ -11,7 +11,8 @@ import { type CompiledEntry, compileEntries, ENTRIES, ENTRY_NAMES, type EntryNam
 
 /**
  * Internals no entry may hand out: the write ports (a change with no audit entry), the audit
- * recorder (arbitrary rows in the append-only trail), the resolved options (the signing secret),
+ * recorder (arbitrary rows in the append-only trail), the revocation service and the audit trail
+ * that write behind the commands, the resolved options (the signing secret),
  * cache and recovery internals, the TypeORM schema, the host's own pieces (health controller,
  * rate-limit guard, Redis connection) and the removed benchmark switch.
  */
@@ -19,6 +20,19 @@ const FORBIDDEN = [
   'SESSION_STORE',
   'SessionStore',
   'SessionTransaction',
+  'UNIT_OF_WORK',
+  'UnitOfWork',
+  'Transaction',
+  'USER_ACCOUNTS',
+  'UserAccounts',
+  'SESSION_RECORDS',
+  'SessionRecords',
+  'REVOKED_SESSIONS',
+  'RevokedSessions',
+  'CACHE_MARKER_OUTBOX',
+  'CacheMarkerOutbox',
+  'SessionRevocations',
+  'AuditTrail',
   'SESSION_CACHE',
   'SessionCache',
   'AUDIT_LOG',
@@ -47,6 +61,9 @@ const FORBIDDEN = [
   'SESSIONS_MIGRATIONS',
   'createRedisCacheStores',
   'redisClientOf',
+  'connectRedis',
+  'SESSIONS_SCHEMA',
+  'SessionsSchemaMigrator',
   'DEFAULT_LIFETIMES',
   'DEFAULT_LOGIN_LOCKOUT',
   'DEFAULT_PASSWORD_HASHING',
