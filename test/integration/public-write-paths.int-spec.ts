@@ -6,6 +6,7 @@ import {
   ChangeUserRole,
   DisableUser,
   EnableUser,
+  InvalidCommandInput,
   LoginUser,
   LogoutUser,
   RefreshTokens,
@@ -113,10 +114,19 @@ async function auditEventIds(): Promise<Set<string>> {
   return new Set((await sql<{ event_id: string }>(stack.databaseUrl, 'SELECT event_id::text FROM audit_entries')).map((row) => row.event_id));
 }
 
-async function newAuditEntries(known: Set<string>): Promise<Array<{ correlation_id: string; action: string; outcome: string }>> {
-  const rows = await sql<{ event_id: string; correlation_id: string; action: string; outcome: string }>(
+interface NewAuditEntry {
+  readonly correlation_id: string;
+  readonly action: string;
+  readonly outcome: string;
+  readonly reason: string | null;
+  readonly actor_type: string;
+  readonly actor_name: string | null;
+}
+
+async function newAuditEntries(known: Set<string>): Promise<NewAuditEntry[]> {
+  const rows = await sql<NewAuditEntry & { event_id: string }>(
     stack.databaseUrl,
-    'SELECT event_id::text, correlation_id::text, action, outcome FROM audit_entries ORDER BY event_id',
+    'SELECT event_id::text, correlation_id::text, action, outcome, reason, actor_type, actor_name FROM audit_entries ORDER BY event_id',
   );
   return rows.filter((row) => !known.has(row.event_id));
 }
@@ -277,20 +287,41 @@ describe('the public API has no write path that leaves no audit entry', () => {
       },
     };
 
+    /**
+     * What the public API offers besides the command classes, through a command each: a host
+     * module acting on its own behalf (`Actors.service`), and input no command accepts
+     * (`InvalidCommandInput`, with its Attempted and Failed and nothing else).
+     */
+    const variants: Record<string, { readonly command: () => Promise<Command<unknown>>; readonly refused?: true }> = {
+      'RevokeAllUserSessions by Actors.service': {
+        command: async () => new RevokeAllUserSessions((await signedIn('service')).userId, 'subscription_ended', Actors.service('billing'), CONTEXT),
+      },
+      'RevokeAllUserSessions of a user id that is no UUID': {
+        command: async () => new RevokeAllUserSessions('not-a-uuid', RevocationReasons.userRevokedAll, Actors.admin(adminId), CONTEXT),
+        refused: true,
+      },
+    };
+
     const { commands: exported } = exportedClasses();
     expect(exported.map(([name]) => name).sort()).toEqual(Object.keys(cases).sort());
 
-    const results: Array<{ command: string; changed: string[]; operations: Record<string, string[]> }> = [];
-    for (const [name, cls] of exported) {
-      const command = await cases[name]();
-      expect(command).toBeInstanceOf(cls);
+    const runs: Array<{ name: string; make: () => Promise<Command<unknown>>; cls?: Type<Command<unknown>>; refused?: true }> = [
+      ...exported.map(([name, cls]) => ({ name, make: cases[name], cls })),
+      ...Object.entries(variants).map(([name, variant]) => ({ name, make: variant.command, refused: variant.refused })),
+    ];
+    const results: Array<{ command: string; changed: string[]; operations: Record<string, string[]>; entries: NewAuditEntry[] }> = [];
+    for (const { name, make, cls, refused } of runs) {
+      const command = await make();
+      if (cls) expect(command).toBeInstanceOf(cls);
       const before = await snapshot();
       const ids = await auditEventIds();
-      await commands.execute(command);
+      if (refused) await expect(commands.execute(command)).rejects.toBeInstanceOf(InvalidCommandInput);
+      else await commands.execute(command);
       const after = await snapshot();
+      const entries = await newAuditEntries(ids);
       const operations: Record<string, string[]> = {};
-      for (const entry of await newAuditEntries(ids)) (operations[entry.correlation_id] ??= []).push(`${entry.action}:${entry.outcome}`);
-      results.push({ command: name, changed: changedTables(before, after).filter((table) => !isAuditTable(table)), operations });
+      for (const entry of entries) (operations[entry.correlation_id] ??= []).push(`${entry.action}:${entry.outcome}`);
+      results.push({ command: name, changed: changedTables(before, after).filter((table) => !isAuditTable(table)), operations, entries });
     }
 
     for (const { command, changed, operations } of results) {
@@ -307,7 +338,18 @@ describe('the public API has no write path that leaves no audit entry', () => {
         expect({ command, changed, succeeded: triads.some((outcomes) => outcomes[1].endsWith(':succeeded')) }).toEqual({ command, changed, succeeded: true });
       }
     }
-    // Every case really wrote, except the refused bootstrap: the test above is not vacuous.
-    expect(results.filter((result) => result.changed.length === 0).map((result) => result.command)).toEqual(['BootstrapAdmin']);
+    // Every case really wrote, except the refused bootstrap and the refused input: the test above is not vacuous.
+    expect(results.filter((result) => result.changed.length === 0).map((result) => result.command)).toEqual(['BootstrapAdmin', 'RevokeAllUserSessions of a user id that is no UUID']);
+
+    const entriesOf = (name: string) => results.find((result) => result.command === name)!.entries.map((entry) => [entry.outcome, entry.reason, entry.actor_type, entry.actor_name]);
+    // The service is named in its Attempted and its Succeeded.
+    expect(entriesOf('RevokeAllUserSessions by Actors.service')).toEqual([
+      ['attempted', 'subscription_ended', 'service', 'billing'],
+      ['succeeded', 'subscription_ended', 'service', 'billing'],
+    ]);
+    expect(entriesOf('RevokeAllUserSessions of a user id that is no UUID')).toEqual([
+      ['attempted', RevocationReasons.userRevokedAll, 'admin', null],
+      ['failed', 'invalid_input', 'admin', null],
+    ]);
   }, 120_000);
 });
