@@ -114,14 +114,15 @@ async function auditEventIds(): Promise<Set<string>> {
   return new Set((await sql<{ event_id: string }>(stack.databaseUrl, 'SELECT event_id::text FROM audit_entries')).map((row) => row.event_id));
 }
 
-interface NewAuditEntry {
+// A type, not an interface: sql() takes row types that are records.
+type NewAuditEntry = {
   readonly correlation_id: string;
   readonly action: string;
   readonly outcome: string;
   readonly reason: string | null;
   readonly actor_type: string;
   readonly actor_name: string | null;
-}
+};
 
 async function newAuditEntries(known: Set<string>): Promise<NewAuditEntry[]> {
   const rows = await sql<NewAuditEntry & { event_id: string }>(
