@@ -14,10 +14,13 @@ import { createRedisCacheStores, type RedisCacheStores, type Runtime, startRunti
 import { CacheModule } from '@nestjs/cache-manager';
 import { ConsoleLogger, Controller, DynamicModule, Get, Global, INestApplication, Inject, Injectable, Module, Type, UseGuards } from '@nestjs/common';
 import { CommandBus, CqrsModule } from '@nestjs/cqrs';
+import KeyvRedis from '@keyv/redis';
+import { Keyv } from 'keyv';
 import { Test } from '@nestjs/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { expectEventually } from '../support/eventually';
 import { RedisServer } from '../support/redis-server';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -75,8 +78,10 @@ interface Host {
 }
 
 interface HostOptions {
-  /** Default: a Redis store on this file's redis-server. */
-  readonly cache?: 'redis' | 'memory';
+  /** Default: a Redis store on this file's redis-server (the runtime's); or the host's own stores. */
+  readonly cache?: 'redis' | 'memory' | { readonly stores: Keyv[] };
+  /** Sees the Redis stores boot creates, before the module is built. */
+  readonly onStores?: (stores: RedisCacheStores) => void;
   readonly imports?: Array<Type | DynamicModule>;
   readonly controllers?: Type[];
   /** Name the DataSource is provided under; the default token when absent. */
@@ -86,12 +91,14 @@ interface HostOptions {
 async function boot(sessions: DynamicModule, options: HostOptions = {}): Promise<Host> {
   let stores: RedisCacheStores | undefined;
   if ((options.cache ?? 'redis') === 'redis') stores = await createRedisCacheStores('keyv-redis', redis.url, { namespace: `host-${randomUUID()}` });
+  if (stores) options.onStores?.(stores);
+  const ownStores = typeof options.cache === 'object' ? options.cache.stores : stores?.stores;
   @Global()
   @Module({ providers: [{ provide: getDataSourceToken(options.dataSourceName), useValue: runtime.dataSource }], exports: [getDataSourceToken(options.dataSourceName)] })
   class DatabaseModule {}
   try {
     const moduleRef = await Test.createTestingModule({
-      imports: [CqrsModule.forRoot(), DatabaseModule, CacheModule.register({ isGlobal: true, ...(stores ? { stores: stores.stores } : {}) }), sessions, ...(options.imports ?? [])],
+      imports: [CqrsModule.forRoot(), DatabaseModule, CacheModule.register({ isGlobal: true, ...(ownStores ? { stores: ownStores } : {}) }), sessions, ...(options.imports ?? [])],
       controllers: options.controllers ?? [],
     })
       .setLogger(quiet)
@@ -286,5 +293,41 @@ describe('isGlobal', () => {
   it('is needed for that: without it the feature module cannot build the guard', async () => {
     const booting = boot(SessionsModule.forRoot({ accessTokenSecret: SECRET, passwordHashing: CHEAP_HASHING }), { imports: [FeatureModule] });
     await expect(booting).rejects.toThrow(/can't resolve dependencies of the AccessTokenGuard/);
+  });
+});
+
+describe("the host's Redis client", () => {
+  const clientOf = (stores: Keyv[]) => (stores[0].store as KeyvRedis<unknown>).client;
+
+  it('stays closed when a failed start-up made the host close it: building the adapters never connects it', async () => {
+    let client: ReturnType<typeof clientOf> | undefined;
+    // The module fails while the rest of its providers are still being built; boot closes its
+    // client at once, as a host does on a failed start-up.
+    const booting = boot(SessionsModule.forRoot({ accessTokenSecret: SECRET, passwordHashing: CHEAP_HASHING }), {
+      imports: [FeatureModule],
+      onStores: (stores) => (client = clientOf(stores.stores)),
+    });
+    await expect(booting).rejects.toThrow(/can't resolve dependencies of the AccessTokenGuard/);
+    try {
+      // Long enough for a reconnect (it took a few milliseconds when the adapters' factories started it).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(client!.isOpen).toBe(false);
+    } finally {
+      if (client!.isOpen) client!.destroy();
+    }
+  });
+
+  it('is connected when the module initialises, if the host gave a @keyv/redis store that connects on first use', async () => {
+    const lazy = new KeyvRedis<unknown>(redis.url, { namespace: `host-${randomUUID()}` });
+    expect(lazy.client.isOpen).toBe(false);
+    const host = await boot(SessionsModule.forRoot({ accessTokenSecret: SECRET, passwordHashing: CHEAP_HASHING }), {
+      cache: { stores: [new Keyv(lazy, { useKeyPrefix: false })] },
+    });
+    try {
+      await expectEventually(() => expect((lazy.client as { isReady?: boolean }).isReady).toBe(true), { timeoutMs: 5_000 });
+    } finally {
+      await host.close();
+      await lazy.disconnect();
+    }
   });
 });

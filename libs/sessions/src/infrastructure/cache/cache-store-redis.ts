@@ -18,16 +18,22 @@ export interface CacheStoreRedis {
  */
 export function findCacheStoreRedis(cache: Cache): CacheStoreRedis | undefined {
   const store: unknown = cache.stores[0]?.store;
-  if (isKeyvRedis(store)) {
-    const client = usableClient(store.client, '@keyv/redis');
-    // @keyv/redis connects on first use; kick that off, since our commands bypass it.
-    // A failure is already emitted as an 'error' event by KeyvRedis.
-    if (!store.client.isOpen) store.getClient().catch(() => undefined);
-    return { client, source: '@keyv/redis' };
-  }
+  if (isKeyvRedis(store)) return { client: usableClient(store.client, '@keyv/redis'), source: '@keyv/redis' };
   const redisYet = redisYetStoreOf(store);
   if (redisYet) return { client: usableClient(redisYet.client, 'cache-manager-redis-yet'), source: 'cache-manager-redis-yet' };
   return undefined;
+}
+
+/**
+ * Starts connecting the client of a @keyv/redis store that is not connected: @keyv/redis connects
+ * on first use, and the adapters' commands bypass it. Run when the module initialises, never while
+ * its providers are built: a start-up that fails part-way (and the host closing its client because
+ * of it) must not be followed by the library opening that client again, for ever. A failure is
+ * emitted as an 'error' event by KeyvRedis; until the client is ready the adapters fall back.
+ */
+export function connectCacheStoreRedis(cache: Cache): void {
+  const store: unknown = cache.stores[0]?.store;
+  if (isKeyvRedis(store) && !store.client.isOpen) store.getClient().catch(() => undefined);
 }
 
 /** The client of findCacheStoreRedis alone. */

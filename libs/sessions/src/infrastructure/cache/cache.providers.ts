@@ -1,5 +1,5 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { Provider } from '@nestjs/common';
+import { Inject, OnModuleInit, Provider } from '@nestjs/common';
 import { Cache } from 'cache-manager';
 import { CLOCK, Clock } from '../../application/ports/clock.port';
 import { LOGIN_ATTEMPTS } from '../../application/ports/login-attempts.port';
@@ -8,11 +8,22 @@ import { CACHE_MARKER_OUTBOX, CacheMarkerOutbox } from '../../application/ports/
 import { REVOKED_SESSIONS, RevokedSessions } from '../../application/ports/revoked-sessions.port';
 import { ReconcilingSessionCache } from '../../application/session-cache/reconciling-session-cache';
 import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
+import { connectCacheStoreRedis } from './cache-store-redis';
 import { createLoginAttempts } from './rate-limit.factory';
 import { createSessionCache } from './session-cache.factory';
 
+/** Connects a lazily connecting cache store once the module initialises (see connectCacheStoreRedis). */
+class CacheStoreConnection implements OnModuleInit {
+  constructor(@Inject(CACHE_MANAGER) private readonly cache: Cache) {}
+
+  onModuleInit(): void {
+    connectCacheStoreRedis(this.cache);
+  }
+}
+
 /** The session cache and the login lockout counters, over the store the app gave @nestjs/cache-manager. */
 export const CACHE_PROVIDERS: Provider[] = [
+  CacheStoreConnection,
   {
     provide: SESSION_CACHE,
     inject: [CACHE_MANAGER, SESSIONS_OPTIONS, CACHE_MARKER_OUTBOX, REVOKED_SESSIONS, CLOCK],
