@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { TypeOrmCacheMarkerOutbox } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-cache-marker-outbox';
 import { TypeOrmUnitOfWork } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-unit-of-work';
+import { expectEventually } from '../support/eventually';
 import { waitFor } from '../support/service-process';
 import { sql } from '../support/sql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -24,8 +25,8 @@ describe('cache namespaces (PostgreSQL)', () => {
     dataSource = new DataSource({ type: 'postgres', url: database.url, extra: { max: 4 } });
     await dataSource.initialize();
     await runSessionsMigrations(dataSource);
-    outbox = new TypeOrmCacheMarkerOutbox(dataSource, () => dataSource.manager);
     unitOfWork = new TypeOrmUnitOfWork(dataSource);
+    outbox = new TypeOrmCacheMarkerOutbox(dataSource, () => dataSource.manager, undefined, unitOfWork.origin);
   });
 
   afterAll(async () => {
@@ -54,6 +55,24 @@ describe('cache namespaces (PostgreSQL)', () => {
     expect(await outbox.drain(b, 10, async (markers) => void drained.push(...markers.map((m) => m.sessionId)))).toBe(2);
     expect(drained).toEqual([s1, s2]);
     expect(await queuedFor(a)).toEqual([s1, s2]); // b took only its own
+  });
+
+  it("notifies the namespace's other instances on commit, not the instance that queued (it writes its own markers itself)", async () => {
+    const namespace = `ns-notify-${randomUUID()}`;
+    const sibling = new TypeOrmCacheMarkerOutbox(dataSource, () => dataSource.manager);
+    const heard = { revoker: 0, sibling: 0 };
+    const listeners = [outbox.listen(namespace, () => void (heard.revoker += 1)), sibling.listen(namespace, () => void (heard.sibling += 1))];
+    try {
+      // Each listener calls back once when it starts listening (for what was queued before).
+      await expectEventually(() => expect(heard).toEqual({ revoker: 1, sibling: 1 }));
+      await unitOfWork.inTransaction((tx) => tx.outbox.enqueue(randomUUID(), [randomUUID()], target(namespace)));
+      await expectEventually(() => expect(heard.sibling).toBe(2));
+      // The revoker's notification was sent in the same commit; give it the same time to arrive.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(heard).toEqual({ revoker: 1, sibling: 2 });
+    } finally {
+      await Promise.all(listeners.map((listener) => listener?.close()));
+    }
   });
 
   it('stops queuing for a namespace not seen within the window, and says so when it comes back', async () => {

@@ -20,6 +20,8 @@ export class CacheMarkerListener {
     private readonly config: ClientConfig,
     private readonly namespace: string,
     private readonly onQueued: () => void,
+    /** Notifications from this origin are ignored (the outbox that queued them writes them itself). */
+    private readonly ownOrigin: string | null = null,
   ) {}
 
   start(): void {
@@ -58,7 +60,7 @@ export class CacheMarkerListener {
     client.on('error', onLost);
     client.on('end', () => onLost());
     client.on('notification', (message) => {
-      if (message.channel === CACHE_MARKER_CHANNEL && message.payload === this.namespace) this.onQueued();
+      if (message.channel === CACHE_MARKER_CHANNEL && this.concernsUs(message.payload)) this.onQueued();
     });
     try {
       await client.connect();
@@ -75,5 +77,17 @@ export class CacheMarkerListener {
     if (this.failing) this.logger.log({ msg: 'cache_marker_listener_restored' });
     this.failing = false;
     this.onQueued();
+  }
+
+  /** `{"namespace", "origin"}`; a bare namespace is what instances before the origin field send. */
+  private concernsUs(payload: string | undefined): boolean {
+    if (payload === undefined) return false;
+    if (payload === this.namespace) return true;
+    try {
+      const { namespace, origin } = JSON.parse(payload) as { namespace?: unknown; origin?: unknown };
+      return namespace === this.namespace && (this.ownOrigin === null || origin !== this.ownOrigin);
+    } catch {
+      return false;
+    }
   }
 }

@@ -4,23 +4,25 @@ import { schemaSql } from './schema-name';
 export const CACHE_MARKER_CHANNEL = 'cache_marker_outbox';
 
 /**
- * The cache namespaces that revocations queue markers for ($1: seconds since last seen). A plain
- * SELECT, but its ACCESS SHARE lock on cache_namespaces lasts until commit: a namespace registering
- * meanwhile waits for the revocation (lockCacheNamespacesSql), so it either is listed or sees the
- * revocation.
+ * Queues one marker per (namespace, session) in one statement: for every cache namespace seen
+ * within $1 seconds and for $2 (the revoker's own, always). $3 user, $4 session ids, $5 the
+ * queuing outbox's origin id. The namespace list is read in the same statement, and its ACCESS
+ * SHARE lock on cache_namespaces lasts until commit: a namespace registering meanwhile waits for
+ * the revocation (lockCacheNamespacesSql), so it either is listed or sees the revocation.
+ * Each namespace is notified on commit with `{"namespace", "origin"}` (see CacheMarkerListener:
+ * the revoker, which writes its own markers after the commit, ignores its own notifications).
+ * One row per namespace queued for.
  */
-export const selectLiveCacheNamespacesSql = schemaSql((s) => `SELECT namespace FROM ${s}.cache_namespaces WHERE last_seen_at > now() - $1::int * interval '1 second'`);
-
-/**
- * One marker per (namespace, session): $1 namespaces, $2 user, $3 session ids. Each namespace is
- * notified, delivered when the revocation commits.
- */
-export const insertCacheMarkersSql = schemaSql(
-  (s) => `WITH queued AS (
+export const enqueueCacheMarkersSql = schemaSql(
+  (s) => `WITH targets AS (
+    SELECT namespace FROM ${s}.cache_namespaces WHERE last_seen_at > now() - $1::int * interval '1 second'
+    UNION SELECT $2::text),
+  queued AS (
     INSERT INTO ${s}.cache_marker_outbox (namespace, user_id, session_id)
-    SELECT n, $2, s FROM unnest($1::text[]) n CROSS JOIN unnest($3::uuid[]) s
+    SELECT t.namespace, $3, x FROM targets t CROSS JOIN unnest($4::uuid[]) x
     RETURNING namespace)
-  SELECT pg_notify('${CACHE_MARKER_CHANNEL}', namespace) FROM (SELECT DISTINCT namespace FROM queued) q`,
+  SELECT pg_notify('${CACHE_MARKER_CHANNEL}', json_build_object('namespace', namespace, 'origin', $5::text)::text)
+    FROM (SELECT DISTINCT namespace FROM queued) q`,
 );
 
 /** Up to $2 markers queued for namespace $1, oldest first, locked; other drains skip them. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CacheMarkerOutbox, CacheMarkerOutboxWrites, CacheMarkerTarget } from '../../application/ports/cache-marker-outbox.port';
 import { RevokedSessionRef } from '../../application/ports/revoked-sessions.port';
@@ -6,9 +7,8 @@ import {
   deleteCacheMarkersSql,
   deleteGoneCacheNamespacesSql,
   deleteStaleCacheMarkersSql,
-  insertCacheMarkersSql,
+  enqueueCacheMarkersSql,
   lockCacheNamespacesSql,
-  selectLiveCacheNamespacesSql,
   selectQueuedCacheMarkersSql,
   touchLiveCacheNamespaceSql,
   upsertCacheNamespaceSql,
@@ -26,6 +26,15 @@ export class TypeOrmCacheMarkerOutbox implements CacheMarkerOutbox, CacheMarkerO
     private readonly managers: ManagerSource,
     /** The library's PostgreSQL schema (see sessionsSchemaName). */
     private readonly schema: string = DEFAULT_SESSIONS_SCHEMA,
+    /**
+     * Names the markers queued through this outbox in their notifications, and its listener
+     * ignores notifications of that name: the instance that queued markers writes its own
+     * namespace's after the commit itself, and a drain of the same rows would only repeat that
+     * write (one more transaction and pipeline per revocation). The namespace's other instances
+     * still drain them at once, which matters if the revoker dies first. One per unit of work
+     * (TypeOrmUnitOfWork.origin), shared by its transactions' outboxes and the injected one.
+     */
+    private readonly origin: string = randomUUID(),
   ) {}
 
   private get manager(): EntityManager {
@@ -34,11 +43,8 @@ export class TypeOrmCacheMarkerOutbox implements CacheMarkerOutbox, CacheMarkerO
 
   async enqueue(userId: string, sessionIds: readonly string[], target: CacheMarkerTarget): Promise<number> {
     if (sessionIds.length === 0) return 0;
-    // Its lock on cache_namespaces lasts until commit (see selectLiveCacheNamespacesSql).
-    const live = await rowsOf<{ namespace: string }>(this.manager, selectLiveCacheNamespacesSql(this.schema), [target.liveWithinSeconds]);
-    const namespaces = new Set([...live.map((row) => row.namespace), target.own]);
-    await this.manager.query(insertCacheMarkersSql(this.schema), [[...namespaces], userId, sessionIds]);
-    return namespaces.size;
+    const notified = await rowsOf(this.manager, enqueueCacheMarkersSql(this.schema), [target.liveWithinSeconds, target.own, userId, sessionIds, this.origin]);
+    return notified.length;
   }
 
   async drain(namespace: string, limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>): Promise<number> {
@@ -72,7 +78,7 @@ export class TypeOrmCacheMarkerOutbox implements CacheMarkerOutbox, CacheMarkerO
     // The pool's own connection settings (TypeORM builds them from the data source's options).
     const config = (this.dataSource.driver as unknown as { master?: { options?: Record<string, unknown> } }).master?.options;
     if (!config) return null;
-    const listener = new CacheMarkerListener({ ...config, application_name: 'cache-marker-listener' }, namespace, onQueued);
+    const listener = new CacheMarkerListener({ ...config, application_name: 'cache-marker-listener' }, namespace, onQueued, this.origin);
     listener.start();
     return listener;
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, EntityManager } from 'typeorm';
@@ -25,12 +26,12 @@ class TypeOrmTransaction implements Transaction {
   readonly audit: TypeOrmTransactionAuditLog;
   readonly outbox: TypeOrmCacheMarkerOutbox;
 
-  constructor(dataSource: DataSource, manager: EntityManager, schema: string) {
+  constructor(dataSource: DataSource, manager: EntityManager, schema: string, origin: string) {
     const managers = () => manager;
     this.users = new TypeOrmUserAccounts(managers, schema);
     this.sessions = new TypeOrmSessionRecords(managers, schema);
     this.audit = new TypeOrmTransactionAuditLog(managers, schema);
-    this.outbox = new TypeOrmCacheMarkerOutbox(dataSource, managers, schema);
+    this.outbox = new TypeOrmCacheMarkerOutbox(dataSource, managers, schema, origin);
   }
 
   afterCommit(callback: () => void | Promise<void>): void {
@@ -51,6 +52,8 @@ class TypeOrmTransaction implements Transaction {
 export class TypeOrmUnitOfWork implements UnitOfWork {
   private readonly logger = new Logger(TypeOrmUnitOfWork.name);
   private readonly open = new AsyncLocalStorage<OpenTransaction>();
+  /** Names the markers this unit of work queues (see TypeOrmCacheMarkerOutbox.origin). */
+  readonly origin = randomUUID();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -72,7 +75,7 @@ export class TypeOrmUnitOfWork implements UnitOfWork {
     let result: T;
     try {
       result = await this.dataSource.transaction((manager) => {
-        const open: OpenTransaction = { tx: new TypeOrmTransaction(this.dataSource, manager, this.schema), manager, finished: false };
+        const open: OpenTransaction = { tx: new TypeOrmTransaction(this.dataSource, manager, this.schema, this.origin), manager, finished: false };
         tx = open.tx;
         return this.open.run(open, () => work(open.tx)).finally(() => (open.finished = true));
       });

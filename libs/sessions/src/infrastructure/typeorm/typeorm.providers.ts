@@ -44,7 +44,7 @@ export function typeOrmProviders(dataSource: InjectionToken): Provider[] {
     {
       provide: CACHE_MARKER_OUTBOX,
       inject: [dataSource, TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
-      useFactory: (ds: DataSource, uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmCacheMarkerOutbox(ds, joining(uow), s.schema),
+      useFactory: (ds: DataSource, uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmCacheMarkerOutbox(ds, joining(uow), s.schema, uow.origin),
     },
     {
       provide: AUDIT_LOG,
