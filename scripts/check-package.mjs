@@ -9,8 +9,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const root = resolve(process.argv[2] ?? '');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const failures = [];
-const fail = (message) => failures.push(message);
+const failures = new Set();
+const fail = (message) => failures.add(message);
 
 const files = walk(root).map((file) => relative(root, file).split(sep).join('/'));
 
@@ -94,7 +94,7 @@ if (!new RegExp(`^## \\[?${manifest.version.replace(/\./g, '\\.')}\\]?`, 'm').te
   fail(`CHANGELOG.md has no "## ${manifest.version}" entry`);
 }
 
-if (failures.length > 0) {
+if (failures.size > 0) {
   for (const message of failures) console.error(`check-package: ${message}`);
   process.exit(1);
 }

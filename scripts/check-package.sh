@@ -11,7 +11,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/sessions-package.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+# The build and the LICENSE and CHANGELOG copies the pack leaves in libs/sessions go too (all ignored by git).
+trap 'rm -rf "$work" "$root/libs/sessions/dist" "$root/libs/sessions/LICENSE" "$root/libs/sessions/CHANGELOG.md"' EXIT
 bin="$root/node_modules/.bin"
 
 echo "check-package: build and pack"

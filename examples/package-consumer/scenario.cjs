@@ -62,7 +62,7 @@ async function run(packages, label) {
       new sessions.RevokeAllUserSessions(registered.userId, 'package check', sessions.Actors.user(registered.userId), context),
     );
     expect(revoked.kind === 'revoked' && revoked.revokedCount === 1 && revoked.sessionIds[0] === login.sessionId, 'RevokeAllUserSessions ended that session', revoked);
-    expect(revokedEvents.length === 1 && revokedEvents[0].userId === registered.userId, 'the host saw AllSessionsRevoked', revokedEvents);
+    expect(revokedEvents.length === 1 && revokedEvents[0].subjectUserId === registered.userId, 'the host saw AllSessionsRevoked', revokedEvents);
     subscription.unsubscribe();
 
     const trail = await eventually(async () => {
