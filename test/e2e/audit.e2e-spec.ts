@@ -111,8 +111,24 @@ describe('audit trail', () => {
     );
   });
 
-  it('keeps the audit table append-only', async () => {
-    await expect(sql(stack.databaseUrl, `UPDATE audit_entries SET reason = 'tampered'`)).rejects.toThrow();
-    await expect(sql(stack.databaseUrl, 'DELETE FROM audit_entries')).rejects.toThrow();
+  // The trigger raises insufficient_privilege (42501) naming the operation; any other error (a
+  // typo, a lock timeout, a missing table) is not the trigger at work.
+  it.each([
+    ['UPDATE', `UPDATE audit_entries SET reason = 'tampered' WHERE user_id = $1`],
+    ['DELETE', 'DELETE FROM audit_entries WHERE user_id = $1'],
+    ['TRUNCATE', 'TRUNCATE audit_entries'],
+  ])('keeps the audit table append-only: %s is rejected with SQLSTATE 42501 and changes nothing', async (operation, statement) => {
+    // Rows to match: the UPDATE and DELETE triggers fire per row, so on no rows they would prove nothing.
+    const [device] = await signUp(stack);
+    await stack.settleAudit();
+    const before = await entriesFor(device.userId);
+    expect(before.length).toBeGreaterThan(0);
+    const [{ n: total }] = await sql<{ n: number }>(stack.databaseUrl, 'SELECT count(*)::int AS n FROM audit_entries');
+
+    const params = operation === 'TRUNCATE' ? [] : [device.userId];
+    await expect(sql(stack.databaseUrl, statement, params)).rejects.toMatchObject({ code: '42501', message: `audit_entries is append-only: ${operation} rejected` });
+
+    expect(await entriesFor(device.userId)).toEqual(before);
+    expect(await sql(stack.databaseUrl, 'SELECT count(*)::int AS n FROM audit_entries')).toEqual([{ n: total }]);
   });
 });

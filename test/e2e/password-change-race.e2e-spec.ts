@@ -2,6 +2,7 @@ import { SESSION_STORE, type SessionStore } from '@app/sessions';
 import type { AuditEntry } from '../../libs/sessions/src/application/ports/audit-log.port';
 import type { NewSession, SessionTransaction } from '../../libs/sessions/src/application/ports/session-store.port';
 import { bearer, login, meStatus, signUp } from '../support/api';
+import { expectEventually } from '../support/eventually';
 import { sql } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
 
@@ -82,15 +83,12 @@ describe('password change racing logins with the old password', () => {
     return row.n;
   }
 
-  /** Polls (bounded) until `condition` holds; returns whether it did. */
-  async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await condition()) return true;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    return false;
+  /** 'answered', or how many connections wait for a row lock; the request is still running while it is 0. */
+  async function answeredOrWaiting(state: { answered: boolean }): Promise<string> {
+    return state.answered ? 'answered' : `${await lockWaiters()} waiting for a row lock`;
   }
+
+  const UNTIL_SETTLED = { timeoutMs: 10_000, intervalMs: 10 };
 
   function changePassword(accessToken: string, currentPassword = OLD_PASSWORD, newPassword = NEW_PASSWORD) {
     return stack.http().post('/auth/password').set(...bearer(accessToken)).send({ currentPassword, newPassword });
@@ -129,8 +127,7 @@ describe('password change racing logins with the old password', () => {
 
     const logins = Array.from({ length: HELD_LOGINS }, (_, i) => startLogin(owner.email, OLD_PASSWORD, `overlap-${i}`));
     // Each login has either answered or is waiting for the change's row lock.
-    const settled = await eventually(async () => logins.filter((l) => l.state.answered).length + (await lockWaiters()) >= HELD_LOGINS);
-    expect(settled).toBe(true);
+    await expectEventually(async () => expect(logins.filter((l) => l.state.answered).length + (await lockWaiters())).toBeGreaterThanOrEqual(HELD_LOGINS), UNTIL_SETTLED);
     held.open();
 
     expect((await change).status).toBe(204);
@@ -158,7 +155,7 @@ describe('password change racing logins with the old password', () => {
     const changeState = { answered: false };
     const change = changePassword(owner.accessToken).then((r) => ((changeState.answered = true), r));
     // The change either waits for the login's row lock (fixed) or runs to its end (not fixed).
-    expect(await eventually(async () => changeState.answered || (await lockWaiters()) >= 1)).toBe(true);
+    await expectEventually(async () => expect(await answeredOrWaiting(changeState)).not.toBe('0 waiting for a row lock'), UNTIL_SETTLED);
     held.open();
 
     const [loginResponse, changeResponse] = await Promise.all([pending.response, change]);
@@ -215,7 +212,7 @@ describe('password change racing logins with the old password', () => {
     beforeAudit = null;
     const twoState = { answered: false };
     const two = changePassword(first.accessToken, OLD_PASSWORD, 'second new password here').then((r) => ((twoState.answered = true), r));
-    expect(await eventually(async () => twoState.answered || (await lockWaiters()) >= 1)).toBe(true);
+    await expectEventually(async () => expect(await answeredOrWaiting(twoState)).not.toBe('0 waiting for a row lock'), UNTIL_SETTLED);
     held.open();
 
     const [a, b] = await Promise.all([one, two]);

@@ -6,6 +6,7 @@ import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Cache } from 'cache-manager';
 import type { Response } from 'supertest';
 import { register, signUp, uniqueEmail } from '../support/api';
+import { expectEventually } from '../support/eventually';
 import { AuditRow, sql } from '../support/sql';
 import { loginAttemptKeys } from '../../libs/sessions/src/infrastructure/cache/redis-login-attempts';
 import { startTestStack, TEST_REDIS_URL, type TestStack } from '../support/test-app';
@@ -259,7 +260,7 @@ describe('when Redis becomes unreachable', () => {
   it('serves every limited route without a 500, keeps a per-instance limit and lockout, and goes back to Redis', async () => {
     const [device] = await signUp(stack, 1, 'down');
     proxy.cut();
-    await waitUntil(() => !redisReady());
+    await expectEventually(() => expect(redisReady()).toBe(false), { timeoutMs: 5_000, intervalMs: 20 });
 
     const statuses: number[] = [];
     statuses.push((await stack.http().post('/auth/register').send({ email: uniqueEmail('down'), password: 'correct horse battery' })).status);
@@ -283,7 +284,7 @@ describe('when Redis becomes unreachable', () => {
     expect(stack.logs.lines.some((line) => line.includes('RedisLoginAttempts') && line.includes('counted per instance'))).toBe(true);
 
     proxy.restore();
-    await waitUntil(redisReady, 10_000);
+    await expectEventually(() => expect(redisReady()).toBe(true), { timeoutMs: 10_000, intervalMs: 20 });
     await stack.http().post('/auth/register').send({ email: uniqueEmail('back'), password: 'correct horse battery' }).expect(201);
     expect(stack.logs.lines.some((line) => line.includes('RedisThrottlerStorage') && line.includes('Redis is back'))).toBe(true);
   });
@@ -296,14 +297,6 @@ async function redisPTTL(key: string): Promise<number> {
     return await client.pTTL(key);
   } finally {
     client.destroy();
-  }
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

@@ -1,8 +1,21 @@
 import { Client } from 'pg';
 import { bearer, login, meStatus, register, signUp, uniqueEmail } from '../support/api';
+import { AuditRow, sql } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
+
+/** The rows a logout may write to, each table in a stable order. */
+async function everythingALogoutCouldChange(url: string) {
+  const [users, sessions, refreshTokens, markerOutbox, audit] = await Promise.all([
+    sql(url, 'SELECT * FROM users ORDER BY id'),
+    sql(url, 'SELECT * FROM sessions ORDER BY id'),
+    sql(url, 'SELECT * FROM refresh_tokens ORDER BY id'),
+    sql(url, 'SELECT * FROM cache_marker_outbox ORDER BY id'),
+    sql<AuditRow>(url, 'SELECT * FROM audit_entries ORDER BY event_id'),
+  ]);
+  return { users, sessions, refreshTokens, markerOutbox, audit };
+}
 
 describe('web API: sign-in to revocation', () => {
   let stack: TestStack;
@@ -80,7 +93,45 @@ describe('web API: sign-in to revocation', () => {
     });
 
     it('logout answers 204 for any well-formed token, and changes nothing for an unknown one', async () => {
-      await stack.http().post('/auth/logout').send({ refreshToken: 'A'.repeat(43) }).expect(204);
+      // A signed-in client sending a refresh token it mistyped, without its Bearer (a valid Bearer
+      // would end its own session: see logout.e2e-spec.ts).
+      const [caller, callersLaptop] = await signUp(stack, 2, 'caller');
+      const [bystander] = await signUp(stack, 1, 'bystander');
+      await stack.settleAudit();
+      const before = await everythingALogoutCouldChange(stack.databaseUrl);
+
+      await stack.http().post('/auth/logout').set('User-Agent', 'unknown-token-logout').send({ refreshToken: 'A'.repeat(43) }).expect(204);
+      await stack.settleAudit();
+      const after = await everythingALogoutCouldChange(stack.databaseUrl);
+
+      // Not one row of any user changed: no session ended, no refresh token revoked, no marker queued.
+      expect(after.users).toEqual(before.users);
+      expect(after.sessions).toEqual(before.sessions);
+      expect(after.refreshTokens).toEqual(before.refreshTokens);
+      expect(after.markerOutbox).toEqual(before.markerOutbox);
+      const ours = after.sessions.filter((session) => [caller.userId, bystander.userId].includes(session.user_id as string));
+      expect(ours.map((session) => [session.id, session.revoked_at])).toEqual(
+        expect.arrayContaining([caller, callersLaptop, bystander].map((device) => [device.sessionId, null])),
+      );
+      expect(ours).toHaveLength(3);
+      const theirTokens = after.refreshTokens.filter((token) => ours.some((session) => session.id === token.session_id));
+      expect(theirTokens.filter((token) => token.revoked_at === null)).toHaveLength(3);
+
+      // The audit trail gained exactly this logout's Attempted and Failed, and nothing else.
+      const seen = new Set(before.audit.map((entry) => entry.event_id));
+      const added = after.audit.filter((entry) => !seen.has(entry.event_id));
+      expect(added.map(({ action, outcome, reason, user_id, actor_id, session_id, user_agent }) => ({ action, outcome, reason, user_id, actor_id, session_id, user_agent }))).toEqual([
+        { action: 'user.logout', outcome: 'attempted', reason: 'logout', user_id: null, actor_id: null, session_id: null, user_agent: 'unknown-token-logout' },
+        { action: 'user.logout', outcome: 'failed', reason: 'token_not_found', user_id: null, actor_id: null, session_id: null, user_agent: 'unknown-token-logout' },
+      ]);
+      expect(added[1].correlation_id).toBe(added[0].correlation_id);
+      expect(after.audit.length).toBe(before.audit.length + 2);
+
+      // And every session still works, the caller's first.
+      expect(await meStatus(stack, caller.accessToken)).toBe(200);
+      expect(await meStatus(stack, callersLaptop.accessToken)).toBe(200);
+      expect(await meStatus(stack, bystander.accessToken)).toBe(200);
+      await stack.http().post('/auth/refresh').send({ refreshToken: caller.refreshToken }).expect(200);
     });
 
     it("logout with another user's refresh token never ends that user's session", async () => {

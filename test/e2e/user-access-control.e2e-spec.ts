@@ -1,6 +1,7 @@
 import { SESSION_STORE, type SessionStore } from '@app/sessions';
 import type { NewSession, SessionTransaction } from '../../libs/sessions/src/application/ports/session-store.port';
 import { bearer, login, meStatus, signUp, uniqueEmail } from '../support/api';
+import { expectEventually } from '../support/eventually';
 import { AuditRow, brokenTriads, sql } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
 
@@ -107,15 +108,20 @@ describe('disabling accounts and requiring a password reset', () => {
     const disable = admin(`/admin/users/${user.userId}/disable`)
       .send({ reason: 'Disable during a login' })
       .then((r) => ((disableAnswered = true), r));
-    const deadline = Date.now() + 10_000;
-    // The disable either waits for the login's row lock, or (without it) runs to its end.
-    while (!disableAnswered && Date.now() < deadline) {
-      const [row] = await sql<{ n: number }>(stack.databaseUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-      if (row.n > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    try {
+      // The disable either waits for the login's row lock, or (without it) runs to its end.
+      await expectEventually(
+        async () => {
+          if (disableAnswered) return;
+          const [row] = await sql<{ n: number }>(stack.databaseUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+          expect({ disableAnswered, waitingForALock: row.n }).not.toEqual({ disableAnswered: false, waitingForALock: 0 });
+        },
+        { timeoutMs: 10_000, intervalMs: 10 },
+      );
+    } finally {
+      release();
+      beforeInsertSession = null;
     }
-    release();
-    beforeInsertSession = null;
     const [loginResponse, disableResponse] = await Promise.all([pending, disable]);
     expect(disableResponse.status).toBe(200);
     if (loginResponse.status === 200) expect(await meStatus(stack, loginResponse.body.accessToken)).toBe(401);

@@ -4,6 +4,7 @@ import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
 import { Test } from '@nestjs/testing';
 import KeyvRedis, { createClient } from '@keyv/redis';
 import { expireRedisKeysNow } from '../support/test-database';
+import { expectEventually } from '../support/eventually';
 import { Cache, createCache } from 'cache-manager';
 import type { RedisStore } from 'cache-manager-redis-yet';
 import { Keyv } from 'keyv';
@@ -46,8 +47,6 @@ function keyOf(userId: string, sessionId: string): string {
 function ids(count: number): string[] {
   return Array.from({ length: count }, () => randomUUID());
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   await raw.connect();
@@ -292,7 +291,7 @@ describe('when Redis is unreachable', () => {
 
         // The client now emits 'error' on every reconnect attempt; unhandled, that would crash.
         await proxy.close();
-        await waitUntil(() => !(redisClientOf(cache) as unknown as { isReady: boolean }).isReady);
+        await expectEventually(() => expect((redisClientOf(cache) as unknown as { isReady: boolean }).isReady).toBe(false), { timeoutMs: 2_000, intervalMs: 10 });
         const started = Date.now();
         await expect(sessions.get('user', 'session')).rejects.toThrow(/not connected/);
         expect(Date.now() - started).toBeLessThan(100);
@@ -391,14 +390,6 @@ function redisClientOf(cache: Cache): RedisCommands {
   const store: unknown = cache.stores[0].store;
   if (store instanceof KeyvRedis) return store.client as unknown as RedisCommands;
   return (store as { _cache: { client: RedisCommands } })._cache.client;
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
 }
 
 /** A TCP proxy to Redis whose replies can be held back, to simulate a hung connection. */

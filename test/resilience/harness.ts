@@ -1,5 +1,6 @@
 import { createClient } from '@keyv/redis';
 import { randomUUID } from 'node:crypto';
+import { expectEventually } from '../support/eventually';
 import { delay, waitFor } from '../support/service-process';
 
 /**
@@ -229,14 +230,18 @@ export class LoadStream {
     return total;
   }
 
-  /** Resolves once `condition` holds (checked as requests complete); throws after timeoutMs. */
+  /** Resolves once `condition` holds (checked as requests complete); throws after timeoutMs, or at once on too many violations. */
   async until(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`Load stream: timed out after ${timeoutMs} ms waiting for ${what} (${this.summaryLine()})`);
-      if (this.violations.length > 200) throw new Error(`Load stream: too many violations, first: ${this.violations.slice(0, 5).join('; ')}`);
-      await delay(20);
-    }
+    let tooManyViolations = false;
+    await expectEventually(
+      () => {
+        if (condition()) return;
+        tooManyViolations = this.violations.length > 200;
+        if (!tooManyViolations) throw new Error(`Load stream: timed out after ${timeoutMs} ms waiting for ${what} (${this.summaryLine()})`);
+      },
+      { timeoutMs, intervalMs: 20 },
+    );
+    if (tooManyViolations) throw new Error(`Load stream: too many violations, first: ${this.violations.slice(0, 5).join('; ')}`);
   }
 
   summaryLine(): string {

@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { expectEventually } from './eventually';
 
 /**
  * The service as a real child process (`node <build>/src/launch.js` or `src/main.js`), for tests
@@ -63,13 +64,8 @@ async function buildIfNeeded(): Promise<string> {
   const dir = path.join(BUILD_ROOT, hash);
   const complete = path.join(dir, '.complete');
   const lock = `${dir}.lock`;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (existsSync(complete)) return dir;
-    if (tryLock(lock)) break;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for the service build lock ${lock}`);
-    await delay(100);
-  }
+  const state = await waitFor(`the service build lock ${lock}`, () => (existsSync(complete) ? 'built' : tryLock(lock) && 'locked'), 90_000, 100);
+  if (state === 'built') return dir;
   try {
     if (existsSync(complete)) return dir;
     const staging = `${dir}.staging-${process.pid}`;
@@ -134,23 +130,26 @@ export async function freePort(): Promise<number> {
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` until it returns something other than undefined/false; throws after timeoutMs. */
+/**
+ * Polls `check` until it returns something other than undefined/false; throws after timeoutMs,
+ * naming `what` (and the last error `check` threw). For a condition that is an assertion, use
+ * `expectEventually` directly: its failure is the assertion's own message.
+ */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const result = await check();
-      if (result !== undefined && result !== false) return result;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
-    }
-    await delay(intervalMs);
-  }
+  const timedOut = `Timed out after ${timeoutMs} ms waiting for ${what}`;
+  return expectEventually(
+    async () => {
+      let result: T | undefined | false;
+      try {
+        result = await check();
+      } catch (error) {
+        throw new Error(`${timedOut} (last error: ${error instanceof Error ? error.message : String(error)})`, { cause: error });
+      }
+      if (result === undefined || result === false) throw new Error(timedOut);
+      return result;
+    },
+    { timeoutMs, intervalMs },
+  );
 }
 
 export interface LogLine {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createClient } from '@keyv/redis';
 import { Client } from 'pg';
+import { expectEventually } from './eventually';
 
 /**
  * Each test file gets its own PostgreSQL database and its own Redis key prefix, so files can
@@ -87,10 +88,13 @@ interface ExpiringClient {
  */
 export async function expireRedisKeysNow(client: ExpiringClient, keys: readonly string[], timeoutMs = 5_000): Promise<void> {
   for (const key of keys) await client.pExpire(key, 1);
-  const deadline = Date.now() + timeoutMs;
-  while ((await client.exists([...keys])) > 0) {
-    if (Date.now() > deadline) throw new Error(`Redis did not expire ${keys.join(', ')} within ${timeoutMs} ms`);
-  }
+  await expectEventually(
+    async () => {
+      const left = await client.exists([...keys]);
+      if (left > 0) throw new Error(`Redis did not expire ${keys.join(', ')} within ${timeoutMs} ms (${left} still there)`);
+    },
+    { timeoutMs, intervalMs: 0 },
+  );
 }
 
 /** SCAN's MATCH is a glob: a prefix is matched literally only with its special characters escaped. */
