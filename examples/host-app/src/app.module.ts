@@ -1,3 +1,4 @@
+// #region readme
 import { SessionsModule } from '@app/sessions';
 import KeyvRedis from '@keyv/redis';
 import { CacheModule } from '@nestjs/cache-manager';
@@ -8,8 +9,7 @@ import { Keyv } from 'keyv';
 import { AccountsModule } from './accounts/accounts.module';
 import { HostConfig } from './host-config';
 
-/** The host's root: what it provides the sessions library, the library itself, and its own feature module. */
-// #region readme
+/** What the host provides the library (CQRS buses, a DataSource, a Redis cache), the library, and the host's own feature. */
 @Module({})
 export class AppModule {
   static forRoot(config: HostConfig): DynamicModule {
