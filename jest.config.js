@@ -5,6 +5,9 @@ const shared = {
   transformIgnorePatterns: [`node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleNameMapper: {
     '^@app/sessions$': '<rootDir>/libs/sessions/src/index.ts',
+    '^@app/sessions/testing$': '<rootDir>/libs/sessions/src/testing/index.ts',
+    '^@app/sessions/health$': '<rootDir>/libs/sessions/src/health/index.ts',
+    '^@app/sessions/throttler$': '<rootDir>/libs/sessions/src/throttler/index.ts',
     '^@app/platform$': '<rootDir>/libs/platform/src/index.ts',
     '^@app/runtime$': '<rootDir>/libs/runtime/src/index.ts',
   },

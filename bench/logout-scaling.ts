@@ -1,4 +1,5 @@
-import { AuditRecorder, LogoutUser, NO_REQUEST_CONTEXT } from '@app/sessions';
+import { LogoutUser, NO_REQUEST_CONTEXT } from '@app/sessions';
+import { AuditRecorder } from '../libs/sessions/src/application/audit/audit-recorder';
 import { createHash } from 'node:crypto';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { CommandBus } from '@nestjs/cqrs';

@@ -1,4 +1,8 @@
-import { Actors, AuditRecorder, DEFAULT_LIFETIMES, NO_REQUEST_CONTEXT, ReconcilingSessionCache, RevocationReasons, RevokeAllUserSessions, SESSION_CACHE } from '@app/sessions';
+import { Actors, NO_REQUEST_CONTEXT, RevocationReasons, RevokeAllUserSessions } from '@app/sessions';
+import { AuditRecorder } from '../libs/sessions/src/application/audit/audit-recorder';
+import { DEFAULT_LIFETIMES } from '../libs/sessions/src/domain/session-rules';
+import { ReconcilingSessionCache } from '../libs/sessions/src/application/shared/reconciling-session-cache';
+import { SESSION_CACHE } from '../libs/sessions/src/application/ports/session-cache.port';
 import { createClient } from '@keyv/redis';
 import { CommandBus } from '@nestjs/cqrs';
 import { performance } from 'node:perf_hooks';

@@ -1,4 +1,4 @@
-import { DEFAULT_LIFETIMES, type SessionsModuleOptions } from '@app/sessions';
+import { SESSIONS_DEFAULTS, type SessionsModuleOptions } from '@app/sessions';
 import { type Runtime, type RuntimeSettings, startRuntime } from '@app/runtime';
 import { ConsoleLogger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
@@ -74,7 +74,7 @@ export async function startBenchRuntime(label: string, sessionOverrides: Partial
     database: { url: database.url, poolSize: 10, statementTimeoutMs: 600_000 },
     cache: { redisUrl: REDIS_URL, store: 'keyv-redis' },
     sessions: {
-      lifetimes: DEFAULT_LIFETIMES,
+      lifetimes: SESSIONS_DEFAULTS.lifetimes,
       accessTokenSecret: BENCH_SECRET,
       passwordHashing: BENCH_HASHING,
       cacheKeyPrefix: redis.prefix,

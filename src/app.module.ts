@@ -1,5 +1,4 @@
-import { HealthController } from '@app/sessions';
-import { CoreModule, Runtime } from '@app/runtime';
+import { CoreModule, HealthController, hostProviders, Runtime } from '@app/runtime';
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthController } from './auth/auth.controller';
 
@@ -11,6 +10,7 @@ export class WebApiModule {
       module: WebApiModule,
       imports: [CoreModule.forRoot(runtime)],
       controllers: [AuthController, HealthController],
+      providers: hostProviders(runtime),
     };
   }
 }

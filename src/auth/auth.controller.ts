@@ -7,8 +7,6 @@ import {
   LoginUser,
   LogoutUser,
   OptionalAccessTokenGuard,
-  RateLimited,
-  RateLimitedPerUser,
   RefreshTokens,
   RegisterUser,
   type RequestContext,
@@ -21,6 +19,7 @@ import {
   Actors,
   type AuthenticatedRequest,
 } from '@app/sessions';
+import { RateLimited, RateLimitedPerUser } from '@app/runtime';
 import {
   Body,
   ConflictException,

@@ -1,4 +1,4 @@
-import { SESSION_CACHE, type SessionCache } from '@app/sessions';
+import { SESSION_CACHE, type SessionCache } from '../../libs/sessions/src/application/ports/session-cache.port';
 import { printReport, redisGet, sessionKey } from '../resilience/harness';
 import { bearer, signUp } from '../support/api';
 import { expectEventually } from '../support/eventually';

@@ -1,4 +1,6 @@
-import { Actors, NO_REQUEST_CONTEXT, RevokeSession, SESSION_CACHE, SESSION_STORE, SessionAuthenticator, type SessionCache, type SessionStore } from '@app/sessions';
+import { Actors, NO_REQUEST_CONTEXT, RevokeSession, SessionAuthenticator } from '@app/sessions';
+import { SESSION_CACHE, type SessionCache } from '../../libs/sessions/src/application/ports/session-cache.port';
+import { SESSION_STORE, type SessionStore } from '../../libs/sessions/src/application/ports/session-store.port';
 import { CommandBus } from '@nestjs/cqrs';
 import { createClient } from '@keyv/redis';
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,5 @@
-import { InterruptedOperations, PROCESS_INSTANCE_ID } from '@app/sessions';
+import { InterruptedOperations } from '../../libs/sessions/src/application/audit/interrupted-operations';
+import { PROCESS_INSTANCE_ID } from '../../libs/sessions/src/application/shared/audit-trail';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { uniqueEmail } from '../support/api';

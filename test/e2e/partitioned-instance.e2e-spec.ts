@@ -1,4 +1,4 @@
-import { SESSION_CACHE, type SessionCache } from '@app/sessions';
+import { SESSION_CACHE, type SessionCache } from '../../libs/sessions/src/application/ports/session-cache.port';
 import type { ReconcilingSessionCache } from '../../libs/sessions/src/application/shared/reconciling-session-cache';
 import { printReport } from '../resilience/harness';
 import { bearer, signUp } from '../support/api';

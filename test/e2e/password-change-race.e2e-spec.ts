@@ -1,4 +1,4 @@
-import { SESSION_STORE, type SessionStore } from '@app/sessions';
+import { SESSION_STORE, type SessionStore } from '../../libs/sessions/src/application/ports/session-store.port';
 import type { AuditEntry } from '../../libs/sessions/src/application/ports/audit-log.port';
 import type { NewSession, SessionTransaction } from '../../libs/sessions/src/application/ports/session-store.port';
 import { bearer, login, meStatus, signUp } from '../support/api';

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { redisClientOf } from '@app/sessions';
+import { redisClientOf } from '../../libs/sessions/src/infrastructure/cache/session-cache.factory';
 import { createClient } from '@keyv/redis';
 import type { RateLimitSettings } from '@app/runtime';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';

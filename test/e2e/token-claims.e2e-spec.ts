@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { SESSIONS_DEFAULTS } from '@app/sessions';
 import { bearer, meStatus, signUp } from '../support/api';
 import { startTestStack, type TestStack } from '../support/test-app';
 
@@ -43,7 +44,7 @@ describe('access-token claims', () => {
 
   it('refuses a token of a live session whose lifetime is ten years', async () => {
     const [device] = await signUp(stack, 1, 'ten-years');
-    const ttl = stack.runtime.settings.sessions.lifetimes.accessTokenTtlSeconds;
+    const ttl = stack.runtime.settings.sessions.lifetimes?.accessTokenTtlSeconds ?? SESSIONS_DEFAULTS.lifetimes.accessTokenTtlSeconds;
     expect(await meStatus(stack, forge({ sub: device.userId, sid: device.sessionId, iat: now(), exp: now() + ttl }))).toBe(200);
     expect(await meStatus(stack, forge({ sub: device.userId, sid: device.sessionId, iat: now(), exp: now() + 10 * 365 * 86_400 }))).toBe(401);
     const lateIat = now() + 10 * 365 * 86_400 - ttl;

@@ -1,4 +1,4 @@
-import { SESSION_STORE, type SessionStore } from '@app/sessions';
+import { SESSION_STORE, type SessionStore } from '../../libs/sessions/src/application/ports/session-store.port';
 import type { NewSession, SessionTransaction } from '../../libs/sessions/src/application/ports/session-store.port';
 import { bearer, login, meStatus, signUp, uniqueEmail } from '../support/api';
 import { expectEventually } from '../support/eventually';

@@ -1,5 +1,5 @@
 import { runMigrations } from '@app/platform';
-import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '@app/sessions';
+import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
 import { AbstractLogger, DataSource, LogLevel, LogMessage } from 'typeorm';
 import { TypeOrmAuditLog } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-audit-log';
 import { sql } from '../support/sql';

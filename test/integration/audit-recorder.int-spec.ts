@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { runMigrations } from '@app/platform';
-import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '@app/sessions';
+import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
 import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditRecorder } from '../../libs/sessions/src/application/audit/audit-recorder';

@@ -1,5 +1,5 @@
 import { runMigrations } from '@app/platform';
-import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '@app/sessions';
+import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { TypeOrmSessionStore } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-session-store';

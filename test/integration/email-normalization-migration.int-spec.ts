@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { SESSIONS_MIGRATIONS } from '@app/sessions';
+import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
 import { sql } from '../support/sql';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 

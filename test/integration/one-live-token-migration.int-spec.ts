@@ -1,5 +1,5 @@
 import { runMigrations } from '@app/platform';
-import { SESSIONS_MIGRATIONS } from '@app/sessions';
+import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
 import { DataSource } from 'typeorm';
 import { sql } from '../support/sql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';

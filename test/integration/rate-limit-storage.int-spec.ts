@@ -10,7 +10,8 @@ import { createLoginAttempts, createThrottlerStorage } from '../../libs/sessions
 import { loginAttemptKeys, RedisLoginAttempts } from '../../libs/sessions/src/infrastructure/cache/redis-login-attempts';
 import { RedisClient } from '../../libs/sessions/src/infrastructure/cache/redis-scripts';
 import { RedisThrottlerStorage, throttlerKeys } from '../../libs/sessions/src/infrastructure/cache/redis-throttler-storage';
-import { createRedisCacheStores, RedisCacheStoreKind, RedisCacheStores, redisClientOf } from '../../libs/sessions/src/infrastructure/cache/session-cache.factory';
+import { type CacheStoreKind as RedisCacheStoreKind, createRedisCacheStores, type RedisCacheStores } from '@app/runtime';
+import { redisClientOf } from '../../libs/sessions/src/infrastructure/cache/session-cache.factory';
 import { deleteRedisKeys, expireRedisKeysNow, testRedisPrefix } from '../support/test-database';
 
 // Compile-time: both node-redis majors fit the structural client the adapters use.

@@ -15,12 +15,8 @@ import {
   SessionCacheUnavailableError,
   sessionCacheKey,
 } from '../../libs/sessions/src/infrastructure/cache/redis-session-cache';
-import {
-  createRedisCacheStores,
-  createSessionCache,
-  RedisCacheStoreKind,
-  RedisCacheStores,
-} from '../../libs/sessions/src/infrastructure/cache/session-cache.factory';
+import { type CacheStoreKind as RedisCacheStoreKind, createRedisCacheStores, type RedisCacheStores } from '@app/runtime';
+import { createSessionCache } from '../../libs/sessions/src/infrastructure/cache/session-cache.factory';
 
 // Compile-time: both node-redis majors fit the adapter's structural client type.
 type Assert<T extends true> = T;

@@ -1,4 +1,5 @@
-import { DEFAULT_LIFETIMES, SESSION_CACHE } from '@app/sessions';
+import { DEFAULT_LIFETIMES } from '../../libs/sessions/src/domain/session-rules';
+import { SESSION_CACHE } from '../../libs/sessions/src/application/ports/session-cache.port';
 import { createClient } from '@keyv/redis';
 import { ReconcilingSessionCache } from '../../libs/sessions/src/application/shared/reconciling-session-cache';
 import { CacheProbe } from '../../libs/sessions/src/application/ports/session-cache.port';

@@ -1,4 +1,5 @@
-import { AuditRecorder, DEFAULT_LIFETIMES, type SessionsModuleOptions } from '@app/sessions';
+import { SESSIONS_DEFAULTS, type SessionsModuleOptions } from '@app/sessions';
+import { AuditRecorder } from '../../libs/sessions/src/application/audit/audit-recorder';
 import { type RateLimitSettings, type Runtime, type RuntimeSettings, startRuntime } from '@app/runtime';
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -73,7 +74,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     database: { url: database.url, poolSize: 5, statementTimeoutMs: 5_000 },
     cache: { redisUrl: useRedis ? redisUrl : undefined, store: 'keyv-redis' },
     sessions: {
-      lifetimes: DEFAULT_LIFETIMES,
+      lifetimes: SESSIONS_DEFAULTS.lifetimes,
       accessTokenSecret: 'test-secret-that-is-long-enough-for-hs256!',
       passwordHashing: TEST_HASHING,
       cacheKeyPrefix: cachePrefix,

@@ -1,5 +1,4 @@
-import { HealthController } from '@app/sessions';
-import { CoreModule, Runtime } from '@app/runtime';
+import { CoreModule, HealthController, hostProviders, Runtime } from '@app/runtime';
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminController } from './admin.controller';
 
@@ -11,6 +10,7 @@ export class AdminConsoleModule {
       module: AdminConsoleModule,
       imports: [CoreModule.forRoot(runtime)],
       controllers: [AdminController, HealthController],
+      providers: hostProviders(runtime),
     };
   }
 }

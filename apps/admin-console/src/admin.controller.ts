@@ -9,13 +9,13 @@ import {
   DisableUser,
   EnableUser,
   RequirePasswordReset,
-  RateLimitedPerUser,
   type RequestContext,
   RevokeAllUserSessions,
   RevokeSession,
   SessionDirectory,
   type SessionRecord,
 } from '@app/sessions';
+import { RateLimitedPerUser } from '@app/runtime';
 import { UuidParam } from '@app/platform';
 import { Body, ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';

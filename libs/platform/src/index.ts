@@ -1,4 +1,3 @@
-export * from './config/environment';
 export * from './http/problem-details';
 export * from './http/problem-details.filter';
 export * from './http/dependency-errors';

@@ -1,10 +1,11 @@
-import { createRedisCacheStores, SessionsModule } from '@app/sessions';
+import { SessionsModule, type SessionsModuleOptions } from '@app/sessions';
 import { CacheModule } from '@nestjs/cache-manager';
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { loginLockoutOf, rateLimitModule } from './rate-limit';
+import { createRedisCacheStores } from './cache/redis-cache-stores';
+import { cacheKeyPrefixOf, loginLockoutOf, rateLimitModule } from './rate-limit/rate-limit.module';
 import { Runtime } from './runtime';
 
 const RUNTIME = Symbol('Runtime');
@@ -24,13 +25,13 @@ class CacheConnectionCloser implements OnApplicationShutdown {
   }
 }
 
-/**
- * The wiring both apps share: CQRS buses, the runtime's database, a cache connection of the
- * app's own, the sessions library and health checks.
- */
 @Module({})
 class CacheConnectionModule {}
 
+/**
+ * The wiring both apps share: CQRS buses, the runtime's database, a cache connection of the
+ * app's own, the sessions library (global), rate limits and health checks.
+ */
 @Global()
 @Module({})
 export class CoreModule {
@@ -40,7 +41,7 @@ export class CoreModule {
       useFactory: async (): Promise<CacheConnection> => {
         const { redisUrl, store } = runtime.settings.cache;
         if (!redisUrl) return { stores: undefined, close: async () => undefined };
-        return createRedisCacheStores(store, redisUrl, { namespace: `${runtime.settings.sessions.cacheKeyPrefix}cache` });
+        return createRedisCacheStores(store, redisUrl, { namespace: `${cacheKeyPrefixOf(runtime.settings)}cache` });
       },
     };
     // One module object, imported twice: Nest instantiates it once, so the app opens one connection.
@@ -62,9 +63,14 @@ export class CoreModule {
           useFactory: (connection: CacheConnection) => (connection.stores ? { stores: connection.stores as never } : {}),
         }),
         SessionsModule.forRootAsync({
-          useFactory: () => ({
+          // Global: the apps' feature modules use its guards and SessionDirectory without importing it.
+          isGlobal: true,
+          useFactory: (): SessionsModuleOptions => ({
             // The embedded database's sockets share one session: no connection of its own to LISTEN on.
             cacheMarkerNotifications: !runtime.embeddedDatabase,
+            // Without REDIS_URL the cache lives in this process: the configuration allows that only
+            // outside production or with IN_PROCESS_CACHE_SINGLE_INSTANCE=true, i.e. one instance.
+            singleInstance: runtime.settings.cache.redisUrl === undefined,
             ...runtime.settings.sessions,
             loginLockout: loginLockoutOf(runtime.settings),
           }),
@@ -75,7 +81,7 @@ export class CoreModule {
         { provide: RUNTIME, useValue: runtime },
         { provide: getDataSourceToken(), useValue: runtime.dataSource },
       ],
-      exports: [getDataSourceToken(), RUNTIME, TerminusModule, SessionsModule],
+      exports: [getDataSourceToken(), RUNTIME, TerminusModule],
     };
   }
 }

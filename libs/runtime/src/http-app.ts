@@ -1,6 +1,4 @@
 import { answerClientErrorsWithProblems, createValidationPipe, ProblemDetailsFilter, requireJsonBodies } from '@app/platform';
-import { AdminBootstrapper, type AdminBootstrapResult } from '@app/sessions';
-import { Logger } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:http';
@@ -49,22 +47,4 @@ function boundRequestReadTime(server: Server, settings: RuntimeSettings): void {
     25,
     Math.min(1_000, Math.floor(server.headersTimeout / 4)),
   );
-}
-
-/**
- * Creates the first administrator from ADMIN_EMAIL / ADMIN_PASSWORD when no administrator
- * exists (an existing account is never promoted). Runs after init, once the CQRS handlers are
- * registered; idempotent, so every start may call it. If ADMIN_EMAIL belongs to a non-admin
- * account it throws AdminBootstrapConflict, naming the account, after closing the app: start-up stops.
- */
-export async function seedAdministrator(app: NestExpressApplication, settings: RuntimeSettings): Promise<void> {
-  if (!settings.admin) return;
-  let result: AdminBootstrapResult;
-  try {
-    result = await app.get(AdminBootstrapper).ensureAdmin(settings.admin.email, settings.admin.password);
-  } catch (error) {
-    await app.close();
-    throw error;
-  }
-  if (result === 'created') new Logger('AdminSeed').log('Administrator created from ADMIN_EMAIL');
 }

@@ -1,6 +1,13 @@
-export { type RuntimeSettings, type CacheStoreKind, type RateLimitSettings, DEFAULT_RATE_LIMIT, DEFAULT_HTTP_TIMEOUTS } from './runtime-settings';
+export { type RuntimeSettings, type RateLimitSettings, DEFAULT_RATE_LIMIT, DEFAULT_HTTP_TIMEOUTS } from './runtime-settings';
 export { type Runtime, startRuntime } from './runtime';
 export { CoreModule } from './core.module';
-export { configureHttpApp, seedAdministrator } from './http-app';
+export { configureHttpApp } from './http-app';
+export { seedAdministrator, ensureAdministrator, AdminBootstrapConflict, AdminPasswordRefused, type AdminBootstrapResult } from './admin-bootstrap';
+export { HealthController } from './health.controller';
+export { hostProviders } from './host-providers';
+export { RateLimitGuard, RateLimited, RateLimitedPerUser, RateLimitThrottlers, REVOCATION_LIMIT_FACTOR, type AccountKeySource, accountTracker } from './rate-limit/rate-limit.guard';
+export { createRedisCacheStores, CACHE_STORE_KINDS, type CacheStoreKind, type RedisCacheStores } from './cache/redis-cache-stores';
+export { AUTH_CHECK_MODES, type AuthCheckMode } from './benchmark/auth-check-modes';
 export { serve, exitOnStartupFailure, type Listener } from './serve';
 export { loadRuntimeSettings } from './settings-from-environment';
+export * from './config/environment';

@@ -1,10 +1,10 @@
-import type { TrustProxy } from '@app/platform';
-import type { SessionsModuleOptions } from '@app/sessions';
+import { SESSIONS_DEFAULTS, type SessionsModuleOptions } from '@app/sessions';
 import type { LoggerService } from '@nestjs/common';
+import type { AuthCheckMode } from './benchmark/auth-check-modes';
+import type { CacheStoreKind } from './cache/redis-cache-stores';
+import type { TrustProxy } from './config/environment-rules';
 
-export type CacheStoreKind = 'keyv-redis' | 'redis-yet';
-
-/** Everything the composition root needs, already validated (see @app/platform's loadEnvironment). */
+/** Everything the composition root needs, already validated (see loadEnvironment in ./config). */
 export interface RuntimeSettings {
   readonly database: {
     /** Absent: an embedded PGlite database is started in this process. */
@@ -15,11 +15,14 @@ export interface RuntimeSettings {
     readonly embeddedDataDir?: string;
   };
   readonly cache: {
-    /** Absent: an in-process cache (one instance only). */
+    /** Absent: an in-process cache, and the sessions library is told it runs as a single instance. */
     readonly redisUrl?: string;
     readonly store: CacheStoreKind;
   };
-  readonly sessions: SessionsModuleOptions;
+  /** The sessions library's options (what is absent takes the library's default); the apps sign with an HS256 secret. */
+  readonly sessions: SessionsModuleOptions & { readonly accessTokenSecret: string };
+  /** Benchmarks only (see AuthCheckMode); `session` when absent, and always in production. */
+  readonly benchmarkAuthCheck?: AuthCheckMode;
   readonly http: {
     readonly host: string;
     readonly bodyLimit: string;
@@ -56,8 +59,17 @@ export interface RateLimitSettings {
   readonly perIpAuthenticated: number;
 }
 
-/** The production defaults, as documented in `.env.example`. */
-export const DEFAULT_RATE_LIMIT: RateLimitSettings = { windowSeconds: 60, perIp: 30, perAccount: 10, lockoutThreshold: 10, lockoutSeconds: 900, loginMaxDelaySeconds: 300, perUser: 60, perIpAuthenticated: 600 };
+/** The production defaults, as documented in `.env.example`; the lockout's are the sessions library's. */
+export const DEFAULT_RATE_LIMIT: RateLimitSettings = {
+  windowSeconds: 60,
+  perIp: 30,
+  perAccount: 10,
+  lockoutThreshold: SESSIONS_DEFAULTS.loginLockout.threshold,
+  lockoutSeconds: SESSIONS_DEFAULTS.loginLockout.lockSeconds,
+  loginMaxDelaySeconds: SESSIONS_DEFAULTS.loginLockout.maxDelaySeconds,
+  perUser: 60,
+  perIpAuthenticated: 600,
+};
 
 /** The defaults of HTTP_HEADERS_TIMEOUT_MS and HTTP_REQUEST_TIMEOUT_MS (Node's own: 60 s and 5 min). */
 export const DEFAULT_HTTP_TIMEOUTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 } as const;

@@ -1,8 +1,10 @@
-import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '@app/sessions';
 import { runMigrations, startEmbeddedPostgres } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { RuntimeSettings } from './runtime-settings';
+// The one import past the library's public entries: its TypeORM entities and migrations, until
+// the library applies its migrations itself.
+import { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from '../../sessions/src/infrastructure/typeorm/schema';
 
 /**
  * What one process shares between the apps it runs: the database connection pool (an

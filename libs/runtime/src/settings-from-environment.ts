@@ -1,7 +1,6 @@
-import { loadEnvironment, type NodeEnv } from '@app/platform';
-import { DEFAULT_LIFETIMES } from '@app/sessions';
 import { ConsoleLogger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
+import { loadEnvironment, type NodeEnv } from './config/environment';
 import { RuntimeSettings } from './runtime-settings';
 
 export interface LoadedSettings {
@@ -46,7 +45,6 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
       cache: { redisUrl: environment.cache.redisUrl, store: environment.cache.store },
       sessions: {
         lifetimes: {
-          ...DEFAULT_LIFETIMES,
           accessTokenTtlSeconds: environment.accessToken.ttlSeconds,
           sessionTtlSeconds: environment.sessionTtlSeconds,
         },
@@ -56,8 +54,8 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
         cacheTimeoutMs: environment.cache.timeoutMs,
         refreshReuseGraceSeconds: environment.refreshReuseGraceSeconds,
         interruptedAfterSeconds: environment.interruptedAfterSeconds,
-        authCheck: environment.authCheck,
       },
+      benchmarkAuthCheck: environment.authCheck,
       http: {
         host: environment.http.host,
         bodyLimit: environment.http.bodyLimit,

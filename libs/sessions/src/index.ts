@@ -1,8 +1,15 @@
-// The public face of the sessions library: what other modules may import.
-export { SessionsModule, type SessionsModuleAsyncOptions } from './sessions.module';
-export { type SessionsModuleOptions, type PasswordHashingOptions, DEFAULT_PASSWORD_HASHING, SESSIONS_OPTIONS } from './sessions.options';
+// `@app/sessions`: the library's public face. Everything exported here is a promise to keep
+// (docs/library-api.md lists each export, and a test holds the two together). Writes go through
+// the commands only, so each leaves its audit entries; internals stay internal.
 
-// Commands and their results
+// The module and its options
+export { SessionsModule, type SessionsModuleExtras, type SessionsModuleForRootOptions, type SessionsModuleAsyncOptions, type SessionsOptionsFactory } from './sessions.module';
+export { type SessionsModuleOptions, type PasswordHashingOptions, type SessionsMigrationsMode, SESSIONS_DEFAULTS } from './sessions.options';
+
+// The library's own errors
+export { SessionsError, InvalidCommandInput, SessionsConfigurationError } from './domain/sessions-error';
+
+// Commands and their outcomes
 export { LogoutUser, type LogoutOutcome, type LogoutRejection } from './application/logout-user/logout-user.command';
 export { RevokeAllUserSessions, type RevokeAllOutcome } from './application/revoke-all-user-sessions/revoke-all-user-sessions.command';
 export { RevokeSession, type RevokeSessionOutcome } from './application/revoke-session/revoke-session.command';
@@ -18,59 +25,42 @@ export { RequirePasswordReset, type RequirePasswordResetOutcome } from './applic
 export { ResetPassword, type ResetPasswordOutcome } from './application/reset-password/reset-password.command';
 export { type TokenPair } from './application/shared/token-pair';
 
-// Events, for sagas of other modules
-export { AuditableEvent, type SessionEventFields, type EventTriad } from './application/shared/auditable-event';
-export * from './application/logout-user/logout-user.events';
-export * from './application/revoke-all-user-sessions/revoke-all-user-sessions.events';
-export * from './application/revoke-session/revoke-session.events';
-export * from './application/register-user/register-user.events';
-export * from './application/login-user/login-user.events';
-export * from './application/refresh-tokens/refresh-tokens.events';
-export * from './application/change-password/change-password.events';
-export * from './application/bootstrap-admin/bootstrap-admin.events';
-export * from './application/change-user-role/change-user-role.events';
-export * from './application/disable-user/disable-user.events';
-export * from './application/enable-user/enable-user.events';
-export * from './application/require-password-reset/require-password-reset.events';
-export * from './application/reset-password/reset-password.events';
+// Events, for other modules' event handlers and sagas: each command publishes Attempted, then Succeeded or Failed
+export { AuditableEvent, type SessionEventFields } from './application/shared/auditable-event';
+export { UserLogoutAttempted, UserLogoutSucceeded, UserLogoutFailed } from './application/logout-user/logout-user.events';
+export { AllSessionsRevocationAttempted, AllSessionsRevoked, AllSessionsRevocationFailed } from './application/revoke-all-user-sessions/revoke-all-user-sessions.events';
+export { SessionRevocationAttempted, SessionRevoked, SessionRevocationFailed } from './application/revoke-session/revoke-session.events';
+export { UserRegistrationAttempted, UserRegistered, UserRegistrationFailed } from './application/register-user/register-user.events';
+export { UserLoginAttempted, UserLoginSucceeded, UserLoginFailed } from './application/login-user/login-user.events';
+export { TokenRefreshAttempted, TokensRefreshed, TokenRefreshFailed } from './application/refresh-tokens/refresh-tokens.events';
+export { PasswordChangeAttempted, PasswordChanged, PasswordChangeFailed } from './application/change-password/change-password.events';
+export { AdminBootstrapAttempted, AdminBootstrapped, AdminBootstrapFailed } from './application/bootstrap-admin/bootstrap-admin.events';
+export { UserRoleChangeAttempted, UserRoleChanged, UserRoleChangeFailed } from './application/change-user-role/change-user-role.events';
+export { UserDisableAttempted, UserDisabled, UserDisableFailed } from './application/disable-user/disable-user.events';
+export { UserEnableAttempted, UserEnabled, UserEnableFailed } from './application/enable-user/enable-user.events';
+export { PasswordResetRequirementAttempted, PasswordResetRequired, PasswordResetRequirementFailed } from './application/require-password-reset/require-password-reset.events';
+export { PasswordResetAttempted, PasswordReset, PasswordResetFailed } from './application/reset-password/reset-password.events';
 
-// Services and ports
+// Reads (nothing here writes)
 export { SessionAuthenticator, type AuthenticatedSession } from './application/authentication/session-authenticator';
 export { SessionDirectory } from './application/queries/session-directory';
-export { AdminBootstrapper, AdminBootstrapConflict, AdminPasswordRefused, type AdminBootstrapResult } from './application/bootstrap-admin/admin-bootstrapper';
-export { AuditRecorder } from './application/audit/audit-recorder';
-export { type AuditEntry, type AuditLog, type AuditPage, type AuditQuery, AUDIT_LOG } from './application/ports/audit-log.port';
-export { type SessionCache, type CachedSessionState, SESSION_CACHE } from './application/ports/session-cache.port';
-export { type SessionStore, SESSION_STORE } from './application/ports/session-store.port';
-export { type Clock, CLOCK } from './application/ports/clock.port';
-export { type LoginAttempts, type LoginLockoutPolicy, type FailedLogin, LOGIN_ATTEMPTS, DEFAULT_LOGIN_LOCKOUT } from './application/ports/login-attempts.port';
+export { type AuditEntry, type AuditPage, type AuditQuery } from './application/ports/audit-log.port';
+
+// HTTP building blocks
+export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken } from './http/access-token.guard';
+export { AdminGuard } from './http/admin.guard';
+export { CurrentSession, ClientContext, type AuthenticatedRequest } from './http/authenticated-request';
+export { clientIp } from './http/client-ip';
 
 // Domain vocabulary
 export { type Actor, type ActorType, Actors } from './domain/actor';
 export { type AuditAction, AuditActions, AUDIT_ACTIONS, type AuditOutcome, AUDIT_OUTCOMES } from './domain/audit-action';
+export { INTERRUPTED_REASON } from './application/audit/interrupted-operations';
 export { type RequestContext, requestContext, NO_REQUEST_CONTEXT } from './domain/request-context';
 export { RevocationReasons, ADMIN_REASON_MIN_LENGTH, ADMIN_REASON_MAX_LENGTH } from './domain/revocation-reason';
-export { type SessionLifetimes, DEFAULT_LIFETIMES, normalizeEmail, emailProblem } from './domain/session-rules';
+export { type SessionLifetimes, normalizeEmail, emailProblem, PASSWORD_RESET_TOKEN_TTL_SECONDS } from './domain/session-rules';
+export { type LoginLockoutPolicy } from './application/ports/login-attempts.port';
 export { passwordProblem, normalizePassword, type PasswordContext, PASSWORD_MIN_CODE_POINTS } from './domain/password-policy';
-export { clientNetwork } from './domain/client-network';
 export { type SessionRecord, type UserRecord, type UserRole, USER_ROLES } from './domain/records';
 export { REFRESH_TOKEN_PATTERN } from './domain/refresh-token';
 export { PASSWORD_RESET_TOKEN_PATTERN } from './domain/password-reset-token';
-export { PASSWORD_RESET_TOKEN_TTL_SECONDS } from './domain/session-rules';
-
-// Infrastructure the app wires
-export { SESSIONS_ENTITIES, SESSIONS_MIGRATIONS } from './infrastructure/typeorm/schema';
-export { createRedisCacheStores, redisClientOf, type RedisCacheStoreKind, type RedisCacheStores } from './infrastructure/cache/session-cache.factory';
-export { createThrottlerStorage } from './infrastructure/cache/rate-limit.factory';
-
-// HTTP building blocks shared by the apps
-export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken } from './http/access-token.guard';
-export { AdminGuard } from './http/admin.guard';
-export { RateLimitGuard, RateLimited, RateLimitedPerUser, RateLimitThrottlers, REVOCATION_LIMIT_FACTOR, type AccountKeySource } from './http/rate-limit.guard';
-export { CurrentSession, ClientContext, type AuthenticatedRequest } from './http/authenticated-request';
-export { HealthController } from './http/health.controller';
-
-// Recovery: closing interrupted operations, repairing the cache after an outage
-export { InterruptedOperations, INTERRUPTED_REASON } from './application/audit/interrupted-operations';
-export { ReconcilingSessionCache } from './application/shared/reconciling-session-cache';
-export { PROCESS_INSTANCE_ID } from './application/shared/audit-trail';

@@ -1,9 +1,10 @@
 import {
-  DynamicModule,
+  ConfigurableModuleBuilder,
+  type ConfigurableModuleOptionsFactory,
   Inject,
+  InjectionToken,
   Logger,
   Module,
-  ModuleMetadata,
   OnApplicationBootstrap,
   OnApplicationShutdown,
   OnModuleDestroy,
@@ -13,29 +14,35 @@ import {
 import { UnhandledExceptionBus } from '@nestjs/cqrs';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Subscription } from 'rxjs';
-import { ReconcilingSessionCache } from './application/shared/reconciling-session-cache';
-import { AUDIT_LOG } from './application/ports/audit-log.port';
-import { CLOCK, systemClock } from './application/ports/clock.port';
-import { LOGIN_ATTEMPTS } from './application/ports/login-attempts.port';
-import { SESSION_CACHE, SessionCache } from './application/ports/session-cache.port';
-import { SESSION_STORE } from './application/ports/session-store.port';
-import { SECURITY_PROVIDERS } from './infrastructure/security/security.providers';
 import { APPLICATION_PROVIDERS } from './application/application.providers';
-import { AdminBootstrapper } from './application/bootstrap-admin/admin-bootstrapper';
-import { AuditRecorder } from './application/audit/audit-recorder';
 import { SessionAuthenticator } from './application/authentication/session-authenticator';
+import { CLOCK, systemClock } from './application/ports/clock.port';
+import { SESSION_CACHE, SessionCache } from './application/ports/session-cache.port';
 import { SessionDirectory } from './application/queries/session-directory';
+import { ReconcilingSessionCache } from './application/shared/reconciling-session-cache';
+import { SessionsHealthProbe } from './health/sessions-health.probe';
 import { CACHE_PROVIDERS } from './infrastructure/cache/cache.providers';
+import { SHARED_CACHE_CHECK } from './infrastructure/cache/shared-cache.check';
+import { SECURITY_PROVIDERS } from './infrastructure/security/security.providers';
 import { typeOrmProviders } from './infrastructure/typeorm/typeorm.providers';
-import { SESSIONS_OPTIONS, SessionsModuleOptions } from './sessions.options';
+import { resolveSessionsOptions, SESSIONS_OPTIONS, SessionsModuleOptions } from './sessions.options';
 
-export interface SessionsModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  readonly inject?: Array<string | symbol | (abstract new (...args: never[]) => unknown)>;
-  readonly useFactory: (...args: never[]) => SessionsModuleOptions | Promise<SessionsModuleOptions>;
-  /** Name of the TypeORM connection to use; the default one when absent. */
+/** Options that shape the module itself: given to forRoot, or to forRootAsync next to useFactory. */
+export interface SessionsModuleExtras {
+  /** Registers the module globally, so every feature module can use its guards and SessionDirectory. Default false. */
+  readonly isGlobal?: boolean;
+  /** Name of the TypeORM DataSource to use (as given to getDataSourceToken); the default one when absent. */
   readonly dataSourceName?: string;
 }
 
+/** What the host passed, before defaults and checks; only SESSIONS_OPTIONS reads it. */
+const SESSIONS_MODULE_INPUT = Symbol('SessionsModuleInput');
+
+/** The method a `useClass` / `useExisting` options factory implements. */
+const FACTORY_METHOD = 'createSessionsOptions';
+
+/** What a host's own modules may inject: the read side and the pieces the guards need, no write port. */
+const MODULE_EXPORTS = [SessionAuthenticator, SessionDirectory, SessionsHealthProbe];
 
 /** Probes the session cache every second so an outage is noticed, and repaired, even when idle. */
 class SessionCacheHeartbeat implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -68,31 +75,47 @@ class UnhandledExceptionLogger implements OnModuleInit, OnModuleDestroy {
   }
 }
 
+function sessionsProviders(dataSource: InjectionToken): Provider[] {
+  return [
+    // Every provider below reads the resolved options, so a bad option stops start-up before anything runs.
+    { provide: SESSIONS_OPTIONS, inject: [SESSIONS_MODULE_INPUT], useFactory: resolveSessionsOptions },
+    SHARED_CACHE_CHECK,
+    { provide: CLOCK, useValue: systemClock },
+    ...typeOrmProviders(dataSource),
+    ...CACHE_PROVIDERS,
+    SessionCacheHeartbeat,
+    ...SECURITY_PROVIDERS,
+    UnhandledExceptionLogger,
+    ...APPLICATION_PROVIDERS,
+    SessionsHealthProbe,
+  ];
+}
+
+const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<SessionsModuleOptions>({
+  optionsInjectionToken: SESSIONS_MODULE_INPUT,
+})
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName(FACTORY_METHOD)
+  .setExtras<SessionsModuleExtras>({ isGlobal: false, dataSourceName: undefined }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+    providers: [...(definition.providers ?? []), ...sessionsProviders(getDataSourceToken(extras.dataSourceName))],
+    exports: MODULE_EXPORTS,
+  }))
+  .build();
+
+/** `SessionsModule.forRoot(...)`: the options and the extras in one object. */
+export type SessionsModuleForRootOptions = typeof OPTIONS_TYPE;
+/** `SessionsModule.forRootAsync(...)`: `imports`, `inject`, one of useFactory / useClass / useExisting, and the extras. */
+export type SessionsModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
+/** A class for `useClass` / `useExisting`: its `createSessionsOptions()` returns the options. */
+export type SessionsOptionsFactory = ConfigurableModuleOptionsFactory<SessionsModuleOptions, typeof FACTORY_METHOD>;
+
 /**
- * Sessions, revocation and their audit trail. The importing app provides a global
- * `CqrsModule.forRoot()`, a TypeORM connection (with this library's entities and migrations,
- * see SESSIONS_ENTITIES and SESSIONS_MIGRATIONS) and a `CacheModule`; the library reads no
- * environment variables itself.
+ * Sessions, revocation and their audit trail, as a dynamic module:
+ * `SessionsModule.forRoot({ accessTokenSecret })` or `SessionsModule.forRootAsync({ imports, inject, useFactory })`.
+ * The host provides a global `CqrsModule.forRoot()`, a TypeORM DataSource for PostgreSQL and a
+ * `CacheModule` with a Redis store (or `singleInstance: true`); the library reads no environment variables.
  */
 @Module({})
-export class SessionsModule {
-  static forRootAsync(options: SessionsModuleAsyncOptions): DynamicModule {
-    const dataSource = getDataSourceToken(options.dataSourceName);
-    const providers: Provider[] = [
-      { provide: SESSIONS_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
-      { provide: CLOCK, useValue: systemClock },
-      ...typeOrmProviders(dataSource),
-      ...CACHE_PROVIDERS,
-      SessionCacheHeartbeat,
-      ...SECURITY_PROVIDERS,
-      UnhandledExceptionLogger,
-      ...APPLICATION_PROVIDERS,
-    ];
-    return {
-      module: SessionsModule,
-      imports: options.imports ?? [],
-      providers,
-      exports: [SESSIONS_OPTIONS, SESSION_STORE, SESSION_CACHE, AUDIT_LOG, CLOCK, SessionAuthenticator, SessionDirectory, AdminBootstrapper, AuditRecorder, LOGIN_ATTEMPTS],
-    };
-  }
-}
+export class SessionsModule extends ConfigurableModuleClass {}

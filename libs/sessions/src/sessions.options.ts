@@ -1,5 +1,6 @@
-import type { LoginLockoutPolicy } from './application/ports/login-attempts.port';
-import { SessionLifetimes } from './domain/session-rules';
+import { DEFAULT_LOGIN_LOCKOUT, type LoginLockoutPolicy } from './application/ports/login-attempts.port';
+import { SessionsConfigurationError } from './domain/sessions-error';
+import { DEFAULT_LIFETIMES, type SessionLifetimes } from './domain/session-rules';
 
 /** Argon2id parameters; the defaults are OWASP's first recommended set (19 MiB, t=2, p=1). */
 export interface PasswordHashingOptions {
@@ -8,49 +9,291 @@ export interface PasswordHashingOptions {
   readonly parallelism: number;
 }
 
-/** Everything the library needs, validated by the app that imports it (the library reads no process.env). */
+/** `run`: the library applies its pending migrations at start-up; `verify`: it only checks that none is pending. */
+export type SessionsMigrationsMode = 'run' | 'verify';
+
+/**
+ * What a host passes to `SessionsModule.forRoot(...)` (or returns from its `forRootAsync` factory).
+ * Everything has a default (SESSIONS_DEFAULTS) except the access-token signing key. The library
+ * reads no process.env: the host validates its own configuration and passes typed options in.
+ */
 export interface SessionsModuleOptions {
-  readonly lifetimes: SessionLifetimes;
   /** HMAC secret for access tokens (HS256), at least 32 characters. */
-  readonly accessTokenSecret: string;
-  readonly passwordHashing: PasswordHashingOptions;
-  /** Prefix of every key the session cache writes; lets several deployments or tests share a Redis. */
-  readonly cacheKeyPrefix: string;
+  readonly accessTokenSecret?: string;
+  // -- Token signing override points (an `accessTokenSigner`, an asymmetric key) go here; either
+  // -- one makes accessTokenSecret optional (see resolveSigning below).
+
+  /** Token and session lifetimes; each field defaults on its own. */
+  readonly lifetimes?: Partial<SessionLifetimes>;
+  readonly passwordHashing?: Partial<PasswordHashingOptions>;
+  /** Prefix of every key the library writes to Redis; lets several deployments or tests share one. No braces. */
+  readonly cacheKeyPrefix?: string;
   /** How long one cache call may take before the auth check falls back to PostgreSQL. */
-  readonly cacheTimeoutMs: number;
-  /** How often the session cache is probed (and repaired, and its queued markers written). Default 1,000 ms. */
+  readonly cacheTimeoutMs?: number;
+  /** How often the session cache is probed (and repaired, and its queued markers written). */
   readonly cacheHeartbeatMs?: number;
   /**
    * Write queued revocation markers as soon as PostgreSQL notifies them (LISTEN on a connection
-   * of its own). Default true; the embedded database cannot (its sockets share one session).
+   * of its own). An embedded database that serves one session on all its sockets cannot: set false.
    */
   readonly cacheMarkerNotifications?: boolean;
   /**
    * How long the client that rotated a refresh token may present it again (several tabs
-   * refreshing at once) and get a new pair instead of tripping reuse detection. Default 5.
+   * refreshing at once) and get a new pair instead of tripping reuse detection.
    */
   readonly refreshReuseGraceSeconds?: number;
   /**
    * Age after which an Attempted audit entry with no outcome is closed as Failed `interrupted`
    * (the process died mid-command), if its process instance has not beaten for as long either;
-   * each instance beats every quarter of this. Default 60.
+   * each instance beats every quarter of this.
    */
   readonly interruptedAfterSeconds?: number;
+  /** The login lockout policy (see LoginLockoutPolicy); each field defaults on its own. */
+  readonly loginLockout?: Partial<LoginLockoutPolicy>;
   /**
-   * The login lockout policy (see LoginLockoutPolicy): failures per (email, network) that lock
-   * that network out, the email-wide progressive delay and its cap. Default 10 failures, 900 s, 300 s.
+   * The host runs exactly one instance, so a cache store that is not shared (not Redis) is
+   * acceptable. Without it, start-up fails on such a store: revocations made on one instance
+   * would not reach the others.
    */
-  readonly loginLockout?: LoginLockoutPolicy;
-  /**
-   * BENCHMARKS ONLY. `session` (the default, and the only safe value) checks on every request
-   * that the session is still active; `signature-only` skips that check, `no-cache` answers it
-   * from PostgreSQL alone. They exist to measure what the session check costs.
-   */
-  readonly authCheck?: AuthCheckMode;
+  readonly singleInstance?: boolean;
+  /** PostgreSQL schema of the library's tables and of its migrations table. */
+  readonly schema?: string;
+  readonly migrations?: SessionsMigrationsMode;
 }
 
-export type AuthCheckMode = 'session' | 'signature-only' | 'no-cache';
+/**
+ * The module's options with every default applied and every value checked: what the library's
+ * own providers read (under SESSIONS_OPTIONS). Never handed to a host.
+ */
+export interface ResolvedSessionsOptions {
+  readonly accessTokenSecret: string;
+  readonly lifetimes: SessionLifetimes;
+  readonly passwordHashing: PasswordHashingOptions;
+  readonly cacheKeyPrefix: string;
+  readonly cacheTimeoutMs: number;
+  readonly cacheHeartbeatMs: number;
+  readonly cacheMarkerNotifications: boolean;
+  readonly refreshReuseGraceSeconds: number;
+  readonly interruptedAfterSeconds: number;
+  readonly loginLockout: LoginLockoutPolicy;
+  readonly singleInstance: boolean;
+  readonly schema: string;
+  readonly migrations: SessionsMigrationsMode;
+}
 
-export const SESSIONS_OPTIONS = Symbol('SessionsModuleOptions');
+/**
+ * Every default of the library, in one place: the module applies them, and a host that
+ * configures from its environment takes its own defaults from here instead of copying them.
+ * (The lifetimes and the lockout policy are defined beside their rules and only referenced here.)
+ */
+export const SESSIONS_DEFAULTS: Readonly<Omit<ResolvedSessionsOptions, 'accessTokenSecret'>> = deepFreeze({
+  lifetimes: DEFAULT_LIFETIMES,
+  passwordHashing: { memoryCostKiB: 19_456, timeCost: 2, parallelism: 1 },
+  cacheKeyPrefix: 'sessions:',
+  cacheTimeoutMs: 250,
+  cacheHeartbeatMs: 1_000,
+  cacheMarkerNotifications: true,
+  refreshReuseGraceSeconds: 5,
+  interruptedAfterSeconds: 60,
+  loginLockout: DEFAULT_LOGIN_LOCKOUT,
+  singleInstance: false,
+  schema: 'sessions',
+  migrations: 'run',
+});
 
-export const DEFAULT_PASSWORD_HASHING: PasswordHashingOptions = { memoryCostKiB: 19456, timeCost: 2, parallelism: 1 };
+/** The resolved options, for the library's own providers. Internal: it holds the signing secret. */
+export const SESSIONS_OPTIONS = Symbol('ResolvedSessionsOptions');
+
+/** A PostgreSQL identifier that needs no quoting; `pg_` names are reserved for the system's schemas. */
+export const SCHEMA_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const MIN_SECRET_LENGTH = 32;
+
+/**
+ * Module extras: they shape the module itself, so they are passed next to `useFactory`, never
+ * returned from it.
+ */
+const EXTRA_KEYS = ['isGlobal', 'dataSourceName'];
+
+/**
+ * Applies the defaults and checks every value; throws one SessionsConfigurationError naming
+ * every bad field (secrets are never quoted).
+ */
+export function resolveSessionsOptions(input: SessionsModuleOptions | null | undefined): ResolvedSessionsOptions {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new SessionsConfigurationError('SessionsModule options must be an object (at least { accessTokenSecret })', [
+      'options must be an object',
+    ]);
+  }
+  const check = new Checker();
+  check.knownKeys(input, OPTION_KEYS, '', (key) =>
+    EXTRA_KEYS.includes(key) ? `${key} is a module extra: pass it to forRootAsync next to useFactory, not in the options it returns` : undefined,
+  );
+
+  const accessTokenSecret = resolveSigning(input, check);
+  const lifetimes = {
+    accessTokenTtlSeconds: check.integer('lifetimes.accessTokenTtlSeconds', input.lifetimes?.accessTokenTtlSeconds, SESSIONS_DEFAULTS.lifetimes.accessTokenTtlSeconds, 1, 31_536_000),
+    sessionTtlSeconds: check.integer('lifetimes.sessionTtlSeconds', input.lifetimes?.sessionTtlSeconds, SESSIONS_DEFAULTS.lifetimes.sessionTtlSeconds, 1, 315_360_000),
+    activeCacheTtlSeconds: check.integer('lifetimes.activeCacheTtlSeconds', input.lifetimes?.activeCacheTtlSeconds, SESSIONS_DEFAULTS.lifetimes.activeCacheTtlSeconds, 1, 86_400),
+  };
+  if (input.lifetimes !== undefined) check.knownKeys(input.lifetimes, Object.keys(SESSIONS_DEFAULTS.lifetimes), 'lifetimes.');
+  if (lifetimes.sessionTtlSeconds <= lifetimes.accessTokenTtlSeconds && check.isFine('lifetimes.')) {
+    check.problem(
+      `lifetimes.sessionTtlSeconds must be greater than lifetimes.accessTokenTtlSeconds (got ${lifetimes.sessionTtlSeconds} and ${lifetimes.accessTokenTtlSeconds}): a refresh must outlive the token it renews`,
+    );
+  }
+
+  const parallelism = check.integer('passwordHashing.parallelism', input.passwordHashing?.parallelism, SESSIONS_DEFAULTS.passwordHashing.parallelism, 1, 255);
+  const passwordHashing = {
+    // argon2 needs at least 8 KiB per lane; below 1 MiB a hash is cheap to attack.
+    memoryCostKiB: check.integer('passwordHashing.memoryCostKiB', input.passwordHashing?.memoryCostKiB, SESSIONS_DEFAULTS.passwordHashing.memoryCostKiB, Math.max(1_024, 8 * parallelism), 4_294_967_295),
+    timeCost: check.integer('passwordHashing.timeCost', input.passwordHashing?.timeCost, SESSIONS_DEFAULTS.passwordHashing.timeCost, 1, 100),
+    parallelism,
+  };
+  if (input.passwordHashing !== undefined) check.knownKeys(input.passwordHashing, Object.keys(SESSIONS_DEFAULTS.passwordHashing), 'passwordHashing.');
+
+  const cacheKeyPrefix = check.value('cacheKeyPrefix', input.cacheKeyPrefix, SESSIONS_DEFAULTS.cacheKeyPrefix, (value) =>
+    typeof value !== 'string'
+      ? 'must be a string'
+      : // Braces would move the Redis Cluster hash tag that keeps one user's keys in one slot.
+        /[{}]/.test(value)
+        ? `must not contain { or } (got ${JSON.stringify(value)})`
+        : value.length > 200
+          ? `must be at most 200 characters (got ${value.length})`
+          : undefined,
+  );
+
+  const loginLockout = {
+    threshold: check.integer('loginLockout.threshold', input.loginLockout?.threshold, SESSIONS_DEFAULTS.loginLockout.threshold, 1, 1_000_000),
+    lockSeconds: check.integer('loginLockout.lockSeconds', input.loginLockout?.lockSeconds, SESSIONS_DEFAULTS.loginLockout.lockSeconds, 1, 31_536_000),
+    maxDelaySeconds: check.integer('loginLockout.maxDelaySeconds', input.loginLockout?.maxDelaySeconds, SESSIONS_DEFAULTS.loginLockout.maxDelaySeconds, 1, 31_536_000),
+  };
+  if (input.loginLockout !== undefined) check.knownKeys(input.loginLockout, Object.keys(SESSIONS_DEFAULTS.loginLockout), 'loginLockout.');
+
+  const resolved: ResolvedSessionsOptions = {
+    accessTokenSecret,
+    lifetimes,
+    passwordHashing,
+    cacheKeyPrefix,
+    cacheTimeoutMs: check.integer('cacheTimeoutMs', input.cacheTimeoutMs, SESSIONS_DEFAULTS.cacheTimeoutMs, 1, 60_000),
+    cacheHeartbeatMs: check.integer('cacheHeartbeatMs', input.cacheHeartbeatMs, SESSIONS_DEFAULTS.cacheHeartbeatMs, 10, 86_400_000),
+    cacheMarkerNotifications: check.boolean('cacheMarkerNotifications', input.cacheMarkerNotifications, SESSIONS_DEFAULTS.cacheMarkerNotifications),
+    refreshReuseGraceSeconds: check.integer('refreshReuseGraceSeconds', input.refreshReuseGraceSeconds, SESSIONS_DEFAULTS.refreshReuseGraceSeconds, 0, 3_600),
+    interruptedAfterSeconds: check.integer('interruptedAfterSeconds', input.interruptedAfterSeconds, SESSIONS_DEFAULTS.interruptedAfterSeconds, 1, 86_400),
+    loginLockout,
+    singleInstance: check.boolean('singleInstance', input.singleInstance, SESSIONS_DEFAULTS.singleInstance),
+    schema: check.value('schema', input.schema, SESSIONS_DEFAULTS.schema, (value) =>
+      typeof value !== 'string' || !SCHEMA_NAME_PATTERN.test(value)
+        ? `must be a PostgreSQL identifier of lower-case letters, digits and _ (${SCHEMA_NAME_PATTERN.source}) (got ${JSON.stringify(value)})`
+        : value.startsWith('pg_')
+          ? `must not start with pg_, which PostgreSQL reserves for its own schemas (got ${JSON.stringify(value)})`
+          : undefined,
+    ),
+    migrations: check.value('migrations', input.migrations, SESSIONS_DEFAULTS.migrations, (value) =>
+      value === 'run' || value === 'verify' ? undefined : `must be 'run' or 'verify' (got ${JSON.stringify(value)})`,
+    ),
+  };
+  check.throwIfAny();
+  return resolved;
+}
+
+/** How access tokens are signed. The signer override points extend this; today: the HS256 secret. */
+function resolveSigning(input: SessionsModuleOptions, check: Checker): string {
+  const secret = input.accessTokenSecret;
+  if (secret === undefined) {
+    check.problem(`accessTokenSecret is required: an HMAC secret (HS256) of at least ${MIN_SECRET_LENGTH} characters`);
+    return '';
+  }
+  if (typeof secret !== 'string') {
+    check.problem('accessTokenSecret must be a string');
+    return '';
+  }
+  // The value is never quoted: it is a secret.
+  if (secret.length < MIN_SECRET_LENGTH) check.problem(`accessTokenSecret must be at least ${MIN_SECRET_LENGTH} characters long (got ${secret.length})`);
+  return secret;
+}
+
+const OPTION_KEYS: ReadonlyArray<keyof SessionsModuleOptions> = [
+  'accessTokenSecret',
+  'lifetimes',
+  'passwordHashing',
+  'cacheKeyPrefix',
+  'cacheTimeoutMs',
+  'cacheHeartbeatMs',
+  'cacheMarkerNotifications',
+  'refreshReuseGraceSeconds',
+  'interruptedAfterSeconds',
+  'loginLockout',
+  'singleInstance',
+  'schema',
+  'migrations',
+];
+
+// Compile-time: OPTION_KEYS lists every option, so an option added to the interface is also checked for.
+type Assert<T extends true> = T;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type OptionKeysAreComplete = Assert<Same<(typeof OPTION_KEYS)[number], keyof SessionsModuleOptions>>;
+
+/** Collects the problems of one resolution, so the error names every bad field at once. */
+class Checker {
+  private readonly problems: string[] = [];
+
+  problem(text: string): void {
+    this.problems.push(text);
+  }
+
+  /** No problem so far under this field prefix. */
+  isFine(prefix: string): boolean {
+    return !this.problems.some((problem) => problem.startsWith(prefix));
+  }
+
+  value<T>(field: string, value: unknown, fallback: T, problemOf: (value: unknown) => string | undefined): T {
+    if (value === undefined) return fallback;
+    const problem = problemOf(value);
+    if (problem === undefined) return value as T;
+    this.problems.push(`${field} ${problem}`);
+    return fallback;
+  }
+
+  integer(field: string, value: unknown, fallback: number, min: number, max: number): number {
+    return this.value(field, value, fallback, (candidate) =>
+      typeof candidate === 'number' && Number.isSafeInteger(candidate) && candidate >= min && candidate <= max
+        ? undefined
+        : `must be an integer between ${min} and ${max} (got ${describe(candidate)})`,
+    );
+  }
+
+  boolean(field: string, value: unknown, fallback: boolean): boolean {
+    return this.value(field, value, fallback, (candidate) => (typeof candidate === 'boolean' ? undefined : `must be true or false (got ${describe(candidate)})`));
+  }
+
+  knownKeys(value: unknown, known: readonly string[], prefix: string, hint?: (key: string) => string | undefined): void {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      if (prefix !== '') this.problems.push(`${prefix.slice(0, -1)} must be an object (got ${describe(value)})`);
+      return;
+    }
+    for (const key of Object.keys(value)) {
+      if (known.includes(key)) continue;
+      this.problems.push(hint?.(key) ?? `${prefix}${key} is not an option of SessionsModule (known: ${known.join(', ')})`);
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.problems.length === 0) return;
+    throw new SessionsConfigurationError(
+      `Invalid SessionsModule options:\n${this.problems.map((problem) => `  - ${problem}`).join('\n')}`,
+      this.problems,
+    );
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (inner !== null && typeof inner === 'object') deepFreeze(inner as object);
+  return Object.freeze(value);
+}

@@ -3,7 +3,6 @@ import { InterruptedOperations } from './audit/interrupted-operations';
 import { AuditRecorder } from './audit/audit-recorder';
 import { AuditSaga, RecordAuditEntryHandler } from './audit/audit.saga';
 import { SessionAuthenticator } from './authentication/session-authenticator';
-import { AdminBootstrapper } from './bootstrap-admin/admin-bootstrapper';
 import { BootstrapAdminHandler } from './bootstrap-admin/bootstrap-admin.handler';
 import { ChangePasswordHandler } from './change-password/change-password.handler';
 import { CurrentPasswordGuesses } from './change-password/current-password-guesses';
@@ -53,6 +52,5 @@ export const APPLICATION_PROVIDERS: Provider[] = [
   CurrentPasswordGuesses,
   SessionAuthenticator,
   SessionDirectory,
-  AdminBootstrapper,
   ...COMMAND_HANDLERS,
 ];

@@ -31,4 +31,12 @@ export class InvalidCommandInput extends SessionsError {
 /** The module was configured in a way that would not work (or not safely): raised at start-up. */
 export class SessionsConfigurationError extends SessionsError {
   readonly code = 'invalid_configuration';
+
+  constructor(
+    message: string,
+    /** Each thing to fix, one sentence each, naming its field (the message lists them too). */
+    readonly problems: readonly string[] = [message],
+  ) {
+    super(message);
+  }
 }

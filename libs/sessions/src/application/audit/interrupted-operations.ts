@@ -1,13 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
+import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
 import { AUDIT_LOG, AuditEntry, AuditLog } from '../ports/audit-log.port';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { INSTANCE_REGISTRY, InstanceRegistry } from '../ports/instance-registry.port';
 import { PROCESS_INSTANCE_ID } from '../shared/audit-trail';
 
 export const INTERRUPTED_REASON = 'interrupted';
-const DEFAULT_INTERRUPTED_AFTER_SECONDS = 60;
 /** At start-up, look this far back; afterwards only at what could have been missed since. */
 const STARTUP_LOOKBACK_MS = 7 * 24 * 3600 * 1000;
 const BATCH = 500;
@@ -34,9 +33,9 @@ export class InterruptedOperations implements OnApplicationBootstrap, OnApplicat
     @Inject(AUDIT_LOG) private readonly auditLog: AuditLog,
     @Inject(INSTANCE_REGISTRY) private readonly instances: InstanceRegistry,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(SESSIONS_OPTIONS) options: SessionsModuleOptions,
+    @Inject(SESSIONS_OPTIONS) options: ResolvedSessionsOptions,
   ) {
-    this.afterMs = (options.interruptedAfterSeconds ?? DEFAULT_INTERRUPTED_AFTER_SECONDS) * 1000;
+    this.afterMs = options.interruptedAfterSeconds * 1000;
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isSessionActive } from '../../domain/records';
 import { activeEntryTtlSeconds, revocationMarkerTtlSeconds } from '../../domain/session-rules';
-import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
+import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
 import { ACCESS_TOKENS, AccessTokens } from '../ports/access-token.port';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { CachedSessionState, SESSION_CACHE, SessionCache } from '../ports/session-cache.port';
@@ -27,33 +27,30 @@ export class SessionAuthenticator {
     @Inject(SESSION_CACHE) private readonly cache: SessionCache,
     @Inject(SESSION_STORE) private readonly store: SessionStore,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(SESSIONS_OPTIONS) private readonly options: SessionsModuleOptions,
+    @Inject(SESSIONS_OPTIONS) private readonly options: ResolvedSessionsOptions,
   ) {}
 
   /** null when the token must be refused. */
   async authenticate(accessToken: string): Promise<AuthenticatedSession | null> {
     const claims = await this.accessTokens.verify(accessToken);
     if (!claims) return null;
-    const mode = this.options.authCheck ?? 'session';
-    if (mode === 'signature-only') return claims;
-    if (mode === 'no-cache') return (await this.checkStore(claims.userId, claims.sessionId, false)) ? claims : null;
     const cached = await this.readCache(claims.userId, claims.sessionId);
     if (cached === 'revoked') return null;
     if (cached === 'active') return claims;
     return (await this.checkStore(claims.userId, claims.sessionId)) ? claims : null;
   }
 
-  private async checkStore(userId: string, sessionId: string, useCache = true): Promise<boolean> {
+  private async checkStore(userId: string, sessionId: string): Promise<boolean> {
     const status = await this.store.findSessionStatus(sessionId);
     const now = this.clock.now();
     if (!status || status.userId !== userId) return false;
     if (!isSessionActive(status, now)) {
-      if (useCache && status.revokedAt !== null) this.remember(() => this.cache.markRevoked(userId, [sessionId], revocationMarkerTtlSeconds(this.options.lifetimes)));
+      if (status.revokedAt !== null) this.remember(() => this.cache.markRevoked(userId, [sessionId], revocationMarkerTtlSeconds(this.options.lifetimes)));
       return false;
     }
     const ttl = activeEntryTtlSeconds(this.options.lifetimes, status.expiresAt, now);
     // SET NX: if a revocation marked the session since we read it, the marker stays.
-    if (useCache && ttl > 0) this.remember(() => this.cache.rememberActive(userId, sessionId, ttl));
+    if (ttl > 0) this.remember(() => this.cache.rememberActive(userId, sessionId, ttl));
     return true;
   }
 

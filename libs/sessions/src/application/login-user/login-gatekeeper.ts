@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { clientNetwork } from '../../domain/client-network';
 import { RequestContext } from '../../domain/request-context';
-import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
+import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { FailedLogin, LOGIN_ATTEMPTS, LoginAttemptKey, LoginAttempts } from '../ports/login-attempts.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
@@ -25,7 +25,7 @@ export class LoginGatekeeper {
     @Inject(LOGIN_ATTEMPTS) private readonly attempts: LoginAttempts,
     @Inject(SESSION_STORE) private readonly store: SessionStore,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(SESSIONS_OPTIONS) private readonly options: SessionsModuleOptions,
+    @Inject(SESSIONS_OPTIONS) private readonly options: ResolvedSessionsOptions,
   ) {}
 
   keyFor(normalizedEmail: string, context: RequestContext): LoginAttemptKey {

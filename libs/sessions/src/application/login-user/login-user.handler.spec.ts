@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { requestContext } from '../../domain/request-context';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { MemoryLoginAttempts } from '../../infrastructure/cache/memory-login-attempts';
-import { SessionsModuleOptions } from '../../sessions.options';
+import { ResolvedSessionsOptions } from '../../sessions.options';
 import { FixedClock, InMemorySessionStore, RecordingEventBus } from '../../testing/fakes';
 import { AccessTokens } from '../ports/access-token.port';
 import { LoginAttempts } from '../ports/login-attempts.port';
@@ -41,7 +41,7 @@ function setup(wrap: (attempts: LoginAttempts) => LoginAttempts = (attempts) => 
   const hasher = new PlainHasher();
   // A prefix of its own: memory adapters with one prefix share their counts in a process.
   const attempts = wrap(new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: POLICY, clock }));
-  const options = { lifetimes: DEFAULT_LIFETIMES } as SessionsModuleOptions;
+  const options = { lifetimes: DEFAULT_LIFETIMES } as ResolvedSessionsOptions;
   const gatekeeper = new LoginGatekeeper(attempts, store, clock, options);
   const handler = new LoginUserHandler(store, hasher, clock, new AuditTrail(events.asEventBus(), clock), new SessionIssuer(options, accessTokens), gatekeeper);
   store.users.set(ALICE, { id: ALICE, email: 'alice@example.com', passwordHash: 'hash:right password', role: 'user', createdAt: new Date() });

@@ -1,7 +1,7 @@
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { newRefreshToken } from '../../domain/refresh-token';
 import { requestContext } from '../../domain/request-context';
-import { SessionsModuleOptions } from '../../sessions.options';
+import { ResolvedSessionsOptions } from '../../sessions.options';
 import { FixedClock, InMemorySessionStore, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
 import { AuditTrail } from '../shared/audit-trail';
 import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
@@ -18,7 +18,7 @@ function setup() {
   const events = new RecordingEventBus();
   const cache = new RecordingSessionCache();
   const clock = new FixedClock();
-  const options = { lifetimes: DEFAULT_LIFETIMES } as SessionsModuleOptions;
+  const options = { lifetimes: DEFAULT_LIFETIMES } as ResolvedSessionsOptions;
   const handler = new LogoutUserHandler(store, clock, new AuditTrail(events.asEventBus(), clock), new RevokedSessionsCache(cache, options));
   const token = newRefreshToken();
   store.addUser(ALICE);

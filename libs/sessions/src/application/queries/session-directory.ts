@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SessionRecord, UserRecord } from '../../domain/records';
+import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../../domain/refresh-token';
+import { normalizeEmail } from '../../domain/session-rules';
 import { AUDIT_LOG, AuditLog, AuditPage, AuditQuery } from '../ports/audit-log.port';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
@@ -15,6 +17,26 @@ export class SessionDirectory {
 
   findUser(userId: string): Promise<UserRecord | null> {
     return this.store.findUserById(userId);
+  }
+
+  /** The account with this email, compared as register and login compare it (normalized). */
+  findUserByEmail(email: string): Promise<UserRecord | null> {
+    return this.store.findUserByEmail(normalizeEmail(email));
+  }
+
+  /** Whether any account has the admin role. */
+  adminExists(): Promise<boolean> {
+    return this.store.adminExists();
+  }
+
+  /**
+   * Whether this refresh token belongs to a session that is still live (the token itself may
+   * have been rotated away): a logout with it would end something. False for anything else.
+   */
+  async refreshTokenSessionIsLive(refreshToken: string): Promise<boolean> {
+    if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) return false;
+    const state = await this.store.describeRefreshToken(hashRefreshToken(refreshToken));
+    return state !== null && state.sessionRevokedAt === null && state.sessionExpiresAt > this.clock.now();
   }
 
   /** Newest first; active ones only unless includeRevoked (which also includes expired ones). */

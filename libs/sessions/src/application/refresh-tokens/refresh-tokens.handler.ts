@@ -5,7 +5,7 @@ import { RefreshTokenState } from '../../domain/records';
 import { hashRefreshToken } from '../../domain/refresh-token';
 import { RequestContext } from '../../domain/request-context';
 import { RevocationReasons } from '../../domain/revocation-reason';
-import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
+import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
 import { RevokeSession } from '../revoke-session/revoke-session.command';
@@ -14,7 +14,6 @@ import { SessionIssuer } from '../shared/session-issuer';
 import { RefreshOutcome, RefreshRejection, RefreshTokens } from './refresh-tokens.command';
 import { REFRESH_EVENTS } from './refresh-tokens.events';
 
-const DEFAULT_REUSE_GRACE_SECONDS = 5;
 
 /**
  * Rotation with reuse detection. Every refresh retires the token it used; presenting a
@@ -29,12 +28,12 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
   constructor(
     @Inject(SESSION_STORE) private readonly store: SessionStore,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(SESSIONS_OPTIONS) options: SessionsModuleOptions,
+    @Inject(SESSIONS_OPTIONS) options: ResolvedSessionsOptions,
     private readonly trail: AuditTrail,
     private readonly issuer: SessionIssuer,
     private readonly commandBus: CommandBus,
   ) {
-    this.graceMs = (options.refreshReuseGraceSeconds ?? DEFAULT_REUSE_GRACE_SECONDS) * 1000;
+    this.graceMs = options.refreshReuseGraceSeconds * 1000;
   }
 
   async execute(command: RefreshTokens): Promise<RefreshOutcome> {

@@ -2,7 +2,7 @@ import { Actors } from '../../domain/actor';
 import { newRefreshToken } from '../../domain/refresh-token';
 import { requestContext } from '../../domain/request-context';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
-import { SessionsModuleOptions } from '../../sessions.options';
+import { ResolvedSessionsOptions } from '../../sessions.options';
 import { FixedClock, InMemorySessionStore, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
 import { AuditTrail } from '../shared/audit-trail';
 import { RevokedSessionsCache } from '../shared/revoked-sessions-cache';
@@ -24,7 +24,7 @@ function setup() {
     store,
     clock,
     new AuditTrail(events.asEventBus(), clock),
-    new RevokedSessionsCache(cache, { lifetimes: DEFAULT_LIFETIMES } as SessionsModuleOptions),
+    new RevokedSessionsCache(cache, { lifetimes: DEFAULT_LIFETIMES } as ResolvedSessionsOptions),
   );
   for (let n = 1; n <= 3; n += 1) store.addSession(USER, sessionId(n), newRefreshToken().hash);
   store.addSession(OTHER_USER, sessionId(9), newRefreshToken().hash);

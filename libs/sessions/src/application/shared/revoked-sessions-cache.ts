@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { cacheNamespaceLiveSeconds, revocationMarkerTtlSeconds } from '../../domain/session-rules';
-import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
+import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
 import { SESSION_CACHE, SessionCache } from '../ports/session-cache.port';
 import { SessionTransaction } from '../ports/session-store.port';
 
@@ -22,7 +22,7 @@ export class RevokedSessionsCache {
 
   constructor(
     @Inject(SESSION_CACHE) private readonly cache: SessionCache,
-    @Inject(SESSIONS_OPTIONS) private readonly options: SessionsModuleOptions,
+    @Inject(SESSIONS_OPTIONS) private readonly options: ResolvedSessionsOptions,
   ) {}
 
   /** Marks the sessions now, and forgets the marks if the transaction rolls back. */

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { newRefreshToken } from '../../domain/refresh-token';
 import { RequestContext } from '../../domain/request-context';
-import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
+import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
 import { ACCESS_TOKENS, AccessTokens } from '../ports/access-token.port';
 import { SessionTransaction } from '../ports/session-store.port';
 import { TokenPair } from './token-pair';
@@ -11,7 +11,7 @@ import { TokenPair } from './token-pair';
 @Injectable()
 export class SessionIssuer {
   constructor(
-    @Inject(SESSIONS_OPTIONS) private readonly options: SessionsModuleOptions,
+    @Inject(SESSIONS_OPTIONS) private readonly options: ResolvedSessionsOptions,
     @Inject(ACCESS_TOKENS) private readonly accessTokens: AccessTokens,
   ) {}
 

@@ -2,11 +2,11 @@ import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Provider } from '@nestjs/common';
 import { Cache } from 'cache-manager';
 import { CLOCK, Clock } from '../../application/ports/clock.port';
-import { DEFAULT_LOGIN_LOCKOUT, LOGIN_ATTEMPTS } from '../../application/ports/login-attempts.port';
+import { LOGIN_ATTEMPTS } from '../../application/ports/login-attempts.port';
 import { SESSION_CACHE } from '../../application/ports/session-cache.port';
 import { SESSION_STORE, SessionStore } from '../../application/ports/session-store.port';
 import { ReconcilingSessionCache } from '../../application/shared/reconciling-session-cache';
-import { SESSIONS_OPTIONS, SessionsModuleOptions } from '../../sessions.options';
+import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
 import { createLoginAttempts } from './rate-limit.factory';
 import { createSessionCache } from './session-cache.factory';
 
@@ -15,7 +15,7 @@ export const CACHE_PROVIDERS: Provider[] = [
   {
     provide: SESSION_CACHE,
     inject: [CACHE_MANAGER, SESSIONS_OPTIONS, SESSION_STORE, CLOCK],
-    useFactory: (cache: Cache, o: SessionsModuleOptions, store: SessionStore, clock: Clock) =>
+    useFactory: (cache: Cache, o: ResolvedSessionsOptions, store: SessionStore, clock: Clock) =>
       new ReconcilingSessionCache(createSessionCache(cache, { keyPrefix: o.cacheKeyPrefix, timeoutMs: o.cacheTimeoutMs }), store, clock, {
         lifetimes: o.lifetimes,
         heartbeatMs: o.cacheHeartbeatMs,
@@ -25,7 +25,7 @@ export const CACHE_PROVIDERS: Provider[] = [
   {
     provide: LOGIN_ATTEMPTS,
     inject: [CACHE_MANAGER, SESSIONS_OPTIONS, CLOCK],
-    useFactory: (cache: Cache, o: SessionsModuleOptions, clock: Clock) =>
-      createLoginAttempts(cache, { keyPrefix: o.cacheKeyPrefix, timeoutMs: o.cacheTimeoutMs, policy: o.loginLockout ?? DEFAULT_LOGIN_LOCKOUT, clock }),
+    useFactory: (cache: Cache, o: ResolvedSessionsOptions, clock: Clock) =>
+      createLoginAttempts(cache, { keyPrefix: o.cacheKeyPrefix, timeoutMs: o.cacheTimeoutMs, policy: o.loginLockout, clock }),
   },
 ];

@@ -1,4 +1,5 @@
-import { applyDecorators, ExecutionContext, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
+import { type AuthenticatedRequest, bearerToken, clientIp, normalizeEmail, SessionAuthenticator, SessionDirectory } from '@app/sessions';
+import { applyDecorators, ExecutionContext, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import {
@@ -12,14 +13,7 @@ import {
   type ThrottlerRequest,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
-import { SessionAuthenticator } from '../application/authentication/session-authenticator';
-import { CLOCK, Clock } from '../application/ports/clock.port';
-import { SESSION_STORE, SessionStore } from '../application/ports/session-store.port';
-import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../domain/refresh-token';
-import { normalizeEmail } from '../domain/session-rules';
-import { bearerToken } from './access-token.guard';
-import { AuthenticatedRequest } from './authenticated-request';
-import { clientIp } from './client-ip';
+import { createHash } from 'node:crypto';
 
 /**
  * Names of the throttlers the app registers with ThrottlerModule. Public routes (RateLimited) use
@@ -52,7 +46,7 @@ export function accountTracker(body: unknown, source: AccountKeySource): string 
     const email = normalizeEmail(value);
     return email === '' ? null : `email:${email}`;
   }
-  return value === '' ? null : `refresh-token:${hashRefreshToken(value).toString('hex').slice(0, 32)}`;
+  return value === '' ? null : `refresh-token:${createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 32)}`;
 }
 
 /**
@@ -70,9 +64,8 @@ export class RateLimitGuard extends ThrottlerGuard {
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    private readonly directory: SessionDirectory,
     private readonly authenticator: SessionAuthenticator,
-    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     super(options, storage, reflector);
   }
@@ -122,10 +115,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   private async carriesLiveToken(req: AuthenticatedRequest): Promise<boolean> {
     const body = req.body as Record<string, unknown> | undefined;
     const refreshToken = body && typeof body === 'object' ? body.refreshToken : undefined;
-    if (typeof refreshToken === 'string' && REFRESH_TOKEN_PATTERN.test(refreshToken)) {
-      const state = await this.store.describeRefreshToken(hashRefreshToken(refreshToken));
-      if (state && state.sessionRevokedAt === null && state.sessionExpiresAt > this.clock.now()) return true;
-    }
+    if (typeof refreshToken === 'string' && (await this.directory.refreshTokenSessionIsLive(refreshToken))) return true;
     const bearer = bearerToken(req.get('authorization'));
     return bearer !== null && (await this.authenticator.authenticate(bearer)) !== null;
   }

@@ -1,3 +1,4 @@
+import { SESSIONS_DEFAULTS } from '@app/sessions';
 import { plainToInstance, Transform } from 'class-transformer';
 import { randomBytes } from 'node:crypto';
 import { IsDefined, IsEmail, IsIn, IsOptional, Length, Matches, MinLength, NotEquals, ValidateBy, ValidateIf, ValidationArguments, validateSync } from 'class-validator';
@@ -14,16 +15,19 @@ import {
   toTrustProxy,
   TrustProxy,
 } from './environment-rules';
+import { CACHE_STORE_KINDS, type CacheStoreKind } from '../cache/redis-cache-stores';
+import { AUTH_CHECK_MODES, type AuthCheckMode } from '../benchmark/auth-check-modes';
+import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_RATE_LIMIT } from '../runtime-settings';
 
 export type { TrustProxy } from './environment-rules';
 
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
 
-export const CACHE_STORES = ['keyv-redis', 'redis-yet'] as const;
-export const AUTH_CHECK_MODES = ['session', 'signature-only', 'no-cache'] as const;
-export type AuthCheckMode = (typeof AUTH_CHECK_MODES)[number];
-export type CacheStore = (typeof CACHE_STORES)[number];
+/** The sessions library's defaults and the runtime's own, as an operator would write them. */
+const LIBRARY = SESSIONS_DEFAULTS;
+const LIMITS = DEFAULT_RATE_LIMIT;
+const text = (value: number | string): string => String(value);
 
 /**
  * The access-token secret earlier versions used when ACCESS_TOKEN_SECRET was unset. It is
@@ -59,35 +63,35 @@ export const ENVIRONMENT_VARIABLES = [
     description: 'true lets production run without REDIS_URL, with the cache in process memory: only for exactly one instance (another would accept a logged-out session for up to a minute)',
   },
   { name: 'CACHE_STORE', default: 'keyv-redis', description: 'Redis client: keyv-redis or redis-yet' },
-  { name: 'CACHE_KEY_PREFIX', default: 'sessions:', description: 'Prefix of every cache key; no braces' },
-  { name: 'CACHE_TIMEOUT_MS', default: '250', description: 'Longest wait for one cache call, 10 to 10000' },
+  { name: 'CACHE_KEY_PREFIX', default: LIBRARY.cacheKeyPrefix, description: 'Prefix of every cache key; no braces' },
+  { name: 'CACHE_TIMEOUT_MS', default: text(LIBRARY.cacheTimeoutMs), description: 'Longest wait for one cache call, 10 to 10000' },
   { name: 'ACCESS_TOKEN_SECRET', description: 'HMAC secret for access tokens, 32+ characters; required in production; unset in development and test: a random secret per process' },
-  { name: 'ACCESS_TOKEN_TTL_SECONDS', default: '900', description: 'Access token lifetime, 60 to 86400' },
-  { name: 'SESSION_TTL_SECONDS', default: '2592000', description: 'Session lifetime, 3600 to 31536000, above the access token lifetime' },
-  { name: 'ARGON2_MEMORY_KIB', default: '19456', description: 'Argon2id memory cost in KiB, at least 8192' },
-  { name: 'ARGON2_TIME_COST', default: '2', description: 'Argon2id iterations, 1 to 10' },
-  { name: 'ARGON2_PARALLELISM', default: '1', description: 'Argon2id lanes, 1 to 16' },
+  { name: 'ACCESS_TOKEN_TTL_SECONDS', default: text(LIBRARY.lifetimes.accessTokenTtlSeconds), description: 'Access token lifetime, 60 to 86400' },
+  { name: 'SESSION_TTL_SECONDS', default: text(LIBRARY.lifetimes.sessionTtlSeconds), description: 'Session lifetime, 3600 to 31536000, above the access token lifetime' },
+  { name: 'ARGON2_MEMORY_KIB', default: text(LIBRARY.passwordHashing.memoryCostKiB), description: 'Argon2id memory cost in KiB, at least 8192' },
+  { name: 'ARGON2_TIME_COST', default: text(LIBRARY.passwordHashing.timeCost), description: 'Argon2id iterations, 1 to 10' },
+  { name: 'ARGON2_PARALLELISM', default: text(LIBRARY.passwordHashing.parallelism), description: 'Argon2id lanes, 1 to 16' },
   { name: 'ADMIN_EMAIL', description: 'First admin account, created at startup while no admin exists (never promotes an existing account: start-up stops if a non-admin has it); set together with ADMIN_PASSWORD' },
   { name: 'ADMIN_PASSWORD', description: 'Password of the first admin account, 8 to 128 characters' },
   { name: 'TRUST_PROXY', default: 'false', description: "Express 'trust proxy': false, a number of hops, or proxy IPs/CIDRs separated by commas (true is refused)" },
   { name: 'BODY_LIMIT', default: '16kb', description: 'Largest accepted request body' },
-  { name: 'HTTP_HEADERS_TIMEOUT_MS', default: '10000', description: 'Longest a client may take to send the request headers, 1000 to 300000' },
+  { name: 'HTTP_HEADERS_TIMEOUT_MS', default: text(DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs), description: 'Longest a client may take to send the request headers, 1000 to 300000' },
   {
     name: 'HTTP_REQUEST_TIMEOUT_MS',
-    default: '30000',
+    default: text(DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs),
     description: 'Longest a client may take to send a whole request, body included, 1000 to 3600000, at least HTTP_HEADERS_TIMEOUT_MS',
   },
-  { name: 'REFRESH_REUSE_GRACE_SECONDS', default: '5', description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60' },
+  { name: 'REFRESH_REUSE_GRACE_SECONDS', default: text(LIBRARY.refreshReuseGraceSeconds), description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60' },
   { name: 'BENCHMARK_AUTH_CHECK', default: 'session', description: 'Benchmarks only: session (always in production), signature-only or no-cache (NODE_ENV development or test only)' },
-  { name: 'INTERRUPTED_AFTER_SECONDS', default: '60', description: 'Age after which an audited command with no outcome, from a process instance silent (no heartbeat, one every quarter of this) for as long, is closed as interrupted, 1 to 3600' },
-  { name: 'RATE_LIMIT_WINDOW_SECONDS', default: '60', description: 'Window of the login, refresh, logout and register rate limits, 1 to 86400' },
-  { name: 'RATE_LIMIT_PER_IP', default: '30', description: 'Requests per window to each of those routes from one client IP, 1 to 1000000' },
-  { name: 'RATE_LIMIT_PER_ACCOUNT', default: '10', description: 'Requests per window for one email (register) or one refresh token (refresh, logout); login has no per-email limit (see LOGIN_LOCKOUT_THRESHOLD), 1 to 1000000' },
-  { name: 'LOGIN_LOCKOUT_THRESHOLD', default: '10', description: 'Failed logins (and wrong current passwords) for one email from one network (IPv4 address, IPv6 /64) within LOGIN_LOCKOUT_SECONDS that lock that network out of it; from every network, the count after which each failure delays the next login, 1 to 1000' },
-  { name: 'LOGIN_LOCKOUT_SECONDS', default: '900', description: 'How long failed logins are counted, and how long a lock lasts, 1 to 86400' },
-  { name: 'LOGIN_DELAY_MAX_SECONDS', default: '300', description: 'Cap of the email-wide progressive delay (1 s, 2 s, 4 s ...) between logins from networks the account never signed in from, 1 to 86400' },
-  { name: 'RATE_LIMIT_PER_USER', default: '60', description: 'Requests per window to each authenticated audited route (both apps) for one user; revocations get 5 times as many, 1 to 1000000' },
-  { name: 'RATE_LIMIT_PER_IP_AUTHENTICATED', default: '600', description: 'Requests per window to each authenticated audited route from one client IP; revocations get 5 times as many, 1 to 1000000' },
+  { name: 'INTERRUPTED_AFTER_SECONDS', default: text(LIBRARY.interruptedAfterSeconds), description: 'Age after which an audited command with no outcome, from a process instance silent (no heartbeat, one every quarter of this) for as long, is closed as interrupted, 1 to 3600' },
+  { name: 'RATE_LIMIT_WINDOW_SECONDS', default: text(LIMITS.windowSeconds), description: 'Window of the login, refresh, logout and register rate limits, 1 to 86400' },
+  { name: 'RATE_LIMIT_PER_IP', default: text(LIMITS.perIp), description: 'Requests per window to each of those routes from one client IP, 1 to 1000000' },
+  { name: 'RATE_LIMIT_PER_ACCOUNT', default: text(LIMITS.perAccount), description: 'Requests per window for one email (register) or one refresh token (refresh, logout); login has no per-email limit (see LOGIN_LOCKOUT_THRESHOLD), 1 to 1000000' },
+  { name: 'LOGIN_LOCKOUT_THRESHOLD', default: text(LIBRARY.loginLockout.threshold), description: 'Failed logins (and wrong current passwords) for one email from one network (IPv4 address, IPv6 /64) within LOGIN_LOCKOUT_SECONDS that lock that network out of it; from every network, the count after which each failure delays the next login, 1 to 1000' },
+  { name: 'LOGIN_LOCKOUT_SECONDS', default: text(LIBRARY.loginLockout.lockSeconds), description: 'How long failed logins are counted, and how long a lock lasts, 1 to 86400' },
+  { name: 'LOGIN_DELAY_MAX_SECONDS', default: text(LIBRARY.loginLockout.maxDelaySeconds), description: 'Cap of the email-wide progressive delay (1 s, 2 s, 4 s ...) between logins from networks the account never signed in from, 1 to 86400' },
+  { name: 'RATE_LIMIT_PER_USER', default: text(LIMITS.perUser), description: 'Requests per window to each authenticated audited route (both apps) for one user; revocations get 5 times as many, 1 to 1000000' },
+  { name: 'RATE_LIMIT_PER_IP_AUTHENTICATED', default: text(LIMITS.perIpAuthenticated), description: 'Requests per window to each authenticated audited route from one client IP; revocations get 5 times as many, 1 to 1000000' },
 ] as const satisfies readonly EnvironmentVariable[];
 
 export type EnvironmentVariableName = (typeof ENVIRONMENT_VARIABLES)[number]['name'];
@@ -119,7 +123,7 @@ export interface Environment {
     readonly redisUrl: string | undefined;
     /** The operator's explicit opt-in to a production without Redis: exactly one instance runs. */
     readonly inProcessSingleInstance: boolean;
-    readonly store: CacheStore;
+    readonly store: CacheStoreKind;
     readonly keyPrefix: string;
     readonly timeoutMs: number;
   };
@@ -203,8 +207,8 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @IsBooleanFlag()
   IN_PROCESS_CACHE_SINGLE_INSTANCE: boolean;
 
-  @IsIn(CACHE_STORES, { message: (args) => `CACHE_STORE must be one of ${CACHE_STORES.join(', ')} ${got(args.value)}` })
-  CACHE_STORE: CacheStore;
+  @IsIn(CACHE_STORE_KINDS, { message: (args) => `CACHE_STORE must be one of ${CACHE_STORE_KINDS.join(', ')} ${got(args.value)}` })
+  CACHE_STORE: CacheStoreKind;
 
   // Braces would move the Redis Cluster hash tag that keeps one user's keys in one slot.
   @Matches(/^[^{}]*$/, { message: (args) => `CACHE_KEY_PREFIX must not contain { or } ${got(args.value)}` })
@@ -336,8 +340,7 @@ type ClassMatchesList = Assert<Same<keyof EnvironmentVariables, EnvironmentVaria
 /**
  * Reads the apps' configuration from `env` (normally process.env): applies the defaults, checks
  * every variable and throws one ConfigurationError naming all that are wrong. An empty value
- * counts as unset, so a copied `.env.example` with blanks behaves like the defaults. Fits
- * @nestjs/config's `validate` option.
+ * counts as unset, so a copied `.env.example` with blanks behaves like the defaults.
  */
 export function loadEnvironment(env: Record<string, string | undefined>): Environment {
   const variables = plainToInstance(EnvironmentVariables, withDefaults(env));

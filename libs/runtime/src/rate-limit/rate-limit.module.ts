@@ -1,12 +1,19 @@
-import { createThrottlerStorage, type LoginLockoutPolicy, RateLimitThrottlers } from '@app/sessions';
+import { type LoginLockoutPolicy, SESSIONS_DEFAULTS } from '@app/sessions';
+import { createThrottlerStorage } from '@app/sessions/throttler';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { DynamicModule } from '@nestjs/common';
 import { seconds, ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import { Cache } from 'cache-manager';
-import { DEFAULT_RATE_LIMIT, RateLimitSettings, RuntimeSettings } from './runtime-settings';
+import { DEFAULT_RATE_LIMIT, RateLimitSettings, RuntimeSettings } from '../runtime-settings';
+import { RateLimitThrottlers } from './rate-limit.guard';
 
 function rateLimitsOf(settings: RuntimeSettings): RateLimitSettings {
   return settings.rateLimit ?? DEFAULT_RATE_LIMIT;
+}
+
+/** Rate-limit keys go under the same prefix as the library's own, so one prefix is all a deployment names. */
+export function cacheKeyPrefixOf(settings: RuntimeSettings): string {
+  return settings.sessions.cacheKeyPrefix ?? SESSIONS_DEFAULTS.cacheKeyPrefix;
 }
 
 export function loginLockoutOf(settings: RuntimeSettings): LoginLockoutPolicy {
@@ -31,7 +38,7 @@ export function rateLimitModule(settings: RuntimeSettings): DynamicModule {
         { name: RateLimitThrottlers.perUser, ttl: window, limit: limits.perUser },
         { name: RateLimitThrottlers.perUserIp, ttl: window, limit: limits.perIpAuthenticated },
       ],
-      storage: createThrottlerStorage(cache, { keyPrefix: settings.sessions.cacheKeyPrefix, timeoutMs: settings.sessions.cacheTimeoutMs }),
+      storage: createThrottlerStorage(cache, { keyPrefix: cacheKeyPrefixOf(settings), timeoutMs: settings.sessions.cacheTimeoutMs ?? SESSIONS_DEFAULTS.cacheTimeoutMs }),
       setHeaders: false,
     }),
   });

@@ -1,0 +1,92 @@
+import { SessionsConfigurationError } from './domain/sessions-error';
+import { resolveSessionsOptions, SESSIONS_DEFAULTS, type SessionsModuleOptions } from './sessions.options';
+
+const SECRET = 'x'.repeat(32);
+
+function problemsOf(input: unknown): readonly string[] {
+  try {
+    resolveSessionsOptions(input as SessionsModuleOptions);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SessionsConfigurationError);
+    return (error as SessionsConfigurationError).problems;
+  }
+  throw new Error('the options were accepted');
+}
+
+describe('resolveSessionsOptions', () => {
+  it('fills every option from SESSIONS_DEFAULTS when only the secret is given', () => {
+    expect(resolveSessionsOptions({ accessTokenSecret: SECRET })).toEqual({ ...SESSIONS_DEFAULTS, accessTokenSecret: SECRET });
+  });
+
+  it('defaults each nested field on its own', () => {
+    const resolved = resolveSessionsOptions({ accessTokenSecret: SECRET, lifetimes: { accessTokenTtlSeconds: 120 }, loginLockout: { threshold: 3 }, passwordHashing: { timeCost: 3 } });
+    expect(resolved.lifetimes).toEqual({ ...SESSIONS_DEFAULTS.lifetimes, accessTokenTtlSeconds: 120 });
+    expect(resolved.loginLockout).toEqual({ ...SESSIONS_DEFAULTS.loginLockout, threshold: 3 });
+    expect(resolved.passwordHashing).toEqual({ ...SESSIONS_DEFAULTS.passwordHashing, timeCost: 3 });
+  });
+
+  it('keeps what the host set', () => {
+    const input = {
+      accessTokenSecret: SECRET,
+      cacheKeyPrefix: 'app:',
+      cacheTimeoutMs: 50,
+      cacheHeartbeatMs: 3_600_000,
+      cacheMarkerNotifications: false,
+      refreshReuseGraceSeconds: 0,
+      interruptedAfterSeconds: 1,
+      singleInstance: true,
+      schema: 'auth_sessions',
+      migrations: 'verify',
+    } as const;
+    expect(resolveSessionsOptions(input)).toMatchObject(input);
+  });
+
+  it('names every bad field at once, never quoting the secret', () => {
+    const problems = problemsOf({
+      accessTokenSecret: 'short secret',
+      lifetimes: { accessTokenTtlSeconds: 1.5 },
+      passwordHashing: { memoryCostKiB: 512, parallelism: 0 },
+      cacheKeyPrefix: '{tag}:',
+      cacheHeartbeatMs: 'often',
+      cacheMarkerNotifications: 'yes',
+      refreshReuseGraceSeconds: -1,
+      loginLockout: { lockSeconds: 0, extra: 1 },
+      singleInstance: 1,
+      schema: 'pg_sessions',
+      migrations: 'skip',
+    });
+    expect(problems).toEqual([
+      'accessTokenSecret must be at least 32 characters long (got 12)',
+      'lifetimes.accessTokenTtlSeconds must be an integer between 1 and 31536000 (got 1.5)',
+      'passwordHashing.parallelism must be an integer between 1 and 255 (got 0)',
+      'passwordHashing.memoryCostKiB must be an integer between 1024 and 4294967295 (got 512)',
+      'cacheKeyPrefix must not contain { or } (got "{tag}:")',
+      'loginLockout.lockSeconds must be an integer between 1 and 31536000 (got 0)',
+      expect.stringMatching(/^loginLockout\.extra is not an option of SessionsModule/),
+      'cacheHeartbeatMs must be an integer between 10 and 86400000 (got "often")',
+      'cacheMarkerNotifications must be true or false (got "yes")',
+      'refreshReuseGraceSeconds must be an integer between 0 and 3600 (got -1)',
+      'singleInstance must be true or false (got 1)',
+      'schema must not start with pg_, which PostgreSQL reserves for its own schemas (got "pg_sessions")',
+      "migrations must be 'run' or 'verify' (got \"skip\")",
+    ]);
+    expect(problems.join('\n')).not.toContain('short secret');
+  });
+
+  it('refuses a session that would not outlive its access token', () => {
+    expect(problemsOf({ accessTokenSecret: SECRET, lifetimes: { sessionTtlSeconds: 900 } })).toEqual([
+      'lifetimes.sessionTtlSeconds must be greater than lifetimes.accessTokenTtlSeconds (got 900 and 900): a refresh must outlive the token it renews',
+    ]);
+  });
+
+  it('refuses what is not an options object', () => {
+    expect(problemsOf(undefined)).toEqual(['options must be an object']);
+    expect(problemsOf({ accessTokenSecret: SECRET, lifetimes: 'long' })).toEqual(['lifetimes must be an object (got "long")']);
+  });
+
+  it('hands out defaults nobody can change', () => {
+    expect(Object.isFrozen(SESSIONS_DEFAULTS)).toBe(true);
+    expect(Object.isFrozen(SESSIONS_DEFAULTS.lifetimes)).toBe(true);
+    expect(Object.isFrozen(SESSIONS_DEFAULTS.loginLockout)).toBe(true);
+  });
+});
