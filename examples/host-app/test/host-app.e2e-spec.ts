@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { INestApplication } from '@nestjs/common';
+import { ConsoleLogger, INestApplication, LogLevel } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { expectEventually } from '../../../test/support/eventually';
@@ -15,10 +15,25 @@ import { type HttpAdapterName } from '../src/host-config';
  */
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** Keeps the warnings and errors the host logs (and prints them with TEST_LOGS=1). */
+class RecordingLogger extends ConsoleLogger {
+  readonly lines: string[] = [];
+
+  constructor() {
+    super('host-app', { logLevels: ['fatal', 'error', 'warn'] });
+  }
+
+  protected override printMessages(messages: unknown[], context?: string, logLevel?: LogLevel): void {
+    for (const message of messages) this.lines.push(`${logLevel} ${context} ${JSON.stringify(message)}`);
+    if (process.env.TEST_LOGS === '1') super.printMessages(messages, context, logLevel);
+  }
+}
+
 describe.each<HttpAdapterName>(['express', 'fastify'])('the example host on %s', (adapter) => {
   let database: TestDatabase;
   let cacheKeyPrefix: string;
   let app: INestApplication;
+  const logs = new RecordingLogger();
   const http = () => request(app.getHttpServer());
 
   beforeAll(async () => {
@@ -27,7 +42,7 @@ describe.each<HttpAdapterName>(['express', 'fastify'])('the example host on %s',
     app = await createHostApp(
       { databaseUrl: database.url, redisUrl: REDIS_URL, accessTokenSecret: randomBytes(32).toString('base64url'), cacheKeyPrefix },
       adapter,
-      ['error', 'warn'],
+      logs,
     );
     await app.init();
     if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
@@ -37,6 +52,8 @@ describe.each<HttpAdapterName>(['express', 'fastify'])('the example host on %s',
     await app?.close();
     await database?.drop();
     if (cacheKeyPrefix) await deleteRedisKeys(REDIS_URL, cacheKeyPrefix);
+    // Closing the host must not cut off the library's audit writes (the DataSource is the host's).
+    expect(logs.lines.filter((line) => /audit_write_failed|cqrs_unhandled_exception/.test(line))).toEqual([]);
   });
 
   async function registerAndSignIn(): Promise<{ userId: string; email: string; password: string; accessToken: string; refreshToken: string }> {
