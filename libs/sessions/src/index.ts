@@ -43,7 +43,7 @@ export { PasswordResetAttempted, PasswordReset, PasswordResetFailed } from './ap
 
 // Reads (nothing here writes)
 export { SessionAuthenticator, type AuthenticatedSession } from './application/authentication/session-authenticator';
-export { SessionDirectory } from './application/queries/session-directory';
+export { SessionDirectory, type UserSummary } from './application/queries/session-directory';
 export { type AuditEntry, type AuditPage, type AuditQuery } from './application/ports/audit-log.port';
 
 // HTTP building blocks
@@ -61,6 +61,6 @@ export { RevocationReasons, ADMIN_REASON_MIN_LENGTH, ADMIN_REASON_MAX_LENGTH } f
 export { type SessionLifetimes, normalizeEmail, emailProblem, PASSWORD_RESET_TOKEN_TTL_SECONDS } from './domain/session-rules';
 export { type LoginLockoutPolicy } from './application/ports/login-attempts.port';
 export { passwordProblem, normalizePassword, type PasswordContext, PASSWORD_MIN_CODE_POINTS } from './domain/password-policy';
-export { type SessionRecord, type UserRecord, type UserRole, USER_ROLES } from './domain/records';
+export { type SessionRecord, type UserRole, USER_ROLES } from './domain/records';
 export { REFRESH_TOKEN_PATTERN } from './domain/refresh-token';
 export { PASSWORD_RESET_TOKEN_PATTERN } from './domain/password-reset-token';

@@ -6,6 +6,7 @@ import {
   CacheMarkerTarget,
   CredentialCheck,
   FirstAdminInsert,
+  ListSessionsOptions,
   NewRefreshToken,
   NewSession,
   NewUser,
@@ -159,8 +160,11 @@ export class InMemorySessionStore implements SessionStore {
   async findSessionStatus(sessionId: string): Promise<SessionStatus | null> {
     return this.sessions.get(sessionId) ?? null;
   }
-  async listSessions(userId: string) {
-    return [...this.sessions.values()].filter((s) => s.userId === userId);
+  /** As the port says: newest first, and without includeRevoked only active sessions. */
+  async listSessions(userId: string, options: ListSessionsOptions) {
+    return [...this.sessions.values()]
+      .filter((s) => s.userId === userId && (options.includeRevoked || (s.revokedAt === null && s.expiresAt > options.now)))
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
   }
   async findSession(sessionId: string) {
     return this.sessions.get(sessionId) ?? null;

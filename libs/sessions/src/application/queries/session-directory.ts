@@ -6,7 +6,10 @@ import { AUDIT_LOG, AuditLog, AuditPage, AuditQuery } from '../ports/audit-log.p
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_STORE, SessionStore } from '../ports/session-store.port';
 
-/** Reads for the HTTP layers: nothing here changes state, so nothing here is audited as a command. */
+/** A user as the directory hands it out: never the password hash. */
+export type UserSummary = Omit<UserRecord, 'passwordHash'>;
+
+/** Reads for the HTTP layers and other modules: nothing here changes state, so nothing here is audited as a command. */
 @Injectable()
 export class SessionDirectory {
   constructor(
@@ -15,13 +18,13 @@ export class SessionDirectory {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  findUser(userId: string): Promise<UserRecord | null> {
-    return this.store.findUserById(userId);
+  async findUser(userId: string): Promise<UserSummary | null> {
+    return summary(await this.store.findUserById(userId));
   }
 
   /** The account with this email, compared as register and login compare it (normalized). */
-  findUserByEmail(email: string): Promise<UserRecord | null> {
-    return this.store.findUserByEmail(normalizeEmail(email));
+  async findUserByEmail(email: string): Promise<UserSummary | null> {
+    return summary(await this.store.findUserByEmail(normalizeEmail(email)));
   }
 
   /** Whether any account has the admin role. */
@@ -51,4 +54,10 @@ export class SessionDirectory {
   queryAudit(query: AuditQuery): Promise<AuditPage> {
     return this.auditLog.query(query);
   }
+}
+
+function summary(user: UserRecord | null): UserSummary | null {
+  if (!user) return null;
+  const { passwordHash: _passwordHash, ...rest } = user;
+  return rest;
 }

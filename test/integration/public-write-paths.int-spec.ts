@@ -1,0 +1,298 @@
+import {
+  Actors,
+  type AuthenticatedSession,
+  BootstrapAdmin,
+  ChangePassword,
+  ChangeUserRole,
+  DisableUser,
+  EnableUser,
+  LoginUser,
+  LogoutUser,
+  RefreshTokens,
+  RegisterUser,
+  RequirePasswordReset,
+  ResetPassword,
+  RevocationReasons,
+  RevokeAllUserSessions,
+  RevokeSession,
+  requestContext,
+  SessionDirectory,
+} from '@app/sessions';
+import { ExecutionContext, INestApplicationContext, Type } from '@nestjs/common';
+import { Command, CommandBus } from '@nestjs/cqrs';
+import { uniqueEmail } from '../support/api';
+import { compileEntries, ENTRIES, type EntryName } from '../support/public-entries';
+import { sql } from '../support/sql';
+import { startTestStack, type TestStack } from '../support/test-app';
+
+/**
+ * The public API has no write path that leaves no audit entry. On the real module over a real
+ * database: every public method of every injectable the entries export changes no table, and
+ * every command they export leaves, for each operation it ran, one Attempted and one outcome with
+ * the same correlation id, a Succeeded one whenever a table changed. Both lists come from the
+ * exports, so a new injectable or command without a case here fails the test.
+ */
+
+const PASSWORD = 'correct horse battery staple 42';
+const NEW_PASSWORD = 'another long passphrase for the test 7';
+const CONTEXT = requestContext('203.0.113.7', 'write-paths-test');
+const HOUR_MS = 3_600_000;
+
+/** Entries whose classes run against the real module; the testing entry's run over in-memory fakes only. */
+const REAL_ENTRIES: EntryName[] = ['@app/sessions', '@app/sessions/health', '@app/sessions/throttler'];
+
+let stack: TestStack;
+let commands: CommandBus;
+let adminId: string;
+
+interface SignedIn {
+  readonly userId: string;
+  readonly email: string;
+  readonly sessionId: string;
+  readonly accessToken: string;
+  readonly refreshToken: string;
+}
+
+async function signedIn(label: string): Promise<SignedIn> {
+  const email = uniqueEmail(label);
+  const registered = await commands.execute(new RegisterUser(email, PASSWORD, CONTEXT));
+  if (registered.kind !== 'registered') throw new Error(`register: ${JSON.stringify(registered)}`);
+  const login = await commands.execute(new LoginUser(email, PASSWORD, CONTEXT));
+  if (login.kind !== 'authenticated') throw new Error(`login: ${JSON.stringify(login)}`);
+  return { userId: registered.userId, email, sessionId: login.sessionId, accessToken: login.accessToken, refreshToken: login.refreshToken };
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    label: 'write-paths',
+    admin: { email: 'write-paths-admin@example.com', password: PASSWORD },
+    // No timer of the library's own writes while a snapshot is compared: the cache namespace is
+    // kept live once an hour, and this instance's heartbeat comes every 15 minutes.
+    sessions: { cacheHeartbeatMs: HOUR_MS, interruptedAfterSeconds: 3_600 },
+  });
+  commands = stack.web.get(CommandBus);
+  adminId = (await stack.web.get(SessionDirectory).findUserByEmail('write-paths-admin@example.com'))!.id;
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+interface TableState {
+  readonly rows: number;
+  readonly hash: string;
+}
+
+/** Row count and a hash of the contents of every table of the database. */
+async function snapshot(): Promise<Record<string, TableState>> {
+  await stack.settleAudit();
+  const tables = await sql<{ name: string }>(
+    stack.databaseUrl,
+    `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
+      WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`,
+  );
+  const state: Record<string, TableState> = {};
+  for (const { name } of tables) {
+    const [row] = await sql<{ rows: number; hash: string }>(
+      stack.databaseUrl,
+      `SELECT count(*)::int AS rows, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) AS hash FROM ${name} t`,
+    );
+    state[name] = row;
+  }
+  return state;
+}
+
+function changedTables(before: Record<string, TableState>, after: Record<string, TableState>): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...names].filter((name) => before[name]?.hash !== after[name]?.hash).sort();
+}
+
+const isAuditTable = (name: string) => /(^|\.)audit_entries$/.test(name);
+
+async function auditEventIds(): Promise<Set<string>> {
+  return new Set((await sql<{ event_id: string }>(stack.databaseUrl, 'SELECT event_id::text FROM audit_entries')).map((row) => row.event_id));
+}
+
+async function newAuditEntries(known: Set<string>): Promise<Array<{ correlation_id: string; action: string; outcome: string }>> {
+  const rows = await sql<{ event_id: string; correlation_id: string; action: string; outcome: string }>(
+    stack.databaseUrl,
+    'SELECT event_id::text, correlation_id::text, action, outcome FROM audit_entries ORDER BY event_id',
+  );
+  return rows.filter((row) => !known.has(row.event_id));
+}
+
+/** The exported classes of the real entries that Nest can inject, and the commands. */
+function exportedClasses(): { injectables: Array<[string, Type]>; commands: Array<[string, Type<Command<unknown>>]> } {
+  const injectables: Array<[string, Type]> = [];
+  const commandClasses: Array<[string, Type<Command<unknown>>]> = [];
+  for (const entry of REAL_ENTRIES) {
+    for (const [name, value] of Object.entries(ENTRIES[entry].module)) {
+      if (typeof value !== 'function') continue;
+      if (value.prototype instanceof Command) commandClasses.push([name, value as Type<Command<unknown>>]);
+      else if (Reflect.getMetadata('__injectable__', value) === true) injectables.push([name, value as Type]);
+    }
+  }
+  return { injectables, commands: commandClasses };
+}
+
+/** The instance of an injectable in whichever of the apps uses it (AdminGuard only the admin console). */
+function instanceIn(apps: INestApplicationContext[], cls: Type): unknown {
+  for (const app of apps) {
+    try {
+      return app.get(cls, { strict: false });
+    } catch {
+      // Not in this app.
+    }
+  }
+  throw new Error(`No app provides ${cls.name}`);
+}
+
+/** An HTTP execution context, as Express or Fastify would hand a guard. */
+function httpContext(accessToken: string | null, authenticated?: AuthenticatedSession): ExecutionContext {
+  const headers: Record<string, string> = accessToken ? { authorization: `Bearer ${accessToken}` } : {};
+  const request = { headers, get: (name: string) => headers[name.toLowerCase()], authenticated, ip: '203.0.113.7', socket: { remoteAddress: '203.0.113.7' } };
+  const response = { setHeader: () => undefined, header: () => undefined };
+  return {
+    getType: () => 'http',
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => response, getNext: () => undefined }),
+    getHandler: () => httpContext,
+    getClass: () => Object,
+    getArgs: () => [request, response],
+    getArgByIndex: (index: number) => [request, response][index],
+  } as unknown as ExecutionContext;
+}
+
+describe('the public API has no write path that leaves no audit entry', () => {
+  it('reads: no public method of an exported injectable changes a table', async () => {
+    const reader = await signedIn('reader');
+    const session: AuthenticatedSession = { userId: reader.userId, sessionId: reader.sessionId };
+    const admin = await commands.execute(new LoginUser('write-paths-admin@example.com', PASSWORD, CONTEXT));
+    if (admin.kind !== 'authenticated') throw new Error('the admin could not sign in');
+    /** The arguments of each public method; a method not listed here fails the test. */
+    const calls: Record<string, Record<string, unknown[]>> = {
+      SessionAuthenticator: { authenticate: [reader.accessToken] },
+      SessionDirectory: {
+        findUser: [reader.userId],
+        findUserByEmail: [reader.email.toUpperCase()],
+        adminExists: [],
+        listSessions: [reader.userId, true],
+        findSession: [reader.sessionId],
+        refreshTokenSessionIsLive: [reader.refreshToken],
+        queryAudit: [{ userId: reader.userId, limit: 50 }],
+      },
+      AccessTokenGuard: { canActivate: [httpContext(reader.accessToken)] },
+      OptionalAccessTokenGuard: { canActivate: [httpContext(reader.accessToken)] },
+      AdminGuard: { canActivate: [httpContext(admin.accessToken, { userId: adminId, sessionId: admin.sessionId })] },
+      SessionsHealthIndicator: { database: [], cache: [] },
+    };
+
+    const compiled = compileEntries();
+    const publicMethods = (name: string): string[] => REAL_ENTRIES.flatMap((entry) => compiled[entry].publicMethods[name] ?? []);
+    const { injectables } = exportedClasses();
+    expect(injectables.map(([name]) => name).sort()).toEqual(Object.keys(calls).sort());
+
+    const before = await snapshot();
+    const ids = await auditEventIds();
+    const answers: Record<string, unknown> = {};
+    for (const [name, cls] of injectables) {
+      const instance = instanceIn([stack.web, stack.admin], cls) as Record<string, (...args: unknown[]) => unknown>;
+      expect({ name, methods: publicMethods(name) }).toEqual({ name, methods: Object.keys(calls[name]).sort() });
+      for (const method of publicMethods(name)) answers[`${name}.${method}`] = await instance[method](...calls[name][method]);
+    }
+    const after = await snapshot();
+
+    expect(changedTables(before, after)).toEqual([]);
+    expect(await newAuditEntries(ids)).toEqual([]);
+    // The reads did their work (an unanswered read would prove nothing).
+    expect(answers).toMatchObject({
+      'SessionAuthenticator.authenticate': session,
+      'SessionDirectory.findUserByEmail': { id: reader.userId },
+      'SessionDirectory.adminExists': true,
+      'SessionDirectory.refreshTokenSessionIsLive': true,
+      'AccessTokenGuard.canActivate': true,
+      'AdminGuard.canActivate': true,
+      'SessionsHealthIndicator.database': { database: { status: 'up' } },
+    });
+  }, 60_000);
+
+  it('commands: each changes the database only with its Attempted and Succeeded, and records every operation whole', async () => {
+    /**
+     * How to dispatch each exported command so that it has something to do. `prepare` may write
+     * (it dispatches commands of its own); only what the command itself does is compared.
+     */
+    const cases: Record<string, () => Promise<Command<unknown>>> = {
+      RegisterUser: async () => new RegisterUser(uniqueEmail('register'), PASSWORD, CONTEXT),
+      LoginUser: async () => {
+        const user = await signedIn('login');
+        return new LoginUser(user.email, PASSWORD, CONTEXT);
+      },
+      RefreshTokens: async () => new RefreshTokens((await signedIn('refresh')).refreshToken, CONTEXT),
+      LogoutUser: async () => {
+        const user = await signedIn('logout');
+        return new LogoutUser(user.refreshToken, user.userId, CONTEXT, user.sessionId);
+      },
+      RevokeSession: async () => {
+        const user = await signedIn('revoke-one');
+        return new RevokeSession(user.userId, user.sessionId, RevocationReasons.userRevoked, Actors.user(user.userId), CONTEXT);
+      },
+      RevokeAllUserSessions: async () => {
+        const user = await signedIn('revoke-all');
+        return new RevokeAllUserSessions(user.userId, RevocationReasons.userRevokedAll, Actors.admin(adminId), CONTEXT);
+      },
+      ChangePassword: async () => {
+        const user = await signedIn('password');
+        await commands.execute(new LoginUser(user.email, PASSWORD, CONTEXT));
+        return new ChangePassword(user.userId, user.sessionId, PASSWORD, NEW_PASSWORD, CONTEXT);
+      },
+      // An administrator exists (from ADMIN_EMAIL): the command is refused, and says so in the trail.
+      BootstrapAdmin: async () => new BootstrapAdmin(uniqueEmail('second-admin'), PASSWORD),
+      ChangeUserRole: async () => new ChangeUserRole((await signedIn('role')).userId, 'admin', 'promoted by the write-path test', Actors.admin(adminId), CONTEXT),
+      DisableUser: async () => new DisableUser((await signedIn('disable')).userId, 'disabled by the write-path test', Actors.admin(adminId), CONTEXT),
+      EnableUser: async () => {
+        const user = await signedIn('enable');
+        await commands.execute(new DisableUser(user.userId, 'disabled by the write-path test', Actors.admin(adminId), CONTEXT));
+        return new EnableUser(user.userId, 'enabled by the write-path test', Actors.admin(adminId), CONTEXT);
+      },
+      RequirePasswordReset: async () => new RequirePasswordReset((await signedIn('require-reset')).userId, 'reset by the write-path test', Actors.admin(adminId), CONTEXT),
+      ResetPassword: async () => {
+        const user = await signedIn('reset');
+        const required = await commands.execute(new RequirePasswordReset(user.userId, 'reset by the write-path test', Actors.admin(adminId), CONTEXT));
+        if (required.kind !== 'reset_required') throw new Error('the reset was not required');
+        return new ResetPassword(required.resetToken, NEW_PASSWORD, CONTEXT);
+      },
+    };
+
+    const { commands: exported } = exportedClasses();
+    expect(exported.map(([name]) => name).sort()).toEqual(Object.keys(cases).sort());
+
+    const results: Array<{ command: string; changed: string[]; operations: Record<string, string[]> }> = [];
+    for (const [name, cls] of exported) {
+      const command = await cases[name]();
+      expect(command).toBeInstanceOf(cls);
+      const before = await snapshot();
+      const ids = await auditEventIds();
+      await commands.execute(command);
+      const after = await snapshot();
+      const operations: Record<string, string[]> = {};
+      for (const entry of await newAuditEntries(ids)) (operations[entry.correlation_id] ??= []).push(`${entry.action}:${entry.outcome}`);
+      results.push({ command: name, changed: changedTables(before, after).filter((table) => !isAuditTable(table)), operations });
+    }
+
+    for (const { command, changed, operations } of results) {
+      const triads = Object.values(operations);
+      // At least its own operation, each one whole: one Attempted, then exactly one outcome.
+      expect({ command, operations: triads.length > 0 }).toEqual({ command, operations: true });
+      for (const outcomes of triads) {
+        expect({ command, outcomes: outcomes.map((outcome) => outcome.split(':')[1]) }).toEqual({
+          command,
+          outcomes: ['attempted', expect.stringMatching(/^(succeeded|failed)$/)],
+        });
+      }
+      if (changed.length > 0) {
+        expect({ command, changed, succeeded: triads.some((outcomes) => outcomes[1].endsWith(':succeeded')) }).toEqual({ command, changed, succeeded: true });
+      }
+    }
+    // Every case really wrote, except the refused bootstrap: the test above is not vacuous.
+    expect(results.filter((result) => result.changed.length === 0).map((result) => result.command)).toEqual(['BootstrapAdmin']);
+  }, 120_000);
+});
