@@ -4,7 +4,6 @@ import {
   Body,
   ConflictException,
   Controller,
-  ForbiddenException,
   Get,
   HttpCode,
   HttpStatus,
@@ -54,16 +53,14 @@ export class AccountsController {
   @HttpCode(HttpStatus.NO_CONTENT)
   async signOut(@Body() body: unknown, @CurrentSession() session: AuthenticatedSession, @ClientContext() context: RequestContext): Promise<void> {
     const outcome = await this.accounts.signOut(field(body, 'refreshToken'), session, context);
-    if (outcome.kind === 'revoked') return;
-    switch (outcome.reason) {
-      case 'token_already_revoked':
+    switch (outcome.kind) {
+      case 'revoked':
         return;
-      case 'token_not_found':
-        throw new NotFoundException('No such refresh token');
-      case 'token_user_mismatch':
-        throw new ForbiddenException('This refresh token belongs to another user');
+      case 'rejected':
+        // Nothing ended: the caller's session ended meanwhile (the guard had just seen it active).
+        throw new UnauthorizedException('This session has already ended');
       default:
-        return assertNever(outcome.reason);
+        return assertNever(outcome);
     }
   }
 
