@@ -88,7 +88,25 @@ for (const [subpath, conditions] of entries) {
   console.log(`${subpath}: loads ${reached.join(', ') || 'no package'}${optional.length ? ` (optional: ${optional.join(', ')})` : ''}`);
 }
 
-// 4. The version being packed has its CHANGELOG entry.
+// 4. The versions this repository tests with are inside the ranges the package declares.
+const repository = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const tested = { ...repository.dependencies, ...repository.devDependencies };
+for (const [name, range] of Object.entries({ ...manifest.dependencies, ...manifest.peerDependencies })) {
+  if (!tested[name]) fail(`${name} ${range} is declared by the package but not installed by the repository, so nothing tests it`);
+  else if (!satisfiesCaret(tested[name], range)) fail(`${name}: the repository tests ${tested[name]}, outside the package's range ${range}`);
+}
+
+/** `version` within `^M.m.p` (the only range form the package uses): same major, or same minor below 1.0. */
+function satisfiesCaret(version, range) {
+  const wanted = /^\^(\d+)\.(\d+)\.(\d+)$/.exec(range);
+  const actual = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
+  if (!wanted || !actual) return false;
+  const [w, a] = [wanted.slice(1).map(Number), actual.slice(1).map(Number)];
+  if (a[0] !== w[0] || (w[0] === 0 && a[1] !== w[1])) return false;
+  return a[1] > w[1] || (a[1] === w[1] && a[2] >= w[2]);
+}
+
+// 5. The version being packed has its CHANGELOG entry.
 const changelog = files.includes('CHANGELOG.md') ? readFileSync(join(root, 'CHANGELOG.md'), 'utf8') : '';
 if (!new RegExp(`^## \\[?${manifest.version.replace(/\./g, '\\.')}\\]?`, 'm').test(changelog)) {
   fail(`CHANGELOG.md has no "## ${manifest.version}" entry`);
