@@ -1,3 +1,4 @@
+import type { AuthCheckMode as RuntimeAuthCheckMode } from '@app/runtime';
 import * as argon2 from 'argon2';
 import { Client } from 'pg';
 import { call, load, type LoadResult, pool } from './http-load';
@@ -5,7 +6,8 @@ import { Seeder } from './seed';
 import { BenchServer, SpareRedis } from './server';
 import { BENCH_HASHING, benchDatabase, benchRedisPrefix, median, progress, REDIS_URL, settle, timeMs } from './support';
 
-export type AuthCheckMode = 'session' | 'signature-only' | 'no-cache' | 'redis-down';
+/** The runtime's auth-check modes (BENCHMARK_AUTH_CHECK), and the production check with Redis killed. */
+export type AuthCheckMode = RuntimeAuthCheckMode | 'redis-down';
 
 export interface HttpFigures {
   readonly requestsPerSecond: number;

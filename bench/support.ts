@@ -10,8 +10,8 @@ import { createTestDatabase, deleteRedisKeys, type TestDatabase, testRedisPrefix
 
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** The production argon2id parameters (OWASP's first set), so login/register figures mean what they say. */
-export const BENCH_HASHING = { memoryCostKiB: 19456, timeCost: 2, parallelism: 1 };
+/** The production argon2id parameters (the library's defaults), so login/register figures mean what they say. */
+export const BENCH_HASHING = SESSIONS_DEFAULTS.passwordHashing;
 export const BENCH_SECRET = 'bench-secret-that-is-long-enough-for-hs256';
 
 /**

@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import ts from 'typescript';
 import { type CompiledEntry, compileEntries, ENTRIES, ENTRY_NAMES, type EntryName, ROOT } from '../support/public-entries';
 
 /**
@@ -132,5 +133,60 @@ describe('imports of the library by the apps and the runtime', () => {
       }
     }
     expect(deep).toEqual([]);
+  });
+});
+
+/**
+ * Optional peers stay optional: the packages only a subpath entry needs are never loaded by the
+ * main entry. Follows the imports that survive compilation (not `import type`) from index.ts.
+ */
+describe('the main entry', () => {
+  const OPTIONAL_PEERS = ['@nestjs/terminus', '@nestjs/throttler', '@nestjs/swagger', 'cache-manager-redis-yet'];
+
+  function loadedPackages(entry: string): Map<string, string> {
+    const packages = new Map<string, string>();
+    const seen = new Set<string>();
+    const queue = [path.join(ROOT, entry)];
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+      for (const statement of source.statements) {
+        if (!(ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) || !statement.moduleSpecifier) continue;
+        if (ts.isImportDeclaration(statement)) {
+          const clause = statement.importClause;
+          if (clause?.isTypeOnly) continue;
+          const named = clause?.namedBindings;
+          if (clause && !clause.name && named && ts.isNamedImports(named) && named.elements.every((element) => element.isTypeOnly)) continue;
+        } else if (statement.isTypeOnly || (statement.exportClause && ts.isNamedExports(statement.exportClause) && statement.exportClause.elements.every((element) => element.isTypeOnly))) {
+          continue;
+        }
+        const specifier = (statement.moduleSpecifier as ts.StringLiteral).text;
+        if (!specifier.startsWith('.')) {
+          const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+          if (!packages.has(name)) packages.set(name, path.relative(ROOT, file));
+          continue;
+        }
+        const base = path.resolve(path.dirname(file), specifier);
+        const target = [`${base}.ts`, path.join(base, 'index.ts')].find((candidate) => existsSync(candidate));
+        if (target) queue.push(target);
+      }
+    }
+    return packages;
+  }
+
+  it('loads no optional peer', () => {
+    const loaded = loadedPackages(ENTRIES['@app/sessions'].file);
+    expect(OPTIONAL_PEERS.filter((name) => loaded.has(name)).map((name) => `${name} (from ${loaded.get(name)})`)).toEqual([]);
+    // The walk does reach the library's own packages.
+    expect(loaded.has('@nestjs/cqrs')).toBe(true);
+  });
+
+  it.each([
+    ['@app/sessions/health', '@nestjs/terminus'],
+    ['@app/sessions/throttler', '@nestjs/throttler'],
+  ] as const)('%s is where %s comes in', (entry, peer) => {
+    expect(loadedPackages(ENTRIES[entry].file).has(peer)).toBe(true);
   });
 });

@@ -1,2 +1,2 @@
 // `@app/sessions/throttler`: @nestjs/throttler storage (an optional peer) on the host's Redis cache store.
-export { createThrottlerStorage, type SharedStateOptions as ThrottlerStorageOptions } from '../infrastructure/cache/rate-limit.factory';
+export { createThrottlerStorage, type ThrottlerStorageOptions } from './throttler-storage.factory';

@@ -3,10 +3,11 @@ import { cacheNamespaceLiveSeconds, revocationMarkerTtlSeconds, SessionLifetimes
 import { Clock } from '../ports/clock.port';
 import { CacheProbe, CachedSessionState, SessionCache } from '../ports/session-cache.port';
 import { RevokedSessionRef, SessionStore } from '../ports/session-store.port';
+import { SESSIONS_DEFAULTS } from '../../sessions.options';
 
 export interface ReconcilingSessionCacheOptions {
   readonly lifetimes: SessionLifetimes;
-  /** How often the cache is probed, and retried while distrusted. Default 1,000 ms. */
+  /** How often the cache is probed, and retried while distrusted. Default: SESSIONS_DEFAULTS.cacheHeartbeatMs. */
   readonly heartbeatMs?: number;
   /**
    * Slack for clocks, in-flight writes and the time between heartbeats when choosing which
@@ -77,7 +78,7 @@ export class ReconcilingSessionCache implements SessionCache {
     private readonly clock: Clock,
     private readonly options: ReconcilingSessionCacheOptions,
   ) {
-    this.heartbeatMs = options.heartbeatMs ?? 1_000;
+    this.heartbeatMs = options.heartbeatMs ?? SESSIONS_DEFAULTS.cacheHeartbeatMs;
     this.marginSeconds = options.marginSeconds ?? 60;
     this.namespaceTouchMs = options.namespaceTouchMs ?? 5_000;
     inner.onConnectionLost((reason) => this.distrust(new Error(reason)));

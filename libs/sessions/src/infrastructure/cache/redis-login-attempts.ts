@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { Clock } from '../../application/ports/clock.port';
 import { FailedLogin, LoginAttemptKey, LoginAttempts, LoginGate, LoginLockoutPolicy } from '../../application/ports/login-attempts.port';
 import { callRedis, FallbackLog, RedisClient, RedisScript } from './redis-scripts';
+import { SESSIONS_DEFAULTS } from '../../sessions.options';
 
 export interface RedisLoginAttemptsOptions {
   /** Put before every key; no braces, which would move the cluster hash tag. */
   readonly keyPrefix: string;
   readonly policy: LoginLockoutPolicy;
   readonly clock: Clock;
-  /** Longest wait for Redis before the fallback answers instead. Default 250 ms. */
+  /** Longest wait for Redis before the fallback answers instead. Default: SESSIONS_DEFAULTS.cacheTimeoutMs. */
   readonly timeoutMs?: number;
   /** Counts in this process while Redis cannot answer. */
   readonly fallback: LoginAttempts;
@@ -96,7 +97,7 @@ export class RedisLoginAttempts implements LoginAttempts {
     this.keyPrefix = options.keyPrefix;
     this.policy = options.policy;
     this.clock = options.clock;
-    this.timeoutMs = options.timeoutMs ?? 250;
+    this.timeoutMs = options.timeoutMs ?? SESSIONS_DEFAULTS.cacheTimeoutMs;
     this.fallback = options.fallback;
   }
 

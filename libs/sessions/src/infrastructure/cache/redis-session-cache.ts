@@ -1,4 +1,5 @@
 import { CacheProbe, CachedSessionState, SessionCache } from '../../application/ports/session-cache.port';
+import { SESSIONS_DEFAULTS } from '../../sessions.options';
 
 /**
  * The part of a node-redis client this adapter uses. Both node-redis v4 (inside
@@ -32,7 +33,7 @@ export class SessionCacheUnavailableError extends Error {
 export interface RedisSessionCacheOptions {
   /** Put before every key; must not contain braces, which would move the cluster hash tag. */
   readonly keyPrefix: string;
-  /** Upper bound for one round trip. Default 500 ms. */
+  /** Upper bound for one round trip. Default: SESSIONS_DEFAULTS.cacheTimeoutMs. */
   readonly timeoutMs?: number;
   /**
    * Revocations per pipeline, each bounded by timeoutMs. Default 1,000: a 10,000-key pipeline took
@@ -83,7 +84,7 @@ export class RedisSessionCache implements SessionCache {
       throw new Error('The session cache key prefix must not contain "{" or "}" (Redis Cluster hash tags)');
     }
     this.keyPrefix = options.keyPrefix;
-    this.timeoutMs = options.timeoutMs ?? 500;
+    this.timeoutMs = options.timeoutMs ?? SESSIONS_DEFAULTS.cacheTimeoutMs;
     this.chunkSize = Math.max(1, options.chunkSize ?? 1_000);
     this.description = options.description ?? 'redis';
     this.namespace = `${options.location ?? 'redis'} ${options.keyPrefix}`;

@@ -1,6 +1,7 @@
 import { OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { callRedis, FallbackLog, RedisClient, RedisScript, secondsFromMs } from './redis-scripts';
+import { SESSIONS_DEFAULTS } from '../../sessions.options';
 
 /** What ThrottlerStorage.increment answers (the library's ThrottlerStorageRecord). */
 export type ThrottlerRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -8,7 +9,7 @@ export type ThrottlerRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>
 export interface RedisThrottlerStorageOptions {
   /** Put before every key; no braces, which would move the cluster hash tag. */
   readonly keyPrefix: string;
-  /** Longest wait for Redis before the fallback answers instead. Default 250 ms. */
+  /** Longest wait for Redis before the fallback answers instead. Default: SESSIONS_DEFAULTS.cacheTimeoutMs. */
   readonly timeoutMs?: number;
   /** Counts in this process while Redis cannot answer. */
   readonly fallback: ThrottlerStorage;
@@ -78,7 +79,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
       throw new Error('The rate limit key prefix must not contain "{" or "}" (Redis Cluster hash tags)');
     }
     this.keyPrefix = options.keyPrefix;
-    this.timeoutMs = options.timeoutMs ?? 250;
+    this.timeoutMs = options.timeoutMs ?? SESSIONS_DEFAULTS.cacheTimeoutMs;
     this.fallback = options.fallback;
   }
 
