@@ -10,12 +10,15 @@ import {
   NotFoundException,
   Post,
   UnauthorizedException,
+  UseFilters,
   UseGuards,
 } from '@nestjs/common';
 import { AccountsService } from './accounts.service';
+import { InvalidCommandInputFilter } from './invalid-command-input.filter';
 
 /** The host's own routes; the signed-in ones are guarded by the library's AccessTokenGuard. */
 @Controller('accounts')
+@UseFilters(InvalidCommandInputFilter)
 export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
