@@ -33,7 +33,7 @@ describe('AccountsService', () => {
     if (registered.kind !== 'registered') throw new Error(`register refused: ${registered.reason}`);
     const login = await accounts.signIn(email, password, context);
     if (login.kind !== 'authenticated') throw new Error(`sign-in refused: ${login.reason}`);
-    return { userId: registered.userId, ...login };
+    return { ...login, userId: registered.userId };
   }
 
   it('signs a user out everywhere: the tokens stop working at once, the user gets a notice, the audit trail has the triad', async () => {
