@@ -1,5 +1,5 @@
-// Nest 12, @nestjs/cqrs 12 and uuid 14 ship ESM only; swc turns them into CommonJS for Jest.
-const esmOnly = ['@nestjs', 'uuid', 'uid', 'load-esm', 'file-type', 'token-types', 'strtok3', '@tokenizer', 'peek-readable', '@borewit'];
+// Nest 12, @nestjs/cqrs 12, uuid 14 and jose 6 ship ESM only; swc turns them into CommonJS for Jest.
+const esmOnly = ['@nestjs', 'uuid', 'jose', 'uid', 'load-esm', 'file-type', 'token-types', 'strtok3', '@tokenizer', 'peek-readable', '@borewit'];
 const shared = {
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { swcrc: true }] },
   transformIgnorePatterns: [`node_modules/(?!(${esmOnly.join('|')})/)`],

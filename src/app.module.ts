@@ -1,6 +1,7 @@
 import { CoreModule, HealthController, hostProviders, Runtime } from '@app/runtime';
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthController } from './auth/auth.controller';
+import { JwksController } from './auth/jwks.controller';
 
 /** The web API: sign-in, refresh, logout and the caller's own sessions. */
 @Module({})
@@ -9,7 +10,7 @@ export class WebApiModule {
     return {
       module: WebApiModule,
       imports: [CoreModule.forRoot(runtime)],
-      controllers: [AuthController, HealthController],
+      controllers: [AuthController, JwksController, HealthController],
       providers: hostProviders(runtime),
     };
   }

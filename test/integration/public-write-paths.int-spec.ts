@@ -121,7 +121,10 @@ async function newAuditEntries(known: Set<string>): Promise<Array<{ correlation_
   return rows.filter((row) => !known.has(row.event_id));
 }
 
-/** The exported classes of the real entries that Nest can inject, and the commands. */
+/**
+ * The exported classes of the real entries that a host can inject (decorated @Injectable, or
+ * provided by the module under their class), and the commands.
+ */
 function exportedClasses(): { injectables: Array<[string, Type]>; commands: Array<[string, Type<Command<unknown>>]> } {
   const injectables: Array<[string, Type]> = [];
   const commandClasses: Array<[string, Type<Command<unknown>>]> = [];
@@ -129,10 +132,19 @@ function exportedClasses(): { injectables: Array<[string, Type]>; commands: Arra
     for (const [name, value] of Object.entries(ENTRIES[entry].module)) {
       if (typeof value !== 'function') continue;
       if (value.prototype instanceof Command) commandClasses.push([name, value as Type<Command<unknown>>]);
-      else if (Reflect.getMetadata('__injectable__', value) === true) injectables.push([name, value as Type]);
+      else if (Reflect.getMetadata('__injectable__', value) === true || resolvableIn([stack.web, stack.admin], value as Type)) injectables.push([name, value as Type]);
     }
   }
   return { injectables, commands: commandClasses };
+}
+
+function resolvableIn(apps: INestApplicationContext[], cls: Type): boolean {
+  try {
+    instanceIn(apps, cls);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The instance of an injectable in whichever of the apps uses it (AdminGuard only the admin console). */
@@ -184,6 +196,9 @@ describe('the public API has no write path that leaves no audit entry', () => {
       OptionalAccessTokenGuard: { canActivate: [httpContext(reader.accessToken)] },
       AdminGuard: { canActivate: [httpContext(admin.accessToken, { userId: adminId, sessionId: admin.sessionId })] },
       SessionsHealthIndicator: { database: [], cache: [] },
+      AccessTokenKeys: { jwks: [] },
+      // The module class itself is injectable too; it has no public method.
+      SessionsModule: {},
     };
 
     const compiled = compileEntries();

@@ -47,10 +47,24 @@ export { SessionDirectory, type UserSummary } from './application/queries/sessio
 export { type AuditEntry, type AuditPage, type AuditQuery } from './application/ports/audit-log.port';
 
 // HTTP building blocks
-export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken } from './http/access-token.guard';
+export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken, bearerTokenOf } from './http/access-token.guard';
 export { AdminGuard } from './http/admin.guard';
 export { CurrentSession, ClientContext, type AuthenticatedRequest } from './http/authenticated-request';
+export { type HttpRequestLike } from './http/http-message';
 export { clientIp } from './http/client-ip';
+
+// Override points: the password hasher and the access-token signer (docs/overrides.md)
+export { type PasswordHasher } from './application/ports/password-hasher.port';
+export { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher';
+export {
+  type AccessTokenAlgorithm,
+  type AccessTokenKeysOptions,
+  type PreviousAccessTokenKey,
+  type AccessTokenJwk,
+  type Jwks,
+  ACCESS_TOKEN_ALGORITHMS,
+} from './application/ports/access-token.port';
+export { AccessTokenKeys } from './infrastructure/security/access-token-keys';
 
 // Domain vocabulary
 export { type Actor, type ActorType, Actors } from './domain/actor';

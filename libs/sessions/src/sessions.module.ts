@@ -23,6 +23,7 @@ import { ReconcilingSessionCache } from './application/shared/reconciling-sessio
 import { SessionsHealthProbe } from './health/sessions-health.probe';
 import { CACHE_PROVIDERS } from './infrastructure/cache/cache.providers';
 import { SHARED_CACHE_CHECK } from './infrastructure/cache/shared-cache.check';
+import { AccessTokenKeys } from './infrastructure/security/access-token-keys';
 import { SECURITY_PROVIDERS } from './infrastructure/security/security.providers';
 import { typeOrmProviders } from './infrastructure/typeorm/typeorm.providers';
 import { resolveSessionsOptions, SESSIONS_OPTIONS, SessionsModuleOptions } from './sessions.options';
@@ -41,8 +42,8 @@ const SESSIONS_MODULE_INPUT = Symbol('SessionsModuleInput');
 /** The method a `useClass` / `useExisting` options factory implements. */
 const FACTORY_METHOD = 'createSessionsOptions';
 
-/** What a host's own modules may inject: the read side and the pieces the guards need, no write port. */
-const MODULE_EXPORTS = [SessionAuthenticator, SessionDirectory, SessionsHealthProbe];
+/** What a host's own modules may inject: the read side (the JWKS included) and the pieces the guards need, no write port. */
+const MODULE_EXPORTS = [SessionAuthenticator, SessionDirectory, AccessTokenKeys, SessionsHealthProbe];
 
 /** Probes the session cache every second so an outage is noticed, and repaired, even when idle. */
 class SessionCacheHeartbeat implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -73,6 +73,15 @@ describe('resolveSessionsOptions', () => {
     expect(problems.join('\n')).not.toContain('short secret');
   });
 
+  it('needs no secret when asymmetric keys sign, and checks a host hasher has the three methods', () => {
+    const accessTokenKeys = { algorithm: 'EdDSA', keyId: 'k1', privateKey: 'a PEM' } as const;
+    expect(resolveSessionsOptions({ accessTokenKeys })).toMatchObject({ accessTokenSecret: undefined, accessTokenKeys });
+    expect(problemsOf({ accessTokenKeys, passwordHasher: { hash: async () => 'h', verify: async () => true } })).toEqual([
+      'passwordHasher must be a PasswordHasher (an object with hash, verify and needsRehash)',
+    ]);
+    expect(problemsOf({})).toEqual([expect.stringMatching(/^accessTokenSecret is required: .* \(or accessTokenKeys, to sign with EdDSA or ES256\)$/)]);
+  });
+
   it('refuses a session that would not outlive its access token', () => {
     expect(problemsOf({ accessTokenSecret: SECRET, lifetimes: { sessionTtlSeconds: 900 } })).toEqual([
       'lifetimes.sessionTtlSeconds must be greater than lifetimes.accessTokenTtlSeconds (got 900 and 900): a refresh must outlive the token it renews',

@@ -1,4 +1,6 @@
+import type { AccessTokenKeysOptions } from './application/ports/access-token.port';
 import { DEFAULT_LOGIN_LOCKOUT, type LoginLockoutPolicy } from './application/ports/login-attempts.port';
+import type { PasswordHasher } from './application/ports/password-hasher.port';
 import { SessionsConfigurationError } from './domain/sessions-error';
 import { DEFAULT_LIFETIMES, type SessionLifetimes } from './domain/session-rules';
 
@@ -18,10 +20,22 @@ export type SessionsMigrationsMode = 'run' | 'verify';
  * reads no process.env: the host validates its own configuration and passes typed options in.
  */
 export interface SessionsModuleOptions {
-  /** HMAC secret for access tokens (HS256), at least 32 characters. */
+  /** HMAC secret for access tokens (HS256), at least 32 characters. Required unless `accessTokenKeys` is set, and then not used. */
   readonly accessTokenSecret?: string;
-  // -- Token signing override points (an `accessTokenSigner`, an asymmetric key) go here; either
-  // -- one makes accessTokenSecret optional (see resolveSigning below).
+  // --- Override points: the access-token signer and the password hasher (docs/overrides.md) ---
+  /**
+   * Sign access tokens with an asymmetric key (EdDSA or ES256) instead of the HS256 secret, so
+   * other services can verify them offline against the JWKS (`AccessTokenKeys.jwks()`).
+   * Default: none (HS256 with `accessTokenSecret`).
+   */
+  readonly accessTokenKeys?: AccessTokenKeysOptions;
+  /**
+   * The host's own password hasher, used instead of argon2id with `passwordHashing` (e.g. one
+   * that also verifies legacy bcrypt hashes). A login whose hash `needsRehash` stores `hash()` of
+   * the password it verified. Default: Argon2PasswordHasher.
+   */
+  readonly passwordHasher?: PasswordHasher;
+  // --- end of override points ---
 
   /** Token and session lifetimes; each field defaults on its own. */
   readonly lifetimes?: Partial<SessionLifetimes>;
@@ -66,7 +80,10 @@ export interface SessionsModuleOptions {
  * own providers read (under SESSIONS_OPTIONS). Never handed to a host.
  */
 export interface ResolvedSessionsOptions {
-  readonly accessTokenSecret: string;
+  /** Absent only when accessTokenKeys signs instead. */
+  readonly accessTokenSecret: string | undefined;
+  readonly accessTokenKeys: AccessTokenKeysOptions | undefined;
+  readonly passwordHasher: PasswordHasher | undefined;
   readonly lifetimes: SessionLifetimes;
   readonly passwordHashing: PasswordHashingOptions;
   readonly cacheKeyPrefix: string;
@@ -86,7 +103,7 @@ export interface ResolvedSessionsOptions {
  * configures from its environment takes its own defaults from here instead of copying them.
  * (The lifetimes and the lockout policy are defined beside their rules and only referenced here.)
  */
-export const SESSIONS_DEFAULTS: Readonly<Omit<ResolvedSessionsOptions, 'accessTokenSecret'>> = deepFreeze({
+export const SESSIONS_DEFAULTS: Readonly<Omit<ResolvedSessionsOptions, 'accessTokenSecret' | 'accessTokenKeys' | 'passwordHasher'>> = deepFreeze({
   lifetimes: DEFAULT_LIFETIMES,
   passwordHashing: { memoryCostKiB: 19_456, timeCost: 2, parallelism: 1 },
   cacheKeyPrefix: 'sessions:',
@@ -130,7 +147,12 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
     EXTRA_KEYS.includes(key) ? `${key} is a module extra: pass it to forRootAsync next to useFactory, not in the options it returns` : undefined,
   );
 
-  const accessTokenSecret = resolveSigning(input, check);
+  const { accessTokenSecret, accessTokenKeys } = resolveSigning(input, check);
+  const passwordHasher = check.value('passwordHasher', input.passwordHasher, undefined, (value) =>
+    value !== null && typeof value === 'object' && ['hash', 'verify', 'needsRehash'].every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
+      ? undefined
+      : 'must be a PasswordHasher (an object with hash, verify and needsRehash)',
+  );
   const lifetimes = {
     accessTokenTtlSeconds: check.integer('lifetimes.accessTokenTtlSeconds', input.lifetimes?.accessTokenTtlSeconds, SESSIONS_DEFAULTS.lifetimes.accessTokenTtlSeconds, 1, 31_536_000),
     sessionTtlSeconds: check.integer('lifetimes.sessionTtlSeconds', input.lifetimes?.sessionTtlSeconds, SESSIONS_DEFAULTS.lifetimes.sessionTtlSeconds, 1, 315_360_000),
@@ -172,6 +194,8 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
 
   const resolved: ResolvedSessionsOptions = {
     accessTokenSecret,
+    accessTokenKeys,
+    passwordHasher,
     lifetimes,
     passwordHashing,
     cacheKeyPrefix,
@@ -197,24 +221,31 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
   return resolved;
 }
 
-/** How access tokens are signed. The signer override points extend this; today: the HS256 secret. */
-function resolveSigning(input: SessionsModuleOptions, check: Checker): string {
+/**
+ * How access tokens are signed: with the HS256 secret, or with accessTokenKeys (their keys are
+ * checked where they are parsed, in the security providers).
+ */
+function resolveSigning(input: SessionsModuleOptions, check: Checker): Pick<ResolvedSessionsOptions, 'accessTokenSecret' | 'accessTokenKeys'> {
+  const keys = input.accessTokenKeys;
+  if (keys !== undefined && (keys === null || typeof keys !== 'object')) check.problem('accessTokenKeys must be an object ({ algorithm, keyId, privateKey, previousPublicKeys? })');
   const secret = input.accessTokenSecret;
   if (secret === undefined) {
-    check.problem(`accessTokenSecret is required: an HMAC secret (HS256) of at least ${MIN_SECRET_LENGTH} characters`);
-    return '';
+    if (keys === undefined) check.problem(`accessTokenSecret is required: an HMAC secret (HS256) of at least ${MIN_SECRET_LENGTH} characters (or accessTokenKeys, to sign with EdDSA or ES256)`);
+    return { accessTokenSecret: undefined, accessTokenKeys: keys };
   }
   if (typeof secret !== 'string') {
     check.problem('accessTokenSecret must be a string');
-    return '';
+    return { accessTokenSecret: undefined, accessTokenKeys: keys };
   }
   // The value is never quoted: it is a secret.
   if (secret.length < MIN_SECRET_LENGTH) check.problem(`accessTokenSecret must be at least ${MIN_SECRET_LENGTH} characters long (got ${secret.length})`);
-  return secret;
+  return { accessTokenSecret: secret, accessTokenKeys: keys };
 }
 
 const OPTION_KEYS: ReadonlyArray<keyof SessionsModuleOptions> = [
   'accessTokenSecret',
+  'accessTokenKeys',
+  'passwordHasher',
   'lifetimes',
   'passwordHashing',
   'cacheKeyPrefix',

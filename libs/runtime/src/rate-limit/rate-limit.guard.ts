@@ -1,4 +1,4 @@
-import { type AuthenticatedRequest, bearerToken, clientIp, normalizeEmail, SessionAuthenticator, SessionDirectory } from '@app/sessions';
+import { type AuthenticatedRequest, bearerTokenOf, clientIp, normalizeEmail, SessionAuthenticator, SessionDirectory } from '@app/sessions';
 import { applyDecorators, ExecutionContext, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
@@ -74,7 +74,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const route = this.reflector.get<RouteLimit | undefined>(ROUTE_LIMIT, request.context.getHandler());
     if (!route) return true;
     const name = request.throttler.name;
-    const req = this.getRequestResponse(request.context).req as AuthenticatedRequest;
+    const req = this.getRequestResponse(request.context).req as AuthenticatedRequest & { body?: unknown };
     if (route.kind === 'user') {
       if (name !== RateLimitThrottlers.perUser && name !== RateLimitThrottlers.perUserIp) return true;
       const session = req.authenticated;
@@ -112,11 +112,11 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   /** A refresh token of a session that is still live (rotated away or not), or a valid Bearer token. */
-  private async carriesLiveToken(req: AuthenticatedRequest): Promise<boolean> {
+  private async carriesLiveToken(req: AuthenticatedRequest & { body?: unknown }): Promise<boolean> {
     const body = req.body as Record<string, unknown> | undefined;
     const refreshToken = body && typeof body === 'object' ? body.refreshToken : undefined;
     if (typeof refreshToken === 'string' && (await this.directory.refreshTokenSessionIsLive(refreshToken))) return true;
-    const bearer = bearerToken(req.get('authorization'));
+    const bearer = bearerTokenOf(req);
     return bearer !== null && (await this.authenticator.authenticate(bearer)) !== null;
   }
 }

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
-import { Response } from 'express';
 import { SessionAuthenticator } from '../application/authentication/session-authenticator';
 import { AuthenticatedRequest } from './authenticated-request';
+import { headerValue, HttpRequestLike, setResponseHeader } from './http-message';
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
 
@@ -11,9 +11,16 @@ export function bearerToken(header: string | undefined): string | null {
   return BEARER.exec(header)?.[1] ?? null;
 }
 
+/** The request's well-formed Bearer token, or null (Express and Fastify requests alike). */
+export function bearerTokenOf(request: HttpRequestLike): string | null {
+  return bearerToken(headerValue(request, 'authorization'));
+}
+
 /**
  * Refuses any request whose access token is not valid or whose session is no longer active.
- * Applied to every authenticated route of both apps, so a revocation holds everywhere.
+ * Applied to every authenticated route of both apps, so a revocation holds everywhere. Works on
+ * Express and Fastify hosts: it reads `request.headers` and sets `WWW-Authenticate` through
+ * whichever response object the adapter hands out.
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
@@ -22,10 +29,10 @@ export class AccessTokenGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<AuthenticatedRequest>();
-    const token = bearerToken(request.get('authorization'));
+    const token = bearerTokenOf(request);
     const session = token ? await this.authenticator.authenticate(token) : null;
     if (!session) {
-      http.getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer');
+      setResponseHeader(http.getResponse<unknown>(), 'WWW-Authenticate', 'Bearer');
       throw new UnauthorizedException(token ? 'The access token is invalid or expired, or its session has ended' : 'A Bearer access token is required');
     }
     request.authenticated = session;
@@ -40,7 +47,7 @@ export class OptionalAccessTokenGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const token = bearerToken(request.get('authorization'));
+    const token = bearerTokenOf(request);
     if (token) request.authenticated = (await this.authenticator.authenticate(token)) ?? undefined;
     return true;
   }

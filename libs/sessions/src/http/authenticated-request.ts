@@ -1,11 +1,11 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { Request } from 'express';
 import { AuthenticatedSession } from '../application/authentication/session-authenticator';
 import { RequestContext, requestContext } from '../domain/request-context';
 import { clientIp } from './client-ip';
+import { headerValue, HttpRequestLike } from './http-message';
 
-/** What AccessTokenGuard leaves on the request. */
-export interface AuthenticatedRequest extends Request {
+/** What AccessTokenGuard leaves on the request (an Express request or a Fastify one alike). */
+export interface AuthenticatedRequest extends HttpRequestLike {
   authenticated?: AuthenticatedSession;
 }
 
@@ -18,6 +18,6 @@ export const CurrentSession = createParamDecorator((_data: unknown, ctx: Executi
 
 /** The caller's IP (see clientIp: the rate limit counts the same one) and User-Agent, for this request only. */
 export const ClientContext = createParamDecorator((_data: unknown, ctx: ExecutionContext): RequestContext => {
-  const request = ctx.switchToHttp().getRequest<Request>();
-  return requestContext(clientIp(request), request.get('user-agent'));
+  const request = ctx.switchToHttp().getRequest<HttpRequestLike>();
+  return requestContext(clientIp(request), headerValue(request, 'user-agent'));
 });

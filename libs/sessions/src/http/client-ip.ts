@@ -1,15 +1,15 @@
 import { isIP } from 'node:net';
 
-/** What clientIp reads of an Express request. */
+/** What clientIp reads of a request: Express and Fastify requests both have these. */
 export interface ClientAddressSource {
-  /** Express's answer under `trust proxy`: with trusted proxies, taken from X-Forwarded-For. */
+  /** The adapter's answer (Express `trust proxy`, Fastify `trustProxy`): with trusted proxies, taken from X-Forwarded-For. */
   readonly ip?: string;
   readonly socket?: { readonly remoteAddress?: string };
 }
 
 /**
  * The client's IP address, for the audit trail, the session record and the per-IP rate limit:
- * one function, so that all three name the same client. Express's `request.ip` is used only when
+ * one function, so that all three name the same client. The adapter's `request.ip` is used only when
  * it is an IP address (behind trusted proxies it comes from X-Forwarded-For, where a client may
  * write anything: a 100-character entry used to overflow the audit column and lose the request's
  * audit entries); otherwise the socket's address. Canonical form, so one client has one spelling:

@@ -3,19 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { APPLICATION_PROVIDERS } from '../application/application.providers';
 import { AuditRecorder } from '../application/audit/audit-recorder';
 import { SessionAuthenticator } from '../application/authentication/session-authenticator';
-import { ACCESS_TOKENS } from '../application/ports/access-token.port';
 import { AUDIT_LOG, AuditEntry, AuditLog, AuditPage, AuditQuery, UnfinishedQuery } from '../application/ports/audit-log.port';
 import { CLOCK, Clock, systemClock } from '../application/ports/clock.port';
 import { INSTANCE_REGISTRY, InstanceRegistry } from '../application/ports/instance-registry.port';
 import { LOGIN_ATTEMPTS } from '../application/ports/login-attempts.port';
-import { PASSWORD_HASHER } from '../application/ports/password-hasher.port';
 import { SESSION_CACHE } from '../application/ports/session-cache.port';
 import { SESSION_STORE } from '../application/ports/session-store.port';
 import { SessionDirectory } from '../application/queries/session-directory';
 import { MemoryLoginAttempts } from '../infrastructure/cache/memory-login-attempts';
 import { MemorySessionCache } from '../infrastructure/cache/memory-session-cache';
-import { Argon2PasswordHasher } from '../infrastructure/security/argon2-password-hasher';
-import { JwtAccessTokens } from '../infrastructure/security/jwt-access-tokens';
+import { AccessTokenKeys } from '../infrastructure/security/access-token-keys';
+import { SECURITY_PROVIDERS } from '../infrastructure/security/security.providers';
 import { resolveSessionsOptions, ResolvedSessionsOptions, SESSIONS_OPTIONS, SessionsModuleOptions } from '../sessions.options';
 import { InMemorySessionStore } from './fakes';
 
@@ -119,8 +117,8 @@ export class SessionsTesting {
 }
 
 /**
- * The library's real command handlers, SessionDirectory and SessionAuthenticator over in-memory
- * fakes of its ports: a host's unit test dispatches `RegisterUser`, `LoginUser`,
+ * The library's real command handlers, SessionDirectory and SessionAuthenticator, its password
+ * hasher and token signer, over in-memory fakes of its storage and cache ports: a host's unit test dispatches `RegisterUser`, `LoginUser`,
  * `RevokeAllUserSessions` ... with no PostgreSQL and no Redis. The host provides
  * `CqrsModule.forRoot()`, as it does for SessionsModule; the module is global by default, so the
  * library's guards work in any feature module of the test.
@@ -133,8 +131,16 @@ export class SessionsTestingModule {
     return {
       module: SessionsTestingModule,
       global: testing.isGlobal ?? true,
-      providers: [{ provide: SESSIONS_OPTIONS, useValue: options }, { provide: CLOCK, useValue: clock }, ...fakePorts(options, clock), ...APPLICATION_PROVIDERS, SessionsTesting],
-      exports: [SessionAuthenticator, SessionDirectory, SessionsTesting],
+      providers: [
+        { provide: SESSIONS_OPTIONS, useValue: options },
+        { provide: CLOCK, useValue: clock },
+        ...fakePorts(options, clock),
+        // The real password hasher and token signer, with the host's overrides (passwordHasher, accessTokenKeys) if it gave any.
+        ...SECURITY_PROVIDERS,
+        ...APPLICATION_PROVIDERS,
+        SessionsTesting,
+      ],
+      exports: [SessionAuthenticator, SessionDirectory, AccessTokenKeys, SessionsTesting],
     };
   }
 }
@@ -151,7 +157,5 @@ function fakePorts(options: ResolvedSessionsOptions, clock: Clock): Provider[] {
     { provide: INSTANCE_REGISTRY, useValue: new InMemoryInstanceRegistry() },
     { provide: SESSION_CACHE, useValue: new MemorySessionCache({ keyPrefix, now: () => clock.now().getTime() }) },
     { provide: LOGIN_ATTEMPTS, useValue: new MemoryLoginAttempts({ keyPrefix, policy: options.loginLockout, clock }) },
-    { provide: PASSWORD_HASHER, useValue: new Argon2PasswordHasher(options.passwordHashing) },
-    { provide: ACCESS_TOKENS, useValue: new JwtAccessTokens(options.accessTokenSecret, options.lifetimes.accessTokenTtlSeconds, clock) },
   ];
 }

@@ -27,6 +27,9 @@ class PlainHasher implements PasswordHasher {
     this.verifications += 1;
     return hash === `hash:${password}`;
   }
+  needsRehash() {
+    return false;
+  }
 }
 
 const accessTokens: AccessTokens = {

@@ -1,12 +1,14 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
+import { UserRecord } from '../../domain/records';
 import { normalizeEmail } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { CredentialCheck, SESSION_STORE, SessionStore } from '../ports/session-store.port';
-import { AuditTrail } from '../shared/audit-trail';
+import { AuditedOperation, AuditTrail } from '../shared/audit-trail';
 import { SessionIssuer } from '../shared/session-issuer';
+import { TokenPair } from '../shared/token-pair';
 import { LoginGatekeeper } from './login-gatekeeper';
 import { LoginOutcome, LoginUser } from './login-user.command';
 import { LOGIN_EVENTS } from './login-user.events';
@@ -18,6 +20,15 @@ const REFUSAL_REASONS: Record<Exclude<CredentialCheck, 'current'>, string> = {
   disabled: 'user_disabled',
   reset_required: 'password_reset_required',
 };
+
+type OpenedSession =
+  | { readonly kind: 'opened'; readonly tokens: TokenPair }
+  | { readonly kind: 'refused'; readonly check: Exclude<CredentialCheck, 'current'>; readonly rehashAttempted: boolean };
+
+/** Rolls back a rehash stored by a login that is then refused. */
+class RefusedAfterRehash {
+  constructor(readonly check: Exclude<CredentialCheck, 'current'>) {}
+}
 
 @CommandHandler(LoginUser)
 export class LoginUserHandler implements ICommandHandler<LoginUser> {
@@ -66,25 +77,58 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
         operation.fail('invalid_credentials', { subjectUserId, details: { userKnown, ...lock, ...delay } });
         return { kind: 'rejected', reason: 'invalid_credentials' };
       }
-      const tokens = await this.store.inTransaction(async (tx) => {
-        // The session is tied to the credential verified: with the user row locked, a password
-        // change either waits for this commit (and its revoke-all ends this session) or has
-        // committed already, and the hash verified is no longer the password.
-        const credentials = await tx.lockVerifiedCredentials(user.id, user.passwordHash);
-        if (credentials !== 'current') return credentials;
-        const issued = await this.issuer.openSession(tx, user.id, command.context, this.clock.now());
-        await operation.succeedIn(tx, { actor: Actors.user(user.id), subjectUserId: user.id, sessionId: issued.sessionId });
-        return issued;
-      });
-      if (typeof tokens === 'string') {
+      let opened = await this.openSession(user, command, operation);
+      if (opened.kind === 'refused' && opened.check === 'changed' && opened.rehashAttempted) {
+        // The hash was replaced since it was read: by a password change, or by a concurrent
+        // login's rehash of this same password, which then verifies against the stored hash.
+        const fresh = await this.store.findUserById(user.id);
+        if (fresh && (await this.hasher.verify(fresh.passwordHash, command.password))) opened = await this.openSession(fresh, command, operation);
+      }
+      if (opened.kind === 'refused') {
+        const refusal = opened.check;
         // The caller gets the answer of a wrong password (a disabled account is not confirmed to
         // whoever holds its password); the audit trail says why.
-        operation.fail(REFUSAL_REASONS[tokens], { subjectUserId, details: { userKnown, ...(tokens === 'changed' ? { passwordChangedMeanwhile: true } : {}) } });
+        operation.fail(REFUSAL_REASONS[refusal], { subjectUserId, details: { userKnown, ...(refusal === 'changed' ? { passwordChangedMeanwhile: true } : {}) } });
         return { kind: 'rejected', reason: 'invalid_credentials' };
       }
       await this.gatekeeper.succeeded(attemptKey);
-      return { kind: 'authenticated', ...tokens };
+      return { kind: 'authenticated', ...opened.tokens };
     });
+  }
+
+  /**
+   * Opens the session in one transaction, tied to the credential verified: with the user row
+   * locked, a password change either waits for this commit (and its revoke-all ends this session)
+   * or has committed already, and the hash verified is no longer the password. A hash the hasher
+   * wants replaced (an older scheme or cost) is rehashed before the transaction (hashing is slow)
+   * and stored in it, only if the stored hash is still the one verified.
+   */
+  private async openSession(user: UserRecord, command: LoginUser, operation: AuditedOperation): Promise<OpenedSession> {
+    const rehash = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(command.password) : null;
+    try {
+      return await this.store.inTransaction(async (tx): Promise<OpenedSession> => {
+        // The rehash's UPDATE comes first and takes the row lock: taking the share lock first and
+        // then upgrading it would deadlock two logins doing the same.
+        const rehashed = rehash !== null && (await tx.replacePasswordHash(user.id, user.passwordHash, rehash));
+        const credentials = await tx.lockVerifiedCredentials(user.id, rehashed ? rehash : user.passwordHash);
+        if (credentials !== 'current') {
+          // A refused login changes nothing: the rehash rolls back with it.
+          if (rehashed) throw new RefusedAfterRehash(credentials);
+          return { kind: 'refused', check: credentials, rehashAttempted: rehash !== null };
+        }
+        const tokens = await this.issuer.openSession(tx, user.id, command.context, this.clock.now());
+        await operation.succeedIn(tx, {
+          actor: Actors.user(user.id),
+          subjectUserId: user.id,
+          sessionId: tokens.sessionId,
+          ...(rehashed ? { details: { passwordRehashed: true } } : {}),
+        });
+        return { kind: 'opened', tokens };
+      });
+    } catch (error) {
+      if (error instanceof RefusedAfterRehash) return { kind: 'refused', check: error.check, rehashAttempted: true };
+      throw error;
+    }
   }
 
   private decoy(): Promise<string> {

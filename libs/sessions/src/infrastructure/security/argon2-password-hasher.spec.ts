@@ -23,4 +23,35 @@ describe('Argon2PasswordHasher', () => {
   it('matches nothing against a malformed stored hash', async () => {
     await expect(hasher.verify('not a hash', nfc)).resolves.toBe(false);
   });
+
+  describe('needsRehash', () => {
+    const cost = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+
+    it('is false for a hash it made with the configured parameters', async () => {
+      expect(hasher.needsRehash(await hasher.hash(nfc))).toBe(false);
+    });
+
+    it.each([
+      ['more memory', { ...cost, memoryCost: 2048 }],
+      ['another time cost', { ...cost, timeCost: 2 }],
+      ['another parallelism', { ...cost, parallelism: 2 }],
+    ])('is true for an argon2id hash with %s', async (_name, options) => {
+      expect(hasher.needsRehash(await argon2.hash(nfc, { type: argon2.argon2id, ...options }))).toBe(true);
+    });
+
+    it.each([
+      ['argon2i', argon2.argon2i],
+      ['argon2d', argon2.argon2d],
+    ] as const)('is true for an %s hash with the same parameters', async (_name, type) => {
+      const other = await argon2.hash(nfc, { type, ...cost });
+      await expect(hasher.verify(other, nfc)).resolves.toBe(true);
+      expect(hasher.needsRehash(other)).toBe(true);
+    });
+
+    it('is true for a hash of another scheme and for one it cannot read', () => {
+      expect(hasher.needsRehash('$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy')).toBe(true);
+      expect(hasher.needsRehash('$argon2id$v=19$garbage')).toBe(true);
+      expect(hasher.needsRehash('')).toBe(true);
+    });
+  });
 });

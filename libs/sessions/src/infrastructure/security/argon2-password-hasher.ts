@@ -5,7 +5,8 @@ import { PasswordHashingOptions } from '../../sessions.options';
 
 /**
  * argon2id with the configured cost; the parameters are stored in each hash, so they can change
- * later. Passwords are hashed in their NFKC form, so every spelling of a passphrase (NFD from one
+ * later: a hash with other parameters (or of another argon2 variant) needs a rehash, which the
+ * next successful login does. Passwords are hashed in their NFKC form, so every spelling of a passphrase (NFD from one
  * keyboard, NFC from another, full-width) signs in.
  */
 export class Argon2PasswordHasher implements PasswordHasher {
@@ -18,6 +19,20 @@ export class Argon2PasswordHasher implements PasswordHasher {
       timeCost: this.options.timeCost,
       parallelism: this.options.parallelism,
     });
+  }
+
+  needsRehash(hash: string): boolean {
+    if (!hash.startsWith('$argon2id$')) return true;
+    try {
+      return argon2.needsRehash(hash, {
+        memoryCost: this.options.memoryCostKiB,
+        timeCost: this.options.timeCost,
+        parallelism: this.options.parallelism,
+      });
+    } catch {
+      // Not a PHC string argon2 can read: whatever verified it, it is not the current scheme.
+      return true;
+    }
   }
 
   async verify(hash: string, password: string): Promise<boolean> {

@@ -39,6 +39,8 @@ describe('JwtAccessTokens', () => {
     ['signed with another secret', sign(HS256, { sub: USER, sid: SESSION, iat: now, exp: now + 60 }, 'another-secret-that-is-long-enough-for-hs256')],
     ['alg none', `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: USER, sid: SESSION, iat: now, exp: now + 60 })).toString('base64url')}.`],
     ['alg HS512 label', sign({ alg: 'HS512', typ: 'JWT' }, { sub: USER, sid: SESSION, iat: now, exp: now + 60 })],
+    ['of another type', sign({ alg: 'HS256', typ: 'at+jwt' }, { sub: USER, sid: SESSION, iat: now, exp: now + 60 })],
+    ['without a type', sign({ alg: 'HS256' }, { sub: USER, sid: SESSION, iat: now, exp: now + 60 })],
     ['a sid that is not a UUID', sign(HS256, { sub: USER, sid: 'abc', iat: now, exp: now + 60 })],
   ])('refuses a token %s', async (_name, token) => {
     expect(await tokens.verify(token)).toBeNull();

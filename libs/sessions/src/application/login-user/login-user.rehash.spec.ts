@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { requestContext } from '../../domain/request-context';
+import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
+import { MemoryLoginAttempts } from '../../infrastructure/cache/memory-login-attempts';
+import { ResolvedSessionsOptions } from '../../sessions.options';
+import { FixedClock, InMemorySessionStore, RecordingEventBus } from '../../testing/fakes';
+import { AccessTokens } from '../ports/access-token.port';
+import { PasswordHasher } from '../ports/password-hasher.port';
+import { AuditTrail } from '../shared/audit-trail';
+import { SessionIssuer } from '../shared/session-issuer';
+import { LoginGatekeeper } from './login-gatekeeper';
+import { LoginUser } from './login-user.command';
+import { LoginUserHandler } from './login-user.handler';
+
+const ALICE = '0190a5d2-0000-7000-8000-00000000000a';
+const context = requestContext('203.0.113.9', 'unit-test');
+
+/** Verifies `legacy:<password>` and `current:<password>`; hashes the current way; counts hashes. */
+class MigratingHasher implements PasswordHasher {
+  hashes = 0;
+  /** Runs inside hash(), to play what happens meanwhile. */
+  meanwhile: () => void = () => undefined;
+  async hash(password: string) {
+    this.hashes += 1;
+    this.meanwhile();
+    return `current:${password}`;
+  }
+  async verify(hash: string, password: string) {
+    return hash === `legacy:${password}` || hash === `current:${password}`;
+  }
+  needsRehash(hash: string) {
+    return !hash.startsWith('current:');
+  }
+}
+
+const accessTokens: AccessTokens = { issue: async () => ({ token: 'access', expiresIn: 900 }), verify: async () => null };
+
+function setup(storedHash = 'legacy:right password') {
+  const store = new InMemorySessionStore();
+  const events = new RecordingEventBus();
+  const clock = new FixedClock();
+  const hasher = new MigratingHasher();
+  const attempts = new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: { threshold: 100, lockSeconds: 600, maxDelaySeconds: 8 }, clock });
+  const options = { lifetimes: DEFAULT_LIFETIMES } as ResolvedSessionsOptions;
+  const handler = new LoginUserHandler(
+    store,
+    hasher,
+    clock,
+    new AuditTrail(events.asEventBus(), clock),
+    new SessionIssuer(options, accessTokens),
+    new LoginGatekeeper(attempts, store, clock, options),
+  );
+  store.users.set(ALICE, { id: ALICE, email: 'alice@example.com', passwordHash: storedHash, role: 'user', createdAt: new Date() });
+  const login = (password: string) => handler.execute(new LoginUser('alice@example.com', password, context));
+  const storedHashNow = () => store.users.get(ALICE)!.passwordHash;
+  return { store, events, hasher, login, storedHashNow };
+}
+
+describe('LoginUserHandler: rehash on login', () => {
+  it('stores the current hasher\'s hash after a successful login with a legacy hash, and says so in Succeeded', async () => {
+    const { events, hasher, login, storedHashNow } = setup();
+    await expect(login('right password')).resolves.toMatchObject({ kind: 'authenticated', userId: ALICE });
+    expect(storedHashNow()).toBe('current:right password');
+    expect(hasher.hashes).toBe(1); // the rehash (the decoy is made only for an unknown email)
+    expect(events.events.at(-1)).toMatchObject({ outcome: 'succeeded', details: { passwordRehashed: true } });
+  });
+
+  it('does not rehash a current hash: the next login leaves it as it is', async () => {
+    const { events, hasher, login, storedHashNow } = setup('current:right password');
+    await expect(login('right password')).resolves.toMatchObject({ kind: 'authenticated' });
+    expect(storedHashNow()).toBe('current:right password');
+    expect(hasher.hashes).toBe(0);
+    expect(events.events.at(-1)!.details).not.toHaveProperty('passwordRehashed');
+  });
+
+  it('never rehashes on a wrong password', async () => {
+    const { events, hasher, login, storedHashNow } = setup();
+    await expect(login('wrong password')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_credentials' });
+    expect(storedHashNow()).toBe('legacy:right password');
+    expect(hasher.hashes).toBe(0);
+    expect(events.events.at(-1)!.details).not.toHaveProperty('passwordRehashed');
+  });
+
+  it('keeps the legacy hash when the login is refused after the rehash (a disabled account): the refusal changes nothing', async () => {
+    const { store, events, login, storedHashNow } = setup();
+    store.access.set(ALICE, { disabledAt: new Date() });
+    await expect(login('right password')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_credentials' });
+    expect(storedHashNow()).toBe('legacy:right password');
+    expect(store.sessions.size).toBe(0);
+    expect(events.outcomes()).toEqual(['UserLoginAttempted:', 'UserLoginFailed:user_disabled']);
+  });
+
+  it('signs in when a concurrent login rehashed the same password meanwhile, without rehashing again', async () => {
+    const { store, events, hasher, login, storedHashNow } = setup();
+    // The other login's rehash commits while this one hashes: the stored hash is no longer the one verified.
+    hasher.meanwhile = () => {
+      hasher.meanwhile = () => undefined;
+      store.users.set(ALICE, { ...store.users.get(ALICE)!, passwordHash: 'current:right password' });
+    };
+    await expect(login('right password')).resolves.toMatchObject({ kind: 'authenticated' });
+    expect(storedHashNow()).toBe('current:right password');
+    expect(hasher.hashes).toBe(1);
+    expect(events.events.at(-1)).toMatchObject({ outcome: 'succeeded' });
+    expect(events.events.at(-1)!.details).not.toHaveProperty('passwordRehashed');
+  });
+
+  it('refuses when the password was changed to another one meanwhile, and does not store its rehash', async () => {
+    const { store, events, hasher, login, storedHashNow } = setup();
+    hasher.meanwhile = () => {
+      hasher.meanwhile = () => undefined;
+      store.users.set(ALICE, { ...store.users.get(ALICE)!, passwordHash: 'current:another password' });
+    };
+    await expect(login('right password')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_credentials' });
+    expect(storedHashNow()).toBe('current:another password');
+    expect(store.sessions.size).toBe(0);
+    expect(events.events.at(-1)).toMatchObject({ reason: 'invalid_credentials', details: { passwordChangedMeanwhile: true } });
+  });
+});
