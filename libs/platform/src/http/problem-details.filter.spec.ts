@@ -18,6 +18,7 @@ import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import request from 'supertest';
 import { QueryFailedError } from 'typeorm';
+import { InvalidCommandInput } from '@app/sessions';
 import { ProblemException } from './problem-details';
 import { ProblemDetailsFilter, RETRY_AFTER_SECONDS } from './problem-details.filter';
 
@@ -119,6 +120,11 @@ class ThrowingController {
     return { id };
   }
 
+  @Get('refused-command-input')
+  refusedCommandInput() {
+    throw new InvalidCommandInput('RevokeAllUserSessions', 'userId', 'must be a UUID');
+  }
+
   @Post('echo')
   echo() {
     return { ok: true };
@@ -212,6 +218,15 @@ describe('ProblemDetailsFilter', () => {
 
     it('replaces a Content-Type the handler had set', async () => {
       expectProblem(await get('/csv'), 409, 'Export already running');
+    });
+  });
+
+  describe("the sessions library's refused command input", () => {
+    it('answers 400 naming the field, not 500', async () => {
+      const response = await get('/refused-command-input');
+      expectProblem(response, 400, 'A field of the request is invalid');
+      expect(response.body.errors).toEqual([{ field: 'userId', messages: ['userId must be a UUID'] }]);
+      expect(errorLog).not.toHaveBeenCalled();
     });
   });
 

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isDependencyUnavailable } from './dependency-errors';
-import { isProblemDetails, problem, PROBLEM_CONTENT_TYPE, ProblemDetails, statusTitle } from './problem-details';
+import { invalidRequest, isProblemDetails, problem, PROBLEM_CONTENT_TYPE, ProblemDetails, statusTitle } from './problem-details';
 import { requestProblem } from './request-errors';
 
 /** How long a client should wait before retrying after a dependency outage. */
@@ -49,6 +49,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const fromRequest = requestProblem(exception);
     if (fromRequest) return { body: fromRequest };
     if (exception instanceof HttpException) return { body: this.fromHttpException(exception, request) };
+    const input = invalidCommandInput(exception);
+    if (input) return { body: invalidRequest('A field of the request is invalid', [{ field: input.field, messages: [`${input.field} ${input.problem}`] }]).problem };
     if (isDependencyUnavailable(exception)) {
       this.logger.warn(`${describe(request)}: dependency unavailable: ${messageOf(exception)}`);
       return {
@@ -119,4 +121,15 @@ function messageOf(exception: unknown): string {
 
 function stackOf(exception: unknown): string | undefined {
   return exception instanceof Error ? exception.stack : undefined;
+}
+
+/**
+ * The sessions library's InvalidCommandInput (code `invalid_input`): a command refused a field
+ * the HTTP layer let through. Its problem text never quotes the value, so it can be shown.
+ * Recognised by shape, so this layer needs no import of the library.
+ */
+function invalidCommandInput(exception: unknown): { field: string; problem: string } | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  const { code, field, problem: text } = exception as Error & { code?: unknown; field?: unknown; problem?: unknown };
+  return code === 'invalid_input' && typeof field === 'string' && typeof text === 'string' ? { field, problem: text } : undefined;
 }
