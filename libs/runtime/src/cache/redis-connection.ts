@@ -1,4 +1,5 @@
 import { createClient } from '@keyv/redis';
+import { once } from 'node:events';
 import { Logger } from '@nestjs/common';
 
 /**
@@ -99,16 +100,20 @@ export function redactRedisUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
-/** Rejects with `onTimeout()` when `promise` has not settled within `ms`; the timer never keeps the process alive. */
+/**
+ * Rejects with `onTimeout()` when `promise` has not settled within `ms`. Node's AbortSignal.timeout
+ * keeps no process alive; the wait is cancelled once `promise` settles.
+ */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-    timer.unref();
-  });
+  const settled = new AbortController();
+  const expired = once(AbortSignal.timeout(ms), 'abort', { signal: settled.signal }).then(
+    () => Promise.reject(onTimeout()),
+    // Cancelled: `promise` won the race.
+    () => new Promise<never>(() => undefined),
+  );
   try {
-    return await Promise.race([promise, timeout]);
+    return await Promise.race([promise, expired]);
   } finally {
-    clearTimeout(timer);
+    settled.abort();
   }
 }
