@@ -60,7 +60,7 @@ describe('resolveSessionsOptions', () => {
       'lifetimes.accessTokenTtlSeconds must be an integer between 1 and 31536000 (got 1.5)',
       'passwordHashing.parallelism must be an integer between 1 and 255 (got 0)',
       'passwordHashing.memoryCostKiB must be an integer between 1024 and 4294967295 (got 512)',
-      'cacheKeyPrefix must not contain { or } (got "{tag}:")',
+      'cacheKeyPrefix must not contain "{" or "}" (Redis Cluster hash tags) (got "{tag}:")',
       'loginLockout.lockSeconds must be an integer between 1 and 31536000 (got 0)',
       expect.stringMatching(/^loginLockout\.extra is not an option of SessionsModule/),
       'cacheHeartbeatMs must be an integer between 10 and 86400000 (got "often")',

@@ -4,6 +4,7 @@ import type { PasswordHasher } from './application/ports/password-hasher.port';
 import { SessionsConfigurationError } from './domain/sessions-error';
 import { DEFAULT_LIFETIMES, type SessionLifetimes } from './domain/session-rules';
 import { DEFAULT_SESSIONS_SCHEMA, sessionsSchemaProblem } from './infrastructure/typeorm/schema-name';
+import { hashTagProblem } from './infrastructure/redis/key-prefix';
 
 /** Argon2id parameters; the defaults are OWASP's first recommended set (19 MiB, t=2, p=1). */
 export interface PasswordHashingOptions {
@@ -175,9 +176,8 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
   const cacheKeyPrefix = check.value('cacheKeyPrefix', input.cacheKeyPrefix, SESSIONS_DEFAULTS.cacheKeyPrefix, (value) =>
     typeof value !== 'string'
       ? 'must be a string'
-      : // Braces would move the Redis Cluster hash tag that keeps one user's keys in one slot.
-        /[{}]/.test(value)
-        ? `must not contain { or } (got ${JSON.stringify(value)})`
+      : hashTagProblem(value)
+        ? `${hashTagProblem(value)} (got ${JSON.stringify(value)})`
         : value.length > 200
           ? `must be at most 200 characters (got ${value.length})`
           : undefined,
