@@ -14,9 +14,6 @@ export class RecordingSessionCache implements SessionCache {
   async markRevoked(userId: string, sessionIds: readonly string[]) {
     for (const id of sessionIds) this.entries.set(`${userId}:${id}`, 'revoked');
   }
-  async forget(userId: string, sessionIds: readonly string[]) {
-    for (const id of sessionIds) this.entries.delete(`${userId}:${id}`);
-  }
   async ping() {}
   /** What probe() reports; tests change it to play a replaced dataset. */
   serverId: string | null = 'fake-server';

@@ -25,8 +25,6 @@ export interface SessionCache {
   rememberActive(userId: string, sessionId: string, ttlSeconds: number): Promise<void>;
   /** Marks sessions revoked, replacing whatever was cached for them. */
   markRevoked(userId: string, sessionIds: readonly string[], ttlSeconds: number): Promise<void>;
-  /** Drops whatever is cached for these sessions (a revocation that rolled back). */
-  forget(userId: string, sessionIds: readonly string[]): Promise<void>;
   /** Resolves when the cache answers; rejects otherwise (health checks). */
   ping(): Promise<void>;
   /** Bumps the dataset's epoch and says who holds it; rejects when the cache does not answer. */

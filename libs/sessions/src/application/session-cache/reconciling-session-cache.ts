@@ -137,10 +137,6 @@ export class ReconcilingSessionCache implements SessionCache {
     await this.guard(() => this.inner.markRevoked(userId, sessionIds, ttlSeconds));
   }
 
-  async forget(userId: string, sessionIds: readonly string[]): Promise<void> {
-    await this.guard(() => this.inner.forget(userId, sessionIds));
-  }
-
   async ping(): Promise<void> {
     await this.inner.ping();
   }

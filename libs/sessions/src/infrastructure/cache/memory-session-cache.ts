@@ -92,10 +92,6 @@ export class MemorySessionCache implements SessionCache {
     this.maybeSweep(sessionIds.length);
   }
 
-  async forget(userId: string, sessionIds: readonly string[]): Promise<void> {
-    for (const sessionId of sessionIds) this.store.entries.delete(entryKey(userId, sessionId));
-  }
-
   async ping(): Promise<void> {}
 
   async probe(): Promise<CacheProbe> {

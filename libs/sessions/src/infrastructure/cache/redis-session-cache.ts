@@ -99,14 +99,6 @@ export class RedisSessionCache implements SessionCache {
     }
   }
 
-  /** Deletes exact keys; a user's keys share one hash slot, so one multi-key DEL per chunk is valid on a cluster. */
-  async forget(userId: string, sessionIds: readonly string[]): Promise<void> {
-    for (let start = 0; start < sessionIds.length; start += this.chunkSize) {
-      const keys = sessionIds.slice(start, start + this.chunkSize).map((sessionId) => this.key(userId, sessionId));
-      await this.call('DEL', () => this.client.del(keys));
-    }
-  }
-
   async ping(): Promise<void> {
     await this.call('PING', () => this.client.ping());
   }
