@@ -8,6 +8,7 @@ import {
   RevokeAllUserSessions,
   RevokeSession,
   requestContext,
+  SessionDirectory,
 } from '@app/sessions';
 import { CommandBus } from '@nestjs/cqrs';
 import { InvalidCommandInput } from '../../libs/sessions/src/domain/sessions-error';
@@ -45,6 +46,13 @@ describe('commands refuse invalid input (real PostgreSQL)', () => {
               (SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL)::int AS live_tokens, (SELECT count(*) FROM cache_marker_outbox)::int AS queued,
               (SELECT string_agg(role || coalesce(disabled_at::text, ''), ',' ORDER BY id) FROM users) AS roles`,
     );
+
+  it('answers the read API with a non-UUID id as "no such user or session", not with a driver error', async () => {
+    const directory = stack.web.get(SessionDirectory);
+    await expect(directory.findUser('not-a-uuid')).resolves.toBeNull();
+    await expect(directory.findSession('not-a-uuid')).resolves.toBeNull();
+    await expect(directory.listSessions('not-a-uuid', true)).resolves.toEqual([]);
+  });
 
   it("refuses RevokeAllUserSessions('not-a-uuid', ...) with InvalidCommandInput, its triad recorded, nothing changed", async () => {
     const [device] = await signUp(stack, 2, 'invalid-input');

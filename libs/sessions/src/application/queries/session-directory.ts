@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { isUuid } from '../../domain/identifiers';
 import { SessionRecord, UserRecord } from '../../domain/records';
 import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../../domain/refresh-token';
 import { normalizeEmail } from '../../domain/session-rules';
@@ -20,7 +21,9 @@ export class SessionDirectory {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  /** null for an id that is not a UUID, too: no account has one (and PostgreSQL would refuse it with a driver error). */
   async findUser(userId: string): Promise<UserSummary | null> {
+    if (!isUuid(userId)) return null;
     return summary(await this.users.findById(userId));
   }
 
@@ -45,11 +48,13 @@ export class SessionDirectory {
   }
 
   /** Newest first; active ones only unless includeRevoked (which also includes expired ones). */
-  listSessions(userId: string, includeRevoked = false): Promise<SessionRecord[]> {
+  async listSessions(userId: string, includeRevoked = false): Promise<SessionRecord[]> {
+    if (!isUuid(userId)) return [];
     return this.sessions.list(userId, { includeRevoked, now: this.clock.now() });
   }
 
-  findSession(sessionId: string): Promise<SessionRecord | null> {
+  async findSession(sessionId: string): Promise<SessionRecord | null> {
+    if (!isUuid(sessionId)) return null;
     return this.sessions.find(sessionId);
   }
 
