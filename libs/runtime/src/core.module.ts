@@ -71,6 +71,8 @@ export class CoreModule {
             // Without REDIS_URL the cache lives in this process: the configuration allows that only
             // outside production or with IN_PROCESS_CACHE_SINGLE_INSTANCE=true, i.e. one instance.
             singleInstance: runtime.settings.cache.redisUrl === undefined,
+            // startRuntime has already migrated, under the lock, before either app started: each app only checks.
+            migrations: 'verify',
             ...runtime.settings.sessions,
             loginLockout: loginLockoutOf(runtime.settings),
           }),
