@@ -1,3 +1,5 @@
+// First: tracing, when configured, must hook node:http, pg and Redis before they load.
+import '../libs/runtime/src/telemetry/preload';
 import { loadRuntimeSettings, exitOnStartupFailure, serve, startRuntime } from '@app/runtime';
 import { createAdminConsole } from '../apps/admin-console/src/admin-console';
 import { createWebApi } from './web-api';

@@ -1,3 +1,5 @@
+// First: tracing, when configured, must hook node:http, pg and Redis before they load.
+import '../../../libs/runtime/src/telemetry/preload';
 import { exitOnStartupFailure, loadRuntimeSettings, serve, startRuntime } from '@app/runtime';
 import { createAdminConsole } from './admin-console';
 

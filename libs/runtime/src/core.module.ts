@@ -1,12 +1,14 @@
 import { SessionsModule, type SessionsModuleOptions } from '@app/sessions';
 import { CacheModule } from '@nestjs/cache-manager';
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { createRedisCacheStores } from './cache/redis-cache-stores';
 import { cacheKeyPrefixOf, loginLockoutOf, rateLimitModule } from './rate-limit/rate-limit.module';
 import { Runtime } from './runtime';
+import { isTracingActive } from './telemetry/tracing';
 
 const RUNTIME = Symbol('Runtime');
 const CACHE_CONNECTION = Symbol('CacheConnection');
@@ -27,6 +29,13 @@ class CacheConnectionCloser implements OnApplicationShutdown {
 
 @Module({})
 class CacheConnectionModule {}
+
+/** Command and route attributes on the request spans; none of it is loaded while tracing is off. */
+function tracingProviders(): Provider[] {
+  if (!isTracingActive()) return [];
+  const { CommandSpanAttributes, RouteSpanInterceptor } = require('./telemetry/nest-tracing') as typeof import('./telemetry/nest-tracing');
+  return [CommandSpanAttributes, { provide: APP_INTERCEPTOR, useClass: RouteSpanInterceptor }];
+}
 
 /**
  * The wiring both apps share: CQRS buses, the runtime's database, a cache connection of the
@@ -82,6 +91,7 @@ export class CoreModule {
       providers: [
         { provide: RUNTIME, useValue: runtime },
         { provide: getDataSourceToken(), useValue: runtime.dataSource },
+        ...tracingProviders(),
       ],
       exports: [getDataSourceToken(), RUNTIME, TerminusModule],
     };

@@ -1,5 +1,6 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { Runtime } from './runtime';
+import { shutdownTracing } from './telemetry/tracing';
 
 export interface Listener {
   readonly name: string;
@@ -9,7 +10,7 @@ export interface Listener {
 
 /**
  * Starts the apps and, on SIGINT or SIGTERM, closes them (in-flight requests and pending
- * audit writes finish first), then the runtime's database.
+ * audit writes finish first), then the runtime's database, then exports the spans still buffered.
  */
 export async function serve(runtime: Runtime, listeners: readonly Listener[]): Promise<void> {
   const logger = new Logger('Server');
@@ -25,6 +26,7 @@ export async function serve(runtime: Runtime, listeners: readonly Listener[]): P
     logger.log(`${signal}: closing`);
     await Promise.allSettled(listeners.map(({ app }) => app.close()));
     await runtime.close();
+    await shutdownTracing();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));

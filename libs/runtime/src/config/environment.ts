@@ -18,6 +18,7 @@ import {
 import { CACHE_STORE_KINDS, type CacheStoreKind } from '../cache/redis-cache-stores';
 import { AUTH_CHECK_MODES, type AuthCheckMode } from '../benchmark/auth-check-modes';
 import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_RATE_LIMIT } from '../runtime-settings';
+import { TRACING_VARIABLES, tracingVariableProblem, type TracingVariableName } from '../telemetry/tracing-environment';
 
 export type { TrustProxy } from './environment-rules';
 
@@ -92,6 +93,8 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'LOGIN_DELAY_MAX_SECONDS', default: text(LIBRARY.loginLockout.maxDelaySeconds), description: 'Cap of the email-wide progressive delay (1 s, 2 s, 4 s ...) between logins from networks the account never signed in from, 1 to 86400' },
   { name: 'RATE_LIMIT_PER_USER', default: text(LIMITS.perUser), description: 'Requests per window to each authenticated audited route (both apps) for one user; revocations get 5 times as many, 1 to 1000000' },
   { name: 'RATE_LIMIT_PER_IP_AUTHENTICATED', default: text(LIMITS.perIpAuthenticated), description: 'Requests per window to each authenticated audited route from one client IP; revocations get 5 times as many, 1 to 1000000' },
+  // OpenTelemetry tracing, off unless configured (docs/tracing.md); the SDK reads them itself.
+  ...TRACING_VARIABLES,
 ] as const satisfies readonly EnvironmentVariable[];
 
 export type EnvironmentVariableName = (typeof ENVIRONMENT_VARIABLES)[number]['name'];
@@ -149,6 +152,20 @@ export interface Environment {
     readonly perUser: number;
     readonly perIpAuthenticated: number;
   };
+}
+
+/**
+ * The same check the tracing preload makes before deciding to start the SDK (it runs before this
+ * schema, and leaves tracing off for a bad value): here the bad value stops start-up.
+ */
+function IsTracingVariable(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isTracingVariable',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) => tracingVariableProblem(args?.property as TracingVariableName, String(value)) === undefined,
+      defaultMessage: (args?: ValidationArguments) => tracingVariableProblem(args?.property as TracingVariableName, String(args?.value)) ?? `${args?.property} is invalid`,
+    },
+  });
 }
 
 /** Lists every invalid variable, one per line, in `problems` as well as in the message. */
@@ -330,6 +347,50 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(1, 1_000_000)
   RATE_LIMIT_PER_IP_AUTHENTICATED: number;
+
+  @IsTracingVariable()
+  OTEL_SDK_DISABLED: string;
+
+  @IsOptional()
+  @IsTracingVariable()
+  OTEL_TRACES_EXPORTER: string | undefined;
+
+  @IsOptional()
+  @IsTracingVariable()
+  OTEL_EXPORTER_OTLP_ENDPOINT: string | undefined;
+
+  @IsOptional()
+  @IsTracingVariable()
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: string | undefined;
+
+  @IsTracingVariable()
+  OTEL_EXPORTER_OTLP_PROTOCOL: string;
+
+  @IsOptional()
+  @IsTracingVariable()
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: string | undefined;
+
+  @IsOptional()
+  @IsTracingVariable()
+  OTEL_EXPORTER_OTLP_HEADERS: string | undefined;
+
+  @IsOptional()
+  @IsTracingVariable()
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: string | undefined;
+
+  @IsTracingVariable()
+  OTEL_SERVICE_NAME: string;
+
+  @IsOptional()
+  @IsTracingVariable()
+  OTEL_RESOURCE_ATTRIBUTES: string | undefined;
+
+  @IsTracingVariable()
+  OTEL_TRACES_SAMPLER: string;
+
+  @IsOptional()
+  @IsTracingVariable()
+  OTEL_TRACES_SAMPLER_ARG: string | undefined;
 }
 
 // Compile-time: the class declares exactly the listed variables, so `.env.example` cannot drift from the checks.
