@@ -1,7 +1,7 @@
 import { SessionsModule, type SessionsModuleOptions } from '@app/sessions';
 import { CacheModule } from '@nestjs/cache-manager';
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -33,8 +33,8 @@ class CacheConnectionModule {}
 /** Command and route attributes on the request spans; none of it is loaded while tracing is off. */
 function tracingProviders(): Provider[] {
   if (!isTracingActive()) return [];
-  const { CommandSpanAttributes, RouteSpanInterceptor } = require('./telemetry/nest-tracing') as typeof import('./telemetry/nest-tracing');
-  return [CommandSpanAttributes, { provide: APP_INTERCEPTOR, useClass: RouteSpanInterceptor }];
+  const { CommandSpanAttributes, RouteSpanGuard } = require('./telemetry/nest-tracing') as typeof import('./telemetry/nest-tracing');
+  return [CommandSpanAttributes, { provide: APP_GUARD, useClass: RouteSpanGuard }];
 }
 
 /**

@@ -1,8 +1,8 @@
 import { AuditableEvent } from '@app/sessions';
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { trace } from '@opentelemetry/api';
-import type { Observable, Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { ATTR_COMMAND_NAME, ATTR_COMMAND_OUTCOME, ATTR_CORRELATION_ID, COMMAND_EVENT } from './span-attributes';
 
 /**
@@ -44,19 +44,22 @@ function recordOnActiveSpan(event: AuditableEvent): void {
 /**
  * Names the request's server span after the matched route (`POST /auth/login` instead of `POST`)
  * and sets http.route, for Express and Fastify alike: the instrumentation sees only node:http.
+ * A global guard, because global guards run first: a request that a later guard refuses (401,
+ * 429) is named too. It never refuses anything.
  */
 @Injectable()
-export class RouteSpanInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+export class RouteSpanGuard implements CanActivate {
+  canActivate(context: ExecutionContext): true {
     const span = trace.getActiveSpan();
     if (span && context.getType() === 'http') {
       const request = context.switchToHttp().getRequest<{ method?: string; route?: { path?: unknown }; routeOptions?: { url?: unknown } }>();
+      // Express's matched route, or Fastify's.
       const route = request.route?.path ?? request.routeOptions?.url;
       if (typeof route === 'string' && route !== '') {
         span.setAttribute('http.route', route);
         span.updateName(`${request.method ?? 'HTTP'} ${route}`);
       }
     }
-    return next.handle();
+    return true;
   }
 }
