@@ -226,6 +226,8 @@ describe('tracing (OpenTelemetry, opt-in)', () => {
           expect(trace.sqlSpans.some((span) => /audit_entries/.test(String(span.attrs['db.query.text'] ?? span.attrs['db.statement'])))).toBe(true);
         }
         expect(trace.redisSpans.map((span) => span.scope)).toContain('@opentelemetry/instrumentation-redis');
+        // Keys and values (user and session ids, session state) stay out of the spans.
+        for (const span of trace.redisSpans) expect(String(span.attrs['db.query.text'] ?? span.attrs['db.statement'])).toMatch(/^[A-Z.]+( \[\d+ arguments?\])?$/i);
       }
 
       // Health probes are not traced.
@@ -248,6 +250,17 @@ describe('tracing (OpenTelemetry, opt-in)', () => {
       // The same module report the tracing-off runs use shows the SDK when it is on.
       expect(openTelemetryModules(report.loaded()).some((file) => file.includes(`${path.sep}sdk-node${path.sep}`))).toBe(true);
     });
+  });
+
+  it('refuses to start with an invalid tracing variable, naming it', async () => {
+    const started = ServiceProcess.start({
+      label: 'tracing-invalid',
+      databaseUrl: database.url,
+      redisUrl: TEST_REDIS_URL,
+      cachePrefix: prefix,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_SAMPLER: 'sometimes' },
+    });
+    await expect(started).rejects.toThrow(/exited during start-up \(1\)[\s\S]*OTEL_TRACES_SAMPLER must be one of/);
   });
 
   describe('switched off', () => {

@@ -397,3 +397,36 @@ describe('BENCHMARK_AUTH_CHECK', () => {
     expect(() => loadEnvironment({ ...DEV, BENCHMARK_AUTH_CHECK: 'none' })).toThrow(/BENCHMARK_AUTH_CHECK must be one of/);
   });
 });
+
+describe('OpenTelemetry variables', () => {
+  it('accepts a tracing configuration and leaves every OTEL variable optional', () => {
+    expect(() => loadEnvironment(PRODUCTION)).not.toThrow();
+    expect(() =>
+      loadEnvironment({
+        ...PRODUCTION,
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.1',
+        OTEL_SERVICE_NAME: 'sessions-eu',
+      }),
+    ).not.toThrow();
+  });
+
+  it('stops start-up on a bad value, naming the variable, without quoting URLs or headers', () => {
+    expect(
+      problemsOf({
+        ...PRODUCTION,
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4318',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift',
+        OTEL_EXPORTER_OTLP_HEADERS: 'Authorization Bearer secret-token',
+        OTEL_SDK_DISABLED: 'maybe',
+      }),
+    ).toEqual([
+      'OTEL_SDK_DISABLED must be true or false (got "maybe")',
+      'OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL',
+      'OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json, grpc (got "thrift")',
+      'OTEL_EXPORTER_OTLP_HEADERS must be key=value pairs separated by commas',
+    ]);
+  });
+});

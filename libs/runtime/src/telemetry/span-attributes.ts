@@ -20,3 +20,11 @@ export function requestIdOf(value: unknown): string | undefined {
   const trimmed = first.trim();
   return trimmed === '' ? undefined : trimmed.slice(0, MAX_REQUEST_ID_LENGTH);
 }
+
+/**
+ * The command and how many arguments it had, never the arguments: keys name users and sessions,
+ * values are session state, and EVAL would carry whole scripts.
+ */
+export function redisStatement(command: string, args: ReadonlyArray<string | Buffer>): string {
+  return args.length === 0 ? command : `${command} [${args.length} argument${args.length === 1 ? '' : 's'}]`;
+}

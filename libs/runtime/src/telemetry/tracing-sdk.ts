@@ -4,7 +4,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_SERVICE_NAME } from './tracing-environment';
-import { ATTR_REQUEST_ID, requestIdOf } from './span-attributes';
+import { ATTR_REQUEST_ID, redisStatement, requestIdOf } from './span-attributes';
 
 /**
  * The OpenTelemetry SDK with the instrumentations this service needs. Loaded (by tracing.ts) only
@@ -32,7 +32,7 @@ export function startSdk(env: NodeJS.ProcessEnv): { shutdown(): Promise<void> } 
       }),
       // Only inside a traced request: background work (heartbeats, recovery, LISTEN) would be noise at the root.
       new PgInstrumentation({ requireParentSpan: true }),
-      new RedisInstrumentation({ requireParentSpan: true }),
+      new RedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: redisStatement }),
     ],
   });
   sdk.start();
