@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ServiceProcess, waitFor } from '../support/service-process';
+import { freePort, ServiceProcess, waitFor } from '../support/service-process';
 import { sql } from '../support/sql';
 import { TEST_REDIS_URL } from '../support/test-app';
 import { createTestDatabase, deleteRedisKeys, type TestDatabase, testRedisPrefix } from '../support/test-database';
@@ -261,6 +261,26 @@ describe('tracing (OpenTelemetry, opt-in)', () => {
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_SAMPLER: 'sometimes' },
     });
     await expect(started).rejects.toThrow(/exited during start-up \(1\)[\s\S]*OTEL_TRACES_SAMPLER must be one of/);
+  });
+
+  it('serves as usual when the receiver is unreachable, and says so in its own log format', async () => {
+    const service = await ServiceProcess.start({
+      label: 'tracing-unreachable',
+      databaseUrl: database.url,
+      redisUrl: TEST_REDIS_URL,
+      cachePrefix: prefix,
+      // Nothing listens there.
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}`, OTEL_BSP_SCHEDULE_DELAY: '200' },
+    });
+    try {
+      const { accessToken } = await signIn(service.webUrl, 'unreachable');
+      expect((await fetch(`${service.webUrl}/auth/me`, { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(200);
+      // The exporter retries with backoff before it gives up on a batch.
+      const failure = await waitFor('the export failure in the log', () => service.structuredLogs().find(({ line }) => line.json?.context === 'OpenTelemetry'), 30_000, 100);
+      expect(failure.line.json).toMatchObject({ level: 'error', message: expect.stringMatching(/^Error ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:\d+$/) });
+    } finally {
+      await service.stop();
+    }
   });
 
   describe('switched off', () => {

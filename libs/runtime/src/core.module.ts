@@ -33,8 +33,8 @@ class CacheConnectionModule {}
 /** Command and route attributes on the request spans; none of it is loaded while tracing is off. */
 function tracingProviders(): Provider[] {
   if (!isTracingActive()) return [];
-  const { CommandSpanAttributes, RouteSpanGuard } = require('./telemetry/nest-tracing') as typeof import('./telemetry/nest-tracing');
-  return [CommandSpanAttributes, { provide: APP_GUARD, useClass: RouteSpanGuard }];
+  const { CommandSpanAttributes, RouteSpanGuard, TracingDiagnostics } = require('./telemetry/nest-tracing') as typeof import('./telemetry/nest-tracing');
+  return [CommandSpanAttributes, TracingDiagnostics, { provide: APP_GUARD, useClass: RouteSpanGuard }];
 }
 
 /**

@@ -1,7 +1,7 @@
 import { AuditableEvent } from '@app/sessions';
-import { CanActivate, ExecutionContext, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
-import { trace } from '@opentelemetry/api';
+import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import type { Subscription } from 'rxjs';
 import { ATTR_COMMAND_NAME, ATTR_COMMAND_OUTCOME, ATTR_CORRELATION_ID, COMMAND_EVENT } from './span-attributes';
 
@@ -61,5 +61,42 @@ export class RouteSpanGuard implements CanActivate {
       }
     }
     return true;
+  }
+}
+
+/**
+ * The SDK's own warnings and errors (an export the receiver refused or never answered, spans
+ * dropped from a full queue) go to the apps' logger, in its format (JSON lines in production),
+ * instead of nowhere. OTEL_LOG_LEVEL, when set, leaves the SDK's console logger in charge.
+ */
+@Injectable()
+export class TracingDiagnostics implements OnModuleInit {
+  onModuleInit(): void {
+    if (process.env.OTEL_LOG_LEVEL?.trim()) return;
+    const logger = new Logger('OpenTelemetry');
+    const text = (message: string, args: unknown[]) => [readable(message), ...args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : JSON.stringify(arg)))].join(' ');
+    diag.setLogger(
+      {
+        error: (message, ...args) => logger.error(text(message, args)),
+        warn: (message, ...args) => logger.warn(text(message, args)),
+        info: (message, ...args) => logger.log(text(message, args)),
+        debug: (message, ...args) => logger.debug(text(message, args)),
+        verbose: (message, ...args) => logger.verbose(text(message, args)),
+      },
+      // Both apps of one process install it: the second replaces the first without a word.
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
+  }
+}
+
+/** The SDK reports a failed export as the error serialised to JSON, stack included: keep its name, code and message. */
+function readable(message: string): string {
+  if (!message.startsWith('{')) return message;
+  try {
+    const error = JSON.parse(message) as { name?: unknown; message?: unknown; code?: unknown };
+    if (typeof error.message !== 'string') return message;
+    return `${typeof error.name === 'string' ? error.name : 'Error'}${typeof error.code === 'string' ? ` ${error.code}` : ''}: ${error.message}`;
+  } catch {
+    return message;
   }
 }

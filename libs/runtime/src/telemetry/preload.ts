@@ -10,5 +10,15 @@
 import { existsSync } from 'node:fs';
 import { startTracingIfConfigured } from './tracing';
 
-if (existsSync('.env')) process.loadEnvFile('.env');
-startTracingIfConfigured(process.env);
+try {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+} catch {
+  // An unreadable .env is reported by loadRuntimeSettings, which reads it again, in its own words.
+}
+try {
+  startTracingIfConfigured(process.env);
+} catch (error) {
+  // The operator asked for tracing: running without it would go unnoticed.
+  console.error(`Start-up failed: OpenTelemetry tracing could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
