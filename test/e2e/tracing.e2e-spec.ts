@@ -266,6 +266,8 @@ describe('tracing (OpenTelemetry, opt-in)', () => {
   it('serves as usual when the receiver is unreachable, and says so in its own log format', async () => {
     const service = await ServiceProcess.start({
       label: 'tracing-unreachable',
+      // src/main.js, the web API alone: its entry point loads the preload too.
+      apps: 'web',
       databaseUrl: database.url,
       redisUrl: TEST_REDIS_URL,
       cachePrefix: prefix,
