@@ -1,5 +1,4 @@
 import { tracingProblems, tracingSwitch, tracingVariableProblem } from './tracing-environment';
-import { redisStatement } from './span-attributes';
 
 describe('tracingSwitch', () => {
   it('is off with no OpenTelemetry variable', () => {
@@ -70,13 +69,5 @@ describe('tracingProblems', () => {
     expect(tracingVariableProblem('OTEL_TRACES_SAMPLER_ARG', '-0.1')).toBeDefined();
     expect(tracingVariableProblem('OTEL_TRACES_SAMPLER_ARG', '1')).toBeUndefined();
     expect(tracingVariableProblem('OTEL_RESOURCE_ATTRIBUTES', '=x')).toBe('OTEL_RESOURCE_ATTRIBUTES must be key=value pairs separated by commas (got "=x")');
-  });
-});
-
-describe('redisStatement', () => {
-  it('keeps the command and the number of arguments, never a key or a value', () => {
-    expect(redisStatement('GET', ['sessions:{user-1}:session:abc'])).toBe('GET [1 argument]');
-    expect(redisStatement('SET', ['sessions:{user-1}:session:abc', '{"active":true}', 'PX', '60000'])).toBe('SET [4 arguments]');
-    expect(redisStatement('PING', [])).toBe('PING');
   });
 });

@@ -2,7 +2,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { DEFAULT_SERVICE_NAME } from './tracing-environment';
 import { ATTR_REQUEST_ID, redisStatement, requestIdOf } from './span-attributes';
 
@@ -25,8 +25,9 @@ export function startSdk(env: NodeJS.ProcessEnv): { shutdown(): Promise<void> } 
         // Probes would be most of the traces and say nothing; their database checks are skipped with them.
         ignoreIncomingRequestHook: (request) => isHealthProbe(request),
         applyCustomAttributesOnSpan: (span, request, response) => {
+          // Server spans only: there the request is an IncomingMessage and the response a ServerResponse.
           if (!('headers' in request) || !('getHeader' in response)) return;
-          const requestId = requestIdOf((request as IncomingMessage).headers['x-request-id'] ?? (response as ServerResponse).getHeader('x-request-id'));
+          const requestId = requestIdOf(request, response);
           if (requestId !== undefined) span.setAttribute(ATTR_REQUEST_ID, requestId);
         },
       }),
