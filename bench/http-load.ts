@@ -24,6 +24,8 @@ export interface LoadSpec {
   readonly amount?: number;
   /** The status every answer must have. */
   readonly expectStatus: number;
+  /** A check of every answer's body, for routes whose 200 alone does not prove the work was done (a session lookup answering `null`). */
+  readonly expectBody?: (body: string) => boolean;
   /** The server's CPU time so far (BenchServer.cpuMs), to report CPU per request: unlike throughput, it barely moves when other work shares the cores. */
   readonly serverCpuMs?: () => number;
 }
@@ -36,6 +38,8 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
   let first = 0;
   let last = 0;
   let answered = 0;
+  let rejected = 0;
+  let sample: string | undefined;
   const cpuBefore = spec.serverCpuMs?.();
   const result = await autocannon({
     url: spec.url,
@@ -55,10 +59,14 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
             ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           };
         },
-        onResponse: (status) => {
+        onResponse: (status, body) => {
           last = performance.now();
           answered += 1;
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (spec.expectBody && status === spec.expectStatus && !spec.expectBody(body)) {
+            rejected += 1;
+            sample ??= body.slice(0, 200);
+          }
         },
       },
     ],
@@ -69,6 +77,7 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
       `${spec.method} ${spec.path}: expected only ${spec.expectStatus}, got ${JSON.stringify(Object.fromEntries(statuses))} and ${result.errors} connection errors`,
     );
   }
+  if (rejected > 0) throw new Error(`${spec.method} ${spec.path}: ${rejected} of ${answered} answers failed the body check, e.g. ${sample}`);
   const cpuAfter = spec.serverCpuMs?.();
   return {
     ...(cpuBefore !== undefined && cpuAfter !== undefined ? { serverCpuUsPerRequest: ((cpuAfter - cpuBefore) * 1000) / answered } : {}),
