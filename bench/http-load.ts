@@ -11,6 +11,8 @@ export interface LoadResult {
   readonly p99Ms: number;
   /** CPU time of the server process per answered request, when LoadSpec.serverCpuMs was given. */
   readonly serverCpuUsPerRequest?: number;
+  /** CPU time of the bench process (autocannon, the load generator) per answered request. */
+  readonly clientCpuUsPerRequest: number;
 }
 
 export interface LoadSpec {
@@ -41,6 +43,7 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
   let rejected = 0;
   let sample: string | undefined;
   const cpuBefore = spec.serverCpuMs?.();
+  const clientBefore = process.cpuUsage();
   const result = await autocannon({
     url: spec.url,
     connections: CONNECTIONS,
@@ -78,9 +81,11 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
     );
   }
   if (rejected > 0) throw new Error(`${spec.method} ${spec.path}: ${rejected} of ${answered} answers failed the body check, e.g. ${sample}`);
+  const client = process.cpuUsage(clientBefore);
   const cpuAfter = spec.serverCpuMs?.();
   return {
     ...(cpuBefore !== undefined && cpuAfter !== undefined ? { serverCpuUsPerRequest: ((cpuAfter - cpuBefore) * 1000) / answered } : {}),
+    clientCpuUsPerRequest: (client.user + client.system) / answered,
     requests: answered,
     requestsPerSecond: answered / ((last - first) / 1000),
     p50Ms: result.latency.p50,

@@ -19,6 +19,8 @@ export type PeerServer = (typeof PEER_SERVERS)[number];
 
 export interface PeerRow extends HttpFigures {
   readonly server: PeerServer;
+  /** Median CPU time of the bench process (autocannon) per request: the load generator's share of the two cores. */
+  readonly clientCpuUsPerRequest: number;
   /** What was requested of it. */
   readonly request: string;
 }
@@ -33,6 +35,12 @@ export interface PeerRatios {
   readonly meP99OverFloor: number;
   /** GET /auth/me with Redis down req/s over Better Auth's get-session. */
   readonly redisDownOverBetterAuth: number;
+  /**
+   * The same comparisons by server CPU time per request (the other's over ours, so above 1 means
+   * ours costs less): it barely moves when other work shares the cores, and it is not capped by
+   * the load generator, as the floor's throughput is.
+   */
+  readonly cpu: { readonly meOverFloor: number; readonly meOverBetterAuth: number; readonly redisDownOverBetterAuth: number };
 }
 
 export interface PeersResult {
@@ -53,6 +61,8 @@ export const DEFAULT_PEERS: PeersOptions = { rounds: 6, seconds: 4, warmupSecond
 const USERS = 10;
 const PASSWORD = 'correct horse battery staple';
 const BETTER_AUTH_SECRET = 'bench-secret-that-is-long-enough-for-better-auth';
+
+const serverCpu = (run: LoadResult) => run.serverCpuUsPerRequest ?? Number.NaN;
 
 const versionOf = (packageJson: string) => (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
 
@@ -130,7 +140,7 @@ export async function measurePeers(options: PeersOptions = DEFAULT_PEERS): Promi
   await ensurePeersInstalled();
   const database = await benchDatabase();
   const start = (label: string, redisUrl: string) =>
-    BenchServer.start({ label, databaseUrl: database.url, redisUrl, cachePrefix: benchRedisPrefix(`peers-${label}`).prefix, env: { BENCHMARK_AUTH_CHECK: 'session' } });
+    BenchServer.start({ label, databaseUrl: database.url, redisUrl, cachePrefix: benchRedisPrefix(`peers-${label}`).prefix, env: { NODE_ENV: 'production', BENCHMARK_AUTH_CHECK: 'session' } });
   const ours = await start('ours', REDIS_URL);
   const spareRedis = await SpareRedis.start();
   const oursRedisDown = await start('ours-redis-down', spareRedis.url);
@@ -192,6 +202,11 @@ export async function measurePeers(options: PeersOptions = DEFAULT_PEERS): Promi
       meOverBetterAuth: perRound((round) => round.ours.requestsPerSecond / round['better-auth'].requestsPerSecond),
       meP99OverFloor: perRound((round) => round.ours.p99Ms / round.floor.p99Ms),
       redisDownOverBetterAuth: perRound((round) => round['ours-redis-down'].requestsPerSecond / round['better-auth'].requestsPerSecond),
+      cpu: {
+        meOverFloor: perRound((round) => serverCpu(round.floor) / serverCpu(round.ours)),
+        meOverBetterAuth: perRound((round) => serverCpu(round['better-auth']) / serverCpu(round.ours)),
+        redisDownOverBetterAuth: perRound((round) => serverCpu(round['better-auth']) / serverCpu(round['ours-redis-down'])),
+      },
     };
     const request: Record<PeerServer, string> = {
       floor: 'GET /me',
@@ -200,7 +215,12 @@ export async function measurePeers(options: PeersOptions = DEFAULT_PEERS): Promi
       'ours-redis-down': 'GET /auth/me (bearer token)',
     };
     return {
-      rows: PEER_SERVERS.map((server) => ({ server, request: request[server], ...summarize(runs.get(server)!) })),
+      rows: PEER_SERVERS.map((server) => ({
+        server,
+        request: request[server],
+        ...summarize(runs.get(server)!),
+        clientCpuUsPerRequest: median(runs.get(server)!.map((run) => run.clientCpuUsPerRequest)),
+      })),
       ratios,
       rounds: options.rounds,
       versions: {

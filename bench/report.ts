@@ -226,7 +226,7 @@ function peerRows(peers: PeersResult | undefined): TableRow[] {
     row: '6',
     measurement: `${describe[row.server]}, 10 connections`,
     result: http(row),
-    reference: '-',
+    reference: `load generator CPU ${int(row.clientCpuUsPerRequest)} µs/req`,
     ratio: '-',
     target: '-',
   }));
@@ -239,7 +239,7 @@ function peerRows(peers: PeersResult | undefined): TableRow[] {
       measurement: 'GET /auth/me (cache warm) throughput against the floor',
       result: rps('ours'),
       reference: `floor ${rps('floor')}`,
-      ratio: `${ratio(ratios.meOverFloor)} (${within})`,
+      ratio: `${ratio(ratios.meOverFloor)} (${within}; CPU ${ratio(ratios.cpu.meOverFloor)})`,
       target: `≥ ${PEER_TARGETS.meOverFloor}x: ${verdict(ratios.meOverFloor >= PEER_TARGETS.meOverFloor)}`,
     },
     {
@@ -247,7 +247,7 @@ function peerRows(peers: PeersResult | undefined): TableRow[] {
       measurement: 'GET /auth/me (cache warm) throughput against Better Auth get-session',
       result: rps('ours'),
       reference: `Better Auth ${rps('better-auth')}`,
-      ratio: `${ratio(ratios.meOverBetterAuth)} (${within})`,
+      ratio: `${ratio(ratios.meOverBetterAuth)} (${within}; CPU ${ratio(ratios.cpu.meOverBetterAuth)})`,
       target: `≥ ${PEER_TARGETS.meOverBetterAuth}x: ${verdict(ratios.meOverBetterAuth >= PEER_TARGETS.meOverBetterAuth)}`,
     },
     {
@@ -263,7 +263,7 @@ function peerRows(peers: PeersResult | undefined): TableRow[] {
       measurement: 'GET /auth/me with Redis down throughput against Better Auth get-session',
       result: rps('ours-redis-down'),
       reference: `Better Auth ${rps('better-auth')}`,
-      ratio: `${ratio(ratios.redisDownOverBetterAuth)} (${within})`,
+      ratio: `${ratio(ratios.redisDownOverBetterAuth)} (${within}; CPU ${ratio(ratios.cpu.redisDownOverBetterAuth)})`,
       target: `≥ ${PEER_TARGETS.redisDownOverBetterAuth}x: ${verdict(ratios.redisDownOverBetterAuth >= PEER_TARGETS.redisDownOverBetterAuth)}`,
     },
   );
