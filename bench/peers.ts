@@ -200,7 +200,8 @@ export async function measurePeers(options: PeersOptions = DEFAULT_PEERS): Promi
     const ratios: PeerRatios = {
       meOverFloor: perRound((round) => round.ours.requestsPerSecond / round.floor.requestsPerSecond),
       meOverBetterAuth: perRound((round) => round.ours.requestsPerSecond / round['better-auth'].requestsPerSecond),
-      meP99OverFloor: perRound((round) => round.ours.p99Ms / round.floor.p99Ms),
+      // autocannon's latencies are whole milliseconds: a floor p99 of 0 ms counts as 1 ms, its resolution.
+      meP99OverFloor: perRound((round) => round.ours.p99Ms / Math.max(round.floor.p99Ms, 1)),
       redisDownOverBetterAuth: perRound((round) => round['ours-redis-down'].requestsPerSecond / round['better-auth'].requestsPerSecond),
       cpu: {
         meOverFloor: perRound((round) => serverCpu(round.floor) / serverCpu(round.ours)),
