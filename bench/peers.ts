@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { call, load, type LoadResult, pool } from './http-load';
 import { type HttpFigures, rotate, summarize, waitForDegradedCache } from './http-routes';
 import { BenchServer, BUILD_DIR, freePort, REPO_ROOT, SpareRedis } from './server';
-import { benchDatabase, benchRedisPrefix, median, progress, REDIS_URL } from './support';
+import { benchDatabase, benchRedisPrefix, median, progress, REDIS_URL, settle, withClient } from './support';
 
 const run = promisify(execFile);
 
@@ -21,6 +21,8 @@ export interface PeerRow extends HttpFigures {
   readonly server: PeerServer;
   /** Median CPU time of the bench process (autocannon) per request: the load generator's share of the two cores. */
   readonly clientCpuUsPerRequest: number;
+  /** PostgreSQL transactions (each query outside a transaction is one) per request, from pg_stat_database over a separate run; none for the floor. */
+  readonly postgresTransactionsPerRequest?: number;
   /** What was requested of it. */
   readonly request: string;
 }
@@ -64,6 +66,14 @@ const BETTER_AUTH_SECRET = 'bench-secret-that-is-long-enough-for-better-auth';
 
 const serverCpu = (run: LoadResult) => run.serverCpuUsPerRequest ?? Number.NaN;
 
+/** Committed and rolled-back transactions of one database so far (the query's own included). */
+async function transactionsOf(url: string): Promise<number> {
+  return withClient(url, async (client) => {
+    const { rows } = await client.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()');
+    return Number(rows[0].n);
+  });
+}
+
 const versionOf = (packageJson: string) => (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
 
 /** `npm ci --prefix bench/peers` when bench/peers/node_modules is absent (its lockfile pins every version). */
@@ -77,7 +87,7 @@ export async function ensurePeersInstalled(): Promise<void> {
  * Better Auth (bench/peers/better-auth-server.mjs) on a database of its own, its schema made by
  * its own migrations, one user signed up and signed in: returns the server and the session cookie.
  */
-async function startBetterAuth(): Promise<{ server: BenchServer; cookie: string; release(): Promise<void> }> {
+async function startBetterAuth(): Promise<{ server: BenchServer; cookie: string; databaseUrl: string; release(): Promise<void> }> {
   const database = await benchDatabase();
   const port = await freePort();
   const script = path.join(PEERS_DIR, 'better-auth-server.mjs');
@@ -107,7 +117,7 @@ async function startBetterAuth(): Promise<{ server: BenchServer; cookie: string;
   if (!cookie) throw new Error(`Better Auth sign-in set no session cookie: ${JSON.stringify(signedIn.headers.getSetCookie())}`);
   const session = await fetch(`${server.url}/api/auth/get-session`, { headers: { cookie } }).then((response) => response.text());
   if (!session.startsWith('{"session":{')) throw new Error(`Better Auth get-session does not find the signed-in session: ${session.slice(0, 200)}`);
-  return { server, cookie, release: database.release };
+  return { server, cookie, databaseUrl: database.url, release: database.release };
 }
 
 /** The floor (bench/floor-server.ts): one Redis GET of a key written here, per request. */
@@ -195,6 +205,24 @@ export async function measurePeers(options: PeersOptions = DEFAULT_PEERS): Promi
       progress(`peers: round ${r + 1}/${options.rounds}: ${PEER_SERVERS.map((server) => `${server} ${runs.get(server)!.at(-1)!.requestsPerSecond.toFixed(0)}`).join(', ')} req/s`);
     }
 
+    // What each server asks of PostgreSQL per request: a separate, counted run after the rounds.
+    const databases: Partial<Record<PeerServer, string>> = { 'better-auth': betterAuth.databaseUrl, ours: database.url, 'ours-redis-down': database.url };
+    // A backend reports its counts to pg_stat_database at most once a second, and one that goes
+    // idle with counts unreported does so within PGSTAT_IDLE_INTERVAL (10 s): each count waits that out.
+    const statsFlushMs = 11_000;
+    const postgresPerRequest = new Map<PeerServer, number>();
+    await settle(statsFlushMs);
+    for (const server of PEER_SERVERS) {
+      const url = databases[server];
+      if (!url) continue;
+      const before = await transactionsOf(url);
+      const counted = await loads[server](1);
+      await settle(statsFlushMs);
+      // The first count's own transaction is in the second.
+      postgresPerRequest.set(server, ((await transactionsOf(url)) - before - 1) / counted.requests);
+    }
+    progress(`peers: PostgreSQL transactions per request: ${[...postgresPerRequest].map(([server, count]) => `${server} ${count.toFixed(2)}`).join(', ')}`);
+
     const perRound = (value: (round: Record<PeerServer, LoadResult>) => number) =>
       median(Array.from({ length: options.rounds }, (_, r) => value(Object.fromEntries(PEER_SERVERS.map((server) => [server, runs.get(server)![r]])) as Record<PeerServer, LoadResult>)));
     const ratios: PeerRatios = {
@@ -221,6 +249,7 @@ export async function measurePeers(options: PeersOptions = DEFAULT_PEERS): Promi
         request: request[server],
         ...summarize(runs.get(server)!),
         clientCpuUsPerRequest: median(runs.get(server)!.map((run) => run.clientCpuUsPerRequest)),
+        ...(postgresPerRequest.has(server) ? { postgresTransactionsPerRequest: postgresPerRequest.get(server)! } : {}),
       })),
       ratios,
       rounds: options.rounds,

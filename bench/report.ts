@@ -226,7 +226,7 @@ function peerRows(peers: PeersResult | undefined): TableRow[] {
     row: '6',
     measurement: `${describe[row.server]}, 10 connections`,
     result: http(row),
-    reference: `load generator CPU ${int(row.clientCpuUsPerRequest)} µs/req`,
+    reference: `load generator CPU ${int(row.clientCpuUsPerRequest)} µs/req${row.postgresTransactionsPerRequest !== undefined ? `; ${row.postgresTransactionsPerRequest.toFixed(2)} PostgreSQL transactions/req` : ''}`,
     ratio: '-',
     target: '-',
   }));
