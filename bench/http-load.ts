@@ -11,6 +11,8 @@ export interface LoadResult {
   readonly p99Ms: number;
   /** CPU time of the server process per answered request, when LoadSpec.serverCpuMs was given. */
   readonly serverCpuUsPerRequest?: number;
+  /** CPU time of the bench process (autocannon, the load generator) per answered request. */
+  readonly clientCpuUsPerRequest: number;
 }
 
 export interface LoadSpec {
@@ -24,6 +26,8 @@ export interface LoadSpec {
   readonly amount?: number;
   /** The status every answer must have. */
   readonly expectStatus: number;
+  /** A check of every answer's body, for routes whose 200 alone does not prove the work was done (a session lookup answering `null`). */
+  readonly expectBody?: (body: string) => boolean;
   /** The server's CPU time so far (BenchServer.cpuMs), to report CPU per request: unlike throughput, it barely moves when other work shares the cores. */
   readonly serverCpuMs?: () => number;
 }
@@ -36,7 +40,10 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
   let first = 0;
   let last = 0;
   let answered = 0;
+  let rejected = 0;
+  let sample: string | undefined;
   const cpuBefore = spec.serverCpuMs?.();
+  const clientBefore = process.cpuUsage();
   const result = await autocannon({
     url: spec.url,
     connections: CONNECTIONS,
@@ -55,10 +62,14 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
             ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           };
         },
-        onResponse: (status) => {
+        onResponse: (status, body) => {
           last = performance.now();
           answered += 1;
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (spec.expectBody && status === spec.expectStatus && !spec.expectBody(body)) {
+            rejected += 1;
+            sample ??= body.slice(0, 200);
+          }
         },
       },
     ],
@@ -69,9 +80,12 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
       `${spec.method} ${spec.path}: expected only ${spec.expectStatus}, got ${JSON.stringify(Object.fromEntries(statuses))} and ${result.errors} connection errors`,
     );
   }
+  if (rejected > 0) throw new Error(`${spec.method} ${spec.path}: ${rejected} of ${answered} answers failed the body check, e.g. ${sample}`);
+  const client = process.cpuUsage(clientBefore);
   const cpuAfter = spec.serverCpuMs?.();
   return {
     ...(cpuBefore !== undefined && cpuAfter !== undefined ? { serverCpuUsPerRequest: ((cpuAfter - cpuBefore) * 1000) / answered } : {}),
+    clientCpuUsPerRequest: (client.user + client.system) / answered,
     requests: answered,
     requestsPerSecond: answered / ((last - first) / 1000),
     p50Ms: result.latency.p50,

@@ -58,7 +58,7 @@ interface Account {
 }
 
 /** Medians over the repetitions: throughput, p50 and p99 (each a median of the runs' own). */
-function summarize(runs: readonly LoadResult[]): HttpFigures {
+export function summarize(runs: readonly LoadResult[]): HttpFigures {
   return {
     requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
     p50Ms: median(runs.map((run) => run.p50Ms)),
@@ -69,7 +69,7 @@ function summarize(runs: readonly LoadResult[]): HttpFigures {
   };
 }
 
-function rotate<T>(items: readonly T[]): () => T {
+export function rotate<T>(items: readonly T[]): () => T {
   let next = 0;
   return () => items[next++ % items.length];
 }
@@ -226,7 +226,7 @@ async function seedRefreshTokens(url: string, accounts: readonly Account[], coun
 }
 
 /** The redis-down server reports its cache degraded once its heartbeat noticed Redis is gone. */
-async function waitForDegradedCache(server: BenchServer): Promise<void> {
+export async function waitForDegradedCache(server: BenchServer): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const health = await call<unknown>(server.url, 'GET', '/health');

@@ -1,6 +1,7 @@
 import { call, load, pool } from './http-load';
 import { seedSignedInUsers } from './seed';
-import { BenchServer } from './server';
+import path from 'node:path';
+import { BenchServer, BUILD_DIR, freePort } from './server';
 import { benchDatabase, benchRedisPrefix, median, progress, REDIS_URL, settle } from './support';
 
 export interface MemoryPoint {
@@ -24,6 +25,44 @@ export interface MemoryOptions {
 }
 
 export const DEFAULT_MEMORY: MemoryOptions = { users: 100, sessionsPerUser: 999, requests: 100_000, steps: 4 };
+
+export interface EmbeddedIdle {
+  /** VmRSS of `launch.js` (both apps, embedded PostgreSQL, cache in memory) once idle. */
+  readonly rssMiB: number;
+  /** Seconds from spawning to both apps answering GET /health. */
+  readonly startSeconds: number;
+  /** Seconds it was left idle after that before the reading. */
+  readonly idleSeconds: number;
+}
+
+/**
+ * `npm start` on a fresh checkout: `launch.js` (as built for the bench) without DATABASE_URL
+ * and REDIS_URL, NODE_ENV=development, so it runs the embedded PostgreSQL (PGlite, in memory)
+ * and keeps the cache in process memory. RSS read once both apps answer and it has idled.
+ */
+export async function measureEmbeddedIdle(idleSeconds = 5): Promise<EmbeddedIdle> {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const spawned = Date.now();
+  const server = await BenchServer.spawn({
+    label: 'embedded',
+    port,
+    script: path.join(BUILD_DIR, 'src', 'launch.js'),
+    cwd: BUILD_DIR,
+    env: { NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: String(adminPort) },
+  });
+  try {
+    const admin = await fetch(`http://127.0.0.1:${adminPort}/health`, { signal: AbortSignal.timeout(10_000) });
+    await admin.arrayBuffer();
+    if (admin.status !== 200) throw new Error(`the embedded admin console answered GET /health with ${admin.status}`);
+    const startSeconds = (Date.now() - spawned) / 1000;
+    await settle(idleSeconds * 1000);
+    const rssMiB = server.rssMiB();
+    progress(`memory: embedded mode, idle ${idleSeconds} s after start-up (${startSeconds.toFixed(1)} s): ${rssMiB.toFixed(1)} MiB`);
+    return { rssMiB, startSeconds, idleSeconds };
+  } finally {
+    await server.stop();
+  }
+}
 
 
 /**

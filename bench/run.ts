@@ -7,7 +7,9 @@ import { DEFAULT_HTTP, measureHttp } from './http-routes';
 import { measureJwtVerify } from './jwt-verify';
 import { DEFAULT_LOGOUT_SCALING, measureLogoutScaling } from './logout-scaling';
 import { describeMachine } from './machine';
-import { DEFAULT_MEMORY, measureMemory } from './memory';
+import { DEFAULT_BASELINE, measureBaseline } from './baseline';
+import { DEFAULT_MEMORY, measureEmbeddedIdle, measureMemory } from './memory';
+import { DEFAULT_PEERS, measurePeers } from './peers';
 import { DEFAULT_PROFILE, profileServer, type ServerProfile } from './profile';
 import { describeSetup, renderTable, type Results, tableRows } from './report';
 import { DEFAULT_REVOKE_ALL, measureRevokeAll } from './revoke-all-scaling';
@@ -16,10 +18,11 @@ import { progress, runCleanups } from './support';
 /**
  * `npm run bench`: every row of the performance issue in one run on this machine's PostgreSQL
  * and Redis, printed as one table and written to bench/results/<date>.json and latest.json.
- * BENCH_ONLY=revoke-all,logout,jwt,http,memory,profile runs a subset, BENCH_QUICK=1 smaller sizes
- * (for working on the bench itself; nothing is written then).
+ * BENCH_ONLY=revoke-all,logout,jwt,http,peers,baseline,memory,profile runs a subset, BENCH_QUICK=1
+ * smaller sizes (for working on the bench itself; nothing is written then). BENCH_BASELINE_REV=<rev>
+ * builds another revision for the baseline phase (skipped, with a line in the table, when unset).
  */
-const PHASES = ['revoke-all', 'logout', 'jwt', 'http', 'memory', 'profile'] as const;
+const PHASES = ['revoke-all', 'logout', 'jwt', 'http', 'peers', 'baseline', 'memory', 'profile'] as const;
 type Phase = (typeof PHASES)[number];
 
 const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
@@ -64,8 +67,15 @@ async function main(): Promise<number> {
     results.authCheck = authCheck;
     results.routes = routes;
   });
+  await phase('peers', async () => {
+    results.peers = await measurePeers(quick ? { rounds: 2, seconds: 2, warmupSeconds: 1 } : DEFAULT_PEERS);
+  });
+  await phase('baseline', async () => {
+    results.baseline = await measureBaseline(quick ? { rounds: 2, tokenRequests: 300 } : DEFAULT_BASELINE);
+  });
   await phase('memory', async () => {
     results.memory = await measureMemory(quick ? { users: 10, sessionsPerUser: 99, requests: 8_000, steps: 4 } : DEFAULT_MEMORY);
+    results.embeddedIdle = await measureEmbeddedIdle(quick ? 2 : 5);
   });
   await phase('profile', async () => {
     profile = await profileServer(quick ? { meSeconds: 2, revokeUsers: 2, sessionsPerUser: 10_000 } : DEFAULT_PROFILE);

@@ -10,7 +10,10 @@ import { BENCH_HASHING, BENCH_SECRET, onCleanup, settle } from './support';
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** The swc build this file runs from (`.bench-build/`): `src/main.js` is the web API alone. */
-const BUILD_DIR = path.resolve(__dirname, '..');
+export const BUILD_DIR = path.resolve(__dirname, '..');
+
+/** The repository (or worktree) the bench was built from. */
+export const REPO_ROOT = path.resolve(BUILD_DIR, '..');
 
 export interface BenchServerOptions {
   readonly label: string;
@@ -21,6 +24,21 @@ export interface BenchServerOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Extra node flags (--cpu-prof, ...). */
   readonly nodeArgs?: readonly string[];
+  /** Another build of the service (a baseline revision's `.bench-build`); default: this one. */
+  readonly buildDir?: string;
+}
+
+export interface SpawnOptions {
+  readonly label: string;
+  /** The port the script listens on (it is told so through `env`). */
+  readonly port: number;
+  readonly script: string;
+  readonly args?: readonly string[];
+  readonly cwd: string;
+  /** The child's whole environment (PATH is added): nothing of the bench's own leaks in. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly nodeArgs?: readonly string[];
+  readonly readyPath?: string;
 }
 
 /**
@@ -69,20 +87,31 @@ export class BenchServer {
       RATE_LIMIT_PER_IP_AUTHENTICATED: '1000000',
       ...options.env,
     };
+    const buildDir = options.buildDir ?? BUILD_DIR;
     // cwd is the build directory: a developer's .env in the repository must not leak in.
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--require', path.join(BUILD_DIR, 'bench', 'parent-watch.js'), path.join(BUILD_DIR, 'src', 'main.js')], {
-      cwd: BUILD_DIR,
-      env,
+    return BenchServer.spawn({ label: options.label, port, script: path.join(buildDir, 'src', 'main.js'), cwd: buildDir, env, nodeArgs: options.nodeArgs });
+  }
+
+  /**
+   * Any node server as a child process of the bench (the floor, a peer, the embedded launch):
+   * answers once `readyPath` (default /health) answers 200 on `port`.
+   */
+  static async spawn(options: SpawnOptions): Promise<BenchServer> {
+    const { port } = options;
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--require', path.join(BUILD_DIR, 'bench', 'parent-watch.js'), options.script, ...(options.args ?? [])], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const server = new BenchServer(options.label, port, child, exited);
     onCleanup(`server ${options.label}`, () => server.stop());
     const deadline = Date.now() + 60_000;
+    const readyPath = options.readyPath ?? '/health';
     for (;;) {
       if (!server.running) throw new Error(`${options.label} exited during start-up:\n${server.logTail()}`);
       try {
-        const response = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(2_000) });
+        const response = await fetch(`${server.url}${readyPath}`, { signal: AbortSignal.timeout(2_000) });
         await response.arrayBuffer();
         if (response.status === 200) return server;
       } catch {
@@ -90,7 +119,7 @@ export class BenchServer {
       }
       if (Date.now() > deadline) {
         await server.stop();
-        throw new Error(`${options.label} did not answer GET /health within 60 s:\n${server.logTail()}`);
+        throw new Error(`${options.label} did not answer GET ${readyPath} within 60 s:\n${server.logTail()}`);
       }
       await settle(100);
     }
