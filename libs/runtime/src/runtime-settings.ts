@@ -38,6 +38,25 @@ export interface RuntimeSettings {
   readonly rateLimit?: RateLimitSettings;
   /** Nest's logger for the apps (JSON lines in production). */
   readonly logger: LoggerService;
+  /** `run` when absent. The embedded database always runs them. */
+  readonly migrationsAtStartup?: MigrationsAtStartup;
+  /** The shutdown sequence after SIGTERM or SIGINT (see serve); DEFAULT_SHUTDOWN when absent. */
+  readonly shutdown?: ShutdownSettings;
+}
+
+/**
+ * `run`: start-up runs the pending sessions migrations under their lock (one command: `npm start`).
+ * `verify`: start-up only checks that none is pending and refuses to start, naming them, otherwise;
+ * production runs `npm run migrate` as its own deploy step and starts the instances with verify.
+ */
+export const MIGRATIONS_AT_STARTUP_MODES = ['run', 'verify'] as const;
+export type MigrationsAtStartup = (typeof MIGRATIONS_AT_STARTUP_MODES)[number];
+
+export interface ShutdownSettings {
+  /** How long the apps keep serving, with GET /health/ready at 503, before they close. */
+  readonly drainSeconds: number;
+  /** Longest the whole shutdown may take from the signal, drain included; past it the process exits 1. */
+  readonly timeoutSeconds: number;
 }
 
 export interface RateLimitSettings {
@@ -73,3 +92,10 @@ export const DEFAULT_RATE_LIMIT: RateLimitSettings = {
 
 /** The defaults of HTTP_HEADERS_TIMEOUT_MS and HTTP_REQUEST_TIMEOUT_MS (Node's own: 60 s and 5 min). */
 export const DEFAULT_HTTP_TIMEOUTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 } as const;
+
+/**
+ * The production defaults of SHUTDOWN_DRAIN_SECONDS and SHUTDOWN_TIMEOUT_SECONDS: 5 s for the load
+ * balancers to see the failing readiness probe, and an end 5 s before Kubernetes' default
+ * terminationGracePeriodSeconds (30) would SIGKILL the process, so its last line says what hung.
+ */
+export const DEFAULT_SHUTDOWN: ShutdownSettings = { drainSeconds: 5, timeoutSeconds: 25 };

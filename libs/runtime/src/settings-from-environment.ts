@@ -66,6 +66,8 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
       admin: environment.admin,
       rateLimit: environment.rateLimit,
       logger,
+      migrationsAtStartup: environment.migrationsAtStartup,
+      shutdown: environment.shutdown,
     },
   };
 }

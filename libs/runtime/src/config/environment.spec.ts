@@ -49,6 +49,9 @@ describe('loadEnvironment', () => {
       interruptedAfterSeconds: 60,
       authCheck: 'session',
       rateLimit: { windowSeconds: 60, perIp: 30, perAccount: 10, lockoutThreshold: 10, lockoutSeconds: 900, loginMaxDelaySeconds: 300, perUser: 60, perIpAuthenticated: 600 },
+      migrationsAtStartup: 'run',
+      // No load balancer to wait for on a laptop: Ctrl-C closes at once.
+      shutdown: { drainSeconds: 0, timeoutSeconds: 25 },
     };
     expect(loadEnvironment(DEV)).toEqual(expected);
   });
@@ -87,6 +90,9 @@ describe('loadEnvironment', () => {
       RATE_LIMIT_PER_ACCOUNT: '5',
       LOGIN_LOCKOUT_THRESHOLD: '3',
       LOGIN_LOCKOUT_SECONDS: '3600',
+      MIGRATIONS_AT_STARTUP: 'verify',
+      SHUTDOWN_DRAIN_SECONDS: '10',
+      SHUTDOWN_TIMEOUT_SECONDS: '50',
       UNRELATED: 'ignored',
     });
     expect(environment).toEqual({
@@ -111,6 +117,8 @@ describe('loadEnvironment', () => {
       interruptedAfterSeconds: 120,
       authCheck: 'session',
       rateLimit: { windowSeconds: 300, perIp: 100, perAccount: 5, lockoutThreshold: 3, lockoutSeconds: 3600, loginMaxDelaySeconds: 300, perUser: 60, perIpAuthenticated: 600 },
+      migrationsAtStartup: 'verify',
+      shutdown: { drainSeconds: 10, timeoutSeconds: 50 },
     });
   });
 
@@ -428,5 +436,39 @@ describe('OpenTelemetry variables', () => {
       'OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json, grpc (got "thrift")',
       'OTEL_EXPORTER_OTLP_HEADERS must be key=value pairs separated by commas',
     ]);
+  });
+});
+
+describe('MIGRATIONS_AT_STARTUP', () => {
+  it('runs them by default, verifies when asked, and refuses anything else by name', () => {
+    expect(loadEnvironment(PRODUCTION).migrationsAtStartup).toBe('run');
+    expect(loadEnvironment({ ...PRODUCTION, MIGRATIONS_AT_STARTUP: 'verify' }).migrationsAtStartup).toBe('verify');
+    expect(problemsOf({ ...PRODUCTION, MIGRATIONS_AT_STARTUP: 'skip' })).toEqual(['MIGRATIONS_AT_STARTUP must be one of run, verify (got "skip")']);
+  });
+});
+
+describe('SHUTDOWN_DRAIN_SECONDS and SHUTDOWN_TIMEOUT_SECONDS', () => {
+  it('drain 5 s in production (unset NODE_ENV included) and 0 s in development and test, within 25 s', () => {
+    expect(loadEnvironment(PRODUCTION).shutdown).toEqual({ drainSeconds: 5, timeoutSeconds: 25 });
+    const { NODE_ENV: _unset, ...unset } = PRODUCTION;
+    expect(loadEnvironment(unset).shutdown).toEqual({ drainSeconds: 5, timeoutSeconds: 25 });
+    expect(loadEnvironment(DEV).shutdown).toEqual({ drainSeconds: 0, timeoutSeconds: 25 });
+    expect(loadEnvironment({ NODE_ENV: 'test' }).shutdown).toEqual({ drainSeconds: 0, timeoutSeconds: 25 });
+    expect(loadEnvironment({ ...DEV, SHUTDOWN_DRAIN_SECONDS: '' }).shutdown.drainSeconds).toBe(0);
+    expect(loadEnvironment({ ...DEV, SHUTDOWN_DRAIN_SECONDS: '3' }).shutdown.drainSeconds).toBe(3);
+    expect(loadEnvironment({ ...PRODUCTION, SHUTDOWN_DRAIN_SECONDS: '0' }).shutdown.drainSeconds).toBe(0);
+  });
+
+  it('refuses values out of range, and a timeout that leaves no time to close after the drain', () => {
+    expect(problemsOf({ ...PRODUCTION, SHUTDOWN_DRAIN_SECONDS: '301', SHUTDOWN_TIMEOUT_SECONDS: '0' })).toEqual([
+      'SHUTDOWN_DRAIN_SECONDS must be an integer between 0 and 300 (got "301")',
+      'SHUTDOWN_TIMEOUT_SECONDS must be an integer between 1 and 3600 (got "0")',
+    ]);
+    expect(problemsOf({ ...PRODUCTION, SHUTDOWN_DRAIN_SECONDS: 'soon' })).toEqual(['SHUTDOWN_DRAIN_SECONDS must be an integer between 0 and 300 (got "soon")']);
+    // The production drain default counts too: a 5 s timeout would end the shutdown when the drain does.
+    expect(problemsOf({ ...PRODUCTION, SHUTDOWN_TIMEOUT_SECONDS: '5' })).toEqual([
+      'SHUTDOWN_TIMEOUT_SECONDS must be greater than SHUTDOWN_DRAIN_SECONDS (got 5, SHUTDOWN_DRAIN_SECONDS is 5)',
+    ]);
+    expect(loadEnvironment({ ...DEV, SHUTDOWN_TIMEOUT_SECONDS: '5' }).shutdown).toEqual({ drainSeconds: 0, timeoutSeconds: 5 });
   });
 });

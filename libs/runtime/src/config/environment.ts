@@ -17,7 +17,7 @@ import {
 } from './environment-rules';
 import { CACHE_STORE_KINDS, type CacheStoreKind } from '../cache/redis-cache-stores';
 import { AUTH_CHECK_MODES, type AuthCheckMode } from '../benchmark/auth-check-modes';
-import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_RATE_LIMIT } from '../runtime-settings';
+import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_RATE_LIMIT, DEFAULT_SHUTDOWN, MIGRATIONS_AT_STARTUP_MODES, type MigrationsAtStartup } from '../runtime-settings';
 import { TRACING_VARIABLES, tracingVariableProblem, type TracingVariableName } from '../telemetry/tracing-environment';
 
 export type { TrustProxy } from './environment-rules';
@@ -44,6 +44,8 @@ export interface EnvironmentVariable {
   readonly name: string;
   /** Used when the variable is unset or empty; absent when there is no default. */
   readonly default?: string;
+  /** Used instead of `default` when NODE_ENV is development or test. */
+  readonly developmentDefault?: string;
   readonly description: string;
 }
 
@@ -95,6 +97,22 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'RATE_LIMIT_PER_IP_AUTHENTICATED', default: text(LIMITS.perIpAuthenticated), description: 'Requests per window to each authenticated audited route from one client IP; revocations get 5 times as many, 1 to 1000000' },
   // OpenTelemetry tracing, off unless configured (docs/tracing.md); the SDK reads them itself.
   ...TRACING_VARIABLES,
+  {
+    name: 'MIGRATIONS_AT_STARTUP',
+    default: 'run',
+    description: 'run: start-up runs the pending sessions migrations (under their lock); verify: start-up refuses to start, naming them, while any is pending (run `npm run migrate` as a deploy step first). The embedded database always runs them',
+  },
+  {
+    name: 'SHUTDOWN_DRAIN_SECONDS',
+    default: text(DEFAULT_SHUTDOWN.drainSeconds),
+    developmentDefault: '0',
+    description: 'After SIGTERM or SIGINT, how long the apps keep serving while GET /health/ready answers 503 (so load balancers stop routing) before they close, 0 to 300; default 5 in production, 0 in development and test',
+  },
+  {
+    name: 'SHUTDOWN_TIMEOUT_SECONDS',
+    default: text(DEFAULT_SHUTDOWN.timeoutSeconds),
+    description: 'Longest the whole shutdown (drain included) may take from the signal; past it the process logs what was still pending and exits 1, 1 to 3600, above SHUTDOWN_DRAIN_SECONDS',
+  },
 ] as const satisfies readonly EnvironmentVariable[];
 
 export type EnvironmentVariableName = (typeof ENVIRONMENT_VARIABLES)[number]['name'];
@@ -152,6 +170,10 @@ export interface Environment {
     readonly perUser: number;
     readonly perIpAuthenticated: number;
   };
+  /** Whether start-up runs the pending sessions migrations or only checks that none is (the embedded database always runs them). */
+  readonly migrationsAtStartup: MigrationsAtStartup;
+  /** The shutdown sequence after SIGTERM or SIGINT (see serve). */
+  readonly shutdown: { readonly drainSeconds: number; readonly timeoutSeconds: number };
 }
 
 /**
@@ -391,6 +413,19 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @IsOptional()
   @IsTracingVariable()
   OTEL_TRACES_SAMPLER_ARG: string | undefined;
+
+  @IsIn(MIGRATIONS_AT_STARTUP_MODES, { message: (args) => `MIGRATIONS_AT_STARTUP must be one of ${MIGRATIONS_AT_STARTUP_MODES.join(', ')} ${got(args.value)}` })
+  MIGRATIONS_AT_STARTUP: MigrationsAtStartup;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(0, 300)
+  SHUTDOWN_DRAIN_SECONDS: number;
+
+  // The drain is part of the shutdown the timeout bounds: it must leave time to close (checks run bottom-up).
+  @Transform(({ value }) => toInteger(value))
+  @IsGreaterThanProperty('SHUTDOWN_DRAIN_SECONDS')
+  @IsIntegerInRange(1, 3_600)
+  SHUTDOWN_TIMEOUT_SECONDS: number;
 }
 
 // Compile-time: the class declares exactly the listed variables, so `.env.example` cannot drift from the checks.
@@ -440,10 +475,17 @@ function withDefaults(env: Record<string, string | undefined>): Partial<Record<E
   const values: Partial<Record<EnvironmentVariableName, string>> = {};
   for (const variable of ENVIRONMENT_VARIABLES) {
     const raw = env[variable.name];
-    const value = raw === undefined || raw.trim() === '' ? ('default' in variable ? variable.default : undefined) : raw;
+    const value = raw === undefined || raw.trim() === '' ? defaultOf(variable, values) : raw;
     if (value !== undefined) values[variable.name] = value;
   }
   return values;
+}
+
+/** NODE_ENV comes first in the list, so `earlier` already holds it when a development default is asked for. */
+function defaultOf(variable: EnvironmentVariable, earlier: Partial<Record<EnvironmentVariableName, string>>): string | undefined {
+  const development = earlier.NODE_ENV === 'development' || earlier.NODE_ENV === 'test';
+  if (development && variable.developmentDefault !== undefined) return variable.developmentDefault;
+  return variable.default;
 }
 
 function toEnvironment(variables: EnvironmentVariables): Environment {
@@ -502,5 +544,7 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
       perUser: variables.RATE_LIMIT_PER_USER,
       perIpAuthenticated: variables.RATE_LIMIT_PER_IP_AUTHENTICATED,
     },
+    migrationsAtStartup: variables.MIGRATIONS_AT_STARTUP,
+    shutdown: { drainSeconds: variables.SHUTDOWN_DRAIN_SECONDS, timeoutSeconds: variables.SHUTDOWN_TIMEOUT_SECONDS },
   };
 }
