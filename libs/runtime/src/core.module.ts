@@ -7,6 +7,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { createRedisCacheStores } from './cache/redis-cache-stores';
 import { cacheKeyPrefixOf, loginLockoutOf, rateLimitModule } from './rate-limit/rate-limit.module';
+import { ProcessLifecycle } from './lifecycle';
 import { Runtime } from './runtime';
 import { isTracingActive } from './telemetry/tracing';
 
@@ -92,8 +93,10 @@ export class CoreModule {
         { provide: RUNTIME, useValue: runtime },
         { provide: getDataSourceToken(), useValue: runtime.dataSource },
         ...tracingProviders(),
+        // The process's, shared by its apps: their readiness probes flip together when shutdown begins.
+        { provide: ProcessLifecycle, useValue: runtime.lifecycle },
       ],
-      exports: [getDataSourceToken(), RUNTIME, TerminusModule],
+      exports: [getDataSourceToken(), RUNTIME, TerminusModule, ProcessLifecycle],
     };
   }
 }

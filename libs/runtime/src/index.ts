@@ -1,5 +1,15 @@
-export { type RuntimeSettings, type RateLimitSettings, DEFAULT_RATE_LIMIT, DEFAULT_HTTP_TIMEOUTS } from './runtime-settings';
+export {
+  type RuntimeSettings,
+  type RateLimitSettings,
+  type ShutdownSettings,
+  type MigrationsAtStartup,
+  MIGRATIONS_AT_STARTUP_MODES,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_HTTP_TIMEOUTS,
+  DEFAULT_SHUTDOWN,
+} from './runtime-settings';
 export { type Runtime, startRuntime } from './runtime';
+export { ProcessLifecycle } from './lifecycle';
 export { CoreModule } from './core.module';
 export { configureHttpApp } from './http-app';
 export { seedAdministrator, ensureAdministrator, AdminBootstrapConflict, AdminPasswordRefused, type AdminBootstrapResult } from './admin-bootstrap';

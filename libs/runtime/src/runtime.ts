@@ -1,7 +1,8 @@
-import { runSessionsMigrations } from '@app/sessions';
+import { assertSessionsMigrated, runSessionsMigrations, SessionsConfigurationError } from '@app/sessions';
 import { startEmbeddedPostgres } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ProcessLifecycle } from './lifecycle';
 import { RuntimeSettings } from './runtime-settings';
 
 /**
@@ -13,6 +14,8 @@ export interface Runtime {
   readonly settings: RuntimeSettings;
   readonly dataSource: DataSource;
   readonly embeddedDatabase: boolean;
+  /** Serving or shutting down: what the readiness probe of every app reports. */
+  readonly lifecycle: ProcessLifecycle;
   close(): Promise<void>;
 }
 
@@ -64,7 +67,9 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
   try {
     await dataSource.initialize();
     // Before either app starts, so both find the schema current (each SessionsModule checks again).
-    await runSessionsMigrations(dataSource);
+    // An embedded database is new or this process's own: nothing else could have migrated it.
+    if (stopEmbedded || (settings.migrationsAtStartup ?? 'run') === 'run') await runSessionsMigrations(dataSource);
+    else await verifyMigrated(dataSource);
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await stopEmbedded?.();
@@ -76,6 +81,7 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
     settings,
     dataSource,
     embeddedDatabase: stopEmbedded !== undefined,
+    lifecycle: new ProcessLifecycle(),
     async close() {
       if (closed) return;
       closed = true;
@@ -83,4 +89,14 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
       await stopEmbedded?.();
     },
   };
+}
+
+/** MIGRATIONS_AT_STARTUP=verify: a schema behind the code stops start-up, naming what is pending and the setting that asked. */
+async function verifyMigrated(dataSource: DataSource): Promise<void> {
+  try {
+    await assertSessionsMigrated(dataSource);
+  } catch (error) {
+    if (!(error instanceof SessionsConfigurationError)) throw error;
+    throw new SessionsConfigurationError(`MIGRATIONS_AT_STARTUP=verify: ${error.message}`);
+  }
 }
