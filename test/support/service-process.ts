@@ -236,6 +236,8 @@ export class ServiceProcess {
       RATE_LIMIT_PER_ACCOUNT: '1000000',
       RATE_LIMIT_PER_USER: '1000000',
       RATE_LIMIT_PER_IP_AUTHENTICATED: '1000000',
+      // No load balancer waits for the readiness probe here: stop() closes at once (production drains 5 s).
+      SHUTDOWN_DRAIN_SECONDS: '0',
       ...options.env,
     };
   }
@@ -279,13 +281,23 @@ export class ServiceProcess {
 
   /** Sends `signal` and waits for the process to exit. */
   async kill(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 10_000): Promise<ExitStatus> {
-    const child = this.child;
-    if (!child || !this.exited) throw new Error(`${this.options.label} was never started`);
-    if (!this.running) return this.exited;
-    child.kill(signal);
+    if (!this.running) return this.exitStatus(timeoutMs);
+    this.signal(signal);
+    return this.exitStatus(timeoutMs, `of ${signal}`);
+  }
+
+  /** Sends `signal` without waiting (a shutdown test watches the process meanwhile). */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.child || !this.exited) throw new Error(`${this.options.label} was never started`);
+    this.child.kill(signal);
+  }
+
+  /** Waits for the process to exit; rejects after timeoutMs. */
+  async exitStatus(timeoutMs = 10_000, after = 'of waiting'): Promise<ExitStatus> {
+    if (!this.child || !this.exited) throw new Error(`${this.options.label} was never started`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${this.options.label} did not exit within ${timeoutMs} ms of ${signal}`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`${this.options.label} did not exit within ${timeoutMs} ms ${after}`)), timeoutMs);
     });
     try {
       return await Promise.race([this.exited, timeout]);
