@@ -1,38 +1,93 @@
 import { existsSync } from 'node:fs';
-import { runSessionsMigrations } from '@app/sessions';
+import { DEFAULT_SESSIONS_SCHEMA, revertLastSessionsMigration, runSessionsMigrations, sessionsMigrationStatus } from '@app/sessions';
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 /**
- * `npm run migrate`: brings the sessions schema of DATABASE_URL up to date and exits, the deploy
- * step that runs before new instances start (those find nothing pending; the migration lock makes
- * it safe to run while instances start anyway). Reads `.env` like the apps. Exit code 0 when the
- * schema is current, 1 when a migration failed (nothing of it committed), 2 without DATABASE_URL.
+ * The sessions schema of DATABASE_URL as a deploy step (docs/deploy.md). Reads `.env` like the
+ * apps; writes one JSON line of result to stdout (errors to stderr).
+ *
+ * - `npm run migrate` (or `migrate run`): runs the pending migrations and exits, before new
+ *   instances start (those, with MIGRATIONS_AT_STARTUP=verify, refuse a schema that is behind).
+ *   The migration lock makes it safe while instances start anyway.
+ * - `npm run migrate:status` (`migrate status`): the migrations applied, with when, and those pending.
+ * - `npm run migrate:revert` (`migrate revert`): undoes the last migration applied, one per call.
+ *
+ * Exit codes: 0 done (status: nothing pending); 1 failed (a migration failed and nothing of it was
+ * committed, or the database could not be reached); 2 not started (no DATABASE_URL, an unknown
+ * command, a revert refused); 3 status only: migrations are pending.
  */
-async function migrate(): Promise<number> {
+const COMMANDS = ['run', 'status', 'revert'] as const;
+type Command = (typeof COMMANDS)[number];
+
+const EXIT = { done: 0, failed: 1, refused: 2, pending: 3 } as const;
+
+/** Why a revert of the only migration left is refused: its down is the schema's creation undone. */
+const SCHEMA_CREATION = 'the first migration creates the schema: reverting it would drop every sessions table, users and the audit trail included';
+
+const out = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const err = (line: Record<string, unknown>) => process.stderr.write(`${JSON.stringify(line)}\n`);
+
+interface Applied {
+  readonly name: string;
+  readonly runAt: string;
+}
+
+async function migrate(argv: readonly string[]): Promise<number> {
+  const [given = 'run', ...rest] = argv;
+  if (!COMMANDS.includes(given as Command) || rest.length > 0) {
+    err({ msg: 'sessions_migrations_usage', error: `unknown command "${argv.join(' ')}": use run (the default), status or revert` });
+    return EXIT.refused;
+  }
+  const command = given as Command;
   if (existsSync('.env')) process.loadEnvFile('.env');
   // The runner's own lines (what it ran, a wait for another instance's lock), as JSON lines like production's.
   Logger.overrideLogger(new ConsoleLogger('Migrate', { json: true }));
   const url = process.env.DATABASE_URL;
   if (!url) {
-    process.stderr.write('DATABASE_URL is not set: nothing to migrate (the embedded database migrates itself at start-up)\n');
-    return 2;
+    err({ msg: 'sessions_migrations_no_database', error: 'DATABASE_URL is not set: nothing to migrate (the embedded database migrates itself at start-up)' });
+    return EXIT.refused;
   }
   // One connection is all the runner needs: it works inside one transaction.
   const dataSource = await new DataSource({ type: 'postgres', url, extra: { max: 1, connectionTimeoutMillis: 10_000 } }).initialize();
   try {
-    const { executed, adopted } = await runSessionsMigrations(dataSource);
-    process.stdout.write(`${JSON.stringify({ msg: 'sessions_migrations_done', executed, adopted })}\n`);
-    return 0;
+    const schema = DEFAULT_SESSIONS_SCHEMA;
+    if (command === 'run') {
+      const { executed, adopted } = await runSessionsMigrations(dataSource);
+      out({ msg: 'sessions_migrations_done', executed, adopted });
+      return EXIT.done;
+    }
+    if (command === 'status') {
+      const [applied, { pending, inPublic }] = [await appliedMigrations(dataSource, schema), await sessionsMigrationStatus(dataSource)];
+      out({ msg: 'sessions_migrations_status', schema, current: pending.length === 0 && inPublic.length === 0, applied, pending, inPublic });
+      return pending.length === 0 && inPublic.length === 0 ? EXIT.done : EXIT.pending;
+    }
+    const applied = await appliedMigrations(dataSource, schema);
+    if (applied.length === 1) {
+      err({ msg: 'sessions_migration_revert_refused', schema, migration: applied[0].name, error: `${SCHEMA_CREATION}; drop the schema by hand if that is what you mean` });
+      return EXIT.refused;
+    }
+    const reverted = await revertLastSessionsMigration(dataSource);
+    out({ msg: 'sessions_migration_reverted', schema, reverted });
+    return EXIT.done;
   } finally {
     await dataSource.destroy();
   }
 }
 
-migrate().then(
+/** The history table, oldest first; empty when the schema was never migrated. */
+async function appliedMigrations(dataSource: DataSource, schema: string): Promise<Applied[]> {
+  const table = `"${schema.replaceAll('"', '""')}".migrations`;
+  const [{ present }] = (await dataSource.query('SELECT to_regclass($1) IS NOT NULL AS present', [table])) as Array<{ present: boolean }>;
+  if (!present) return [];
+  const rows = (await dataSource.query(`SELECT name, run_at FROM ${table} ORDER BY id`)) as Array<{ name: string; run_at: Date }>;
+  return rows.map((row) => ({ name: row.name, runAt: row.run_at.toISOString() }));
+}
+
+migrate(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`${JSON.stringify({ msg: 'sessions_migrations_failed', error: (error as Error).message })}\n`);
-    process.exit(1);
+    err({ msg: 'sessions_migrations_failed', error: (error as Error).message });
+    process.exit(EXIT.failed);
   },
 );

@@ -84,6 +84,7 @@ export {
   runSessionsMigrations,
   sessionsMigrationStatus,
   assertSessionsMigrated,
+  revertLastSessionsMigration,
   type SessionsMigrationOptions,
   type SessionsMigrationRun,
   type SessionsMigrationStatus,
