@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { startRuntime } from '@app/runtime';
+import { sessionsMigrationStatus } from '@app/sessions';
+import { ConsoleLogger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { runMigrationList } from '../../libs/sessions/src/infrastructure/typeorm/sessions-migrations';
 import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
@@ -186,5 +189,22 @@ describe('MIGRATIONS_AT_STARTUP=verify', () => {
       await service.stop();
     }
     await expect(historyCount(database.url)).resolves.toBe(NAMES.length);
+  });
+
+  it("does not apply to the embedded database, which is new or this process's own: it is always migrated", async () => {
+    const runtime = await startRuntime({
+      database: { poolSize: 1, statementTimeoutMs: 5_000 },
+      cache: { store: 'keyv-redis' },
+      sessions: { accessTokenSecret: 'embedded-verify-secret-of-at-least-32-chars' },
+      http: { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false },
+      logger: new ConsoleLogger({ logLevels: ['error'] }),
+      migrationsAtStartup: 'verify',
+    });
+    try {
+      expect(runtime.embeddedDatabase).toBe(true);
+      await expect(sessionsMigrationStatus(runtime.dataSource)).resolves.toEqual({ pending: [], inPublic: [] });
+    } finally {
+      await runtime.close();
+    }
   });
 });
