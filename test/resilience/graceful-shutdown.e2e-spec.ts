@@ -63,7 +63,7 @@ describe('graceful shutdown (SIGTERM)', () => {
   };
 
   it('fails readiness at once, serves through the drain, answers the request in flight at close, and exits 0', async () => {
-    const drainSeconds = 2;
+    const drainSeconds = 3;
     const service = await start('drain', { SHUTDOWN_DRAIN_SECONDS: String(drainSeconds), SHUTDOWN_TIMEOUT_SECONDS: '15' });
     const web = new Http(service.webUrl, 'web', 2_000);
     const admin = new Http(service.adminUrl, 'admin', 2_000);
@@ -76,21 +76,23 @@ describe('graceful shutdown (SIGTERM)', () => {
     const signalledAt = Date.now();
     service.signal('SIGTERM');
 
-    // Readiness flips within ~100 ms, on both apps.
+    // Readiness flips at once, on both apps (the bound allows for a loaded machine: typically 10-30 ms).
     let firstNotReadyMs: number | undefined;
     while (firstNotReadyMs === undefined && Date.now() - signalledAt < 1_000) {
       if ((await web.call('GET', '/health/ready')).status === 503) firstNotReadyMs = Date.now() - signalledAt;
       else await delay(10);
     }
     expect(firstNotReadyMs).toBeDefined();
-    expect(firstNotReadyMs!).toBeLessThan(150);
+    console.log(`readiness answered 503 ${firstNotReadyMs} ms after SIGTERM`);
+    expect(firstNotReadyMs!).toBeLessThan(250);
     const adminReady = await admin.call('GET', '/health/ready');
     expect(adminReady.status).toBe(503);
     expect(adminReady.body).toMatchObject({ error: { process: { status: 'down', shuttingDown: true } } });
 
     // During the drain, everything else is served as before.
     const during: Array<{ live: number; adminLive: number; me: number; legacy: number; at: number }> = [];
-    while (Date.now() - signalledAt < drainSeconds * 1_000 - 400) {
+    // Rounds end well before the drain does: one still running at the close would find the server closed.
+    while (Date.now() - signalledAt < drainSeconds * 1_000 - 1_000) {
       const [live, adminLive, me, legacy] = await Promise.all([
         web.call('GET', '/health/live'),
         admin.call('GET', '/health/live'),
