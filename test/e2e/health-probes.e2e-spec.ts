@@ -50,11 +50,12 @@ describe('health probes', () => {
   // Last: the process stays in its shutdown for the rest of the file.
   it('once shutdown begins: readiness and /health 503 problem+json at once, liveness still 200, other routes still served', async () => {
     stack.runtime.lifecycle.beginShutdown();
+    const logged = stack.logs.lines.length;
     for (const [name, http] of apps()) {
       for (const path of ['/health/ready', '/health']) {
         const ready = await http().get(path);
         expect({ name, path, status: ready.status, type: ready.headers['content-type'] }).toEqual({ name, path, status: 503, type: expect.stringMatching(PROBLEM_JSON) });
-        expect(ready.body).toMatchObject({ status: 503, error: { process: { status: 'down', shuttingDown: true } } });
+        expect(ready.body).toMatchObject({ status: 503, info: {}, error: { process: { status: 'down', shuttingDown: true } }, details: { process: { status: 'down', shuttingDown: true } } });
         // Not asked: the answer does not wait on PostgreSQL or Redis.
         expect(ready.body.details).not.toHaveProperty('database');
       }
@@ -62,5 +63,8 @@ describe('health probes', () => {
       expect({ name, status: live.status, process: live.body.details?.process }).toEqual({ name, status: 200, process: { status: 'up', shuttingDown: true } });
     }
     await stack.http().get('/auth/me').expect(401);
+    // An expected state, not a failure: nothing at error level.
+    const errors = stack.logs.lines.slice(logged).filter((line) => JSON.parse(line).level === 'error');
+    expect(errors).toEqual([]);
   });
 });
