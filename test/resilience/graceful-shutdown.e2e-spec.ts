@@ -120,6 +120,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     // connection of the request in flight is closed with its answer, not left to idle out.
     expect(exitedAfterMs).toBeLessThan(drainSeconds * 1_000 + 3_500);
     expect(service.structuredLogs('shutdown_started')).toHaveLength(1);
+    expect(service.structuredLogs('shutdown_closing').map(({ payload }) => payload.inFlight)).toEqual([{ 'Web API': 1, 'Admin console': 0 }]);
     expect(service.structuredLogs('shutdown_complete')).toHaveLength(1);
     // No new connection once closed.
     expect((await web.call('GET', '/health/live')).status).toBe(0);

@@ -105,6 +105,7 @@ export async function serve(runtime: Runtime, listeners: readonly Listener[]): P
     setTimeout(() => exitUnfinished('shutdown_timeout', { timeoutSeconds }), timeoutSeconds * 1_000);
     for (const app of served) app.phase = 'draining';
     if (drainSeconds > 0) await sleep(drainSeconds * 1_000);
+    logger.log({ msg: 'shutdown_closing', inFlight: Object.fromEntries(served.map((app) => [app.name, app.http.inFlight])) });
     // Each app: no new connection, the requests in flight finish with everything still up; then
     // Nest's shutdown: its hooks write the queued audit entries and close the cache connection.
     await Promise.all(
