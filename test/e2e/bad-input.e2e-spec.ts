@@ -565,6 +565,7 @@ function routes(): Route[] {
     { app: 'admin', method: 'GET', path: '/admin/users/:userId/sessions', access: 'admin', query: QUERIES.userSessions, param: victimUser },
     { app: 'admin', method: 'POST', path: '/admin/users/:userId/sessions/revoke-all', access: 'admin', dto: DTOS.adminRevokeAll, param: victimUser, command: 'sessions.revoke_all' },
     { app: 'admin', method: 'DELETE', path: '/admin/sessions/:sessionId', access: 'admin', dto: DTOS.adminReason, param: victimSession, command: 'session.revoke' },
+    { app: 'admin', method: 'POST', path: '/admin/sessions/:sessionId/revoke', access: 'admin', dto: DTOS.adminReason, param: victimSession, command: 'session.revoke' },
     { app: 'admin', method: 'POST', path: '/admin/users/:userId/disable', access: 'admin', dto: DTOS.adminReason, param: victimUser, command: 'user.disable' },
     { app: 'admin', method: 'POST', path: '/admin/users/:userId/enable', access: 'admin', dto: DTOS.adminReason, param: victimUser, command: 'user.enable' },
     { app: 'admin', method: 'POST', path: '/admin/users/:userId/password-reset', access: 'admin', dto: DTOS.adminReason, param: victimUser, command: 'user.password_reset_require' },
