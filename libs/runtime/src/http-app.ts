@@ -2,6 +2,7 @@ import { answerClientErrorsWithProblems, createValidationPipe, ProblemDetailsFil
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:http';
+import { preventCaching } from './http/cache-control';
 import { DEFAULT_HTTP_TIMEOUTS, RuntimeSettings } from './runtime-settings';
 
 export interface HttpAppDescription {
@@ -16,6 +17,7 @@ export interface HttpAppDescription {
  */
 export function configureHttpApp(app: NestExpressApplication, settings: RuntimeSettings, description: HttpAppDescription): void {
   app.disable('x-powered-by');
+  preventCaching(app);
   app.set('trust proxy', settings.http.trustProxy);
   boundRequestReadTime(app.getHttpServer(), settings);
   answerClientErrorsWithProblems(app.getHttpServer());
