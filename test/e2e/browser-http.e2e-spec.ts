@@ -1,9 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { bearer, login, signUp, uniqueEmail } from '../support/api';
 import { startTestStack, type TestStack } from '../support/test-app';
 
 const ADMIN = { email: uniqueEmail('admin'), password: 'admin password 1' };
+const APP_ORIGIN = 'https://app.example.com';
+const ADMIN_ORIGIN = 'https://admin.example.com';
+const OTHER_ORIGIN = 'https://evil.example.net';
+const LOOPBACK = { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false } as const;
 
+/** Every CORS response header name (RFC: Fetch standard, "CORS protocol"). */
+const corsHeaders = (response: Response) => Object.keys(response.headers).filter((name) => name.startsWith('access-control-'));
+const varyList = (response: Response) => (response.headers.vary ?? '').split(',').map((value: string) => value.trim().toLowerCase());
 const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim().toLowerCase()).filter(Boolean).sort();
 
 /** no-store among the Cache-Control directives (the health check adds its own), and Pragma for HTTP/1.0 caches. */
@@ -63,5 +71,109 @@ describe('browser-facing HTTP: caching', () => {
       expect({ path, noStore: list(response.headers['cache-control']).includes('no-store') }).toEqual({ path, noStore: false });
       expect(response.headers.pragma).toBeUndefined();
     }
+  });
+});
+
+describe('browser-facing HTTP: CORS off by default', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ label: 'browser-cors-off' });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('sends no CORS header at all, on a preflight or a plain request, on either app', async () => {
+    for (const http of [() => stack.http(), () => stack.adminHttp()]) {
+      const preflight = await http()
+        .options('/auth/login')
+        .set('Origin', APP_ORIGIN)
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'content-type');
+      expect(preflight.status).toBe(404);
+      expect(corsHeaders(preflight)).toEqual([]);
+      const plain = await http().get('/health').set('Origin', APP_ORIGIN);
+      expect(corsHeaders(plain)).toEqual([]);
+    }
+  });
+});
+
+describe('browser-facing HTTP: CORS from CORS_ORIGINS and ADMIN_CORS_ORIGINS', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      label: 'browser-cors-on',
+      admin: ADMIN,
+      settings: { http: { ...LOOPBACK, corsOrigins: { web: [APP_ORIGIN, 'http://localhost:5173'], admin: [ADMIN_ORIGIN] } } },
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const preflight = (http: () => ReturnType<TestStack['http']>, path: string, origin: string, method: string, headers?: string) => {
+    const call = http().options(path).set('Origin', origin).set('Access-Control-Request-Method', method);
+    return headers ? call.set('Access-Control-Request-Headers', headers) : call;
+  };
+
+  it('answers a preflight from a listed origin with 204, the methods, the headers and a max-age', async () => {
+    const cases = [
+      ['/auth/login', 'POST', 'content-type'],
+      ['/auth/me', 'GET', 'authorization,x-request-id'],
+      [`/auth/sessions/${randomUUID()}`, 'DELETE', 'authorization'],
+    ] as const;
+    for (const [path, method, headers] of cases) {
+      const response = await preflight(() => stack.http(), path, APP_ORIGIN, method, headers);
+      expect({ path, status: response.status }).toEqual({ path, status: 204 });
+      expect(response.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
+      expect(list(response.headers['access-control-allow-methods'])).toEqual(['delete', 'get', 'head', 'post']);
+      expect(list(response.headers['access-control-allow-headers'])).toEqual(['authorization', 'content-type', 'x-request-id']);
+      expect(response.headers['access-control-max-age']).toBe('600');
+      expect(response.headers['access-control-allow-credentials']).toBeUndefined();
+      expect(varyList(response)).toContain('origin');
+    }
+    const local = await preflight(() => stack.http(), '/auth/refresh', 'http://localhost:5173', 'POST', 'content-type');
+    expect(local.status).toBe(204);
+    expect(local.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+  });
+
+  it('refuses a preflight from any other origin: no Access-Control-Allow-Origin, which the browser takes as a no', async () => {
+    for (const origin of [OTHER_ORIGIN, 'https://app.example.com.evil.example.net', 'http://app.example.com', 'https://app.example.com:8443', 'null']) {
+      const response = await preflight(() => stack.http(), '/auth/login', origin, 'POST', 'content-type');
+      expect({ origin, allowOrigin: response.headers['access-control-allow-origin'] }).toEqual({ origin, allowOrigin: undefined });
+      expect(varyList(response)).toContain('origin');
+    }
+  });
+
+  it('lets a listed page read answers, errors and their challenge included: exposes WWW-Authenticate, Retry-After and X-Request-Id', async () => {
+    const [user] = await signUp(stack);
+    const me = await stack.http().get('/auth/me').set('Origin', APP_ORIGIN).set(...bearer(user.accessToken)).expect(200);
+    expect(me.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
+    expect(list(me.headers['access-control-expose-headers'])).toEqual(['retry-after', 'www-authenticate', 'x-request-id']);
+    expect(varyList(me)).toContain('origin');
+    expectNotStored(me, 'me, cross-origin');
+
+    const refused = await stack.http().get('/auth/me').set('Origin', APP_ORIGIN).set('Authorization', 'Bearer a.b.c').expect(401);
+    expect(refused.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
+    expect(refused.headers['www-authenticate']).toMatch(/^Bearer realm="sessions", error="invalid_token"/);
+    expect(list(refused.headers['access-control-expose-headers'])).toContain('www-authenticate');
+
+    const elsewhere = await stack.http().get('/auth/me').set('Origin', OTHER_ORIGIN).set(...bearer(user.accessToken)).expect(200);
+    expect(elsewhere.headers['access-control-allow-origin']).toBeUndefined();
+    expect(varyList(elsewhere)).toContain('origin');
+  });
+
+  it('keeps each app on its own list: the web app origin cannot call the admin console, nor the admin origin the web API', async () => {
+    const toAdmin = await preflight(() => stack.adminHttp(), '/admin/audit', APP_ORIGIN, 'GET', 'authorization');
+    expect(toAdmin.headers['access-control-allow-origin']).toBeUndefined();
+    const adminUi = await preflight(() => stack.adminHttp(), `/admin/sessions/${randomUUID()}/revoke`, ADMIN_ORIGIN, 'POST', 'authorization,content-type');
+    expect(adminUi.status).toBe(204);
+    expect(adminUi.headers['access-control-allow-origin']).toBe(ADMIN_ORIGIN);
+    const toWeb = await preflight(() => stack.http(), '/auth/login', ADMIN_ORIGIN, 'POST', 'content-type');
+    expect(toWeb.headers['access-control-allow-origin']).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ export { type RuntimeSettings, type RateLimitSettings, DEFAULT_RATE_LIMIT, DEFAU
 export { type Runtime, startRuntime } from './runtime';
 export { CoreModule } from './core.module';
 export { configureHttpApp } from './http-app';
+export { allowCrossOrigin } from './http/cors';
 export { seedAdministrator, ensureAdministrator, AdminBootstrapConflict, AdminPasswordRefused, type AdminBootstrapResult } from './admin-bootstrap';
 export { HealthController } from './health.controller';
 export { hostProviders } from './host-providers';

@@ -8,10 +8,12 @@ import {
   IsByteSize,
   IsGreaterThanProperty,
   IsIntegerInRange,
+  IsOriginList,
   IsTrustProxy,
   IsUrlWithScheme,
   toBoolean,
   toInteger,
+  toOriginList,
   toTrustProxy,
   TrustProxy,
 } from './environment-rules';
@@ -82,6 +84,8 @@ export const ENVIRONMENT_VARIABLES = [
     default: text(DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs),
     description: 'Longest a client may take to send a whole request, body included, 1000 to 3600000, at least HTTP_HEADERS_TIMEOUT_MS',
   },
+  { name: 'CORS_ORIGINS', description: 'Origins (scheme://host[:port], comma-separated, no * and no paths) whose pages may call the web API from a browser; unset: CORS off' },
+  { name: 'ADMIN_CORS_ORIGINS', description: 'The same for the admin console, on its own list; unset: CORS off' },
   { name: 'REFRESH_REUSE_GRACE_SECONDS', default: text(LIBRARY.refreshReuseGraceSeconds), description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60' },
   { name: 'BENCHMARK_AUTH_CHECK', default: 'session', description: 'Benchmarks only: session (always in production), signature-only or no-cache (NODE_ENV development or test only)' },
   { name: 'INTERRUPTED_AFTER_SECONDS', default: text(LIBRARY.interruptedAfterSeconds), description: 'Age after which an audited command with no outcome, from a process instance silent (no heartbeat, one every quarter of this) for as long, is closed as interrupted, 1 to 3600' },
@@ -112,6 +116,8 @@ export interface Environment {
     /** Node's server.headersTimeout and server.requestTimeout: a slow client cannot hold a connection longer. */
     readonly headersTimeoutMs: number;
     readonly requestTimeoutMs: number;
+    /** Exact origins allowed to call each app from a browser (CORS); empty: CORS off. */
+    readonly corsOrigins: { readonly web: readonly string[]; readonly admin: readonly string[] };
   };
   readonly database: {
     /** Absent: run the embedded database. */
@@ -297,6 +303,14 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @IsIntegerInRange(1_000, 3_600_000)
   HTTP_REQUEST_TIMEOUT_MS: number;
 
+  @IsOptional()
+  @IsOriginList()
+  CORS_ORIGINS: string | undefined;
+
+  @IsOptional()
+  @IsOriginList()
+  ADMIN_CORS_ORIGINS: string | undefined;
+
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(0, 60)
   REFRESH_REUSE_GRACE_SECONDS: number;
@@ -461,6 +475,7 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
       bodyLimit: variables.BODY_LIMIT,
       headersTimeoutMs: variables.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: variables.HTTP_REQUEST_TIMEOUT_MS,
+      corsOrigins: { web: toOriginList(variables.CORS_ORIGINS), admin: toOriginList(variables.ADMIN_CORS_ORIGINS) },
     },
     database: {
       url: variables.DATABASE_URL,
