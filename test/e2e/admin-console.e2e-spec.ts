@@ -133,6 +133,17 @@ describe('admin console', () => {
     });
   });
 
+  it('documents both routes that end one session in OpenAPI, with the same body and answers', async () => {
+    const { body: document } = await stack.adminHttp().get('/docs-json').expect(200);
+    const byDelete = document.paths['/admin/sessions/{sessionId}'].delete;
+    const byPost = document.paths['/admin/sessions/{sessionId}/revoke'].post;
+    for (const operation of [byDelete, byPost]) {
+      expect(operation.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/AdminReasonRequest' });
+      expect(Object.keys(operation.responses).sort()).toEqual(['204', '401', '403', '404', '429']);
+      expect(operation.security).toEqual([{ bearer: [] }]);
+    }
+  });
+
   it('audits a revocation of an unknown user or session as Attempted and Failed, and answers 404 problem+json', async () => {
     const unknownUser = randomUUID();
     const unknownSession = randomUUID();
