@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { Response } from 'supertest';
+import { allowCrossOrigin } from '../../libs/runtime/src/http/cors';
+import { preventCaching } from '../../libs/runtime/src/http/cache-control';
+import { sendSecurityHeaders } from '../../libs/runtime/src/http/security-headers';
 import { bearer, login, signUp, uniqueEmail } from '../support/api';
 import { startTestStack, type TestStack } from '../support/test-app';
 
@@ -175,5 +181,183 @@ describe('browser-facing HTTP: CORS from CORS_ORIGINS and ADMIN_CORS_ORIGINS', (
     expect(adminUi.headers['access-control-allow-origin']).toBe(ADMIN_ORIGIN);
     const toWeb = await preflight(() => stack.http(), '/auth/login', ADMIN_ORIGIN, 'POST', 'content-type');
     expect(toWeb.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+/** A Content-Security-Policy header as directive -> sources. */
+function parseCsp(header: string | undefined): Map<string, string[]> {
+  const directives = new Map<string, string[]>();
+  for (const part of (header ?? '').split(';')) {
+    const [name, ...sources] = part.trim().split(/\s+/);
+    if (name) directives.set(name.toLowerCase(), sources);
+  }
+  return directives;
+}
+
+/** The sources a fetch directive allows, falling back to default-src as browsers do. */
+const sourcesFor = (csp: Map<string, string[]>, directive: string) => csp.get(directive) ?? csp.get('default-src') ?? [];
+
+function expectApiSecurityHeaders(response: Response, what: string): void {
+  const csp = parseCsp(response.headers['content-security-policy']);
+  expect({ what, csp: Object.fromEntries(csp) }).toEqual({
+    what,
+    csp: { 'default-src': ["'none'"], 'base-uri': ["'none'"], 'form-action': ["'none'"], 'frame-ancestors': ["'none'"] },
+  });
+  expect({ what, frame: response.headers['x-frame-options'], sniff: response.headers['x-content-type-options'], referrer: response.headers['referrer-policy'] }).toEqual({
+    what,
+    frame: 'DENY',
+    sniff: 'nosniff',
+    referrer: 'no-referrer',
+  });
+  expect(response.headers['x-powered-by']).toBeUndefined();
+}
+
+describe('browser-facing HTTP: security headers', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ label: 'browser-headers' });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('sends a nothing-may-load CSP, frame denial, nosniff and no HSTS (off by default) on every API answer of both apps', async () => {
+    const [user] = await signUp(stack);
+    expectApiSecurityHeaders(await stack.http().get('/auth/me').set(...bearer(user.accessToken)).expect(200), 'me');
+    expectApiSecurityHeaders(await stack.http().get('/auth/me').expect(401), '401');
+    expectApiSecurityHeaders(await stack.http().get('/nope').expect(404), '404');
+    expectApiSecurityHeaders(await stack.http().post('/auth/login').send('{').set('Content-Type', 'application/json').expect(400), 'unparseable body');
+    expectApiSecurityHeaders(await stack.http().get('/.well-known/jwks.json').expect(200), 'jwks');
+    expectApiSecurityHeaders(await stack.http().get('/docs-json').expect(200), 'OpenAPI document');
+    expectApiSecurityHeaders(await stack.adminHttp().get('/admin/audit').expect(401), 'admin 401');
+    expect((await stack.http().get('/health')).headers['strict-transport-security']).toBeUndefined();
+  });
+
+  it('serves Swagger UI at /docs under a CSP that allows everything its page references, and no inline or evaluated script', async () => {
+    const page = await stack.http().get('/docs').redirects(2).expect(200);
+    // Relative references resolve against the page's own address.
+    const pageUrl = new URL(page.redirects.at(-1) ?? '/docs', 'http://127.0.0.1');
+    const csp = parseCsp(page.headers['content-security-policy']);
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
+    expect(csp.get('object-src')).toEqual(["'none'"]);
+    for (const [directive, sources] of csp) expect({ directive, unsafeEval: sources.includes("'unsafe-eval'") }).toEqual({ directive, unsafeEval: false });
+    expect(sourcesFor(csp, 'script-src')).not.toContain("'unsafe-inline'");
+
+    const html = page.text;
+    const attributes = (tag: string, attribute: string) =>
+      [...html.matchAll(new RegExp(`<${tag}\\b[^>]*\\b${attribute}="([^"]+)"[^>]*>`, 'gi'))].map((match) => new URL(match[1], pageUrl));
+    const scripts = attributes('script', 'src');
+    const stylesheets = [...html.matchAll(/<link\b[^>]*rel="stylesheet"[^>]*href="([^"]+)"/gi)].map((match) => new URL(match[1], pageUrl));
+    const icons = [...html.matchAll(/<link\b[^>]*rel="icon"[^>]*href="([^"]+)"/gi)].map((match) => new URL(match[1], pageUrl));
+    expect(scripts.length).toBeGreaterThanOrEqual(3);
+    expect(stylesheets.length).toBeGreaterThanOrEqual(1);
+
+    // Every referenced asset is of this origin, allowed by its directive, served, and of the type nosniff requires.
+    const assets = [
+      ...scripts.map((url) => ({ url, directive: 'script-src', type: /javascript/ })),
+      ...stylesheets.map((url) => ({ url, directive: 'style-src', type: /^text\/css/ })),
+      ...icons.map((url) => ({ url, directive: 'img-src', type: /^image\// })),
+    ];
+    for (const { url, directive, type } of assets) {
+      expect({ asset: url.pathname, origin: url.origin, allowed: sourcesFor(csp, directive).includes("'self'") }).toEqual({ asset: url.pathname, origin: pageUrl.origin, allowed: true });
+      const asset = await stack.http().get(url.pathname).expect(200);
+      expect({ asset: url.pathname, type: type.test(asset.headers['content-type'] ?? '') }).toEqual({ asset: url.pathname, type: true });
+    }
+
+    // No inline script (script-src has no 'unsafe-inline'); the inline <style> blocks and style attributes need it on style-src.
+    expect(html.match(/<script\b(?![^>]*\bsrc=)[^>]*>/gi)).toBeNull();
+    expect(/<style\b/i.test(html) || /\sstyle="/i.test(html)).toBe(true);
+    expect(sourcesFor(csp, 'style-src')).toContain("'unsafe-inline'");
+
+    // What the stylesheets load: data: images and fonts, or files of this origin.
+    for (const sheet of stylesheets) {
+      const css = (await stack.http().get(sheet.pathname).expect(200)).text;
+      for (const [, raw] of css.matchAll(/url\(\s*["']?([^"')]+)["']?\s*\)/g)) {
+        const target = new URL(raw, sheet);
+        const allowed = target.protocol === 'data:' ? sourcesFor(csp, 'img-src').includes('data:') && sourcesFor(csp, 'font-src').includes('data:') : target.origin === pageUrl.origin;
+        expect({ url: raw.slice(0, 60), allowed }).toEqual({ url: raw.slice(0, 60), allowed: true });
+      }
+    }
+  });
+});
+
+describe('browser-facing HTTP: HSTS when asked for', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ label: 'browser-hsts', settings: { http: { ...LOOPBACK, hstsMaxAgeSeconds: 86_400 } } });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('sends Strict-Transport-Security with the configured max-age and without includeSubDomains, on both apps', async () => {
+    for (const response of [await stack.http().get('/health'), await stack.adminHttp().get('/admin/audit'), await stack.http().get('/docs').redirects(2)]) {
+      expect(response.headers['strict-transport-security']).toBe('max-age=86400');
+    }
+  });
+});
+
+@Controller()
+class ProbeController {
+  @Get('probe')
+  probe() {
+    return { ok: true };
+  }
+
+  @Get('docs/page')
+  docs() {
+    return { docs: true };
+  }
+}
+
+@Module({ controllers: [ProbeController] })
+class ProbeModule {}
+
+describe('browser-facing HTTP: the same edge on a Fastify host', () => {
+  let base: string;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    const app = await NestFactory.create(ProbeModule, new FastifyAdapter(), { logger: false });
+    preventCaching(app);
+    sendSecurityHeaders(app, 3_600);
+    allowCrossOrigin(app, [APP_ORIGIN]);
+    await app.listen(0, '127.0.0.1');
+    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    close = () => app.close();
+  });
+
+  afterAll(async () => {
+    await close?.();
+  });
+
+  it('sends no-store, the API CSP, frame denial, nosniff and HSTS, and answers CORS for the listed origin only', async () => {
+    const answer = await fetch(`${base}/probe`, { headers: { origin: APP_ORIGIN } });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    expect(answer.headers.get('pragma')).toBe('no-cache');
+    expect(answer.headers.get('content-security-policy')).toBe("default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'");
+    expect(answer.headers.get('x-frame-options')).toBe('DENY');
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(answer.headers.get('strict-transport-security')).toBe('max-age=3600');
+    expect(answer.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    expect(list(answer.headers.get('access-control-expose-headers') ?? undefined)).toEqual(['retry-after', 'www-authenticate', 'x-request-id']);
+
+    const docs = await fetch(`${base}/docs/page`);
+    expect(parseCsp(docs.headers.get('content-security-policy') ?? undefined).get('script-src')).toEqual(["'self'"]);
+    expect(docs.headers.get('cache-control')).not.toBe('no-store');
+
+    const headers = { origin: APP_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' };
+    const preflight = await fetch(`${base}/probe`, { method: 'OPTIONS', headers });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    expect(preflight.headers.get('access-control-max-age')).toBe('600');
+    const refused = await fetch(`${base}/probe`, { method: 'OPTIONS', headers: { ...headers, origin: OTHER_ORIGIN } });
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

@@ -63,6 +63,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
         headersTimeoutMs: environment.http.headersTimeoutMs,
         requestTimeoutMs: environment.http.requestTimeoutMs,
         corsOrigins: environment.http.corsOrigins,
+        hstsMaxAgeSeconds: environment.http.hstsMaxAgeSeconds,
       },
       admin: environment.admin,
       rateLimit: environment.rateLimit,
