@@ -80,6 +80,35 @@ describe('browser-facing HTTP: caching', () => {
   });
 });
 
+describe('browser-facing HTTP: refresh, or sign in again', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ label: 'browser-refresh-or-sign-in' });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('says invalid_token for a refused access token and invalid_grant for a refused refresh, the same whatever the reason', async () => {
+    const [ended, other] = await signUp(stack, 2, 'ended');
+    await stack.http().delete(`/auth/sessions/${ended.sessionId}`).set(...bearer(other.accessToken)).expect(204);
+
+    const refused = await stack.http().get('/auth/me').set(...bearer(ended.accessToken)).expect(401);
+    expect(refused.headers['www-authenticate']).toBe('Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"');
+    expect(refused.body).toMatchObject({ status: 401, code: 'invalid_token' });
+
+    // The session is over: the refresh is refused, and the client signs in again.
+    const endedRefresh = await stack.http().post('/auth/refresh').send({ refreshToken: ended.refreshToken }).expect(401);
+    const unknownRefresh = await stack.http().post('/auth/refresh').send({ refreshToken: 'x'.repeat(43) }).expect(401);
+    expect(endedRefresh.body).toMatchObject({ status: 401, code: 'invalid_grant', detail: 'The refresh token cannot be used' });
+    const { instance: _a, ...ended401 } = endedRefresh.body;
+    const { instance: _b, ...unknown401 } = unknownRefresh.body;
+    expect(ended401).toEqual(unknown401);
+  });
+});
+
 describe('browser-facing HTTP: CORS off by default', () => {
   let stack: TestStack;
 
