@@ -1,4 +1,4 @@
-import { configureHttpApp, Runtime, seedAdministrator } from '@app/runtime';
+import { allowCrossOrigin, configureHttpApp, Runtime, seedAdministrator } from '@app/runtime';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { WebApiModule } from './app.module';
@@ -15,6 +15,7 @@ export async function createWebApi(runtime: Runtime, options: { seedAdmin: boole
     title: 'Sessions web API',
     description: 'Sign in, refresh, log out, and see or end your own sessions. Errors are application/problem+json (RFC 9457).',
   });
+  allowCrossOrigin(app, runtime.settings.http.corsOrigins?.web);
   await app.init();
   if (options.seedAdmin) await seedAdministrator(app, runtime.settings);
   return app;

@@ -102,11 +102,13 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Trade a refresh token for a new pair; the old refresh token stops working' })
   @ApiResponse({ status: 200, type: TokenPairResponse })
-  @ApiResponse({ status: 401, description: 'Unknown, expired or revoked token, or its session has ended' })
+  @ApiResponse({ status: 401, description: 'Unknown, expired or revoked token, or its session has ended (problem code `invalid_grant`): sign in again' })
   @RateLimited('refreshToken')
   async refresh(@Body() body: RefreshTokenRequest, @ClientContext() context: RequestContext): Promise<TokenPairResponse> {
     const outcome = await this.commandBus.execute(new RefreshTokens(body.refreshToken, context));
-    if (outcome.kind === 'rejected') throw new UnauthorizedException('The refresh token cannot be used');
+    // code invalid_grant (RFC 6749 §5.2's name): the session is over or the token unknown, so the
+    // client signs in again; the same answer whatever the reason, so it tells nothing about accounts.
+    if (outcome.kind === 'rejected') throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'The refresh token cannot be used', code: 'invalid_grant' });
     return toTokenResponse(outcome);
   }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { bearer, login, meStatus, signUp, uniqueEmail } from '../support/api';
 import { AuditRow, sql } from '../support/sql';
-import { startTestStack, type TestStack } from '../support/test-app';
+import { REVOCATION_LIMIT_FACTOR } from '@app/runtime';
+import { GENEROUS_RATE_LIMIT, startTestStack, type TestStack } from '../support/test-app';
 
 const ADMIN = { email: uniqueEmail('admin'), password: 'admin password 1' };
 
@@ -81,6 +82,66 @@ describe('admin console', () => {
     expect(await meStatus(stack, user.accessToken)).toBe(401);
     await stack.adminHttp().delete(`/admin/sessions/${user.sessionId}`).set(...bearer(adminToken)).send({ reason: 'Lost device reported' }).expect(404);
     await stack.adminHttp().delete('/admin/sessions/0190a5d2-0000-7000-8000-000000000000').set(...bearer(adminToken)).send({ reason: 'Nothing here' }).expect(404);
+  });
+
+  describe.each([
+    ['DELETE /admin/sessions/:sessionId', (sessionId: string) => stack.adminHttp().delete(`/admin/sessions/${sessionId}`)],
+    ['POST /admin/sessions/:sessionId/revoke', (sessionId: string) => stack.adminHttp().post(`/admin/sessions/${sessionId}/revoke`)],
+  ] as const)('%s', (_route, revokeOne) => {
+    it('ends one session of any user with its reason, audited as Attempted then Succeeded with the admin as actor; 404 once it has ended', async () => {
+      const [user, other] = await signUp(stack, 2, 'revoke-one');
+      await revokeOne(user.sessionId).set(...bearer(adminToken)).send({ reason: 'Phone lost on a train' }).expect(204);
+      expect(await meStatus(stack, user.accessToken)).toBe(401);
+      expect(await meStatus(stack, other.accessToken)).toBe(200);
+      const again = await revokeOne(user.sessionId).set(...bearer(adminToken)).send({ reason: 'Phone lost on a train' }).expect(404);
+      expect(again.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(again.body).toMatchObject({ status: 404, detail: 'No active session with this id' });
+
+      await stack.settleAudit();
+      const rows = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE session_id = $1 AND action = 'session.revoke' ORDER BY event_id`, [user.sessionId]);
+      expect(rows.map((r) => [r.outcome, r.user_id, r.actor_type, r.actor_id, r.reason])).toEqual([
+        ['attempted', user.userId, 'admin', adminUserId, 'Phone lost on a train'],
+        ['succeeded', user.userId, 'admin', adminUserId, 'Phone lost on a train'],
+        ['attempted', user.userId, 'admin', adminUserId, 'Phone lost on a train'],
+        ['failed', user.userId, 'admin', adminUserId, 'session_not_found'],
+      ]);
+    });
+
+    it('answers 404 problem+json for an unknown session id, audited as Attempted and Failed', async () => {
+      const unknown = randomUUID();
+      const response = await revokeOne(unknown).set(...bearer(adminToken)).send({ reason: 'Report of a stolen laptop' }).expect(404);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      await stack.settleAudit();
+      const rows = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE session_id = $1 ORDER BY event_id`, [unknown]);
+      expect(rows.map((r) => [r.action, r.outcome, r.reason])).toEqual([
+        ['session.revoke', 'attempted', 'Report of a stolen laptop'],
+        ['session.revoke', 'failed', 'session_not_found'],
+      ]);
+    });
+
+    it('refuses a bad body or a bad id with 400 problem+json and leaves the session alive; 401 without a token, 403 for a non-admin', async () => {
+      const [user] = await signUp(stack, 1, 'revoke-one-bad');
+      for (const body of [undefined, {}, { reason: 'no' }, { reason: 'x'.repeat(201) }, { reason: 42 }, { reason: 'Valid reason', extra: true }]) {
+        const call = revokeOne(user.sessionId).set(...bearer(adminToken));
+        const response = await (body === undefined ? call : call.send(body));
+        expect({ body, status: response.status, type: response.headers['content-type'] }).toEqual({ body, status: 400, type: expect.stringMatching(/^application\/problem\+json/) });
+      }
+      await revokeOne('not-a-uuid').set(...bearer(adminToken)).send({ reason: 'Valid reason' }).expect(400);
+      await revokeOne(user.sessionId).send({ reason: 'Valid reason' }).expect(401);
+      await revokeOne(user.sessionId).set(...bearer(user.accessToken)).send({ reason: 'Valid reason' }).expect(403);
+      expect(await meStatus(stack, user.accessToken)).toBe(200);
+    });
+  });
+
+  it('documents both routes that end one session in OpenAPI, with the same body and answers', async () => {
+    const { body: document } = await stack.adminHttp().get('/docs-json').expect(200);
+    const byDelete = document.paths['/admin/sessions/{sessionId}'].delete;
+    const byPost = document.paths['/admin/sessions/{sessionId}/revoke'].post;
+    for (const operation of [byDelete, byPost]) {
+      expect(operation.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/AdminReasonRequest' });
+      expect(Object.keys(operation.responses).sort()).toEqual(['204', '401', '403', '404', '429']);
+      expect(operation.security).toEqual([{ bearer: [] }]);
+    }
   });
 
   it('audits a revocation of an unknown user or session as Attempted and Failed, and answers 404 problem+json', async () => {
@@ -172,5 +233,35 @@ describe('admin console', () => {
     await stack.adminHttp().get('/admin/audit?limit=0').set(...bearer(adminToken)).expect(400);
     await stack.adminHttp().get('/admin/audit?action=drop.tables').set(...bearer(adminToken)).expect(400);
     await stack.adminHttp().get('/admin/audit?cursor=abc').set(...bearer(adminToken)).expect(400);
+  });
+});
+
+describe('admin console: the two routes that end one session', () => {
+  let stack: TestStack;
+  let adminToken: string;
+  const PER_USER = 2;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ label: 'admin-revoke-budget', admin: ADMIN, settings: { rateLimit: { ...GENEROUS_RATE_LIMIT, perUser: PER_USER } } });
+    adminToken = (await login(stack, ADMIN.email, ADMIN.password)).accessToken;
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('share one rate-limit budget: alternating DELETE and POST does not double what an admin may revoke', async () => {
+    const budget = PER_USER * REVOCATION_LIMIT_FACTOR;
+    const send = (i: number) => {
+      const id = randomUUID();
+      const call = i % 2 === 0 ? stack.adminHttp().delete(`/admin/sessions/${id}`) : stack.adminHttp().post(`/admin/sessions/${id}/revoke`);
+      return call.set(...bearer(adminToken)).send({ reason: 'Bulk clean-up of kiosks' });
+    };
+    for (let i = 0; i < budget; i += 1) expect((await send(i)).status).toBe(404);
+    for (const i of [budget, budget + 1]) {
+      const refused = await send(i);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
   });
 });

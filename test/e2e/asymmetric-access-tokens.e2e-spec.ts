@@ -56,7 +56,7 @@ describe('asymmetric access tokens (EdDSA) and the JWKS the web API serves', () 
       .sign(generateKeyPairSync('ed25519').privateKey);
     const response = await stack.http().get('/auth/me').set(...bearer(forged));
     expect(response.status).toBe(401);
-    expect(response.headers['www-authenticate']).toBe('Bearer');
+    expect(response.headers['www-authenticate']).toBe('Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"');
     await expect(verifyOffline(forged)).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
   });
 

@@ -86,6 +86,8 @@ function tally(kind: string, status: number): void {
 }
 
 /** The answer must be the expected 4xx, as application/problem+json with the RFC 9457 members. */
+const INVALID_TOKEN_CHALLENGE = 'Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"';
+
 function checkProblem(testCase: Case, answer: Answer): void {
   const { request } = testCase;
   const where = `${testCase.kind}: ${request.method} ${request.app}${request.path.slice(0, 200)} -> ${answer.status} ${answer.text.slice(0, 300)}`;
@@ -107,8 +109,15 @@ function checkProblem(testCase: Case, answer: Answer): void {
     typeof body.detail === 'string' &&
     body.detail !== '';
   if (!wellFormed) throw new Error(`not a problem; ${where}`);
-  if (answer.status === 401 && testCase.kind.startsWith('auth') && answer.headers['www-authenticate'] !== 'Bearer') {
-    throw new Error(`401 without WWW-Authenticate: Bearer; ${where}`);
+  if (answer.status === 401 && testCase.kind.startsWith('auth')) {
+    // RFC 6750 §3.1: an error code only when Bearer credentials were sent (Node trims header values).
+    const authorization = request.headers.Authorization?.trim();
+    const presented = authorization !== undefined && /^bearer(\s|$)/i.test(authorization);
+    const challenge = presented ? INVALID_TOKEN_CHALLENGE : 'Bearer realm="sessions"';
+    if (answer.headers['www-authenticate'] !== challenge) throw new Error(`401 without WWW-Authenticate: ${challenge}; ${where}`);
+  }
+  if (answer.status === 403 && testCase.kind === 'auth:not-admin' && !/^Bearer realm="sessions", error="insufficient_scope"/.test(answer.headers['www-authenticate'] ?? '')) {
+    throw new Error(`403 without an insufficient_scope challenge; ${where}`);
   }
 }
 
@@ -556,6 +565,7 @@ function routes(): Route[] {
     { app: 'admin', method: 'GET', path: '/admin/users/:userId/sessions', access: 'admin', query: QUERIES.userSessions, param: victimUser },
     { app: 'admin', method: 'POST', path: '/admin/users/:userId/sessions/revoke-all', access: 'admin', dto: DTOS.adminRevokeAll, param: victimUser, command: 'sessions.revoke_all' },
     { app: 'admin', method: 'DELETE', path: '/admin/sessions/:sessionId', access: 'admin', dto: DTOS.adminReason, param: victimSession, command: 'session.revoke' },
+    { app: 'admin', method: 'POST', path: '/admin/sessions/:sessionId/revoke', access: 'admin', dto: DTOS.adminReason, param: victimSession, command: 'session.revoke' },
     { app: 'admin', method: 'POST', path: '/admin/users/:userId/disable', access: 'admin', dto: DTOS.adminReason, param: victimUser, command: 'user.disable' },
     { app: 'admin', method: 'POST', path: '/admin/users/:userId/enable', access: 'admin', dto: DTOS.adminReason, param: victimUser, command: 'user.enable' },
     { app: 'admin', method: 'POST', path: '/admin/users/:userId/password-reset', access: 'admin', dto: DTOS.adminReason, param: victimUser, command: 'user.password_reset_require' },

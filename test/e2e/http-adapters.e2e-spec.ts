@@ -58,6 +58,9 @@ class ProbeModule {
 }
 
 const ADAPTERS = ['express', 'fastify'] as const;
+const NO_TOKEN_CHALLENGE = 'Bearer realm="sessions"';
+const INVALID_TOKEN_CHALLENGE = 'Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"';
+const INSUFFICIENT_SCOPE_CHALLENGE = 'Bearer realm="sessions", error="insufficient_scope", error_description="This console is for administrators only"';
 type Adapter = (typeof ADAPTERS)[number];
 const PASSWORD = 'correct horse battery staple';
 const AGENT = 'adapter-probe/1.0';
@@ -134,12 +137,18 @@ describe('guards and decorators on Express and Fastify hosts', () => {
       return { userId: outcome.userId, sessionId: outcome.sessionId, accessToken: outcome.accessToken };
     }
 
-    it('answers 401 with WWW-Authenticate: Bearer without a token, with a malformed one and with a badly signed one', async () => {
+    it('answers 401 with an RFC 6750 challenge: no error code without a token, invalid_token with a malformed or badly signed one', async () => {
       const { accessToken } = await signIn('anon');
       const [header, payload] = accessToken.split('.');
-      for (const token of [undefined, 'not-a-jwt', `${header}.${payload}.${'A'.repeat(43)}`]) {
+      const cases = [
+        { token: undefined, challenge: NO_TOKEN_CHALLENGE, code: undefined },
+        { token: 'not-a-jwt', challenge: INVALID_TOKEN_CHALLENGE, code: 'invalid_token' },
+        { token: `${header}.${payload}.${'A'.repeat(43)}`, challenge: INVALID_TOKEN_CHALLENGE, code: 'invalid_token' },
+      ];
+      for (const { token, challenge, code } of cases) {
         const response = await get('/probe/me', token);
-        expect({ token, status: response.status, challenge: response.headers.get('www-authenticate') }).toEqual({ token, status: 401, challenge: 'Bearer' });
+        const body = (await response.json()) as { code?: string };
+        expect({ token, status: response.status, challenge: response.headers.get('www-authenticate'), code: body.code }).toEqual({ token, status: 401, challenge, code });
       }
     });
 
@@ -170,13 +179,18 @@ describe('guards and decorators on Express and Fastify hosts', () => {
       expect(outcome).toMatchObject({ kind: 'revoked', revokedCount: 1 });
       const response = await get('/probe/me', user.accessToken);
       expect(response.status).toBe(401);
-      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect(response.headers.get('www-authenticate')).toBe(INVALID_TOKEN_CHALLENGE);
     });
 
     it('AdminGuard: 403 for a non-admin, 401 without a token, 200 for the admin', async () => {
       const user = await signIn('non-admin');
-      expect((await get('/probe/admin', user.accessToken)).status).toBe(403);
-      expect((await get('/probe/admin')).status).toBe(401);
+      const refused = await get('/probe/admin', user.accessToken);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('www-authenticate')).toBe(INSUFFICIENT_SCOPE_CHALLENGE);
+      await expect(refused.json()).resolves.toMatchObject({ code: 'insufficient_scope' });
+      const anonymous = await get('/probe/admin');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toBe(NO_TOKEN_CHALLENGE);
       const admin = await signInAs('admin@adapters.example.com');
       const response = await get('/probe/admin', admin.accessToken);
       expect(response.status).toBe(200);

@@ -63,6 +63,26 @@ describe('production configuration', () => {
     expect(exit.output).not.toContain('REDIS_URL is required');
   });
 
+  it('refuses a CORS_ORIGINS wildcard or path before opening a port, naming the variable and each bad entry', async () => {
+    const exit = await runToExit(
+      {
+        NODE_ENV: 'production',
+        ACCESS_TOKEN_SECRET: 'production-configuration-secret-32-chars',
+        DATABASE_URL: 'postgres://127.0.0.1:1/none',
+        REDIS_URL: 'redis://127.0.0.1:1',
+        CORS_ORIGINS: 'https://app.example.com,*,https://app.example.com/login',
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+      },
+      20_000,
+    );
+    expect(exit.code).toBe(1);
+    expect(exit.output).toContain('Invalid environment configuration');
+    expect(exit.output).toContain(
+      'CORS_ORIGINS must be a comma-separated list of exact origins such as https://app.example.com or http://localhost:5173; refused: a wildcard: list each origin that may call the API; "https://app.example.com/login", which has a path (an origin is scheme://host[:port] only)',
+    );
+  });
+
   describe('a deliberate single-instance production without Redis', () => {
     let database: TestDatabase;
     let service: ServiceProcess | undefined;

@@ -233,13 +233,17 @@ describe('web API: sign-in to revocation', () => {
       }
     });
 
-    it('a missing or malformed Authorization header gets a 401 with WWW-Authenticate', async () => {
-      for (const header of [undefined, 'Basic abc', 'Bearer', 'Bearer not.a.jwt!']) {
+    it('a missing or malformed Authorization header gets a 401 with an RFC 6750 WWW-Authenticate', async () => {
+      // No Bearer credentials at all: no error code (RFC 6750 §3.1); a Bearer token that fails: invalid_token.
+      const noToken = 'Bearer realm="sessions"';
+      const invalid = 'Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"';
+      for (const [header, challenge] of [[undefined, noToken], ['Basic abc', noToken], ['Bearer', invalid], ['Bearer not.a.jwt!', invalid], ['bearer a.b.c', invalid]] as const) {
         const call = stack.http().get('/auth/me');
         const response = await (header ? call.set('Authorization', header) : call);
         expect(response.status).toBe(401);
-        expect(response.headers['www-authenticate']).toBe('Bearer');
+        expect({ header, challenge: response.headers['www-authenticate'] }).toEqual({ header, challenge });
         expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
+        expect(response.body.code).toBe(challenge === invalid ? 'invalid_token' : undefined);
       }
     });
   });

@@ -1,4 +1,4 @@
-import { configureHttpApp, Runtime, seedAdministrator } from '@app/runtime';
+import { allowCrossOrigin, configureHttpApp, Runtime, seedAdministrator } from '@app/runtime';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AdminConsoleModule } from './admin-console.module';
@@ -15,6 +15,7 @@ export async function createAdminConsole(runtime: Runtime, options: { seedAdmin:
     title: 'Sessions admin console',
     description: "Administrators only: inspect and end any user's sessions, read the audit trail.",
   });
+  allowCrossOrigin(app, runtime.settings.http.corsOrigins?.admin);
   await app.init();
   if (options.seedAdmin) await seedAdministrator(app, runtime.settings);
   return app;

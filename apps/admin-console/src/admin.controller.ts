@@ -79,10 +79,27 @@ export class AdminController {
     return { revokedCount: outcome.revokedCount };
   }
 
+  @Post('sessions/:sessionId/revoke')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RateLimitedPerUser({ revocation: true, budget: 'revokeSession' })
+  @ApiOperation({
+    summary: 'End one session of any user (the same as DELETE /admin/sessions/{sessionId}, for clients and proxies that drop the body of a DELETE)',
+  })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 404, description: 'No active session with this id' })
+  async revokeSessionByPost(
+    @UuidParam('sessionId') sessionId: string,
+    @Body() body: AdminReasonRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<void> {
+    await this.endSession(sessionId, body.reason, admin, context);
+  }
+
   @Delete('sessions/:sessionId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @RateLimitedPerUser({ revocation: true })
-  @ApiOperation({ summary: 'End one session of any user' })
+  @RateLimitedPerUser({ revocation: true, budget: 'revokeSession' })
+  @ApiOperation({ summary: 'End one session of any user (its reason in a JSON body; POST /admin/sessions/{sessionId}/revoke does the same)' })
   @ApiResponse({ status: 204 })
   @ApiResponse({ status: 404, description: 'No active session with this id' })
   async revokeSession(
@@ -91,9 +108,7 @@ export class AdminController {
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<void> {
-    // Whoever's session it is (null user): an unknown id is refused by the command, so it is audited.
-    const outcome = await this.commandBus.execute(new RevokeSession(null, sessionId, body.reason, Actors.admin(admin.userId), context));
-    if (outcome.kind === 'rejected') throw new NotFoundException('No active session with this id');
+    await this.endSession(sessionId, body.reason, admin, context);
   }
 
   @Post('users/:userId/role')
@@ -186,6 +201,12 @@ export class AdminController {
       before: query.cursor,
     });
     return { entries: page.entries.map((entry) => ({ ...entry, details: { ...entry.details } })), nextCursor: page.nextCursor };
+  }
+
+  /** Whoever's session it is (null user): an unknown id is refused by the command, so it is audited. */
+  private async endSession(sessionId: string, reason: string, admin: AuthenticatedSession, context: RequestContext): Promise<void> {
+    const outcome = await this.commandBus.execute(new RevokeSession(null, sessionId, reason, Actors.admin(admin.userId), context));
+    if (outcome.kind === 'rejected') throw new NotFoundException('No active session with this id');
   }
 
   private async requireUser(userId: string): Promise<void> {

@@ -77,7 +77,7 @@ describe.each<HttpAdapterName>(['express', 'fastify'])('the example host on %s',
     // No waiting: once the command answered, both sessions' tokens are refused.
     for (const token of [user.accessToken, other.body.accessToken]) {
       const refused = await http().get('/accounts/me').auth(token, { type: 'bearer' }).expect(401);
-      expect(refused.headers['www-authenticate']).toBe('Bearer');
+      expect(refused.headers['www-authenticate']).toMatch(/^Bearer realm="sessions", error="invalid_token", error_description="[^"]+"$/);
     }
     await expectEventually(() => expect(app.get(SignOutNotices).for(user.userId)).toEqual([{ userId: user.userId, revokedCount: 2, at: expect.any(Date) }]));
   });
@@ -96,7 +96,7 @@ describe.each<HttpAdapterName>(['express', 'fastify'])('the example host on %s',
   it('answers 401 without a token or with a forged one, 409 for a taken email and 400 for bad input', async () => {
     const user = await registerAndSignIn();
     const missing = await http().get('/accounts/me').expect(401);
-    expect(missing.headers['www-authenticate']).toBe('Bearer');
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="sessions"');
     const [header, payload] = user.accessToken.split('.');
     await http().get('/accounts/me').auth(`${header}.${payload}.${randomBytes(32).toString('base64url')}`, { type: 'bearer' }).expect(401);
 

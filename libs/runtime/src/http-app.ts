@@ -2,6 +2,8 @@ import { answerClientErrorsWithProblems, createValidationPipe, ProblemDetailsFil
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:http';
+import { preventCaching } from './http/cache-control';
+import { sendSecurityHeaders } from './http/security-headers';
 import { DEFAULT_HTTP_TIMEOUTS, RuntimeSettings } from './runtime-settings';
 
 export interface HttpAppDescription {
@@ -16,6 +18,8 @@ export interface HttpAppDescription {
  */
 export function configureHttpApp(app: NestExpressApplication, settings: RuntimeSettings, description: HttpAppDescription): void {
   app.disable('x-powered-by');
+  preventCaching(app);
+  sendSecurityHeaders(app, settings.http.hstsMaxAgeSeconds);
   app.set('trust proxy', settings.http.trustProxy);
   boundRequestReadTime(app.getHttpServer(), settings);
   answerClientErrorsWithProblems(app.getHttpServer());

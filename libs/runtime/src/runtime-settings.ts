@@ -32,6 +32,10 @@ export interface RuntimeSettings {
     readonly headersTimeoutMs?: number;
     /** Longest a client may take to send a whole request, body included; DEFAULT_HTTP_TIMEOUTS when absent. */
     readonly requestTimeoutMs?: number;
+    /** Exact origins whose pages may call each app from a browser (CORS); absent or empty: CORS off for that app. */
+    readonly corsOrigins?: { readonly web?: readonly string[]; readonly admin?: readonly string[] };
+    /** Strict-Transport-Security max-age; absent or 0: the header is not sent. */
+    readonly hstsMaxAgeSeconds?: number;
   };
   readonly admin?: { readonly email: string; readonly password: string };
   /** Limits of login, refresh, logout and register, and the login lockout; DEFAULT_RATE_LIMIT when absent. */

@@ -62,6 +62,8 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
         trustProxy: environment.http.trustProxy,
         headersTimeoutMs: environment.http.headersTimeoutMs,
         requestTimeoutMs: environment.http.requestTimeoutMs,
+        corsOrigins: environment.http.corsOrigins,
+        hstsMaxAgeSeconds: environment.http.hstsMaxAgeSeconds,
       },
       admin: environment.admin,
       rateLimit: environment.rateLimit,

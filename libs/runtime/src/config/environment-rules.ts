@@ -155,3 +155,43 @@ export function IsGreaterThanProperty(other: string, { orEqual = false }: { orEq
     },
   });
 }
+
+/**
+ * Why one entry of an origin list cannot be a browser's `Origin`, or undefined when it can. The
+ * entry must be written exactly as browsers send it: `scheme://host[:port]` with an http or https
+ * scheme, a lower-case host, no default port, no path, query, fragment or credentials.
+ */
+export function originProblem(entry: string): string | undefined {
+  if (entry === '*') return 'a wildcard: list each origin that may call the API';
+  if (entry === '') return 'an empty entry';
+  if (entry.toLowerCase() === 'null') return '"null" (sandboxed and file pages, which any page can make)';
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return `"${entry}", which is not scheme://host[:port]`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `"${entry}", whose scheme is not http or https`;
+  if (url.origin === entry) return undefined;
+  const extra = url.username || url.password ? 'credentials' : url.search || url.hash || url.pathname !== '/' ? 'a path' : undefined;
+  return extra ? `"${entry}", which has ${extra} (an origin is scheme://host[:port] only)` : `"${entry}", which a browser sends as "${url.origin}"`;
+}
+
+/** The list as the setting holds it: comma-separated, blanks around entries ignored; none when empty. */
+export function toOriginList(value: string | undefined): string[] {
+  return value === undefined ? [] : value.split(',').map((entry) => entry.trim());
+}
+
+/** A comma-separated list of exact origins (see originProblem); each refused entry is named. */
+export function IsOriginList(): PropertyDecorator {
+  const problems = (value: unknown): string[] =>
+    typeof value === 'string' ? toOriginList(value).flatMap((entry) => originProblem(entry) ?? []) : ['not a string'];
+  return ValidateBy({
+    name: 'isOriginList',
+    validator: {
+      validate: (value: unknown) => problems(value).length === 0,
+      defaultMessage: (args?: ValidationArguments) =>
+        `${args?.property} must be a comma-separated list of exact origins such as https://app.example.com or http://localhost:5173; refused: ${problems(args?.value).join('; ')}`,
+    },
+  });
+}

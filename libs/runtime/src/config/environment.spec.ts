@@ -37,7 +37,7 @@ describe('loadEnvironment', () => {
   it('applies every default to an environment that only says NODE_ENV=development', () => {
     const expected: Environment = {
       nodeEnv: 'development',
-      http: { port: 3000, adminPort: 3001, host: '0.0.0.0', trustProxy: false, bodyLimit: '16kb', headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
+      http: { port: 3000, adminPort: 3001, host: '0.0.0.0', trustProxy: false, bodyLimit: '16kb', headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, corsOrigins: { web: [], admin: [] }, hstsMaxAgeSeconds: 0 },
       database: { url: undefined, poolSize: 10, statementTimeoutMs: 5000, embeddedDataDir: undefined },
       cache: { redisUrl: undefined, inProcessSingleInstance: false, store: 'keyv-redis', keyPrefix: 'sessions:', timeoutMs: 250 },
       accessToken: { secret: expect.stringMatching(/^[\w-]{43}$/) as unknown as string, ttlSeconds: 900 },
@@ -83,6 +83,9 @@ describe('loadEnvironment', () => {
       BODY_LIMIT: '1mb',
       HTTP_HEADERS_TIMEOUT_MS: '5000',
       HTTP_REQUEST_TIMEOUT_MS: '20000',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      ADMIN_CORS_ORIGINS: 'https://admin.example.com',
+      HSTS_MAX_AGE_SECONDS: '31536000',
       REFRESH_REUSE_GRACE_SECONDS: '3',
       INTERRUPTED_AFTER_SECONDS: '120',
       RATE_LIMIT_WINDOW_SECONDS: '300',
@@ -105,6 +108,8 @@ describe('loadEnvironment', () => {
         bodyLimit: '1mb',
         headersTimeoutMs: 5000,
         requestTimeoutMs: 20_000,
+        corsOrigins: { web: ['https://app.example.com', 'http://localhost:5173'], admin: ['https://admin.example.com'] },
+        hstsMaxAgeSeconds: 31_536_000,
       },
       database: { url: 'postgresql://app:pw@db:5432/sessions', poolSize: 20, statementTimeoutMs: 0, embeddedDataDir: '/var/lib/sessions' },
       cache: { redisUrl: 'rediss://:pw@cache:6380/2', inProcessSingleInstance: false, store: 'redis-yet', keyPrefix: 'prod:sessions:', timeoutMs: 100 },
@@ -387,6 +392,45 @@ describe('ENVIRONMENT_VARIABLES', () => {
     expect(defaults.NODE_ENV).toBe('production');
     expect(() => loadEnvironment({ ...defaults, ...PRODUCTION })).not.toThrow();
     expect(() => loadEnvironment({ ...defaults, ...DEV })).not.toThrow();
+  });
+});
+
+describe('CORS_ORIGINS and ADMIN_CORS_ORIGINS', () => {
+  it('are off (no origin) when unset or empty', () => {
+    expect(loadEnvironment(DEV).http.corsOrigins).toEqual({ web: [], admin: [] });
+    expect(loadEnvironment({ ...DEV, CORS_ORIGINS: '  ', ADMIN_CORS_ORIGINS: '' }).http.corsOrigins).toEqual({ web: [], admin: [] });
+  });
+
+  it('take exact origins, IPv6 and non-default ports included, each app its own list', () => {
+    const { corsOrigins } = loadEnvironment({ ...DEV, CORS_ORIGINS: 'https://app.example.com,http://[::1]:8080', ADMIN_CORS_ORIGINS: 'http://localhost:5173' }).http;
+    expect(corsOrigins).toEqual({ web: ['https://app.example.com', 'http://[::1]:8080'], admin: ['http://localhost:5173'] });
+  });
+
+  it.each([
+    ['*', 'a wildcard: list each origin that may call the API'],
+    ['https://app.example.com,*', 'a wildcard: list each origin that may call the API'],
+    ['https://app.example.com/', '"https://app.example.com/", which a browser sends as "https://app.example.com"'],
+    ['https://app.example.com/login', '"https://app.example.com/login", which has a path (an origin is scheme://host[:port] only)'],
+    ['https://app.example.com?x=1', '"https://app.example.com?x=1", which has a path (an origin is scheme://host[:port] only)'],
+    ['https://user:pw@app.example.com', '"https://user:pw@app.example.com", which has credentials (an origin is scheme://host[:port] only)'],
+    ['https://App.Example.com', '"https://App.Example.com", which a browser sends as "https://app.example.com"'],
+    ['https://app.example.com:443', '"https://app.example.com:443", which a browser sends as "https://app.example.com"'],
+    ['app.example.com', '"app.example.com", which is not scheme://host[:port]'],
+    ['ftp://app.example.com', '"ftp://app.example.com", whose scheme is not http or https'],
+    ['null', '"null" (sandboxed and file pages, which any page can make)'],
+    ['https://a.example.com,,https://b.example.com', 'an empty entry'],
+  ])('refuse %p at start-up, naming the variable and the entry', (value, why) => {
+    const expected = (name: string) => `${name} must be a comma-separated list of exact origins such as https://app.example.com or http://localhost:5173; refused: ${why}`;
+    expect(problemsOf({ ...DEV, CORS_ORIGINS: value })).toEqual([expected('CORS_ORIGINS')]);
+    expect(problemsOf({ ...PRODUCTION, ADMIN_CORS_ORIGINS: value })).toEqual([expected('ADMIN_CORS_ORIGINS')]);
+  });
+});
+
+describe('HSTS_MAX_AGE_SECONDS', () => {
+  it('is off (0) by default and refuses what is not a number of seconds up to two years', () => {
+    expect(loadEnvironment(PRODUCTION).http.hstsMaxAgeSeconds).toBe(0);
+    expect(problemsOf({ ...PRODUCTION, HSTS_MAX_AGE_SECONDS: '1y' })).toEqual(['HSTS_MAX_AGE_SECONDS must be an integer between 0 and 63072000 (got "1y")']);
+    expect(problemsOf({ ...PRODUCTION, HSTS_MAX_AGE_SECONDS: '63072001' })).toEqual(['HSTS_MAX_AGE_SECONDS must be an integer between 0 and 63072000 (got "63072001")']);
   });
 });
 

@@ -8,10 +8,12 @@ import {
   IsByteSize,
   IsGreaterThanProperty,
   IsIntegerInRange,
+  IsOriginList,
   IsTrustProxy,
   IsUrlWithScheme,
   toBoolean,
   toInteger,
+  toOriginList,
   toTrustProxy,
   TrustProxy,
 } from './environment-rules';
@@ -84,6 +86,9 @@ export const ENVIRONMENT_VARIABLES = [
     default: text(DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs),
     description: 'Longest a client may take to send a whole request, body included, 1000 to 3600000, at least HTTP_HEADERS_TIMEOUT_MS',
   },
+  { name: 'CORS_ORIGINS', description: 'Origins (scheme://host[:port], comma-separated, no * and no paths) whose pages may call the web API from a browser; unset: CORS off' },
+  { name: 'ADMIN_CORS_ORIGINS', description: 'The same for the admin console, on its own list; unset: CORS off' },
+  { name: 'HSTS_MAX_AGE_SECONDS', default: '0', description: 'Strict-Transport-Security max-age both apps send, 0 (off: leave HSTS to the TLS terminator) to 63072000' },
   { name: 'REFRESH_REUSE_GRACE_SECONDS', default: text(LIBRARY.refreshReuseGraceSeconds), description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60' },
   { name: 'BENCHMARK_AUTH_CHECK', default: 'session', description: 'Benchmarks only: session (always in production), signature-only or no-cache (NODE_ENV development or test only)' },
   { name: 'INTERRUPTED_AFTER_SECONDS', default: text(LIBRARY.interruptedAfterSeconds), description: 'Age after which an audited command with no outcome, from a process instance silent (no heartbeat, one every quarter of this) for as long, is closed as interrupted, 1 to 3600' },
@@ -130,6 +135,10 @@ export interface Environment {
     /** Node's server.headersTimeout and server.requestTimeout: a slow client cannot hold a connection longer. */
     readonly headersTimeoutMs: number;
     readonly requestTimeoutMs: number;
+    /** Exact origins allowed to call each app from a browser (CORS); empty: CORS off. */
+    readonly corsOrigins: { readonly web: readonly string[]; readonly admin: readonly string[] };
+    /** 0: no Strict-Transport-Security header. */
+    readonly hstsMaxAgeSeconds: number;
   };
   readonly database: {
     /** Absent: run the embedded database. */
@@ -319,6 +328,19 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @IsIntegerInRange(1_000, 3_600_000)
   HTTP_REQUEST_TIMEOUT_MS: number;
 
+  @IsOptional()
+  @IsOriginList()
+  CORS_ORIGINS: string | undefined;
+
+  @IsOptional()
+  @IsOriginList()
+  ADMIN_CORS_ORIGINS: string | undefined;
+
+  // Two years is what the HSTS preload list asks for; more only makes a mistake last longer.
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(0, 63_072_000)
+  HSTS_MAX_AGE_SECONDS: number;
+
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(0, 60)
   REFRESH_REUSE_GRACE_SECONDS: number;
@@ -503,6 +525,8 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
       bodyLimit: variables.BODY_LIMIT,
       headersTimeoutMs: variables.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: variables.HTTP_REQUEST_TIMEOUT_MS,
+      corsOrigins: { web: toOriginList(variables.CORS_ORIGINS), admin: toOriginList(variables.ADMIN_CORS_ORIGINS) },
+      hstsMaxAgeSeconds: variables.HSTS_MAX_AGE_SECONDS,
     },
     database: {
       url: variables.DATABASE_URL,

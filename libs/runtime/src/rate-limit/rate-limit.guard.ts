@@ -29,7 +29,7 @@ export const REVOCATION_LIMIT_FACTOR = 5;
 
 type RouteLimit =
   | { readonly kind: 'public'; readonly account: AccountKeySource; readonly exemptLiveToken: boolean }
-  | { readonly kind: 'user'; readonly factor: number };
+  | { readonly kind: 'user'; readonly factor: number; readonly budget: string | undefined };
 
 const ROUTE_LIMIT = 'sessions:rate-limit:route';
 
@@ -80,8 +80,9 @@ export class RateLimitGuard extends ThrottlerGuard {
       const session = req.authenticated;
       if (!session) throw new Error('RateLimitedPerUser must run after AccessTokenGuard (put it above the guard)');
       const limit = request.limit * route.factor;
-      if (name === RateLimitThrottlers.perUserIp) return super.handleRequest({ ...request, limit });
-      return super.handleRequest({ ...request, limit, getTracker: () => `user:${session.userId}` });
+      const generateKey = route.budget === undefined ? request.generateKey : sharedBudgetKey(route.budget);
+      if (name === RateLimitThrottlers.perUserIp) return super.handleRequest({ ...request, limit, generateKey });
+      return super.handleRequest({ ...request, limit, generateKey, getTracker: () => `user:${session.userId}` });
     }
     if (name === RateLimitThrottlers.perAccount) {
       const tracker = accountTracker(req.body, route.account);
@@ -121,6 +122,15 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 }
 
+/**
+ * The storage key of routes that share one budget (`RateLimitedPerUser({ budget })`): two routes
+ * that do the same thing (a DELETE and its POST twin) count together instead of each on its own,
+ * as the throttler's default key (class and handler name) would.
+ */
+function sharedBudgetKey(budget: string): (context: ExecutionContext, tracker: string, throttlerName: string) => string {
+  return (context, tracker, throttlerName) => createHash('sha256').update(`${context.getClass().name}-budget:${budget}-${throttlerName}-${tracker}`).digest('hex');
+}
+
 const TOO_MANY_REQUESTS = (description: string) =>
   ApiTooManyRequestsResponse({
     description,
@@ -152,8 +162,10 @@ export function RateLimited(account: AccountKeySource, options: RateLimitedOptio
  * Limits an authenticated route per user and per client IP (`revocation`: REVOCATION_LIMIT_FACTOR
  * times more generously). It needs the authenticated session: put it ABOVE the route's
  * `@UseGuards(AccessTokenGuard)` (or under a class-level one), so it runs after that guard.
+ * Routes given the same `budget` (in one controller) count together: two spellings of one action
+ * must not double what a user may do.
  */
-export function RateLimitedPerUser(options: { readonly revocation?: boolean } = {}): MethodDecorator {
-  const route: RouteLimit = { kind: 'user', factor: options.revocation ? REVOCATION_LIMIT_FACTOR : 1 };
+export function RateLimitedPerUser(options: { readonly revocation?: boolean; readonly budget?: string } = {}): MethodDecorator {
+  const route: RouteLimit = { kind: 'user', factor: options.revocation ? REVOCATION_LIMIT_FACTOR : 1, budget: options.budget };
   return applyDecorators(TOO_MANY_REQUESTS('Too many requests from this user or this address'), SetMetadata(ROUTE_LIMIT, route), UseGuards(RateLimitGuard));
 }

@@ -1,9 +1,12 @@
-import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { SessionAuthenticator } from '../application/authentication/session-authenticator';
 import { AuthenticatedRequest } from './authenticated-request';
+import { ACCESS_TOKEN_REFUSED, ACCESS_TOKEN_REQUIRED, bearerChallenge, unauthorized } from './bearer-challenge';
 import { headerValue, HttpRequestLike, setResponseHeader } from './http-message';
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
+/** The Bearer scheme (auth-scheme is case-insensitive, RFC 9110 §11.1), whatever follows it. */
+const BEARER_SCHEME = /^bearer(\s|$)/i;
 
 /** Extracts a well-formed Bearer token from an Authorization header, or null. */
 export function bearerToken(header: string | undefined): string | null {
@@ -21,6 +24,11 @@ export function bearerTokenOf(request: HttpRequestLike): string | null {
  * Applied to every authenticated route of both apps, so a revocation holds everywhere. Works on
  * Express and Fastify hosts: it reads `request.headers` and sets `WWW-Authenticate` through
  * whichever response object the adapter hands out.
+ *
+ * The challenge follows RFC 6750 §3: a request without Bearer credentials gets
+ * `Bearer realm="sessions"` (no error code), one whose Bearer token is malformed, badly signed,
+ * expired or of an ended session gets `error="invalid_token"`, and the problem's `code` says the
+ * same: the client refreshes, and signs in again only if the refresh is refused.
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
@@ -29,11 +37,14 @@ export class AccessTokenGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<AuthenticatedRequest>();
-    const token = bearerTokenOf(request);
+    const header = headerValue(request, 'authorization');
+    const token = bearerToken(header);
     const session = token ? await this.authenticator.authenticate(token) : null;
     if (!session) {
-      setResponseHeader(http.getResponse<unknown>(), 'WWW-Authenticate', 'Bearer');
-      throw new UnauthorizedException(token ? 'The access token is invalid or expired, or its session has ended' : 'A Bearer access token is required');
+      const presented = header !== undefined && BEARER_SCHEME.test(header);
+      const error = presented ? ({ code: 'invalid_token', description: ACCESS_TOKEN_REFUSED } as const) : undefined;
+      setResponseHeader(http.getResponse<unknown>(), 'WWW-Authenticate', bearerChallenge(error));
+      throw unauthorized(presented ? ACCESS_TOKEN_REFUSED : ACCESS_TOKEN_REQUIRED, error?.code);
     }
     request.authenticated = session;
     return true;

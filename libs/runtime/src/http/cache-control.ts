@@ -1,0 +1,31 @@
+import type { INestApplication } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * Paths whose answers may be stored: the public keys (their controller says for how long) and
+ * the OpenAPI UI, its assets and document (the same for everyone, with the static server's own
+ * validators). Everything else is per user or carries tokens.
+ */
+const CACHEABLE_PATHS = [/^\/\.well-known\/jwks\.json$/, /^\/docs(?:$|[/-])/];
+
+/** Whether an answer to this request path may be stored by a browser or a shared cache. */
+export function isCacheablePath(path: string): boolean {
+  return CACHEABLE_PATHS.some((pattern) => pattern.test(path));
+}
+
+/**
+ * `Cache-Control: no-store` and `Pragma: no-cache` on every answer but those of
+ * isCacheablePath, errors included: token responses must not be stored (RFC 6749 §5.1), and
+ * every other answer of these APIs is about the caller's own account or sessions, which a shared
+ * browser or a proxy must not keep either. Set before the route runs, so a route (the JWKS) can
+ * still set its own, and on the Node response, which both HTTP adapters write from.
+ */
+export function preventCaching(app: INestApplication): void {
+  app.use((request: IncomingMessage, response: ServerResponse, next: () => void) => {
+    if (!isCacheablePath((request.url ?? '').split('?')[0])) {
+      response.setHeader('Cache-Control', 'no-store');
+      response.setHeader('Pragma', 'no-cache');
+    }
+    next();
+  });
+}
