@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { DEFAULT_SESSIONS_SCHEMA, revertLastSessionsMigration, runSessionsMigrations, sessionsMigrationStatus } from '@app/sessions';
+import { DEFAULT_SESSIONS_SCHEMA, revertLastSessionsMigration, runSessionsMigrations, SessionsMigrationRefused, sessionsMigrationStatus } from '@app/sessions';
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
@@ -22,16 +22,8 @@ type Command = (typeof COMMANDS)[number];
 
 const EXIT = { done: 0, failed: 1, refused: 2, pending: 3 } as const;
 
-/** Why a revert of the only migration left is refused: its down is the schema's creation undone. */
-const SCHEMA_CREATION = 'the first migration creates the schema: reverting it would drop every sessions table, users and the audit trail included';
-
 const out = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const err = (line: Record<string, unknown>) => process.stderr.write(`${JSON.stringify(line)}\n`);
-
-interface Applied {
-  readonly name: string;
-  readonly runAt: string;
-}
 
 async function migrate(argv: readonly string[]): Promise<number> {
   const [given = 'run', ...rest] = argv;
@@ -58,30 +50,23 @@ async function migrate(argv: readonly string[]): Promise<number> {
       return EXIT.done;
     }
     if (command === 'status') {
-      const [applied, { pending, inPublic }] = [await appliedMigrations(dataSource, schema), await sessionsMigrationStatus(dataSource)];
-      out({ msg: 'sessions_migrations_status', schema, current: pending.length === 0 && inPublic.length === 0, applied, pending, inPublic });
-      return pending.length === 0 && inPublic.length === 0 ? EXIT.done : EXIT.pending;
+      const { applied, pending, inPublic } = await sessionsMigrationStatus(dataSource);
+      const current = pending.length === 0 && inPublic.length === 0;
+      out({ msg: 'sessions_migrations_status', schema, current, applied: applied.map(({ name, runAt }) => ({ name, runAt: runAt.toISOString() })), pending, inPublic });
+      return current ? EXIT.done : EXIT.pending;
     }
-    const applied = await appliedMigrations(dataSource, schema);
-    if (applied.length === 1) {
-      err({ msg: 'sessions_migration_revert_refused', schema, migration: applied[0].name, error: `${SCHEMA_CREATION}; drop the schema by hand if that is what you mean` });
+    try {
+      const reverted = await revertLastSessionsMigration(dataSource);
+      out({ msg: 'sessions_migration_reverted', schema, reverted });
+      return EXIT.done;
+    } catch (error) {
+      if (!(error instanceof SessionsMigrationRefused)) throw error;
+      err({ msg: 'sessions_migration_revert_refused', schema, migration: error.migration, error: error.message });
       return EXIT.refused;
     }
-    const reverted = await revertLastSessionsMigration(dataSource);
-    out({ msg: 'sessions_migration_reverted', schema, reverted });
-    return EXIT.done;
   } finally {
     await dataSource.destroy();
   }
-}
-
-/** The history table, oldest first; empty when the schema was never migrated. */
-async function appliedMigrations(dataSource: DataSource, schema: string): Promise<Applied[]> {
-  const table = `"${schema.replaceAll('"', '""')}".migrations`;
-  const [{ present }] = (await dataSource.query('SELECT to_regclass($1) IS NOT NULL AS present', [table])) as Array<{ present: boolean }>;
-  if (!present) return [];
-  const rows = (await dataSource.query(`SELECT name, run_at FROM ${table} ORDER BY id`)) as Array<{ name: string; run_at: Date }>;
-  return rows.map((row) => ({ name: row.name, runAt: row.run_at.toISOString() }));
 }
 
 migrate(process.argv.slice(2)).then(

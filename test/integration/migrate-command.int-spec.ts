@@ -202,7 +202,7 @@ describe('MIGRATIONS_AT_STARTUP=verify', () => {
     });
     try {
       expect(runtime.embeddedDatabase).toBe(true);
-      await expect(sessionsMigrationStatus(runtime.dataSource)).resolves.toEqual({ pending: [], inPublic: [] });
+      await expect(sessionsMigrationStatus(runtime.dataSource)).resolves.toEqual({ applied: NAMES.map((name) => ({ name, runAt: expect.any(Date) })), pending: [], inPublic: [] });
     } finally {
       await runtime.close();
     }

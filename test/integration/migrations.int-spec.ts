@@ -1,6 +1,6 @@
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { EMBEDDED_POSTGRES_POOL_SIZE, startEmbeddedPostgres } from '@app/platform';
-import { assertSessionsMigrated, runSessionsMigrations, sessionsMigrationStatus } from '@app/sessions';
+import { assertSessionsMigrated, revertLastSessionsMigration, runSessionsMigrations, SessionsMigrationRefused, sessionsMigrationStatus } from '@app/sessions';
 import { SessionsConfigurationError } from '../../libs/sessions/src/domain/sessions-error';
 import { SessionsMigration } from '../../libs/sessions/src/infrastructure/typeorm/migrations/sessions-migration';
 import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
@@ -19,6 +19,8 @@ const ALL = SESSIONS_MIGRATIONS.map((migration) => migration.name);
 /** What release 0.1 shipped; the rest came after it. */
 const OF_0_1 = SESSIONS_0_1_MIGRATIONS.map((Migration) => new Migration().name);
 const SINCE_0_1 = ALL.slice(OF_0_1.length);
+/** How sessionsMigrationStatus lists migrations that ran: each with when. */
+const ran = (names: readonly string[]) => names.map((name) => ({ name, runAt: expect.any(Date) }));
 const LIBRARY_TABLES = ['audit_entries', 'cache_marker_outbox', 'cache_namespaces', 'instances', 'migrations', 'refresh_tokens', 'sessions', 'users'];
 
 /** Slow enough that two instances starting together overlap. */
@@ -187,6 +189,22 @@ describe('the sessions migration runner against PostgreSQL', () => {
     await expect(runMigrationList(dataSource, [CreateWidgets1700000000000, AddGadgets1700000000001])).resolves.toEqual({ executed: [], adopted: [] });
   });
 
+  it('reverts the last migration but never the one that created the schema, whose undo would drop the audit trail', async () => {
+    const dataSource = await start();
+    await runMigrationList(dataSource, SESSIONS_MIGRATIONS.slice(0, 2));
+    await sql(database.url, `INSERT INTO sessions.users (id, email, password_hash, role, created_at) VALUES ('00000000-0000-7000-8000-000000000001', 'kept@example.com', 'x', 'user', now())`);
+    const status = await sessionsMigrationStatus(dataSource);
+    expect(status.applied.map((migration) => migration.name)).toEqual(ALL.slice(0, 2));
+    expect(status.applied.every((migration) => migration.runAt instanceof Date)).toBe(true);
+
+    await expect(revertLastSessionsMigration(dataSource)).resolves.toBe(ALL[1]);
+    const refused = revertLastSessionsMigration(dataSource);
+    await expect(refused).rejects.toBeInstanceOf(SessionsMigrationRefused);
+    await expect(refused).rejects.toMatchObject({ code: 'migration_refused', migration: ALL[0] });
+    expect(await sql(database.url, 'SELECT email FROM sessions.users')).toEqual([{ email: 'kept@example.com' }]);
+    expect((await sessionsMigrationStatus(dataSource)).applied.map((migration) => migration.name)).toEqual([ALL[0]]);
+  });
+
   it('rolls everything back when a migration fails, and releases the lock', async () => {
     const dataSource = await start();
 
@@ -269,7 +287,7 @@ describe('the sessions migration runner against PostgreSQL', () => {
 
   it('tells a host that runs the migrations before deploying what is pending (verify)', async () => {
     const dataSource = await start();
-    await expect(sessionsMigrationStatus(dataSource)).resolves.toEqual({ pending: ALL, inPublic: [] });
+    await expect(sessionsMigrationStatus(dataSource)).resolves.toEqual({ applied: [], pending: ALL, inPublic: [] });
     const refused = assertSessionsMigrated(dataSource);
     await expect(refused).rejects.toThrow(SessionsConfigurationError);
     await expect(refused).rejects.toThrow(/Sessions migrations pending in schema "sessions": InitialSchema1764000000000, .*OneLiveRefreshTokenAndInstances1764000000600/);
@@ -277,7 +295,7 @@ describe('the sessions migration runner against PostgreSQL', () => {
     await expect(sql(database.url, "SELECT to_regnamespace('sessions') IS NULL AS absent")).resolves.toEqual([{ absent: true }]);
 
     await runMigrationList(dataSource, SESSIONS_MIGRATIONS.slice(0, 5));
-    await expect(sessionsMigrationStatus(dataSource)).resolves.toEqual({ pending: ALL.slice(5), inPublic: [] });
+    await expect(sessionsMigrationStatus(dataSource)).resolves.toEqual({ applied: ran(ALL.slice(0, 5)), pending: ALL.slice(5), inPublic: [] });
     await runSessionsMigrations(dataSource);
     await expect(assertSessionsMigrated(dataSource)).resolves.toBeUndefined();
   });
@@ -327,7 +345,7 @@ describe('a database of release 0.1 (tables in public, history in public.migrati
     expect(before.map((row) => row.name)).toEqual(OF_0_1);
     expect(ALL.slice(0, OF_0_1.length)).toEqual(OF_0_1);
 
-    await expect(sessionsMigrationStatus(host)).resolves.toEqual({ pending: SINCE_0_1, inPublic: OF_0_1 });
+    await expect(sessionsMigrationStatus(host)).resolves.toEqual({ applied: [], pending: SINCE_0_1, inPublic: OF_0_1 });
     await expect(assertSessionsMigrated(host)).rejects.toThrow(/still in schema public/);
 
     await expect(runSessionsMigrations(host)).resolves.toEqual({ executed: SINCE_0_1, adopted: OF_0_1 });
@@ -362,7 +380,7 @@ describe('a database of release 0.1 (tables in public, history in public.migrati
     const host = await build01(SESSIONS_0_1_MIGRATIONS.slice(0, 5));
     await seed01();
 
-    await expect(sessionsMigrationStatus(host)).resolves.toEqual({ pending: ALL.slice(5), inPublic: OF_0_1.slice(0, 5) });
+    await expect(sessionsMigrationStatus(host)).resolves.toEqual({ applied: [], pending: ALL.slice(5), inPublic: OF_0_1.slice(0, 5) });
     await expect(runSessionsMigrations(host)).resolves.toEqual({ executed: ALL.slice(5), adopted: ALL.slice(0, 5) });
     await expect(sql(database.url, 'SELECT name FROM sessions.migrations ORDER BY id')).resolves.toEqual(ALL.map((name) => ({ name })));
     await expect(sql(database.url, 'SELECT email, email_as_registered FROM sessions.users')).resolves.toEqual([{ email: 'old@example.com', email_as_registered: null }]);

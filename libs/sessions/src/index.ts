@@ -7,7 +7,7 @@ export { SessionsModule, type SessionsModuleExtras, type SessionsModuleForRootOp
 export { type SessionsModuleOptions, type PasswordHashingOptions, type SessionsMigrationsMode, SESSIONS_DEFAULTS } from './sessions.options';
 
 // The library's own errors
-export { SessionsError, InvalidCommandInput, SessionsConfigurationError } from './domain/sessions-error';
+export { SessionsError, InvalidCommandInput, SessionsConfigurationError, SessionsMigrationRefused } from './domain/sessions-error';
 
 // Commands and their outcomes
 export { LogoutUser, type LogoutOutcome, type LogoutRejection } from './application/logout-user/logout-user.command';

@@ -40,3 +40,19 @@ export class SessionsConfigurationError extends SessionsError {
     super(message);
   }
 }
+
+/**
+ * A migration request the runner will not carry out: reverting the migration that created the
+ * schema would drop every sessions table, the audit trail with them.
+ */
+export class SessionsMigrationRefused extends SessionsError {
+  readonly code = 'migration_refused';
+
+  constructor(
+    /** The migration the request was about. */
+    readonly migration: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { DataSource, QueryRunner } from 'typeorm';
-import { SessionsConfigurationError } from '../../domain/sessions-error';
+import { SessionsConfigurationError, SessionsMigrationRefused } from '../../domain/sessions-error';
 import { adoptPublicLayout, findPublicLayout } from './legacy-layout';
 import { migrationTimestamp, SessionsMigration } from './migrations/sessions-migration';
 import { SESSIONS_MIGRATIONS } from './schema';
@@ -25,6 +25,8 @@ export interface SessionsMigrationRun {
 }
 
 export interface SessionsMigrationStatus {
+  /** Migrations recorded as run in the schema's history, oldest first, with when. */
+  readonly applied: ReadonlyArray<{ readonly name: string; readonly runAt: Date }>;
   /** Migrations not yet run in the schema, in order. */
   readonly pending: string[];
   /** 0.1 migrations recorded in `public.migrations` whose tables the next run moves into the schema. */
@@ -80,7 +82,11 @@ export async function assertSessionsMigrated(dataSource: DataSource, options: Pi
   }
 }
 
-/** Undoes the last migration run in the schema (for operators and tests); returns its name, or null when none ran. */
+/**
+ * Undoes the last migration run in the schema (for operators and tests); returns its name, or null
+ * when none ran. Refuses (SessionsMigrationRefused) to undo the first, whose undo drops the schema's
+ * tables, the audit trail with them: that is a DROP SCHEMA for an operator to type.
+ */
 export function revertLastSessionsMigration(dataSource: DataSource, options: SessionsMigrationOptions = {}): Promise<string | null> {
   return revertLast(dataSource, SESSIONS_MIGRATIONS, options);
 }
@@ -114,6 +120,12 @@ export async function revertLast(dataSource: DataSource, migrations: readonly Se
     const s = quotedSchema(schema);
     const [last] = (await q.query(`SELECT id, name FROM ${s}.migrations ORDER BY id DESC LIMIT 1`)) as Array<{ id: number; name: string }>;
     if (!last) return null;
+    if (last.name === migrations[0]?.name) {
+      throw new SessionsMigrationRefused(
+        last.name,
+        `${last.name} created schema "${schema}": reverting it would drop every sessions table, users and the audit trail included; drop the schema by hand if that is what you mean`,
+      );
+    }
     const migration = migrations.find((candidate) => candidate.name === last.name);
     if (!migration) throw new Error(`The last sessions migration, ${last.name}, is not one this version of the library knows`);
     await migration.down(q, s);
@@ -126,9 +138,10 @@ export async function statusOf(dataSource: DataSource, migrations: readonly Sess
   const q = dataSource.createQueryRunner();
   try {
     const inPublic = await findPublicLayout(q, schema, migrations);
+    const applied = (await historyExists(q, schema)) ? await migrationHistory(q, schema) : [];
     // What adoption will record counts as run: only the rest is pending.
-    const done = new Set([...inPublic, ...((await historyExists(q, schema)) ? await migrationsRun(q, schema) : [])]);
-    return { pending: migrations.map((m) => m.name).filter((name) => !done.has(name)), inPublic };
+    const done = new Set([...inPublic, ...applied.map((migration) => migration.name)]);
+    return { applied, pending: migrations.map((m) => m.name).filter((name) => !done.has(name)), inPublic };
   } finally {
     await q.release();
   }
@@ -169,9 +182,13 @@ async function historyExists(q: QueryRunner, schema: string): Promise<boolean> {
   return row.present;
 }
 
+async function migrationHistory(q: QueryRunner, schema: string): Promise<Array<{ name: string; runAt: Date }>> {
+  const rows = (await q.query(`SELECT name, run_at FROM ${quotedSchema(schema)}.migrations ORDER BY id`)) as Array<{ name: string; run_at: Date }>;
+  return rows.map((row) => ({ name: row.name, runAt: row.run_at }));
+}
+
 async function migrationsRun(q: QueryRunner, schema: string): Promise<Set<string>> {
-  const rows = (await q.query(`SELECT name FROM ${quotedSchema(schema)}.migrations`)) as Array<{ name: string }>;
-  return new Set(rows.map((row) => row.name));
+  return new Set((await migrationHistory(q, schema)).map((migration) => migration.name));
 }
 
 /**
