@@ -17,7 +17,7 @@ import {
 } from '@app/sessions';
 import { RateLimitedPerUser } from '@app/runtime';
 import { UuidParam } from '@app/platform';
-import { Body, ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
+import { applyDecorators, Body, ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -80,13 +80,10 @@ export class AdminController {
   }
 
   @Post('sessions/:sessionId/revoke')
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @RateLimitedPerUser({ revocation: true, budget: 'revokeSession' })
+  @EndsOneSession()
   @ApiOperation({
     summary: 'End one session of any user (the same as DELETE /admin/sessions/{sessionId}, for clients and proxies that drop the body of a DELETE)',
   })
-  @ApiResponse({ status: 204 })
-  @ApiResponse({ status: 404, description: 'No active session with this id' })
   async revokeSessionByPost(
     @UuidParam('sessionId') sessionId: string,
     @Body() body: AdminReasonRequest,
@@ -97,11 +94,8 @@ export class AdminController {
   }
 
   @Delete('sessions/:sessionId')
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @RateLimitedPerUser({ revocation: true, budget: 'revokeSession' })
+  @EndsOneSession()
   @ApiOperation({ summary: 'End one session of any user (its reason in a JSON body; POST /admin/sessions/{sessionId}/revoke does the same)' })
-  @ApiResponse({ status: 204 })
-  @ApiResponse({ status: 404, description: 'No active session with this id' })
   async revokeSession(
     @UuidParam('sessionId') sessionId: string,
     @Body() body: AdminReasonRequest,
@@ -212,6 +206,19 @@ export class AdminController {
   private async requireUser(userId: string): Promise<void> {
     if (!(await this.directory.findUser(userId))) throw new NotFoundException('No user with this id');
   }
+}
+
+/**
+ * What the two routes that end one session (the DELETE and its POST twin) share, so they cannot
+ * drift apart: 204, one rate-limit budget between them, and their documented answers.
+ */
+function EndsOneSession(): MethodDecorator {
+  return applyDecorators(
+    HttpCode(HttpStatus.NO_CONTENT),
+    RateLimitedPerUser({ revocation: true, budget: 'revokeSession' }),
+    ApiResponse({ status: 204 }),
+    ApiResponse({ status: 404, description: 'No active session with this id' }),
+  );
 }
 
 function toView(session: SessionRecord, includeRevocation: boolean): AdminSessionView {
