@@ -1,5 +1,5 @@
-// Nest 12, @nestjs/cqrs 12, uuid 14 and jose 6 ship ESM only; swc turns them into CommonJS for Jest.
-const esmOnly = ['@nestjs', 'uuid', 'jose', 'uid', 'load-esm', 'file-type', 'token-types', 'strtok3', '@tokenizer', 'peek-readable', '@borewit'];
+// Nest 12, @nestjs/cqrs 12, uuid 14, jose 6 and content-disposition 3 (under @fastify/static) ship ESM only; swc turns them into CommonJS for Jest.
+const esmOnly = ['@nestjs', 'uuid', 'jose', 'uid', 'load-esm', 'file-type', 'token-types', 'strtok3', '@tokenizer', 'peek-readable', '@borewit', '@fastify/static', 'content-disposition'];
 const shared = {
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { swcrc: true }] },
   transformIgnorePatterns: [`node_modules/(?!(${esmOnly.join('|')})/)`],

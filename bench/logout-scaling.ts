@@ -1,7 +1,7 @@
 import { LogoutUser, NO_REQUEST_CONTEXT } from '@app/sessions';
 import { AuditRecorder } from '../libs/sessions/src/application/audit/audit-recorder';
 import { createHash } from 'node:crypto';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CommandBus } from '@nestjs/cqrs';
 import { Client } from 'pg';
 import { createWebApi } from '../src/web-api';
@@ -84,7 +84,7 @@ async function explainLogouts(url: string, tokens: readonly string[]): Promise<L
 interface Side {
   readonly storedTokens: number;
   readonly stack: BenchStack;
-  readonly app: NestExpressApplication;
+  readonly app: NestFastifyApplication;
   readonly tokens: string[];
   next: number;
   readonly known: number[];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Response } from 'supertest';
 import { allowCrossOrigin } from '../../libs/runtime/src/http/cors';
 import { preventCaching } from '../../libs/runtime/src/http/cache-control';
@@ -352,9 +352,9 @@ describe('browser-facing HTTP: the same edge on a Fastify host', () => {
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const app = await NestFactory.create(ProbeModule, new FastifyAdapter(), { logger: false });
-    preventCaching(app);
-    sendSecurityHeaders(app, 3_600);
+    const app = await NestFactory.create<NestFastifyApplication>(ProbeModule, new FastifyAdapter(), { logger: false });
+    preventCaching(app.getHttpAdapter().getInstance());
+    sendSecurityHeaders(app.getHttpAdapter().getInstance(), 3_600);
     allowCrossOrigin(app, [APP_ORIGIN]);
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');

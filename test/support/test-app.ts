@@ -2,7 +2,7 @@ import { SESSIONS_DEFAULTS, type SessionsModuleOptions } from '@app/sessions';
 import { AuditRecorder } from '../../libs/sessions/src/application/audit/audit-recorder';
 import { type RateLimitSettings, type Runtime, type RuntimeSettings, startRuntime } from '@app/runtime';
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createAdminConsole } from '../../apps/admin-console/src/admin-console';
 import { createWebApi } from '../../src/web-api';
@@ -51,8 +51,8 @@ export interface TestStackOptions {
 
 /** One test file's service: its own database, its own Redis key prefix, both apps in-process. */
 export interface TestStack {
-  readonly web: NestExpressApplication;
-  readonly admin: NestExpressApplication;
+  readonly web: NestFastifyApplication;
+  readonly admin: NestFastifyApplication;
   readonly runtime: Runtime;
   readonly logs: CapturingLogger;
   readonly databaseUrl: string;
@@ -88,8 +88,8 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     ...options.settings,
   };
   const runtime = await startRuntime(settings);
-  let web: NestExpressApplication;
-  let admin: NestExpressApplication;
+  let web: NestFastifyApplication;
+  let admin: NestFastifyApplication;
   try {
     web = await createWebApi(runtime, { seedAdmin: true });
     admin = await createAdminConsole(runtime, { seedAdmin: false });

@@ -1,46 +1,89 @@
-import { answerClientErrorsWithProblems, createValidationPipe, ProblemDetailsFilter, requireJsonBodies } from '@app/platform';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { acceptJsonBodiesOnly, answerClientError, answerRouterError, createValidationPipe, ProblemDetailsFilter } from '@app/platform';
+import type { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { Server } from 'node:http';
-import { preventCaching } from './http/cache-control';
+import bytes from 'bytes';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { allowCrossOrigin } from './http/cors';
+import { forbidStoring, preventCaching } from './http/cache-control';
 import { sendSecurityHeaders } from './http/security-headers';
+import type { Runtime } from './runtime';
 import { DEFAULT_HTTP_TIMEOUTS, RuntimeSettings } from './runtime-settings';
 
 export interface HttpAppDescription {
   readonly title: string;
   readonly description: string;
+  /** The origins whose pages may call the app from a browser (none: CORS off). */
+  readonly corsOrigins?: readonly string[];
 }
 
 /**
- * What both apps do the same way at the HTTP edge: problem+json errors (unparseable requests
- * included), strict validation, JSON-only bodies with a size limit, the trust-proxy rule for
- * client IPs, and OpenAPI at /docs and /docs-json.
+ * Creates one of the two apps on Fastify and sets up what both do the same way at the HTTP edge:
+ * problem+json errors (unparseable requests included), strict validation, JSON-only bodies with
+ * a size limit, the trust-proxy rule for client IPs, CORS, security and caching headers, and
+ * OpenAPI at /docs and /docs-json. The app is initialised and ready to serve, not yet listening.
  */
-export function configureHttpApp(app: NestExpressApplication, settings: RuntimeSettings, description: HttpAppDescription): void {
-  app.disable('x-powered-by');
-  preventCaching(app);
-  sendSecurityHeaders(app, settings.http.hstsMaxAgeSeconds);
-  app.set('trust proxy', settings.http.trustProxy);
+export async function createHttpApp(module: DynamicModule, runtime: Runtime, description: HttpAppDescription): Promise<NestFastifyApplication> {
+  const { settings } = runtime;
+  const bodyLimitBytes = bytes.parse(settings.http.bodyLimit) ?? undefined;
+  let edgeHeaders: ((request: IncomingMessage, response: ServerResponse, next: () => void) => void) | undefined;
+  const adapter = new FastifyAdapter({
+    // Nest's logger (the runtime's) writes the app's lines; Fastify's own would double them.
+    logger: false,
+    bodyLimit: bodyLimitBytes,
+    trustProxy: trustProxyRule(settings.http.trustProxy),
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+      answerRouterError(error, request, reply, { bodyLimitBytes }, () => {
+        forbidStoring(reply);
+        edgeHeaders?.(request.raw, reply.raw, () => undefined);
+      }),
+    // Express answered `/auth/me/` as `/auth/me`; clients written against it keep working.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bodyParser: false,
+    logger: settings.logger,
+    // A start-up error (a bad option, a missing dependency) rejects here, for the caller to report, instead of exiting the process.
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  // Request hooks run in this order: the headers first, so that a refused body carries them too.
+  preventCaching(fastify);
+  edgeHeaders = sendSecurityHeaders(fastify, settings.http.hstsMaxAgeSeconds);
+  acceptJsonBodiesOnly(fastify, bodyLimitBytes ?? 16 * 1024);
   boundRequestReadTime(app.getHttpServer(), settings);
-  answerClientErrorsWithProblems(app.getHttpServer());
-  app.use(requireJsonBodies);
-  app.useBodyParser('json', { limit: settings.http.bodyLimit, strict: true });
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter(app.getHttpAdapter(), { bodyLimitBytes }));
   app.useGlobalPipes(createValidationPipe());
+  allowCrossOrigin(app, description.corsOrigins);
 
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder().setTitle(description.title).setDescription(description.description).setVersion('1').addBearerAuth().build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  await app.init();
+  await fastify.ready();
+  return app;
+}
+
+/**
+ * TRUST_PROXY as Fastify takes it. A number of hops means what it meant on Express (proxy-addr):
+ * the nearest N addresses of the chain, the socket's peer first, are proxies, and the client is
+ * the next one. Fastify itself reads a bare number as "trust no one", so it is given as that rule.
+ */
+function trustProxyRule(trustProxy: RuntimeSettings['http']['trustProxy']): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof trustProxy === 'number' ? (_address, hop) => hop < trustProxy : trustProxy;
 }
 
 /**
  * A client that sends its headers or body slowly (slowloris) holds a connection at most this long:
- * Node then answers 408 (a problem, see answerClientErrorsWithProblems) and closes it. Node checks
- * its connections every `connectionsCheckingInterval` (30 s by default, read when the server
- * starts listening), so the check runs often enough for the bound to hold within a second or a
- * quarter of the shorter timeout.
+ * Node then answers 408 (a problem, see answerClientError) and closes it. Node checks its
+ * connections every `connectionsCheckingInterval` (30 s by default, read when the server starts
+ * listening), so the check runs often enough for the bound to hold within a second or a quarter
+ * of the shorter timeout. Set on the Node server, after Fastify has set its own (none by default).
  */
 function boundRequestReadTime(server: Server, settings: RuntimeSettings): void {
   const headersTimeoutMs = settings.http.headersTimeoutMs ?? DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs;

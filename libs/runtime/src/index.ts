@@ -11,8 +11,7 @@ export {
 export { type Runtime, startRuntime } from './runtime';
 export { ProcessLifecycle } from './lifecycle';
 export { CoreModule } from './core.module';
-export { configureHttpApp } from './http-app';
-export { allowCrossOrigin } from './http/cors';
+export { createHttpApp, type HttpAppDescription } from './http-app';
 export { seedAdministrator, ensureAdministrator, AdminBootstrapConflict, AdminPasswordRefused, type AdminBootstrapResult } from './admin-bootstrap';
 export { HealthController } from './health.controller';
 export { hostProviders } from './host-providers';

@@ -26,7 +26,7 @@ export interface RuntimeSettings {
   readonly http: {
     readonly host: string;
     readonly bodyLimit: string;
-    /** Express's `trust proxy` setting: false means the client IP is the socket's. */
+    /** Which proxies' X-Forwarded-For entries are believed (proxy-addr's rules): false means the client IP is the socket's. */
     readonly trustProxy: TrustProxy;
     /** Longest a client may take to send its request headers; DEFAULT_HTTP_TIMEOUTS when absent. */
     readonly headersTimeoutMs?: number;

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { answerClientErrorsWithProblems } from './client-errors';
+import { answerClientError } from './client-errors';
 
 /** Writes raw bytes to the server and reads until it closes the connection. */
 function exchangeRaw(port: number, raw: string): Promise<string> {
@@ -13,13 +13,13 @@ function exchangeRaw(port: number, raw: string): Promise<string> {
   });
 }
 
-describe('answerClientErrorsWithProblems', () => {
+describe('answerClientError', () => {
   let server: Server;
   let port: number;
 
   beforeAll(async () => {
     server = createServer((_request, response) => response.end('ok'));
-    answerClientErrorsWithProblems(server);
+    server.on('clientError', answerClientError);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });

@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { problem, PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem-details';
 
@@ -18,27 +18,26 @@ function problemFor(code: string | undefined): ProblemDetails {
 
 /**
  * A request Node cannot parse (headers over its 16 kB limit, a malformed request line) never
- * reaches Express: Node answers it with an empty 4xx. This answers it with a problem instead, as
- * every other error is answered, unless a response has already begun on the connection. A
+ * reaches the framework: Node raises `clientError` on the server. This answers it with a problem,
+ * as every other error is answered, unless a response has already begun on the connection. A
  * request whose body stops arriving has a response object but nothing written yet: it gets its
  * 408 too (Node's own handler makes the same distinction), then the connection is closed.
+ * Give it to Fastify as its `clientErrorHandler`, which replaces Fastify's own JSON answer.
  */
-export function answerClientErrorsWithProblems(server: Server): void {
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
-    const responding = inFlight !== undefined && inFlight !== null && inFlight.headersSent;
-    if (error.code === 'ECONNRESET' || !socket.writable || responding) {
-      socket.destroy();
-      return;
-    }
-    const answer = problemFor(error.code);
-    const body = JSON.stringify(answer);
-    socket.end(
-      `HTTP/1.1 ${answer.status} ${answer.title}\r\n` +
-        `Content-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        'Connection: close\r\n\r\n' +
-        body,
-    );
-  });
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  const responding = inFlight !== undefined && inFlight !== null && inFlight.headersSent;
+  if (error.code === 'ECONNRESET' || !socket.writable || responding) {
+    socket.destroy();
+    return;
+  }
+  const answer = problemFor(error.code);
+  const body = JSON.stringify(answer);
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${answer.title}\r\n` +
+      `Content-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
 }

@@ -1,11 +1,8 @@
 import { Body, Controller, Logger, Post } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
+import type { INestApplication } from '@nestjs/common';
 import { IsBoolean, IsOptional } from 'class-validator';
 import request from 'supertest';
-import { requireJsonBodies } from './json-bodies';
-import { ProblemDetailsFilter } from './problem-details.filter';
-import { createValidationPipe } from './validation';
+import { createEdgeTestApp } from '../testing/edge-test-app';
 
 class RevokeAllDto {
   @IsOptional()
@@ -21,17 +18,11 @@ class RevokeController {
   }
 }
 
-describe('requireJsonBodies', () => {
-  let app: NestExpressApplication;
+describe('acceptJsonBodiesOnly', () => {
+  let app: INestApplication;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ controllers: [RevokeController] }).compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-    app.use(requireJsonBodies);
-    app.useBodyParser('json', { limit: '16kb', strict: true });
-    app.useGlobalFilters(new ProblemDetailsFilter());
-    app.useGlobalPipes(createValidationPipe());
-    await app.init();
+    app = await createEdgeTestApp([RevokeController]);
   });
 
   beforeEach(() => {

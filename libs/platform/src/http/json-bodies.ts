@@ -1,21 +1,65 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProblemException } from './problem-details';
 
+/** The detail of the 415 for a body that is not JSON. */
+export const JSON_BODIES_ONLY = 'The request body must be JSON, sent with Content-Type: application/json';
+
 /**
- * Express middleware answering 415 for a request body that is not JSON. Only JSON bodies are
- * parsed, so any other body would reach the handler as no body at all: a form-encoded
- * `keepCurrent=true` sent to revoke-all would be read as `{}` and end every session, this one
- * included. An empty body (Content-Length: 0) is no body and passes, whatever its type.
+ * Makes JSON the only request body a Fastify app reads, up to `limitBytes`. Any other body is
+ * answered 415: unparsed, a form-encoded `keepCurrent=true` sent to revoke-all would be read as
+ * no body and end every session, this one included. Fastify's text/plain parser goes for the
+ * same reason.
+ *
+ * An empty body is no body, whatever its type, as it was for Express's parser: a client that sets
+ * `Content-Type: application/json` on every call, a body-less logout included, is not refused
+ * (Fastify's own JSON parser answers 400). Only UTF-8 is read (RFC 8259 §8.1), and no
+ * Content-Encoding: both are 415 rather than a body misread as something else. Fastify never
+ * reads the body of a GET or HEAD (it means nothing there, RFC 9110 §9.3.1); its headers are
+ * judged all the same.
  */
-export function requireJsonBodies(request: Request, _response: Response, next: NextFunction): void {
-  if (hasBody(request) && !request.is('application/json')) {
-    next(new ProblemException(415, 'The request body must be JSON, sent with Content-Type: application/json'));
-    return;
-  }
-  next();
+export function acceptJsonBodiesOnly(app: FastifyInstance, limitBytes: number): void {
+  // Judged on the headers, before a byte of the body is read and before routing, for every
+  // method: a body that is not JSON is 415 whatever its size, and one declared too large is 413.
+  app.addHook('onRequest', (request, _reply, done) => done(refusedBody(request, limitBytes)));
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: limitBytes }, (_request, body, done) => {
+    if (body.length === 0) return done(null, undefined);
+    const parsed = parseJsonBody(body as string);
+    if (parsed instanceof ProblemException) return done(parsed, undefined);
+    done(null, parsed);
+  });
+  // Any other type, or none, with no body (the hook refused every other): no body.
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limitBytes }, (_request, body, done) =>
+    body.length === 0 ? done(null, undefined) : done(new ProblemException(415, JSON_BODIES_ONLY), undefined),
+  );
 }
 
-function hasBody(request: Request): boolean {
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) !== 0);
+/**
+ * The body as a JSON object or array, as body-parser's strict mode read it: a top-level scalar
+ * (`"x"`, `1`, `null`) is malformed. Plain JSON.parse, not Fastify's secure-json-parse: it makes
+ * `__proto__` an own property, never the prototype, so the validation pipe sees it and refuses
+ * it by name, where secure-json-parse would refuse the whole body as if it were not JSON.
+ */
+function parseJsonBody(body: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return new ProblemException(400, 'Malformed JSON body');
+  }
+  return parsed === null || typeof parsed !== 'object' ? new ProblemException(400, 'Malformed JSON body') : parsed;
+}
+
+function refusedBody(request: FastifyRequest, limitBytes: number): ProblemException | undefined {
+  const { headers } = request;
+  const length = headers['content-length'];
+  if (headers['transfer-encoding'] === undefined && (length === undefined || Number(length) === 0)) return undefined;
+  const mediaType = (headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (mediaType !== 'application/json') return new ProblemException(415, JSON_BODIES_ONLY);
+  const encoding = request.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return new ProblemException(415, 'Unsupported Content-Encoding');
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8') return new ProblemException(415, 'Unsupported charset in Content-Type');
+  if (length !== undefined && Number(length) > limitBytes) return new ProblemException(413, `Request body is larger than ${limitBytes} bytes`);
+  return undefined;
 }

@@ -12,15 +12,15 @@ import {
   Res,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import type { Response } from 'express';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
+import type { INestApplication } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { Client } from 'pg';
 import request from 'supertest';
 import { QueryFailedError } from 'typeorm';
 import { InvalidCommandInput } from '@app/sessions';
 import { ProblemException } from './problem-details';
-import { ProblemDetailsFilter, RETRY_AFTER_SECONDS } from './problem-details.filter';
+import { createEdgeTestApp } from '../testing/edge-test-app';
+import { RETRY_AFTER_SECONDS } from './problem-details.filter';
 
 const SECRET_MESSAGE = 'SELECT password_hash FROM users WHERE token = secret-token-123';
 
@@ -104,9 +104,9 @@ class ThrowingController {
   }
 
   @Get('half-sent')
-  halfSent(@Res() response: Response) {
-    response.setHeader('Content-Type', 'text/plain');
-    response.write('partial');
+  halfSent(@Res() reply: FastifyReply) {
+    reply.raw.setHeader('Content-Type', 'text/plain');
+    reply.raw.write('partial');
     throw new Error('failed while streaming');
   }
 
@@ -132,18 +132,14 @@ class ThrowingController {
 }
 
 describe('ProblemDetailsFilter', () => {
-  let app: NestExpressApplication;
+  let app: INestApplication;
   let errorLog: jest.SpyInstance;
   let warnLog: jest.SpyInstance;
 
   beforeAll(async () => {
     ThrowingController.refused = await refusedConnectionError();
-    const moduleRef = await Test.createTestingModule({ controllers: [ThrowingController] }).compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-    // As the apps configure it.
-    app.useBodyParser('json', { limit: '1kb', strict: true });
-    app.useGlobalFilters(new ProblemDetailsFilter());
-    await app.init();
+    // As the apps configure it, with a small body limit.
+    app = await createEdgeTestApp([ThrowingController], 1024);
   });
 
   beforeEach(() => {

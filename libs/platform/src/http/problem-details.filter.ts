@@ -1,8 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpServer, Logger } from '@nestjs/common';
 import { isDependencyUnavailable } from './dependency-errors';
 import { invalidRequest, isProblemDetails, problem, PROBLEM_CONTENT_TYPE, ProblemDetails, statusTitle } from './problem-details';
-import { requestProblem } from './request-errors';
+import { RequestLimits, requestProblem } from './request-errors';
 
 /** How long a client should wait before retrying after a dependency outage. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -12,41 +11,59 @@ interface ProblemResponse {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** What the filter reads of a request, on either HTTP adapter. */
+interface RequestLike {
+  readonly method?: string;
+  readonly url?: string;
+  readonly originalUrl?: string;
+}
+
+/** The Node response under an adapter's (Fastify's `reply.raw`), or the response itself (Express). */
+interface ResponseLike {
+  readonly raw?: { destroy(): void };
+  destroy?(): void;
+}
+
 /**
  * Answers every error with an RFC 9457 `application/problem+json` body. Register it globally
- * (`app.useGlobalFilters(new ProblemDetailsFilter())`) so it also sees body-parser and routing
- * errors. Unexpected errors are logged with their stack and answered with a generic 500: their
- * messages (SQL, file paths, tokens) never reach the client.
+ * (`app.useGlobalFilters(new ProblemDetailsFilter(app.getHttpAdapter(), limits))`) so it also
+ * sees the body parser's and the router's errors. It answers through the app's HTTP adapter, so
+ * it serves Fastify and Express alike. Unexpected errors are logged with their stack and answered
+ * with a generic 500: their messages (SQL, file paths, tokens) never reach the client.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetailsFilter');
 
+  constructor(
+    private readonly adapter: HttpServer,
+    private readonly limits: RequestLimits = {},
+  ) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     // Only HTTP is served here; other transports keep their own error handling.
     if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
-    const request = http.getRequest<Request>();
-    const response = http.getResponse<Response>();
+    const request = http.getRequest<RequestLike>();
+    const response = http.getResponse<ResponseLike>();
 
-    if (response.headersSent) {
+    if (this.adapter.isHeadersSent(response)) {
       // Part of a response is already on the wire: all we can do is cut it short, since
       // ending it normally would pass a truncated body off as complete.
       this.logger.error(`${describe(request)}: error after the response started: ${messageOf(exception)}`, stackOf(exception));
-      response.destroy();
+      (response.raw ?? response).destroy?.();
       return;
     }
     const { body, headers } = this.toProblem(exception, request);
     const instance = body.instance ?? pathOf(request);
-    response.status(body.status);
-    for (const [name, value] of Object.entries(headers ?? {})) response.setHeader(name, value);
+    for (const [name, value] of Object.entries(headers ?? {})) this.adapter.setHeader(response, name, value);
     // Set explicitly: a handler may already have set another Content-Type before throwing.
-    response.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
-    response.json({ ...body, instance });
+    this.adapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
+    this.adapter.reply(response, { ...body, instance }, body.status);
   }
 
-  private toProblem(exception: unknown, request: Request): ProblemResponse {
-    const fromRequest = requestProblem(exception);
+  private toProblem(exception: unknown, request: RequestLike): ProblemResponse {
+    const fromRequest = requestProblem(exception, this.limits);
     if (fromRequest) return { body: fromRequest };
     if (exception instanceof HttpException) return { body: this.fromHttpException(exception, request) };
     const input = invalidCommandInput(exception);
@@ -62,7 +79,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     return { body: problem(500, 'An unexpected error occurred') };
   }
 
-  private fromHttpException(exception: HttpException, request: Request): ProblemDetails {
+  private fromHttpException(exception: HttpException, request: RequestLike): ProblemDetails {
     const status = exception.getStatus();
     // A deliberate 503 (a failing health check, say) is expected in an outage; other 5xx are bugs.
     if (status === 503) this.logger.warn(`${describe(request)}: ${exception.message}`);
@@ -107,11 +124,11 @@ function errorCodeOf(exception: HttpException): { code?: string | number } {
 }
 
 /** The path without its query string, which may carry tokens. */
-function pathOf(request: Request): string {
+function pathOf(request: RequestLike): string {
   return (request.originalUrl ?? request.url ?? '').split('?')[0];
 }
 
-function describe(request: Request): string {
+function describe(request: RequestLike): string {
   return `${request.method} ${pathOf(request)}`;
 }
 

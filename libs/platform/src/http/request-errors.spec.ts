@@ -1,52 +1,43 @@
-import { BadRequestException, HttpException, PayloadTooLargeException } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
+import { errorCodes } from 'fastify';
 import { requestProblem } from './request-errors';
-
-/** The shape body-parser gives its errors (via http-errors). */
-const parserError = (type: string, status: number, message: string, extra: Record<string, unknown> = {}) =>
-  Object.assign(new Error(message), { type, status, statusCode: status, expose: status < 500, ...extra });
 
 describe('requestProblem', () => {
   it.each([
-    ['entity.parse.failed', 400, 'Malformed JSON body'],
-    ['request.aborted', 400, 'Request body was aborted by the client'],
-    ['request.size.invalid', 400, 'Request body size did not match Content-Length'],
-    ['encoding.unsupported', 415, 'Unsupported Content-Encoding'],
-    ['charset.unsupported', 415, 'Unsupported charset in Content-Type'],
-    ['parameters.too.many', 413, 'Too many parameters in the request body'],
-  ])('maps %s to %i with a fixed detail', (type, status, detail) => {
-    const problem = requestProblem(parserError(type, status, 'internal parser text "quoted body"'));
-    expect(problem).toEqual({ type: 'about:blank', title: expect.any(String), status, detail });
+    [new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), 400, 'Malformed JSON body'],
+    [new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY(), 400, 'Malformed JSON body'],
+    [new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), 415, 'The request body must be JSON, sent with Content-Type: application/json'],
+    [new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), 400, 'Request body size did not match Content-Length'],
+    [new errorCodes.FST_ERR_BAD_URL('/items/%E0%A4%A'), 400, 'Malformed percent-encoding in the URL'],
+    [new errorCodes.FST_ERR_MAX_PARAM_LENGTH('/items/' + 'x'.repeat(200)), 414, 'A segment of the request path is too long'],
+  ])('answers %s with a fixed text that quotes nothing of the request', (error, status, detail) => {
+    const problem = requestProblem(error);
+    expect(problem).toMatchObject({ status, detail });
+    expect(JSON.stringify(problem)).not.toContain('%E0');
   });
 
-  it('states the size limit of a body that is too large', () => {
-    expect(requestProblem(parserError('entity.too.large', 413, 'request entity too large', { limit: 16_384 }))?.detail).toBe(
-      'Request body is larger than 16384 bytes',
-    );
+  it('states the size limit of a body that is too large, when it is known', () => {
+    expect(requestProblem(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), { bodyLimitBytes: 16_384 })?.detail).toBe('Request body is larger than 16384 bytes');
+    expect(requestProblem(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())?.detail).toBe('Request body is too large');
   });
 
-  it('finds the parser error behind the HttpException that Nest wraps it in', () => {
-    const cause = parserError('entity.parse.failed', 400, 'Unexpected token } in JSON at position 9');
-    expect(requestProblem(new BadRequestException(cause.message, { cause }))?.detail).toBe('Malformed JSON body');
-    const tooLarge = parserError('entity.too.large', 413, 'request entity too large', { limit: 1024 });
-    expect(requestProblem(new PayloadTooLargeException(tooLarge.message, { cause: tooLarge }))?.status).toBe(413);
+  it('leaves Fastify errors that mean a server bug to the generic 500', () => {
+    expect(requestProblem(new errorCodes.FST_ERR_CTP_INVALID_PARSE_TYPE('xml'))).toBeUndefined();
+    expect(requestProblem(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 500 }))).toBeUndefined();
   });
 
-  it('shows the message of another exposed 4xx http-error, and only of those', () => {
-    expect(requestProblem(Object.assign(new Error('Range Not Satisfiable'), { status: 416, expose: true }))).toMatchObject({
-      status: 416,
-      detail: 'Range Not Satisfiable',
-    });
-    expect(requestProblem(Object.assign(new Error('secret internals'), { status: 400, expose: false }))).toBeUndefined();
-    expect(requestProblem(Object.assign(new Error('server fault'), { status: 500, expose: true }))).toBeUndefined();
-  });
-
-  it('leaves body-parser errors that mean a server bug to the generic 500', () => {
-    expect(requestProblem(parserError('stream.not.readable', 500, 'stream is not readable'))).toBeUndefined();
-  });
-
-  it('ignores ordinary exceptions and errors', () => {
+  it('leaves anything else to the other rules', () => {
     expect(requestProblem(new HttpException('Nope', 403))).toBeUndefined();
     expect(requestProblem(new Error('boom'))).toBeUndefined();
+    expect(requestProblem(Object.assign(new Error('secret internals'), { status: 400, expose: true }))).toBeUndefined();
     expect(requestProblem(undefined)).toBeUndefined();
+    expect(requestProblem('FST_ERR_BAD_URL')).toBeUndefined();
+  });
+});
+
+describe('requestProblem, behind the HttpException Nest wraps a Fastify error in', () => {
+  it('finds the Fastify error as the cause', () => {
+    const cause = new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+    expect(requestProblem(new HttpException(cause.message, 413, { cause }), { bodyLimitBytes: 1024 })?.detail).toBe('Request body is larger than 1024 bytes');
   });
 });

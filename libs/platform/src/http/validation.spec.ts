@@ -1,10 +1,8 @@
-import { Body, Controller, Get, Logger, Post } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
+import { Body, Controller, Get, INestApplication, Logger, Post } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsOptional, IsString, Length, Min, ValidateNested } from 'class-validator';
 import request from 'supertest';
-import { ProblemDetailsFilter } from './problem-details.filter';
+import { createEdgeTestApp } from '../testing/edge-test-app';
 import { ProblemException } from './problem-details';
 import { createValidationPipe, fieldErrors, MAX_INPUT_DEPTH, MaxStoredLength, UuidParam, validationProblem } from './validation';
 
@@ -85,15 +83,10 @@ class TestController {
 const VALID = { email: 'user@example.com', password: 'long enough' };
 
 describe('createValidationPipe', () => {
-  let app: NestExpressApplication;
+  let app: INestApplication;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ controllers: [TestController] }).compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-    app.useBodyParser('json', { limit: '16kb', strict: true });
-    app.useGlobalFilters(new ProblemDetailsFilter());
-    app.useGlobalPipes(createValidationPipe());
-    await app.init();
+    app = await createEdgeTestApp([TestController]);
   });
 
   beforeEach(() => {

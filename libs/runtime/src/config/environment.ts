@@ -78,7 +78,7 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'ARGON2_PARALLELISM', default: text(LIBRARY.passwordHashing.parallelism), description: 'Argon2id lanes, 1 to 16' },
   { name: 'ADMIN_EMAIL', description: 'First admin account, created at startup while no admin exists (never promotes an existing account: start-up stops if a non-admin has it); set together with ADMIN_PASSWORD' },
   { name: 'ADMIN_PASSWORD', description: 'Password of the first admin account, 8 to 128 characters' },
-  { name: 'TRUST_PROXY', default: 'false', description: "Express 'trust proxy': false, a number of hops, or proxy IPs/CIDRs separated by commas (true is refused)" },
+  { name: 'TRUST_PROXY', default: 'false', description: "Proxies whose X-Forwarded-For is believed: false, a number of hops, or proxy IPs/CIDRs separated by commas (true is refused)" },
   { name: 'BODY_LIMIT', default: '16kb', description: 'Largest accepted request body' },
   { name: 'HTTP_HEADERS_TIMEOUT_MS', default: text(DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs), description: 'Longest a client may take to send the request headers, 1000 to 300000' },
   {

@@ -1,5 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 
 /**
  * Paths whose answers may be stored: the public keys (their controller says for how long) and
@@ -15,17 +14,20 @@ export function isCacheablePath(path: string): boolean {
 
 /**
  * `Cache-Control: no-store` and `Pragma: no-cache` on every answer but those of
- * isCacheablePath, errors included: token responses must not be stored (RFC 6749 §5.1), and
- * every other answer of these APIs is about the caller's own account or sessions, which a shared
- * browser or a proxy must not keep either. Set before the route runs, so a route (the JWKS) can
- * still set its own, and on the Node response, which both HTTP adapters write from.
+ * isCacheablePath, errors and 404s included: token responses must not be stored (RFC 6749 §5.1),
+ * and every other answer of these APIs is about the caller's own account or sessions, which a
+ * shared browser or a proxy must not keep either. Set in the first request hook, before the route
+ * runs, so a route (the JWKS) can still set its own.
  */
-export function preventCaching(app: INestApplication): void {
-  app.use((request: IncomingMessage, response: ServerResponse, next: () => void) => {
-    if (!isCacheablePath((request.url ?? '').split('?')[0])) {
-      response.setHeader('Cache-Control', 'no-store');
-      response.setHeader('Pragma', 'no-cache');
-    }
-    next();
+export function preventCaching(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!isCacheablePath(request.url.split('?')[0])) forbidStoring(reply);
+    done();
   });
+}
+
+/** The headers preventCaching sets, for an answer no request hook runs for. */
+export function forbidStoring(reply: { header(name: string, value: string): unknown }): void {
+  reply.header('Cache-Control', 'no-store');
+  reply.header('Pragma', 'no-cache');
 }

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -56,13 +56,15 @@ function policy(directives: Record<string, readonly string[]>, hstsMaxAgeSeconds
  * or DOCS_CONTENT_SECURITY_POLICY for the OpenAPI UI), `X-Frame-Options: DENY` with
  * `frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
  * the cross-origin isolation headers, and `Strict-Transport-Security` only when
- * HSTS_MAX_AGE_SECONDS is set. Helmet works on the Node request and response, so the same
- * middleware serves both HTTP adapters; register it before the routes and the OpenAPI UI.
+ * HSTS_MAX_AGE_SECONDS is set. Helmet sets them on the Node response, which Fastify merges into
+ * every answer it sends, 404s and errors included. It runs in a Fastify request hook rather than
+ * as middleware: the hook costs nothing per request beyond helmet's own header writes.
  */
-export function sendSecurityHeaders(app: INestApplication, hstsMaxAgeSeconds = 0): void {
+export function sendSecurityHeaders(app: FastifyInstance, hstsMaxAgeSeconds = 0): Middleware {
   const api = policy(API_CONTENT_SECURITY_POLICY, hstsMaxAgeSeconds);
   const docs = policy(DOCS_CONTENT_SECURITY_POLICY, hstsMaxAgeSeconds);
-  app.use((request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) =>
-    (isDocsUiPath((request.url ?? '').split('?')[0]) ? docs : api)(request, response, next),
-  );
+  const headers: Middleware = (request, response, next) => (isDocsUiPath((request.url ?? '').split('?')[0]) ? docs : api)(request, response, next);
+  app.addHook('onRequest', (request, reply, done) => headers(request.raw, reply.raw, (error) => done(error as Error | undefined)));
+  // For the answers no hook runs for (see answerRouterError).
+  return headers;
 }
