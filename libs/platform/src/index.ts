@@ -6,3 +6,4 @@ export * from './http/validation';
 export * from './http/json-bodies';
 export * from './http/client-errors';
 export * from './database/embedded-postgres';
+export * from './http/api-problems';
