@@ -8,6 +8,10 @@ export async function createWebApi(runtime: Runtime, options: { seedAdmin: boole
     title: 'Sessions web API',
     description: 'Sign in, refresh, log out, and see or end your own sessions. Errors are application/problem+json (RFC 9457).',
     corsOrigins: runtime.settings.http.corsOrigins?.web,
+    tags: [
+      { name: 'auth', description: 'Accounts, sign-in and the caller’s own sessions' },
+      { name: 'keys', description: 'The public keys that verify access tokens (RFC 7517)' },
+    ],
   });
   if (options.seedAdmin) await seedAdministrator(app, runtime.settings);
   return app;

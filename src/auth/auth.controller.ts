@@ -1,12 +1,10 @@
 import {
-  AccessTokenGuard,
   type AuthenticatedSession,
   ChangePassword,
   ClientContext,
   CurrentSession,
   LoginUser,
   LogoutUser,
-  OptionalAccessTokenGuard,
   RefreshTokens,
   RegisterUser,
   type RequestContext,
@@ -19,7 +17,7 @@ import {
   Actors,
   type AuthenticatedRequest,
 } from '@app/sessions';
-import { RateLimited, RateLimitedPerUser } from '@app/runtime';
+import { Authenticated, OptionallyAuthenticated, RateLimited, RateLimitedPerUser } from '@app/runtime';
 import {
   Body,
   ConflictException,
@@ -33,11 +31,10 @@ import {
   Post,
   Req,
   UnauthorizedException,
-  UseGuards,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { invalidRequest, UuidParam } from '@app/platform';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiProblem, invalidRequest, UuidParam } from '@app/platform';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ChangePasswordRequest,
   LoginRequest,
@@ -54,6 +51,8 @@ import {
 
 /** The web app's sign-in and session routes. Every state change goes through a command. */
 @ApiTags('auth')
+// Every route reads or writes PostgreSQL (and the cache).
+@ApiProblem(503)
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -63,9 +62,9 @@ export class AuthController {
 
   @Post('register')
   @ApiOperation({ summary: 'Create an account' })
-  @ApiResponse({ status: 201, type: RegisteredResponse })
-  @ApiResponse({ status: 400, description: 'The email or the password is refused; the problem says why' })
-  @ApiResponse({ status: 409, description: 'The email is already registered' })
+  @ApiCreatedResponse({ type: RegisteredResponse, description: 'The account exists; sign in with POST /auth/login' })
+  @ApiProblem(400, 'A field is invalid, or the password fails the policy, or the email holds invisible, bidi-control or mixed-script characters; `errors` says which and why')
+  @ApiProblem(409, 'The email is already registered')
   @RateLimited('email')
   async register(@Body() body: RegisterRequest, @ClientContext() context: RequestContext): Promise<RegisteredResponse> {
     const outcome = await this.commandBus.execute(new RegisterUser(body.email, body.password, context));
@@ -85,11 +84,11 @@ export class AuthController {
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Sign in: opens a session and returns its first token pair' })
-  @ApiResponse({ status: 200, type: TokenPairResponse })
-  @ApiResponse({
-    status: 401,
-    description: 'Unknown email, wrong password, or an email locked after too many failed logins (the same answer for all three)',
-  })
+  @ApiOkResponse({ type: TokenPairResponse, description: 'A new session and its first token pair' })
+  @ApiProblem(
+    401,
+    'Unknown email, wrong password, a locked or delayed login, a disabled account or one that must reset its password (the same answer for all)',
+  )
   // Per IP only: a per-email limit would let anyone keep the owner out (the lockout policy bounds guesses per email).
   @RateLimited('none')
   async login(@Body() body: LoginRequest, @ClientContext() context: RequestContext): Promise<TokenPairResponse> {
@@ -101,8 +100,8 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Trade a refresh token for a new pair; the old refresh token stops working' })
-  @ApiResponse({ status: 200, type: TokenPairResponse })
-  @ApiResponse({ status: 401, description: 'Unknown, expired or revoked token, or its session has ended (problem code `invalid_grant`): sign in again' })
+  @ApiOkResponse({ type: TokenPairResponse, description: 'The same session, new tokens' })
+  @ApiProblem(401, 'Unknown, expired, revoked or reused token, or its session has ended (`code: invalid_grant`): sign in again')
   @RateLimited('refreshToken')
   async refresh(@Body() body: RefreshTokenRequest, @ClientContext() context: RequestContext): Promise<TokenPairResponse> {
     const outcome = await this.commandBus.execute(new RefreshTokens(body.refreshToken, context));
@@ -114,20 +113,18 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @UseGuards(OptionalAccessTokenGuard)
-  @ApiBearerAuth()
+  @OptionallyAuthenticated()
   @ApiOperation({ summary: 'End the session of a refresh token. Always 204 for a well-formed token; the outcome is audited' })
-  @ApiResponse({ status: 204 })
+  @ApiNoContentResponse({ description: "The refresh token's session, and the valid Bearer's own, have ended (or there was nothing to end)" })
   @RateLimited('refreshToken', { exemptLiveToken: true })
   async logout(@Body() body: RefreshTokenRequest, @Req() request: AuthenticatedRequest, @ClientContext() context: RequestContext): Promise<void> {
     await this.commandBus.execute(new LogoutUser(body.refreshToken, request.authenticated?.userId ?? null, context, request.authenticated?.sessionId ?? null));
   }
 
   @Get('me')
-  @UseGuards(AccessTokenGuard)
-  @ApiBearerAuth()
+  @Authenticated()
   @ApiOperation({ summary: 'Who the access token belongs to' })
-  @ApiResponse({ status: 200, type: MeResponse })
+  @ApiOkResponse({ type: MeResponse, description: 'The account and the session of the access token' })
   async me(@CurrentSession() session: AuthenticatedSession): Promise<MeResponse> {
     const user = await this.directory.findUser(session.userId);
     if (!user) throw new UnauthorizedException('The account no longer exists');
@@ -135,11 +132,10 @@ export class AuthController {
   }
 
   @Get('sessions')
-  @UseGuards(AccessTokenGuard)
-  @ApiBearerAuth()
+  @Authenticated()
   @ApiOperation({ summary: "The caller's active sessions, newest first" })
-  @ApiResponse({ status: 200, type: SessionListResponse })
-  async sessions(@CurrentSession() session: AuthenticatedSession): Promise<SessionListResponse> {
+  @ApiOkResponse({ type: SessionListResponse, description: 'The active sessions; `current` marks this one' })
+  async listSessions(@CurrentSession() session: AuthenticatedSession): Promise<SessionListResponse> {
     const sessions = await this.directory.listSessions(session.userId);
     return {
       sessions: sessions.map((s) => ({
@@ -156,11 +152,10 @@ export class AuthController {
   @Delete('sessions/:sessionId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @RateLimitedPerUser({ revocation: true })
-  @UseGuards(AccessTokenGuard)
-  @ApiBearerAuth()
+  @Authenticated()
   @ApiOperation({ summary: 'End one of the caller’s sessions' })
-  @ApiResponse({ status: 204 })
-  @ApiResponse({ status: 404, description: 'Not an active session of the caller' })
+  @ApiNoContentResponse({ description: 'The session has ended' })
+  @ApiProblem(404, 'Not an active session of the caller')
   async revokeSession(
     @UuidParam('sessionId') sessionId: string,
     @CurrentSession() session: AuthenticatedSession,
@@ -175,10 +170,9 @@ export class AuthController {
   @Post('sessions/revoke-all')
   @HttpCode(HttpStatus.OK)
   @RateLimitedPerUser({ revocation: true })
-  @UseGuards(AccessTokenGuard)
-  @ApiBearerAuth()
+  @Authenticated()
   @ApiOperation({ summary: 'Sign out everywhere, optionally except here' })
-  @ApiResponse({ status: 200, type: RevokedCountResponse })
+  @ApiOkResponse({ type: RevokedCountResponse, description: 'How many sessions ended' })
   async revokeAll(
     @Body() body: RevokeAllRequest,
     @CurrentSession() session: AuthenticatedSession,
@@ -200,9 +194,9 @@ export class AuthController {
   @Post('password/reset')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Set a new password with the one-time token an administrator issued; ends any session. No access token needed' })
-  @ApiResponse({ status: 204 })
-  @ApiResponse({ status: 400, description: 'The new password is refused by the password policy; the problem says why (the token stays usable)' })
-  @ApiResponse({ status: 401, description: 'Unknown, used or expired reset token' })
+  @ApiNoContentResponse({ description: 'The password is set and every session of the account has ended' })
+  @ApiProblem(400, 'A field is invalid, or the new password fails the password policy; `errors` says why (the token stays usable)')
+  @ApiProblem(401, 'Unknown, used or expired reset token')
   // Per client IP (the body names no account); the token itself is 256 random bits.
   @RateLimited('refreshToken')
   async resetPassword(@Body() body: ResetPasswordRequest, @ClientContext() context: RequestContext): Promise<void> {
@@ -221,12 +215,11 @@ export class AuthController {
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
   @RateLimitedPerUser()
-  @UseGuards(AccessTokenGuard)
-  @ApiBearerAuth()
+  @Authenticated()
   @ApiOperation({ summary: 'Change the password; every other session ends' })
-  @ApiResponse({ status: 204 })
-  @ApiResponse({ status: 400, description: 'The new password is refused by the password policy; the problem says why' })
-  @ApiResponse({ status: 403, description: 'The current password is wrong' })
+  @ApiNoContentResponse({ description: 'The password is changed and every other session has ended' })
+  @ApiProblem(400, 'A field is invalid, or the new password fails the password policy; `errors` says why')
+  @ApiProblem(403, 'The current password is wrong (counted with failed logins: past the lockout threshold, the session that guesses is ended)')
   async changePassword(
     @Body() body: ChangePasswordRequest,
     @CurrentSession() session: AuthenticatedSession,

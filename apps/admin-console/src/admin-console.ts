@@ -6,7 +6,8 @@ import { AdminConsoleModule } from './admin-console.module';
 export async function createAdminConsole(runtime: Runtime, options: { seedAdmin: boolean } = { seedAdmin: true }): Promise<NestFastifyApplication> {
   const app = await createHttpApp(AdminConsoleModule.forRoot(runtime), runtime, {
     title: 'Sessions admin console',
-    description: "Administrators only: inspect and end any user's sessions, read the audit trail.",
+    description: "Administrators only: inspect and end any user's sessions, read the audit trail. Errors are application/problem+json (RFC 9457).",
+    tags: [{ name: 'admin', description: 'Any user’s sessions and account, and the audit trail; an administrator’s access token only' }],
     corsOrigins: runtime.settings.http.corsOrigins?.admin,
   });
   if (options.seedAdmin) await seedAdministrator(app, runtime.settings);

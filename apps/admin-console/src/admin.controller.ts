@@ -1,7 +1,5 @@
 import {
-  AccessTokenGuard,
   Actors,
-  AdminGuard,
   type AuthenticatedSession,
   ChangeUserRole,
   ClientContext,
@@ -15,11 +13,11 @@ import {
   SessionDirectory,
   type SessionRecord,
 } from '@app/sessions';
-import { RateLimitedPerUser } from '@app/runtime';
-import { UuidParam } from '@app/platform';
-import { applyDecorators, Body, ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
+import { AdminsOnly, RateLimitedPerUser } from '@app/runtime';
+import { ApiProblem, UuidParam } from '@app/platform';
+import { applyDecorators, Body, ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   AdminReasonRequest,
   AdminRevokeAllRequest,
@@ -37,10 +35,9 @@ import {
 
 /** The internal console: inspect and end any user's sessions, read the audit trail. Admins only. */
 @ApiTags('admin')
-@ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'No valid access token' })
-@ApiResponse({ status: 403, description: 'The caller is not an administrator' })
-@UseGuards(AccessTokenGuard, AdminGuard)
+@AdminsOnly()
+// Every route reads or writes PostgreSQL (the admin check reads the role on each request).
+@ApiProblem(503)
 @Controller('admin')
 export class AdminController {
   constructor(
@@ -50,9 +47,9 @@ export class AdminController {
 
   @Get('users/:userId/sessions')
   @ApiOperation({ summary: "A user's sessions, newest first (active only unless include=revoked)" })
-  @ApiResponse({ status: 200, type: AdminSessionListResponse })
-  @ApiResponse({ status: 404, description: 'No such user' })
-  async userSessions(@UuidParam('userId') userId: string, @Query() query: UserSessionsQuery): Promise<AdminSessionListResponse> {
+  @ApiOkResponse({ type: AdminSessionListResponse, description: "The user's sessions" })
+  @ApiProblem(404, 'No user with this id')
+  async listUserSessions(@UuidParam('userId') userId: string, @Query() query: UserSessionsQuery): Promise<AdminSessionListResponse> {
     await this.requireUser(userId);
     const includeRevoked = query.include === 'revoked';
     const sessions = await this.directory.listSessions(userId, includeRevoked);
@@ -63,8 +60,8 @@ export class AdminController {
   @HttpCode(HttpStatus.OK)
   @RateLimitedPerUser({ revocation: true })
   @ApiOperation({ summary: "End all of a user's sessions (optionally but one); the admin is recorded as the actor" })
-  @ApiResponse({ status: 200, type: RevokedCountResponse })
-  @ApiResponse({ status: 404, description: 'No such user' })
+  @ApiOkResponse({ type: RevokedCountResponse, description: 'How many sessions ended' })
+  @ApiProblem(404, 'No user with this id (the attempt is audited)')
   async revokeAll(
     @UuidParam('userId') userId: string,
     @Body() body: AdminRevokeAllRequest,
@@ -109,9 +106,9 @@ export class AdminController {
   @RateLimitedPerUser()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: "Change a user's role, with a reason (audited; no session ends, a demoted admin loses the console at once)" })
-  @ApiResponse({ status: 200, type: RoleChangedResponse })
-  @ApiResponse({ status: 404, description: 'No such user (the attempt is audited)' })
-  @ApiResponse({ status: 409, description: 'The user is the last administrator' })
+  @ApiOkResponse({ type: RoleChangedResponse, description: 'The role now and before' })
+  @ApiProblem(404, 'No user with this id (the attempt is audited)')
+  @ApiProblem(409, 'The user is the last administrator; promote another account first')
   async changeRole(
     @UuidParam('userId') userId: string,
     @Body() body: ChangeRoleRequest,
@@ -134,8 +131,8 @@ export class AdminController {
   @RateLimitedPerUser({ revocation: true })
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Disable an account: its logins and refreshes are refused and every session ends, in one audited action' })
-  @ApiResponse({ status: 200, type: RevokedCountResponse })
-  @ApiResponse({ status: 404, description: 'No such user (the attempt is audited)' })
+  @ApiOkResponse({ type: RevokedCountResponse, description: 'The account is disabled; how many sessions ended' })
+  @ApiProblem(404, 'No user with this id (the attempt is audited)')
   async disable(
     @UuidParam('userId') userId: string,
     @Body() body: AdminReasonRequest,
@@ -151,8 +148,8 @@ export class AdminController {
   @RateLimitedPerUser()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Let a disabled account sign in again (its ended sessions stay ended)' })
-  @ApiResponse({ status: 204 })
-  @ApiResponse({ status: 404, description: 'No such user (the attempt is audited)' })
+  @ApiNoContentResponse({ description: 'The account may sign in again' })
+  @ApiProblem(404, 'No user with this id (the attempt is audited)')
   async enable(
     @UuidParam('userId') userId: string,
     @Body() body: AdminReasonRequest,
@@ -170,8 +167,8 @@ export class AdminController {
     summary:
       'End every session and require a password reset, in one audited action: the current password stops working; the one-time token returned (valid 24 h) sets a new one at POST /auth/password/reset',
   })
-  @ApiResponse({ status: 200, type: PasswordResetIssuedResponse })
-  @ApiResponse({ status: 404, description: 'No such user (the attempt is audited)' })
+  @ApiOkResponse({ type: PasswordResetIssuedResponse, description: 'Every session ended; the one-time reset token for the user' })
+  @ApiProblem(404, 'No user with this id (the attempt is audited)')
   async requirePasswordReset(
     @UuidParam('userId') userId: string,
     @Body() body: AdminReasonRequest,
@@ -185,8 +182,8 @@ export class AdminController {
 
   @Get('audit')
   @ApiOperation({ summary: 'The audit trail, newest first, a page at a time' })
-  @ApiResponse({ status: 200, type: AuditPageResponse })
-  async audit(@Query() query: AuditQueryParams): Promise<AuditPageResponse> {
+  @ApiOkResponse({ type: AuditPageResponse, description: 'One page of entries, and the cursor of the next' })
+  async queryAudit(@Query() query: AuditQueryParams): Promise<AuditPageResponse> {
     const page = await this.directory.queryAudit({
       userId: query.userId,
       correlationId: query.correlationId,
@@ -216,8 +213,8 @@ function EndsOneSession(): MethodDecorator {
   return applyDecorators(
     HttpCode(HttpStatus.NO_CONTENT),
     RateLimitedPerUser({ revocation: true, budget: 'revokeSession' }),
-    ApiResponse({ status: 204 }),
-    ApiResponse({ status: 404, description: 'No active session with this id' }),
+    ApiNoContentResponse({ description: 'The session has ended' }),
+    ApiProblem(404, 'No active session with this id (the attempt is audited)'),
   );
 }
 

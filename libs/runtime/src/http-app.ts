@@ -3,18 +3,17 @@ import { acceptJsonBodiesOnly, answerClientError, answerRouterError, createValid
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import bytes from 'bytes';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { type ApiDocsDescription, serveApiDocs } from './http/api-docs';
 import { allowCrossOrigin } from './http/cors';
 import { forbidStoring, preventCaching } from './http/cache-control';
 import { sendSecurityHeaders } from './http/security-headers';
 import type { Runtime } from './runtime';
 import { DEFAULT_HTTP_TIMEOUTS, RuntimeSettings } from './runtime-settings';
 
-export interface HttpAppDescription {
-  readonly title: string;
-  readonly description: string;
+/** What an app says about itself in its OpenAPI document, and who may call it from a browser. */
+export interface HttpAppDescription extends ApiDocsDescription {
   /** The origins whose pages may call the app from a browser (none: CORS off). */
   readonly corsOrigins?: readonly string[];
 }
@@ -23,7 +22,7 @@ export interface HttpAppDescription {
  * Creates one of the two apps on Fastify and sets up what both do the same way at the HTTP edge:
  * problem+json errors (unparseable requests included), strict validation, JSON-only bodies with
  * a size limit, the trust-proxy rule for client IPs, CORS, security and caching headers, and
- * OpenAPI at /docs and /docs-json. The app is initialised and ready to serve, not yet listening.
+ * OpenAPI at /docs and /docs-json unless API_DOCS is off. The app is initialised and ready to serve, not yet listening.
  */
 export async function createHttpApp(module: DynamicModule, runtime: Runtime, description: HttpAppDescription): Promise<NestFastifyApplication> {
   const { settings } = runtime;
@@ -59,11 +58,7 @@ export async function createHttpApp(module: DynamicModule, runtime: Runtime, des
   app.useGlobalPipes(createValidationPipe());
   allowCrossOrigin(app, description.corsOrigins);
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder().setTitle(description.title).setDescription(description.description).setVersion('1').addBearerAuth().build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  serveApiDocs(app, settings, description);
   await app.init();
   await fastify.ready();
   return app;

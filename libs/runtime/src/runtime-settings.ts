@@ -36,6 +36,8 @@ export interface RuntimeSettings {
     readonly corsOrigins?: { readonly web?: readonly string[]; readonly admin?: readonly string[] };
     /** Strict-Transport-Security max-age; absent or 0: the header is not sent. */
     readonly hstsMaxAgeSeconds?: number;
+    /** OpenAPI at /docs and /docs-json; served when absent. */
+    readonly apiDocs?: boolean;
   };
   readonly admin?: { readonly email: string; readonly password: string };
   /** Limits of login, refresh, logout and register, and the login lockout; DEFAULT_RATE_LIMIT when absent. */

@@ -64,6 +64,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
         requestTimeoutMs: environment.http.requestTimeoutMs,
         corsOrigins: environment.http.corsOrigins,
         hstsMaxAgeSeconds: environment.http.hstsMaxAgeSeconds,
+        apiDocs: environment.http.apiDocs,
       },
       admin: environment.admin,
       rateLimit: environment.rateLimit,

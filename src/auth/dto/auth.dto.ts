@@ -120,3 +120,18 @@ export class SessionListResponse {
 export class RevokedCountResponse {
   @ApiProperty() revokedCount: number;
 }
+
+/** AccessTokenJwk as OpenAPI shows it. */
+export class JsonWebKeyView {
+  @ApiProperty({ enum: ['OKP', 'EC'] }) kty: 'OKP' | 'EC';
+  @ApiProperty({ enum: ['Ed25519', 'P-256'] }) crv: 'Ed25519' | 'P-256';
+  @ApiProperty({ description: 'The public key (base64url)' }) x: string;
+  @ApiPropertyOptional({ description: 'EC keys only (base64url)' }) y?: string;
+  @ApiProperty({ description: 'The `kid` of the tokens this key verifies' }) kid: string;
+  @ApiProperty({ enum: ['EdDSA', 'ES256'] }) alg: 'EdDSA' | 'ES256';
+  @ApiProperty({ enum: ['sig'] }) use: 'sig';
+}
+
+export class JwksResponse {
+  @ApiProperty({ type: [JsonWebKeyView], description: 'Empty with the default HS256 signer' }) keys: JsonWebKeyView[];
+}

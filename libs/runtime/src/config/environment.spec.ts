@@ -37,7 +37,7 @@ describe('loadEnvironment', () => {
   it('applies every default to an environment that only says NODE_ENV=development', () => {
     const expected: Environment = {
       nodeEnv: 'development',
-      http: { port: 3000, adminPort: 3001, host: '0.0.0.0', trustProxy: false, bodyLimit: '16kb', headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, corsOrigins: { web: [], admin: [] }, hstsMaxAgeSeconds: 0 },
+      http: { port: 3000, adminPort: 3001, host: '0.0.0.0', trustProxy: false, bodyLimit: '16kb', headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, corsOrigins: { web: [], admin: [] }, hstsMaxAgeSeconds: 0, apiDocs: true },
       database: { url: undefined, poolSize: 10, statementTimeoutMs: 5000, embeddedDataDir: undefined },
       cache: { redisUrl: undefined, inProcessSingleInstance: false, store: 'keyv-redis', keyPrefix: 'sessions:', timeoutMs: 250 },
       accessToken: { secret: expect.stringMatching(/^[\w-]{43}$/) as unknown as string, ttlSeconds: 900 },
@@ -86,6 +86,7 @@ describe('loadEnvironment', () => {
       CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
       ADMIN_CORS_ORIGINS: 'https://admin.example.com',
       HSTS_MAX_AGE_SECONDS: '31536000',
+      API_DOCS: 'on',
       REFRESH_REUSE_GRACE_SECONDS: '3',
       INTERRUPTED_AFTER_SECONDS: '120',
       RATE_LIMIT_WINDOW_SECONDS: '300',
@@ -110,6 +111,7 @@ describe('loadEnvironment', () => {
         requestTimeoutMs: 20_000,
         corsOrigins: { web: ['https://app.example.com', 'http://localhost:5173'], admin: ['https://admin.example.com'] },
         hstsMaxAgeSeconds: 31_536_000,
+        apiDocs: true,
       },
       database: { url: 'postgresql://app:pw@db:5432/sessions', poolSize: 20, statementTimeoutMs: 0, embeddedDataDir: '/var/lib/sessions' },
       cache: { redisUrl: 'rediss://:pw@cache:6380/2', inProcessSingleInstance: false, store: 'redis-yet', keyPrefix: 'prod:sessions:', timeoutMs: 100 },
@@ -514,5 +516,24 @@ describe('SHUTDOWN_DRAIN_SECONDS and SHUTDOWN_TIMEOUT_SECONDS', () => {
       'SHUTDOWN_TIMEOUT_SECONDS must be greater than SHUTDOWN_DRAIN_SECONDS (got 5, SHUTDOWN_DRAIN_SECONDS is 5)',
     ]);
     expect(loadEnvironment({ ...DEV, SHUTDOWN_TIMEOUT_SECONDS: '5' }).shutdown).toEqual({ drainSeconds: 0, timeoutSeconds: 5 });
+  });
+});
+
+describe('API_DOCS', () => {
+  it('is off in production (unset NODE_ENV included) and on in development and test, unless set', () => {
+    expect(loadEnvironment(PRODUCTION).http.apiDocs).toBe(false);
+    const { NODE_ENV: _unset, ...unset } = PRODUCTION;
+    expect(loadEnvironment(unset).http.apiDocs).toBe(false);
+    expect(loadEnvironment(DEV).http.apiDocs).toBe(true);
+    expect(loadEnvironment({ NODE_ENV: 'test' }).http.apiDocs).toBe(true);
+    expect(loadEnvironment({ ...DEV, API_DOCS: ' ' }).http.apiDocs).toBe(true);
+    expect(loadEnvironment({ ...PRODUCTION, API_DOCS: 'on' }).http.apiDocs).toBe(true);
+    expect(loadEnvironment({ ...DEV, API_DOCS: 'off' }).http.apiDocs).toBe(false);
+    expect(loadEnvironment({ ...DEV, API_DOCS: 'OFF' }).http.apiDocs).toBe(false);
+  });
+
+  it('refuses anything but on and off, naming the value', () => {
+    expect(problemsOf({ ...PRODUCTION, API_DOCS: 'true' })).toEqual(['API_DOCS must be one of on, off (got "true")']);
+    expect(problemsOf({ ...DEV, API_DOCS: 'yes' })).toEqual(['API_DOCS must be one of on, off (got "yes")']);
   });
 });

@@ -25,6 +25,10 @@ import { TRACING_VARIABLES, tracingVariableProblem, type TracingVariableName } f
 export type { TrustProxy } from './environment-rules';
 
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
+
+/** API_DOCS: whether the apps publish their OpenAPI documents. */
+export const API_DOCS_MODES = ['on', 'off'] as const;
+export type ApiDocsMode = (typeof API_DOCS_MODES)[number];
 export type NodeEnv = (typeof NODE_ENVS)[number];
 
 /** The sessions library's defaults and the runtime's own, as an operator would write them. */
@@ -89,6 +93,12 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'CORS_ORIGINS', description: 'Origins (scheme://host[:port], comma-separated, no * and no paths) whose pages may call the web API from a browser; unset: CORS off' },
   { name: 'ADMIN_CORS_ORIGINS', description: 'The same for the admin console, on its own list; unset: CORS off' },
   { name: 'HSTS_MAX_AGE_SECONDS', default: '0', description: 'Strict-Transport-Security max-age both apps send, 0 (off: leave HSTS to the TLS terminator) to 63072000' },
+  {
+    name: 'API_DOCS',
+    default: 'off',
+    developmentDefault: 'on',
+    description: 'on: both apps serve their OpenAPI document at /docs-json and Swagger UI at /docs; off: both paths answer 404. Default off in production, on in development and test',
+  },
   { name: 'REFRESH_REUSE_GRACE_SECONDS', default: text(LIBRARY.refreshReuseGraceSeconds), description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60' },
   { name: 'BENCHMARK_AUTH_CHECK', default: 'session', description: 'Benchmarks only: session (always in production), signature-only or no-cache (NODE_ENV development or test only)' },
   { name: 'INTERRUPTED_AFTER_SECONDS', default: text(LIBRARY.interruptedAfterSeconds), description: 'Age after which an audited command with no outcome, from a process instance silent (no heartbeat, one every quarter of this) for as long, is closed as interrupted, 1 to 3600' },
@@ -139,6 +149,8 @@ export interface Environment {
     readonly corsOrigins: { readonly web: readonly string[]; readonly admin: readonly string[] };
     /** 0: no Strict-Transport-Security header. */
     readonly hstsMaxAgeSeconds: number;
+    /** OpenAPI at /docs and /docs-json. */
+    readonly apiDocs: boolean;
   };
   readonly database: {
     /** Absent: run the embedded database. */
@@ -341,6 +353,10 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @IsIntegerInRange(0, 63_072_000)
   HSTS_MAX_AGE_SECONDS: number;
 
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsIn(API_DOCS_MODES, { message: (args) => `API_DOCS must be one of ${API_DOCS_MODES.join(', ')} ${got(args.value)}` })
+  API_DOCS: ApiDocsMode;
+
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(0, 60)
   REFRESH_REUSE_GRACE_SECONDS: number;
@@ -527,6 +543,7 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
       requestTimeoutMs: variables.HTTP_REQUEST_TIMEOUT_MS,
       corsOrigins: { web: toOriginList(variables.CORS_ORIGINS), admin: toOriginList(variables.ADMIN_CORS_ORIGINS) },
       hstsMaxAgeSeconds: variables.HSTS_MAX_AGE_SECONDS,
+      apiDocs: variables.API_DOCS === 'on',
     },
     database: {
       url: variables.DATABASE_URL,

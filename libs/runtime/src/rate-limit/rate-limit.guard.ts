@@ -1,7 +1,7 @@
+import { ApiProblem } from '@app/platform';
 import { type AuthenticatedRequest, bearerTokenOf, clientIp, normalizeEmail, SessionAuthenticator, SessionDirectory } from '@app/sessions';
 import { applyDecorators, ExecutionContext, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import {
   InjectThrottlerOptions,
   normalizeIp,
@@ -131,11 +131,8 @@ function sharedBudgetKey(budget: string): (context: ExecutionContext, tracker: s
   return (context, tracker, throttlerName) => createHash('sha256').update(`${context.getClass().name}-budget:${budget}-${throttlerName}-${tracker}`).digest('hex');
 }
 
-const TOO_MANY_REQUESTS = (description: string) =>
-  ApiTooManyRequestsResponse({
-    description,
-    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
-  });
+/** The 429 problem, with its Retry-After header. */
+const TOO_MANY_REQUESTS = (description: string) => ApiProblem(429, `${description}; wait for Retry-After seconds`);
 
 export interface RateLimitedOptions {
   /**
