@@ -139,7 +139,7 @@ describe('admin console', () => {
     const byPost = document.paths['/admin/sessions/{sessionId}/revoke'].post;
     for (const operation of [byDelete, byPost]) {
       expect(operation.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/AdminReasonRequest' });
-      expect(Object.keys(operation.responses).sort()).toEqual(['204', '401', '403', '404', '429']);
+      expect(Object.keys(operation.responses).sort()).toEqual(['204', '400', '401', '403', '404', '413', '415', '429', '503']);
       expect(operation.security).toEqual([{ bearer: [] }]);
     }
   });
