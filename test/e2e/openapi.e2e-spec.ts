@@ -123,6 +123,19 @@ describe('OpenAPI documents', () => {
     }
   });
 
+  it.each(APPS)('%s: every operation is a row of the route tables in docs/api.md', (app) => {
+    const tables = readFileSync(join(__dirname, '..', '..', 'docs', 'api.md'), 'utf8');
+    for (const [path, item] of Object.entries(documents[app].paths)) {
+      for (const [method, operation] of Object.entries(item) as Array<[string, OperationObject]>) {
+        const statuses = Object.keys(operation.responses);
+        const problems = statuses.filter((status) => Number(status) >= 400);
+        const security = operation.security?.length === 0 ? 'public' : operation.security?.length === 2 ? 'Bearer, optional' : 'Bearer';
+        const row = `| \`${method.toUpperCase()} ${path}\` | \`${operation.operationId}\` | ${statuses.filter((status) => Number(status) < 400).join(', ')} | ${problems.join(', ') || 'none'} | ${security} |`;
+        expect({ row, inDocs: tables.includes(row) }).toEqual({ row, inDocs: true });
+      }
+    }
+  });
+
   it('names each operation after its handler: unique in each document, camelCase', () => {
     for (const app of APPS) {
       const ids = operations(documents[app]).map(([id]) => id);
