@@ -5,6 +5,16 @@
 // The module and its options
 export { SessionsModule, type SessionsModuleExtras, type SessionsModuleForRootOptions, type SessionsModuleAsyncOptions, type SessionsOptionsFactory } from './sessions.module';
 export { type SessionsModuleOptions, type PasswordHashingOptions, type SessionsMigrationsMode, SESSIONS_DEFAULTS } from './sessions.options';
+export {
+  type SessionsObserver,
+  type AuthCheckOutcome,
+  type AuthCheckStoreReason,
+  type AuthCheckRefusal,
+  type AuditWriteOutcome,
+  AUTH_CHECK_STORE_REASONS,
+  AUTH_CHECK_REFUSALS,
+  NOOP_SESSIONS_OBSERVER,
+} from './application/observer/sessions-observer';
 
 // The library's own errors
 export { SessionsError, InvalidCommandInput, SessionsConfigurationError, SessionsMigrationRefused } from './domain/sessions-error';

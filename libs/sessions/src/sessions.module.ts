@@ -26,7 +26,8 @@ import { SHARED_CACHE_CHECK } from './infrastructure/cache/shared-cache.check';
 import { AccessTokenKeys } from './infrastructure/security/access-token-keys';
 import { SECURITY_PROVIDERS } from './infrastructure/security/security.providers';
 import { typeOrmProviders } from './infrastructure/typeorm/typeorm.providers';
-import { resolveSessionsOptions, SESSIONS_OPTIONS, SessionsModuleOptions } from './sessions.options';
+import { resolveSessionsOptions, ResolvedSessionsOptions, SESSIONS_OPTIONS, SessionsModuleOptions } from './sessions.options';
+import { safeObserver, SESSIONS_OBSERVER } from './application/observer/sessions-observer';
 
 /** Options that shape the module itself: given to forRoot, or to forRootAsync next to useFactory. */
 export interface SessionsModuleExtras {
@@ -82,6 +83,7 @@ function sessionsProviders(dataSource: InjectionToken): Provider[] {
     { provide: SESSIONS_OPTIONS, inject: [SESSIONS_MODULE_INPUT], useFactory: resolveSessionsOptions },
     SHARED_CACHE_CHECK,
     { provide: CLOCK, useValue: systemClock },
+    { provide: SESSIONS_OBSERVER, inject: [SESSIONS_OPTIONS], useFactory: (o: ResolvedSessionsOptions) => safeObserver(o.observer) },
     ...typeOrmProviders(dataSource),
     ...CACHE_PROVIDERS,
     SessionCacheHeartbeat,

@@ -1,4 +1,5 @@
 import { SessionsConfigurationError } from './domain/sessions-error';
+import { NOOP_SESSIONS_OBSERVER, type SessionsObserver } from './application/observer/sessions-observer';
 import { resolveSessionsOptions, SESSIONS_DEFAULTS, type SessionsModuleOptions } from './sessions.options';
 
 const SECRET = 'x'.repeat(32);
@@ -15,7 +16,20 @@ function problemsOf(input: unknown): readonly string[] {
 
 describe('resolveSessionsOptions', () => {
   it('fills every option from SESSIONS_DEFAULTS when only the secret is given', () => {
-    expect(resolveSessionsOptions({ accessTokenSecret: SECRET })).toEqual({ ...SESSIONS_DEFAULTS, accessTokenSecret: SECRET });
+    expect(resolveSessionsOptions({ accessTokenSecret: SECRET })).toEqual({ ...SESSIONS_DEFAULTS, accessTokenSecret: SECRET, observer: NOOP_SESSIONS_OBSERVER });
+  });
+
+  it("keeps a host's observer, class instances included, and refuses one without the three methods", () => {
+    class Counting implements SessionsObserver {
+      authCheck(): void {}
+      auditWrite(): void {}
+      cacheTrust(): void {}
+    }
+    const observer = new Counting();
+    expect(resolveSessionsOptions({ accessTokenSecret: SECRET, observer }).observer).toBe(observer);
+    expect(problemsOf({ accessTokenSecret: SECRET, observer: { authCheck: () => undefined, auditWrite: () => undefined } })).toEqual([
+      'observer must be a SessionsObserver (an object with authCheck, auditWrite and cacheTrust)',
+    ]);
   });
 
   it('defaults each nested field on its own', () => {

@@ -1,6 +1,7 @@
 import type { AccessTokenKeysOptions } from './application/ports/access-token.port';
 import { DEFAULT_LOGIN_LOCKOUT, type LoginLockoutPolicy } from './application/ports/login-attempts.port';
 import type { PasswordHasher } from './application/ports/password-hasher.port';
+import { NOOP_SESSIONS_OBSERVER, type SessionsObserver } from './application/observer/sessions-observer';
 import { SessionsConfigurationError } from './domain/sessions-error';
 import { DEFAULT_LIFETIMES, type SessionLifetimes } from './domain/session-rules';
 import { DEFAULT_SESSIONS_SCHEMA, sessionsSchemaProblem } from './infrastructure/typeorm/schema-name';
@@ -75,6 +76,11 @@ export interface SessionsModuleOptions {
   /** PostgreSQL schema of the library's tables and of its migrations table. */
   readonly schema?: string;
   readonly migrations?: SessionsMigrationsMode;
+  /**
+   * Told of what no event says (auth-check outcomes, audit writes retried or given up, the
+   * cache's trust), for the host's metrics; see SessionsObserver. Default: does nothing.
+   */
+  readonly observer?: SessionsObserver;
 }
 
 /**
@@ -98,6 +104,7 @@ export interface ResolvedSessionsOptions {
   readonly singleInstance: boolean;
   readonly schema: string;
   readonly migrations: SessionsMigrationsMode;
+  readonly observer: SessionsObserver;
 }
 
 /**
@@ -105,7 +112,7 @@ export interface ResolvedSessionsOptions {
  * configures from its environment takes its own defaults from here instead of copying them.
  * (The lifetimes and the lockout policy are defined beside their rules and only referenced here.)
  */
-export const SESSIONS_DEFAULTS: Readonly<Omit<ResolvedSessionsOptions, 'accessTokenSecret' | 'accessTokenKeys' | 'passwordHasher'>> = deepFreeze({
+export const SESSIONS_DEFAULTS: Readonly<Omit<ResolvedSessionsOptions, 'accessTokenSecret' | 'accessTokenKeys' | 'passwordHasher' | 'observer'>> = deepFreeze({
   lifetimes: DEFAULT_LIFETIMES,
   passwordHashing: { memoryCostKiB: 19_456, timeCost: 2, parallelism: 1 },
   cacheKeyPrefix: 'sessions:',
@@ -208,6 +215,11 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
     migrations: check.value('migrations', input.migrations, SESSIONS_DEFAULTS.migrations, (value) =>
       value === 'run' || value === 'verify' ? undefined : `must be 'run' or 'verify' (got ${JSON.stringify(value)})`,
     ),
+    observer: check.value('observer', input.observer, NOOP_SESSIONS_OBSERVER, (value) =>
+      value !== null && typeof value === 'object' && ['authCheck', 'auditWrite', 'cacheTrust'].every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
+        ? undefined
+        : 'must be a SessionsObserver (an object with authCheck, auditWrite and cacheTrust)',
+    ),
   };
   check.throwIfAny();
   return resolved;
@@ -250,6 +262,7 @@ const OPTION_KEYS: ReadonlyArray<keyof SessionsModuleOptions> = [
   'singleInstance',
   'schema',
   'migrations',
+  'observer',
 ];
 
 // Compile-time: OPTION_KEYS lists every option, so an option added to the interface is also checked for.

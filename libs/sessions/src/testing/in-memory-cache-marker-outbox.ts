@@ -24,6 +24,10 @@ export class InMemoryCacheMarkerOutbox implements CacheMarkerOutbox, CacheMarker
     return namespaces.size;
   }
 
+  async depth(): Promise<number> {
+    return this.db.outbox.length;
+  }
+
   async drain(namespace: string, limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>): Promise<number> {
     const batch = this.db.outbox.filter((marker) => marker.namespace === namespace).slice(0, limit);
     if (batch.length === 0) return 0;

@@ -18,6 +18,7 @@ import { MemoryLoginAttempts } from '../infrastructure/cache/memory-login-attemp
 import { MemorySessionCache } from '../infrastructure/cache/memory-session-cache';
 import { AccessTokenKeys } from '../infrastructure/security/access-token-keys';
 import { SECURITY_PROVIDERS } from '../infrastructure/security/security.providers';
+import { safeObserver, SESSIONS_OBSERVER } from '../application/observer/sessions-observer';
 import { resolveSessionsOptions, ResolvedSessionsOptions, SESSIONS_OPTIONS, SessionsModuleOptions } from '../sessions.options';
 import { inMemoryPorts } from './fakes';
 import { InMemoryDatabase } from './in-memory-database';
@@ -141,6 +142,7 @@ export class SessionsTestingModule {
       providers: [
         { provide: SESSIONS_OPTIONS, useValue: options },
         { provide: CLOCK, useValue: clock },
+        { provide: SESSIONS_OBSERVER, useValue: safeObserver(options.observer) },
         ...fakePorts(options, clock),
         // The real password hasher and token signer, with the host's overrides (passwordHasher, accessTokenKeys) if it gave any.
         ...SECURITY_PROVIDERS,

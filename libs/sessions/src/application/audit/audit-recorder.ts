@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { NOOP_SESSIONS_OBSERVER, SESSIONS_OBSERVER, SessionsObserver } from '../observer/sessions-observer';
 import { AUDIT_LOG, AuditEntry, AuditLog } from '../ports/audit-log.port';
 import { isPermanentWriteFailure } from './write-failures';
 
@@ -23,7 +24,14 @@ export class AuditRecorder implements OnApplicationShutdown {
   private flushScheduled = false;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(@Inject(AUDIT_LOG) private readonly auditLog: AuditLog) {}
+  private readonly observer: SessionsObserver;
+
+  constructor(
+    @Inject(AUDIT_LOG) private readonly auditLog: AuditLog,
+    @Optional() @Inject(SESSIONS_OBSERVER) observer?: SessionsObserver,
+  ) {
+    this.observer = observer ?? NOOP_SESSIONS_OBSERVER;
+  }
 
   record(entry: AuditEntry): void {
     this.queue.push(entry);
@@ -60,6 +68,7 @@ export class AuditRecorder implements OnApplicationShutdown {
     for (let attempt = 0; ; attempt += 1) {
       try {
         await this.auditLog.append(batch);
+        this.observer.auditWrite('written', batch.length);
         if (attempt > 0) this.logger.warn({ msg: 'audit_write_recovered', entries: batch.length, attempts: attempt + 1 });
         return;
       } catch (error) {
@@ -76,12 +85,14 @@ export class AuditRecorder implements OnApplicationShutdown {
           this.logFailed(batch, error, { permanent: false });
           return;
         }
+        this.observer.auditWrite('retried', batch.length);
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
       }
     }
   }
 
   private logFailed(entries: readonly AuditEntry[], error: unknown, { permanent }: { permanent: boolean }): void {
+    this.observer.auditWrite('failed', entries.length);
     for (const entry of entries) {
       this.logger.error({ msg: 'audit_write_failed', error: (error as Error).message, permanent, entry });
     }

@@ -34,6 +34,7 @@ class PlainHasher implements PasswordHasher {
 const accessTokens: AccessTokens = {
   issue: async () => ({ token: 'access', expiresIn: 900 }),
   verify: async () => null,
+  check: async () => ({ kind: 'refused', reason: 'token_invalid' }),
 };
 
 function setup(wrap: (attempts: LoginAttempts) => LoginAttempts = (attempts) => attempts) {

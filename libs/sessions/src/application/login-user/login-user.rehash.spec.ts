@@ -32,7 +32,7 @@ class MigratingHasher implements PasswordHasher {
   }
 }
 
-const accessTokens: AccessTokens = { issue: async () => ({ token: 'access', expiresIn: 900 }), verify: async () => null };
+const accessTokens: AccessTokens = { issue: async () => ({ token: 'access', expiresIn: 900 }), verify: async () => null, check: async () => ({ kind: 'refused', reason: 'token_invalid' }) };
 
 function setup(storedHash = 'legacy:right password') {
   const { db: store, unitOfWork, userAccounts, sessionRecords } = inMemoryPorts();

@@ -11,10 +11,16 @@ export interface IssuedAccessToken {
   readonly expiresIn: number;
 }
 
-/** Signs and verifies access tokens; verify returns null for anything not valid, never throws. */
+/** A token's claims, or why it is refused: expired (correctly signed, past its `exp`), or anything else. */
+export type AccessTokenVerdict =
+  | { readonly kind: 'valid'; readonly claims: AccessTokenClaims }
+  | { readonly kind: 'refused'; readonly reason: 'token_invalid' | 'token_expired' };
+
+/** Signs and verifies access tokens; verify returns null for anything not valid, check says why; neither throws. */
 export interface AccessTokens {
   issue(claims: AccessTokenClaims): Promise<IssuedAccessToken>;
   verify(token: string): Promise<AccessTokenClaims | null>;
+  check(token: string): Promise<AccessTokenVerdict>;
 }
 export const ACCESS_TOKENS = Symbol('AccessTokens');
 

@@ -31,6 +31,8 @@ export interface CacheMarkerOutbox {
    * drain then is the only one.
    */
   listen(namespace: string, onQueued: () => void): { close(): Promise<void> } | null;
+  /** How many markers are queued and not yet written, for every namespace (a gauge for operators). */
+  depth(): Promise<number>;
 }
 export const CACHE_MARKER_OUTBOX = Symbol('CacheMarkerOutbox');
 

@@ -4,6 +4,7 @@ import { SessionRecord, UserRecord } from '../../domain/records';
 import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../../domain/refresh-token';
 import { normalizeEmail } from '../../domain/session-rules';
 import { AUDIT_LOG, AuditLog, AuditPage, AuditQuery } from '../ports/audit-log.port';
+import { CACHE_MARKER_OUTBOX, CacheMarkerOutbox } from '../ports/cache-marker-outbox.port';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 import { USER_ACCOUNTS, UserAccounts } from '../ports/user-accounts.port';
@@ -19,7 +20,17 @@ export class SessionDirectory {
     @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(AUDIT_LOG) private readonly auditLog: AuditLog,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CACHE_MARKER_OUTBOX) private readonly outbox: CacheMarkerOutbox,
   ) {}
+
+  /**
+   * Revocation markers committed and not yet written to a session cache, every namespace: they
+   * wait for a cache that was unreachable (or for another deployment's instances). Growing means
+   * a cache is not being repaired.
+   */
+  queuedCacheMarkers(): Promise<number> {
+    return this.outbox.depth();
+  }
 
   /** null for an id that is not a UUID, too: no account has one (and PostgreSQL would refuse it with a driver error). */
   async findUser(userId: string): Promise<UserSummary | null> {

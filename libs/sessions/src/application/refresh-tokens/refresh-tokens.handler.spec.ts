@@ -20,6 +20,7 @@ const thief = requestContext('198.51.100.66', 'curl');
 const accessTokens: AccessTokens = {
   issue: async ({ sessionId }) => ({ token: `access-for-${sessionId}`, expiresIn: 900 }),
   verify: async () => null,
+  check: async () => ({ kind: 'refused', reason: 'token_invalid' }),
 };
 
 function setup() {

@@ -23,6 +23,8 @@ export interface ReconcilingSessionCacheOptions {
    * embedded database, whose sockets share one session.
    */
   readonly listen?: boolean;
+  /** Told each time trust is lost (at start-up too) and restored; see SessionsObserver.cacheTrust. */
+  readonly onTrustChange?: (trusted: boolean) => void;
 }
 
 /**
@@ -108,6 +110,7 @@ export class ReconcilingSessionCache implements SessionCache {
     if (this.timer) return;
     this.failures += 1;
     this.distrustedSince ??= this.clock.now();
+    this.options.onTrustChange?.(false);
     this.timer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
     this.timer.unref();
     if (this.options.listen !== false) this.listener = this.outbox.listen?.(this.namespace, () => void this.drainQueued()) ?? null;
@@ -259,6 +262,7 @@ export class ReconcilingSessionCache implements SessionCache {
       // Only a pass with no failure anywhere meanwhile restores trust; otherwise the next heartbeat repeats it.
       if (this.failures !== failuresBefore) return;
       this.distrustedSince = null;
+      this.options.onTrustChange?.(true);
       this.logger.warn({ msg: 'session_cache_reconciled', remarkedSessions: revoked.length, since: from.toISOString() });
     } catch (error) {
       this.logger.warn({ msg: 'session_cache_reconcile_failed', error: (error as Error).message });
@@ -278,6 +282,7 @@ export class ReconcilingSessionCache implements SessionCache {
     this.failures += 1;
     if (this.distrustedSince) return;
     this.distrustedSince = this.clock.now();
+    this.options.onTrustChange?.(false);
     this.logger.warn({ msg: 'session_cache_distrusted', reason: (error as Error).message, fallback: 'postgres' });
   }
 }

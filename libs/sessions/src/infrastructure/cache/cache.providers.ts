@@ -8,6 +8,7 @@ import { CACHE_MARKER_OUTBOX, CacheMarkerOutbox } from '../../application/ports/
 import { REVOKED_SESSIONS, RevokedSessions } from '../../application/ports/revoked-sessions.port';
 import { ReconcilingSessionCache } from '../../application/session-cache/reconciling-session-cache';
 import { SESSIONS_OPTIONS, ResolvedSessionsOptions } from '../../sessions.options';
+import { SESSIONS_OBSERVER, SessionsObserver } from '../../application/observer/sessions-observer';
 import { connectCacheStoreRedis } from './cache-store-redis';
 import { createLoginAttempts } from './rate-limit.factory';
 import { createSessionCache } from './session-cache.factory';
@@ -26,12 +27,13 @@ export const CACHE_PROVIDERS: Provider[] = [
   CacheStoreConnection,
   {
     provide: SESSION_CACHE,
-    inject: [CACHE_MANAGER, SESSIONS_OPTIONS, CACHE_MARKER_OUTBOX, REVOKED_SESSIONS, CLOCK],
-    useFactory: (cache: Cache, o: ResolvedSessionsOptions, outbox: CacheMarkerOutbox, revoked: RevokedSessions, clock: Clock) =>
+    inject: [CACHE_MANAGER, SESSIONS_OPTIONS, CACHE_MARKER_OUTBOX, REVOKED_SESSIONS, CLOCK, SESSIONS_OBSERVER],
+    useFactory: (cache: Cache, o: ResolvedSessionsOptions, outbox: CacheMarkerOutbox, revoked: RevokedSessions, clock: Clock, observer: SessionsObserver) =>
       new ReconcilingSessionCache(createSessionCache(cache, { keyPrefix: o.cacheKeyPrefix, timeoutMs: o.cacheTimeoutMs }), outbox, revoked, clock, {
         lifetimes: o.lifetimes,
         heartbeatMs: o.cacheHeartbeatMs,
         listen: o.cacheMarkerNotifications,
+        onTrustChange: (trusted) => observer.cacheTrust(trusted),
       }),
   },
   {

@@ -1,4 +1,4 @@
-import { AccessTokenClaims } from '../../application/ports/access-token.port';
+import { AccessTokenClaims, AccessTokenVerdict } from '../../application/ports/access-token.port';
 
 /**
  * Lower-case only: ids are written to cache keys exactly as the token carries them, while
@@ -33,4 +33,21 @@ export function acceptedClaims(payload: Partial<AccessTokenPayload>, nowSeconds:
   if (typeof payload.sub !== 'string' || !CANONICAL_UUID.test(payload.sub)) return null;
   if (typeof payload.sid !== 'string' || !CANONICAL_UUID.test(payload.sid)) return null;
   return { userId: payload.sub, sessionId: payload.sid };
+}
+
+/**
+ * The verdict on a token whose signature and header verified: `payload`'s claims, or expired when
+ * `exp` has passed (and the rest of acceptedClaims' checks are then not what refused it).
+ */
+export function verdictOf(payload: Partial<AccessTokenPayload>, nowSeconds: number, ttlSeconds: number): AccessTokenVerdict {
+  const claims = acceptedClaims(payload, nowSeconds, ttlSeconds);
+  if (claims) return { kind: 'valid', claims };
+  return typeof payload.exp === 'number' && payload.exp <= nowSeconds ? EXPIRED : INVALID;
+}
+
+export const INVALID: AccessTokenVerdict = { kind: 'refused', reason: 'token_invalid' };
+export const EXPIRED: AccessTokenVerdict = { kind: 'refused', reason: 'token_expired' };
+
+export function claimsOf(verdict: AccessTokenVerdict): AccessTokenClaims | null {
+  return verdict.kind === 'valid' ? verdict.claims : null;
 }

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
-import { AccessTokenClaims, AccessTokens, IssuedAccessToken } from '../../application/ports/access-token.port';
+import { AccessTokenClaims, AccessTokens, AccessTokenVerdict, IssuedAccessToken } from '../../application/ports/access-token.port';
 import { Clock, systemClock } from '../../application/ports/clock.port';
-import { ACCESS_TOKEN_TYPE, acceptedClaims, AccessTokenPayload } from './access-token-claims';
+import { ACCESS_TOKEN_TYPE, AccessTokenPayload, claimsOf, EXPIRED, INVALID, verdictOf } from './access-token-claims';
 import { AccessTokenKeyring } from './access-token-keyring';
 
 /**
@@ -36,6 +36,10 @@ export class AsymmetricJwtAccessTokens implements AccessTokens {
   }
 
   async verify(token: string): Promise<AccessTokenClaims | null> {
+    return claimsOf(await this.check(token));
+  }
+
+  async check(token: string): Promise<AccessTokenVerdict> {
     try {
       const now = this.nowSeconds();
       const { payload } = await jwtVerify<Partial<AccessTokenPayload>>(token, (header: JWTHeaderParameters, jws) => {
@@ -47,9 +51,10 @@ export class AsymmetricJwtAccessTokens implements AccessTokens {
         typ: ACCESS_TOKEN_TYPE,
         currentDate: new Date(now * 1000),
       });
-      return acceptedClaims(payload, now, this.ttlSeconds);
-    } catch {
-      return null;
+      return verdictOf(payload, now, this.ttlSeconds);
+    } catch (error) {
+      // jose verifies the signature before the claims: an expired token was one of ours.
+      return (error as { code?: unknown } | null)?.code === 'ERR_JWT_EXPIRED' ? EXPIRED : INVALID;
     }
   }
 

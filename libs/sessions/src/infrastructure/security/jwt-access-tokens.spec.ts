@@ -25,6 +25,16 @@ describe('JwtAccessTokens', () => {
     expect(await tokens.verify(token)).toEqual({ userId: USER, sessionId: SESSION });
   });
 
+  it('says why it refuses: expired only for a token whose signature verified', async () => {
+    const { token } = await tokens.issue({ userId: USER, sessionId: SESSION });
+    expect(await tokens.check(token)).toEqual({ kind: 'valid', claims: { userId: USER, sessionId: SESSION } });
+    const later = new JwtAccessTokens(SECRET, TTL, { now: () => new Date(nowMs + (TTL + 1) * 1000) });
+    expect(await later.check(token)).toEqual({ kind: 'refused', reason: 'token_expired' });
+    const expiredForgery = sign(HS256, { sub: USER, sid: SESSION, iat: now - 1000, exp: now - 10 }, 'another-secret-that-is-long-enough-for-hs256');
+    expect(await tokens.check(expiredForgery)).toEqual({ kind: 'refused', reason: 'token_invalid' });
+    expect(await tokens.check('not.a.jwt')).toEqual({ kind: 'refused', reason: 'token_invalid' });
+  });
+
   it('accepts a token it issued up to the end of its lifetime, on a clock running a little behind the issuer', async () => {
     const late = new JwtAccessTokens(SECRET, TTL, { now: () => new Date(nowMs + (TTL - 1) * 1000) });
     const early = new JwtAccessTokens(SECRET, TTL, { now: () => new Date(nowMs - ACCESS_TOKEN_CLOCK_SKEW_SECONDS * 1000) });

@@ -1,8 +1,8 @@
 import { JwtService } from '@nestjs/jwt';
 import { createSecretKey } from 'node:crypto';
-import { AccessTokenClaims, AccessTokens, IssuedAccessToken } from '../../application/ports/access-token.port';
+import { AccessTokenClaims, AccessTokens, AccessTokenVerdict, IssuedAccessToken } from '../../application/ports/access-token.port';
 import { Clock, systemClock } from '../../application/ports/clock.port';
-import { ACCESS_TOKEN_TYPE, acceptedClaims, AccessTokenPayload } from './access-token-claims';
+import { ACCESS_TOKEN_TYPE, AccessTokenPayload, claimsOf, EXPIRED, INVALID, verdictOf } from './access-token-claims';
 
 export { ACCESS_TOKEN_CLOCK_SKEW_SECONDS } from './access-token-claims';
 
@@ -38,16 +38,21 @@ export class JwtAccessTokens implements AccessTokens {
   }
 
   async verify(token: string): Promise<AccessTokenClaims | null> {
+    return claimsOf(await this.check(token));
+  }
+
+  async check(token: string): Promise<AccessTokenVerdict> {
     try {
       const now = this.nowSeconds();
       const { header, payload } = await this.jwt.verifyAsync<{ header: { typ?: unknown }; payload: Partial<AccessTokenPayload> }>(token, {
         clockTimestamp: now,
         complete: true,
       });
-      if (header.typ !== ACCESS_TOKEN_TYPE) return null;
-      return acceptedClaims(payload, now, this.ttlSeconds);
-    } catch {
-      return null;
+      if (header.typ !== ACCESS_TOKEN_TYPE) return INVALID;
+      return verdictOf(payload, now, this.ttlSeconds);
+    } catch (error) {
+      // jsonwebtoken checks the signature before the expiry: an expired token was one of ours.
+      return (error as Error | null)?.name === 'TokenExpiredError' ? EXPIRED : INVALID;
     }
   }
 

@@ -51,3 +51,6 @@ export const upsertCacheNamespaceSql = schemaSql(
 
 /** Namespaces not seen for $1 seconds (one per process for in-memory caches) are forgotten. */
 export const deleteGoneCacheNamespacesSql = schemaSql((s) => `DELETE FROM ${s}.cache_namespaces WHERE last_seen_at < now() - $1::int * interval '1 second'`);
+
+/** Markers queued and not yet written, every namespace; an estimate would do, but the table stays small. */
+export const countQueuedCacheMarkersSql = schemaSql((s) => `SELECT count(*)::int AS depth FROM ${s}.cache_marker_outbox`);

@@ -4,6 +4,7 @@ import { CacheMarkerOutbox, CacheMarkerOutboxWrites, CacheMarkerTarget } from '.
 import { RevokedSessionRef } from '../../application/ports/revoked-sessions.port';
 import { CacheMarkerListener } from './cache-marker-listener';
 import {
+  countQueuedCacheMarkersSql,
   deleteCacheMarkersSql,
   deleteGoneCacheNamespacesSql,
   deleteStaleCacheMarkersSql,
@@ -45,6 +46,11 @@ export class TypeOrmCacheMarkerOutbox implements CacheMarkerOutbox, CacheMarkerO
     if (sessionIds.length === 0) return 0;
     const notified = await rowsOf(this.manager, enqueueCacheMarkersSql(this.schema), [target.liveWithinSeconds, target.own, userId, sessionIds, this.origin]);
     return notified.length;
+  }
+
+  async depth(): Promise<number> {
+    const [row] = await rowsOf<{ depth: number }>(this.dataSource.manager, countQueuedCacheMarkersSql(this.schema), []);
+    return row?.depth ?? 0;
   }
 
   async drain(namespace: string, limit: number, write: (markers: RevokedSessionRef[]) => Promise<void>): Promise<number> {
