@@ -9,7 +9,7 @@ export class WebApiModule {
   static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: WebApiModule,
-      imports: [CoreModule.forRoot(runtime)],
+      imports: [CoreModule.forRoot(runtime, { app: 'web' })],
       controllers: [AuthController, JwksController, HealthController],
       providers: hostProviders(runtime),
     };

@@ -53,7 +53,7 @@ class ProbeController {
 @Module({})
 class ProbeModule {
   static forRoot(runtime: Runtime): DynamicModule {
-    return { module: ProbeModule, imports: [CoreModule.forRoot(runtime)], controllers: [ProbeController] };
+    return { module: ProbeModule, imports: [CoreModule.forRoot(runtime, { app: 'web' })], controllers: [ProbeController] };
   }
 }
 

@@ -8,7 +8,7 @@ export class AdminConsoleModule {
   static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: AdminConsoleModule,
-      imports: [CoreModule.forRoot(runtime)],
+      imports: [CoreModule.forRoot(runtime, { app: 'admin' })],
       controllers: [AdminController, HealthController],
       providers: hostProviders(runtime),
     };

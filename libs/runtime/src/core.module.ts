@@ -10,6 +10,8 @@ import { cacheKeyPrefixOf, loginLockoutOf, rateLimitModule } from './rate-limit/
 import { ProcessLifecycle } from './lifecycle';
 import { Runtime } from './runtime';
 import { isTracingActive } from './telemetry/tracing';
+import { APP_METRICS, type AppMetrics, HttpDurationMetrics, OutboxDepthSource, RouteTemplateGuard, SessionEventMetrics } from './metrics/app-metrics';
+import type { AppName } from './metrics/labels';
 
 const RUNTIME = Symbol('Runtime');
 const CACHE_CONNECTION = Symbol('CacheConnection');
@@ -45,7 +47,9 @@ function tracingProviders(): Provider[] {
 @Global()
 @Module({})
 export class CoreModule {
-  static forRoot(runtime: Runtime): DynamicModule {
+  /** `app` labels this app's metrics (one process may run both). */
+  static forRoot(runtime: Runtime, { app }: { readonly app: AppName }): DynamicModule {
+    const appMetrics: AppMetrics = { app, metrics: runtime.metrics };
     const cacheConnection = {
       provide: CACHE_CONNECTION,
       useFactory: async (): Promise<CacheConnection> => {
@@ -85,6 +89,7 @@ export class CoreModule {
             migrations: 'verify',
             ...runtime.settings.sessions,
             loginLockout: loginLockoutOf(runtime.settings),
+            observer: runtime.metrics.observerFor(app),
           }),
         }),
         rateLimitModule(runtime.settings),
@@ -93,10 +98,16 @@ export class CoreModule {
         { provide: RUNTIME, useValue: runtime },
         { provide: getDataSourceToken(), useValue: runtime.dataSource },
         ...tracingProviders(),
+        { provide: APP_METRICS, useValue: appMetrics },
+        // First of the global guards: a request refused by any guard after it still has its route label.
+        { provide: APP_GUARD, useClass: RouteTemplateGuard },
+        HttpDurationMetrics,
+        SessionEventMetrics,
+        OutboxDepthSource,
         // The process's, shared by its apps: their readiness probes flip together when shutdown begins.
         { provide: ProcessLifecycle, useValue: runtime.lifecycle },
       ],
-      exports: [getDataSourceToken(), RUNTIME, TerminusModule, ProcessLifecycle],
+      exports: [getDataSourceToken(), RUNTIME, TerminusModule, ProcessLifecycle, APP_METRICS],
     };
   }
 }

@@ -48,7 +48,21 @@ export interface RuntimeSettings {
   readonly migrationsAtStartup?: MigrationsAtStartup;
   /** The shutdown sequence after SIGTERM or SIGINT (see serve); DEFAULT_SHUTDOWN when absent. */
   readonly shutdown?: ShutdownSettings;
+  /** The Prometheus listener (docs/metrics.md); absent: none is started (the series are still counted). */
+  readonly metrics?: MetricsSettings;
 }
+
+export interface MetricsSettings {
+  /** false: no listener. */
+  readonly enabled: boolean;
+  /** Where GET /metrics listens: never an app's port; 127.0.0.1 by default, so private unless opened on purpose. */
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+}
+
+/** The defaults of METRICS_ENABLED, METRICS_HOST and METRICS_PORT (9464: the port OpenTelemetry's Prometheus exporter uses). */
+export const DEFAULT_METRICS: MetricsSettings = { enabled: true, host: '127.0.0.1', port: 9464 };
 
 /**
  * `run`: start-up runs the pending sessions migrations under their lock (one command: `npm start`).

@@ -4,6 +4,8 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ProcessLifecycle } from './lifecycle';
 import { RuntimeSettings } from './runtime-settings';
+import { type MetricsListener, startMetricsListener } from './metrics/metrics-listener';
+import { RuntimeMetrics } from './metrics/runtime-metrics';
 
 /**
  * What one process shares between the apps it runs: the database connection pool (an
@@ -16,7 +18,15 @@ export interface Runtime {
   readonly embeddedDatabase: boolean;
   /** Serving or shutting down: what the readiness probe of every app reports. */
   readonly lifecycle: ProcessLifecycle;
-  close(): Promise<void>;
+  /** The process's Prometheus series, both apps' (docs/metrics.md). */
+  readonly metrics: RuntimeMetrics;
+  /** The GET /metrics listener; absent when METRICS_ENABLED=false (or no metrics settings). */
+  readonly metricsListener: MetricsListener | undefined;
+  /**
+   * Closes the database pool and the embedded database, then the metrics listener unless asked to
+   * keep it (serve closes it itself, last of all).
+   */
+  close(options?: { readonly keepMetricsListener?: boolean }): Promise<void>;
 }
 
 export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> {
@@ -76,17 +86,33 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
     throw error;
   }
 
+  const metrics = new RuntimeMetrics(dataSource);
+  let metricsListener: MetricsListener | undefined;
+  if (settings.metrics?.enabled) {
+    try {
+      metricsListener = await startMetricsListener(metrics, settings.metrics.host, settings.metrics.port);
+    } catch (error) {
+      await dataSource.destroy();
+      await stopEmbedded?.();
+      throw new Error(`METRICS_PORT: the metrics listener could not listen on ${settings.metrics.host}:${settings.metrics.port} (${(error as Error).message})`);
+    }
+  }
+
   let closed = false;
   return {
     settings,
     dataSource,
     embeddedDatabase: stopEmbedded !== undefined,
     lifecycle: new ProcessLifecycle(),
-    async close() {
-      if (closed) return;
-      closed = true;
-      if (dataSource.isInitialized) await dataSource.destroy();
-      await stopEmbedded?.();
+    metrics,
+    metricsListener,
+    async close(options = {}) {
+      if (!closed) {
+        closed = true;
+        if (dataSource.isInitialized) await dataSource.destroy();
+        await stopEmbedded?.();
+      }
+      if (!options.keepMetricsListener) await metricsListener?.close();
     },
   };
 }

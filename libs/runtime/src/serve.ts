@@ -70,7 +70,8 @@ interface Served extends Listener {
  * 3. The apps close: they stop accepting connections, finish the requests in flight, then write
  *    the pending audit entries and close their cache connections.
  * 4. The runtime closes (the database pool, the embedded database), the spans still buffered are
- *    exported (when tracing is on), and the process exits 0.
+ *    exported (when tracing is on), the metrics listener closes (last, so scrapes see the drain),
+ *    and the process exits 0.
  *
  * SHUTDOWN_TIMEOUT_SECONDS bounds all of it from the signal: past it, the process logs what was
  * still pending and exits 1. Another SIGTERM or SIGINT during the shutdown (more than a second
@@ -84,14 +85,18 @@ export async function serve(runtime: Runtime, listeners: readonly Listener[]): P
     await app.listen(port, host);
     logger.log(`${name} listening on http://${host}:${port} (OpenAPI at /docs)`);
   }
+  const metricsListener = runtime.metricsListener;
+  if (metricsListener) logger.log(`Metrics on http://${metricsListener.host}:${metricsListener.port}/metrics`);
 
   const { drainSeconds, timeoutSeconds } = runtime.settings.shutdown ?? DEFAULT_SHUTDOWN;
   let runtimePhase: Phase = 'serving';
   let tracingPhase: Phase = 'serving';
+  let metricsPhase: Phase = 'serving';
   const pending = (): string[] => [
     ...served.filter((app) => app.phase !== 'closed').map((app) => `${app.name}: ${app.phase}, ${app.http.inFlight} request(s) in flight`),
     ...(runtimePhase === 'closed' ? [] : [`runtime (database pool): ${runtimePhase === 'serving' ? 'open' : runtimePhase}`]),
     ...(tracingPhase === 'closing' ? ['tracing: exporting the spans still buffered'] : []),
+    ...(metricsListener && metricsPhase !== 'closed' ? [`metrics listener: ${metricsPhase === 'serving' ? 'open' : metricsPhase}`] : []),
   ];
   const exitUnfinished = (msg: string, detail: Record<string, unknown>): never => {
     logger.error({ msg, ...detail, pending: pending() });
@@ -122,12 +127,16 @@ export async function serve(runtime: Runtime, listeners: readonly Listener[]): P
       }),
     );
     runtimePhase = 'closing';
-    await runtime.close();
+    await runtime.close({ keepMetricsListener: true });
     runtimePhase = 'closed';
     // The spans still buffered, the requests' of the close included (bounded on its own).
     tracingPhase = 'closing';
     await shutdownTracing();
     tracingPhase = 'closed';
+    // Last: a scrape during the drain and the close still answers, so the final one sees them.
+    metricsPhase = 'closing';
+    await metricsListener?.close();
+    metricsPhase = 'closed';
     const failed = served.filter((app) => app.phase === 'failed').map((app) => app.name);
     if (failed.length > 0) exitUnfinished('shutdown_incomplete', { failed });
     logger.log({ msg: 'shutdown_complete', ms: Date.now() - (runtime.lifecycle.shutdownSince ?? Date.now()) });

@@ -71,6 +71,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
       logger,
       migrationsAtStartup: environment.migrationsAtStartup,
       shutdown: environment.shutdown,
+      metrics: environment.metrics,
     },
   };
 }

@@ -52,6 +52,8 @@ describe('loadEnvironment', () => {
       migrationsAtStartup: 'run',
       // No load balancer to wait for on a laptop: Ctrl-C closes at once.
       shutdown: { drainSeconds: 0, timeoutSeconds: 25 },
+      // Private by default: loopback, and a port of its own.
+      metrics: { enabled: true, host: '127.0.0.1', port: 9464 },
     };
     expect(loadEnvironment(DEV)).toEqual(expected);
   });
@@ -97,9 +99,13 @@ describe('loadEnvironment', () => {
       MIGRATIONS_AT_STARTUP: 'verify',
       SHUTDOWN_DRAIN_SECONDS: '10',
       SHUTDOWN_TIMEOUT_SECONDS: '50',
+      METRICS_ENABLED: 'true',
+      METRICS_HOST: '10.0.0.5',
+      METRICS_PORT: '9100',
       UNRELATED: 'ignored',
     });
     expect(environment).toEqual({
+      metrics: { enabled: true, host: '10.0.0.5', port: 9100 },
       nodeEnv: 'production',
       http: {
         port: 8080,
@@ -535,5 +541,26 @@ describe('API_DOCS', () => {
   it('refuses anything but on and off, naming the value', () => {
     expect(problemsOf({ ...PRODUCTION, API_DOCS: 'true' })).toEqual(['API_DOCS must be one of on, off (got "true")']);
     expect(problemsOf({ ...DEV, API_DOCS: 'yes' })).toEqual(['API_DOCS must be one of on, off (got "yes")']);
+  });
+});
+
+describe('METRICS_ENABLED, METRICS_HOST and METRICS_PORT', () => {
+  it('reads them, 0 choosing a free port, and switches the listener off with false in any case', () => {
+    expect(loadEnvironment({ ...PRODUCTION, METRICS_HOST: '0.0.0.0', METRICS_PORT: '9100' }).metrics).toEqual({ enabled: true, host: '0.0.0.0', port: 9100 });
+    expect(loadEnvironment({ ...DEV, METRICS_PORT: '0' }).metrics.port).toBe(0);
+    expect(loadEnvironment({ ...DEV, METRICS_ENABLED: 'FALSE' }).metrics.enabled).toBe(false);
+    expect(loadEnvironment({ ...DEV, METRICS_ENABLED: '' }).metrics.enabled).toBe(true);
+  });
+
+  it('refuses a bad flag, a bad host, a port out of range, and an app port', () => {
+    expect(problemsOf({ ...DEV, METRICS_ENABLED: 'yes', METRICS_HOST: 'two words', METRICS_PORT: '65536' })).toEqual([
+      'METRICS_ENABLED must be true or false (got "yes")',
+      'METRICS_HOST must be a host name or an IP address (got "two words")',
+      'METRICS_PORT must be an integer between 0 and 65535 (got "65536")',
+    ]);
+    expect(problemsOf({ ...DEV, METRICS_PORT: '3001' })).toEqual(['METRICS_PORT must not be PORT or ADMIN_PORT: metrics get a listener of their own (got "3001")']);
+    expect(problemsOf({ ...DEV, PORT: '9464' })).toEqual(['METRICS_PORT must not be PORT or ADMIN_PORT: metrics get a listener of their own (got "9464")']);
+    // Off, its port is nobody's business.
+    expect(loadEnvironment({ ...DEV, METRICS_ENABLED: 'false', METRICS_PORT: '3000' }).metrics).toEqual({ enabled: false, host: '127.0.0.1', port: 3000 });
   });
 });

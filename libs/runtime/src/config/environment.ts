@@ -19,7 +19,7 @@ import {
 } from './environment-rules';
 import { CACHE_STORE_KINDS, type CacheStoreKind } from '../cache/redis-cache-stores';
 import { AUTH_CHECK_MODES, type AuthCheckMode } from '../benchmark/auth-check-modes';
-import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_RATE_LIMIT, DEFAULT_SHUTDOWN, MIGRATIONS_AT_STARTUP_MODES, type MigrationsAtStartup } from '../runtime-settings';
+import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_METRICS, DEFAULT_RATE_LIMIT, DEFAULT_SHUTDOWN, MIGRATIONS_AT_STARTUP_MODES, type MigrationsAtStartup } from '../runtime-settings';
 import { TRACING_VARIABLES, tracingVariableProblem, type TracingVariableName } from '../telemetry/tracing-environment';
 
 export type { TrustProxy } from './environment-rules';
@@ -128,6 +128,9 @@ export const ENVIRONMENT_VARIABLES = [
     default: text(DEFAULT_SHUTDOWN.timeoutSeconds),
     description: 'Longest the whole shutdown (drain included) may take from the signal; past it the process logs what was still pending and exits 1, 1 to 3600, above SHUTDOWN_DRAIN_SECONDS',
   },
+  { name: 'METRICS_ENABLED', default: String(DEFAULT_METRICS.enabled), description: 'true serves Prometheus metrics at GET /metrics on a listener of its own (docs/metrics.md); false starts none' },
+  { name: 'METRICS_HOST', default: DEFAULT_METRICS.host, description: 'Address the metrics listener binds; 127.0.0.1 keeps it private to the host (a scraper in another container or host needs 0.0.0.0 or the pod address, behind a network policy)' },
+  { name: 'METRICS_PORT', default: text(DEFAULT_METRICS.port), description: 'Port of the metrics listener, 0 (a free port) to 65535, never PORT or ADMIN_PORT; two processes on one host need two ports' },
 ] as const satisfies readonly EnvironmentVariable[];
 
 export type EnvironmentVariableName = (typeof ENVIRONMENT_VARIABLES)[number]['name'];
@@ -195,6 +198,8 @@ export interface Environment {
   readonly migrationsAtStartup: MigrationsAtStartup;
   /** The shutdown sequence after SIGTERM or SIGINT (see serve). */
   readonly shutdown: { readonly drainSeconds: number; readonly timeoutSeconds: number };
+  /** The Prometheus listener. */
+  readonly metrics: { readonly enabled: boolean; readonly host: string; readonly port: number };
 }
 
 /**
@@ -464,6 +469,28 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @IsGreaterThanProperty('SHUTDOWN_DRAIN_SECONDS')
   @IsIntegerInRange(1, 3_600)
   SHUTDOWN_TIMEOUT_SECONDS: number;
+
+  @Transform(({ value }) => toBoolean(value))
+  @IsBooleanFlag()
+  METRICS_ENABLED: boolean;
+
+  @Matches(/^\S+$/, { message: (args) => `METRICS_HOST must be a host name or an IP address ${got(args.value)}` })
+  METRICS_HOST: string;
+
+  // On an app's port it would be public, or fail to listen (checks run bottom-up: the range first).
+  @ValidateBy({
+    name: 'notAnAppPort',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) => {
+        const variables = args?.object as EnvironmentVariables;
+        return variables.METRICS_ENABLED !== true || value === 0 || (value !== variables.PORT && value !== variables.ADMIN_PORT);
+      },
+      defaultMessage: (args?: ValidationArguments) => `METRICS_PORT must not be PORT or ADMIN_PORT: metrics get a listener of their own ${got(args?.value)}`,
+    },
+  })
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(0, 65535)
+  METRICS_PORT: number;
 }
 
 // Compile-time: the class declares exactly the listed variables, so `.env.example` cannot drift from the checks.
@@ -587,5 +614,6 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
     },
     migrationsAtStartup: variables.MIGRATIONS_AT_STARTUP,
     shutdown: { drainSeconds: variables.SHUTDOWN_DRAIN_SECONDS, timeoutSeconds: variables.SHUTDOWN_TIMEOUT_SECONDS },
+    metrics: { enabled: variables.METRICS_ENABLED, host: variables.METRICS_HOST, port: variables.METRICS_PORT },
   };
 }

@@ -1,6 +1,6 @@
 import { ApiProblem } from '@app/platform';
 import { type AuthenticatedRequest, bearerTokenOf, clientIp, normalizeEmail, SessionAuthenticator, SessionDirectory } from '@app/sessions';
-import { applyDecorators, ExecutionContext, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
+import { applyDecorators, ExecutionContext, Inject, Injectable, Optional, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
@@ -14,6 +14,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
+import { APP_METRICS, type AppMetrics, routeLabelOf } from '../metrics/app-metrics';
 
 /**
  * Names of the throttlers the app registers with ThrottlerModule. Public routes (RateLimited) use
@@ -66,11 +67,25 @@ export class RateLimitGuard extends ThrottlerGuard {
     reflector: Reflector,
     private readonly directory: SessionDirectory,
     private readonly authenticator: SessionAuthenticator,
+    @Optional() @Inject(APP_METRICS) private readonly appMetrics?: AppMetrics,
   ) {
     super(options, storage, reflector);
   }
 
+  /** Counts the 429s answered (a per-IP refusal that a live logout token lifts is not one). */
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    try {
+      return await this.limit(request);
+    } catch (error) {
+      if (error instanceof ThrottlerException && this.appMetrics) {
+        const { app, metrics } = this.appMetrics;
+        metrics.rateLimited.inc({ app, limiter: request.throttler.name ?? 'default', route: routeLabelOf(this.getRequestResponse(request.context).req) });
+      }
+      throw error;
+    }
+  }
+
+  private async limit(request: ThrottlerRequest): Promise<boolean> {
     const route = this.reflector.get<RouteLimit | undefined>(ROUTE_LIMIT, request.context.getHandler());
     if (!route) return true;
     const name = request.throttler.name;
