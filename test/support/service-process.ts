@@ -238,6 +238,8 @@ export class ServiceProcess {
       RATE_LIMIT_PER_IP_AUTHENTICATED: '1000000',
       // No load balancer waits for the readiness probe here: stop() closes at once (production drains 5 s).
       SHUTDOWN_DRAIN_SECONDS: '0',
+      // Several instances (and test files) run at once: the default 9464 would be taken by the first.
+      METRICS_PORT: '0',
       ...options.env,
     };
   }
