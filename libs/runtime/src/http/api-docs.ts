@@ -58,7 +58,7 @@ export function buildApiDocument(app: INestApplication, description: ApiDocsDesc
 }
 
 /**
- * What the edge configureHttpApp sets up answers, whatever the route: a body that is not JSON
+ * What the edge createHttpApp sets up answers, whatever the route: a body that is not JSON
  * (415), too large (413), malformed or refused by the validation pipe (400); a path or query
  * parameter the pipes refuse (400). A route may already document its 400 more precisely, and
  * keeps that description. An operation that declares no security requirement is public, and
