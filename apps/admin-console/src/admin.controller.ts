@@ -188,6 +188,7 @@ export class AdminController {
       userId: query.userId,
       correlationId: query.correlationId,
       action: query.action,
+      requestId: query.requestId,
       limit: query.limit ?? AUDIT_PAGE_DEFAULT,
       before: query.cursor,
     });

@@ -80,7 +80,7 @@ export { AccessTokenKeys } from './infrastructure/security/access-token-keys';
 export { type Actor, type ActorType, Actors } from './domain/actor';
 export { type AuditAction, AuditActions, AUDIT_ACTIONS, type AuditOutcome, AUDIT_OUTCOMES } from './domain/audit-action';
 export { INTERRUPTED_REASON } from './application/audit/interrupted-operations';
-export { type RequestContext, requestContext, NO_REQUEST_CONTEXT } from './domain/request-context';
+export { type RequestContext, requestContext, NO_REQUEST_CONTEXT, REQUEST_ID_PATTERN, isRequestId } from './domain/request-context';
 export { RevocationReasons, ADMIN_REASON_MIN_LENGTH, ADMIN_REASON_MAX_LENGTH } from './domain/revocation-reason';
 export { type SessionLifetimes, normalizeEmail, emailProblem, PASSWORD_RESET_TOKEN_TTL_SECONDS } from './domain/session-rules';
 export { type LoginLockoutPolicy } from './application/ports/login-attempts.port';

@@ -1,8 +1,8 @@
-import { ADMIN_REASON_MAX_LENGTH, ADMIN_REASON_MIN_LENGTH, AUDIT_ACTIONS, type AuditAction, type AuditOutcome, type ActorType, USER_ROLES, type UserRole } from '@app/sessions';
+import { ADMIN_REASON_MAX_LENGTH, ADMIN_REASON_MIN_LENGTH, AUDIT_ACTIONS, type AuditAction, type AuditOutcome, type ActorType, REQUEST_ID_PATTERN, USER_ROLES, type UserRole } from '@app/sessions';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { MaxStoredLength } from '@app/platform';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min, MinLength } from 'class-validator';
 
 export const AUDIT_PAGE_MAX = 200;
 export const AUDIT_PAGE_DEFAULT = 50;
@@ -53,6 +53,11 @@ export class AuditQueryParams {
   @IsUUID('all', { message: 'correlationId must be a UUID' })
   correlationId?: string;
 
+  @ApiPropertyOptional({ pattern: REQUEST_ID_PATTERN.source, maxLength: 128, description: 'The entries of the commands one request caused (its X-Request-Id)' })
+  @IsOptional()
+  @Matches(REQUEST_ID_PATTERN, { message: 'requestId must be 1 to 128 characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"' })
+  requestId?: string;
+
   @ApiPropertyOptional({ enum: AUDIT_ACTIONS })
   @IsOptional()
   @IsIn(AUDIT_ACTIONS as AuditAction[], { message: `action must be one of: ${AUDIT_ACTIONS.join(', ')}` })
@@ -102,6 +107,7 @@ export class AuditEntryView {
   @ApiProperty({ nullable: true, type: String }) reason: string | null;
   @ApiProperty({ nullable: true, type: String }) ipAddress: string | null;
   @ApiProperty({ nullable: true, type: String }) userAgent: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The X-Request-Id of the request that caused the command; null when none did' }) requestId: string | null;
   @ApiProperty({ type: Object }) details: Record<string, unknown>;
 }
 

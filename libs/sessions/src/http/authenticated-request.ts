@@ -16,8 +16,12 @@ export const CurrentSession = createParamDecorator((_data: unknown, ctx: Executi
   return session;
 });
 
-/** The caller's IP (see clientIp: the rate limit counts the same one) and User-Agent, for this request only. */
+/**
+ * The caller's IP (see clientIp: the rate limit counts the same one), User-Agent and request id
+ * (the X-Request-Id header, as the host's edge left it; one that is not a valid id is recorded as
+ * none), for this request only.
+ */
 export const ClientContext = createParamDecorator((_data: unknown, ctx: ExecutionContext): RequestContext => {
   const request = ctx.switchToHttp().getRequest<HttpRequestLike>();
-  return requestContext(clientIp(request), headerValue(request, 'user-agent'));
+  return requestContext(clientIp(request), headerValue(request, 'user-agent'), headerValue(request, 'x-request-id'));
 });

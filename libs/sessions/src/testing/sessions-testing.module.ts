@@ -83,6 +83,7 @@ class InMemoryAuditTrail implements AuditLog {
           (!ofUser || ofUser.has(entry.correlationId)) &&
           (!query.correlationId || entry.correlationId === query.correlationId) &&
           (!query.action || entry.action === query.action) &&
+          (!query.requestId || entry.requestId === query.requestId) &&
           (!query.before || entry.eventId < query.before),
       );
     const page = matching.slice(0, query.limit);

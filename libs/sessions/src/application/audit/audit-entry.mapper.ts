@@ -25,6 +25,7 @@ export function toAuditEntry(event: AuditableEvent): AuditEntry {
     reason: event.reason,
     ipAddress: event.ipAddress,
     userAgent: event.userAgent,
+    requestId: event.requestId,
     details,
   };
 }

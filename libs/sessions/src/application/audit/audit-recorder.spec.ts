@@ -59,6 +59,7 @@ function entry(): AuditEntry {
     reason: 'test',
     ipAddress: null,
     userAgent: null,
+    requestId: null,
     details: {},
   };
 }

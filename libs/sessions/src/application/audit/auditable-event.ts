@@ -17,6 +17,8 @@ export interface SessionEventFields {
   readonly count: number | null;
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
+  /** The request that caused the command (RequestContext.requestId); absent or null: none. */
+  readonly requestId?: string | null;
   readonly details: Readonly<Record<string, unknown>>;
 }
 
@@ -39,6 +41,7 @@ export abstract class AuditableEvent implements IEvent, SessionEventFields {
   readonly count: number | null;
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
+  readonly requestId: string | null;
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(fields: SessionEventFields) {
@@ -53,6 +56,7 @@ export abstract class AuditableEvent implements IEvent, SessionEventFields {
     this.count = fields.count;
     this.ipAddress = fields.ipAddress;
     this.userAgent = fields.userAgent;
+    this.requestId = fields.requestId ?? null;
     this.details = fields.details;
   }
 }

@@ -1,5 +1,5 @@
 import { Actor, Actors } from '../../domain/actor';
-import { RequestContext } from '../../domain/request-context';
+import { isRequestId, RequestContext } from '../../domain/request-context';
 import { Checks, FieldCheck } from '../validation/command-input';
 
 const keep = <T>(check: FieldCheck, value: T, otherwise: T): T => (check(value) === null ? value : otherwise);
@@ -31,6 +31,7 @@ export function recordable(start: {
     reason: start.reason === null ? null : keep(reasonOrNull, start.reason, null),
     ipAddress: keep(ipAddress, context.ipAddress ?? null, null),
     userAgent: keep(userAgent, context.userAgent ?? null, null),
+    requestId: isRequestId(context.requestId) ? context.requestId : null,
     details: keep(Checks.details(), start.details, {}),
   };
 }

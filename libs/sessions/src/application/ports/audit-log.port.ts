@@ -17,6 +17,8 @@ export interface AuditEntry {
   readonly reason: string | null;
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
+  /** The X-Request-Id of the request that caused the command; null when none did. */
+  readonly requestId: string | null;
   readonly details: Readonly<Record<string, unknown>>;
 }
 
@@ -29,6 +31,8 @@ export interface AuditQuery {
   /** Every entry of one operation. */
   readonly correlationId?: string;
   readonly action?: AuditAction;
+  /** The entries of the commands one request caused (the X-Request-Id its log line shows). */
+  readonly requestId?: string;
   readonly limit: number;
   /** The eventId of the last entry of the previous page. */
   readonly before?: string;

@@ -1,5 +1,6 @@
 import { ACTOR_TYPES, Actor, SERVICE_NAME_PATTERN } from '../../domain/actor';
 import { isUuid } from '../../domain/identifiers';
+import { isRequestId } from '../../domain/request-context';
 import { InvalidCommandInput } from '../../domain/sessions-error';
 import { hasLoneSurrogate } from '../../domain/unicode';
 
@@ -53,13 +54,14 @@ export const Checks = {
   actor: (): FieldCheck => (value) => actorProblem(value),
   /**
    * A RequestContext as the audit columns hold it: ip_address varchar(64), user_agent
-   * varchar(512). Only lengths: requestContext() cuts a long User-Agent where it must, even
+   * varchar(512), request_id varchar(128) of REQUEST_ID_PATTERN. Otherwise only lengths: requestContext() cuts a long User-Agent where it must, even
    * inside a surrogate pair.
    */
   context: (): FieldCheck => (value) => {
     if (!isObject(value)) return 'must be a RequestContext (see requestContext())';
     if (nullable(text(1, 64, { wellFormed: false }))(value.ipAddress)) return 'ipAddress must be null or 1 to 64 characters';
     if (nullable(text(1, 512, { wellFormed: false }))(value.userAgent)) return 'userAgent must be null or 1 to 512 characters';
+    if (value.requestId !== undefined && value.requestId !== null && !isRequestId(value.requestId)) return 'requestId must be null or 1 to 128 characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"';
     return null;
   },
   /** Extra audit facts: an object that PostgreSQL's jsonb can hold (well-formed strings), at most 8 KiB as JSON. */

@@ -2,7 +2,7 @@ import { EntityManager } from 'typeorm';
 import { AuditEntry, AuditOutcomeUnavailableError, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
 import { quotedSchema, schemaSql } from './schema-name';
 
-const COLUMNS = 14;
+const COLUMNS = 15;
 
 /** The unique index that holds one outcome per operation. */
 const ONE_OUTCOME_INDEX = 'audit_entries_one_outcome_key';
@@ -23,6 +23,7 @@ const AUDIT_ENTRY = (alias: string) =>
     `${alias}.reason`,
     `${alias}.ip_address AS "ipAddress"`,
     `${alias}.user_agent AS "userAgent"`,
+    `${alias}.request_id AS "requestId"`,
     `${alias}.details`,
   ].join(', ');
 
@@ -34,10 +35,10 @@ const AUDIT_ENTRY = (alias: string) =>
  */
 export type DuplicateOutcome = 'skip' | 'refuse';
 
-/** The head of every audit insert; VALUES follow, 14 parameters a row in this column order. */
+/** The head of every audit insert; VALUES follow, 15 parameters a row in this column order. */
 export const insertAuditEntriesIntoSql = schemaSql(
   (s) =>
-    `INSERT INTO ${s}.audit_entries (event_id, correlation_id, action, outcome, occurred_at, user_id, actor_type, actor_id, actor_name, session_id, reason, ip_address, user_agent, details)`,
+    `INSERT INTO ${s}.audit_entries (event_id, correlation_id, action, outcome, occurred_at, user_id, actor_type, actor_id, actor_name, session_id, reason, ip_address, user_agent, request_id, details)`,
 );
 
 /**
@@ -71,6 +72,7 @@ export async function insertAuditEntries(
           entry.reason,
           entry.ipAddress,
           entry.userAgent,
+          entry.requestId ?? null,
           JSON.stringify(entry.details),
         );
         return `(${Array.from({ length: COLUMNS }, (_, i) => `$${base + i + 1}`).join(', ')})`;
@@ -130,6 +132,8 @@ export function auditPageSql(schema: string, query: AuditQuery): { sql: string; 
   if (query.userId) where.push(`a.correlation_id IN (SELECT u.correlation_id FROM ${s}.audit_entries u WHERE u.user_id = ${param(query.userId)})`);
   if (query.correlationId) where.push(`a.correlation_id = ${param(query.correlationId)}`);
   if (query.action) where.push(`a.action = ${param(query.action)}`);
+  // Every entry of an operation carries the request id of its command: no need to widen to whole operations.
+  if (query.requestId) where.push(`a.request_id = ${param(query.requestId)}`);
   if (query.before) where.push(`a.event_id < ${param(query.before)}`);
   const sql =
     `SELECT ${AUDIT_ENTRY('a')} FROM ${s}.audit_entries a` +

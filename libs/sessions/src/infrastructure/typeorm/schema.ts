@@ -7,6 +7,7 @@ import { NormalizeStoredEmails1764000000500 } from './migrations/1764000000500-n
 import { OneLiveRefreshTokenAndInstances1764000000600 } from './migrations/1764000000600-one-live-refresh-token-and-instances';
 import { SessionsMigration } from './migrations/sessions-migration';
 import { ServiceActors1764000000700 } from './migrations/1764000000700-service-actors';
+import { AuditRequestIds1764000000800 } from './migrations/1764000000800-audit-request-ids';
 
 /** Every migration of the library, in the order they run. Forward-only in production; `down` is for tests and operators. */
 export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
@@ -18,6 +19,7 @@ export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
   NormalizeStoredEmails1764000000500,
   OneLiveRefreshTokenAndInstances1764000000600,
   ServiceActors1764000000700,
+  AuditRequestIds1764000000800,
 ];
 
 /** The library's tables, as 0.1 created them in `public`. */
