@@ -1,6 +1,5 @@
 import { DEFAULT_SESSIONS_SCHEMA, SESSIONS_DEFAULTS, type SessionsModuleOptions } from '@app/sessions';
-import { type Runtime, type RuntimeSettings, startRuntime } from '@app/runtime';
-import { ConsoleLogger } from '@nestjs/common';
+import { type Runtime, type RuntimeSettings, startRuntime, createAppLogger } from '@app/runtime';
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
@@ -80,7 +79,7 @@ export async function startBenchRuntime(label: string, sessionOverrides: Partial
       ...sessionOverrides,
     },
     http: { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false },
-    logger: new ConsoleLogger({ logLevels: ['error', 'fatal'] }),
+    logger: createAppLogger({ nodeEnv: 'test', level: 'error' }),
   };
   const runtime = await startRuntime(settings);
   const closeRuntime = onCleanup(`runtime ${label}`, () => runtime.close());

@@ -21,7 +21,7 @@ import { Controller, DynamicModule, Get, INestApplication, Module, Req, UseGuard
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { CapturingLogger, GENEROUS_RATE_LIMIT, TEST_REDIS_URL } from '../support/test-app';
+import { capturingLogger, GENEROUS_RATE_LIMIT, TEST_REDIS_URL } from '../support/test-app';
 import { createTestDatabase, deleteRedisKeys, type TestDatabase, testRedisPrefix } from '../support/test-database';
 
 /**
@@ -94,7 +94,7 @@ describe('guards and decorators on Express and Fastify hosts', () => {
       },
       http: { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false },
       rateLimit: GENEROUS_RATE_LIMIT,
-      logger: new CapturingLogger(process.env.TEST_LOGS === '1'),
+      logger: capturingLogger().logger,
     });
     for (const adapter of ADAPTERS) apps.set(adapter, await createProbeApp(runtime, adapter));
     const bus = apps.get('express')!.get(CommandBus);

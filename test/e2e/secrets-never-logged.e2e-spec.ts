@@ -36,7 +36,7 @@ describe('secrets are never logged or stored', () => {
   const madeUp = new Set<string>();
   /** Everything printed outside the app's logger, should anything bypass it. */
   const printed: string[] = [];
-  /** Every call to the app's logger with all its arguments: stack.logs.lines keeps no error stacks. */
+  /** Every call to the app's logger with all its arguments, as Nest made it. */
   const loggerCalls: string[] = [];
   let stack: TestStack;
 
@@ -67,9 +67,10 @@ describe('secrets are never logged or stored', () => {
       });
     }
     stack = await startTestStack({ label: 'secrets-e2e', admin: ADMIN });
+    const logger = stack.logger as Required<typeof stack.logger>;
     for (const level of ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const) {
-      const original = stack.logs[level].bind(stack.logs) as (...args: unknown[]) => void;
-      jest.spyOn(stack.logs, level).mockImplementation((...args: unknown[]) => {
+      const original = logger[level].bind(logger) as (...args: unknown[]) => void;
+      jest.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
         loggerCalls.push(`${level} ${args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' | ')}`);
         original(...args);
       });
@@ -176,6 +177,20 @@ describe('secrets are never logged or stored', () => {
     const errors = loggerCalls.filter((call) => call.startsWith('error ') && call.includes('injected failure'));
     expect(errors.length).toBeGreaterThanOrEqual(5);
     expect(errors.every((call) => call.includes('QueryFailedError: injected failure\n    at '))).toBe(true);
+  });
+
+  it('wrote one request line per request, with no header, and the token a client put in a URL redacted', () => {
+    const lines = stack.logs.requests();
+    expect(lines.length).toBeGreaterThanOrEqual(35);
+    for (const line of lines) {
+      expect(Object.keys(line)).not.toEqual(expect.arrayContaining(['req']));
+      expect(Object.keys(line)).not.toEqual(expect.arrayContaining(['res']));
+    }
+    expect(lines.filter((line) => line.route === '/auth/me' && line.status === 401).map((line) => line.url)).toContain('/auth/me?access_token=%5BRedacted%5D');
+    expect(lines.filter((line) => line.route === '/auth/sessions/revoke-all').map((line) => [line.url, line.status])).toContainEqual(['/auth/sessions/revoke-all?token=%5BRedacted%5D', 500]);
+    // The 500s' own error lines carry the stack, through the same logger.
+    const errors = stack.logs.entries().filter((entry) => entry.level === 'error' && JSON.stringify(entry).includes('injected failure'));
+    expect(errors.some((entry) => typeof (entry.err as { stack?: unknown } | undefined)?.stack === 'string')).toBe(true);
   });
 
   it('logs no password, access token, refresh token or signing secret', () => {

@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startRuntime } from '@app/runtime';
+import { startRuntime, createAppLogger } from '@app/runtime';
 import { sessionsMigrationStatus } from '@app/sessions';
-import { ConsoleLogger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { runMigrationList } from '../../libs/sessions/src/infrastructure/typeorm/sessions-migrations';
 import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
@@ -197,7 +196,7 @@ describe('MIGRATIONS_AT_STARTUP=verify', () => {
       cache: { store: 'keyv-redis' },
       sessions: { accessTokenSecret: 'embedded-verify-secret-of-at-least-32-chars' },
       http: { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false },
-      logger: new ConsoleLogger({ logLevels: ['error'] }),
+      logger: createAppLogger({ nodeEnv: 'test', level: 'error' }),
       migrationsAtStartup: 'verify',
     });
     try {

@@ -10,7 +10,7 @@ import {
   type SessionsModuleOptions,
   type SessionsOptionsFactory,
 } from '@app/sessions';
-import { createRedisCacheStores, type RedisCacheStores, type Runtime, startRuntime } from '@app/runtime';
+import { createRedisCacheStores, type RedisCacheStores, type Runtime, startRuntime, createAppLogger } from '@app/runtime';
 import { CacheModule } from '@nestjs/cache-manager';
 import { ConsoleLogger, Controller, DynamicModule, Get, Global, INestApplication, Inject, Injectable, Module, Type, UseGuards } from '@nestjs/common';
 import { CommandBus, CqrsModule } from '@nestjs/cqrs';
@@ -49,7 +49,7 @@ beforeAll(async () => {
     cache: { redisUrl: redis.url, store: 'keyv-redis' },
     sessions: { accessTokenSecret: SECRET },
     http: { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false },
-    logger: quiet,
+    logger: createAppLogger({ nodeEnv: 'test', level: 'fatal' }),
   });
 }, 60_000);
 

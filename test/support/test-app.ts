@@ -1,7 +1,6 @@
 import { SESSIONS_DEFAULTS, type SessionsModuleOptions } from '@app/sessions';
 import { AuditRecorder } from '../../libs/sessions/src/application/audit/audit-recorder';
-import { type RateLimitSettings, type Runtime, type RuntimeSettings, startRuntime } from '@app/runtime';
-import { ConsoleLogger, type LogLevel } from '@nestjs/common';
+import { type AppLogger, createAppLogger, type RateLimitSettings, type Runtime, type RuntimeSettings, startRuntime } from '@app/runtime';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createAdminConsole } from '../../apps/admin-console/src/admin-console';
@@ -19,18 +18,35 @@ const TEST_HASHING = { memoryCostKiB: 1024, timeCost: 1, parallelism: 1 };
  */
 export const GENEROUS_RATE_LIMIT: RateLimitSettings = { windowSeconds: 60, perIp: 1_000_000, perAccount: 1_000_000, lockoutThreshold: 1_000, lockoutSeconds: 60, loginMaxDelaySeconds: 60, perUser: 1_000_000, perIpAuthenticated: 1_000_000 };
 
-/** Captures every log line the apps write, so tests can look for leaks and audit fallbacks. */
-export class CapturingLogger extends ConsoleLogger {
+/**
+ * The pino destination of a test's logger: every line the apps write, as written (JSON), so tests
+ * can look for leaks and audit fallbacks and read the request lines. TEST_LOGS=1 echoes them.
+ */
+export class LogCapture {
   readonly lines: string[] = [];
 
-  constructor(private readonly echo: boolean) {
-    super('test', { json: true });
+  constructor(private readonly echo = process.env.TEST_LOGS === '1') {}
+
+  write(chunk: string): void {
+    for (const line of chunk.split('\n')) if (line !== '') this.lines.push(line);
+    if (this.echo) process.stderr.write(chunk);
   }
 
-  protected override printMessages(messages: unknown[], context?: string, logLevel?: LogLevel): void {
-    for (const message of messages) this.lines.push(JSON.stringify({ level: logLevel, context, message }));
-    if (this.echo) super.printMessages(messages, context, logLevel);
+  /** The lines parsed. */
+  entries(): Array<Record<string, unknown>> {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
   }
+
+  /** The request lines (one per finished request), newest last. */
+  requests(): Array<Record<string, unknown>> {
+    return this.entries().filter((entry) => entry.msg === 'request_completed');
+  }
+}
+
+/** A logger as the apps make it (test: JSON lines), writing to a capture. */
+export function capturingLogger(level: AppLogger['pino']['level'] = 'debug'): { logger: AppLogger; capture: LogCapture } {
+  const capture = new LogCapture();
+  return { logger: createAppLogger({ nodeEnv: 'test', level: level as never, destination: capture }), capture };
 }
 
 export interface TestStackOptions {
@@ -54,7 +70,10 @@ export interface TestStack {
   readonly web: NestFastifyApplication;
   readonly admin: NestFastifyApplication;
   readonly runtime: Runtime;
-  readonly logs: CapturingLogger;
+  /** Every line the stack's logger wrote. */
+  readonly logs: LogCapture;
+  /** The stack's logger (Nest's LoggerService over its pino instance). */
+  readonly logger: AppLogger;
   readonly databaseUrl: string;
   readonly cachePrefix: string;
   http(): ReturnType<typeof request>;
@@ -69,7 +88,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
   const cachePrefix = options.shareWith?.cachePrefix ?? testRedisPrefix(options.label);
   const useRedis = options.redis ?? true;
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
-  const logs = new CapturingLogger(process.env.TEST_LOGS === '1');
+  const { logger, capture: logs } = capturingLogger();
   const settings: RuntimeSettings = {
     database: { url: database.url, poolSize: 5, statementTimeoutMs: 5_000 },
     cache: { redisUrl: useRedis ? redisUrl : undefined, store: 'keyv-redis' },
@@ -84,7 +103,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     http: { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false },
     admin: options.admin,
     rateLimit: GENEROUS_RATE_LIMIT,
-    logger: logs,
+    logger,
     ...options.settings,
   };
   const runtime = await startRuntime(settings);
@@ -104,6 +123,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     admin,
     runtime,
     logs,
+    logger,
     databaseUrl: database.url,
     cachePrefix,
     http: () => request(web.getHttpServer()),

@@ -9,6 +9,7 @@ import { createRedisCacheStores } from './cache/redis-cache-stores';
 import { cacheKeyPrefixOf, loginLockoutOf, rateLimitModule } from './rate-limit/rate-limit.module';
 import { ProcessLifecycle } from './lifecycle';
 import { Runtime } from './runtime';
+import { RequestLogGuard } from './logging/request-logging';
 import { isTracingActive } from './telemetry/tracing';
 import { APP_METRICS, type AppMetrics, HttpDurationMetrics, OutboxDepthSource, RouteTemplateGuard, SessionEventMetrics } from './metrics/app-metrics';
 import type { AppName } from './metrics/labels';
@@ -95,6 +96,8 @@ export class CoreModule {
         rateLimitModule(runtime.settings),
       ],
       providers: [
+        // First of the global guards (they run before any route's): every request line gets its route.
+        { provide: APP_GUARD, useClass: RequestLogGuard },
         { provide: RUNTIME, useValue: runtime },
         { provide: getDataSourceToken(), useValue: runtime.dataSource },
         ...tracingProviders(),

@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { type ApiDocsDescription, serveApiDocs } from './http/api-docs';
 import { allowCrossOrigin } from './http/cors';
 import { forbidStoring, preventCaching } from './http/cache-control';
+import { requestLogging } from './logging/request-logging';
 import { sendSecurityHeaders } from './http/security-headers';
 import type { Runtime } from './runtime';
 import { DEFAULT_HTTP_TIMEOUTS, RuntimeSettings } from './runtime-settings';
@@ -20,7 +21,7 @@ export interface HttpAppDescription extends ApiDocsDescription {
 
 /**
  * Creates one of the two apps on Fastify and sets up what both do the same way at the HTTP edge:
- * problem+json errors (unparseable requests included), strict validation, JSON-only bodies with
+ * a request id and a log line per request, problem+json errors (unparseable requests included), strict validation, JSON-only bodies with
  * a size limit, the trust-proxy rule for client IPs, CORS, security and caching headers, and
  * OpenAPI at /docs and /docs-json unless API_DOCS is off. The app is initialised and ready to serve, not yet listening.
  */
@@ -49,7 +50,10 @@ export async function createHttpApp(module: DynamicModule, runtime: Runtime, des
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  // Request hooks run in this order: the headers first, so that a refused body carries them too.
+  // Request hooks run in this order. First, every request gets its id and its log line, whatever
+  // answers it (a 404, a refused body); then the headers, so that a refused body carries them too.
+  const logRequest = requestLogging(settings.logger.pino);
+  fastify.addHook('onRequest', (request, reply, done) => logRequest(request.raw, reply.raw, done));
   preventCaching(fastify);
   edgeHeaders = sendSecurityHeaders(fastify, settings.http.hstsMaxAgeSeconds);
   acceptJsonBodiesOnly(fastify, bodyLimitBytes ?? 16 * 1024);

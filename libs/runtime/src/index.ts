@@ -23,3 +23,6 @@ export { AUTH_CHECK_MODES, type AuthCheckMode } from './benchmark/auth-check-mod
 export { serve, exitOnStartupFailure, type Listener } from './serve';
 export { loadRuntimeSettings } from './settings-from-environment';
 export * from './config/environment';
+export { createAppLogger, currentProcessLogger, type AppLogger, type AppLoggerOptions, REDACTED_KEYS } from './logging/app-logger';
+export { LOG_LEVELS, type LogLevel } from './logging/log-level';
+export { REQUEST_LINE_MESSAGE, requestLogLevel, loggedUrl } from './logging/request-logging';

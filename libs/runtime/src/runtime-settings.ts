@@ -1,8 +1,8 @@
 import { SESSIONS_DEFAULTS, type SessionsModuleOptions } from '@app/sessions';
-import type { LoggerService } from '@nestjs/common';
 import type { AuthCheckMode } from './benchmark/auth-check-modes';
 import type { CacheStoreKind } from './cache/redis-cache-stores';
 import type { TrustProxy } from './config/environment-rules';
+import type { AppLogger } from './logging/app-logger';
 
 /** Everything the composition root needs, already validated (see loadEnvironment in ./config). */
 export interface RuntimeSettings {
@@ -42,8 +42,8 @@ export interface RuntimeSettings {
   readonly admin?: { readonly email: string; readonly password: string };
   /** Limits of login, refresh, logout and register, and the login lockout; DEFAULT_RATE_LIMIT when absent. */
   readonly rateLimit?: RateLimitSettings;
-  /** Nest's logger for the apps (JSON lines in production). */
-  readonly logger: LoggerService;
+  /** The process's pino logger and Nest's LoggerService over it (JSON lines in production; see docs/logging.md). */
+  readonly logger: AppLogger;
   /** `run` when absent. The embedded database always runs them. */
   readonly migrationsAtStartup?: MigrationsAtStartup;
   /** The shutdown sequence after SIGTERM or SIGINT (see serve); DEFAULT_SHUTDOWN when absent. */

@@ -1,6 +1,7 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { currentProcessLogger } from './logging/app-logger';
 import { Runtime } from './runtime';
 import { DEFAULT_SHUTDOWN } from './runtime-settings';
 import { shutdownTracing } from './telemetry/tracing';
@@ -156,8 +157,11 @@ export async function serve(runtime: Runtime, listeners: readonly Listener[]): P
   process.on('SIGTERM', onSignal);
 }
 
-/** Start-up failures print one clear line (a bad setting names itself) and exit non-zero. */
+/**
+ * Start-up failures write one clear line (a bad setting names itself), through the process's
+ * logger (a production one when the environment itself was refused), and exit non-zero.
+ */
 export function exitOnStartupFailure(error: unknown): never {
-  console.error(`Start-up failed: ${error instanceof Error ? error.message : String(error)}`);
+  currentProcessLogger().pino.fatal({ context: 'Startup' }, `Start-up failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }

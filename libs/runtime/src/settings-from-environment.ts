@@ -1,6 +1,6 @@
-import { ConsoleLogger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { loadEnvironment, type NodeEnv } from './config/environment';
+import { createAppLogger } from './logging/app-logger';
 import { RuntimeSettings } from './runtime-settings';
 
 export interface LoadedSettings {
@@ -25,8 +25,8 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
   if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
   const unset = env.NODE_ENV === undefined || env.NODE_ENV.trim() === '';
   const environment = loadEnvironment(unset && options.nodeEnvWhenUnset ? { ...env, NODE_ENV: options.nodeEnvWhenUnset } : env);
-  // The apps' logger, and the only one start-up warnings go through (JSON lines in production).
-  const logger = new ConsoleLogger({ json: environment.nodeEnv === 'production' });
+  // The process's one logger: start-up, both apps, their requests and the shutdown (JSON lines in production).
+  const logger = createAppLogger({ nodeEnv: environment.nodeEnv, level: environment.logLevel });
   if (environment.generatedAccessTokenSecret) {
     logger.warn(
       `ACCESS_TOKEN_SECRET is not set: access tokens are signed with a random secret made for this process (NODE_ENV=${environment.nodeEnv}); they stop working when it exits and no other process accepts them.`,

@@ -49,6 +49,7 @@ describe('loadEnvironment', () => {
       interruptedAfterSeconds: 60,
       authCheck: 'session',
       rateLimit: { windowSeconds: 60, perIp: 30, perAccount: 10, lockoutThreshold: 10, lockoutSeconds: 900, loginMaxDelaySeconds: 300, perUser: 60, perIpAuthenticated: 600 },
+      logLevel: 'info',
       migrationsAtStartup: 'run',
       // No load balancer to wait for on a laptop: Ctrl-C closes at once.
       shutdown: { drainSeconds: 0, timeoutSeconds: 25 },
@@ -96,6 +97,7 @@ describe('loadEnvironment', () => {
       RATE_LIMIT_PER_ACCOUNT: '5',
       LOGIN_LOCKOUT_THRESHOLD: '3',
       LOGIN_LOCKOUT_SECONDS: '3600',
+      LOG_LEVEL: 'warn',
       MIGRATIONS_AT_STARTUP: 'verify',
       SHUTDOWN_DRAIN_SECONDS: '10',
       SHUTDOWN_TIMEOUT_SECONDS: '50',
@@ -130,6 +132,7 @@ describe('loadEnvironment', () => {
       interruptedAfterSeconds: 120,
       authCheck: 'session',
       rateLimit: { windowSeconds: 300, perIp: 100, perAccount: 5, lockoutThreshold: 3, lockoutSeconds: 3600, loginMaxDelaySeconds: 300, perUser: 60, perIpAuthenticated: 600 },
+      logLevel: 'warn',
       migrationsAtStartup: 'verify',
       shutdown: { drainSeconds: 10, timeoutSeconds: 50 },
     });
@@ -488,6 +491,18 @@ describe('OpenTelemetry variables', () => {
       'OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json, grpc (got "thrift")',
       'OTEL_EXPORTER_OTLP_HEADERS must be key=value pairs separated by commas',
     ]);
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  it('is info unless set, and takes each of pino\'s levels', () => {
+    expect(loadEnvironment(PRODUCTION).logLevel).toBe('info');
+    for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) expect(loadEnvironment({ ...PRODUCTION, LOG_LEVEL: level }).logLevel).toBe(level);
+  });
+
+  it('refuses anything else, saying what it takes', () => {
+    expect(problemsOf({ ...PRODUCTION, LOG_LEVEL: 'verbose' })).toEqual(['LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (got "verbose")']);
+    expect(problemsOf({ ...PRODUCTION, LOG_LEVEL: 'INFO' })).toEqual(['LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (got "INFO")']);
   });
 });
 

@@ -19,6 +19,7 @@ import {
 } from './environment-rules';
 import { CACHE_STORE_KINDS, type CacheStoreKind } from '../cache/redis-cache-stores';
 import { AUTH_CHECK_MODES, type AuthCheckMode } from '../benchmark/auth-check-modes';
+import { LOG_LEVELS, type LogLevel } from '../logging/log-level';
 import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_METRICS, DEFAULT_RATE_LIMIT, DEFAULT_SHUTDOWN, MIGRATIONS_AT_STARTUP_MODES, type MigrationsAtStartup } from '../runtime-settings';
 import { TRACING_VARIABLES, tracingVariableProblem, type TracingVariableName } from '../telemetry/tracing-environment';
 
@@ -112,6 +113,7 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'RATE_LIMIT_PER_IP_AUTHENTICATED', default: text(LIMITS.perIpAuthenticated), description: 'Requests per window to each authenticated audited route from one client IP; revocations get 5 times as many, 1 to 1000000' },
   // OpenTelemetry tracing, off unless configured (docs/tracing.md); the SDK reads them itself.
   ...TRACING_VARIABLES,
+  { name: 'LOG_LEVEL', default: 'info', description: `Lowest level the apps log: ${LOG_LEVELS.join(', ')} (silent: nothing); JSON lines in production (docs/logging.md)` },
   {
     name: 'MIGRATIONS_AT_STARTUP',
     default: 'run',
@@ -194,6 +196,8 @@ export interface Environment {
     readonly perUser: number;
     readonly perIpAuthenticated: number;
   };
+  /** The lowest level the apps' logger writes. */
+  readonly logLevel: LogLevel;
   /** Whether start-up runs the pending sessions migrations or only checks that none is (the embedded database always runs them). */
   readonly migrationsAtStartup: MigrationsAtStartup;
   /** The shutdown sequence after SIGTERM or SIGINT (see serve). */
@@ -457,6 +461,9 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @IsTracingVariable()
   OTEL_TRACES_SAMPLER_ARG: string | undefined;
 
+  @IsIn(LOG_LEVELS, { message: (args) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} ${got(args.value)}` })
+  LOG_LEVEL: LogLevel;
+
   @IsIn(MIGRATIONS_AT_STARTUP_MODES, { message: (args) => `MIGRATIONS_AT_STARTUP must be one of ${MIGRATIONS_AT_STARTUP_MODES.join(', ')} ${got(args.value)}` })
   MIGRATIONS_AT_STARTUP: MigrationsAtStartup;
 
@@ -612,6 +619,7 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
       perUser: variables.RATE_LIMIT_PER_USER,
       perIpAuthenticated: variables.RATE_LIMIT_PER_IP_AUTHENTICATED,
     },
+    logLevel: variables.LOG_LEVEL,
     migrationsAtStartup: variables.MIGRATIONS_AT_STARTUP,
     shutdown: { drainSeconds: variables.SHUTDOWN_DRAIN_SECONDS, timeoutSeconds: variables.SHUTDOWN_TIMEOUT_SECONDS },
     metrics: { enabled: variables.METRICS_ENABLED, host: variables.METRICS_HOST, port: variables.METRICS_PORT },

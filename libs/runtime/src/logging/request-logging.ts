@@ -1,0 +1,112 @@
+import type { AuthenticatedRequest } from '@app/sessions';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pinoHttp } from 'pino-http';
+import type { Level, Logger as Pino } from 'pino';
+import { requestLoggers } from './app-logger';
+import { assignRequestId } from './request-id';
+
+/** The message of every request line: one value to search for. */
+export const REQUEST_LINE_MESSAGE = 'request_completed';
+
+/** What the route guard learns of a request, kept on Node's request for the line written when it ends. */
+const SEEN = Symbol('requestLog.seen');
+
+interface Seen {
+  /** The matched route's template (`/admin/users/:userId/sessions`). */
+  readonly route?: string;
+  /** The adapter's request object (Express' is Node's own, Fastify's wraps it): AccessTokenGuard puts the caller on it. */
+  readonly request: AuthenticatedRequest;
+}
+
+type LoggedRequest = IncomingMessage & { [SEEN]?: Seen; originalUrl?: string };
+
+/** A query parameter whose name says secret has its value replaced: a client may put a token in the URL. */
+const SECRET_PARAMETER = /token|password|secret|auth|key|code|signature|sig$|cookie/i;
+
+/**
+ * 5xx error; 4xx warn, except 401 and 404, info: an expired access token (401, then a refresh) and
+ * a probe for a path that does not exist are routine and numerous, and a warn an operator learns
+ * to ignore hides the ones that matter (403, 409, 429, a 400 from a broken client). Everything else info.
+ */
+export function requestLogLevel(status: number): Level {
+  if (status >= 500) return 'error';
+  if (status === 401 || status === 404) return 'info';
+  if (status >= 400) return 'warn';
+  return 'info';
+}
+
+/** The URL as logged: the path, and the query with the values of secret-looking parameters replaced. */
+export function loggedUrl(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark === -1) return url;
+  const query = new URLSearchParams(url.slice(mark + 1));
+  let redacted = false;
+  for (const name of new Set(query.keys())) {
+    if (!SECRET_PARAMETER.test(name)) continue;
+    query.set(name, '[Redacted]');
+    redacted = true;
+  }
+  return redacted ? `${url.slice(0, mark)}?${query.toString()}` : url;
+}
+
+/** The fields of a request line beyond level, time, msg and requestId (which the request's child logger carries). */
+function requestFields(request: LoggedRequest, response: ServerResponse): Record<string, unknown> {
+  const seen = request[SEEN];
+  const caller = seen?.request.authenticated;
+  return {
+    context: 'HTTP',
+    method: request.method,
+    ...(seen?.route ? { route: seen.route } : {}),
+    url: loggedUrl(request.originalUrl ?? request.url ?? ''),
+    status: response.statusCode,
+    ...(caller ? { userId: caller.userId, sessionId: caller.sessionId } : {}),
+    // The client went away before the answer was sent.
+    ...(response.writableFinished ? {} : { aborted: true }),
+  };
+}
+
+/**
+ * The request middleware, mounted first (before the body parser and anything that may refuse a
+ * request): gives the request its id (see assignRequestId), runs the rest of the request with a
+ * logger that carries it (for nestjs-pino's Logger, see requestLoggers), and writes one line when
+ * the response is finished or the connection closed. The line names no header, cookie or body.
+ */
+export function requestLogging(logger: Pino): (request: IncomingMessage, response: ServerResponse, next: () => void) => void {
+  const middleware = pinoHttp({
+    logger,
+    genReqId: (request, response) => assignRequestId(request, response),
+    // The request's logger carries only its id; the line itself says the rest.
+    quietReqLogger: true,
+    quietResLogger: true,
+    customAttributeKeys: { reqId: 'requestId', responseTime: 'ms' },
+    customLogLevel: (_request, response) => requestLogLevel(response.statusCode),
+    customSuccessMessage: () => REQUEST_LINE_MESSAGE,
+    customErrorMessage: () => REQUEST_LINE_MESSAGE,
+    customSuccessObject: (request, response, value: { ms?: number }) => ({ ...requestFields(request as LoggedRequest, response), ms: value.ms }),
+    customErrorObject: (request, response, _error, value: { ms?: number }) => ({ ...requestFields(request as LoggedRequest, response), ms: value.ms }),
+  });
+  return (request, response, next) => {
+    middleware(request, response);
+    const log = (request as IncomingMessage & { log?: Pino }).log ?? logger;
+    requestLoggers.run(log, next);
+  };
+}
+
+/**
+ * Records the matched route's template and the adapter's request for the request line. A global
+ * guard, because global guards run first: a request that a later guard refuses (401, 403, 429)
+ * has its route too, and its caller once AccessTokenGuard has put it there. It never refuses.
+ */
+@Injectable()
+export class RequestLogGuard implements CanActivate {
+  canActivate(context: ExecutionContext): true {
+    if (context.getType() !== 'http') return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { raw?: LoggedRequest; route?: { path?: unknown }; routeOptions?: { url?: unknown } }>();
+    // Express's request is Node's; Fastify's keeps Node's as `raw`.
+    const node = (request.raw ?? request) as LoggedRequest;
+    const route = request.route?.path ?? request.routeOptions?.url;
+    node[SEEN] = { route: typeof route === 'string' && route !== '' ? route : undefined, request };
+    return true;
+  }
+}
