@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { FixedClock, RecordingSessionCache } from '../../testing/fakes';
 import { RevokedSessionRef } from '../ports/revoked-sessions.port';
@@ -105,6 +106,45 @@ describe('ReconcilingSessionCache', () => {
     cache.stop();
     expect(cache.distrusted).toBe(false);
     expect(await cache.get(USER, 's9')).toBe('revoked');
+  });
+
+  describe('the session_cache_reconciled line', () => {
+    const lines = (spy: jest.SpyInstance) => spy.mock.calls.filter(([line]) => (line as { msg?: unknown })?.msg === 'session_cache_reconciled').map(([line]) => line);
+    let info: jest.SpyInstance;
+    let warn: jest.SpyInstance;
+    beforeEach(() => {
+      info = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+      warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    });
+    afterEach(() => jest.restoreAllMocks());
+
+    it('is info after a clean start, even when recent revocations were re-marked', async () => {
+      const { revoked, clock, cache } = setup();
+      revoked.push({ userId: USER, sessionId: 's9', at: new Date(clock.now().getTime() - 30_000) });
+      await cache.start();
+      await cache.stop();
+      expect(lines(warn)).toEqual([]);
+      expect(lines(info)).toEqual([expect.objectContaining({ cause: 'startup', remarkedSessions: 1 })]);
+    });
+
+    it('is a warning after the cache failed, at start-up too', async () => {
+      const { inner, cache } = setup();
+      inner.down = true;
+      await cache.start();
+      expect(lines(warn)).toEqual([]);
+      inner.down = false;
+      await cache.heartbeat();
+      await cache.stop();
+      expect(lines(info)).toEqual([]);
+      expect(lines(warn)).toEqual([expect.objectContaining({ cause: 'failure' })]);
+
+      // Trusted again: the next repair is judged on its own.
+      inner.down = true;
+      await cache.heartbeat();
+      inner.down = false;
+      await cache.heartbeat();
+      expect(lines(warn)).toHaveLength(2);
+    });
   });
 
   it('distrusts the cache the moment its connection drops, before any call has failed', async () => {

@@ -63,6 +63,11 @@ export class ReconcilingSessionCache implements SessionCache {
   private distrustedSince: Date | null = null;
   /** Counts failures, so a repair pass that overlapped a new failure does not restore trust. */
   private failures = 0;
+  /**
+   * Whether the cache failed (an error, a lost connection, a changed dataset) since it was last
+   * trusted, as opposed to the distrust every start begins with: only then is the repair a warning.
+   */
+  private failedSinceTrusted = false;
   private timer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
   /** What the last probe answered: the dataset this instance has been trusting. */
@@ -263,7 +268,12 @@ export class ReconcilingSessionCache implements SessionCache {
       if (this.failures !== failuresBefore) return;
       this.distrustedSince = null;
       this.options.onTrustChange?.(true);
-      this.logger.warn({ msg: 'session_cache_reconciled', remarkedSessions: revoked.length, since: from.toISOString() });
+      // A clean start re-marks the recent revocations as a precaution, nothing was wrong: info. After a failure: warn.
+      const cause = this.failedSinceTrusted ? 'failure' : 'startup';
+      this.failedSinceTrusted = false;
+      const line = { msg: 'session_cache_reconciled', cause, remarkedSessions: revoked.length, since: from.toISOString() };
+      if (cause === 'failure') this.logger.warn(line);
+      else this.logger.log(line);
     } catch (error) {
       this.logger.warn({ msg: 'session_cache_reconcile_failed', error: (error as Error).message });
     }
@@ -280,6 +290,7 @@ export class ReconcilingSessionCache implements SessionCache {
 
   private distrust(error: unknown): void {
     this.failures += 1;
+    this.failedSinceTrusted = true;
     if (this.distrustedSince) return;
     this.distrustedSince = this.clock.now();
     this.options.onTrustChange?.(false);
