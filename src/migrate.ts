@@ -1,11 +1,14 @@
 import { existsSync } from 'node:fs';
 import { DEFAULT_SESSIONS_SCHEMA, revertLastSessionsMigration, runSessionsMigrations, SessionsMigrationRefused, sessionsMigrationStatus } from '@app/sessions';
-import { ConsoleLogger, Logger } from '@nestjs/common';
+import { createAppLogger, LOG_LEVELS, type LogLevel } from '@app/runtime';
+import { Logger } from '@nestjs/common';
+import { pino } from 'pino';
 import { DataSource } from 'typeorm';
 
 /**
  * The sessions schema of DATABASE_URL as a deploy step (docs/deploy.md). Reads `.env` like the
- * apps; writes one JSON line of result to stdout (errors to stderr).
+ * apps; writes one JSON line of result to stdout (errors to stderr), pino's lines as the apps'
+ * production ones (level, time, msg), at LOG_LEVEL.
  *
  * - `npm run migrate` (or `migrate run`): runs the pending migrations and exits, before new
  *   instances start (those, with MIGRATIONS_AT_STARTUP=verify, refuse a schema that is behind).
@@ -22,8 +25,12 @@ type Command = (typeof COMMANDS)[number];
 
 const EXIT = { done: 0, failed: 1, refused: 2, pending: 3 } as const;
 
-const out = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
-const err = (line: Record<string, unknown>) => process.stderr.write(`${JSON.stringify(line)}\n`);
+const level: LogLevel = LOG_LEVELS.includes(process.env.LOG_LEVEL as LogLevel) ? (process.env.LOG_LEVEL as LogLevel) : 'info';
+/** Results on stdout; refusals and failures on stderr, in the same shape. */
+const stdout = createAppLogger({ nodeEnv: 'production', level });
+const stderr = createAppLogger({ nodeEnv: 'production', level, destination: pino.destination({ dest: 2, sync: true }) });
+const out = ({ msg, ...fields }: { msg: string } & Record<string, unknown>) => stdout.pino.info({ context: 'Migrate', ...fields }, msg);
+const err = ({ msg, ...fields }: { msg: string } & Record<string, unknown>) => stderr.pino.error({ context: 'Migrate', ...fields }, msg);
 
 async function migrate(argv: readonly string[]): Promise<number> {
   const [given = 'run', ...rest] = argv;
@@ -34,7 +41,7 @@ async function migrate(argv: readonly string[]): Promise<number> {
   const command = given as Command;
   if (existsSync('.env')) process.loadEnvFile('.env');
   // The runner's own lines (what it ran, a wait for another instance's lock), as JSON lines like production's.
-  Logger.overrideLogger(new ConsoleLogger('Migrate', { json: true }));
+  Logger.overrideLogger(stdout);
   const url = process.env.DATABASE_URL;
   if (!url) {
     err({ msg: 'sessions_migrations_no_database', error: 'DATABASE_URL is not set: nothing to migrate (the embedded database migrates itself at start-up)' });

@@ -159,7 +159,7 @@ describe('guards and decorators on Express and Fastify hosts', () => {
       expect(response.headers.get('www-authenticate')).toBeNull();
       await expect(response.json()).resolves.toEqual({
         session: { userId: user.userId, sessionId: user.sessionId },
-        context: { ipAddress: '127.0.0.1', userAgent: AGENT },
+        context: { ipAddress: '127.0.0.1', userAgent: AGENT, requestId: null },
       });
     });
 

@@ -14,13 +14,17 @@ jest.setTimeout(120_000);
 
 const exec = promisify(execFile);
 
-/** The JSON line of stdout with this `msg`. */
+/** The JSON line of the output with this `msg`, without what every line has (level, time, pid, hostname, context). */
 function line(output: string, msg: string): Record<string, unknown> | undefined {
-  return output
+  const found = output
     .split('\n')
     .filter((text) => text.startsWith('{'))
     .map((text) => JSON.parse(text) as Record<string, unknown>)
     .find((parsed) => parsed.msg === msg);
+  if (!found) return undefined;
+  const { level, time, pid, hostname, context, ...rest } = found;
+  expect(typeof level === 'string' && typeof time === 'string' && typeof pid === 'number' && typeof hostname === 'string' && context === 'Migrate').toBe(true);
+  return rest;
 }
 
 interface Run {
@@ -163,11 +167,15 @@ describe('MIGRATIONS_AT_STARTUP=verify', () => {
       await dataSource.destroy();
     }
     const started = await exec(process.execPath, [path.join(dir, 'src/main.js')], { cwd: dir, env: { ...production(database.url), PORT: String(await freePort()) }, timeout: 30_000 }).then(
-      () => ({ code: 0, stderr: '' }),
-      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+      () => ({ code: 0, stdout: '' }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
     );
     expect(started.code).toBe(1);
-    expect(started.stderr).toContain(`Start-up failed: MIGRATIONS_AT_STARTUP=verify: Sessions migrations pending in schema "sessions": ${NAMES.slice(2).join(', ')}`);
+    // A production line like every other: JSON, level fatal.
+    const lines = started.stdout.split('\n').filter((text) => text !== '').map((text) => JSON.parse(text) as { level: string; msg: string });
+    const failure = lines.find((entry) => entry.msg.startsWith('Start-up failed:'));
+    expect(failure?.level).toBe('fatal');
+    expect(failure?.msg).toContain(`Start-up failed: MIGRATIONS_AT_STARTUP=verify: Sessions migrations pending in schema "sessions": ${NAMES.slice(2).join(', ')}`);
     await expect(historyCount(database.url)).resolves.toBe(2);
   });
 

@@ -28,8 +28,13 @@ const SECRET_PARAMETER = /token|password|secret|auth|key|code|signature|sig$|coo
  * 5xx error; 4xx warn, except 401 and 404, info: an expired access token (401, then a refresh) and
  * a probe for a path that does not exist are routine and numerous, and a warn an operator learns
  * to ignore hides the ones that matter (403, 409, 429, a 400 from a broken client). Everything else info.
+ *
+ * The health probes (`/health`, `/health/live`, `/health/ready`) are asked every few seconds by
+ * every orchestrator and load balancer: debug while they pass, warn when they fail (a 503 during
+ * shutdown is expected; an outage shows on the other routes' 5xx and in the probe's own answer).
  */
-export function requestLogLevel(status: number): Level {
+export function requestLogLevel(status: number, path = ''): Level {
+  if (path === '/health' || path.startsWith('/health/') || path.startsWith('/health?')) return status >= 400 ? 'warn' : 'debug';
   if (status >= 500) return 'error';
   if (status === 401 || status === 404) return 'info';
   if (status >= 400) return 'warn';
@@ -80,7 +85,7 @@ export function requestLogging(logger: Pino): (request: IncomingMessage, respons
     quietReqLogger: true,
     quietResLogger: true,
     customAttributeKeys: { reqId: 'requestId', responseTime: 'ms' },
-    customLogLevel: (_request, response) => requestLogLevel(response.statusCode),
+    customLogLevel: (request, response) => requestLogLevel(response.statusCode, (request as LoggedRequest).originalUrl ?? request.url),
     customSuccessMessage: () => REQUEST_LINE_MESSAGE,
     customErrorMessage: () => REQUEST_LINE_MESSAGE,
     customSuccessObject: (request, response, value: { ms?: number }) => ({ ...requestFields(request as LoggedRequest, response), ms: value.ms }),

@@ -19,6 +19,8 @@ try {
   startTracingIfConfigured(process.env);
 } catch (error) {
   // The operator asked for tracing: running without it would go unnoticed.
-  console.error(`Start-up failed: OpenTelemetry tracing could not start: ${error instanceof Error ? error.message : String(error)}`);
+  // Loaded only now: the logger's modules must not load before the instrumentations hook theirs.
+  const { currentProcessLogger } = require('../logging/app-logger') as typeof import('../logging/app-logger');
+  currentProcessLogger().pino.fatal({ context: 'Startup' }, `Start-up failed: OpenTelemetry tracing could not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
