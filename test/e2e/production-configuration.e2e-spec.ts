@@ -37,7 +37,20 @@ async function runToExit(env: Record<string, string>, timeoutMs: number): Promis
     }, timeoutMs);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, output, elapsedMs: Date.now() - started });
+      // Production lines are JSON: the refusal is the `msg` of a fatal line. A line that is not JSON stays as it is (and fails the checks).
+      const text = output
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => {
+          try {
+            const parsed = JSON.parse(line) as { level?: unknown; msg?: unknown };
+            return typeof parsed.msg === 'string' && typeof parsed.level === 'string' ? parsed.msg : line;
+          } catch {
+            return line;
+          }
+        })
+        .join('\n');
+      resolve({ code, output: text, elapsedMs: Date.now() - started });
     });
   });
 }
@@ -109,7 +122,7 @@ describe('production configuration', () => {
       expect(health.info.cache.store).toBe('in-process memory');
       const notJson = service.logs.filter((line) => line.json === undefined).map((line) => line.text);
       expect(notJson).toEqual([]);
-      const warning = service.logs.find((line) => /EMBEDDED MODE: no REDIS_URL/.test(String(line.json?.message)));
+      const warning = service.logs.find((line) => /EMBEDDED MODE: no REDIS_URL/.test(String(line.json?.msg)));
       expect(warning?.json).toMatchObject({ level: 'warn', context: 'Runtime' });
       console.log(`${service.logs.length} log lines, all JSON; warning: ${warning?.text}`);
     });
