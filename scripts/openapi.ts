@@ -4,8 +4,8 @@
  * writes them to a temporary directory (and, with --write, to docs/openapi/), and runs Redocly's
  * lint on both with redocly.yaml. Exits 1 unless the lint finds no error and no warning.
  */
-import { loadRuntimeSettings, startRuntime } from '@app/runtime';
-import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import { createAppLogger, loadRuntimeSettings, startRuntime } from '@app/runtime';
+import type { INestApplication } from '@nestjs/common';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const root = resolve(__dirname, '..', '..');
   // A clean environment: whatever this shell exports (a DATABASE_URL, API_DOCS=off) must not change the documents.
   const { settings } = loadRuntimeSettings({ NODE_ENV: 'test', API_DOCS: 'on', ACCESS_TOKEN_SECRET: randomBytes(32).toString('base64url') });
-  const runtime = await startRuntime({ ...settings, logger: new ConsoleLogger({ logLevels: ['error', 'fatal'] }) });
+  const runtime = await startRuntime({ ...settings, logger: createAppLogger({ nodeEnv: 'test', level: 'error' }) });
   const apps: Array<[string, INestApplication]> = [];
   try {
     apps.push(['web-api', await createWebApi(runtime, { seedAdmin: false })]);
