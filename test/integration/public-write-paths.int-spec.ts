@@ -202,6 +202,7 @@ describe('the public API has no write path that leaves no audit entry', () => {
         findSession: [reader.sessionId],
         refreshTokenSessionIsLive: [reader.refreshToken],
         queryAudit: [{ userId: reader.userId, limit: 50 }],
+        queuedCacheMarkers: [],
       },
       AccessTokenGuard: { canActivate: [httpContext(reader.accessToken)] },
       OptionalAccessTokenGuard: { canActivate: [httpContext(reader.accessToken)] },
