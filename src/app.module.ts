@@ -1,5 +1,6 @@
 import { CoreModule, HealthController, hostProviders, Runtime } from '@app/runtime';
 import { DynamicModule, Module } from '@nestjs/common';
+import { AccountEmails } from './auth/account-emails';
 import { AuthController } from './auth/auth.controller';
 import { JwksController } from './auth/jwks.controller';
 
@@ -11,7 +12,7 @@ export class WebApiModule {
       module: WebApiModule,
       imports: [CoreModule.forRoot(runtime, { app: 'web' })],
       controllers: [AuthController, JwksController, HealthController],
-      providers: hostProviders(runtime),
+      providers: [...hostProviders(runtime), AccountEmails],
     };
   }
 }

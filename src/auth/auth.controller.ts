@@ -33,6 +33,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { AccountEmails } from './account-emails';
 import { ApiProblem, invalidRequest, UuidParam } from '@app/platform';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
@@ -58,6 +59,7 @@ export class AuthController {
   constructor(
     private readonly commandBus: CommandBus,
     private readonly directory: SessionDirectory,
+    private readonly accountEmails: AccountEmails,
   ) {}
 
   @Post('register')
@@ -126,9 +128,9 @@ export class AuthController {
   @ApiOperation({ summary: 'Who the access token belongs to' })
   @ApiOkResponse({ type: MeResponse, description: 'The account and the session of the access token' })
   async me(@CurrentSession() session: AuthenticatedSession): Promise<MeResponse> {
-    const user = await this.directory.findUser(session.userId);
-    if (!user) throw new UnauthorizedException('The account no longer exists');
-    return { userId: user.id, email: user.email, sessionId: session.sessionId };
+    const email = await this.accountEmails.of(session.userId);
+    if (email === null) throw new UnauthorizedException('The account no longer exists');
+    return { userId: session.userId, email, sessionId: session.sessionId };
   }
 
   @Get('sessions')
