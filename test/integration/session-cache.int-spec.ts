@@ -198,7 +198,7 @@ describe('through @nestjs/cache-manager', () => {
     async (kind) => {
       const stores = await createRedisCacheStores(kind, REDIS_URL, { namespace: NAMESPACE });
       const moduleRef = await Test.createTestingModule({
-        imports: [CacheModule.registerAsync({ useFactory: () => ({ stores: stores.stores }) })],
+        imports: [CacheModule.registerAsync({ useFactory: () => ({ stores: stores.stores as never }) })],
       }).compile();
       await moduleRef.init();
       const cache = moduleRef.get<Cache>(CACHE_MANAGER);

@@ -18,7 +18,8 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         TypeOrmModule.forRoot({ type: 'postgres', url: config.databaseUrl }),
-        CacheModule.register({ isGlobal: true, stores: [new Keyv(new KeyvRedis(config.redisUrl))] }),
+        // keyv's CommonJS and ESM typings each declare a Keyv class; @nestjs/cache-manager (ESM) recognises a Keyv by its shape.
+        CacheModule.register({ isGlobal: true, stores: [new Keyv(new KeyvRedis(config.redisUrl)) as never] }),
         SessionsModule.forRoot({ isGlobal: true, accessTokenSecret: config.accessTokenSecret, cacheKeyPrefix: config.cacheKeyPrefix }),
         AccountsModule,
       ],
