@@ -714,7 +714,7 @@ function describable(testCase: Case): Case {
   const body = request.body === undefined ? '(no body)' : cut(JSON.stringify(request.body));
   const chunked = request.chunked ? ' chunked' : '';
   const text = `${testCase.kind} ${request.method} ${request.app}:${cut(request.path)} ${JSON.stringify(headers)}${chunked} ${body} expecting ${testCase.expected.join('|')}`;
-  return Object.assign(Object.create(null) as object, testCase, { [fc.toStringMethod]: () => text }) as Case;
+  return Object.assign(Object.create(null) as object, testCase, { [fc.toStringMethod]: () => text });
 }
 
 // ---------------------------------------------------------------------------------------------

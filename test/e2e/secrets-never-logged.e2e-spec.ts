@@ -59,7 +59,7 @@ describe('secrets are never logged or stored', () => {
       jest.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
         printed.push(String(chunk));
         return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write);
+      }));
     }
     for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
       jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {

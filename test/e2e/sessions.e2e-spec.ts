@@ -202,7 +202,7 @@ describe('web API: sign-in to revocation', () => {
       ['refresh with a malformed token', '/auth/refresh', { refreshToken: 'not a token' }],
       ['logout with an array body', '/auth/logout', [1, 2, 3]],
     ])('%s gets a 400 problem+json naming the problem', async (_name, path, body) => {
-      const response = await stack.http().post(path).send(body as object);
+      const response = await stack.http().post(path).send(body);
       expect(response.status).toBe(400);
       expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
       expect(response.body).toMatchObject({ status: 400, title: expect.any(String), detail: expect.any(String) });

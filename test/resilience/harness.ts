@@ -501,6 +501,5 @@ export function sessionKey(prefix: string, userId: string, sessionId: string): s
 /** One line per entry, for the report. */
 export function printReport(title: string, facts: Record<string, unknown>): void {
   const lines = Object.entries(facts).map(([key, value]) => `  ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
-  // eslint-disable-next-line no-console
   console.log(`${title}\n${lines.join('\n')}`);
 }

@@ -118,7 +118,7 @@ describe('Redis restored from an older snapshot between two heartbeats', () => {
           return options.hideServerId ? { ...probe, serverId: null } : probe;
         }
       }
-      const inner = new DeafRedisSessionCache(client as never, { keyPrefix: prefix, timeoutMs: 500 });
+      const inner = new DeafRedisSessionCache(client, { keyPrefix: prefix, timeoutMs: 500 });
       const revoked: RevokedSessionRef[] = [];
       const outbox = { drain: async () => 0, registerNamespace: async () => 'live' as const };
       const cache = new ReconcilingSessionCache(inner, outbox, { listSince: async () => revoked }, systemClock, { lifetimes: DEFAULT_LIFETIMES });

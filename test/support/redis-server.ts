@@ -56,8 +56,8 @@ export class RedisServer {
     else args.push('--appendonly', 'no');
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
-    child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     this.child = child;
     live.add(child);
     this.exited = new Promise((resolve) => {

@@ -345,7 +345,7 @@ export class ServiceProcess {
     });
     const echo = process.env.TEST_LOGS === '1';
     for (const stream of ['stdout', 'stderr'] as const) {
-      createInterface({ input: child[stream]! }).on('line', (text) => {
+      createInterface({ input: child[stream] }).on('line', (text) => {
         this.logs.push({ stream, text, json: parseJson(text), generation });
         if (echo) process.stderr.write(`[${this.options.label}#${generation}] ${text}\n`);
       });

@@ -95,11 +95,10 @@ export function problemResponse(status: ProblemStatus, description?: string, opt
  * `@ApiProblem(404, 'No user with this id')`.
  */
 export function ApiProblem(status: ProblemStatus, description?: string, options: ApiProblemOptions = {}): MethodDecorator & ClassDecorator {
-  return applyDecorators(ApiExtraModels(ProblemDetailsSchema), ApiResponse({ status, ...problemResponse(status, description, options) })) as MethodDecorator &
-    ClassDecorator;
+  return applyDecorators(ApiExtraModels(ProblemDetailsSchema), ApiResponse({ status, ...problemResponse(status, description, options) }));
 }
 
 /** Several problems with their default descriptions: `@ApiProblems(400, 413, 415)`. */
 export function ApiProblems(...statuses: ProblemStatus[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(...statuses.map((status) => ApiProblem(status))) as MethodDecorator & ClassDecorator;
+  return applyDecorators(...statuses.map((status) => ApiProblem(status)));
 }

@@ -50,7 +50,7 @@ function problemFor(exception: unknown, limits: RequestLimits): ProblemDetails |
   if (typeof code !== 'string' || !(code in FASTIFY_PROBLEMS)) return undefined;
   // Fastify's own status for the error: a 5xx with a known code would be a server bug, not the client's.
   if (typeof statusCode === 'number' && (statusCode < 400 || statusCode >= 500)) return undefined;
-  return FASTIFY_PROBLEMS[code](exception as FastifyErrorLike, limits);
+  return FASTIFY_PROBLEMS[code](exception, limits);
 }
 
 /** What answerRouterError needs of Fastify's request and reply. */

@@ -27,7 +27,7 @@ export function benchmarkAuthCheckProviders(settings: RuntimeSettings): Provider
     {
       provide: SessionAuthenticator,
       inject: [SessionDirectory],
-      useFactory: (directory: SessionDirectory) => new BenchmarkAuthenticator(mode, secret, ttlSeconds, directory) as unknown as SessionAuthenticator,
+      useFactory: (directory: SessionDirectory) => new BenchmarkAuthenticator(mode, secret, ttlSeconds, directory),
     },
   ];
 }

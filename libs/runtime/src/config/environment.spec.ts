@@ -40,7 +40,7 @@ describe('loadEnvironment', () => {
       http: { port: 3000, adminPort: 3001, host: '0.0.0.0', trustProxy: false, bodyLimit: '16kb', headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, corsOrigins: { web: [], admin: [] }, hstsMaxAgeSeconds: 0, apiDocs: true },
       database: { url: undefined, poolSize: 10, statementTimeoutMs: 5000, embeddedDataDir: undefined },
       cache: { redisUrl: undefined, inProcessSingleInstance: false, store: 'keyv-redis', keyPrefix: 'sessions:', timeoutMs: 250 },
-      accessToken: { secret: expect.stringMatching(/^[\w-]{43}$/) as unknown as string, ttlSeconds: 900 },
+      accessToken: { secret: expect.stringMatching(/^[\w-]{43}$/), ttlSeconds: 900 },
       generatedAccessTokenSecret: true,
       sessionTtlSeconds: 2_592_000,
       passwordHashing: { memoryCostKiB: 19_456, timeCost: 2, parallelism: 1 },

@@ -18,8 +18,7 @@ const UNAUTHENTICATED =
 
 /** AccessTokenGuard: a valid access token of a live session, else 401 with a challenge. */
 export function Authenticated(): MethodDecorator & ClassDecorator {
-  return applyDecorators(UseGuards(AccessTokenGuard), ApiBearerAuth(BEARER_SCHEME), ApiProblem(401, UNAUTHENTICATED, { headers: CHALLENGE })) as MethodDecorator &
-    ClassDecorator;
+  return applyDecorators(UseGuards(AccessTokenGuard), ApiBearerAuth(BEARER_SCHEME), ApiProblem(401, UNAUTHENTICATED, { headers: CHALLENGE }));
 }
 
 /** OptionalAccessTokenGuard: a valid access token is used when sent, and nothing is refused without one. */
@@ -37,5 +36,5 @@ export function AdminsOnly(): MethodDecorator & ClassDecorator {
     ApiProblem(403, 'The access token is valid but not an administrator’s (`code: insufficient_scope`); the role is read on every request', {
       headers: SCOPE_CHALLENGE,
     }),
-  ) as MethodDecorator & ClassDecorator;
+  );
 }

@@ -48,7 +48,7 @@ function policy(directives: Record<string, readonly string[]>, hstsMaxAgeSeconds
     xFrameOptions: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
   };
-  return helmet(options) as Middleware;
+  return helmet(options);
 }
 
 /**

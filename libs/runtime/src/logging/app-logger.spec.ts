@@ -37,7 +37,7 @@ describe('the apps logger', () => {
     try {
       new Logger('SessionCache').log({ msg: 'session_cache_reconciled', cause: 'startup' });
     } finally {
-      Logger.overrideLogger(false as never);
+      Logger.overrideLogger(false);
     }
     expect(entries()).toEqual([expect.objectContaining({ level: 'info', msg: 'session_cache_reconciled', cause: 'startup', context: 'SessionCache' })]);
   });

@@ -138,7 +138,7 @@ export class RuntimeMetrics {
       cacheTrust(trusted: boolean): void {
         cacheTrusted.set({ app }, trusted ? 1 : 0);
       },
-    } as SessionsObserver;
+    };
   }
 
   /** The scrape: Prometheus text format. */

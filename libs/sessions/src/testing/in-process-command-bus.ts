@@ -9,7 +9,7 @@ export class InProcessCommandBus {
   private readonly handlers = new Map<abstract new (...args: never[]) => ICommand, ICommandHandler>();
 
   register<C extends ICommand>(command: abstract new (...args: never[]) => C, handler: ICommandHandler<C>): this {
-    this.handlers.set(command, handler as ICommandHandler);
+    this.handlers.set(command, handler);
     return this;
   }
 

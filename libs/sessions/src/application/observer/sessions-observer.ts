@@ -81,7 +81,7 @@ export function safeObserver(observer: SessionsObserver): SessionsObserver {
   return {
     authCheck: guard((outcome: AuthCheckOutcome, reason?: AuthCheckStoreReason | AuthCheckRefusal) =>
       (observer.authCheck as (outcome: AuthCheckOutcome, reason?: string) => void).call(observer, outcome, reason),
-    ) as SessionsObserver['authCheck'],
+    ),
     auditWrite: guard((outcome: AuditWriteOutcome, entries: number) => observer.auditWrite(outcome, entries)),
     cacheTrust: guard((trusted: boolean) => observer.cacheTrust(trusted)),
   };

@@ -38,7 +38,7 @@ export function createSessionCache(cache: Cache, options: SessionCacheFactoryOpt
   } else if (store != null && !(store instanceof Map)) {
     // Another shared store (Memcached, Valkey module, ...) is not supported: revocations made
     // on one instance will not reach the others.
-    logger.warn(`Cache store ${(store as object).constructor?.name ?? typeof store} is not Redis; the session cache stays in process memory`);
+    logger.warn(`Cache store ${store.constructor?.name ?? typeof store} is not Redis; the session cache stays in process memory`);
   }
   return new MemorySessionCache({ keyPrefix: options.keyPrefix });
 }

@@ -29,7 +29,7 @@ function describeStore(cache: Cache): string {
   const store: unknown = cache.stores[0]?.store;
   if (store === undefined) return 'no store';
   if (store instanceof Map) return 'an in-process Map, the default when CacheModule is given no stores';
-  return `a ${(store as object | null)?.constructor?.name ?? typeof store}`;
+  return `a ${store?.constructor?.name ?? typeof store}`;
 }
 
 /** Runs the check while the module is built, so start-up fails before anything is served. */

@@ -28,7 +28,7 @@ describe('AsymmetricJwtAccessTokens', () => {
 
   /** A token signed with `key` as this service would, but with any header and payload. */
   function forge(payload: Record<string, unknown>, header: Record<string, unknown> = {}, key: KeyObject = current.privateKey) {
-    return new SignJWT(payload).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: 'k2', ...header } as never).sign(key);
+    return new SignJWT(payload).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: 'k2', ...header }).sign(key);
   }
 
   it.each([
