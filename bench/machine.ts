@@ -1,4 +1,5 @@
 import { createClient } from '@keyv/redis';
+import autocannonPackage from 'autocannon/package.json';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { Client } from 'pg';
@@ -61,7 +62,7 @@ export async function describeMachine(): Promise<Machine> {
     postgres,
     postgresSettings,
     redis,
-    autocannon: (require('autocannon/package.json') as { version: string }).version,
+    autocannon: autocannonPackage.version,
     commit: head ? `${head}${dirty ? ' (with uncommitted changes)' : ''}` : 'unknown',
     loadAverageAtStart: os.loadavg().map((value) => Math.round(value * 100) / 100),
   };

@@ -117,7 +117,7 @@ async function startBetterAuth(): Promise<{ server: BenchServer; cookie: string;
   if (!cookie) throw new Error(`Better Auth sign-in set no session cookie: ${JSON.stringify(signedIn.headers.getSetCookie())}`);
   const session = await fetch(`${server.url}/api/auth/get-session`, { headers: { cookie } }).then((response) => response.text());
   if (!session.startsWith('{"session":{')) throw new Error(`Better Auth get-session does not find the signed-in session: ${session.slice(0, 200)}`);
-  return { server, cookie, databaseUrl: database.url, release: database.release };
+  return { server, cookie, databaseUrl: database.url, release: () => database.release() };
 }
 
 /** The floor (bench/floor-server.ts): one Redis GET of a key written here, per request. */

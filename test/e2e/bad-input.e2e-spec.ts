@@ -289,7 +289,7 @@ function anyObjectBody(dto: Dto | undefined): fc.Arbitrary<string | undefined> {
 // ---------------------------------------------------------------------------------------------
 // Bodies refused before any route code: malformed, oversized, not JSON, undecodable
 
-const FIRST_CHARACTER = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d]|$)/;
+const FIRST_CHARACTER = /^[ \t\n\r]*([^ \t\n\r]|$)/;
 
 /** What body-parser's strict JSON parser refuses (a leading BOM is stripped, so none is made). */
 function isMalformed(text: string): boolean {

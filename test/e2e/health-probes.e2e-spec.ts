@@ -21,8 +21,8 @@ describe('health probes', () => {
   });
 
   const apps = () => [
-    ['web API', stack.http] as const,
-    ['admin console', stack.adminHttp] as const,
+    ['web API', () => stack.http()] as const,
+    ['admin console', () => stack.adminHttp()] as const,
   ];
 
   it('answers liveness without asking the dependencies, and readiness (and /health) with them', async () => {

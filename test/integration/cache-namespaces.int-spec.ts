@@ -71,7 +71,7 @@ describe('cache namespaces (PostgreSQL)', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(heard).toEqual({ revoker: 1, sibling: 2 });
     } finally {
-      await Promise.all(listeners.map((listener) => listener?.close()));
+      await Promise.all(listeners.filter((listener) => listener !== null).map((listener) => listener.close()));
     }
   });
 

@@ -313,7 +313,7 @@ describe("the host's Redis client", () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(client!.isOpen).toBe(false);
     } finally {
-      if (client!.isOpen) client!.destroy();
+      if (client!.isOpen) await client!.destroy();
     }
   });
 

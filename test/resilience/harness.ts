@@ -13,6 +13,7 @@ import { delay, waitFor } from '../support/service-process';
 export interface HttpResult {
   /** 0 when no HTTP answer came (connection refused or reset, timeout). */
   readonly status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed JSON body, read in the tests as supertest's is
   readonly body: any;
   readonly headers: Headers | undefined;
   readonly startedAt: number;

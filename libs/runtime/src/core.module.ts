@@ -37,6 +37,7 @@ class CacheConnectionModule {}
 /** Command and route attributes on the request spans; none of it is loaded while tracing is off. */
 function tracingProviders(): Provider[] {
   if (!isTracingActive()) return [];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded synchronously and only when tracing is on
   const { CommandSpanAttributes, RouteSpanGuard, TracingDiagnostics } = require('./telemetry/nest-tracing') as typeof import('./telemetry/nest-tracing');
   return [CommandSpanAttributes, TracingDiagnostics, { provide: APP_GUARD, useClass: RouteSpanGuard }];
 }

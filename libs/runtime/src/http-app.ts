@@ -28,6 +28,7 @@ export interface HttpAppDescription extends ApiDocsDescription {
 export async function createHttpApp(module: DynamicModule, runtime: Runtime, description: HttpAppDescription): Promise<NestFastifyApplication> {
   const { settings } = runtime;
   const bodyLimitBytes = bytes.parse(settings.http.bodyLimit) ?? undefined;
+  // eslint-disable-next-line prefer-const -- set once the app exists; the adapter's error handler, made before it, reads it
   let edgeHeaders: ((request: IncomingMessage, response: ServerResponse, next: () => void) => void) | undefined;
   const adapter = new FastifyAdapter({
     // Nest's logger (the runtime's) writes the app's lines; Fastify's own would double them.

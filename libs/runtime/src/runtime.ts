@@ -41,7 +41,7 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
   if (!url) {
     const embedded = await startEmbeddedPostgres({ dataDir: settings.database.embeddedDataDir });
     url = embedded.url;
-    stopEmbedded = embedded.close;
+    stopEmbedded = () => embedded.close();
     // The embedded server serves one connection at a time.
     poolSize = 1;
     logger.warn(
@@ -94,7 +94,7 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
     } catch (error) {
       await dataSource.destroy();
       await stopEmbedded?.();
-      throw new Error(`METRICS_PORT: the metrics listener could not listen on ${settings.metrics.host}:${settings.metrics.port} (${(error as Error).message})`);
+      throw new Error(`METRICS_PORT: the metrics listener could not listen on ${settings.metrics.host}:${settings.metrics.port} (${(error as Error).message})`, { cause: error });
     }
   }
 

@@ -94,7 +94,7 @@ function sessionsProviders(dataSource: InjectionToken): Provider[] {
   ];
 }
 
-const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<SessionsModuleOptions>({
+const SESSIONS_MODULE_DEFINITION = new ConfigurableModuleBuilder<SessionsModuleOptions>({
   optionsInjectionToken: SESSIONS_MODULE_INPUT,
 })
   .setClassMethodName('forRoot')
@@ -106,11 +106,12 @@ const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new Config
     exports: MODULE_EXPORTS,
   }))
   .build();
+const { ConfigurableModuleClass } = SESSIONS_MODULE_DEFINITION;
 
 /** `SessionsModule.forRoot(...)`: the options and the extras in one object. */
-export type SessionsModuleForRootOptions = typeof OPTIONS_TYPE;
+export type SessionsModuleForRootOptions = typeof SESSIONS_MODULE_DEFINITION.OPTIONS_TYPE;
 /** `SessionsModule.forRootAsync(...)`: `imports`, `inject`, one of useFactory / useClass / useExisting, and the extras. */
-export type SessionsModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
+export type SessionsModuleAsyncOptions = typeof SESSIONS_MODULE_DEFINITION.ASYNC_OPTIONS_TYPE;
 /** A class for `useClass` / `useExisting`: its `createSessionsOptions()` returns the options. */
 export type SessionsOptionsFactory = ConfigurableModuleOptionsFactory<SessionsModuleOptions, typeof FACTORY_METHOD>;
 

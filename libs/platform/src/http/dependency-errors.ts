@@ -48,6 +48,6 @@ function someErrorInChain(error: unknown, depth: number, test: (candidate: objec
   if (error === null || typeof error !== 'object' || depth > MAX_DEPTH) return false;
   if (test(error)) return true;
   const { driverError, cause, errors } = error as { driverError?: unknown; cause?: unknown; errors?: unknown };
-  const nested = [driverError, cause, ...(Array.isArray(errors) ? errors : [])];
+  const nested = [driverError, cause, ...(Array.isArray(errors) ? (errors as unknown[]) : [])];
   return nested.some((inner) => inner !== error && someErrorInChain(inner, depth + 1, test));
 }

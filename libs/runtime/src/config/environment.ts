@@ -362,7 +362,7 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @IsIntegerInRange(0, 63_072_000)
   HSTS_MAX_AGE_SECONDS: number;
 
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsIn(API_DOCS_MODES, { message: (args) => `API_DOCS must be one of ${API_DOCS_MODES.join(', ')} ${got(args.value)}` })
   API_DOCS: ApiDocsMode;
 
@@ -503,7 +503,7 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
 // Compile-time: the class declares exactly the listed variables, so `.env.example` cannot drift from the checks.
 type Assert<T extends true> = T;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type ClassMatchesList = Assert<Same<keyof EnvironmentVariables, EnvironmentVariableName>>;
+type _ClassMatchesList = Assert<Same<keyof EnvironmentVariables, EnvironmentVariableName>>;
 
 /**
  * Reads the apps' configuration from `env` (normally process.env): applies the defaults, checks

@@ -99,6 +99,7 @@ type PrettyFactory = (options: Record<string, unknown>) => DestinationStream;
 
 function loadPretty(): PrettyFactory | undefined {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a development-only package, loaded synchronously if it is installed
     return require('pino-pretty') as PrettyFactory;
   } catch {
     return undefined;
@@ -120,6 +121,7 @@ function withStringMessage(this: Pino, args: unknown[], method: (...args: unknow
     return;
   }
   if (typeof first !== 'object' || first === null) {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects went above: `first` is a primitive or a function here
     method.apply(this, [{ value: first }, first === undefined ? '' : String(first), ...args.slice(2)]);
     return;
   }

@@ -112,11 +112,13 @@ export class RateLimitGuard extends ThrottlerGuard {
       // A neighbour on the same address (a NAT, a proxy) must never block a logout that works:
       // past the per-IP limit, only requests whose token would end nothing are refused.
       if (!(error instanceof ThrottlerException) || !(await this.carriesLiveToken(req))) throw error;
-      this.getRequestResponse(request.context).res.removeHeader('Retry-After');
+      // Fastify's reply and Node's ServerResponse both have removeHeader.
+      request.context.switchToHttp().getResponse<{ removeHeader(name: string): unknown }>().removeHeader('Retry-After');
       return true;
     }
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ThrottlerGuard.getTracker's own signature
   protected override async getTracker(request: Record<string, any>): Promise<string> {
     return normalizeIp(clientIp(request) ?? 'unknown', this.ipv6SubnetPrefix);
   }

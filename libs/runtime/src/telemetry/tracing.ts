@@ -12,6 +12,7 @@ export function startTracingIfConfigured(env: NodeJS.ProcessEnv = process.env): 
   const decision = tracingSwitch(env);
   if (!decision.enabled || active) return decision;
   // Deferred on purpose: importing it at the top would load the SDK in every process.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous: the SDK must hook the modules before they load
   const { startSdk } = require('./tracing-sdk') as typeof import('./tracing-sdk');
   active = startSdk(env);
   return decision;

@@ -44,7 +44,6 @@ describe('InMemoryUnitOfWork', () => {
   it('answers the reads of the port fakes from the open transaction, and only its own', async () => {
     const { db, unitOfWork, userAccounts } = inMemoryPorts();
     let seenInside: unknown;
-    let seenOutside: unknown = 'not read';
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const writing = unitOfWork.inTransaction(async (tx) => {
@@ -53,7 +52,7 @@ describe('InMemoryUnitOfWork', () => {
       await held;
     });
     // Another async context, while the transaction is open: uncommitted rows are not visible there.
-    seenOutside = await userAccounts.findById(BOB);
+    const seenOutside = await userAccounts.findById(BOB);
     release();
     await writing;
     expect(seenInside).toMatchObject({ id: BOB });

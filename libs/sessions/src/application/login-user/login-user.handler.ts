@@ -34,8 +34,10 @@ type OpenedSession =
   | { readonly kind: 'refused'; readonly check: Exclude<CredentialCheck, 'current'>; readonly rehashAttempted: boolean };
 
 /** Rolls back a rehash stored by a login that is then refused. */
-class RefusedAfterRehash {
-  constructor(readonly check: Exclude<CredentialCheck, 'current'>) {}
+class RefusedAfterRehash extends Error {
+  constructor(readonly check: Exclude<CredentialCheck, 'current'>) {
+    super(`login refused (${check}) after the password was rehashed`);
+  }
 }
 
 @CommandHandler(LoginUser)

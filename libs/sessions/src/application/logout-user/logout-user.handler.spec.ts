@@ -70,9 +70,8 @@ describe('LogoutUserHandler', () => {
     const { store, unitOfWork, events, cache, handler, token } = setup();
     const original = unitOfWork.inTransaction.bind(unitOfWork);
     unitOfWork.inTransaction = (work) => original(async (tx) => {
-      const result = await work(tx);
+      await work(tx);
       throw Object.assign(new Error('commit failed'), { code: '40001' });
-      return result;
     });
     await expect(handler.execute(new LogoutUser(token, ALICE, context))).rejects.toThrow('commit failed');
     expect(store.audit).toEqual([]);

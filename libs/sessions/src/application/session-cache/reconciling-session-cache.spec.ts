@@ -103,7 +103,7 @@ describe('ReconcilingSessionCache', () => {
     inner.entries.set(`${USER}:s9`, 'active'); // left behind by a process that died during an outage
     revoked.push({ userId: USER, sessionId: 's9', at: new Date(clock.now().getTime() - 30_000) });
     await cache.start();
-    cache.stop();
+    await cache.stop();
     expect(cache.distrusted).toBe(false);
     expect(await cache.get(USER, 's9')).toBe('revoked');
   });
@@ -206,7 +206,7 @@ describe('ReconcilingSessionCache', () => {
       throw new Error('database unreachable');
     };
     await cache.start();
-    cache.stop();
+    await cache.stop();
     expect(cache.distrusted).toBe(true);
     outbox.registerNamespace = async () => 'registered';
     await cache.heartbeat();

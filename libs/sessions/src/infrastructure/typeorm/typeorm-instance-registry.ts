@@ -15,7 +15,7 @@ export class TypeOrmInstanceRegistry implements InstanceRegistry {
   }
 
   async forgetSilentFor(ms: number): Promise<number> {
-    const [, count] = (await this.dataSource.query(deleteSilentInstancesSql(this.schema), [ms / 1000])) as [unknown, number];
+    const [, count] = await this.dataSource.query<[unknown, number]>(deleteSilentInstancesSql(this.schema), [ms / 1000]);
     return count;
   }
 }
