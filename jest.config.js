@@ -1,5 +1,19 @@
 // Nest 12, @nestjs/cqrs 12, uuid 14, jose 6 and content-disposition 3 (under @fastify/static) ship ESM only; swc turns them into CommonJS for Jest.
-const esmOnly = ['@nestjs', 'uuid', 'jose', 'uid', 'load-esm', 'file-type', 'token-types', 'strtok3', '@tokenizer', 'peek-readable', '@borewit', '@fastify/static', 'content-disposition'];
+const esmOnly = [
+  '@nestjs',
+  'uuid',
+  'jose',
+  'uid',
+  'load-esm',
+  'file-type',
+  'token-types',
+  'strtok3',
+  '@tokenizer',
+  'peek-readable',
+  '@borewit',
+  '@fastify/static',
+  'content-disposition',
+];
 const shared = {
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { swcrc: true }] },
   transformIgnorePatterns: [`node_modules/(?!(${esmOnly.join('|')})/)`],
@@ -16,7 +30,21 @@ const shared = {
 };
 module.exports = {
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/examples/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts'] },
-    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/examples/**/*.e2e-spec.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: [
+        '<rootDir>/libs/**/*.spec.ts',
+        '<rootDir>/src/**/*.spec.ts',
+        '<rootDir>/apps/**/*.spec.ts',
+        '<rootDir>/examples/**/*.spec.ts',
+        '<rootDir>/bench/**/*.spec.ts',
+      ],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.int-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/examples/**/*.e2e-spec.ts'],
+    },
   ],
 };

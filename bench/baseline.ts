@@ -59,7 +59,10 @@ async function buildBaseline(commit: string): Promise<string> {
   const missing = Object.keys(manifest.dependencies ?? {}).filter((name) => !existsSync(path.join(modules, name, 'package.json')));
   if (missing.length > 0) throw new Error(`the baseline needs packages this checkout's node_modules lacks: ${missing.join(', ')}`);
   const started = Date.now();
-  await run(path.join(modules, '.bin', 'swc'), ['src', 'apps', 'libs', '-d', '.bench-build', '--config-file', '.swcrc', '-q', '--ignore', '**/*.spec.ts'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+  await run(path.join(modules, '.bin', 'swc'), ['src', 'apps', 'libs', '-d', '.bench-build', '--config-file', '.swcrc', '-q', '--ignore', '**/*.spec.ts'], {
+    cwd: dir,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   progress(`baseline: built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return path.join(dir, '.bench-build');
 }
@@ -89,7 +92,10 @@ async function seedTokens(server: BenchServer, databaseUrl: string, label: strin
  */
 export async function measureBaseline(options: BaselineOptions = DEFAULT_BASELINE, rev = process.env.BENCH_BASELINE_REV?.trim()): Promise<BaselineResult> {
   if (!rev) {
-    return { skipped: 'BENCH_BASELINE_REV unset: no other revision built, so no refresh/logout figures against a baseline (set it to a commit, e.g. the last one on Express)' };
+    return {
+      skipped:
+        'BENCH_BASELINE_REV unset: no other revision built, so no refresh/logout figures against a baseline (set it to a commit, e.g. the last one on Express)',
+    };
   }
   let commit: string;
   try {

@@ -62,7 +62,11 @@ function areaOf(frame: CallFrame): string {
     return `node_modules/${parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]}`;
   }
   if (url.startsWith('node:') || (!url && frame.functionName)) return 'node internals and natives';
-  if (/^(libs|src|apps|bench|test)\//.test(url)) return `this repository (${url.split('/').slice(0, url.startsWith('libs/') ? 2 : 1).join('/')})`;
+  if (/^(libs|src|apps|bench|test)\//.test(url))
+    return `this repository (${url
+      .split('/')
+      .slice(0, url.startsWith('libs/') ? 2 : 1)
+      .join('/')})`;
   return url || '(unknown)';
 }
 

@@ -95,7 +95,11 @@ export async function measureHttp(options: HttpOptions = DEFAULT_HTTP): Promise<
   // The first one runs the migrations; the others find them done.
   const sessionServer = await start('session');
   const spareRedis = await SpareRedis.start();
-  const [signatureServer, noCacheServer, redisDownServer] = await Promise.all([start('signature-only'), start('no-cache'), start('redis-down', spareRedis.url)]);
+  const [signatureServer, noCacheServer, redisDownServer] = await Promise.all([
+    start('signature-only'),
+    start('no-cache'),
+    start('redis-down', spareRedis.url),
+  ]);
   await spareRedis.kill();
   await waitForDegradedCache(redisDownServer);
   const servers: Record<AuthCheckMode, BenchServer> = {
@@ -169,7 +173,15 @@ export async function measureHttp(options: HttpOptions = DEFAULT_HTTP): Promise<
     const perRoute = warmupTokens + options.repetitions * options.tokenRequests + 200;
     const tokens = await seedRefreshTokens(database.url, accounts, 2 * perRoute);
     const tokenLoad = (path: '/auth/refresh' | '/auth/logout', next: () => string, amount: number) =>
-      load({ url: sessionServer.url, method: 'POST', path, next: () => ({ body: { refreshToken: next() } }), amount, expectStatus: path === '/auth/refresh' ? 200 : 204, serverCpuMs });
+      load({
+        url: sessionServer.url,
+        method: 'POST',
+        path,
+        next: () => ({ body: { refreshToken: next() } }),
+        amount,
+        expectStatus: path === '/auth/refresh' ? 200 : 204,
+        serverCpuMs,
+      });
     const tokenRuns = async (path: '/auth/refresh' | '/auth/logout', pool: readonly string[]) => {
       progress(`http: POST ${path}`);
       const next = rotate(pool);
@@ -196,7 +208,12 @@ export async function measureHttp(options: HttpOptions = DEFAULT_HTTP): Promise<
 
 /** What one login's password check costs by itself: the median of a few argon2id verifications. */
 async function timeArgon2(): Promise<number> {
-  const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: BENCH_HASHING.memoryCostKiB, timeCost: BENCH_HASHING.timeCost, parallelism: BENCH_HASHING.parallelism });
+  const hash = await argon2.hash(PASSWORD, {
+    type: argon2.argon2id,
+    memoryCost: BENCH_HASHING.memoryCostKiB,
+    timeCost: BENCH_HASHING.timeCost,
+    parallelism: BENCH_HASHING.parallelism,
+  });
   const times: number[] = [];
   for (let i = 0; i < 9; i += 1) {
     times.push(

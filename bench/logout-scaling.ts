@@ -20,7 +20,13 @@ export interface LogoutScalingRow {
    * The logout statement under EXPLAIN (ANALYZE, BUFFERS, WAL), right after a checkpoint, as the
    * median over a few tokens not used above: where the time of a logout goes when the table is large.
    */
-  readonly statement: { readonly executionMs: number; readonly sharedBuffers: number; readonly walRecords: number; readonly walFullPageImages: number; readonly walBytes: number };
+  readonly statement: {
+    readonly executionMs: number;
+    readonly sharedBuffers: number;
+    readonly walRecords: number;
+    readonly walFullPageImages: number;
+    readonly walBytes: number;
+  };
 }
 
 export interface LogoutScalingOptions {
@@ -75,7 +81,13 @@ async function explainLogouts(url: string, tokens: readonly string[]): Promise<L
     }
     // Medians: one statement that waited on this shared machine would swing a mean of five.
     const of = (field: keyof LogoutScalingRow['statement']) => median(samples.map((sample) => sample[field]));
-    return { executionMs: of('executionMs'), sharedBuffers: of('sharedBuffers'), walRecords: of('walRecords'), walFullPageImages: of('walFullPageImages'), walBytes: of('walBytes') };
+    return {
+      executionMs: of('executionMs'),
+      sharedBuffers: of('sharedBuffers'),
+      walRecords: of('walRecords'),
+      walFullPageImages: of('walFullPageImages'),
+      walBytes: of('walBytes'),
+    };
   } finally {
     await client.end();
   }

@@ -64,7 +64,6 @@ export async function measureEmbeddedIdle(idleSeconds = 5): Promise<EmbeddedIdle
   }
 }
 
-
 /**
  * Row 5: resident set size of a fresh server (VmRSS) at start, after each quarter of 100,000
  * GET /auth/me, and after revoking 100,000 sessions (100 users x 1,000, one revoke-all over
@@ -89,7 +88,11 @@ export async function measureMemory(options: MemoryOptions = DEFAULT_MEMORY): Pr
     read('start (GET /health answered)');
 
     // One registration over HTTP gives a real argon2id hash for the seeded users.
-    const tokens = await seedSignedInUsers(server.url, database.url, { firstEmail: 'bench-memory@example.com', users: options.users, sessionsPerUser: options.sessionsPerUser });
+    const tokens = await seedSignedInUsers(server.url, database.url, {
+      firstEmail: 'bench-memory@example.com',
+      users: options.users,
+      sessionsPerUser: options.sessionsPerUser,
+    });
 
     let next = 0;
     const perStep = options.requests / options.steps;

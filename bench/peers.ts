@@ -150,7 +150,13 @@ export async function measurePeers(options: PeersOptions = DEFAULT_PEERS): Promi
   await ensurePeersInstalled();
   const database = await benchDatabase();
   const start = (label: string, redisUrl: string) =>
-    BenchServer.start({ label, databaseUrl: database.url, redisUrl, cachePrefix: benchRedisPrefix(`peers-${label}`).prefix, env: { NODE_ENV: 'production', BENCHMARK_AUTH_CHECK: 'session' } });
+    BenchServer.start({
+      label,
+      databaseUrl: database.url,
+      redisUrl,
+      cachePrefix: benchRedisPrefix(`peers-${label}`).prefix,
+      env: { NODE_ENV: 'production', BENCHMARK_AUTH_CHECK: 'session' },
+    });
   const ours = await start('ours', REDIS_URL);
   const spareRedis = await SpareRedis.start();
   const oursRedisDown = await start('ours-redis-down', spareRedis.url);
@@ -175,11 +181,28 @@ export async function measurePeers(options: PeersOptions = DEFAULT_PEERS): Promi
     const me = (server: BenchServer) => {
       const token = rotate(tokens);
       return (duration: number) =>
-        load({ url: server.url, method: 'GET', path: '/auth/me', next: () => ({ headers: { authorization: token() } }), duration, expectStatus: 200, serverCpuMs: () => server.cpuMs() });
+        load({
+          url: server.url,
+          method: 'GET',
+          path: '/auth/me',
+          next: () => ({ headers: { authorization: token() } }),
+          duration,
+          expectStatus: 200,
+          serverCpuMs: () => server.cpuMs(),
+        });
     };
     const loads: Record<PeerServer, (duration: number) => Promise<LoadResult>> = {
       floor: (duration) =>
-        load({ url: floor.url, method: 'GET', path: '/me', next: () => ({}), duration, expectStatus: 200, expectBody: (body) => body.startsWith('{"session":"active"'), serverCpuMs: () => floor.cpuMs() }),
+        load({
+          url: floor.url,
+          method: 'GET',
+          path: '/me',
+          next: () => ({}),
+          duration,
+          expectStatus: 200,
+          expectBody: (body) => body.startsWith('{"session":"active"'),
+          serverCpuMs: () => floor.cpuMs(),
+        }),
       'better-auth': (duration) =>
         load({
           url: betterAuth.server.url,
@@ -202,7 +225,9 @@ export async function measurePeers(options: PeersOptions = DEFAULT_PEERS): Promi
     for (let r = 0; r < options.rounds; r += 1) {
       const order = [...PEER_SERVERS.slice(r % PEER_SERVERS.length), ...PEER_SERVERS.slice(0, r % PEER_SERVERS.length)];
       for (const server of order) runs.get(server)!.push(await loads[server](options.seconds));
-      progress(`peers: round ${r + 1}/${options.rounds}: ${PEER_SERVERS.map((server) => `${server} ${runs.get(server)!.at(-1)!.requestsPerSecond.toFixed(0)}`).join(', ')} req/s`);
+      progress(
+        `peers: round ${r + 1}/${options.rounds}: ${PEER_SERVERS.map((server) => `${server} ${runs.get(server)!.at(-1)!.requestsPerSecond.toFixed(0)}`).join(', ')} req/s`,
+      );
     }
 
     // What each server asks of PostgreSQL per request: a separate, counted run after the rounds.
@@ -224,7 +249,11 @@ export async function measurePeers(options: PeersOptions = DEFAULT_PEERS): Promi
     progress(`peers: PostgreSQL transactions per request: ${[...postgresPerRequest].map(([server, count]) => `${server} ${count.toFixed(2)}`).join(', ')}`);
 
     const perRound = (value: (round: Record<PeerServer, LoadResult>) => number) =>
-      median(Array.from({ length: options.rounds }, (_, r) => value(Object.fromEntries(PEER_SERVERS.map((server) => [server, runs.get(server)![r]])) as Record<PeerServer, LoadResult>)));
+      median(
+        Array.from({ length: options.rounds }, (_, r) =>
+          value(Object.fromEntries(PEER_SERVERS.map((server) => [server, runs.get(server)![r]])) as Record<PeerServer, LoadResult>),
+        ),
+      );
     const ratios: PeerRatios = {
       meOverFloor: perRound((round) => round.ours.requestsPerSecond / round.floor.requestsPerSecond),
       meOverBetterAuth: perRound((round) => round.ours.requestsPerSecond / round['better-auth'].requestsPerSecond),

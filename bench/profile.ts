@@ -41,11 +41,23 @@ export async function profileServer(options: ProfileOptions = DEFAULT_PROFILE): 
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   });
   try {
-    const tokens = await seedSignedInUsers(server.url, database.url, { firstEmail: 'bench-profile@example.com', users: options.revokeUsers, sessionsPerUser: options.sessionsPerUser, oneUserPerInsert: true });
+    const tokens = await seedSignedInUsers(server.url, database.url, {
+      firstEmail: 'bench-profile@example.com',
+      users: options.revokeUsers,
+      sessionsPerUser: options.sessionsPerUser,
+      oneUserPerInsert: true,
+    });
 
     let next = 0;
     const me = (duration: number) =>
-      load({ url: server.url, method: 'GET', path: '/auth/me', next: () => ({ headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }), duration, expectStatus: 200 });
+      load({
+        url: server.url,
+        method: 'GET',
+        path: '/auth/me',
+        next: () => ({ headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }),
+        duration,
+        expectStatus: 200,
+      });
     progress('profile: GET /auth/me');
     await me(3);
     const meFrom = Date.now() - server.spawnedAt;

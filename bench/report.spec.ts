@@ -3,7 +3,14 @@ import type { MemoryPoint } from './memory';
 import type { PeerRatios, PeersResult, PeerServer } from './peers';
 import { type Results, tableRows } from './report';
 
-const figures = (requestsPerSecond: number, p99Ms: number): HttpFigures => ({ requestsPerSecond, p50Ms: 1, p99Ms, requests: 1_000, repetitions: 2, serverCpuUsPerRequest: 100 });
+const figures = (requestsPerSecond: number, p99Ms: number): HttpFigures => ({
+  requestsPerSecond,
+  p50Ms: 1,
+  p99Ms,
+  requests: 1_000,
+  repetitions: 2,
+  serverCpuUsPerRequest: 100,
+});
 
 function peers(ratios: PeerRatios): PeersResult {
   const server = (name: PeerServer, rps: number, p99: number) => ({ server: name, request: 'GET /', clientCpuUsPerRequest: 50, ...figures(rps, p99) });
@@ -23,13 +30,31 @@ const targetOf = (results: Results, measurement: string) => {
 
 describe('bench report: the peer and baseline targets', () => {
   it('marks each peer target met at its bound and not met past it', () => {
-    const atBounds = { failures: {}, peers: peers({ meOverFloor: 0.5, meOverBetterAuth: 8, meP99OverFloor: 3, redisDownOverBetterAuth: 2, cpu: { meOverFloor: 0.1, meOverBetterAuth: 4, redisDownOverBetterAuth: 3 } }) };
+    const atBounds = {
+      failures: {},
+      peers: peers({
+        meOverFloor: 0.5,
+        meOverBetterAuth: 8,
+        meP99OverFloor: 3,
+        redisDownOverBetterAuth: 2,
+        cpu: { meOverFloor: 0.1, meOverBetterAuth: 4, redisDownOverBetterAuth: 3 },
+      }),
+    };
     expect(targetOf(atBounds, 'GET /auth/me (cache warm) throughput against the floor')).toBe('≥ 0.5x: met');
     expect(targetOf(atBounds, 'GET /auth/me (cache warm) throughput against Better Auth')).toBe('≥ 8x: met');
     expect(targetOf(atBounds, 'GET /auth/me (cache warm) p99 against the floor')).toBe('≤ 3x: met');
     expect(targetOf(atBounds, 'GET /auth/me with Redis down')).toBe('≥ 2x: met');
 
-    const past = { failures: {}, peers: peers({ meOverFloor: 0.49, meOverBetterAuth: 7.9, meP99OverFloor: 3.01, redisDownOverBetterAuth: 1.99, cpu: { meOverFloor: 0.1, meOverBetterAuth: 4, redisDownOverBetterAuth: 3 } }) };
+    const past = {
+      failures: {},
+      peers: peers({
+        meOverFloor: 0.49,
+        meOverBetterAuth: 7.9,
+        meP99OverFloor: 3.01,
+        redisDownOverBetterAuth: 1.99,
+        cpu: { meOverFloor: 0.1, meOverBetterAuth: 4, redisDownOverBetterAuth: 3 },
+      }),
+    };
     expect(targetOf(past, 'GET /auth/me (cache warm) throughput against the floor')).toBe('≥ 0.5x: NOT met');
     expect(targetOf(past, 'GET /auth/me (cache warm) throughput against Better Auth')).toBe('≥ 8x: NOT met');
     expect(targetOf(past, 'GET /auth/me (cache warm) p99 against the floor')).toBe('≤ 3x: NOT met');
@@ -38,7 +63,16 @@ describe('bench report: the peer and baseline targets', () => {
 
   it('reports the ratio measured within the rounds, not one computed from the medians', () => {
     // Medians 5,000 against 10,000 would give 0.50x; the rounds' own ratios said 0.42x.
-    const rows = tableRows({ failures: {}, peers: peers({ meOverFloor: 0.42, meOverBetterAuth: 12, meP99OverFloor: 3, redisDownOverBetterAuth: 2, cpu: { meOverFloor: 0.1, meOverBetterAuth: 4, redisDownOverBetterAuth: 3 } }) });
+    const rows = tableRows({
+      failures: {},
+      peers: peers({
+        meOverFloor: 0.42,
+        meOverBetterAuth: 12,
+        meP99OverFloor: 3,
+        redisDownOverBetterAuth: 2,
+        cpu: { meOverFloor: 0.1, meOverBetterAuth: 4, redisDownOverBetterAuth: 3 },
+      }),
+    });
     const row = rows.find((candidate) => candidate.measurement === 'GET /auth/me (cache warm) throughput against the floor')!;
     expect(row.ratio).toMatch(/^0\.42x/);
     expect(row.target).toBe('≥ 0.5x: NOT met');
@@ -46,7 +80,9 @@ describe('bench report: the peer and baseline targets', () => {
 
   it('says the baseline rows were skipped, and why, when no revision was given', () => {
     const rows = tableRows({ failures: {}, baseline: { skipped: 'BENCH_BASELINE_REV unset: nothing to compare with' } });
-    expect(rows).toEqual([expect.objectContaining({ row: '7', result: 'skipped: BENCH_BASELINE_REV unset: nothing to compare with', target: '≥ 2x: not measured' })]);
+    expect(rows).toEqual([
+      expect.objectContaining({ row: '7', result: 'skipped: BENCH_BASELINE_REV unset: nothing to compare with', target: '≥ 2x: not measured' }),
+    ]);
   });
 
   it('marks refresh and logout against the baseline at 2x', () => {
@@ -69,7 +105,12 @@ describe('bench report: the peer and baseline targets', () => {
 });
 
 describe('bench report: memory', () => {
-  const point = (after: string, rssMiB: number, step: boolean): MemoryPoint => ({ after, rssMiB, ratioToStart: rssMiB / 160, ...(step ? { stepMedianMiB: rssMiB } : {}) });
+  const point = (after: string, rssMiB: number, step: boolean): MemoryPoint => ({
+    after,
+    rssMiB,
+    ratioToStart: rssMiB / 160,
+    ...(step ? { stepMedianMiB: rssMiB } : {}),
+  });
   const memory = (first: number, last: number): MemoryPoint[] => [
     point('start', 160, false),
     point('25,000 GET /auth/me requests', first, true),

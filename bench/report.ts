@@ -296,7 +296,14 @@ function baselineRows(baseline: BaselineResult | undefined): TableRow[] {
 
 /** A Markdown table, so the same text reads in a terminal and pastes into the README. */
 export function renderTable(rows: readonly TableRow[]): string {
-  const header: TableRow = { row: '#', measurement: 'Measurement', result: 'Result (median)', reference: 'Reference (same run)', ratio: 'Ratio', target: 'Target' };
+  const header: TableRow = {
+    row: '#',
+    measurement: 'Measurement',
+    result: 'Result (median)',
+    reference: 'Reference (same run)',
+    ratio: 'Ratio',
+    target: 'Target',
+  };
   const columns = ['row', 'measurement', 'result', 'reference', 'ratio', 'target'] as const;
   const all = [header, ...rows];
   const widths = columns.map((column) => Math.max(...all.map((row) => row[column].length)));

@@ -91,13 +91,25 @@ async function main(): Promise<number> {
       [
         'CPU profile of the server (node --cpu-prof; self time by area and by function):',
         formatSummary(`GET /auth/me, session check, cache warm (${Math.round(profile.me.requestsPerSecond)} req/s while profiled)`, profile.me),
-        formatSummary(`POST /auth/sessions/revoke-all, ${profile.revokeAll.sessions.toLocaleString('en-US')} sessions in ${Math.round(profile.revokeAll.wallMs)} ms`, profile.revokeAll),
+        formatSummary(
+          `POST /auth/sessions/revoke-all, ${profile.revokeAll.sessions.toLocaleString('en-US')} sessions in ${Math.round(profile.revokeAll.wallMs)} ms`,
+          profile.revokeAll,
+        ),
       ].join('\n\n'),
     );
   }
 
   if (!only && !quick) {
-    const report = { date: new Date().toISOString(), command: 'npm run bench', seconds: Math.round(seconds), machine: { ...machine, loadAverageAtEnd }, setup, table: rows, results, profile };
+    const report = {
+      date: new Date().toISOString(),
+      command: 'npm run bench',
+      seconds: Math.round(seconds),
+      machine: { ...machine, loadAverageAtEnd },
+      setup,
+      table: rows,
+      results,
+      profile,
+    };
     mkdirSync(RESULTS_DIR, { recursive: true });
     const json = `${JSON.stringify(report, null, 2)}\n`;
     writeFileSync(path.join(RESULTS_DIR, `${report.date.slice(0, 10)}.json`), json);

@@ -98,12 +98,18 @@ export class BenchServer {
    */
   static async spawn(options: SpawnOptions): Promise<BenchServer> {
     const { port } = options;
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--require', path.join(BUILD_DIR, 'bench', 'parent-watch.js'), options.script, ...(options.args ?? [])], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const child = spawn(
+      process.execPath,
+      [...(options.nodeArgs ?? []), '--require', path.join(BUILD_DIR, 'bench', 'parent-watch.js'), options.script, ...(options.args ?? [])],
+      {
+        cwd: options.cwd,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     const server = new BenchServer(options.label, port, child, exited);
     onCleanup(`server ${options.label}`, () => server.stop());
     const deadline = Date.now() + 60_000;
@@ -179,9 +185,13 @@ export class SpareRedis {
   static async start(): Promise<SpareRedis> {
     const port = await freePort();
     const dir = mkdtempSync(path.join(tmpdir(), 'bench-redis-'));
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'], {
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'],
+      {
+        stdio: 'ignore',
+      },
+    );
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const redis = new SpareRedis(port, child, exited, dir);
     onCleanup(`redis-server :${port}`, () => redis.kill());

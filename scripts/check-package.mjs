@@ -24,7 +24,11 @@ for (const file of files) if (/\.spec\./.test(file)) fail(`ships the test ${file
 
 // 2. Every bare import of the build is a Node built-in, a dependency or a peer.
 const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
-const optionalPeers = new Set(Object.entries(manifest.peerDependenciesMeta ?? {}).filter(([, meta]) => meta.optional).map(([name]) => name));
+const optionalPeers = new Set(
+  Object.entries(manifest.peerDependenciesMeta ?? {})
+    .filter(([, meta]) => meta.optional)
+    .map(([name]) => name),
+);
 const builtins = new Set(builtinModules);
 const importPattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm;
 
@@ -65,7 +69,9 @@ function reachedPackages(entryFile) {
         packages.add(packageOf(specifier));
         continue;
       }
-      const target = relative(root, resolve(root, dirname(file), specifier)).split(sep).join('/');
+      const target = relative(root, resolve(root, dirname(file), specifier))
+        .split(sep)
+        .join('/');
       const candidates = [target, `${target}.js`, `${target}/index.js`];
       const found = candidates.find((candidate) => files.includes(candidate));
       if (found) queue.push(found);

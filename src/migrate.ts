@@ -59,7 +59,14 @@ async function migrate(argv: readonly string[]): Promise<number> {
     if (command === 'status') {
       const { applied, pending, inPublic } = await sessionsMigrationStatus(dataSource);
       const current = pending.length === 0 && inPublic.length === 0;
-      out({ msg: 'sessions_migrations_status', schema, current, applied: applied.map(({ name, runAt }) => ({ name, runAt: runAt.toISOString() })), pending, inPublic });
+      out({
+        msg: 'sessions_migrations_status',
+        schema,
+        current,
+        applied: applied.map(({ name, runAt }) => ({ name, runAt: runAt.toISOString() })),
+        pending,
+        inPublic,
+      });
       return current ? EXIT.done : EXIT.pending;
     }
     try {

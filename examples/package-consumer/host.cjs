@@ -22,10 +22,11 @@ exitWhenDone(run(packages, 'cjs'));
 /** Fails the run if it throws, or if the app left something open that keeps the process alive. */
 function exitWhenDone(done) {
   done.then(
-    () => setTimeout(() => {
-      console.error('package-consumer (cjs): still running 10 s after app.close(): something was left open');
-      process.exit(1);
-    }, 10_000).unref(),
+    () =>
+      setTimeout(() => {
+        console.error('package-consumer (cjs): still running 10 s after app.close(): something was left open');
+        process.exit(1);
+      }, 10_000).unref(),
     (error) => {
       console.error(error);
       process.exit(1);

@@ -37,7 +37,10 @@ async function run(packages, label) {
     app = await core.NestFactory.createApplicationContext(HostModule, { logger: ['error', 'warn'] });
     const commandBus = app.get(cqrs.CommandBus);
     const revokedEvents = [];
-    const subscription = app.get(cqrs.EventBus).pipe(cqrs.ofType(sessions.AllSessionsRevoked)).subscribe((event) => revokedEvents.push(event));
+    const subscription = app
+      .get(cqrs.EventBus)
+      .pipe(cqrs.ofType(sessions.AllSessionsRevoked))
+      .subscribe((event) => revokedEvents.push(event));
     const context = sessions.requestContext('203.0.113.7', `package-consumer (${label})`);
 
     const email = `consumer-${randomBytes(4).toString('hex')}@example.com`;
@@ -50,7 +53,11 @@ async function run(packages, label) {
     const revoked = await commandBus.execute(
       new sessions.RevokeAllUserSessions(registered.userId, 'package check', sessions.Actors.user(registered.userId), context),
     );
-    expect(revoked.kind === 'revoked' && revoked.revokedCount === 1 && revoked.sessionIds[0] === login.sessionId, 'RevokeAllUserSessions ended that session', revoked);
+    expect(
+      revoked.kind === 'revoked' && revoked.revokedCount === 1 && revoked.sessionIds[0] === login.sessionId,
+      'RevokeAllUserSessions ended that session',
+      revoked,
+    );
     expect(revokedEvents.length === 1 && revokedEvents[0].subjectUserId === registered.userId, 'the host saw AllSessionsRevoked', revokedEvents);
     subscription.unsubscribe();
 

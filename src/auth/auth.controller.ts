@@ -65,7 +65,10 @@ export class AuthController {
   @Post('register')
   @ApiOperation({ summary: 'Create an account' })
   @ApiCreatedResponse({ type: RegisteredResponse, description: 'The account exists; sign in with POST /auth/login' })
-  @ApiProblem(400, 'A field is invalid, or the password fails the policy, or the email holds invisible, bidi-control or mixed-script characters; `errors` says which and why')
+  @ApiProblem(
+    400,
+    'A field is invalid, or the password fails the policy, or the email holds invisible, bidi-control or mixed-script characters; `errors` says which and why',
+  )
   @ApiProblem(409, 'The email is already registered')
   @RateLimited('email')
   async register(@Body() body: RegisterRequest, @ClientContext() context: RequestContext): Promise<RegisteredResponse> {
@@ -87,10 +90,7 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Sign in: opens a session and returns its first token pair' })
   @ApiOkResponse({ type: TokenPairResponse, description: 'A new session and its first token pair' })
-  @ApiProblem(
-    401,
-    'Unknown email, wrong password, a locked or delayed login, a disabled account or one that must reset its password (the same answer for all)',
-  )
+  @ApiProblem(401, 'Unknown email, wrong password, a locked or delayed login, a disabled account or one that must reset its password (the same answer for all)')
   // Per IP only: a per-email limit would let anyone keep the owner out (the lockout policy bounds guesses per email).
   @RateLimited('none')
   async login(@Body() body: LoginRequest, @ClientContext() context: RequestContext): Promise<TokenPairResponse> {
@@ -109,7 +109,8 @@ export class AuthController {
     const outcome = await this.commandBus.execute(new RefreshTokens(body.refreshToken, context));
     // code invalid_grant (RFC 6749 §5.2's name): the session is over or the token unknown, so the
     // client signs in again; the same answer whatever the reason, so it tells nothing about accounts.
-    if (outcome.kind === 'rejected') throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'The refresh token cannot be used', code: 'invalid_grant' });
+    if (outcome.kind === 'rejected')
+      throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'The refresh token cannot be used', code: 'invalid_grant' });
     return toTokenResponse(outcome);
   }
 
@@ -227,9 +228,7 @@ export class AuthController {
     @CurrentSession() session: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<void> {
-    const outcome = await this.commandBus.execute(
-      new ChangePassword(session.userId, session.sessionId, body.currentPassword, body.newPassword, context),
-    );
+    const outcome = await this.commandBus.execute(new ChangePassword(session.userId, session.sessionId, body.currentPassword, body.newPassword, context));
     if (outcome.kind === 'changed') return;
     switch (outcome.reason) {
       case 'invalid_current_password':

@@ -17,7 +17,11 @@ export class JwksController {
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ summary: 'The JSON Web Key Set that verifies access tokens (empty with HS256)' })
-  @ApiOkResponse({ type: JwksResponse, description: 'The public keys, cacheable for 5 minutes', headers: { 'Cache-Control': { schema: { type: 'string', example: 'public, max-age=300' } } } })
+  @ApiOkResponse({
+    type: JwksResponse,
+    description: 'The public keys, cacheable for 5 minutes',
+    headers: { 'Cache-Control': { schema: { type: 'string', example: 'public, max-age=300' } } },
+  })
   jwks(): Jwks {
     return this.keys.jwks();
   }

@@ -96,7 +96,12 @@ describe('POST /auth/password guesses (issue 8 #7)', () => {
   it('counts wrong current passwords with failed logins and ends the session that made them, through an audited RevokeSession', async () => {
     const [device] = await signUp(stack, 1, 'guessed');
     const guess = (ip: string) =>
-      stack.http().post('/auth/password').set('X-Forwarded-For', ip).set(...bearer(device.accessToken)).send({ currentPassword: WRONG, newPassword: 'a brand new passphrase' });
+      stack
+        .http()
+        .post('/auth/password')
+        .set('X-Forwarded-For', ip)
+        .set(...bearer(device.accessToken))
+        .send({ currentPassword: WRONG, newPassword: 'a brand new passphrase' });
     // One failed login from the attacker's network first: the budget is shared.
     await stack.http().post('/auth/login').set('X-Forwarded-For', '203.0.113.50').send({ email: device.email, password: WRONG }).expect(401);
     await guess('203.0.113.50').expect(403);
@@ -106,9 +111,11 @@ describe('POST /auth/password guesses (issue 8 #7)', () => {
     await guess('203.0.113.50').expect(401);
 
     await stack.settleAudit();
-    const revocations = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE action = 'session.revoke' AND session_id = $1 ORDER BY event_id`, [
-      device.sessionId,
-    ]);
+    const revocations = await sql<AuditRow>(
+      stack.databaseUrl,
+      `SELECT * FROM audit_entries WHERE action = 'session.revoke' AND session_id = $1 ORDER BY event_id`,
+      [device.sessionId],
+    );
     expect(revocations.map((row) => [row.outcome, row.reason, row.actor_type])).toEqual([
       ['attempted', 'password_guessing', 'system'],
       ['succeeded', 'password_guessing', 'system'],
@@ -119,7 +126,6 @@ describe('POST /auth/password guesses (issue 8 #7)', () => {
     await stack.settleAudit();
     await expect(brokenTriads(stack.databaseUrl)).resolves.toEqual([]);
   });
-
 });
 
 describe('audited authenticated routes are bounded per user and per IP (issue 8 #8)', () => {
@@ -162,13 +168,28 @@ describe('audited authenticated routes are bounded per user and per IP (issue 8 
     const statuses: number[] = [];
     for (let i = 0; i < 24; i += 1) {
       const user = users[i % 2];
-      statuses.push((await stack.http().post('/auth/sessions/revoke-all').set('X-Forwarded-For', '203.0.113.77').set(...bearer(user.accessToken)).send({ keepCurrent: true })).status);
+      statuses.push(
+        (
+          await stack
+            .http()
+            .post('/auth/sessions/revoke-all')
+            .set('X-Forwarded-For', '203.0.113.77')
+            .set(...bearer(user.accessToken))
+            .send({ keepCurrent: true })
+        ).status,
+      );
     }
     expect(statuses.filter((s) => s === 200)).toHaveLength(20);
     expect(statuses.slice(20)).toEqual([429, 429, 429, 429]);
     // Each user made 12 of them: under the per-user bound of 15, so from another address both still get through.
     for (const user of users) {
-      await stack.http().post('/auth/sessions/revoke-all').set('X-Forwarded-For', '203.0.113.78').set(...bearer(user.accessToken)).send({ keepCurrent: true }).expect(200);
+      await stack
+        .http()
+        .post('/auth/sessions/revoke-all')
+        .set('X-Forwarded-For', '203.0.113.78')
+        .set(...bearer(user.accessToken))
+        .send({ keepCurrent: true })
+        .expect(200);
     }
   });
 
@@ -224,7 +245,14 @@ describe('logout is never refused for a token that works (issue 8 #16)', () => {
     const [neighbour, other] = await signUp(stack, 2, 'neighbour');
     const statuses: number[] = [];
     for (let i = 0; i < 5; i += 1) {
-      statuses.push((await stack.http().post('/auth/logout').send({ refreshToken: String(i).repeat(43) })).status);
+      statuses.push(
+        (
+          await stack
+            .http()
+            .post('/auth/logout')
+            .send({ refreshToken: String(i).repeat(43) })
+        ).status,
+      );
     }
     expect(statuses).toEqual([204, 204, 204, 429, 429]);
 
@@ -232,7 +260,12 @@ describe('logout is never refused for a token that works (issue 8 #16)', () => {
     await stack.http().post('/auth/logout').send({ refreshToken: neighbour.refreshToken }).expect(204);
     expect(await meStatus(stack, neighbour.accessToken)).toBe(401);
     // A valid Bearer with an unknown refresh token passes the limit too.
-    await stack.http().post('/auth/logout').set(...bearer(other.accessToken)).send({ refreshToken: 'z'.repeat(43) }).expect(204);
+    await stack
+      .http()
+      .post('/auth/logout')
+      .set(...bearer(other.accessToken))
+      .send({ refreshToken: 'z'.repeat(43) })
+      .expect(204);
     // The token just used is no longer live: refused again.
     expectTooManyRequests(await stack.http().post('/auth/logout').send({ refreshToken: neighbour.refreshToken }), '/auth/logout');
   });

@@ -47,13 +47,25 @@ describe('access control', () => {
     });
 
     it("lists only the caller's own sessions", async () => {
-      const listed = await stack.http().get('/auth/sessions').set(...bearer(b[0].accessToken)).expect(200);
+      const listed = await stack
+        .http()
+        .get('/auth/sessions')
+        .set(...bearer(b[0].accessToken))
+        .expect(200);
       expect(listed.body.sessions.map((s: { id: string }) => s.id).sort()).toEqual(ids(b));
     });
 
     it("answers DELETE of another user's session exactly as for a session that does not exist, and ends nothing", async () => {
-      const theirs = await stack.http().delete(`/auth/sessions/${a[0].sessionId}`).set(...bearer(b[0].accessToken)).expect(404);
-      const nobodys = await stack.http().delete(`/auth/sessions/${randomUUID()}`).set(...bearer(b[0].accessToken)).expect(404);
+      const theirs = await stack
+        .http()
+        .delete(`/auth/sessions/${a[0].sessionId}`)
+        .set(...bearer(b[0].accessToken))
+        .expect(404);
+      const nobodys = await stack
+        .http()
+        .delete(`/auth/sessions/${randomUUID()}`)
+        .set(...bearer(b[0].accessToken))
+        .expect(404);
       expect(theirs.headers['content-type']).toMatch(PROBLEM_JSON);
       expect(comparable(theirs.body)).toEqual(comparable(nobodys.body));
 
@@ -68,10 +80,20 @@ describe('access control', () => {
     });
 
     it("revoke-all, with and without keepCurrent, ends and counts only the caller's sessions", async () => {
-      const keeping = await stack.http().post('/auth/sessions/revoke-all').set(...bearer(b[0].accessToken)).send({ keepCurrent: true }).expect(200);
+      const keeping = await stack
+        .http()
+        .post('/auth/sessions/revoke-all')
+        .set(...bearer(b[0].accessToken))
+        .send({ keepCurrent: true })
+        .expect(200);
       expect(keeping.body).toEqual({ revokedCount: 2 });
       expect(await activeSessionIds(b[0].userId)).toEqual([b[0].sessionId]);
-      const all = await stack.http().post('/auth/sessions/revoke-all').set(...bearer(b[0].accessToken)).send({}).expect(200);
+      const all = await stack
+        .http()
+        .post('/auth/sessions/revoke-all')
+        .set(...bearer(b[0].accessToken))
+        .send({})
+        .expect(200);
       expect(all.body).toEqual({ revokedCount: 1 });
 
       expect(await activeSessionIds(a[0].userId)).toEqual(ids(a));
@@ -80,7 +102,13 @@ describe('access control', () => {
 
     it("logout with another user's refresh token ends only the caller's own session (its Bearer), audited with the mismatch", async () => {
       const caller = await login(stack, b[0].email, b[0].password, 'mismatch-device');
-      await stack.http().post('/auth/logout').set(...bearer(caller.accessToken)).set('User-Agent', 'mismatch-agent').send({ refreshToken: a[0].refreshToken }).expect(204);
+      await stack
+        .http()
+        .post('/auth/logout')
+        .set(...bearer(caller.accessToken))
+        .set('User-Agent', 'mismatch-agent')
+        .send({ refreshToken: a[0].refreshToken })
+        .expect(204);
 
       expect(await meStatus(stack, a[0].accessToken)).toBe(200);
       expect(await activeSessionIds(a[0].userId)).toEqual(ids(a));
@@ -91,13 +119,24 @@ describe('access control', () => {
       expect(await meStatus(stack, b[0].accessToken)).toBe(200);
       await stack.settleAudit();
       const [attempted, outcome] = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE user_agent = 'mismatch-agent' ORDER BY event_id`);
-      expect([attempted.outcome, outcome.outcome, outcome.actor_id, outcome.user_id, outcome.session_id]).toEqual(['attempted', 'succeeded', b[0].userId, b[0].userId, caller.sessionId]);
+      expect([attempted.outcome, outcome.outcome, outcome.actor_id, outcome.user_id, outcome.session_id]).toEqual([
+        'attempted',
+        'succeeded',
+        b[0].userId,
+        b[0].userId,
+        caller.sessionId,
+      ]);
       expect(outcome.details).toMatchObject({ refreshTokenRefused: 'token_user_mismatch' });
     });
 
     it("changing the password ends the caller's other sessions and touches no other account", async () => {
       const [aliceBefore] = await sql<{ password_hash: string }>(stack.databaseUrl, 'SELECT password_hash FROM users WHERE id = $1', [a[0].userId]);
-      await stack.http().post('/auth/password').set(...bearer(b[0].accessToken)).send({ currentPassword: b[0].password, newPassword: 'a brand new password' }).expect(204);
+      await stack
+        .http()
+        .post('/auth/password')
+        .set(...bearer(b[0].accessToken))
+        .send({ currentPassword: b[0].password, newPassword: 'a brand new password' })
+        .expect(204);
 
       expect(await activeSessionIds(b[0].userId)).toEqual([b[0].sessionId]);
       expect(await activeSessionIds(a[0].userId)).toEqual(ids(a));
@@ -167,8 +206,17 @@ describe('access control', () => {
 
     it('records the administrator as the actor of every action, and keeps their own session alive', async () => {
       const victim = await signUp(stack, 3, 'victim');
-      await stack.adminHttp().get(`/admin/users/${victim[0].userId}/sessions`).set(...bearer(admin.accessToken)).expect(200);
-      await stack.adminHttp().delete(`/admin/sessions/${victim[2].sessionId}`).set(...bearer(admin.accessToken)).send({ reason: 'Lost phone reported' }).expect(204);
+      await stack
+        .adminHttp()
+        .get(`/admin/users/${victim[0].userId}/sessions`)
+        .set(...bearer(admin.accessToken))
+        .expect(200);
+      await stack
+        .adminHttp()
+        .delete(`/admin/sessions/${victim[2].sessionId}`)
+        .set(...bearer(admin.accessToken))
+        .send({ reason: 'Lost phone reported' })
+        .expect(204);
       const all = await stack
         .adminHttp()
         .post(`/admin/users/${victim[0].userId}/sessions/revoke-all`)
@@ -205,25 +253,46 @@ describe('access control', () => {
       const [target] = await signUp(stack, 1, 'target');
       const first = await login(stack, ADMIN.email, ADMIN.password, 'admin-laptop');
       const second = await login(stack, ADMIN.email, ADMIN.password, 'admin-phone');
-      await stack.adminHttp().get('/admin/audit').set(...bearer(first.accessToken)).expect(200);
+      await stack
+        .adminHttp()
+        .get('/admin/audit')
+        .set(...bearer(first.accessToken))
+        .expect(200);
       // Ended from the console itself, by the other session.
-      await stack.adminHttp().delete(`/admin/sessions/${first.sessionId}`).set(...bearer(second.accessToken)).send({ reason: 'Laptop stolen' }).expect(204);
+      await stack
+        .adminHttp()
+        .delete(`/admin/sessions/${first.sessionId}`)
+        .set(...bearer(second.accessToken))
+        .send({ reason: 'Laptop stolen' })
+        .expect(204);
 
       for (const [method, path, body] of adminRoutes(target)) {
         const response = await call(method, path, body, first.accessToken);
         expect([method, path, response.status]).toEqual([method, path, 401]);
       }
       expect(await meStatus(stack, first.accessToken)).toBe(401);
-      await stack.adminHttp().get(`/admin/users/${target.userId}/sessions`).set(...bearer(second.accessToken)).expect(200);
+      await stack
+        .adminHttp()
+        .get(`/admin/users/${target.userId}/sessions`)
+        .set(...bearer(second.accessToken))
+        .expect(200);
       expect(await activeSessionIds(target.userId)).toEqual([target.sessionId]);
     });
 
     it('reads the role on every request: an administrator demoted in the database is refused at once', async () => {
       const [temp] = await signUp(stack, 1, 'temp-admin');
       await sql(stack.databaseUrl, `UPDATE users SET role = 'admin' WHERE id = $1`, [temp.userId]);
-      await stack.adminHttp().get('/admin/audit').set(...bearer(temp.accessToken)).expect(200);
+      await stack
+        .adminHttp()
+        .get('/admin/audit')
+        .set(...bearer(temp.accessToken))
+        .expect(200);
       await sql(stack.databaseUrl, `UPDATE users SET role = 'user' WHERE id = $1`, [temp.userId]);
-      await stack.adminHttp().get('/admin/audit').set(...bearer(temp.accessToken)).expect(403);
+      await stack
+        .adminHttp()
+        .get('/admin/audit')
+        .set(...bearer(temp.accessToken))
+        .expect(403);
     });
   });
 });

@@ -42,7 +42,11 @@ describe('administrator bootstrap and role changes', () => {
     const [user] = await sql<{ role: string }>(owner.databaseUrl, `SELECT role FROM users WHERE id = $1`, [attacker.userId]);
     expect(user.role).toBe('user');
     const signedIn = await login(owner, adminEmail, 'attacker chosen password');
-    await owner.adminHttp().get('/admin/audit').set(...bearer(signedIn.accessToken)).expect(403);
+    await owner
+      .adminHttp()
+      .get('/admin/audit')
+      .set(...bearer(signedIn.accessToken))
+      .expect(403);
     // The refused bootstrap is in the audit trail, by the system, naming the account.
     expect((await bootstrapRows(owner)).map((r) => [r.outcome, r.actor_type, r.actor_id, r.user_id, r.reason])).toEqual([
       ['attempted', 'system', null, null, null],
@@ -76,7 +80,11 @@ describe('administrator bootstrap and role changes', () => {
     ]);
     const signedIn = await login(owner, admin.email, admin.password);
     expect(rows[1].user_id).toBe(signedIn.userId);
-    await owner.adminHttp().get('/admin/audit').set(...bearer(signedIn.accessToken)).expect(200);
+    await owner
+      .adminHttp()
+      .get('/admin/audit')
+      .set(...bearer(signedIn.accessToken))
+      .expect(200);
 
     // A restart with the same setting, and one naming a new free address: an admin exists, nothing happens.
     await start({ label: 'bootstrap-first', shareWith: owner, admin });
@@ -91,17 +99,35 @@ describe('administrator bootstrap and role changes', () => {
     const stack = await start({ label: 'role-change', admin });
     const root = await login(stack, admin.email, admin.password);
     const [user] = await signUp(stack, 1, 'promoted');
-    const route = (userId: string) => stack.adminHttp().post(`/admin/users/${userId}/role`).set(...bearer(root.accessToken));
+    const route = (userId: string) =>
+      stack
+        .adminHttp()
+        .post(`/admin/users/${userId}/role`)
+        .set(...bearer(root.accessToken));
 
-    await stack.adminHttp().post(`/admin/users/${user.userId}/role`).set(...bearer(user.accessToken)).send({ role: 'admin', reason: 'self-promotion' }).expect(403);
-    for (const body of [{ role: 'root', reason: 'no such role' }, { role: 'admin' }, { role: 'admin', reason: 'no' }, { role: 'admin', reason: 'ok reason', extra: 1 }]) {
+    await stack
+      .adminHttp()
+      .post(`/admin/users/${user.userId}/role`)
+      .set(...bearer(user.accessToken))
+      .send({ role: 'admin', reason: 'self-promotion' })
+      .expect(403);
+    for (const body of [
+      { role: 'root', reason: 'no such role' },
+      { role: 'admin' },
+      { role: 'admin', reason: 'no' },
+      { role: 'admin', reason: 'ok reason', extra: 1 },
+    ]) {
       const refused = await route(user.userId).send(body).expect(400);
       expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
     }
 
     const promoted = await route(user.userId).send({ role: 'admin', reason: 'Joins the on-call rota' }).expect(200);
     expect(promoted.body).toEqual({ userId: user.userId, role: 'admin', previousRole: 'user' });
-    await stack.adminHttp().get('/admin/audit').set(...bearer(user.accessToken)).expect(200);
+    await stack
+      .adminHttp()
+      .get('/admin/audit')
+      .set(...bearer(user.accessToken))
+      .expect(200);
 
     const unknown = '0190a5d2-0000-7000-8000-00000000abcd';
     const missing = await route(unknown).send({ role: 'admin', reason: 'Typo in the id' }).expect(404);
@@ -109,8 +135,16 @@ describe('administrator bootstrap and role changes', () => {
 
     // Demotions: the other admin goes back to user (no session ends), and the last admin cannot be demoted.
     await route(user.userId).send({ role: 'user', reason: 'Left the on-call rota' }).expect(200);
-    await stack.adminHttp().get('/admin/audit').set(...bearer(user.accessToken)).expect(403);
-    await stack.http().get('/auth/me').set(...bearer(user.accessToken)).expect(200);
+    await stack
+      .adminHttp()
+      .get('/admin/audit')
+      .set(...bearer(user.accessToken))
+      .expect(403);
+    await stack
+      .http()
+      .get('/auth/me')
+      .set(...bearer(user.accessToken))
+      .expect(200);
     await route(root.userId).send({ role: 'user', reason: 'Demote myself' }).expect(409);
 
     await stack.settleAudit();
@@ -134,7 +168,12 @@ describe('administrator bootstrap and role changes', () => {
     const stack = await start({ label: 'role-race', admin });
     const first = await login(stack, admin.email, admin.password);
     const [second] = await signUp(stack, 1, 'second-admin');
-    await stack.adminHttp().post(`/admin/users/${second.userId}/role`).set(...bearer(first.accessToken)).send({ role: 'admin', reason: 'Second admin' }).expect(200);
+    await stack
+      .adminHttp()
+      .post(`/admin/users/${second.userId}/role`)
+      .set(...bearer(first.accessToken))
+      .send({ role: 'admin', reason: 'Second admin' })
+      .expect(200);
 
     // Dispatched directly: over HTTP the admin guard of the later request could answer 403 first.
     const bus = stack.admin.get(CommandBus);

@@ -25,23 +25,51 @@ describe('admin console', () => {
   it('refuses callers without a valid token (401) and non-admins (403)', async () => {
     const [user] = await signUp(stack);
     await stack.adminHttp().get(`/admin/users/${user.userId}/sessions`).expect(401);
-    const forbidden = await stack.adminHttp().get(`/admin/users/${user.userId}/sessions`).set(...bearer(user.accessToken)).expect(403);
+    const forbidden = await stack
+      .adminHttp()
+      .get(`/admin/users/${user.userId}/sessions`)
+      .set(...bearer(user.accessToken))
+      .expect(403);
     expect(forbidden.headers['content-type']).toMatch(/^application\/problem\+json/);
-    await stack.adminHttp().get('/admin/audit').set(...bearer(user.accessToken)).expect(403);
+    await stack
+      .adminHttp()
+      .get('/admin/audit')
+      .set(...bearer(user.accessToken))
+      .expect(403);
   });
 
   it("lists a user's sessions, with revoked ones on request", async () => {
     const [a, b] = await signUp(stack, 2);
-    await stack.http().delete(`/auth/sessions/${a.sessionId}`).set(...bearer(b.accessToken)).expect(204);
-    const active = await stack.adminHttp().get(`/admin/users/${a.userId}/sessions`).set(...bearer(adminToken)).expect(200);
+    await stack
+      .http()
+      .delete(`/auth/sessions/${a.sessionId}`)
+      .set(...bearer(b.accessToken))
+      .expect(204);
+    const active = await stack
+      .adminHttp()
+      .get(`/admin/users/${a.userId}/sessions`)
+      .set(...bearer(adminToken))
+      .expect(200);
     expect(active.body.sessions.map((s: { id: string }) => s.id)).toEqual([b.sessionId]);
-    const all = await stack.adminHttp().get(`/admin/users/${a.userId}/sessions?include=revoked`).set(...bearer(adminToken)).expect(200);
+    const all = await stack
+      .adminHttp()
+      .get(`/admin/users/${a.userId}/sessions?include=revoked`)
+      .set(...bearer(adminToken))
+      .expect(200);
     expect(all.body.sessions).toEqual([
       expect.objectContaining({ id: b.sessionId, revokedAt: null }),
       expect.objectContaining({ id: a.sessionId, revokedAt: expect.any(String), revokedReason: 'user_revoked' }),
     ]);
-    await stack.adminHttp().get(`/admin/users/${a.userId}/sessions?include=everything`).set(...bearer(adminToken)).expect(400);
-    await stack.adminHttp().get('/admin/users/not-a-uuid/sessions').set(...bearer(adminToken)).expect(400);
+    await stack
+      .adminHttp()
+      .get(`/admin/users/${a.userId}/sessions?include=everything`)
+      .set(...bearer(adminToken))
+      .expect(400);
+    await stack
+      .adminHttp()
+      .get('/admin/users/not-a-uuid/sessions')
+      .set(...bearer(adminToken))
+      .expect(400);
   });
 
   it('force-revokes all sessions of a user, records the admin as the actor, and the admin stays signed in', async () => {
@@ -57,11 +85,9 @@ describe('admin console', () => {
     expect(await meStatus(stack, adminToken)).toBe(200);
 
     await stack.settleAudit();
-    const rows = await sql<AuditRow>(
-      stack.databaseUrl,
-      `SELECT * FROM audit_entries WHERE user_id = $1 AND action = 'sessions.revoke_all' ORDER BY event_id`,
-      [devices[0].userId],
-    );
+    const rows = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE user_id = $1 AND action = 'sessions.revoke_all' ORDER BY event_id`, [
+      devices[0].userId,
+    ]);
     expect(rows.map((r) => [r.outcome, r.actor_type, r.actor_id, r.reason])).toEqual([
       ['attempted', 'admin', adminUserId, 'Credential stuffing from 203.0.113.7'],
       ['succeeded', 'admin', adminUserId, 'Credential stuffing from 203.0.113.7'],
@@ -71,17 +97,37 @@ describe('admin console', () => {
   it('requires a reason of 3 to 200 characters', async () => {
     const [user] = await signUp(stack);
     for (const body of [{}, { reason: 'no' }, { reason: 'x'.repeat(201) }, { reason: 42 }]) {
-      await stack.adminHttp().post(`/admin/users/${user.userId}/sessions/revoke-all`).set(...bearer(adminToken)).send(body).expect(400);
+      await stack
+        .adminHttp()
+        .post(`/admin/users/${user.userId}/sessions/revoke-all`)
+        .set(...bearer(adminToken))
+        .send(body)
+        .expect(400);
     }
     expect(await meStatus(stack, user.accessToken)).toBe(200);
   });
 
   it('ends one session of any user with a reason, 404 when there is none', async () => {
     const [user] = await signUp(stack);
-    await stack.adminHttp().delete(`/admin/sessions/${user.sessionId}`).set(...bearer(adminToken)).send({ reason: 'Lost device reported' }).expect(204);
+    await stack
+      .adminHttp()
+      .delete(`/admin/sessions/${user.sessionId}`)
+      .set(...bearer(adminToken))
+      .send({ reason: 'Lost device reported' })
+      .expect(204);
     expect(await meStatus(stack, user.accessToken)).toBe(401);
-    await stack.adminHttp().delete(`/admin/sessions/${user.sessionId}`).set(...bearer(adminToken)).send({ reason: 'Lost device reported' }).expect(404);
-    await stack.adminHttp().delete('/admin/sessions/0190a5d2-0000-7000-8000-000000000000').set(...bearer(adminToken)).send({ reason: 'Nothing here' }).expect(404);
+    await stack
+      .adminHttp()
+      .delete(`/admin/sessions/${user.sessionId}`)
+      .set(...bearer(adminToken))
+      .send({ reason: 'Lost device reported' })
+      .expect(404);
+    await stack
+      .adminHttp()
+      .delete('/admin/sessions/0190a5d2-0000-7000-8000-000000000000')
+      .set(...bearer(adminToken))
+      .send({ reason: 'Nothing here' })
+      .expect(404);
   });
 
   describe.each([
@@ -90,15 +136,23 @@ describe('admin console', () => {
   ] as const)('%s', (_route, revokeOne) => {
     it('ends one session of any user with its reason, audited as Attempted then Succeeded with the admin as actor; 404 once it has ended', async () => {
       const [user, other] = await signUp(stack, 2, 'revoke-one');
-      await revokeOne(user.sessionId).set(...bearer(adminToken)).send({ reason: 'Phone lost on a train' }).expect(204);
+      await revokeOne(user.sessionId)
+        .set(...bearer(adminToken))
+        .send({ reason: 'Phone lost on a train' })
+        .expect(204);
       expect(await meStatus(stack, user.accessToken)).toBe(401);
       expect(await meStatus(stack, other.accessToken)).toBe(200);
-      const again = await revokeOne(user.sessionId).set(...bearer(adminToken)).send({ reason: 'Phone lost on a train' }).expect(404);
+      const again = await revokeOne(user.sessionId)
+        .set(...bearer(adminToken))
+        .send({ reason: 'Phone lost on a train' })
+        .expect(404);
       expect(again.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(again.body).toMatchObject({ status: 404, detail: 'No active session with this id' });
 
       await stack.settleAudit();
-      const rows = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE session_id = $1 AND action = 'session.revoke' ORDER BY event_id`, [user.sessionId]);
+      const rows = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE session_id = $1 AND action = 'session.revoke' ORDER BY event_id`, [
+        user.sessionId,
+      ]);
       expect(rows.map((r) => [r.outcome, r.user_id, r.actor_type, r.actor_id, r.reason])).toEqual([
         ['attempted', user.userId, 'admin', adminUserId, 'Phone lost on a train'],
         ['succeeded', user.userId, 'admin', adminUserId, 'Phone lost on a train'],
@@ -109,7 +163,10 @@ describe('admin console', () => {
 
     it('answers 404 problem+json for an unknown session id, audited as Attempted and Failed', async () => {
       const unknown = randomUUID();
-      const response = await revokeOne(unknown).set(...bearer(adminToken)).send({ reason: 'Report of a stolen laptop' }).expect(404);
+      const response = await revokeOne(unknown)
+        .set(...bearer(adminToken))
+        .send({ reason: 'Report of a stolen laptop' })
+        .expect(404);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
       await stack.settleAudit();
       const rows = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE session_id = $1 ORDER BY event_id`, [unknown]);
@@ -124,11 +181,21 @@ describe('admin console', () => {
       for (const body of [undefined, {}, { reason: 'no' }, { reason: 'x'.repeat(201) }, { reason: 42 }, { reason: 'Valid reason', extra: true }]) {
         const call = revokeOne(user.sessionId).set(...bearer(adminToken));
         const response = await (body === undefined ? call : call.send(body));
-        expect({ body, status: response.status, type: response.headers['content-type'] }).toEqual({ body, status: 400, type: expect.stringMatching(/^application\/problem\+json/) });
+        expect({ body, status: response.status, type: response.headers['content-type'] }).toEqual({
+          body,
+          status: 400,
+          type: expect.stringMatching(/^application\/problem\+json/),
+        });
       }
-      await revokeOne('not-a-uuid').set(...bearer(adminToken)).send({ reason: 'Valid reason' }).expect(400);
+      await revokeOne('not-a-uuid')
+        .set(...bearer(adminToken))
+        .send({ reason: 'Valid reason' })
+        .expect(400);
       await revokeOne(user.sessionId).send({ reason: 'Valid reason' }).expect(401);
-      await revokeOne(user.sessionId).set(...bearer(user.accessToken)).send({ reason: 'Valid reason' }).expect(403);
+      await revokeOne(user.sessionId)
+        .set(...bearer(user.accessToken))
+        .send({ reason: 'Valid reason' })
+        .expect(403);
       expect(await meStatus(stack, user.accessToken)).toBe(200);
     });
   });
@@ -155,7 +222,12 @@ describe('admin console', () => {
       .expect(404);
     expect(revokeAll.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(revokeAll.body).toMatchObject({ status: 404, detail: 'No user with this id' });
-    const revokeOne = await stack.adminHttp().delete(`/admin/sessions/${unknownSession}`).set(...bearer(adminToken)).send({ reason: 'Stolen laptop report' }).expect(404);
+    const revokeOne = await stack
+      .adminHttp()
+      .delete(`/admin/sessions/${unknownSession}`)
+      .set(...bearer(adminToken))
+      .send({ reason: 'Stolen laptop report' })
+      .expect(404);
     expect(revokeOne.headers['content-type']).toMatch(/^application\/problem\+json/);
     await stack.settleAudit();
 
@@ -175,22 +247,41 @@ describe('admin console', () => {
 
   it("records the session's owner on an admin revocation of one session", async () => {
     const [user] = await signUp(stack);
-    await stack.adminHttp().delete(`/admin/sessions/${user.sessionId}`).set(...bearer(adminToken)).send({ reason: 'Lost phone reported' }).expect(204);
+    await stack
+      .adminHttp()
+      .delete(`/admin/sessions/${user.sessionId}`)
+      .set(...bearer(adminToken))
+      .send({ reason: 'Lost phone reported' })
+      .expect(204);
     await stack.settleAudit();
-    const [succeeded] = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE session_id = $1 AND action = 'session.revoke' AND outcome = 'succeeded'`, [user.sessionId]);
+    const [succeeded] = await sql<AuditRow>(
+      stack.databaseUrl,
+      `SELECT * FROM audit_entries WHERE session_id = $1 AND action = 'session.revoke' AND outcome = 'succeeded'`,
+      [user.sessionId],
+    );
     expect(succeeded).toMatchObject({ action: 'session.revoke', user_id: user.userId, actor_type: 'admin', actor_id: adminUserId });
   });
 
-  it("answers a per-user audit query with whole operations, the Attempted that knew no user included, and filters by correlationId", async () => {
+  it('answers a per-user audit query with whole operations, the Attempted that knew no user included, and filters by correlationId', async () => {
     const [user] = await signUp(stack, 1, 'triads');
     const refreshed = await stack.http().post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
     await stack.http().post('/auth/logout').send({ refreshToken: refreshed.body.refreshToken }).expect(204);
     await stack.settleAudit();
 
-    const page = await stack.adminHttp().get(`/admin/audit?userId=${user.userId}&limit=200`).set(...bearer(adminToken)).expect(200);
+    const page = await stack
+      .adminHttp()
+      .get(`/admin/audit?userId=${user.userId}&limit=200`)
+      .set(...bearer(adminToken))
+      .expect(200);
     const byOperation = new Map<string, Array<{ action: string; outcome: string; userId: string | null }>>();
     for (const entry of page.body.entries) byOperation.set(entry.correlationId, [...(byOperation.get(entry.correlationId) ?? []), entry]);
-    const operations = [...byOperation.values()].map((entries) => [entries[0].action, entries.map((e) => e.outcome).sort().join('+')]);
+    const operations = [...byOperation.values()].map((entries) => [
+      entries[0].action,
+      entries
+        .map((e) => e.outcome)
+        .sort()
+        .join('+'),
+    ]);
     expect(operations.sort()).toEqual(
       [
         ['tokens.refresh', 'attempted+succeeded'],
@@ -203,12 +294,20 @@ describe('admin console', () => {
     expect(page.body.entries.filter((e: { outcome: string; userId: string | null }) => e.outcome === 'attempted' && e.userId === null)).toHaveLength(4);
 
     const [login] = [...byOperation.entries()].find(([, entries]) => entries[0].action === 'user.login')!;
-    const one = await stack.adminHttp().get(`/admin/audit?correlationId=${login}`).set(...bearer(adminToken)).expect(200);
+    const one = await stack
+      .adminHttp()
+      .get(`/admin/audit?correlationId=${login}`)
+      .set(...bearer(adminToken))
+      .expect(200);
     expect(one.body.entries.map((e: { correlationId: string; outcome: string }) => [e.correlationId, e.outcome])).toEqual([
       [login, 'succeeded'],
       [login, 'attempted'],
     ]);
-    const bad = await stack.adminHttp().get('/admin/audit?correlationId=nope').set(...bearer(adminToken)).expect(400);
+    const bad = await stack
+      .adminHttp()
+      .get('/admin/audit?correlationId=nope')
+      .set(...bearer(adminToken))
+      .expect(400);
     expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(JSON.stringify(bad.body)).toContain('correlationId must be a UUID');
   });
@@ -221,7 +320,11 @@ describe('admin console', () => {
     let cursor: string | null = null;
     do {
       const query: string = `/admin/audit?userId=${user.userId}&action=user.login&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
-      const page = await stack.adminHttp().get(query).set(...bearer(adminToken)).expect(200);
+      const page = await stack
+        .adminHttp()
+        .get(query)
+        .set(...bearer(adminToken))
+        .expect(200);
       for (const entry of page.body.entries) {
         expect(entry).toMatchObject({ action: 'user.login', userId: entry.outcome === 'attempted' ? null : user.userId });
         seen.push(entry.eventId);
@@ -230,9 +333,21 @@ describe('admin console', () => {
     } while (cursor);
     expect(seen).toHaveLength(8); // four successful logins, each with its Attempted (which carries no user yet)
     expect([...seen].sort().reverse()).toEqual(seen);
-    await stack.adminHttp().get('/admin/audit?limit=0').set(...bearer(adminToken)).expect(400);
-    await stack.adminHttp().get('/admin/audit?action=drop.tables').set(...bearer(adminToken)).expect(400);
-    await stack.adminHttp().get('/admin/audit?cursor=abc').set(...bearer(adminToken)).expect(400);
+    await stack
+      .adminHttp()
+      .get('/admin/audit?limit=0')
+      .set(...bearer(adminToken))
+      .expect(400);
+    await stack
+      .adminHttp()
+      .get('/admin/audit?action=drop.tables')
+      .set(...bearer(adminToken))
+      .expect(400);
+    await stack
+      .adminHttp()
+      .get('/admin/audit?cursor=abc')
+      .set(...bearer(adminToken))
+      .expect(400);
   });
 });
 

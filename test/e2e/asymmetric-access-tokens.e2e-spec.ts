@@ -54,9 +54,14 @@ describe('asymmetric access tokens (EdDSA) and the JWKS the web API serves', () 
       .setIssuedAt(now)
       .setExpirationTime(now + 600)
       .sign(generateKeyPairSync('ed25519').privateKey);
-    const response = await stack.http().get('/auth/me').set(...bearer(forged));
+    const response = await stack
+      .http()
+      .get('/auth/me')
+      .set(...bearer(forged));
     expect(response.status).toBe(401);
-    expect(response.headers['www-authenticate']).toBe('Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"');
+    expect(response.headers['www-authenticate']).toBe(
+      'Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"',
+    );
     await expect(verifyOffline(forged)).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
   });
 
@@ -65,7 +70,11 @@ describe('asymmetric access tokens (EdDSA) and the JWKS the web API serves', () 
     const now = Math.floor(Date.now() / 1000);
     const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
     const body = `${encode({ alg: 'HS256', typ: 'JWT', kid: KEY_ID })}.${encode({ sub: user.userId, sid: user.sessionId, iat: now, exp: now + 600 })}`;
-    const secrets = [stack.runtime.settings.sessions.accessTokenSecret, publicKey.export({ type: 'spki', format: 'pem' }).toString(), publicKey.export({ format: 'jwk' }).x!];
+    const secrets = [
+      stack.runtime.settings.sessions.accessTokenSecret,
+      publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      publicKey.export({ format: 'jwk' }).x!,
+    ];
     for (const secret of secrets) {
       expect(await meStatus(stack, `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`)).toBe(401);
     }
@@ -74,7 +83,12 @@ describe('asymmetric access tokens (EdDSA) and the JWKS the web API serves', () 
   it('still refuses a token with a valid signature once its session is revoked (offline verification cannot see that)', async () => {
     const [user] = await signUp(stack);
     expect(await meStatus(stack, user.accessToken)).toBe(200);
-    await stack.http().post('/auth/sessions/revoke-all').set(...bearer(user.accessToken)).send({ keepCurrent: false }).expect(200);
+    await stack
+      .http()
+      .post('/auth/sessions/revoke-all')
+      .set(...bearer(user.accessToken))
+      .send({ keepCurrent: false })
+      .expect(200);
     expect(await meStatus(stack, user.accessToken)).toBe(401);
     await expect(verifyOffline(user.accessToken)).resolves.toMatchObject({ payload: { sid: user.sessionId } });
   });

@@ -27,15 +27,25 @@ describe('audit trail', () => {
     await stack?.close();
   });
 
-  const entriesFor = (userId: string) =>
-    sql<AuditRow>(stack.databaseUrl, 'SELECT * FROM audit_entries WHERE user_id = $1 ORDER BY event_id', [userId]);
+  const entriesFor = (userId: string) => sql<AuditRow>(stack.databaseUrl, 'SELECT * FROM audit_entries WHERE user_id = $1 ORDER BY event_id', [userId]);
 
   it('records every command as Attempted plus exactly one outcome, with who, what, where and why', async () => {
     const [device, other] = await signUp(stack, 2);
     await stack.http().post('/auth/refresh').set('User-Agent', 'refresh-agent').send({ refreshToken: other.refreshToken }).expect(200);
     await stack.http().post('/auth/login').send({ email: device.email, password: 'wrong password!' }).expect(401);
-    await stack.http().post('/auth/sessions/revoke-all').set(...bearer(device.accessToken)).set('User-Agent', 'revoke-agent').send({ keepCurrent: true }).expect(200);
-    await stack.http().post('/auth/logout').set(...bearer(device.accessToken)).send({ refreshToken: device.refreshToken }).expect(204);
+    await stack
+      .http()
+      .post('/auth/sessions/revoke-all')
+      .set(...bearer(device.accessToken))
+      .set('User-Agent', 'revoke-agent')
+      .send({ keepCurrent: true })
+      .expect(200);
+    await stack
+      .http()
+      .post('/auth/logout')
+      .set(...bearer(device.accessToken))
+      .send({ refreshToken: device.refreshToken })
+      .expect(204);
     await stack.settleAudit();
 
     expect(await brokenTriads(stack.databaseUrl)).toEqual([]);
@@ -66,7 +76,12 @@ describe('audit trail', () => {
   });
 
   it('records a rejected logout as Failed with its reason', async () => {
-    await stack.http().post('/auth/logout').set('User-Agent', 'unknown-token-agent').send({ refreshToken: 'B'.repeat(43) }).expect(204);
+    await stack
+      .http()
+      .post('/auth/logout')
+      .set('User-Agent', 'unknown-token-agent')
+      .send({ refreshToken: 'B'.repeat(43) })
+      .expect(204);
     await stack.settleAudit();
     const rows = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE user_agent = 'unknown-token-agent' ORDER BY event_id`);
     expect(rows.map((r) => [r.outcome, r.reason])).toEqual([
@@ -80,12 +95,24 @@ describe('audit trail', () => {
     const [device, other] = await signUp(stack, 2);
     const repair = await breakSessionUpdates(stack.databaseUrl, device.userId);
     try {
-      const revokeAll = await stack.http().post('/auth/sessions/revoke-all').set(...bearer(device.accessToken)).send({});
+      const revokeAll = await stack
+        .http()
+        .post('/auth/sessions/revoke-all')
+        .set(...bearer(device.accessToken))
+        .send({});
       expect(revokeAll.status).toBeGreaterThanOrEqual(500);
       expect(revokeAll.headers['content-type']).toMatch(/^application\/problem\+json/);
-      const logout = await stack.http().post('/auth/logout').set(...bearer(other.accessToken)).send({ refreshToken: other.refreshToken });
+      const logout = await stack
+        .http()
+        .post('/auth/logout')
+        .set(...bearer(other.accessToken))
+        .send({ refreshToken: other.refreshToken });
       expect(logout.status).toBeGreaterThanOrEqual(500);
-      const password = await stack.http().post('/auth/password').set(...bearer(device.accessToken)).send({ currentPassword: device.password, newPassword: 'new password 123' });
+      const password = await stack
+        .http()
+        .post('/auth/password')
+        .set(...bearer(device.accessToken))
+        .send({ currentPassword: device.password, newPassword: 'new password 123' });
       expect(password.status).toBeGreaterThanOrEqual(500);
     } finally {
       await repair();
@@ -126,7 +153,10 @@ describe('audit trail', () => {
     const [{ n: total }] = await sql<{ n: number }>(stack.databaseUrl, 'SELECT count(*)::int AS n FROM audit_entries');
 
     const params = operation === 'TRUNCATE' ? [] : [device.userId];
-    await expect(sql(stack.databaseUrl, statement, params)).rejects.toMatchObject({ code: '42501', message: `audit_entries is append-only: ${operation} rejected` });
+    await expect(sql(stack.databaseUrl, statement, params)).rejects.toMatchObject({
+      code: '42501',
+      message: `audit_entries is append-only: ${operation} rejected`,
+    });
 
     expect(await entriesFor(device.userId)).toEqual(before);
     expect(await sql(stack.databaseUrl, 'SELECT count(*)::int AS n FROM audit_entries')).toEqual([{ n: total }]);

@@ -86,7 +86,8 @@ function tally(kind: string, status: number): void {
 }
 
 /** The answer must be the expected 4xx, as application/problem+json with the RFC 9457 members. */
-const INVALID_TOKEN_CHALLENGE = 'Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"';
+const INVALID_TOKEN_CHALLENGE =
+  'Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"';
 
 function checkProblem(testCase: Case, answer: Answer): void {
   const { request } = testCase;
@@ -116,14 +117,20 @@ function checkProblem(testCase: Case, answer: Answer): void {
     const challenge = presented ? INVALID_TOKEN_CHALLENGE : 'Bearer realm="sessions"';
     if (answer.headers['www-authenticate'] !== challenge) throw new Error(`401 without WWW-Authenticate: ${challenge}; ${where}`);
   }
-  if (answer.status === 403 && testCase.kind === 'auth:not-admin' && !/^Bearer realm="sessions", error="insufficient_scope"/.test(answer.headers['www-authenticate'] ?? '')) {
+  if (
+    answer.status === 403 &&
+    testCase.kind === 'auth:not-admin' &&
+    !/^Bearer realm="sessions", error="insufficient_scope"/.test(answer.headers['www-authenticate'] ?? '')
+  ) {
     throw new Error(`403 without an insufficient_scope challenge; ${where}`);
   }
 }
 
 async function exchange(testCase: Case): Promise<void> {
   const answer = await send(testCase.request).catch((error: Error) => {
-    throw new Error(`no answer (${error.message}) to ${testCase.kind}: ${testCase.request.method} ${testCase.request.app}${testCase.request.path.slice(0, 200)}`);
+    throw new Error(
+      `no answer (${error.message}) to ${testCase.kind}: ${testCase.request.method} ${testCase.request.app}${testCase.request.path.slice(0, 200)}`,
+    );
   });
   tally(testCase.kind, answer.status);
   checkProblem(testCase, answer);
@@ -183,9 +190,7 @@ const refreshToken = fc.stringMatching(/^[A-Za-z0-9_-]{43}$/);
 const notRefreshToken = fc.oneof(
   notString,
   fc.string({ maxLength: 80 }).filter((text) => !REFRESH_TOKEN_PATTERN.test(text)),
-  fc
-    .oneof(fc.integer({ min: 0, max: 42 }), fc.integer({ min: 44, max: 120 }))
-    .chain((n) => fc.stringMatching(new RegExp(`^[A-Za-z0-9_-]{${n}}$`))),
+  fc.oneof(fc.integer({ min: 0, max: 42 }), fc.integer({ min: 44, max: 120 })).chain((n) => fc.stringMatching(new RegExp(`^[A-Za-z0-9_-]{${n}}$`))),
   fc
     .tuple(refreshToken, fc.nat({ max: 42 }), fc.constantFrom('+', '/', '=', ' ', '.', '~', 'é'))
     .map(([token, at, bad]) => token.slice(0, at) + bad + token.slice(at + 1)),
@@ -210,13 +215,28 @@ const DTOS = {
   login: [stringField('email', 1, 254), stringField('password', 1, 128)],
   refreshToken: [{ name: 'refreshToken', required: true, valid: refreshToken, invalid: notRefreshToken }],
   // null is no value for an optional field, so it is not among the invalid ones.
-  revokeAll: [{ name: 'keepCurrent', required: false, valid: fc.boolean(), invalid: fc.oneof(finiteNumber, fc.string(), fc.array(smallJson, { maxLength: 3 }), smallObject) }],
+  revokeAll: [
+    {
+      name: 'keepCurrent',
+      required: false,
+      valid: fc.boolean(),
+      invalid: fc.oneof(finiteNumber, fc.string(), fc.array(smallJson, { maxLength: 3 }), smallObject),
+    },
+  ],
   password: [stringField('currentPassword', 1, 128), stringField('newPassword', 8, 128)],
   adminRevokeAll: [reasonField, { name: 'keepSessionId', required: false, valid: uuid, invalid: fc.oneof(notStringNorNull, notUuid) }],
   adminReason: [reasonField],
   adminRole: [
     reasonField,
-    { name: 'role', required: true, valid: fc.constantFrom('user', 'admin'), invalid: fc.oneof(notString, fc.string({ maxLength: 20 }).filter((text) => text !== 'user' && text !== 'admin')) },
+    {
+      name: 'role',
+      required: true,
+      valid: fc.constantFrom('user', 'admin'),
+      invalid: fc.oneof(
+        notString,
+        fc.string({ maxLength: 20 }).filter((text) => text !== 'user' && text !== 'admin'),
+      ),
+    },
   ],
   resetPassword: [{ name: 'resetToken', required: true, valid: refreshToken, invalid: notRefreshToken }, stringField('newPassword', 8, 128)],
 } satisfies Record<string, readonly Field[]>;
@@ -265,7 +285,10 @@ function invalidBody(dto: Dto): fc.Arbitrary<string> {
       .tuple(validEntries(dto), fc.uniqueArray(fc.tuple(unknownKey(dto), smallJson), { minLength: 1, maxLength: 3, selector: ([key]) => key }))
       .map(([valid, extra]) => objectText([...valid, ...extra.map(([key, value]): Entry => [key, json(value)])])),
     // Not an object: an array (even of a valid body).
-    fc.oneof(fc.array(smallJson, { maxLength: 4 }).map(json), validEntries(dto).map((valid) => `[${objectText(valid)}]`)),
+    fc.oneof(
+      fc.array(smallJson, { maxLength: 4 }).map(json),
+      validEntries(dto).map((valid) => `[${objectText(valid)}]`),
+    ),
     // Deep nesting in a known or an unknown member.
     fc
       .tuple(fc.oneof(fc.constantFrom(...dto.map((field) => field.name)), unknownKey(dto)), deepText, validEntries(dto))
@@ -351,7 +374,10 @@ function parserCase(base: Omit<RawRequest, 'body' | 'headers'>, auth: fc.Arbitra
       request: { ...base, headers: { ...authorization, ...headers }, body, chunked },
     });
   const tooLarge = fc.integer({ min: BODY_LIMIT + 1, max: 60_000 }).map((size) => json({ email: 'x'.repeat(size) }));
-  const notJsonType = fc.oneof(fc.constantFrom(...NOT_JSON_TYPES).map((type) => ({ 'Content-Type': type })), fc.constant({}));
+  const notJsonType = fc.oneof(
+    fc.constantFrom(...NOT_JSON_TYPES).map((type) => ({ 'Content-Type': type })),
+    fc.constant({}),
+  );
   const charset = fc.constantFrom(...BAD_CHARSETS, ...GARBLING_CHARSETS).map((name) => ({ 'Content-Type': `application/json; charset=${name}` }));
   const encoding = fc.constantFrom(...BAD_ENCODINGS).map((name) => ({ 'Content-Type': 'application/json', 'Content-Encoding': name }));
   const hugeHeader = fc.integer({ min: 17_000, max: 40_000 }).map((size) => ({ 'X-Padding': 'p'.repeat(size) }));
@@ -361,7 +387,14 @@ function parserCase(base: Omit<RawRequest, 'body' | 'headers'>, auth: fc.Arbitra
   return fc.oneof(
     ...(readsBody ? [fc.tuple(auth, jsonType, malformedJson).map(make('parser:malformed', [400]))] : []),
     // Over the limit, with Content-Length or chunked.
-    fc.tuple(auth, jsonType, tooLarge, fc.boolean().filter((chunked) => readsBody || !chunked)).map(make('parser:too-large', [413])),
+    fc
+      .tuple(
+        auth,
+        jsonType,
+        tooLarge,
+        fc.boolean().filter((chunked) => readsBody || !chunked),
+      )
+      .map(make('parser:too-large', [413])),
     fc.tuple(auth, notJsonType, fc.oneof(objectBody, fc.constant('keepCurrent=true&reason=abcdef'))).map(make('parser:media-type', [415])),
     fc.tuple(auth, charset, objectBody).map(make('parser:charset', [400, 415])),
     // Not compressed, or in an encoding body-parser does not know.
@@ -404,7 +437,10 @@ function badAuthorization(p: Principals): fc.Arbitrary<Record<string, string>> {
     fc.constant(signJwt(HS256, claims({ nbf: nowSeconds() + 3_600 }), p.secret)),
     fc.constant(signJwt(HS256, claims({ exp: String(nowSeconds() + 600) }), p.secret)),
     // Signed with another secret.
-    fc.string({ minLength: 1, maxLength: 64 }).filter((key) => key !== p.secret).map((key) => signJwt(HS256, claims(), key)),
+    fc
+      .string({ minLength: 1, maxLength: 64 })
+      .filter((key) => key !== p.secret)
+      .map((key) => signJwt(HS256, claims(), key)),
     // alg: none, with no, a bogus or the genuine signature.
     fc
       .tuple(fc.constantFrom('none', 'None', 'NONE', 'nOnE'), fc.constantFrom('', 'AAAA', signature))
@@ -420,12 +456,14 @@ function badAuthorization(p: Principals): fc.Arbitrary<Record<string, string>> {
       .map(([a, b, swap]) => signJwt(HS256, claims(swap ? { sid: a, sub: b } : { sub: a, sid: b }), p.secret)),
     // Correctly signed UUIDs of no session, and of someone else's session (a user claiming an admin's or another user's).
     fc.tuple(uuid, uuid).map(([sub, sid]) => signJwt(HS256, claims({ sub, sid }), p.secret)),
-    fc.constantFrom(
-      [p.admin.userId, p.user.sessionId],
-      [p.user.userId, p.admin.sessionId],
-      [p.user.userId, p.other.sessionId],
-      [p.other.userId, p.user.sessionId],
-    ).map(([sub, sid]) => signJwt(HS256, claims({ sub, sid }), p.secret)),
+    fc
+      .constantFrom(
+        [p.admin.userId, p.user.sessionId],
+        [p.user.userId, p.admin.sessionId],
+        [p.user.userId, p.other.sessionId],
+        [p.other.userId, p.user.sessionId],
+      )
+      .map(([sub, sid]) => signJwt(HS256, claims({ sub, sid }), p.secret)),
     // The genuine token tampered with: another payload, or one signature character changed.
     fc.constant(`${header}.${base64url(claims({ sub: p.admin.userId, sid: p.admin.sessionId }))}.${signature}`),
     fc
@@ -449,27 +487,33 @@ function badAuthorization(p: Principals): fc.Arbitrary<Record<string, string>> {
     fc.constantFrom('Bearer', 'Basic dXNlcjpwYXNzd29yZA==', `bearer ${valid}`, `BEARER ${valid}`, `Token ${valid}`, `Bearer  ${valid}`, valid),
     fc.constantFrom(`Bearer ${valid} x`, `Bearer "${valid}"`, `Bearer ${valid},Bearer ${valid}`, `Bearer\t${valid}`),
   ];
-  return fc.oneof(fc.constant({}), fc.oneof(...values).map((value) => ({ Authorization: value })));
+  return fc.oneof(
+    fc.constant({}),
+    fc.oneof(...values).map((value) => ({ Authorization: value })),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Paths and queries
 
 /** Ids the UUID pipe refuses, percent-encoded so the route still matches. */
-const badId = fc.oneof(
-  notUuid.filter((text) => text.length > 0),
-  uuid.chain((id) =>
-    fc.oneof(
-      fc.constant(`{${id}}`),
-      fc.constant(`urn:uuid:${id}`),
-      fc.constant(id.replace(/-/g, '')),
-      fc.constant(` ${id}`),
-      fc.constant(`${id}0`),
-      fc.constant(id.slice(1)),
-      fc.nat({ max: 35 }).map((at) => `${id.slice(0, at)}g${id.slice(at + 1)}`),
+const badId = fc
+  .oneof(
+    notUuid.filter((text) => text.length > 0),
+    uuid.chain((id) =>
+      fc.oneof(
+        fc.constant(`{${id}}`),
+        fc.constant(`urn:uuid:${id}`),
+        fc.constant(id.replace(/-/g, '')),
+        fc.constant(` ${id}`),
+        fc.constant(`${id}0`),
+        fc.constant(id.slice(1)),
+        fc.nat({ max: 35 }).map((at) => `${id.slice(0, at)}g${id.slice(at + 1)}`),
+      ),
     ),
-  ),
-).filter((text) => !isUUID(text, 'all')).map(encodeURIComponent);
+  )
+  .filter((text) => !isUUID(text, 'all'))
+  .map(encodeURIComponent);
 /** Percent-escapes that do not decode: refused by Express before any guard. */
 const malformedId = fc.constantFrom('%', '%zz', '%E0%A4%A', '%C0%AF', '%FF', 'abc%', '%%', '%u0041');
 
@@ -490,7 +534,11 @@ const QUERIES: Record<'userSessions' | 'audit', readonly QueryParam[]> = {
   userSessions: [{ name: 'include', valid: fc.constant('revoked'), invalid: fc.string({ maxLength: 20 }).filter((text) => text !== 'revoked') }],
   audit: [
     { name: 'userId', valid: uuid, invalid: notUuid },
-    { name: 'action', valid: fc.constantFrom(...AUDIT_ACTIONS), invalid: fc.string({ maxLength: 30 }).filter((text) => !(AUDIT_ACTIONS as readonly string[]).includes(text)) },
+    {
+      name: 'action',
+      valid: fc.constantFrom(...AUDIT_ACTIONS),
+      invalid: fc.string({ maxLength: 30 }).filter((text) => !(AUDIT_ACTIONS as readonly string[]).includes(text)),
+    },
     {
       name: 'limit',
       valid: fc.integer({ min: 1, max: 200 }).map(String),
@@ -502,14 +550,17 @@ const QUERIES: Record<'userSessions' | 'audit', readonly QueryParam[]> = {
 };
 
 function validQuery(params: readonly QueryParam[]): fc.Arbitrary<QueryPair[]> {
-  const pair = (param: QueryParam) => fc.option(param.valid, { nil: undefined }).map((value): QueryPair[] => (value === undefined ? [] : [[param.name, value]]));
+  const pair = (param: QueryParam) =>
+    fc.option(param.valid, { nil: undefined }).map((value): QueryPair[] => (value === undefined ? [] : [[param.name, value]]));
   return fc.tuple(...params.map(pair)).map((parts) => parts.flat());
 }
 
 /** Queries a DTO must refuse: an invalid value, a repeated parameter, or an unknown one. */
 function invalidQuery(params: readonly QueryParam[]): fc.Arbitrary<string> {
   const names = new Set(params.map((param) => param.name));
-  const unknown = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom(...PROTOTYPE_KEYS, 'include[]', 'limit[]', 'userId[a]', 'LIMIT')).filter((key) => !names.has(key));
+  const unknown = fc
+    .oneof(fc.string({ maxLength: 20 }), fc.constantFrom(...PROTOTYPE_KEYS, 'include[]', 'limit[]', 'userId[a]', 'LIMIT'))
+    .filter((key) => !names.has(key));
   const rest = (skip: string) => validQuery(params.filter((param) => param.name !== skip));
   return fc.oneof(
     fc.constantFrom(...params).chain((param) => fc.tuple(param.invalid, rest(param.name)).map(([bad, others]) => queryText([...others, [param.name, bad]]))),
@@ -566,12 +617,44 @@ function routes(): Route[] {
     { app: 'web', method: 'POST', path: '/auth/password', access: 'user', dto: DTOS.password },
     { app: 'web', method: 'POST', path: '/auth/password/reset', access: 'public', dto: DTOS.resetPassword },
     { app: 'admin', method: 'GET', path: '/admin/users/:userId/sessions', access: 'admin', query: QUERIES.userSessions, param: victimUser },
-    { app: 'admin', method: 'POST', path: '/admin/users/:userId/sessions/revoke-all', access: 'admin', dto: DTOS.adminRevokeAll, param: victimUser, command: 'sessions.revoke_all' },
-    { app: 'admin', method: 'DELETE', path: '/admin/sessions/:sessionId', access: 'admin', dto: DTOS.adminReason, param: victimSession, command: 'session.revoke' },
-    { app: 'admin', method: 'POST', path: '/admin/sessions/:sessionId/revoke', access: 'admin', dto: DTOS.adminReason, param: victimSession, command: 'session.revoke' },
+    {
+      app: 'admin',
+      method: 'POST',
+      path: '/admin/users/:userId/sessions/revoke-all',
+      access: 'admin',
+      dto: DTOS.adminRevokeAll,
+      param: victimUser,
+      command: 'sessions.revoke_all',
+    },
+    {
+      app: 'admin',
+      method: 'DELETE',
+      path: '/admin/sessions/:sessionId',
+      access: 'admin',
+      dto: DTOS.adminReason,
+      param: victimSession,
+      command: 'session.revoke',
+    },
+    {
+      app: 'admin',
+      method: 'POST',
+      path: '/admin/sessions/:sessionId/revoke',
+      access: 'admin',
+      dto: DTOS.adminReason,
+      param: victimSession,
+      command: 'session.revoke',
+    },
     { app: 'admin', method: 'POST', path: '/admin/users/:userId/disable', access: 'admin', dto: DTOS.adminReason, param: victimUser, command: 'user.disable' },
     { app: 'admin', method: 'POST', path: '/admin/users/:userId/enable', access: 'admin', dto: DTOS.adminReason, param: victimUser, command: 'user.enable' },
-    { app: 'admin', method: 'POST', path: '/admin/users/:userId/password-reset', access: 'admin', dto: DTOS.adminReason, param: victimUser, command: 'user.password_reset_require' },
+    {
+      app: 'admin',
+      method: 'POST',
+      path: '/admin/users/:userId/password-reset',
+      access: 'admin',
+      dto: DTOS.adminReason,
+      param: victimUser,
+      command: 'user.password_reset_require',
+    },
     { app: 'admin', method: 'POST', path: '/admin/users/:userId/role', access: 'admin', dto: DTOS.adminRole, param: victimUser, command: 'user.role_change' },
     { app: 'admin', method: 'GET', path: '/admin/audit', access: 'admin', query: QUERIES.audit },
   ];
@@ -583,7 +666,8 @@ function matchesRoute(method: string, path: string): boolean {
 }
 
 /** Every id of the fixture: a "random" UUID must never be one of them. */
-const realIds = () => new Set([fixture.user, fixture.other, fixture.victim].flatMap((s) => [s.userId, s.sessionId]).concat([fixture.admin.userId, fixture.admin.sessionId]));
+const realIds = () =>
+  new Set([fixture.user, fixture.other, fixture.victim].flatMap((s) => [s.userId, s.sessionId]).concat([fixture.admin.userId, fixture.admin.sessionId]));
 
 function pathWith(route: Route, id?: string): string {
   return route.param ? route.path.replace(`:${route.param.name}`, id ?? route.param.real()) : route.path;
@@ -611,7 +695,8 @@ function caseFor(route: Route): fc.Arbitrary<Case> {
   const protectedRoute = route.access === 'user' || route.access === 'admin';
   const goodAuth = validAuthorization(route);
   const anyAuth = fc.oneof(goodAuth, badAuthorization(fixture));
-  const withBody = (body: string | undefined): { headers: Record<string, string>; body?: string } => (body === undefined ? { headers: {} } : { headers: jsonType, body });
+  const withBody = (body: string | undefined): { headers: Record<string, string>; body?: string } =>
+    body === undefined ? { headers: {} } : { headers: jsonType, body };
   const request = (method: string, path: string, auth: Record<string, string>, body: string | undefined): RawRequest => {
     const payload = withBody(body);
     return { app: route.app, method, path, headers: { ...auth, ...payload.headers }, body: payload.body };
@@ -628,8 +713,16 @@ function caseFor(route: Route): fc.Arbitrary<Case> {
   const add = (weight: number, arbitrary: fc.Arbitrary<Case>) => kinds.push({ arbitrary, weight });
 
   // The body is refused before routing code runs, whatever the token.
-  const path = route.param ? fc.oneof(fc.constant(pathWith(route)), badId.map((id) => pathWith(route, id))) : fc.constant(route.path);
-  add(3, path.chain((p) => parserCase({ app: route.app, method: route.method, path: p }, anyAuth, route.dto)));
+  const path = route.param
+    ? fc.oneof(
+        fc.constant(pathWith(route)),
+        badId.map((id) => pathWith(route, id)),
+      )
+    : fc.constant(route.path);
+  add(
+    3,
+    path.chain((p) => parserCase({ app: route.app, method: route.method, path: p }, anyAuth, route.dto)),
+  );
 
   // The wrong method on the route's path: no such route (404), or one whose id pipe or guards
   // refuse it (DELETE /auth/sessions/revoke-all is DELETE /auth/sessions/:sessionId).
@@ -644,7 +737,12 @@ function caseFor(route: Route): fc.Arbitrary<Case> {
 
   if (protectedRoute) {
     // A request perfect in every other way, or not, with a token that is not valid: 401.
-    const anyPath = route.param ? fc.oneof(fc.constant(pathWith(route)), fc.oneof(badId, uuid).map((id) => pathWith(route, id))) : fc.constant(route.path);
+    const anyPath = route.param
+      ? fc.oneof(
+          fc.constant(pathWith(route)),
+          fc.oneof(badId, uuid).map((id) => pathWith(route, id)),
+        )
+      : fc.constant(route.path);
     const anyQuery = route.query ? fc.oneof(validQuery(route.query).map(queryText), invalidQuery(route.query)) : noiseQuery;
     add(
       3,
@@ -683,7 +781,10 @@ function caseFor(route: Route): fc.Arbitrary<Case> {
 
   if (route.query) {
     const params = route.query;
-    add(4, fc.tuple(goodAuth, invalidQuery(params)).map(([auth, q]) => sized('query', request(route.method, pathWith(route) + q, auth, undefined), [400])));
+    add(
+      4,
+      fc.tuple(goodAuth, invalidQuery(params)).map(([auth, q]) => sized('query', request(route.method, pathWith(route) + q, auth, undefined), [400])),
+    );
   }
 
   if (route.access === 'admin' && route.param) {
@@ -695,11 +796,20 @@ function caseFor(route: Route): fc.Arbitrary<Case> {
     add(
       2,
       fc
-        .tuple(goodAuth, uuid.filter((id) => !ids.has(id)), body, query)
+        .tuple(
+          goodAuth,
+          uuid.filter((id) => !ids.has(id)),
+          body,
+          query,
+        )
         .map(([auth, id, b, q]) => sized('unknown-id', request(route.method, pathWith(route, id) + q, auth, b), [404]))
         .map((testCase): Case => {
           if (!route.command || testCase.expected[0] !== 404) return testCase;
-          return { ...testCase, audits: route.command, request: { ...testCase.request, headers: { ...testCase.request.headers, 'User-Agent': COMMAND_AGENT } } };
+          return {
+            ...testCase,
+            audits: route.command,
+            request: { ...testCase.request, headers: { ...testCase.request.headers, 'User-Agent': COMMAND_AGENT } },
+          };
         }),
     );
   }
@@ -729,7 +839,12 @@ interface TableSnapshot {
 async function snapshot(stack: TestStack): Promise<TableSnapshot> {
   const rows = async (table: string) => json(await sql(stack.databaseUrl, `SELECT to_jsonb(t)::text AS row FROM ${table} t ORDER BY id`));
   const audit = await sql<{ event_id: string }>(stack.databaseUrl, 'SELECT event_id FROM audit_entries');
-  return { users: await rows('users'), sessions: await rows('sessions'), refreshTokens: await rows('refresh_tokens'), auditIds: new Set(audit.map((row) => row.event_id)) };
+  return {
+    users: await rows('users'),
+    sessions: await rows('sessions'),
+    refreshTokens: await rows('refresh_tokens'),
+    auditIds: new Set(audit.map((row) => row.event_id)),
+  };
 }
 
 describe('bad input, generated: every route answers a 4xx problem and changes nothing', () => {
@@ -746,7 +861,12 @@ describe('bad input, generated: every route answers a 4xx problem and changes no
     const [other] = await signUp(stack, 1, 'fuzz-other');
     const [victim] = await signUp(stack, 1, 'fuzz-victim');
     const [revoked] = await signUp(stack, 1, 'fuzz-revoked');
-    await stack.http().post('/auth/logout').set(...bearer(revoked.accessToken)).send({ refreshToken: revoked.refreshToken }).expect(204);
+    await stack
+      .http()
+      .post('/auth/logout')
+      .set(...bearer(revoked.accessToken))
+      .send({ refreshToken: revoked.refreshToken })
+      .expect(204);
     fixture = { secret: stack.runtime.settings.sessions.accessTokenSecret, user, other, victim, admin, revokedAccessToken: revoked.accessToken };
 
     await stack.web.listen(0, '127.0.0.1');
@@ -760,8 +880,14 @@ describe('bad input, generated: every route answers a 4xx problem and changes no
   afterAll(async () => {
     agent.destroy();
     await stack?.close();
-    const byStatus = [...statusCounts.entries()].sort(([a], [b]) => a - b).map(([status, n]) => `${status}: ${n}`).join(', ');
-    const byKind = [...kindCounts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([kind, n]) => `${kind} ${n}`).join(', ');
+    const byStatus = [...statusCounts.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([status, n]) => `${status}: ${n}`)
+      .join(', ');
+    const byKind = [...kindCounts.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(', ');
     console.log(`bad-input: ${sent} generated requests in ${((Date.now() - started) / 1_000).toFixed(1)} s (${byStatus}; ${byKind})`);
   });
 
@@ -793,7 +919,10 @@ describe('bad input, generated: every route answers a 4xx problem and changes no
     const commands: fc.Arbitrary<Command> = fc.oneof(
       fc
         .tuple(
-          fc.oneof(fc.emailAddress().filter((email) => email.length <= 254), fc.constantFrom(fixture.user.email, fixture.user.email.toUpperCase())),
+          fc.oneof(
+            fc.emailAddress().filter((email) => email.length <= 254),
+            fc.constantFrom(fixture.user.email, fixture.user.email.toUpperCase()),
+          ),
           fc.string({ minLength: 1, maxLength: 128 }).filter((pw) => !known.has(pw)),
         )
         .map(([email, password]) => command('user.login', 401, post('/auth/login', { email, password }))),
@@ -805,9 +934,14 @@ describe('bad input, generated: every route answers a 4xx problem and changes no
         .map(([email, password]) => command('user.register', 409, post('/auth/register', { email: email.toUpperCase(), password }))),
       uuid
         .filter((id) => !ids.has(id))
-        .map((id) => command('session.revoke', 404, { app: 'web', method: 'DELETE', path: `/auth/sessions/${id}`, headers: { 'User-Agent': COMMAND_AGENT, ...auth } })),
+        .map((id) =>
+          command('session.revoke', 404, { app: 'web', method: 'DELETE', path: `/auth/sessions/${id}`, headers: { 'User-Agent': COMMAND_AGENT, ...auth } }),
+        ),
       fc
-        .tuple(fc.string({ minLength: 1, maxLength: 128 }).filter((pw) => !known.has(pw)), fc.string({ minLength: 8, maxLength: 128 }))
+        .tuple(
+          fc.string({ minLength: 1, maxLength: 128 }).filter((pw) => !known.has(pw)),
+          fc.string({ minLength: 8, maxLength: 128 }),
+        )
         .map(([currentPassword, newPassword]) => command('user.password_change', 403, post('/auth/password', { currentPassword, newPassword }, auth))),
     );
     await fc.assert(

@@ -42,7 +42,12 @@ describe.each(Object.keys(EXPECTED) as AuthCheckMode[])('BENCHMARK_AUTH_CHECK=%s
     } finally {
       redis.destroy();
     }
-    await stack.http().post('/auth/logout').set(...bearer(device.accessToken)).send({ refreshToken: device.refreshToken }).expect(204);
+    await stack
+      .http()
+      .post('/auth/logout')
+      .set(...bearer(device.accessToken))
+      .send({ refreshToken: device.refreshToken })
+      .expect(204);
     expect(await meStatus(stack, device.accessToken)).toBe(EXPECTED[mode].afterLogout);
   });
 });
@@ -51,7 +56,9 @@ const SECRET = 'a-secret-that-is-long-enough-for-hs256-tokens';
 
 describe('the runtime settings', () => {
   it('take the mode from BENCHMARK_AUTH_CHECK (development and test only)', () => {
-    expect(loadRuntimeSettings({ NODE_ENV: 'test', ACCESS_TOKEN_SECRET: SECRET, BENCHMARK_AUTH_CHECK: 'no-cache' }).settings.benchmarkAuthCheck).toBe('no-cache');
+    expect(loadRuntimeSettings({ NODE_ENV: 'test', ACCESS_TOKEN_SECRET: SECRET, BENCHMARK_AUTH_CHECK: 'no-cache' }).settings.benchmarkAuthCheck).toBe(
+      'no-cache',
+    );
     expect(loadRuntimeSettings({ NODE_ENV: 'test', ACCESS_TOKEN_SECRET: SECRET }).settings.benchmarkAuthCheck).toBe('session');
   });
 });

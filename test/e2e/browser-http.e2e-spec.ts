@@ -18,7 +18,12 @@ const LOOPBACK = { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false } as 
 /** Every CORS response header name (RFC: Fetch standard, "CORS protocol"). */
 const corsHeaders = (response: Response) => Object.keys(response.headers).filter((name) => name.startsWith('access-control-'));
 const varyList = (response: Response) => (response.headers.vary ?? '').split(',').map((value: string) => value.trim().toLowerCase());
-const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim().toLowerCase()).filter(Boolean).sort();
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean)
+    .sort();
 
 /** no-store among the Cache-Control directives (the health check adds its own), and Pragma for HTTP/1.0 caches. */
 function expectNotStored(response: Response, what: string): void {
@@ -48,21 +53,54 @@ describe('browser-facing HTTP: caching', () => {
     expectNotStored(signedIn, 'login');
     const refreshed = await stack.http().post('/auth/refresh').send({ refreshToken: signedIn.body.refreshToken }).expect(200);
     expectNotStored(refreshed, 'refresh');
-    const reset = await stack.adminHttp().post(`/admin/users/${registered.body.userId}/password-reset`).set(...bearer(adminToken)).send({ reason: 'Owner asked for a reset' }).expect(200);
+    const reset = await stack
+      .adminHttp()
+      .post(`/admin/users/${registered.body.userId}/password-reset`)
+      .set(...bearer(adminToken))
+      .send({ reason: 'Owner asked for a reset' })
+      .expect(200);
     expect(reset.body.resetToken).toEqual(expect.any(String));
     expectNotStored(reset, 'admin password reset');
   });
 
   it('marks every other API answer no-store too, errors included: they are all about the caller', async () => {
     const [user] = await signUp(stack);
-    expectNotStored(await stack.http().get('/auth/me').set(...bearer(user.accessToken)).expect(200), 'me');
-    expectNotStored(await stack.http().get('/auth/sessions').set(...bearer(user.accessToken)).expect(200), 'sessions');
+    expectNotStored(
+      await stack
+        .http()
+        .get('/auth/me')
+        .set(...bearer(user.accessToken))
+        .expect(200),
+      'me',
+    );
+    expectNotStored(
+      await stack
+        .http()
+        .get('/auth/sessions')
+        .set(...bearer(user.accessToken))
+        .expect(200),
+      'sessions',
+    );
     expectNotStored(await stack.http().get('/auth/me').expect(401), 'me without a token');
     expectNotStored(await stack.http().post('/auth/login').send({ email: 'x' }).expect(400), 'bad body');
     expectNotStored(await stack.http().get('/no-such-route').expect(404), 'unknown route');
     expectNotStored(await stack.http().get('/health').expect(200), 'health');
-    expectNotStored(await stack.adminHttp().get('/admin/audit?limit=1').set(...bearer(adminToken)).expect(200), 'audit page');
-    expectNotStored(await stack.adminHttp().get('/admin/audit').set(...bearer(user.accessToken)).expect(403), 'admin refusal');
+    expectNotStored(
+      await stack
+        .adminHttp()
+        .get('/admin/audit?limit=1')
+        .set(...bearer(adminToken))
+        .expect(200),
+      'audit page',
+    );
+    expectNotStored(
+      await stack
+        .adminHttp()
+        .get('/admin/audit')
+        .set(...bearer(user.accessToken))
+        .expect(403),
+      'admin refusal',
+    );
   });
 
   it('lets the public keys be cached for a short time, without the no-store pair', async () => {
@@ -93,15 +131,29 @@ describe('browser-facing HTTP: refresh, or sign in again', () => {
 
   it('says invalid_token for a refused access token and invalid_grant for a refused refresh, the same whatever the reason', async () => {
     const [ended, other] = await signUp(stack, 2, 'ended');
-    await stack.http().delete(`/auth/sessions/${ended.sessionId}`).set(...bearer(other.accessToken)).expect(204);
+    await stack
+      .http()
+      .delete(`/auth/sessions/${ended.sessionId}`)
+      .set(...bearer(other.accessToken))
+      .expect(204);
 
-    const refused = await stack.http().get('/auth/me').set(...bearer(ended.accessToken)).expect(401);
-    expect(refused.headers['www-authenticate']).toBe('Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"');
+    const refused = await stack
+      .http()
+      .get('/auth/me')
+      .set(...bearer(ended.accessToken))
+      .expect(401);
+    expect(refused.headers['www-authenticate']).toBe(
+      'Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"',
+    );
     expect(refused.body).toMatchObject({ status: 401, code: 'invalid_token' });
 
     // The session is over: the refresh is refused, and the client signs in again.
     const endedRefresh = await stack.http().post('/auth/refresh').send({ refreshToken: ended.refreshToken }).expect(401);
-    const unknownRefresh = await stack.http().post('/auth/refresh').send({ refreshToken: 'x'.repeat(43) }).expect(401);
+    const unknownRefresh = await stack
+      .http()
+      .post('/auth/refresh')
+      .send({ refreshToken: 'x'.repeat(43) })
+      .expect(401);
     expect(endedRefresh.body).toMatchObject({ status: 401, code: 'invalid_grant', detail: 'The refresh token cannot be used' });
     const { instance: _a, ...ended401 } = endedRefresh.body;
     const { instance: _b, ...unknown401 } = unknownRefresh.body;
@@ -186,7 +238,12 @@ describe('browser-facing HTTP: CORS from CORS_ORIGINS and ADMIN_CORS_ORIGINS', (
 
   it('lets a listed page read answers, errors and their challenge included: exposes WWW-Authenticate, Retry-After and X-Request-Id', async () => {
     const [user] = await signUp(stack);
-    const me = await stack.http().get('/auth/me').set('Origin', APP_ORIGIN).set(...bearer(user.accessToken)).expect(200);
+    const me = await stack
+      .http()
+      .get('/auth/me')
+      .set('Origin', APP_ORIGIN)
+      .set(...bearer(user.accessToken))
+      .expect(200);
     expect(me.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
     expect(list(me.headers['access-control-expose-headers'])).toEqual(['retry-after', 'www-authenticate', 'x-request-id']);
     expect(varyList(me)).toContain('origin');
@@ -197,7 +254,12 @@ describe('browser-facing HTTP: CORS from CORS_ORIGINS and ADMIN_CORS_ORIGINS', (
     expect(refused.headers['www-authenticate']).toMatch(/^Bearer realm="sessions", error="invalid_token"/);
     expect(list(refused.headers['access-control-expose-headers'])).toContain('www-authenticate');
 
-    const elsewhere = await stack.http().get('/auth/me').set('Origin', OTHER_ORIGIN).set(...bearer(user.accessToken)).expect(200);
+    const elsewhere = await stack
+      .http()
+      .get('/auth/me')
+      .set('Origin', OTHER_ORIGIN)
+      .set(...bearer(user.accessToken))
+      .expect(200);
     expect(elsewhere.headers['access-control-allow-origin']).toBeUndefined();
     expect(varyList(elsewhere)).toContain('origin');
   });
@@ -232,7 +294,12 @@ function expectApiSecurityHeaders(response: Response, what: string): void {
     what,
     csp: { 'default-src': ["'none'"], 'base-uri': ["'none'"], 'form-action': ["'none'"], 'frame-ancestors': ["'none'"] },
   });
-  expect({ what, frame: response.headers['x-frame-options'], sniff: response.headers['x-content-type-options'], referrer: response.headers['referrer-policy'] }).toEqual({
+  expect({
+    what,
+    frame: response.headers['x-frame-options'],
+    sniff: response.headers['x-content-type-options'],
+    referrer: response.headers['referrer-policy'],
+  }).toEqual({
     what,
     frame: 'DENY',
     sniff: 'nosniff',
@@ -254,7 +321,14 @@ describe('browser-facing HTTP: security headers', () => {
 
   it('sends a nothing-may-load CSP, frame denial, nosniff and no HSTS (off by default) on every API answer of both apps', async () => {
     const [user] = await signUp(stack);
-    expectApiSecurityHeaders(await stack.http().get('/auth/me').set(...bearer(user.accessToken)).expect(200), 'me');
+    expectApiSecurityHeaders(
+      await stack
+        .http()
+        .get('/auth/me')
+        .set(...bearer(user.accessToken))
+        .expect(200),
+      'me',
+    );
     expectApiSecurityHeaders(await stack.http().get('/auth/me').expect(401), '401');
     expectApiSecurityHeaders(await stack.http().get('/nope').expect(404), '404');
     expectApiSecurityHeaders(await stack.http().post('/auth/login').send('{').set('Content-Type', 'application/json').expect(400), 'unparseable body');
@@ -291,7 +365,11 @@ describe('browser-facing HTTP: security headers', () => {
       ...icons.map((url) => ({ url, directive: 'img-src', type: /^image\// })),
     ];
     for (const { url, directive, type } of assets) {
-      expect({ asset: url.pathname, origin: url.origin, allowed: sourcesFor(csp, directive).includes("'self'") }).toEqual({ asset: url.pathname, origin: pageUrl.origin, allowed: true });
+      expect({ asset: url.pathname, origin: url.origin, allowed: sourcesFor(csp, directive).includes("'self'") }).toEqual({
+        asset: url.pathname,
+        origin: pageUrl.origin,
+        allowed: true,
+      });
       const asset = await stack.http().get(url.pathname).expect(200);
       expect({ asset: url.pathname, type: type.test(asset.headers['content-type'] ?? '') }).toEqual({ asset: url.pathname, type: true });
     }
@@ -306,7 +384,10 @@ describe('browser-facing HTTP: security headers', () => {
       const css = (await stack.http().get(sheet.pathname).expect(200)).text;
       for (const [, raw] of css.matchAll(/url\(\s*["']?([^"')]+)["']?\s*\)/g)) {
         const target = new URL(raw, sheet);
-        const allowed = target.protocol === 'data:' ? sourcesFor(csp, 'img-src').includes('data:') && sourcesFor(csp, 'font-src').includes('data:') : target.origin === pageUrl.origin;
+        const allowed =
+          target.protocol === 'data:'
+            ? sourcesFor(csp, 'img-src').includes('data:') && sourcesFor(csp, 'font-src').includes('data:')
+            : target.origin === pageUrl.origin;
         expect({ url: raw.slice(0, 60), allowed }).toEqual({ url: raw.slice(0, 60), allowed: true });
       }
     }

@@ -15,7 +15,10 @@ async function refusedWithin(stack: TestStack, accessToken: string, boundMs: num
   const started = Date.now();
   const status = await expectEventually(
     async () => {
-      const { status } = await stack.http().get('/auth/me').set(...bearer(accessToken));
+      const { status } = await stack
+        .http()
+        .get('/auth/me')
+        .set(...bearer(accessToken));
       expect(status).not.toBe(200);
       return status;
     },
@@ -57,7 +60,12 @@ describe('deployments with caches of their own on one database', () => {
 
   it('gives every namespace on the database the marker of a revocation made in another, under its own keys', async () => {
     const [device] = await signUp(a, 1, 'namespaces');
-    for (const stack of [b, c]) await stack.http().get('/auth/me').set(...bearer(device.accessToken)).expect(200);
+    for (const stack of [b, c])
+      await stack
+        .http()
+        .get('/auth/me')
+        .set(...bearer(device.accessToken))
+        .expect(200);
     const keyA = sessionKey(a.cachePrefix, device.userId, device.sessionId);
     const keyB = sessionKey(prefixB, device.userId, device.sessionId);
     // The refill after a store read is best effort and not awaited by the request (see SessionAuthenticator).
@@ -72,7 +80,11 @@ describe('deployments with caches of their own on one database', () => {
     expect(await redisGet(TEST_REDIS_URL, [keyA, keyB])).toEqual(['r', 'r']);
     expect(await redisGet(otherRedis.url, [keyA])).toEqual(['r']);
     // A's own rows (queued with the revocation, written inline too) are drained by A on the commit's NOTIFY.
-    await waitFor('every namespace to drain its markers', async () => (await sql(a.databaseUrl, 'SELECT namespace FROM cache_marker_outbox')).length === 0, 5_000);
+    await waitFor(
+      'every namespace to drain its markers',
+      async () => (await sql(a.databaseUrl, 'SELECT namespace FROM cache_marker_outbox')).length === 0,
+      5_000,
+    );
     expect(new Set([namespaceOf(a), namespaceOf(b), namespaceOf(c)]).size).toBe(3);
     printReport('A logout through deployment A, refused by the others', { refusedByOtherPrefixAfterMs: inB.afterMs, refusedByOtherRedisAfterMs: inC.afterMs });
   });
@@ -82,7 +94,12 @@ describe('deployments with caches of their own on one database', () => {
     // A's admin console shares A's namespace and would drain A's rows; only A's web API drains them here.
     const adminCacheOfA = a.admin.get<SessionCache & { stop(): Promise<void>; start(): Promise<void> }>(SESSION_CACHE);
     await adminCacheOfA.stop();
-    for (const stack of [b, c]) await stack.http().get('/auth/me').set(...bearer(device.accessToken)).expect(200);
+    for (const stack of [b, c])
+      await stack
+        .http()
+        .get('/auth/me')
+        .set(...bearer(device.accessToken))
+        .expect(200);
     // A's Redis adapter fails the marker write, as a lost connection would: A's own rows are queued too.
     const cacheOfA = (a.web.get<SessionCache>(SESSION_CACHE) as unknown as { inner: SessionCache }).inner;
     const markRevoked = cacheOfA.markRevoked.bind(cacheOfA);
@@ -92,10 +109,28 @@ describe('deployments with caches of their own on one database', () => {
     try {
       await a.http().post('/auth/logout').send({ refreshToken: device.refreshToken }).expect(204);
       // B and C write theirs (and refuse the session), A's waits for A.
-      await waitFor('B and C to write the markers queued for them', async () => (await sql(a.databaseUrl, 'SELECT namespace FROM cache_marker_outbox')).length === 1, 5_000);
+      await waitFor(
+        'B and C to write the markers queued for them',
+        async () => (await sql(a.databaseUrl, 'SELECT namespace FROM cache_marker_outbox')).length === 1,
+        5_000,
+      );
       expect(await sql(a.databaseUrl, 'SELECT namespace FROM cache_marker_outbox')).toEqual([{ namespace: namespaceOf(a) }]);
-      expect((await b.http().get('/auth/me').set(...bearer(device.accessToken))).status).toBe(401);
-      expect((await c.http().get('/auth/me').set(...bearer(device.accessToken))).status).toBe(401);
+      expect(
+        (
+          await b
+            .http()
+            .get('/auth/me')
+            .set(...bearer(device.accessToken))
+        ).status,
+      ).toBe(401);
+      expect(
+        (
+          await c
+            .http()
+            .get('/auth/me')
+            .set(...bearer(device.accessToken))
+        ).status,
+      ).toBe(401);
       expect(await redisGet(TEST_REDIS_URL, [sessionKey(prefixB, device.userId, device.sessionId)])).toEqual(['r']);
       expect(await redisGet(otherRedis.url, [sessionKey(a.cachePrefix, device.userId, device.sessionId)])).toEqual(['r']);
       // A's own keys still say "active": its marker waits in the outbox for A, no one else wrote it.

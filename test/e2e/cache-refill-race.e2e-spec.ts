@@ -92,7 +92,9 @@ describe('cache refill racing a revocation', () => {
     } finally {
       redis.destroy();
     }
-    console.log(`cache refill race: ${INTERLEAVINGS} interleavings, ${staleWritesBlocked} stale refills blocked, ${acceptedAfterRevocation} accepted after revocation`);
+    console.log(
+      `cache refill race: ${INTERLEAVINGS} interleavings, ${staleWritesBlocked} stale refills blocked, ${acceptedAfterRevocation} accepted after revocation`,
+    );
     expect(acceptedAfterRevocation).toBe(0);
     expect(staleWritesBlocked).toBe(INTERLEAVINGS);
   });

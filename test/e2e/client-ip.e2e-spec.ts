@@ -34,7 +34,12 @@ describe('client IP behind a trusted proxy', () => {
     const email = uniqueEmail('xff-junk');
     const junk = 'x'.repeat(100);
     const agent = 'client-ip-junk';
-    const registered = await stack.http().post('/auth/register').set('User-Agent', agent).set('X-Forwarded-For', junk).send({ email, password: 'correct horse battery' });
+    const registered = await stack
+      .http()
+      .post('/auth/register')
+      .set('User-Agent', agent)
+      .set('X-Forwarded-For', junk)
+      .send({ email, password: 'correct horse battery' });
     expect(registered.status).toBe(201);
     const loggedIn = await stack
       .http()
@@ -63,14 +68,24 @@ describe('client IP behind a trusted proxy', () => {
     ['198.51.100.8', '198.51.100.8'],
   ])('records a forwarded %p as %p', async (forwarded, recorded) => {
     const agent = `client-ip-${forwarded}`;
-    await stack.http().post('/auth/register').set('User-Agent', agent).set('X-Forwarded-For', forwarded).send({ email: uniqueEmail('xff-ip'), password: 'correct horse battery' }).expect(201);
+    await stack
+      .http()
+      .post('/auth/register')
+      .set('User-Agent', agent)
+      .set('X-Forwarded-For', forwarded)
+      .send({ email: uniqueEmail('xff-ip'), password: 'correct horse battery' })
+      .expect(201);
     expect((await auditOf(agent)).map((row) => row.ip_address)).toEqual([recorded, recorded]);
   });
 
   it('does not give a client a fresh per-IP budget for each junk address it forwards', async () => {
     const statuses: number[] = [];
     for (let i = 0; i <= PER_IP; i += 1) {
-      const response = await stack.http().post('/auth/refresh').set('X-Forwarded-For', `junk-${i}`).send({ refreshToken: String(i).repeat(43) });
+      const response = await stack
+        .http()
+        .post('/auth/refresh')
+        .set('X-Forwarded-For', `junk-${i}`)
+        .send({ refreshToken: String(i).repeat(43) });
       statuses.push(response.status);
     }
     expect(statuses).toEqual([...Array(PER_IP).fill(401), 429]);

@@ -40,7 +40,10 @@ describe('credential policy', () => {
       }
       expect(await userCount()).toBe(before);
       await stack.settleAudit();
-      const failed = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE action = 'user.register' AND outcome = 'failed' AND reason = 'weak_password'`);
+      const failed = await sql<AuditRow>(
+        stack.databaseUrl,
+        `SELECT * FROM audit_entries WHERE action = 'user.register' AND outcome = 'failed' AND reason = 'weak_password'`,
+      );
       expect(failed).toHaveLength(cases.length);
       await expect(brokenTriads(stack.databaseUrl)).resolves.toEqual([]);
     });
@@ -49,7 +52,14 @@ describe('credential policy', () => {
       const email = uniqueEmail('context');
       const local = email.split('@')[0];
       expectBadRequest(await stack.http().post('/auth/register').send({ email, password: email }), 'password', /based on your email address/);
-      expectBadRequest(await stack.http().post('/auth/register').send({ email, password: `${local}!1` }), 'password', /based on your email address/);
+      expectBadRequest(
+        await stack
+          .http()
+          .post('/auth/register')
+          .send({ email, password: `${local}!1` }),
+        'password',
+        /based on your email address/,
+      );
     });
 
     it('accepts long passphrases in any script, and signs in with either Unicode form of them (NFKC before hashing and verifying)', async () => {
@@ -60,16 +70,28 @@ describe('credential policy', () => {
       await stack.http().post('/auth/register').send({ email, password: nfd }).expect(201);
       await stack.http().post('/auth/login').send({ email, password: nfc }).expect(200);
       await stack.http().post('/auth/login').send({ email, password: nfd }).expect(200);
-      await stack.http().post('/auth/register').send({ email: uniqueEmail('cyrillic'), password: 'мой пароль никто не угадает' }).expect(201);
+      await stack
+        .http()
+        .post('/auth/register')
+        .send({ email: uniqueEmail('cyrillic'), password: 'мой пароль никто не угадает' })
+        .expect(201);
     });
 
     it('holds a new password to the same policy, and changes nothing when it refuses', async () => {
       const [device, other] = await signUp(stack, 2, 'change');
-      const response = await stack.http().post('/auth/password').set(...bearer(device.accessToken)).send({ currentPassword: device.password, newPassword: 'iloveyou' });
+      const response = await stack
+        .http()
+        .post('/auth/password')
+        .set(...bearer(device.accessToken))
+        .send({ currentPassword: device.password, newPassword: 'iloveyou' });
       expectBadRequest(response, 'newPassword', /newPassword is a commonly used password/);
       // The old password still works and no session ended.
       await stack.http().post('/auth/login').send({ email: device.email, password: device.password }).expect(200);
-      await stack.http().get('/auth/me').set(...bearer(other.accessToken)).expect(200);
+      await stack
+        .http()
+        .get('/auth/me')
+        .set(...bearer(other.accessToken))
+        .expect(200);
     });
   });
 
@@ -87,15 +109,34 @@ describe('credential policy', () => {
 
     it('stores an international domain in its IDNA form, so both spellings are one account', async () => {
       const local = uniqueEmail('idn').split('@')[0];
-      const created = await stack.http().post('/auth/register').send({ email: `${local}@Bücher.de`, password: 'correct horse battery' }).expect(201);
+      const created = await stack
+        .http()
+        .post('/auth/register')
+        .send({ email: `${local}@Bücher.de`, password: 'correct horse battery' })
+        .expect(201);
       expect(created.body.email).toBe(`${local}@xn--bcher-kva.de`);
-      expect((await stack.http().post('/auth/register').send({ email: `${local}@xn--bcher-kva.de`, password: 'correct horse battery' })).status).toBe(409);
-      await stack.http().post('/auth/login').send({ email: `${local}@bücher.de`, password: 'correct horse battery' }).expect(200);
+      expect(
+        (
+          await stack
+            .http()
+            .post('/auth/register')
+            .send({ email: `${local}@xn--bcher-kva.de`, password: 'correct horse battery' })
+        ).status,
+      ).toBe(409);
+      await stack
+        .http()
+        .post('/auth/login')
+        .send({ email: `${local}@bücher.de`, password: 'correct horse battery' })
+        .expect(200);
     });
 
     it('refuses zero-width, bidi-control and mixed-script look-alikes of an existing address with a 400 that says why', async () => {
       const local = `ada${uniqueEmail('').slice(1, 9)}`;
-      await stack.http().post('/auth/register').send({ email: `${local}@example.com`, password: 'correct horse battery' }).expect(201);
+      await stack
+        .http()
+        .post('/auth/register')
+        .send({ email: `${local}@example.com`, password: 'correct horse battery' })
+        .expect(201);
       const before = await userCount();
       const lookAlikes: Array<[string, RegExp]> = [
         [`${local.slice(0, 2)}\u200b${local.slice(2)}@example.com`, /invisible/],

@@ -20,10 +20,7 @@ describe('health probes', () => {
     await stack?.close();
   });
 
-  const apps = () => [
-    ['web API', () => stack.http()] as const,
-    ['admin console', () => stack.adminHttp()] as const,
-  ];
+  const apps = () => [['web API', () => stack.http()] as const, ['admin console', () => stack.adminHttp()] as const];
 
   it('answers liveness without asking the dependencies, and readiness (and /health) with them', async () => {
     for (const [name, http] of apps()) {
@@ -31,7 +28,12 @@ describe('health probes', () => {
       expect({ name, status: live.status, body: live.body }).toEqual({
         name,
         status: 200,
-        body: { status: 'ok', info: { process: { status: 'up', shuttingDown: false } }, error: {}, details: { process: { status: 'up', shuttingDown: false } } },
+        body: {
+          status: 'ok',
+          info: { process: { status: 'up', shuttingDown: false } },
+          error: {},
+          details: { process: { status: 'up', shuttingDown: false } },
+        },
       });
       for (const path of ['/health/ready', '/health']) {
         const ready = await http().get(path);
@@ -54,8 +56,18 @@ describe('health probes', () => {
     for (const [name, http] of apps()) {
       for (const path of ['/health/ready', '/health']) {
         const ready = await http().get(path);
-        expect({ name, path, status: ready.status, type: ready.headers['content-type'] }).toEqual({ name, path, status: 503, type: expect.stringMatching(PROBLEM_JSON) });
-        expect(ready.body).toMatchObject({ status: 503, info: {}, error: { process: { status: 'down', shuttingDown: true } }, details: { process: { status: 'down', shuttingDown: true } } });
+        expect({ name, path, status: ready.status, type: ready.headers['content-type'] }).toEqual({
+          name,
+          path,
+          status: 503,
+          type: expect.stringMatching(PROBLEM_JSON),
+        });
+        expect(ready.body).toMatchObject({
+          status: 503,
+          info: {},
+          error: { process: { status: 'down', shuttingDown: true } },
+          details: { process: { status: 'down', shuttingDown: true } },
+        });
         // Not asked: the answer does not wait on PostgreSQL or Redis.
         expect(ready.body.details).not.toHaveProperty('database');
       }

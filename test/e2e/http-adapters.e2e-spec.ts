@@ -59,7 +59,8 @@ class ProbeModule {
 
 const ADAPTERS = ['express', 'fastify'] as const;
 const NO_TOKEN_CHALLENGE = 'Bearer realm="sessions"';
-const INVALID_TOKEN_CHALLENGE = 'Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"';
+const INVALID_TOKEN_CHALLENGE =
+  'Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"';
 const INSUFFICIENT_SCOPE_CHALLENGE = 'Bearer realm="sessions", error="insufficient_scope", error_description="This console is for administrators only"';
 type Adapter = (typeof ADAPTERS)[number];
 const PASSWORD = 'correct horse battery staple';
@@ -148,7 +149,12 @@ describe('guards and decorators on Express and Fastify hosts', () => {
       for (const { token, challenge, code } of cases) {
         const response = await get('/probe/me', token);
         const body = (await response.json()) as { code?: string };
-        expect({ token, status: response.status, challenge: response.headers.get('www-authenticate'), code: body.code }).toEqual({ token, status: 401, challenge, code });
+        expect({ token, status: response.status, challenge: response.headers.get('www-authenticate'), code: body.code }).toEqual({
+          token,
+          status: 401,
+          challenge,
+          code,
+        });
       }
     });
 
@@ -165,7 +171,9 @@ describe('guards and decorators on Express and Fastify hosts', () => {
 
     it('attaches the session with OptionalAccessTokenGuard when the token is valid, and refuses nothing', async () => {
       const user = await signIn('optional');
-      await expect((await get('/probe/maybe', user.accessToken)).json()).resolves.toEqual({ authenticated: { userId: user.userId, sessionId: user.sessionId } });
+      await expect((await get('/probe/maybe', user.accessToken)).json()).resolves.toEqual({
+        authenticated: { userId: user.userId, sessionId: user.sessionId },
+      });
       const anonymous = await get('/probe/maybe');
       expect(anonymous.status).toBe(200);
       await expect(anonymous.json()).resolves.toEqual({ authenticated: null });
@@ -175,7 +183,9 @@ describe('guards and decorators on Express and Fastify hosts', () => {
     it('refuses the token at once after RevokeAllUserSessions', async () => {
       const user = await signIn('revoked');
       expect((await get('/probe/me', user.accessToken)).status).toBe(200); // cached "active" now
-      const outcome = await bus.execute(new RevokeAllUserSessions(user.userId, RevocationReasons.userRevokedAll, Actors.user(user.userId), requestContext('127.0.0.1', AGENT)));
+      const outcome = await bus.execute(
+        new RevokeAllUserSessions(user.userId, RevocationReasons.userRevokedAll, Actors.user(user.userId), requestContext('127.0.0.1', AGENT)),
+      );
       expect(outcome).toMatchObject({ kind: 'revoked', revokedCount: 1 });
       const response = await get('/probe/me', user.accessToken);
       expect(response.status).toBe(401);

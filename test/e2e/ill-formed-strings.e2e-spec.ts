@@ -40,10 +40,34 @@ describe('ill-formed strings', () => {
 
   const LONE = '\\ud800';
   const cases: Array<{ name: string; app: 'web' | 'admin'; path: string; body: () => string; token?: () => string; field: string }> = [
-    { name: 'register email', app: 'web', path: '/auth/register', body: () => `{"email":"a${LONE}@example.com","password":"correct horse battery"}`, field: 'email' },
-    { name: 'register password', app: 'web', path: '/auth/register', body: () => `{"email":"${uniqueEmail('lone')}","password":"correct horse ${LONE}"}`, field: 'password' },
-    { name: 'login email', app: 'web', path: '/auth/login', body: () => `{"email":"${signedIn.email.replace('@', `${LONE}@`)}","password":"x"}`, field: 'email' },
-    { name: 'login password', app: 'web', path: '/auth/login', body: () => `{"email":"${signedIn.email}","password":"${signedIn.password}${LONE}"}`, field: 'password' },
+    {
+      name: 'register email',
+      app: 'web',
+      path: '/auth/register',
+      body: () => `{"email":"a${LONE}@example.com","password":"correct horse battery"}`,
+      field: 'email',
+    },
+    {
+      name: 'register password',
+      app: 'web',
+      path: '/auth/register',
+      body: () => `{"email":"${uniqueEmail('lone')}","password":"correct horse ${LONE}"}`,
+      field: 'password',
+    },
+    {
+      name: 'login email',
+      app: 'web',
+      path: '/auth/login',
+      body: () => `{"email":"${signedIn.email.replace('@', `${LONE}@`)}","password":"x"}`,
+      field: 'email',
+    },
+    {
+      name: 'login password',
+      app: 'web',
+      path: '/auth/login',
+      body: () => `{"email":"${signedIn.email}","password":"${signedIn.password}${LONE}"}`,
+      field: 'password',
+    },
     { name: 'refresh token', app: 'web', path: '/auth/refresh', body: () => `{"refreshToken":"${'a'.repeat(42)}\\udfff"}`, field: 'refreshToken' },
     {
       name: 'new password',

@@ -45,7 +45,13 @@ describe('operations interrupted by a dead process', () => {
       [dead, tooRecent, ours],
     ]);
     expect(outcomes).toHaveLength(1);
-    expect(outcomes[0]).toMatchObject({ correlation_id: dead, outcome: 'failed', reason: 'interrupted', action: 'sessions.revoke_all', user_agent: 'crashed-client' });
+    expect(outcomes[0]).toMatchObject({
+      correlation_id: dead,
+      outcome: 'failed',
+      reason: 'interrupted',
+      action: 'sessions.revoke_all',
+      user_agent: 'crashed-client',
+    });
   });
 
   it('keeps one outcome per operation: a late outcome after recovery is dropped by the database', async () => {
@@ -92,7 +98,10 @@ describe('operations interrupted by a dead process', () => {
     const locker = await holdUsersTable(stack.databaseUrl);
     let response: Promise<{ status: number; body: Record<string, unknown> }> | undefined;
     try {
-      response = Promise.resolve(stack.http().post('/auth/register').send({ email, password: 'correct horse battery' })).then((r) => ({ status: r.status, body: r.body }));
+      response = Promise.resolve(stack.http().post('/auth/register').send({ email, password: 'correct horse battery' })).then((r) => ({
+        status: r.status,
+        body: r.body,
+      }));
       const correlationId = await attemptedRegistration(stack.databaseUrl, PROCESS_INSTANCE_ID, 0);
       // What a recovery pass of another instance that took this one for dead would write.
       await sql(
@@ -179,16 +188,28 @@ describe('a slow command of another live instance', () => {
     const locker = await holdUsersTable(stack.databaseUrl);
     let response: Promise<Response> | undefined;
     try {
-      response = fetch(`${other.webUrl}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'correct horse battery' }) });
+      response = fetch(`${other.webUrl}/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'correct horse battery' }),
+      });
       // Held past twice the threshold: by age alone it would be closed.
       const correlationId = await attemptedRegistration(stack.databaseUrl, { not: PROCESS_INSTANCE_ID }, 2 * THRESHOLD_SECONDS * 1000);
       // Neither this instance's periodic pass (every second) nor an explicit one closes it.
       expect(await stack.web.get(InterruptedOperations).closeInterrupted(3_600_000)).toBe(0);
-      expect(await sql(stack.databaseUrl, `SELECT outcome, reason FROM audit_entries WHERE correlation_id = $1 AND outcome <> 'attempted'`, [correlationId])).toEqual([]);
+      expect(
+        await sql(stack.databaseUrl, `SELECT outcome, reason FROM audit_entries WHERE correlation_id = $1 AND outcome <> 'attempted'`, [correlationId]),
+      ).toEqual([]);
 
       await locker.query('COMMIT');
       const status = (await response).status;
-      if (status !== 201) console.log(other.logs.slice(-15).map((l) => l.text).join('\n'));
+      if (status !== 201)
+        console.log(
+          other.logs
+            .slice(-15)
+            .map((l) => l.text)
+            .join('\n'),
+        );
       expect(status).toBe(201);
       const entries = await waitFor('the registration outcome', async () => {
         const rows = await sql<AuditRow>(stack.databaseUrl, 'SELECT * FROM audit_entries WHERE correlation_id = $1 ORDER BY event_id', [correlationId]);
@@ -205,7 +226,9 @@ describe('a slow command of another live instance', () => {
            FROM audit_entries WHERE correlation_id = $1 AND outcome = 'attempted'`,
         [correlationId],
       );
-      console.log(JSON.stringify({ test: 'live-instance-slow-command', thresholdMs: THRESHOLD_SECONDS * 1000, heldMs: Number(heldMs), closed: 0, status: 201 }));
+      console.log(
+        JSON.stringify({ test: 'live-instance-slow-command', thresholdMs: THRESHOLD_SECONDS * 1000, heldMs: Number(heldMs), closed: 0, status: 201 }),
+      );
     } finally {
       await locker.end();
       await response?.catch(() => undefined);

@@ -30,7 +30,11 @@ describe('logout', () => {
     expect(await meStatus(stack, rotated.body.accessToken)).toBe(401);
     await refresh(stack, rotated.body.refreshToken).expect(401);
     await stack.settleAudit();
-    const outcomes = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE action = 'user.logout' AND session_id = $1 AND outcome <> 'attempted'`, [device.sessionId]);
+    const outcomes = await sql<AuditRow>(
+      stack.databaseUrl,
+      `SELECT * FROM audit_entries WHERE action = 'user.logout' AND session_id = $1 AND outcome <> 'attempted'`,
+      [device.sessionId],
+    );
     expect(outcomes.map((e) => [e.outcome, e.user_id])).toEqual([['succeeded', device.userId]]);
     expect(await brokenTriads(stack.databaseUrl)).toEqual([]);
   });
@@ -38,12 +42,22 @@ describe('logout', () => {
   it("ends the session of a valid Bearer, with that session's rotated-away token or an unknown one", async () => {
     const [first, second] = await signUp(stack, 2);
     const rotated = await refresh(stack, first.refreshToken).expect(200);
-    await stack.http().post('/auth/logout').set(...bearer(rotated.body.accessToken)).send({ refreshToken: first.refreshToken }).expect(204);
+    await stack
+      .http()
+      .post('/auth/logout')
+      .set(...bearer(rotated.body.accessToken))
+      .send({ refreshToken: first.refreshToken })
+      .expect(204);
     expect(await meStatus(stack, rotated.body.accessToken)).toBe(401);
     expect((await sessionRow(first.sessionId)).revoked_reason).toBe('logout');
 
     const unknown = randomBytes(32).toString('base64url');
-    await stack.http().post('/auth/logout').set(...bearer(second.accessToken)).send({ refreshToken: unknown }).expect(204);
+    await stack
+      .http()
+      .post('/auth/logout')
+      .set(...bearer(second.accessToken))
+      .send({ refreshToken: unknown })
+      .expect(204);
     expect(await meStatus(stack, second.accessToken)).toBe(401);
     await refresh(stack, second.refreshToken).expect(401);
     expect((await sessionRow(second.sessionId)).revoked_reason).toBe('logout');
@@ -54,7 +68,12 @@ describe('logout', () => {
   it("never ends another user's session through a Bearer: only the Bearer's own", async () => {
     const [alice] = await signUp(stack, 1, 'alice');
     const [bob] = await signUp(stack, 1, 'bob');
-    await stack.http().post('/auth/logout').set(...bearer(alice.accessToken)).send({ refreshToken: bob.refreshToken }).expect(204);
+    await stack
+      .http()
+      .post('/auth/logout')
+      .set(...bearer(alice.accessToken))
+      .send({ refreshToken: bob.refreshToken })
+      .expect(204);
     expect(await meStatus(stack, alice.accessToken)).toBe(401);
     expect(await meStatus(stack, bob.accessToken)).toBe(200);
     await refresh(stack, bob.refreshToken).expect(200);

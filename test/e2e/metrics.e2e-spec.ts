@@ -48,7 +48,9 @@ async function scrape(stack: TestStack): Promise<Sample[]> {
 
 /** The sum of the samples of `name` whose labels include `labels`. */
 function total(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
-  return samples.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value)).reduce((sum, sample) => sum + sample.value, 0);
+  return samples
+    .filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
+    .reduce((sum, sample) => sum + sample.value, 0);
 }
 
 describe('Prometheus metrics', () => {
@@ -74,14 +76,40 @@ describe('Prometheus metrics', () => {
     const [a, a2] = await signUp(stack, 2, 'metrics');
     const bad = await register(stack);
     await stack.http().post('/auth/login').send({ email: bad.email, password: 'not the password' }).expect(401);
-    await stack.http().post('/auth/login').send({ email: uniqueEmail('nobody'), password: 'not the password' }).expect(401);
-    await stack.http().get('/auth/me').set(...bearer(a.accessToken)).expect(200);
+    await stack
+      .http()
+      .post('/auth/login')
+      .send({ email: uniqueEmail('nobody'), password: 'not the password' })
+      .expect(401);
+    await stack
+      .http()
+      .get('/auth/me')
+      .set(...bearer(a.accessToken))
+      .expect(200);
     // A token of ours with its signature changed: refused as invalid, not as expired.
     const forged = `${a.accessToken.slice(0, -6)}${a.accessToken.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA'}`;
-    await stack.http().get('/auth/me').set(...bearer(forged)).expect(401);
-    await stack.http().post('/auth/logout').set(...bearer(a2.accessToken)).send({ refreshToken: a2.refreshToken }).expect(204);
-    await stack.http().get('/auth/me').set(...bearer(a2.accessToken)).expect(401);
-    const revoked = await stack.adminHttp().post(`/admin/users/${a.userId}/sessions/revoke-all`).set(...bearer(adminToken)).send({ reason: 'laptop stolen' }).expect(200);
+    await stack
+      .http()
+      .get('/auth/me')
+      .set(...bearer(forged))
+      .expect(401);
+    await stack
+      .http()
+      .post('/auth/logout')
+      .set(...bearer(a2.accessToken))
+      .send({ refreshToken: a2.refreshToken })
+      .expect(204);
+    await stack
+      .http()
+      .get('/auth/me')
+      .set(...bearer(a2.accessToken))
+      .expect(401);
+    const revoked = await stack
+      .adminHttp()
+      .post(`/admin/users/${a.userId}/sessions/revoke-all`)
+      .set(...bearer(adminToken))
+      .send({ reason: 'laptop stolen' })
+      .expect(200);
     expect(revoked.body.revokedCount).toBe(1);
     await stack.http().get('/no/such/route').expect(404);
     const twice = uniqueEmail('twice');
@@ -102,7 +130,8 @@ describe('Prometheus metrics', () => {
     // An administrator's own words are one label value, never a series per sentence.
     expect(moved('sessions_revoked_total', { app: 'admin', reason: 'admin_stated', actor_type: 'admin' })).toBe(1);
     // login() checks /auth/me once per device, plus the one above and the logout's Bearer: all accepted, from the cache or PostgreSQL.
-    const accepted = moved('sessions_auth_checks_total', { app: 'web', outcome: 'cache_hit' }) + moved('sessions_auth_checks_total', { app: 'web', outcome: 'store' });
+    const accepted =
+      moved('sessions_auth_checks_total', { app: 'web', outcome: 'cache_hit' }) + moved('sessions_auth_checks_total', { app: 'web', outcome: 'store' });
     expect(accepted).toBe(4);
     expect(moved('sessions_auth_checks_total', { app: 'web', outcome: 'refused', reason: 'token_invalid' })).toBe(1);
     expect(moved('sessions_auth_checks_total', { app: 'web', outcome: 'refused', reason: 'session_revoked' })).toBe(1);

@@ -34,7 +34,9 @@ function operations(document: OpenAPIObject): Array<[string, OperationObject]> {
 }
 
 function problemStatuses(operation: OperationObject): number[] {
-  return Object.keys(operation.responses).map(Number).filter((status) => status >= 400);
+  return Object.keys(operation.responses)
+    .map(Number)
+    .filter((status) => status >= 400);
 }
 
 /** The guards a handler runs: its controller's and its own, in Nest's metadata. */
@@ -66,14 +68,18 @@ describe('OpenAPI documents', () => {
 
   it.each(APPS)('%s: names the project, its version and license, and a relative server', (app) => {
     const project = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
-    expect(documents[app].info).toMatchObject({ version: project.version, license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' } });
+    expect(documents[app].info).toMatchObject({
+      version: project.version,
+      license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
+    });
     expect(documents[app].servers).toEqual([{ url: '/', description: expect.any(String) }]);
     const tags = (documents[app].tags ?? []).map((tag) => tag.name);
     for (const [id, operation] of operations(documents[app])) {
       expect({ id, tags: operation.tags }).toEqual({ id, tags: [expect.any(String)] });
       expect(tags).toContain(operation.tags![0]);
     }
-    for (const tag of documents[app].tags ?? []) expect({ tag: tag.name, described: (tag.description ?? '').length > 10 }).toEqual({ tag: tag.name, described: true });
+    for (const tag of documents[app].tags ?? [])
+      expect({ tag: tag.name, described: (tag.description ?? '').length > 10 }).toEqual({ tag: tag.name, described: true });
   });
 
   it.each(APPS)('%s: answers every 4xx and 5xx it lists with a ProblemDetails as application/problem+json, Retry-After with 429 and 503', (app) => {
@@ -154,7 +160,9 @@ describe('OpenAPI documents', () => {
     });
 
     it('the schema refuses what is not a problem (Nest’s own error envelope, a string status, bad errors)', () => {
-      expect(validateProblem({ type: 'about:blank', title: 'Bad Request', status: 400, detail: 'x', errors: [{ field: 'email', messages: ['m'] }] })).toBe(true);
+      expect(validateProblem({ type: 'about:blank', title: 'Bad Request', status: 400, detail: 'x', errors: [{ field: 'email', messages: ['m'] }] })).toBe(
+        true,
+      );
       expect(validateProblem({ statusCode: 400, message: 'Bad Request', error: 'Bad Request' })).toBe(false);
       expect(validateProblem({ type: 'about:blank', title: 'Bad Request', status: '400', detail: 'x' })).toBe(false);
       expect(validateProblem({ type: 'about:blank', title: 'Bad Request', status: 400, detail: 'x', errors: [{ field: 'email' }] })).toBe(false);
@@ -163,7 +171,11 @@ describe('OpenAPI documents', () => {
     /** The answer is a documented status of the operation, sent as problem+json, and valid against the schema. */
     function expectDocumentedProblem(app: App, operationId: string, response: Response, status: number): void {
       const operation = operations(documents[app]).find(([id]) => id === operationId)?.[1];
-      expect({ operationId, status: response.status, documented: operation?.responses[String(status)] !== undefined }).toEqual({ operationId, status, documented: true });
+      expect({ operationId, status: response.status, documented: operation?.responses[String(status)] !== undefined }).toEqual({
+        operationId,
+        status,
+        documented: true,
+      });
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
       const valid = validateProblem(response.body);
       expect({ operationId, body: response.body, errors: valid ? [] : ajv.errors }).toEqual({ operationId, body: response.body, errors: [] });
@@ -178,7 +190,15 @@ describe('OpenAPI documents', () => {
     it('400 for malformed JSON, and for a path parameter that is not a UUID', async () => {
       const [user] = await signUp(stack, 1, 'openapi-400');
       expectDocumentedProblem('web', 'login', await stack.http().post('/auth/login').set('Content-Type', 'application/json').send('{"email":'), 400);
-      expectDocumentedProblem('web', 'revokeSession', await stack.http().delete('/auth/sessions/not-a-uuid').set(...bearer(user.accessToken)), 400);
+      expectDocumentedProblem(
+        'web',
+        'revokeSession',
+        await stack
+          .http()
+          .delete('/auth/sessions/not-a-uuid')
+          .set(...bearer(user.accessToken)),
+        400,
+      );
     });
 
     it('401 without a token, with its challenge; 403 for a non-admin on the console', async () => {
@@ -186,13 +206,34 @@ describe('OpenAPI documents', () => {
       expectDocumentedProblem('web', 'me', unauthenticated, 401);
       expect(unauthenticated.headers['www-authenticate']).toBe('Bearer realm="sessions"');
       const [user] = await signUp(stack, 1, 'openapi-403');
-      expectDocumentedProblem('admin', 'queryAudit', await stack.adminHttp().get('/admin/audit').set(...bearer(user.accessToken)), 403);
+      expectDocumentedProblem(
+        'admin',
+        'queryAudit',
+        await stack
+          .adminHttp()
+          .get('/admin/audit')
+          .set(...bearer(user.accessToken)),
+        403,
+      );
     });
 
     it('404 for a session that is not the caller’s, 409 for a taken email', async () => {
       const [user] = await signUp(stack, 1, 'openapi-404');
-      expectDocumentedProblem('web', 'revokeSession', await stack.http().delete(`/auth/sessions/${randomUUID()}`).set(...bearer(user.accessToken)), 404);
-      expectDocumentedProblem('web', 'register', await stack.http().post('/auth/register').send({ email: user.email, password: 'another long passphrase' }), 409);
+      expectDocumentedProblem(
+        'web',
+        'revokeSession',
+        await stack
+          .http()
+          .delete(`/auth/sessions/${randomUUID()}`)
+          .set(...bearer(user.accessToken)),
+        404,
+      );
+      expectDocumentedProblem(
+        'web',
+        'register',
+        await stack.http().post('/auth/register').send({ email: user.email, password: 'another long passphrase' }),
+        409,
+      );
     });
 
     it('413 for a body over the limit, 415 for a body that is not JSON', async () => {
@@ -218,7 +259,11 @@ describe('API_DOCS=off', () => {
     for (const http of [() => stack.http(), () => stack.adminHttp()]) {
       for (const path of ['/docs', '/docs-json', '/docs/swagger-ui.css']) {
         const response = await http().get(path);
-        expect({ path, status: response.status, type: response.headers['content-type'] }).toEqual({ path, status: 404, type: expect.stringMatching(/^application\/problem\+json/) });
+        expect({ path, status: response.status, type: response.headers['content-type'] }).toEqual({
+          path,
+          status: 404,
+          type: expect.stringMatching(/^application\/problem\+json/),
+        });
       }
     }
     await stack.http().get('/health').expect(200);

@@ -36,7 +36,11 @@ describe('an instance cut off from Redis while the others are not', () => {
 
   it('gets its revocations enforced by the other instance on its next heartbeat, from the queued markers', async () => {
     const [device] = await signUp(a);
-    await b.http().get('/auth/me').set(...bearer(device.accessToken)).expect(200); // B caches "active"
+    await b
+      .http()
+      .get('/auth/me')
+      .set(...bearer(device.accessToken))
+      .expect(200); // B caches "active"
 
     // A's Redis adapter (inside its ReconcilingSessionCache) fails the marker write, as a lost connection would.
     const cacheOfA = (a.web.get<SessionCache>(SESSION_CACHE) as unknown as { inner: SessionCache }).inner;
@@ -48,12 +52,24 @@ describe('an instance cut off from Redis while the others are not', () => {
       await a.http().post('/auth/logout').send({ refreshToken: device.refreshToken }).expect(204);
       expect(await sql(a.databaseUrl, 'SELECT session_id FROM cache_marker_outbox')).not.toHaveLength(0);
       // A itself refuses at once: it no longer trusts the cache and asks PostgreSQL.
-      await a.http().get('/auth/me').set(...bearer(device.accessToken)).expect(401);
+      await a
+        .http()
+        .get('/auth/me')
+        .set(...bearer(device.accessToken))
+        .expect(401);
 
       // Until B's heartbeat, B trusts its cached "active": the window the queue closes.
-      await b.http().get('/auth/me').set(...bearer(device.accessToken)).expect(200);
+      await b
+        .http()
+        .get('/auth/me')
+        .set(...bearer(device.accessToken))
+        .expect(200);
       await (b.web.get<SessionCache>(SESSION_CACHE) as unknown as ReconcilingSessionCache).heartbeat();
-      await b.http().get('/auth/me').set(...bearer(device.accessToken)).expect(401);
+      await b
+        .http()
+        .get('/auth/me')
+        .set(...bearer(device.accessToken))
+        .expect(401);
       expect(await sql(a.databaseUrl, 'SELECT session_id FROM cache_marker_outbox')).toHaveLength(0);
     } finally {
       cacheOfA.markRevoked = markRevoked;
@@ -91,12 +107,19 @@ describe('an instance cut off from Redis, with no heartbeat to drain the outbox'
     try {
       for (let round = 0; round < 10; round += 1) {
         const [device] = await signUp(a, 1, `notify-${round}`);
-        await b.http().get('/auth/me').set(...bearer(device.accessToken)).expect(200); // B caches "active"
+        await b
+          .http()
+          .get('/auth/me')
+          .set(...bearer(device.accessToken))
+          .expect(200); // B caches "active"
         await a.http().post('/auth/logout').send({ refreshToken: device.refreshToken }).expect(204);
         const answeredAt = Date.now();
         const status = await expectEventually(
           async () => {
-            const { status } = await b.http().get('/auth/me').set(...bearer(device.accessToken));
+            const { status } = await b
+              .http()
+              .get('/auth/me')
+              .set(...bearer(device.accessToken));
             expect({ round, status }).not.toEqual({ round, status: 200 });
             return status;
           },
@@ -109,7 +132,11 @@ describe('an instance cut off from Redis, with no heartbeat to drain the outbox'
       cacheOfA.markRevoked = markRevoked;
     }
     const sorted = [...refusedAfterMs].sort((x, y) => x - y);
-    printReport('Markers of a partitioned instance, written by the other on NOTIFY', { rounds: sorted.length, medianMs: sorted[Math.floor(sorted.length / 2)], maxMs: sorted[sorted.length - 1] });
+    printReport('Markers of a partitioned instance, written by the other on NOTIFY', {
+      rounds: sorted.length,
+      medianMs: sorted[Math.floor(sorted.length / 2)],
+      maxMs: sorted[sorted.length - 1],
+    });
     expect(sorted[sorted.length - 1]).toBeLessThan(2_000);
   });
 });

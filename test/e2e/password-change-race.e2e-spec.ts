@@ -99,7 +99,11 @@ describe('password change racing logins with the old password', () => {
   const UNTIL_SETTLED = { timeoutMs: 10_000, intervalMs: 10 };
 
   function changePassword(accessToken: string, currentPassword = OLD_PASSWORD, newPassword = NEW_PASSWORD) {
-    return stack.http().post('/auth/password').set(...bearer(accessToken)).send({ currentPassword, newPassword });
+    return stack
+      .http()
+      .post('/auth/password')
+      .set(...bearer(accessToken))
+      .send({ currentPassword, newPassword });
   }
 
   /** Starts a login now (supertest sends on then), and tracks whether it has answered. */
@@ -135,7 +139,10 @@ describe('password change racing logins with the old password', () => {
 
     const logins = Array.from({ length: HELD_LOGINS }, (_, i) => startLogin(owner.email, OLD_PASSWORD, `overlap-${i}`));
     // Each login has either answered or is waiting for the change's row lock.
-    await expectEventually(async () => expect(logins.filter((l) => l.state.answered).length + (await lockWaiters())).toBeGreaterThanOrEqual(HELD_LOGINS), UNTIL_SETTLED);
+    await expectEventually(
+      async () => expect(logins.filter((l) => l.state.answered).length + (await lockWaiters())).toBeGreaterThanOrEqual(HELD_LOGINS),
+      UNTIL_SETTLED,
+    );
     held.open();
 
     expect((await change).status).toBe(204);

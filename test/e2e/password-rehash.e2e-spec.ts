@@ -71,7 +71,8 @@ describe('rehash on login with a host-provided hasher (real PostgreSQL)', () => 
     return { userId, email, password, hash };
   }
 
-  const storedHash = async (userId: string) => (await sql<{ password_hash: string }>(stack.databaseUrl, `SELECT password_hash FROM users WHERE id = $1`, [userId]))[0].password_hash;
+  const storedHash = async (userId: string) =>
+    (await sql<{ password_hash: string }>(stack.databaseUrl, `SELECT password_hash FROM users WHERE id = $1`, [userId]))[0].password_hash;
   const loginDetails = async (userId: string, outcome: 'succeeded' | 'failed') =>
     (
       await sql<{ details: Record<string, unknown> }>(

@@ -68,7 +68,13 @@ describe('production configuration', () => {
 
   it('refuses an embedded database in production even with a secret and the single-instance cache opt-in', async () => {
     const exit = await runToExit(
-      { NODE_ENV: 'production', ACCESS_TOKEN_SECRET: 'production-configuration-secret-32-chars', IN_PROCESS_CACHE_SINGLE_INSTANCE: 'true', PORT: String(await freePort()), HOST: '127.0.0.1' },
+      {
+        NODE_ENV: 'production',
+        ACCESS_TOKEN_SECRET: 'production-configuration-secret-32-chars',
+        IN_PROCESS_CACHE_SINGLE_INSTANCE: 'true',
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+      },
       20_000,
     );
     expect(exit.code).toBe(1);

@@ -17,7 +17,9 @@ describe('production log lines', () => {
     service = await ServiceProcess.start({ label: 'production-logs', databaseUrl: database.url, redisUrl: TEST_REDIS_URL, cachePrefix });
     expect((await fetch(`${service.webUrl}/auth/me`)).status).toBe(401);
     expect((await fetch(`${service.webUrl}/no/such/path`)).status).toBe(404);
-    expect((await fetch(`${service.webUrl}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"email":' })).status).toBe(400);
+    expect((await fetch(`${service.webUrl}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"email":' })).status).toBe(
+      400,
+    );
     await service.stop();
   }, 120_000);
 
@@ -42,13 +44,19 @@ describe('production log lines', () => {
 
   it('includes the start-up, request and shutdown lines', () => {
     const messages = service!.logs.map((line) => line.json?.msg as string);
-    expect(messages).toEqual(expect.arrayContaining(['Web API listening on http://127.0.0.1:' + service!.webPort + ' (OpenAPI at /docs)', 'shutdown_started', 'shutdown_complete']));
-    const requests = service!.logs.filter((line) => line.json?.msg === 'request_completed').map((line) => [line.json?.url, line.json?.status, line.json?.level]);
-    expect(requests).toEqual(expect.arrayContaining([
-      ['/auth/me', 401, 'info'],
-      ['/no/such/path', 404, 'info'],
-      ['/auth/login', 400, 'warn'],
-    ]));
+    expect(messages).toEqual(
+      expect.arrayContaining(['Web API listening on http://127.0.0.1:' + service!.webPort + ' (OpenAPI at /docs)', 'shutdown_started', 'shutdown_complete']),
+    );
+    const requests = service!.logs
+      .filter((line) => line.json?.msg === 'request_completed')
+      .map((line) => [line.json?.url, line.json?.status, line.json?.level]);
+    expect(requests).toEqual(
+      expect.arrayContaining([
+        ['/auth/me', 401, 'info'],
+        ['/no/such/path', 404, 'info'],
+        ['/auth/login', 400, 'warn'],
+      ]),
+    );
   });
 
   it('warns about nothing on a clean start', () => {

@@ -13,7 +13,16 @@ import { startTestStack, TEST_REDIS_URL, type TestStack } from '../support/test-
 
 jest.setTimeout(60_000);
 
-const LIMITS: RateLimitSettings = { windowSeconds: 60, perIp: 1_000, perAccount: 1_000, lockoutThreshold: 1_000, lockoutSeconds: 60, loginMaxDelaySeconds: 60, perUser: 1_000, perIpAuthenticated: 1_000 };
+const LIMITS: RateLimitSettings = {
+  windowSeconds: 60,
+  perIp: 1_000,
+  perAccount: 1_000,
+  lockoutThreshold: 1_000,
+  lockoutSeconds: 60,
+  loginMaxDelaySeconds: 60,
+  perUser: 1_000,
+  perIpAuthenticated: 1_000,
+};
 const WRONG = 'not the password';
 
 function expectTooManyRequests(response: Response, path: string, windowSeconds = LIMITS.windowSeconds): void {
@@ -48,9 +57,19 @@ describe('rate limits per client IP', () => {
 
   it('answers 429 as problem+json with Retry-After past the limit, per route', async () => {
     for (let i = 0; i < 3; i += 1) {
-      await stack.http().post('/auth/login').send({ email: uniqueEmail('ip'), password: WRONG }).expect(401);
+      await stack
+        .http()
+        .post('/auth/login')
+        .send({ email: uniqueEmail('ip'), password: WRONG })
+        .expect(401);
     }
-    expectTooManyRequests(await stack.http().post('/auth/login').send({ email: uniqueEmail('ip'), password: WRONG }), '/auth/login');
+    expectTooManyRequests(
+      await stack
+        .http()
+        .post('/auth/login')
+        .send({ email: uniqueEmail('ip'), password: WRONG }),
+      '/auth/login',
+    );
     // Each route has its own budget.
     await register(stack);
   });
@@ -58,16 +77,33 @@ describe('rate limits per client IP', () => {
   it('ignores X-Forwarded-For unless TRUST_PROXY says otherwise: a spoofed header does not reset the limit', async () => {
     expect(stack.runtime.settings.http.trustProxy).toBe(false);
     for (let i = 0; i < 3; i += 1) {
-      await stack.http().post('/auth/refresh').set('X-Forwarded-For', `198.51.100.${i}`).send({ refreshToken: unknownToken(String(i)) }).expect(401);
+      await stack
+        .http()
+        .post('/auth/refresh')
+        .set('X-Forwarded-For', `198.51.100.${i}`)
+        .send({ refreshToken: unknownToken(String(i)) })
+        .expect(401);
     }
-    const spoofed = await stack.http().post('/auth/refresh').set('X-Forwarded-For', '203.0.113.77').send({ refreshToken: unknownToken('x') });
+    const spoofed = await stack
+      .http()
+      .post('/auth/refresh')
+      .set('X-Forwarded-For', '203.0.113.77')
+      .send({ refreshToken: unknownToken('x') });
     expectTooManyRequests(spoofed, '/auth/refresh');
   });
 
   it('limits logout too', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i += 1) {
-      statuses.push((await stack.http().post('/auth/logout').set('Authorization', 'Bearer a.b.c').send({ refreshToken: unknownToken(`l${i}`) })).status);
+      statuses.push(
+        (
+          await stack
+            .http()
+            .post('/auth/logout')
+            .set('Authorization', 'Bearer a.b.c')
+            .send({ refreshToken: unknownToken(`l${i}`) })
+        ).status,
+      );
     }
     expect(statuses).toEqual([204, 204, 204, 429]);
   });
@@ -94,11 +130,21 @@ describe('rate limits per account, behind a trusted proxy', () => {
     const email = uniqueEmail('target');
     const variants = [email, email.toUpperCase(), `  ${email} `, email, email];
     for (const [i, variant] of variants.entries()) {
-      await stack.http().post('/auth/login').set('X-Forwarded-For', `198.51.100.${i + 1}`).send({ email: variant, password: WRONG }).expect(401);
+      await stack
+        .http()
+        .post('/auth/login')
+        .set('X-Forwarded-For', `198.51.100.${i + 1}`)
+        .send({ email: variant, password: WRONG })
+        .expect(401);
     }
     // The client IP comes from the trusted proxy's header: each address has its own budget.
     for (let i = 0; i < 3; i += 1) {
-      await stack.http().post('/auth/login').set('X-Forwarded-For', '198.51.100.99').send({ email: uniqueEmail('other'), password: WRONG }).expect(401);
+      await stack
+        .http()
+        .post('/auth/login')
+        .set('X-Forwarded-For', '198.51.100.99')
+        .send({ email: uniqueEmail('other'), password: WRONG })
+        .expect(401);
     }
     expectTooManyRequests(await stack.http().post('/auth/login').set('X-Forwarded-For', '198.51.100.99').send({ email, password: WRONG }), '/auth/login');
   });
@@ -107,7 +153,12 @@ describe('rate limits per account, behind a trusted proxy', () => {
     const [device] = await signUp(stack, 1, 'refresh');
     const token = unknownToken('r');
     for (let i = 0; i < 3; i += 1) {
-      await stack.http().post('/auth/refresh').set('X-Forwarded-For', `192.0.2.${i + 1}`).send({ refreshToken: token }).expect(401);
+      await stack
+        .http()
+        .post('/auth/refresh')
+        .set('X-Forwarded-For', `192.0.2.${i + 1}`)
+        .send({ refreshToken: token })
+        .expect(401);
     }
     expectTooManyRequests(await stack.http().post('/auth/refresh').set('X-Forwarded-For', '192.0.2.50').send({ refreshToken: token }), '/auth/refresh');
     // Another token, from the same address, is another account.
@@ -118,7 +169,15 @@ describe('rate limits per account, behind a trusted proxy', () => {
     const email = uniqueEmail('register');
     const statuses: number[] = [];
     for (let i = 0; i < 4; i += 1) {
-      statuses.push((await stack.http().post('/auth/register').set('X-Forwarded-For', `203.0.113.${i + 1}`).send({ email, password: 'correct horse battery' })).status);
+      statuses.push(
+        (
+          await stack
+            .http()
+            .post('/auth/register')
+            .set('X-Forwarded-For', `203.0.113.${i + 1}`)
+            .send({ email, password: 'correct horse battery' })
+        ).status,
+      );
     }
     expect(statuses).toEqual([201, 409, 409, 429]);
   });
@@ -159,7 +218,9 @@ describe('limits and lockout shared by two instances', () => {
 
   describe('account lockout', () => {
     const failedLogins = (userId: string) =>
-      sql<AuditRow>(first.databaseUrl, `SELECT * FROM audit_entries WHERE action = 'user.login' AND outcome = 'failed' AND user_id = $1 ORDER BY event_id`, [userId]);
+      sql<AuditRow>(first.databaseUrl, `SELECT * FROM audit_entries WHERE action = 'user.login' AND outcome = 'failed' AND user_id = $1 ORDER BY event_id`, [
+        userId,
+      ]);
 
     it('locks after the threshold of failures across instances, answers exactly like a wrong password, and audits when the lock engaged', async () => {
       const account = await register(first, uniqueEmail('locked'));
@@ -183,9 +244,21 @@ describe('limits and lockout shared by two instances', () => {
       await first.settleAudit();
       await second.settleAudit();
       const failed = await failedLogins(account.userId);
-      expect(failed.map((row) => row.reason)).toEqual(['invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'account_locked', 'account_locked']);
+      expect(failed.map((row) => row.reason)).toEqual([
+        'invalid_credentials',
+        'invalid_credentials',
+        'invalid_credentials',
+        'account_locked',
+        'account_locked',
+      ]);
       expect(failed[0].details).toEqual({ userKnown: true });
-      expect(failed[2].details).toEqual({ userKnown: true, failedAttempts: 3, lockedUntil: expect.any(String), emailFailures: 3, delayedUntil: expect.any(String) });
+      expect(failed[2].details).toEqual({
+        userKnown: true,
+        failedAttempts: 3,
+        lockedUntil: expect.any(String),
+        emailFailures: 3,
+        delayedUntil: expect.any(String),
+      });
       const lockedUntil = Date.parse(failed[2].details.lockedUntil as string);
       expect(lockedUntil).toBeGreaterThanOrEqual(engaging + 59_000);
       expect(lockedUntil).toBeLessThanOrEqual(Date.now() + 60_000);
@@ -263,7 +336,14 @@ describe('when Redis becomes unreachable', () => {
     await expectEventually(() => expect(redisReady()).toBe(false), { timeoutMs: 5_000, intervalMs: 20 });
 
     const statuses: number[] = [];
-    statuses.push((await stack.http().post('/auth/register').send({ email: uniqueEmail('down'), password: 'correct horse battery' })).status);
+    statuses.push(
+      (
+        await stack
+          .http()
+          .post('/auth/register')
+          .send({ email: uniqueEmail('down'), password: 'correct horse battery' })
+      ).status,
+    );
     const refreshed = await stack.http().post('/auth/refresh').send({ refreshToken: device.refreshToken });
     statuses.push(refreshed.status);
     statuses.push((await stack.http().post('/auth/logout').send({ refreshToken: refreshed.body.refreshToken })).status);
@@ -271,7 +351,15 @@ describe('when Redis becomes unreachable', () => {
 
     // Counted in this process now: still limited, still locked out, never a 500.
     const logins: number[] = [];
-    for (let i = 0; i < 5; i += 1) logins.push((await stack.http().post('/auth/login').send({ email: device.email, password: i === 2 ? device.password : WRONG })).status);
+    for (let i = 0; i < 5; i += 1)
+      logins.push(
+        (
+          await stack
+            .http()
+            .post('/auth/login')
+            .send({ email: device.email, password: i === 2 ? device.password : WRONG })
+        ).status,
+      );
     expect(logins).toEqual([401, 401, 401, 401, 429]);
     await stack.settleAudit();
     const [lockedAttempt] = await sql<AuditRow>(
@@ -285,7 +373,11 @@ describe('when Redis becomes unreachable', () => {
 
     proxy.restore();
     await expectEventually(() => expect(redisReady()).toBe(true), { timeoutMs: 10_000, intervalMs: 20 });
-    await stack.http().post('/auth/register').send({ email: uniqueEmail('back'), password: 'correct horse battery' }).expect(201);
+    await stack
+      .http()
+      .post('/auth/register')
+      .send({ email: uniqueEmail('back'), password: 'correct horse battery' })
+      .expect(201);
     expect(stack.logs.lines.some((line) => line.includes('RedisThrottlerStorage') && line.includes('Redis is back'))).toBe(true);
   });
 });

@@ -47,7 +47,9 @@ describe('the README quickstart', () => {
       cachePrefix,
       env: { ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD: adminPassword },
     });
-    const pointed = script.replace('API=http://localhost:3000', `API=${service.webUrl}`).replace('CONSOLE=http://localhost:3001', `CONSOLE=${service.adminUrl}`);
+    const pointed = script
+      .replace('API=http://localhost:3000', `API=${service.webUrl}`)
+      .replace('CONSOLE=http://localhost:3001', `CONSOLE=${service.adminUrl}`);
     expect(pointed).not.toContain('localhost:300');
 
     const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', pointed], { timeout: 30_000 });

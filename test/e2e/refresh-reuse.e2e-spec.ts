@@ -91,7 +91,11 @@ describe('refresh-token reuse detection', () => {
         refresh(stack, a.refreshToken, 'racer'),
         round % 2 === 0
           ? stack.http().post('/auth/logout').send({ refreshToken: a.refreshToken })
-          : stack.http().post('/auth/sessions/revoke-all').set(...bearer(b.accessToken)).send({}),
+          : stack
+              .http()
+              .post('/auth/sessions/revoke-all')
+              .set(...bearer(b.accessToken))
+              .send({}),
       ]);
       // Neither side may fail: they wait for each other's row locks instead of deadlocking.
       expect([200, 401]).toContain(refreshed.status);
@@ -106,8 +110,13 @@ describe('refresh-token reuse detection', () => {
 
   describe('one live refresh token per session', () => {
     const liveTokens = async (sessionId: string) =>
-      (await sql<{ count: number }>(stack.databaseUrl, 'SELECT count(*)::int AS count FROM refresh_tokens WHERE session_id = $1 AND revoked_at IS NULL', [sessionId]))[0].count;
-    const revokedReason = async (sessionId: string) => (await sql(stack.databaseUrl, 'SELECT revoked_reason FROM sessions WHERE id = $1', [sessionId]))[0].revoked_reason;
+      (
+        await sql<{ count: number }>(stack.databaseUrl, 'SELECT count(*)::int AS count FROM refresh_tokens WHERE session_id = $1 AND revoked_at IS NULL', [
+          sessionId,
+        ])
+      )[0].count;
+    const revokedReason = async (sessionId: string) =>
+      (await sql(stack.databaseUrl, 'SELECT revoked_reason FROM sessions WHERE id = $1', [sessionId]))[0].revoked_reason;
 
     it('after a grace replay only the replacement works: the first rotation is retired and trips reuse detection', async () => {
       const [device] = await signUp(stack);

@@ -13,7 +13,22 @@ describe('request lines and request ids', () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await startTestStack({ label: 'request-logging', admin: ADMIN, settings: { rateLimit: { windowSeconds: 60, perIp: 1_000, perAccount: 2, lockoutThreshold: 1_000, lockoutSeconds: 60, loginMaxDelaySeconds: 60, perUser: 1_000, perIpAuthenticated: 1_000 } } });
+    stack = await startTestStack({
+      label: 'request-logging',
+      admin: ADMIN,
+      settings: {
+        rateLimit: {
+          windowSeconds: 60,
+          perIp: 1_000,
+          perAccount: 2,
+          lockoutThreshold: 1_000,
+          lockoutSeconds: 60,
+          loginMaxDelaySeconds: 60,
+          perUser: 1_000,
+          perIpAuthenticated: 1_000,
+        },
+      },
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -32,7 +47,11 @@ describe('request lines and request ids', () => {
 
   it('logs a 200 with its route, url, status, latency and the caller', async () => {
     const [ada] = await signUp(stack);
-    const response = await stack.http().get('/auth/me').set(...bearer(ada.accessToken)).expect(200);
+    const response = await stack
+      .http()
+      .get('/auth/me')
+      .set(...bearer(ada.accessToken))
+      .expect(200);
     const requestId = response.headers['x-request-id'];
     expect(requestId).toMatch(UUID);
     const line = await lineOf(requestId);
@@ -56,7 +75,11 @@ describe('request lines and request ids', () => {
   });
 
   it('logs a 401 at info, without a caller, and a 404 that reached no route', async () => {
-    const refused = await stack.http().get('/auth/me').set(...bearer('not-a-token')).expect(401);
+    const refused = await stack
+      .http()
+      .get('/auth/me')
+      .set(...bearer('not-a-token'))
+      .expect(401);
     expect(await lineOf(refused.headers['x-request-id'])).toMatchObject({ level: 'info', method: 'GET', route: '/auth/me', status: 401 });
     expect(await lineOf(refused.headers['x-request-id'])).not.toHaveProperty('userId');
 
@@ -87,7 +110,13 @@ describe('request lines and request ids', () => {
   it("keeps a valid X-Request-Id, returns it, logs it and records it in the audit entries of the admin's revoke-all", async () => {
     const [user] = await signUp(stack, 2, 'revoked');
     const admin = (await stack.http().post('/auth/login').send(ADMIN).expect(200)).body as { accessToken: string; sessionId: string };
-    const adminMe = (await stack.http().get('/auth/me').set(...bearer(admin.accessToken)).expect(200)).body as { userId: string };
+    const adminMe = (
+      await stack
+        .http()
+        .get('/auth/me')
+        .set(...bearer(admin.accessToken))
+        .expect(200)
+    ).body as { userId: string };
     const requestId = `support-ticket:${randomUUID()}`;
     const revoked = await stack
       .adminHttp()
@@ -108,7 +137,11 @@ describe('request lines and request ids', () => {
     });
 
     await stack.settleAudit();
-    const audit = await stack.adminHttp().get(`/admin/audit?requestId=${encodeURIComponent(requestId)}`).set(...bearer(admin.accessToken)).expect(200);
+    const audit = await stack
+      .adminHttp()
+      .get(`/admin/audit?requestId=${encodeURIComponent(requestId)}`)
+      .set(...bearer(admin.accessToken))
+      .expect(200);
     const entries = audit.body.entries as Array<{ action: string; outcome: string; requestId: string; userId: string | null }>;
     expect(entries.map((entry) => [entry.action, entry.outcome]).sort()).toEqual([
       ['sessions.revoke_all', 'attempted'],
@@ -116,7 +149,11 @@ describe('request lines and request ids', () => {
     ]);
     expect(entries.every((entry) => entry.requestId === requestId)).toBe(true);
     // Another request's entries carry their own id, not this one.
-    const all = await stack.adminHttp().get(`/admin/audit?userId=${user.userId}&limit=100`).set(...bearer(admin.accessToken)).expect(200);
+    const all = await stack
+      .adminHttp()
+      .get(`/admin/audit?userId=${user.userId}&limit=100`)
+      .set(...bearer(admin.accessToken))
+      .expect(200);
     const others = (all.body.entries as Array<{ action: string; requestId: string | null }>).filter((entry) => entry.action !== 'sessions.revoke_all');
     expect(others.length).toBeGreaterThan(0);
     expect(others.every((entry) => entry.requestId !== null && entry.requestId !== requestId)).toBe(true);
@@ -136,7 +173,11 @@ describe('request lines and request ids', () => {
 
   it('refuses an invalid requestId filter with a problem', async () => {
     const admin = (await stack.http().post('/auth/login').send(ADMIN).expect(200)).body as { accessToken: string };
-    const response = await stack.adminHttp().get('/admin/audit?requestId=bad%20id').set(...bearer(admin.accessToken)).expect(400);
+    const response = await stack
+      .adminHttp()
+      .get('/admin/audit?requestId=bad%20id')
+      .set(...bearer(admin.accessToken))
+      .expect(400);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(JSON.stringify(response.body)).toContain('requestId must be 1 to 128 characters');
   });

@@ -56,14 +56,14 @@ describe('secrets are never logged or stored', () => {
   beforeAll(async () => {
     for (const stream of [process.stdout, process.stderr]) {
       const write = stream.write.bind(stream);
-      jest.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+      jest.spyOn(stream, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
         printed.push(String(chunk));
         return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-      }));
+      });
     }
     for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
       jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-        printed.push(args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg) ?? String(arg))).join(' '));
+        printed.push(args.map((arg) => (typeof arg === 'string' ? arg : (JSON.stringify(arg) ?? String(arg)))).join(' '));
       });
     }
     stack = await startTestStack({ label: 'secrets-e2e', admin: ADMIN });
@@ -101,36 +101,96 @@ describe('secrets are never logged or stored', () => {
 
     // Failed logins: a wrong password (often a near-miss of the real one), an unknown email,
     // a password too long to be one, and a password inside malformed JSON.
-    await http().post('/auth/login').send({ email, password: pw('near-miss') }).expect(401);
-    await http().post('/auth/login').send({ email: 'nobody@example.com', password: pw('unknown-email') }).expect(401);
-    await http().post('/auth/login').send({ email, password: `${pw('too-long')}${'x'.repeat(200)}` }).expect(400);
-    await http().post('/auth/login').set('Content-Type', 'application/json').send(`{"email":"${email}","password":"${pw('malformed-json')}"`).expect(400);
-    await http().post('/auth/register').send({ email: 'not an email', password: pw('bad-register') }).expect(400);
+    await http()
+      .post('/auth/login')
+      .send({ email, password: pw('near-miss') })
+      .expect(401);
+    await http()
+      .post('/auth/login')
+      .send({ email: 'nobody@example.com', password: pw('unknown-email') })
+      .expect(401);
+    await http()
+      .post('/auth/login')
+      .send({ email, password: `${pw('too-long')}${'x'.repeat(200)}` })
+      .expect(400);
+    await http()
+      .post('/auth/login')
+      .set('Content-Type', 'application/json')
+      .send(`{"email":"${email}","password":"${pw('malformed-json')}"`)
+      .expect(400);
+    await http()
+      .post('/auth/register')
+      .send({ email: 'not an email', password: pw('bad-register') })
+      .expect(400);
 
-    await http().get('/auth/me').set(...bearer(tablet.accessToken)).expect(200);
-    await http().get('/auth/sessions').set(...bearer(tablet.accessToken)).expect(200);
+    await http()
+      .get('/auth/me')
+      .set(...bearer(tablet.accessToken))
+      .expect(200);
+    await http()
+      .get('/auth/sessions')
+      .set(...bearer(tablet.accessToken))
+      .expect(200);
     // A client that puts its token in the URL.
     await http().get(`/auth/me?access_token=${tablet.accessToken}`).expect(401);
 
     // Password change: a wrong current password, then the right one.
-    await http().post('/auth/password').set(...bearer(tablet.accessToken)).send({ currentPassword: pw('wrong-current'), newPassword: pw('never-set') }).expect(403);
+    await http()
+      .post('/auth/password')
+      .set(...bearer(tablet.accessToken))
+      .send({ currentPassword: pw('wrong-current'), newPassword: pw('never-set') })
+      .expect(403);
     const second = pw('second-password');
-    await http().post('/auth/password').set(...bearer(tablet.accessToken)).send({ currentPassword: first, newPassword: second }).expect(204);
+    await http()
+      .post('/auth/password')
+      .set(...bearer(tablet.accessToken))
+      .send({ currentPassword: first, newPassword: second })
+      .expect(204);
     const desk = keep(await http().post('/auth/login').set('User-Agent', 'desk').send({ email, password: second }).expect(200)).body;
     const kiosk = keep(await http().post('/auth/login').set('User-Agent', 'kiosk').send({ email, password: second }).expect(200)).body;
-    await http().post('/auth/logout').set(...bearer(desk.accessToken)).send({ refreshToken: desk.refreshToken }).expect(204);
+    await http()
+      .post('/auth/logout')
+      .set(...bearer(desk.accessToken))
+      .send({ refreshToken: desk.refreshToken })
+      .expect(204);
     const unknownToken = randomBytes(32).toString('base64url');
     refreshTokens.add(unknownToken);
     madeUp.add(unknownToken);
     await http().post('/auth/logout').send({ refreshToken: unknownToken }).expect(204);
 
     // The database fails mid-command: error logs with stacks, Failed audit entries.
-    const userId = (await http().get('/auth/me').set(...bearer(kiosk.accessToken)).expect(200)).body.userId as string;
+    const userId = (
+      await http()
+        .get('/auth/me')
+        .set(...bearer(kiosk.accessToken))
+        .expect(200)
+    ).body.userId as string;
     const repairSessions = await breakTable(stack.databaseUrl, 'test_fail_session_update', 'sessions', 'UPDATE', `OLD.user_id = '${userId}'`);
     try {
-      expect((await http().post(`/auth/sessions/revoke-all?token=${kiosk.accessToken}`).set(...bearer(kiosk.accessToken)).send({ keepCurrent: true })).status).toBe(500);
-      expect((await http().post('/auth/logout').set(...bearer(kiosk.accessToken)).send({ refreshToken: kiosk.refreshToken })).status).toBe(500);
-      expect((await http().post('/auth/password').set(...bearer(kiosk.accessToken)).send({ currentPassword: second, newPassword: pw('rolled-back') })).status).toBe(500);
+      expect(
+        (
+          await http()
+            .post(`/auth/sessions/revoke-all?token=${kiosk.accessToken}`)
+            .set(...bearer(kiosk.accessToken))
+            .send({ keepCurrent: true })
+        ).status,
+      ).toBe(500);
+      expect(
+        (
+          await http()
+            .post('/auth/logout')
+            .set(...bearer(kiosk.accessToken))
+            .send({ refreshToken: kiosk.refreshToken })
+        ).status,
+      ).toBe(500);
+      expect(
+        (
+          await http()
+            .post('/auth/password')
+            .set(...bearer(kiosk.accessToken))
+            .send({ currentPassword: second, newPassword: pw('rolled-back') })
+        ).status,
+      ).toBe(500);
       expect((await http().post('/auth/refresh').send({ refreshToken: kiosk.refreshToken })).status).toBe(500);
     } finally {
       await repairSessions();
@@ -144,11 +204,33 @@ describe('secrets are never logged or stored', () => {
 
     // The console: an administrator looks, ends one session, then all of them.
     const admin = keep(await http().post('/auth/login').send(ADMIN).expect(200)).body;
-    await stack.adminHttp().get(`/admin/users/${userId}/sessions?include=revoked`).set(...bearer(admin.accessToken)).expect(200);
-    await stack.adminHttp().get(`/admin/audit?userId=${userId}`).set(...bearer(admin.accessToken)).expect(200);
-    await stack.adminHttp().delete(`/admin/sessions/${kiosk.sessionId}`).set(...bearer(admin.accessToken)).send({ reason: 'Kiosk left signed in' }).expect(204);
-    await stack.adminHttp().post(`/admin/users/${userId}/sessions/revoke-all`).set(...bearer(admin.accessToken)).send({ reason: 'Password reset by support' }).expect(200);
-    await stack.adminHttp().get('/admin/audit').set(...bearer(kiosk.accessToken)).expect(401);
+    await stack
+      .adminHttp()
+      .get(`/admin/users/${userId}/sessions?include=revoked`)
+      .set(...bearer(admin.accessToken))
+      .expect(200);
+    await stack
+      .adminHttp()
+      .get(`/admin/audit?userId=${userId}`)
+      .set(...bearer(admin.accessToken))
+      .expect(200);
+    await stack
+      .adminHttp()
+      .delete(`/admin/sessions/${kiosk.sessionId}`)
+      .set(...bearer(admin.accessToken))
+      .send({ reason: 'Kiosk left signed in' })
+      .expect(204);
+    await stack
+      .adminHttp()
+      .post(`/admin/users/${userId}/sessions/revoke-all`)
+      .set(...bearer(admin.accessToken))
+      .send({ reason: 'Password reset by support' })
+      .expect(200);
+    await stack
+      .adminHttp()
+      .get('/admin/audit')
+      .set(...bearer(kiosk.accessToken))
+      .expect(401);
     await http().post('/auth/refresh').send({ refreshToken: kiosk.refreshToken }).expect(401);
   }
 
@@ -156,7 +238,10 @@ describe('secrets are never logged or stored', () => {
   function needles(): Array<[kind: string, value: string]> {
     return [
       ...[...passwords].map((value) => ['password', value] as [string, string]),
-      ...[...accessTokens].flatMap((token) => [['access token', token] as [string, string], ['access token signature', token.split('.')[2]] as [string, string]]),
+      ...[...accessTokens].flatMap((token) => [
+        ['access token', token] as [string, string],
+        ['access token signature', token.split('.')[2]] as [string, string],
+      ]),
       ...[...refreshTokens].map((value) => ['refresh token', value] as [string, string]),
       ['access token secret', stack.runtime.settings.sessions.accessTokenSecret],
     ];
@@ -187,7 +272,10 @@ describe('secrets are never logged or stored', () => {
       expect(Object.keys(line)).not.toEqual(expect.arrayContaining(['res']));
     }
     expect(lines.filter((line) => line.route === '/auth/me' && line.status === 401).map((line) => line.url)).toContain('/auth/me?access_token=%5BRedacted%5D');
-    expect(lines.filter((line) => line.route === '/auth/sessions/revoke-all').map((line) => [line.url, line.status])).toContainEqual(['/auth/sessions/revoke-all?token=%5BRedacted%5D', 500]);
+    expect(lines.filter((line) => line.route === '/auth/sessions/revoke-all').map((line) => [line.url, line.status])).toContainEqual([
+      '/auth/sessions/revoke-all?token=%5BRedacted%5D',
+      500,
+    ]);
     // The 500s' own error lines carry the stack, through the same logger.
     const errors = stack.logs.entries().filter((entry) => entry.level === 'error' && JSON.stringify(entry).includes('injected failure'));
     expect(errors.some((entry) => typeof (entry.err as { stack?: unknown } | undefined)?.stack === 'string')).toBe(true);
@@ -203,7 +291,10 @@ describe('secrets are never logged or stored', () => {
       const digest = createHash('sha256').update(token).digest();
       return [digest.toString('hex'), digest.toString('base64'), digest.toString('base64url')];
     });
-    const found = [...hashes.map((row) => ['password hash', row.password_hash] as [string, string]), ...tokenHashes.map((hash) => ['refresh token hash', hash] as [string, string])];
+    const found = [
+      ...hashes.map((row) => ['password hash', row.password_hash] as [string, string]),
+      ...tokenHashes.map((hash) => ['refresh token hash', hash] as [string, string]),
+    ];
     expect(leaks([...stack.logs.lines, ...loggerCalls, ...printed], found)).toEqual([]);
   });
 

@@ -41,7 +41,11 @@ describe('web API: sign-in to revocation', () => {
     it('answers unknown email and wrong password with the same 401', async () => {
       const { email } = await register(stack);
       const wrong = await stack.http().post('/auth/login').send({ email, password: 'not the password' }).expect(401);
-      const unknown = await stack.http().post('/auth/login').send({ email: uniqueEmail('nobody'), password: 'not the password' }).expect(401);
+      const unknown = await stack
+        .http()
+        .post('/auth/login')
+        .send({ email: uniqueEmail('nobody'), password: 'not the password' })
+        .expect(401);
       expect(wrong.body).toEqual(unknown.body);
       expect(wrong.headers['content-type']).toMatch(PROBLEM_JSON);
     });
@@ -56,7 +60,11 @@ describe('web API: sign-in to revocation', () => {
         expiresIn: 900,
         sessionId: expect.any(String),
       });
-      const list = await stack.http().get('/auth/sessions').set(...bearer(response.body.accessToken)).expect(200);
+      const list = await stack
+        .http()
+        .get('/auth/sessions')
+        .set(...bearer(response.body.accessToken))
+        .expect(200);
       expect(list.body.sessions).toEqual([
         expect.objectContaining({ id: response.body.sessionId, userAgent: 'Firefox/140', ipAddress: expect.stringMatching(/127\.0\.0\.1/), current: true }),
       ]);
@@ -76,7 +84,11 @@ describe('web API: sign-in to revocation', () => {
 
     it('is refused for a revoked session, even with a token that was never used', async () => {
       const [phone, laptop] = await signUp(stack, 2);
-      await stack.http().delete(`/auth/sessions/${phone.sessionId}`).set(...bearer(laptop.accessToken)).expect(204);
+      await stack
+        .http()
+        .delete(`/auth/sessions/${phone.sessionId}`)
+        .set(...bearer(laptop.accessToken))
+        .expect(204);
       const refused = await stack.http().post('/auth/refresh').send({ refreshToken: phone.refreshToken }).expect(401);
       expect(refused.headers['content-type']).toMatch(PROBLEM_JSON);
     });
@@ -86,10 +98,19 @@ describe('web API: sign-in to revocation', () => {
     it('logout ends the session: its access token and refresh token are refused right away', async () => {
       const [device] = await signUp(stack);
       expect(await meStatus(stack, device.accessToken)).toBe(200);
-      await stack.http().post('/auth/logout').set(...bearer(device.accessToken)).send({ refreshToken: device.refreshToken }).expect(204);
+      await stack
+        .http()
+        .post('/auth/logout')
+        .set(...bearer(device.accessToken))
+        .send({ refreshToken: device.refreshToken })
+        .expect(204);
       expect(await meStatus(stack, device.accessToken)).toBe(401);
       await stack.http().post('/auth/refresh').send({ refreshToken: device.refreshToken }).expect(401);
-      await stack.http().get('/auth/sessions').set(...bearer(device.accessToken)).expect(401);
+      await stack
+        .http()
+        .get('/auth/sessions')
+        .set(...bearer(device.accessToken))
+        .expect(401);
     });
 
     it('logout answers 204 for any well-formed token, and changes nothing for an unknown one', async () => {
@@ -100,7 +121,12 @@ describe('web API: sign-in to revocation', () => {
       await stack.settleAudit();
       const before = await everythingALogoutCouldChange(stack.databaseUrl);
 
-      await stack.http().post('/auth/logout').set('User-Agent', 'unknown-token-logout').send({ refreshToken: 'A'.repeat(43) }).expect(204);
+      await stack
+        .http()
+        .post('/auth/logout')
+        .set('User-Agent', 'unknown-token-logout')
+        .send({ refreshToken: 'A'.repeat(43) })
+        .expect(204);
       await stack.settleAudit();
       const after = await everythingALogoutCouldChange(stack.databaseUrl);
 
@@ -120,9 +146,27 @@ describe('web API: sign-in to revocation', () => {
       // The audit trail gained exactly this logout's Attempted and Failed, and nothing else.
       const seen = new Set(before.audit.map((entry) => entry.event_id));
       const added = after.audit.filter((entry) => !seen.has(entry.event_id));
-      expect(added.map(({ action, outcome, reason, user_id, actor_id, session_id, user_agent }) => ({ action, outcome, reason, user_id, actor_id, session_id, user_agent }))).toEqual([
+      expect(
+        added.map(({ action, outcome, reason, user_id, actor_id, session_id, user_agent }) => ({
+          action,
+          outcome,
+          reason,
+          user_id,
+          actor_id,
+          session_id,
+          user_agent,
+        })),
+      ).toEqual([
         { action: 'user.logout', outcome: 'attempted', reason: 'logout', user_id: null, actor_id: null, session_id: null, user_agent: 'unknown-token-logout' },
-        { action: 'user.logout', outcome: 'failed', reason: 'token_not_found', user_id: null, actor_id: null, session_id: null, user_agent: 'unknown-token-logout' },
+        {
+          action: 'user.logout',
+          outcome: 'failed',
+          reason: 'token_not_found',
+          user_id: null,
+          actor_id: null,
+          session_id: null,
+          user_agent: 'unknown-token-logout',
+        },
       ]);
       expect(added[1].correlation_id).toBe(added[0].correlation_id);
       expect(after.audit.length).toBe(before.audit.length + 2);
@@ -137,24 +181,43 @@ describe('web API: sign-in to revocation', () => {
     it("logout with another user's refresh token never ends that user's session", async () => {
       const [alice] = await signUp(stack, 1, 'alice');
       const [bob] = await signUp(stack, 1, 'bob');
-      await stack.http().post('/auth/logout').set(...bearer(bob.accessToken)).send({ refreshToken: alice.refreshToken }).expect(204);
+      await stack
+        .http()
+        .post('/auth/logout')
+        .set(...bearer(bob.accessToken))
+        .send({ refreshToken: alice.refreshToken })
+        .expect(204);
       expect(await meStatus(stack, alice.accessToken)).toBe(200);
     });
 
     it('revoke-all refuses every access token of the user right away', async () => {
       const devices = await signUp(stack, 3);
       for (const device of devices) expect(await meStatus(stack, device.accessToken)).toBe(200);
-      const response = await stack.http().post('/auth/sessions/revoke-all').set(...bearer(devices[0].accessToken)).send({}).expect(200);
+      const response = await stack
+        .http()
+        .post('/auth/sessions/revoke-all')
+        .set(...bearer(devices[0].accessToken))
+        .send({})
+        .expect(200);
       expect(response.body).toEqual({ revokedCount: 3 });
       for (const device of devices) expect(await meStatus(stack, device.accessToken)).toBe(401);
     });
 
     it('revoke-all with keepCurrent leaves exactly the current session working', async () => {
       const devices = await signUp(stack, 3);
-      const response = await stack.http().post('/auth/sessions/revoke-all').set(...bearer(devices[1].accessToken)).send({ keepCurrent: true }).expect(200);
+      const response = await stack
+        .http()
+        .post('/auth/sessions/revoke-all')
+        .set(...bearer(devices[1].accessToken))
+        .send({ keepCurrent: true })
+        .expect(200);
       expect(response.body).toEqual({ revokedCount: 2 });
       expect(await Promise.all(devices.map((d) => meStatus(stack, d.accessToken)))).toEqual([401, 200, 401]);
-      const list = await stack.http().get('/auth/sessions').set(...bearer(devices[1].accessToken)).expect(200);
+      const list = await stack
+        .http()
+        .get('/auth/sessions')
+        .set(...bearer(devices[1].accessToken))
+        .expect(200);
       expect(list.body.sessions.map((s: { id: string }) => s.id)).toEqual([devices[1].sessionId]);
       await stack.http().post('/auth/refresh').send({ refreshToken: devices[0].refreshToken }).expect(401);
       await stack.http().post('/auth/refresh').send({ refreshToken: devices[1].refreshToken }).expect(200);
@@ -162,17 +225,35 @@ describe('web API: sign-in to revocation', () => {
 
     it('ending one session refuses its access token right away and leaves the others', async () => {
       const [phone, laptop] = await signUp(stack, 2);
-      await stack.http().delete(`/auth/sessions/${phone.sessionId}`).set(...bearer(laptop.accessToken)).expect(204);
+      await stack
+        .http()
+        .delete(`/auth/sessions/${phone.sessionId}`)
+        .set(...bearer(laptop.accessToken))
+        .expect(204);
       expect(await meStatus(stack, phone.accessToken)).toBe(401);
       expect(await meStatus(stack, laptop.accessToken)).toBe(200);
-      await stack.http().delete(`/auth/sessions/${phone.sessionId}`).set(...bearer(laptop.accessToken)).expect(404);
+      await stack
+        .http()
+        .delete(`/auth/sessions/${phone.sessionId}`)
+        .set(...bearer(laptop.accessToken))
+        .expect(404);
     });
 
     it('a password change ends every other session and keeps the current one', async () => {
       const [current, other] = await signUp(stack, 2);
-      await stack.http().post('/auth/password').set(...bearer(current.accessToken)).send({ currentPassword: 'wrong password', newPassword: 'a brand new secret' }).expect(403);
+      await stack
+        .http()
+        .post('/auth/password')
+        .set(...bearer(current.accessToken))
+        .send({ currentPassword: 'wrong password', newPassword: 'a brand new secret' })
+        .expect(403);
       expect(await meStatus(stack, other.accessToken)).toBe(200);
-      await stack.http().post('/auth/password').set(...bearer(current.accessToken)).send({ currentPassword: current.password, newPassword: 'a brand new secret' }).expect(204);
+      await stack
+        .http()
+        .post('/auth/password')
+        .set(...bearer(current.accessToken))
+        .send({ currentPassword: current.password, newPassword: 'a brand new secret' })
+        .expect(204);
       expect(await meStatus(stack, other.accessToken)).toBe(401);
       expect(await meStatus(stack, current.accessToken)).toBe(200);
       await stack.http().post('/auth/login').send({ email: current.email, password: current.password }).expect(401);
@@ -184,9 +265,17 @@ describe('web API: sign-in to revocation', () => {
     it('cannot see or end them (404, and nothing changes)', async () => {
       const [alice] = await signUp(stack, 1, 'alice');
       const [bob] = await signUp(stack, 1, 'bob');
-      const bobsList = await stack.http().get('/auth/sessions').set(...bearer(bob.accessToken)).expect(200);
+      const bobsList = await stack
+        .http()
+        .get('/auth/sessions')
+        .set(...bearer(bob.accessToken))
+        .expect(200);
       expect(bobsList.body.sessions.map((s: { id: string }) => s.id)).toEqual([bob.sessionId]);
-      const refused = await stack.http().delete(`/auth/sessions/${alice.sessionId}`).set(...bearer(bob.accessToken)).expect(404);
+      const refused = await stack
+        .http()
+        .delete(`/auth/sessions/${alice.sessionId}`)
+        .set(...bearer(bob.accessToken))
+        .expect(404);
       expect(refused.headers['content-type']).toMatch(PROBLEM_JSON);
       expect(await meStatus(stack, alice.accessToken)).toBe(200);
     });
@@ -216,7 +305,11 @@ describe('web API: sign-in to revocation', () => {
 
     it('a session id that is not a UUID gets a 400', async () => {
       const [device] = await signUp(stack);
-      const response = await stack.http().delete('/auth/sessions/12345').set(...bearer(device.accessToken)).expect(400);
+      const response = await stack
+        .http()
+        .delete('/auth/sessions/12345')
+        .set(...bearer(device.accessToken))
+        .expect(400);
       expect(response.body.detail).toMatch(/sessionId.*not a UUID/);
     });
 
@@ -237,7 +330,13 @@ describe('web API: sign-in to revocation', () => {
       // No Bearer credentials at all: no error code (RFC 6750 §3.1); a Bearer token that fails: invalid_token.
       const noToken = 'Bearer realm="sessions"';
       const invalid = 'Bearer realm="sessions", error="invalid_token", error_description="The access token is invalid or expired, or its session has ended"';
-      for (const [header, challenge] of [[undefined, noToken], ['Basic abc', noToken], ['Bearer', invalid], ['Bearer not.a.jwt!', invalid], ['bearer a.b.c', invalid]] as const) {
+      for (const [header, challenge] of [
+        [undefined, noToken],
+        ['Basic abc', noToken],
+        ['Bearer', invalid],
+        ['Bearer not.a.jwt!', invalid],
+        ['bearer a.b.c', invalid],
+      ] as const) {
         const call = stack.http().get('/auth/me');
         const response = await (header ? call.set('Authorization', header) : call);
         expect(response.status).toBe(401);

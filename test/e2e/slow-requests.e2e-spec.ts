@@ -49,7 +49,9 @@ describe('slow requests', () => {
   beforeAll(async () => {
     stack = await startTestStack({
       label: 'slow-requests',
-      settings: { http: { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false, headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS } },
+      settings: {
+        http: { host: '127.0.0.1', bodyLimit: '16kb', trustProxy: false, headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS },
+      },
     });
     await stack.web.listen(0, '127.0.0.1');
     port = (stack.web.getHttpServer().address() as AddressInfo).port;
@@ -60,8 +62,7 @@ describe('slow requests', () => {
     await stack?.close();
   });
 
-  const head = (length: number) =>
-    `POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+  const head = (length: number) => `POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
 
   function expect408(closed: Closed, timeoutMs: number): void {
     expect(closed.answer).toMatch(/^HTTP\/1\.1 408 /);
@@ -98,7 +99,11 @@ describe('slow requests', () => {
   });
 
   it('closes a connection whose headers never end within the headers timeout', async () => {
-    const closed = await whenServerCloses(port, (socket) => socket.write('POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: '), HEADERS_TIMEOUT_MS + SLACK_MS);
+    const closed = await whenServerCloses(
+      port,
+      (socket) => socket.write('POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: '),
+      HEADERS_TIMEOUT_MS + SLACK_MS,
+    );
     expect408(closed, HEADERS_TIMEOUT_MS);
     console.log(`unfinished headers: 408 and closed after ${closed.elapsedMs} ms (headers timeout ${HEADERS_TIMEOUT_MS} ms)`);
   });

@@ -37,7 +37,12 @@ describe('access-token claims', () => {
     const upper = forge({ sub: device.userId, sid: device.sessionId.toUpperCase(), iat: now(), exp: now() + 600 });
     expect(await meStatus(stack, device.accessToken)).toBe(200);
     expect(await meStatus(stack, upper)).toBe(401);
-    await stack.http().post('/auth/logout').set(...bearer(device.accessToken)).send({ refreshToken: device.refreshToken }).expect(204);
+    await stack
+      .http()
+      .post('/auth/logout')
+      .set(...bearer(device.accessToken))
+      .send({ refreshToken: device.refreshToken })
+      .expect(204);
     expect(await meStatus(stack, device.accessToken)).toBe(401);
     expect(await meStatus(stack, upper)).toBe(401);
   });

@@ -53,7 +53,10 @@ const SPAN_KIND_CLIENT = 3;
 
 function plain(attributes: readonly OtlpAttribute[] | undefined): Record<string, unknown> {
   return Object.fromEntries(
-    (attributes ?? []).map(({ key, value }) => [key, value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.boolValue ?? value.doubleValue))]),
+    (attributes ?? []).map(({ key, value }) => [
+      key,
+      value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.boolValue ?? value.doubleValue)),
+    ]),
   );
 }
 
@@ -80,7 +83,12 @@ class OtlpReceiver {
       const exported = JSON.parse(request.body) as ExportRequest;
       return exported.resourceSpans.flatMap((resourceSpans) =>
         resourceSpans.scopeSpans.flatMap((scopeSpans) =>
-          scopeSpans.spans.map((span) => ({ ...span, scope: scopeSpans.scope.name, resource: plain(resourceSpans.resource.attributes), attrs: plain(span.attributes) })),
+          scopeSpans.spans.map((span) => ({
+            ...span,
+            scope: scopeSpans.scope.name,
+            resource: plain(resourceSpans.resource.attributes),
+            attrs: plain(span.attributes),
+          })),
         ),
       );
     });
@@ -112,9 +120,17 @@ const openTelemetryModules = (files: readonly string[]) => files.filter((file) =
 async function signIn(webUrl: string, label: string, headers: Record<string, string> = {}): Promise<{ email: string; accessToken: string }> {
   const email = `${label}-${Date.now()}@example.com`;
   const password = 'tracing password 1';
-  const registered = await fetch(`${webUrl}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  const registered = await fetch(`${webUrl}/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
   expect(registered.status).toBe(201);
-  const login = await fetch(`${webUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ email, password }) });
+  const login = await fetch(`${webUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ email, password }),
+  });
   expect(login.status).toBe(200);
   const { accessToken } = (await login.json()) as { accessToken: string };
   return { email, accessToken };
@@ -168,7 +184,10 @@ describe('tracing (OpenTelemetry, opt-in)', () => {
       // The client's own trace: the service continues it (W3C traceparent).
       const clientTraceId = '4bf92f3577b34da6a3ce929d0e0e4736';
       const clientSpanId = '00f067aa0ba902b7';
-      const { accessToken } = await signIn(service!.webUrl, 'tracing', { traceparent: `00-${clientTraceId}-${clientSpanId}-01`, 'x-request-id': 'tracing-e2e-login-1' });
+      const { accessToken } = await signIn(service!.webUrl, 'tracing', {
+        traceparent: `00-${clientTraceId}-${clientSpanId}-01`,
+        'x-request-id': 'tracing-e2e-login-1',
+      });
       const me = await fetch(`${service!.webUrl}/auth/me`, { headers: { authorization: `Bearer ${accessToken}` } });
       expect(me.status).toBe(200);
 
@@ -184,7 +203,11 @@ describe('tracing (OpenTelemetry, opt-in)', () => {
       // The correlation id is the audit trail's: the login's Attempted and Succeeded entries carry it.
       const correlationId = loginSpan.attrs['app.command.correlation_id'];
       expect(typeof correlationId).toBe('string');
-      const audit = await sql<{ action: string; outcome: string }>(database.url, 'SELECT action, outcome FROM sessions.audit_entries WHERE correlation_id = $1 ORDER BY outcome', [correlationId]);
+      const audit = await sql<{ action: string; outcome: string }>(
+        database.url,
+        'SELECT action, outcome FROM sessions.audit_entries WHERE correlation_id = $1 ORDER BY outcome',
+        [correlationId],
+      );
       expect(audit).toEqual([
         { action: 'user.login', outcome: 'attempted' },
         { action: 'user.login', outcome: 'succeeded' },
@@ -195,7 +218,9 @@ describe('tracing (OpenTelemetry, opt-in)', () => {
         { 'app.command.name': 'user.login', 'app.command.correlation_id': correlationId, 'app.command.outcome': 'succeeded' },
       ]);
 
-      const meSpan = await waitFor('the /auth/me request span', () => receiver.spans().find((span) => span.kind === SPAN_KIND_SERVER && span.name === 'GET /auth/me'));
+      const meSpan = await waitFor('the /auth/me request span', () =>
+        receiver.spans().find((span) => span.kind === SPAN_KIND_SERVER && span.name === 'GET /auth/me'),
+      );
       expect(meSpan.traceId).not.toBe(clientTraceId);
       expect(meSpan.parentSpanId ?? '').toBe('');
 
@@ -212,7 +237,8 @@ describe('tracing (OpenTelemetry, opt-in)', () => {
           let current = span;
           for (let hops = 0; current.spanId !== server.spanId && hops < 50; hops += 1) {
             const parent = byId.get(current.parentSpanId ?? '');
-            if (!parent) throw new Error(`span ${current.name} (${current.spanId}) has parent ${current.parentSpanId}, which is not in trace ${server.traceId}`);
+            if (!parent)
+              throw new Error(`span ${current.name} (${current.spanId}) has parent ${current.parentSpanId}, which is not in trace ${server.traceId}`);
             current = parent;
           }
           return current;
@@ -227,7 +253,8 @@ describe('tracing (OpenTelemetry, opt-in)', () => {
         }
         expect(trace.redisSpans.map((span) => span.scope)).toContain('@opentelemetry/instrumentation-redis');
         // Keys and values (user and session ids, session state) stay out of the spans.
-        for (const span of trace.redisSpans) expect(String(span.attrs['db.query.text'] ?? span.attrs['db.statement'])).toMatch(/^[A-Z.]+( \[\d+ arguments?\])?$/i);
+        for (const span of trace.redisSpans)
+          expect(String(span.attrs['db.query.text'] ?? span.attrs['db.statement'])).toMatch(/^[A-Z.]+( \[\d+ arguments?\])?$/i);
       }
 
       // Health probes are not traced.
@@ -278,7 +305,12 @@ describe('tracing (OpenTelemetry, opt-in)', () => {
       const { accessToken } = await signIn(service.webUrl, 'unreachable');
       expect((await fetch(`${service.webUrl}/auth/me`, { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(200);
       // The exporter retries with backoff before it gives up on a batch.
-      const failure = await waitFor('the export failure in the log', () => service.structuredLogs().find(({ line }) => line.json?.context === 'OpenTelemetry'), 30_000, 100);
+      const failure = await waitFor(
+        'the export failure in the log',
+        () => service.structuredLogs().find(({ line }) => line.json?.context === 'OpenTelemetry'),
+        30_000,
+        100,
+      );
       expect(failure.line.json).toMatchObject({ level: 'error', msg: expect.stringMatching(/^Error ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:\d+$/) });
     } finally {
       await service.stop();

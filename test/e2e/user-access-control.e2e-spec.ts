@@ -55,7 +55,11 @@ describe('disabling accounts and requiring a password reset', () => {
     await stack?.close();
   });
 
-  const admin = (path: string) => stack.adminHttp().post(path).set(...bearer(adminToken));
+  const admin = (path: string) =>
+    stack
+      .adminHttp()
+      .post(path)
+      .set(...bearer(adminToken));
   const auditOf = (userId: string, action: string) =>
     sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE user_id = $1 AND action = $2 ORDER BY event_id`, [userId, action]);
   const wrongPassword = async (email: string) => stack.http().post('/auth/login').send({ email, password: 'not the password at all' });
@@ -77,7 +81,11 @@ describe('disabling accounts and requiring a password reset', () => {
     expect(refused.body).toEqual(wrong.body);
     expect(refused.headers['content-type']).toBe(wrong.headers['content-type']);
 
-    const sessions = await sql<{ revoked_reason: string; revoked_by: string }>(stack.databaseUrl, `SELECT revoked_reason, revoked_by FROM sessions WHERE user_id = $1`, [user.userId]);
+    const sessions = await sql<{ revoked_reason: string; revoked_by: string }>(
+      stack.databaseUrl,
+      `SELECT revoked_reason, revoked_by FROM sessions WHERE user_id = $1`,
+      [user.userId],
+    );
     expect(sessions).toEqual(devices.map(() => ({ revoked_reason: 'user_disabled', revoked_by: adminId })));
 
     await stack.settleAudit();
@@ -87,7 +95,10 @@ describe('disabling accounts and requiring a password reset', () => {
     ]);
     const [disabled] = (await auditOf(user.userId, 'user.disable')).slice(1);
     expect(disabled.session_id).toBeNull();
-    expect((await auditOf(user.userId, 'user.login')).filter((r) => r.outcome === 'failed').map((r) => r.reason)).toEqual(['user_disabled', 'invalid_credentials']);
+    expect((await auditOf(user.userId, 'user.login')).filter((r) => r.outcome === 'failed').map((r) => r.reason)).toEqual([
+      'user_disabled',
+      'invalid_credentials',
+    ]);
 
     // Enabled again: the password works, the ended sessions stay ended.
     await admin(`/admin/users/${user.userId}/enable`).send({ reason: 'Owner verified by phone' }).expect(204);
@@ -109,7 +120,12 @@ describe('disabling accounts and requiring a password reset', () => {
         await new Promise<void>((go) => (release = go));
       };
     });
-    const pending = stack.http().post('/auth/login').set('User-Agent', 'held-login').send({ email: user.email, password: user.password }).then((r) => r);
+    const pending = stack
+      .http()
+      .post('/auth/login')
+      .set('User-Agent', 'held-login')
+      .send({ email: user.email, password: user.password })
+      .then((r) => r);
     await reached; // the password is verified, the session not yet inserted
     let disableAnswered = false;
     const disable = admin(`/admin/users/${user.userId}/disable`)
@@ -120,7 +136,10 @@ describe('disabling accounts and requiring a password reset', () => {
       await expectEventually(
         async () => {
           if (disableAnswered) return;
-          const [row] = await sql<{ n: number }>(stack.databaseUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+          const [row] = await sql<{ n: number }>(
+            stack.databaseUrl,
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
           expect({ disableAnswered, waitingForALock: row.n }).not.toEqual({ disableAnswered: false, waitingForALock: 0 });
         },
         { timeoutMs: 10_000, intervalMs: 10 },
@@ -132,7 +151,9 @@ describe('disabling accounts and requiring a password reset', () => {
     const [loginResponse, disableResponse] = await Promise.all([pending, disable]);
     expect(disableResponse.status).toBe(200);
     if (loginResponse.status === 200) expect(await meStatus(stack, loginResponse.body.accessToken)).toBe(401);
-    const [active] = await sql<{ n: number }>(stack.databaseUrl, `SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`, [user.userId]);
+    const [active] = await sql<{ n: number }>(stack.databaseUrl, `SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`, [
+      user.userId,
+    ]);
     expect(active.n).toBe(0);
   });
 
@@ -201,7 +222,12 @@ describe('disabling accounts and requiring a password reset', () => {
     for (const path of ['disable', 'enable', 'password-reset']) {
       await admin(`/admin/users/${user.userId}/${path}`).send({ reason: 'no' }).expect(400);
       await admin(`/admin/users/not-a-uuid/${path}`).send({ reason: 'A fine reason' }).expect(400);
-      await stack.adminHttp().post(`/admin/users/${user.userId}/${path}`).set(...bearer(user.accessToken)).send({ reason: 'Not an admin' }).expect(403);
+      await stack
+        .adminHttp()
+        .post(`/admin/users/${user.userId}/${path}`)
+        .set(...bearer(user.accessToken))
+        .send({ reason: 'Not an admin' })
+        .expect(403);
     }
     expect(await meStatus(stack, user.accessToken)).toBe(200);
     expect(await brokenTriads(stack.databaseUrl)).toEqual([]);

@@ -74,7 +74,13 @@ describe('the per-user audit query returns whole operations through indexes', ()
     expect(page.entries).toHaveLength(2 * (OPERATIONS / USERS));
     const correlations = new Set(page.entries.map((e) => e.correlationId));
     expect(correlations.size).toBe(OPERATIONS / USERS);
-    for (const id of correlations) expect(page.entries.filter((e) => e.correlationId === id).map((e) => e.outcome).sort()).toEqual(['attempted', 'succeeded']);
+    for (const id of correlations)
+      expect(
+        page.entries
+          .filter((e) => e.correlationId === id)
+          .map((e) => e.outcome)
+          .sort(),
+      ).toEqual(['attempted', 'succeeded']);
 
     const statement = log.statements.find((s) => /FROM "sessions"\.audit_entries a\b/.test(s.query))!;
     const [{ 'QUERY PLAN': plan }] = await dataSource.query(`EXPLAIN (FORMAT JSON) ${statement.query}`, statement.parameters);
@@ -82,7 +88,14 @@ describe('the per-user audit query returns whole operations through indexes', ()
     expect(planNodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
     const indexes = planNodes.map((n) => n['Index Name']).filter(Boolean);
     expect(indexes).toEqual(expect.arrayContaining(['audit_entries_user_idx', 'audit_entries_correlation_idx']));
-    console.log(JSON.stringify({ test: 'audit-query-plan', entries: OPERATIONS * 2, elapsedMs: Math.round(elapsedMs * 10) / 10, plan: planNodes.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`) }));
+    console.log(
+      JSON.stringify({
+        test: 'audit-query-plan',
+        entries: OPERATIONS * 2,
+        elapsedMs: Math.round(elapsedMs * 10) / 10,
+        plan: planNodes.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`),
+      }),
+    );
   });
 
   it('answers a correlationId query from the correlation index', async () => {

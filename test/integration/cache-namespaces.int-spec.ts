@@ -35,7 +35,9 @@ describe('cache namespaces (PostgreSQL)', () => {
   });
 
   const queuedFor = async (namespace: string) =>
-    (await sql<{ session_id: string }>(database.url, 'SELECT session_id FROM cache_marker_outbox WHERE namespace = $1 ORDER BY id', [namespace])).map((row) => row.session_id);
+    (await sql<{ session_id: string }>(database.url, 'SELECT session_id FROM cache_marker_outbox WHERE namespace = $1 ORDER BY id', [namespace])).map(
+      (row) => row.session_id,
+    );
 
   it("queues a revocation for every live namespace and the revoking one's, live or not", async () => {
     const [a, b, c, d] = ['ns-a', 'ns-b', 'ns-c', 'ns-d'].map((name) => `${name}-${randomUUID()}`);
@@ -93,18 +95,32 @@ describe('cache namespaces (PostgreSQL)', () => {
     const session = randomUUID();
     let revocationCommitted = false;
     // A revocation that has listed the namespaces (without `late`) and has not committed yet.
-    const revocation = unitOfWork.inTransaction(async (tx) => {
-      await tx.outbox.enqueue(randomUUID(), [session], target(a));
-      await committed;
-    }).then(() => (revocationCommitted = true));
-    await waitFor('the revocation to list the namespaces', async () => (await sql(database.url, `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'cache_namespaces' AND l.granted`)).length > 0, 5_000);
+    const revocation = unitOfWork
+      .inTransaction(async (tx) => {
+        await tx.outbox.enqueue(randomUUID(), [session], target(a));
+        await committed;
+      })
+      .then(() => (revocationCommitted = true));
+    await waitFor(
+      'the revocation to list the namespaces',
+      async () =>
+        (await sql(database.url, `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'cache_namespaces' AND l.granted`)).length >
+        0,
+      5_000,
+    );
 
     let registeredBeforeCommit: boolean | undefined;
     const registration = outbox.registerNamespace(late, LIVE_SECONDS).then((result) => {
       registeredBeforeCommit = !revocationCommitted;
       return result;
     });
-    await waitFor('the registration to wait for the revocation', async () => (await sql(database.url, `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'cache_namespaces' AND NOT l.granted`)).length > 0, 5_000);
+    await waitFor(
+      'the registration to wait for the revocation',
+      async () =>
+        (await sql(database.url, `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'cache_namespaces' AND NOT l.granted`))
+          .length > 0,
+      5_000,
+    );
     commit();
     await revocation;
     expect(await registration).toBe('registered');

@@ -58,7 +58,9 @@ describe('commands refuse invalid input (real PostgreSQL)', () => {
     const [device] = await signUp(stack, 2, 'invalid-input');
     const before = await state();
 
-    const error = await bus.execute(new RevokeAllUserSessions('not-a-uuid', 'Account takeover', Actors.admin(ADMIN), requestContext('198.51.100.9', 'console'))).catch((e: unknown) => e);
+    const error = await bus
+      .execute(new RevokeAllUserSessions('not-a-uuid', 'Account takeover', Actors.admin(ADMIN), requestContext('198.51.100.9', 'console')))
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(InvalidCommandInput);
     expect(error).toMatchObject({ code: 'invalid_input', command: 'RevokeAllUserSessions', field: 'userId', problem: 'must be a UUID' });
@@ -69,7 +71,12 @@ describe('commands refuse invalid input (real PostgreSQL)', () => {
       ['failed', 'invalid_input', null],
     ]);
     expect(rows[0].correlation_id).toBe(rows[1].correlation_id);
-    expect(rows[1]).toMatchObject({ actor_type: 'admin', actor_id: ADMIN, ip_address: '198.51.100.9', details: { field: 'userId', problem: 'must be a UUID' } });
+    expect(rows[1]).toMatchObject({
+      actor_type: 'admin',
+      actor_id: ADMIN,
+      ip_address: '198.51.100.9',
+      details: { field: 'userId', problem: 'must be a UUID' },
+    });
     expect(await state()).toEqual(before);
     expect(device.userId).toBeDefined();
     // No driver error reached the log: the audit recorder wrote both entries at once.
@@ -78,7 +85,12 @@ describe('commands refuse invalid input (real PostgreSQL)', () => {
 
   it.each([
     ['RevokeSession', () => new RevokeSession(null, 'nope', 'Suspicious', Actors.admin(ADMIN), NO_REQUEST_CONTEXT), 'session.revoke', 'sessionId'],
-    ['RevokeSession (reason too long)', () => new RevokeSession(null, ADMIN, 'x'.repeat(201), Actors.admin(ADMIN), NO_REQUEST_CONTEXT), 'session.revoke', 'reason'],
+    [
+      'RevokeSession (reason too long)',
+      () => new RevokeSession(null, ADMIN, 'x'.repeat(201), Actors.admin(ADMIN), NO_REQUEST_CONTEXT),
+      'session.revoke',
+      'reason',
+    ],
     ['ChangeUserRole', () => new ChangeUserRole(ADMIN, 'root' as never, 'Promotion', Actors.admin(ADMIN), NO_REQUEST_CONTEXT), 'user.role_change', 'role'],
     ['DisableUser', () => new DisableUser(ADMIN, 'Takeover', { type: 'admin', id: 'not-a-uuid' }, NO_REQUEST_CONTEXT), 'user.disable', 'actor'],
     ['LogoutUser', () => new LogoutUser('short', null, NO_REQUEST_CONTEXT), 'user.logout', 'refreshToken'],

@@ -59,7 +59,11 @@ describe('isDependencyUnavailable with real errors', () => {
       // connection is about to die, so its statement_timeout can be lifted for good.)
       const running = rejection(queryRunner.query('SET statement_timeout = 0; SELECT pg_sleep(5)'));
       // Terminated before the statement starts, the connection would fail some other way.
-      await expectEventually(async () => expect(await sql(database.url, 'SELECT state, query FROM pg_stat_activity WHERE pid = $1', [pid])).toEqual([{ state: 'active', query: expect.stringContaining('pg_sleep(5)') }]));
+      await expectEventually(async () =>
+        expect(await sql(database.url, 'SELECT state, query FROM pg_stat_activity WHERE pid = $1', [pid])).toEqual([
+          { state: 'active', query: expect.stringContaining('pg_sleep(5)') },
+        ]),
+      );
       await sql(database.url, 'SELECT pg_terminate_backend($1)', [pid]);
       const error = await running;
       expect(error).toMatchObject({ name: 'QueryFailedError', driverError: expect.objectContaining({ code: '57P01' }) });

@@ -49,7 +49,10 @@ describe('NormalizeStoredEmails1764000000500 (issue 8 #23)', () => {
 
     await expect(revertLast(dataSource, SESSIONS_MIGRATIONS)).resolves.toBe('NormalizeStoredEmails1764000000500');
     await expect(emails()).resolves.toEqual(stored);
-    const columns = await sql(database.url, `SELECT 1 FROM information_schema.columns WHERE table_schema = 'sessions' AND table_name = 'users' AND column_name = 'email_as_registered'`);
+    const columns = await sql(
+      database.url,
+      `SELECT 1 FROM information_schema.columns WHERE table_schema = 'sessions' AND table_name = 'users' AND column_name = 'email_as_registered'`,
+    );
     expect(columns).toHaveLength(0);
   });
 });

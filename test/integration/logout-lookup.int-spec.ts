@@ -66,9 +66,14 @@ describe('logout finds its refresh token with one indexed read', () => {
   it(`reads no table sequentially with ${STORED_TOKENS.toLocaleString('en')} tokens stored`, async () => {
     const unitOfWork = new TypeOrmUnitOfWork(dataSource);
     const sessions = new TypeOrmSessionRecords(() => dataSource.manager);
-    const stored = await sql<{ token_hash: Buffer }>(database.url, `SELECT token_hash FROM refresh_tokens WHERE user_id = '00000000-0000-7000-8000-000000000abc'`);
+    const stored = await sql<{ token_hash: Buffer }>(
+      database.url,
+      `SELECT token_hash FROM refresh_tokens WHERE user_id = '00000000-0000-7000-8000-000000000abc'`,
+    );
     log.statements.length = 0;
-    const ended = await unitOfWork.inTransaction((tx) => tx.sessions.revokeByRefreshToken(stored[0].token_hash, null, { reason: 'logout', revokedBy: null, at: new Date() }));
+    const ended = await unitOfWork.inTransaction((tx) =>
+      tx.sessions.revokeByRefreshToken(stored[0].token_hash, null, { reason: 'logout', revokedBy: null, at: new Date() }),
+    );
     expect(ended).toEqual({ sessionId: '00000000-0000-7000-9000-000000000abc', userId: '00000000-0000-7000-8000-000000000abc' });
 
     const revoke = log.statements.find((s) => s.query === revokeSessionByRefreshTokenSql(TEST_SESSIONS_SCHEMA));

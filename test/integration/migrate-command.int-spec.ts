@@ -37,7 +37,10 @@ interface Run {
 async function migrate(env: Record<string, string>, ...args: string[]): Promise<Run> {
   const dir = await buildService();
   try {
-    const { stdout, stderr } = await exec(process.execPath, [path.join(dir, 'src/migrate.js'), ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } });
+    const { stdout, stderr } = await exec(process.execPath, [path.join(dir, 'src/migrate.js'), ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -91,7 +94,14 @@ describe('npm run migrate:status and migrate:revert', () => {
   it('lists every migration as pending on a new database (exit 3), then as applied, in order and with when (exit 0)', async () => {
     const before = await migrate({ DATABASE_URL: database.url }, 'status');
     expect(before.code).toBe(3);
-    expect(line(before.stdout, 'sessions_migrations_status')).toEqual({ msg: 'sessions_migrations_status', schema: 'sessions', current: false, applied: [], pending: NAMES, inPublic: [] });
+    expect(line(before.stdout, 'sessions_migrations_status')).toEqual({
+      msg: 'sessions_migrations_status',
+      schema: 'sessions',
+      current: false,
+      applied: [],
+      pending: NAMES,
+      inPublic: [],
+    });
 
     expect(await migrate({ DATABASE_URL: database.url }, 'run')).toMatchObject({ code: 0 });
     const after = await migrate({ DATABASE_URL: database.url }, 'status');
@@ -124,7 +134,10 @@ describe('npm run migrate:status and migrate:revert', () => {
       await runMigrationList(dataSource, SESSIONS_MIGRATIONS.slice(0, 1));
       const refused = await migrate({ DATABASE_URL: fresh.url }, 'revert');
       expect(refused.code).toBe(2);
-      expect(line(refused.stderr, 'sessions_migration_revert_refused')).toMatchObject({ migration: NAMES[0], error: expect.stringContaining('drop every sessions table') });
+      expect(line(refused.stderr, 'sessions_migration_revert_refused')).toMatchObject({
+        migration: NAMES[0],
+        error: expect.stringContaining('drop every sessions table'),
+      });
       await expect(historyCount(fresh.url)).resolves.toBe(1);
       await expect(sql(fresh.url, 'SELECT count(*)::int AS count FROM sessions.users')).resolves.toEqual([{ count: 0 }]);
     } finally {
@@ -166,16 +179,25 @@ describe('MIGRATIONS_AT_STARTUP=verify', () => {
     } finally {
       await dataSource.destroy();
     }
-    const started = await exec(process.execPath, [path.join(dir, 'src/main.js')], { cwd: dir, env: { ...production(database.url), PORT: String(await freePort()) }, timeout: 30_000 }).then(
+    const started = await exec(process.execPath, [path.join(dir, 'src/main.js')], {
+      cwd: dir,
+      env: { ...production(database.url), PORT: String(await freePort()) },
+      timeout: 30_000,
+    }).then(
       () => ({ code: 0, stdout: '' }),
       (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
     );
     expect(started.code).toBe(1);
     // A production line like every other: JSON, level fatal.
-    const lines = started.stdout.split('\n').filter((text) => text !== '').map((text) => JSON.parse(text) as { level: string; msg: string });
+    const lines = started.stdout
+      .split('\n')
+      .filter((text) => text !== '')
+      .map((text) => JSON.parse(text) as { level: string; msg: string });
     const failure = lines.find((entry) => entry.msg.startsWith('Start-up failed:'));
     expect(failure?.level).toBe('fatal');
-    expect(failure?.msg).toContain(`Start-up failed: MIGRATIONS_AT_STARTUP=verify: Sessions migrations pending in schema "sessions": ${NAMES.slice(2).join(', ')}`);
+    expect(failure?.msg).toContain(
+      `Start-up failed: MIGRATIONS_AT_STARTUP=verify: Sessions migrations pending in schema "sessions": ${NAMES.slice(2).join(', ')}`,
+    );
     await expect(historyCount(database.url)).resolves.toBe(2);
   });
 
@@ -209,7 +231,11 @@ describe('MIGRATIONS_AT_STARTUP=verify', () => {
     });
     try {
       expect(runtime.embeddedDatabase).toBe(true);
-      await expect(sessionsMigrationStatus(runtime.dataSource)).resolves.toEqual({ applied: NAMES.map((name) => ({ name, runAt: expect.any(Date) })), pending: [], inPublic: [] });
+      await expect(sessionsMigrationStatus(runtime.dataSource)).resolves.toEqual({
+        applied: NAMES.map((name) => ({ name, runAt: expect.any(Date) })),
+        pending: [],
+        inPublic: [],
+      });
     } finally {
       await runtime.close();
     }

@@ -137,7 +137,9 @@ describe('the sessions migration runner against PostgreSQL', () => {
     // One of them ran it; the other waited, then found nothing pending.
     expect(results.map((result) => result.executed).sort()).toEqual([[], ['CreateWidgets1700000000000']]);
     await expect(sql(database.url, 'SELECT id FROM sessions.widgets')).resolves.toEqual([{ id: 1 }]);
-    await expect(sql(database.url, 'SELECT timestamp, name FROM sessions.migrations')).resolves.toEqual([{ timestamp: '1700000000000', name: 'CreateWidgets1700000000000' }]);
+    await expect(sql(database.url, 'SELECT timestamp, name FROM sessions.migrations')).resolves.toEqual([
+      { timestamp: '1700000000000', name: 'CreateWidgets1700000000000' },
+    ]);
     await expect(advisoryLocksHeld(database.url)).resolves.toBe(0);
   });
 
@@ -162,7 +164,9 @@ describe('the sessions migration runner against PostgreSQL', () => {
     ]);
     // Each waits 0.5 s in its migration; one after the other would take 1 s or more.
     expect(Date.now() - started).toBeLessThan(950);
-    await expect(sql(database.url, 'SELECT (SELECT count(*)::int FROM tenant_a.widgets) AS a, (SELECT count(*)::int FROM tenant_b.widgets) AS b')).resolves.toEqual([{ a: 1, b: 1 }]);
+    await expect(
+      sql(database.url, 'SELECT (SELECT count(*)::int FROM tenant_a.widgets) AS a, (SELECT count(*)::int FROM tenant_b.widgets) AS b'),
+    ).resolves.toEqual([{ a: 1, b: 1 }]);
   });
 
   it('exempts migrations from statement_timeout, waits beyond query_timeout, and leaves both as they were', async () => {
@@ -192,7 +196,10 @@ describe('the sessions migration runner against PostgreSQL', () => {
   it('reverts the last migration but never the one that created the schema, whose undo would drop the audit trail', async () => {
     const dataSource = await start();
     await runMigrationList(dataSource, SESSIONS_MIGRATIONS.slice(0, 2));
-    await sql(database.url, `INSERT INTO sessions.users (id, email, password_hash, role, created_at) VALUES ('00000000-0000-7000-8000-000000000001', 'kept@example.com', 'x', 'user', now())`);
+    await sql(
+      database.url,
+      `INSERT INTO sessions.users (id, email, password_hash, role, created_at) VALUES ('00000000-0000-7000-8000-000000000001', 'kept@example.com', 'x', 'user', now())`,
+    );
     const status = await sessionsMigrationStatus(dataSource);
     expect(status.applied.map((migration) => migration.name)).toEqual(ALL.slice(0, 2));
     expect(status.applied.every((migration) => migration.runAt instanceof Date)).toBe(true);
@@ -230,9 +237,9 @@ describe('the sessions migration runner against PostgreSQL', () => {
     await expect(sql(database.url, 'SELECT id, display_name FROM public.users')).resolves.toEqual([{ id: 1, display_name: 'host row' }]);
     await expect(sql(database.url, 'SELECT name FROM sessions.migrations ORDER BY id')).resolves.toEqual(ALL.map((name) => ({ name })));
     // The append-only trigger and its function are the library's too.
-    await expect(sql(database.url, `SELECT n.nspname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = 'audit_entries_reject_change'`)).resolves.toEqual([
-      { nspname: 'sessions' },
-    ]);
+    await expect(
+      sql(database.url, `SELECT n.nspname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = 'audit_entries_reject_change'`),
+    ).resolves.toEqual([{ nspname: 'sessions' }]);
     // The host's TypeORM still sees only its own history.
     await expect(host.showMigrations()).resolves.toBe(false);
   });
@@ -251,13 +258,22 @@ describe('the sessions migration runner against PostgreSQL', () => {
     const userId = '00000000-0000-7000-8000-0000000000c1';
     await unitOfWork.inTransaction(async (tx) => {
       await tx.users.insert({ id: userId, email: 'x@example.com', passwordHash: 'h', role: 'user', createdAt: new Date() });
-      await tx.sessions.insert({ id: '00000000-0000-7000-9000-0000000000c1', userId, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000), ipAddress: null, userAgent: null });
+      await tx.sessions.insert({
+        id: '00000000-0000-7000-9000-0000000000c1',
+        userId,
+        createdAt: new Date(),
+        expiresAt: new Date(Date.now() + 60_000),
+        ipAddress: null,
+        userAgent: null,
+      });
     });
     await expect(users.findByEmail('x@example.com')).resolves.toMatchObject({ id: userId, email: 'x@example.com', passwordHash: 'h', role: 'user' });
     await expect(unitOfWork.inTransaction((tx) => tx.sessions.revokeAll(userId, null, { reason: 'r', revokedBy: null, at: new Date() }))).resolves.toEqual([
       '00000000-0000-7000-9000-0000000000c1',
     ]);
-    await expect(sql(database.url, 'SELECT (SELECT count(*)::int FROM custom_x.users) AS x, (SELECT count(*)::int FROM other_y.users) AS y')).resolves.toEqual([{ x: 1, y: 0 }]);
+    await expect(sql(database.url, 'SELECT (SELECT count(*)::int FROM custom_x.users) AS x, (SELECT count(*)::int FROM other_y.users) AS y')).resolves.toEqual([
+      { x: 1, y: 0 },
+    ]);
   });
 
   it.each(['public', 'pg_sessions', 'information_schema', 'Sessions', 'sessions; DROP TABLE users', '', 'a'.repeat(64)])(
@@ -265,9 +281,12 @@ describe('the sessions migration runner against PostgreSQL', () => {
     async (schema) => {
       const dataSource = await start();
       await expect(runSessionsMigrations(dataSource, { schema })).rejects.toThrow(SessionsConfigurationError);
-      await expect(sql(database.url, "SELECT count(*)::int AS count FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('public', 'information_schema')")).resolves.toEqual([
-        { count: 0 },
-      ]);
+      await expect(
+        sql(
+          database.url,
+          "SELECT count(*)::int AS count FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('public', 'information_schema')",
+        ),
+      ).resolves.toEqual([{ count: 0 }]);
     },
   );
 
@@ -290,7 +309,9 @@ describe('the sessions migration runner against PostgreSQL', () => {
     await expect(sessionsMigrationStatus(dataSource)).resolves.toEqual({ applied: [], pending: ALL, inPublic: [] });
     const refused = assertSessionsMigrated(dataSource);
     await expect(refused).rejects.toThrow(SessionsConfigurationError);
-    await expect(refused).rejects.toThrow(/Sessions migrations pending in schema "sessions": InitialSchema1764000000000, .*OneLiveRefreshTokenAndInstances1764000000600/);
+    await expect(refused).rejects.toThrow(
+      /Sessions migrations pending in schema "sessions": InitialSchema1764000000000, .*OneLiveRefreshTokenAndInstances1764000000600/,
+    );
     // Verifying writes nothing.
     await expect(sql(database.url, "SELECT to_regnamespace('sessions') IS NULL AS absent")).resolves.toEqual([{ absent: true }]);
 
@@ -309,7 +330,12 @@ describe('a database of release 0.1 (tables in public, history in public.migrati
 
   /** The 0.1 layout, built by the 0.1 migrations themselves through the host's TypeORM, next to a migration of the host's. */
   async function build01(migrations: Array<new () => MigrationInterface>): Promise<DataSource> {
-    const host = await new DataSource({ type: 'postgres', url: database.url, migrations: [HostProfiles1600000000000, ...migrations], migrationsTransactionMode: 'all' }).initialize();
+    const host = await new DataSource({
+      type: 'postgres',
+      url: database.url,
+      migrations: [HostProfiles1600000000000, ...migrations],
+      migrationsTransactionMode: 'all',
+    }).initialize();
     dataSources.push(host);
     await host.runMigrations();
     return host;
@@ -339,9 +365,15 @@ describe('a database of release 0.1 (tables in public, history in public.migrati
   it('is moved into the library’s schema with every row, its history, its trigger and its sequences', async () => {
     const host = await build01(SESSIONS_0_1_MIGRATIONS);
     await seed01();
-    await sql(database.url, `INSERT INTO public.cache_marker_outbox (namespace, user_id, session_id) VALUES ('ns', '${userId}', '${sessionId}'), ('ns', '${userId}', '${sessionId}')`);
+    await sql(
+      database.url,
+      `INSERT INTO public.cache_marker_outbox (namespace, user_id, session_id) VALUES ('ns', '${userId}', '${sessionId}'), ('ns', '${userId}', '${sessionId}')`,
+    );
     await sql(database.url, `INSERT INTO public.instances (id, started_at, last_heartbeat_at) VALUES (gen_random_uuid(), now(), now())`);
-    const before = await sql<{ name: string; timestamp: string }>(database.url, `SELECT name, timestamp FROM public.migrations WHERE name <> 'HostProfiles1600000000000' ORDER BY id`);
+    const before = await sql<{ name: string; timestamp: string }>(
+      database.url,
+      `SELECT name, timestamp FROM public.migrations WHERE name <> 'HostProfiles1600000000000' ORDER BY id`,
+    );
     expect(before.map((row) => row.name)).toEqual(OF_0_1);
     expect(ALL.slice(0, OF_0_1.length)).toEqual(OF_0_1);
 
@@ -358,19 +390,27 @@ describe('a database of release 0.1 (tables in public, history in public.migrati
     // Every row is still there.
     await expect(sql(database.url, 'SELECT id, email, role FROM sessions.users')).resolves.toEqual([{ id: userId, email: 'old@example.com', role: 'admin' }]);
     await expect(sql(database.url, `SELECT id, ip_address FROM sessions.sessions`)).resolves.toEqual([{ id: sessionId, ip_address: '192.0.2.1' }]);
-    await expect(sql(database.url, `SELECT count(*)::int AS count FROM sessions.refresh_tokens WHERE token_hash = sha256('old')`)).resolves.toEqual([{ count: 1 }]);
-    await expect(sql(database.url, 'SELECT outcome FROM sessions.audit_entries ORDER BY event_id')).resolves.toEqual([{ outcome: 'attempted' }, { outcome: 'succeeded' }]);
+    await expect(sql(database.url, `SELECT count(*)::int AS count FROM sessions.refresh_tokens WHERE token_hash = sha256('old')`)).resolves.toEqual([
+      { count: 1 },
+    ]);
+    await expect(sql(database.url, 'SELECT outcome FROM sessions.audit_entries ORDER BY event_id')).resolves.toEqual([
+      { outcome: 'attempted' },
+      { outcome: 'succeeded' },
+    ]);
     await expect(sql(database.url, 'SELECT count(*)::int AS count FROM sessions.instances')).resolves.toEqual([{ count: 1 }]);
     // The outbox's sequence came along and goes on counting.
-    const [{ id }] = await sql<{ id: string }>(database.url, `INSERT INTO sessions.cache_marker_outbox (namespace, user_id, session_id) VALUES ('ns', '${userId}', '${sessionId}') RETURNING id`);
+    const [{ id }] = await sql<{ id: string }>(
+      database.url,
+      `INSERT INTO sessions.cache_marker_outbox (namespace, user_id, session_id) VALUES ('ns', '${userId}', '${sessionId}') RETURNING id`,
+    );
     expect(id).toBe('3');
     await expect(sql(database.url, `SELECT to_regclass('sessions.cache_marker_outbox_id_seq') IS NOT NULL AS moved`)).resolves.toEqual([{ moved: true }]);
     // The trail is still append-only, by the function now in the library's schema.
     await expect(sql(database.url, `UPDATE sessions.audit_entries SET reason = 'x'`)).rejects.toMatchObject({ code: '42501' });
     await expect(sql(database.url, `TRUNCATE sessions.audit_entries`)).rejects.toMatchObject({ code: '42501' });
-    await expect(sql(database.url, `SELECT n.nspname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = 'audit_entries_reject_change'`)).resolves.toEqual([
-      { nspname: 'sessions' },
-    ]);
+    await expect(
+      sql(database.url, `SELECT n.nspname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = 'audit_entries_reject_change'`),
+    ).resolves.toEqual([{ nspname: 'sessions' }]);
     // And the library works on it.
     await expect(new TypeOrmUserAccounts(() => host.manager).findByEmail('old@example.com')).resolves.toMatchObject({ id: userId, role: 'admin' });
     await expect(runSessionsMigrations(host)).resolves.toEqual({ executed: [], adopted: [] });
@@ -383,7 +423,9 @@ describe('a database of release 0.1 (tables in public, history in public.migrati
     await expect(sessionsMigrationStatus(host)).resolves.toEqual({ applied: [], pending: ALL.slice(5), inPublic: OF_0_1.slice(0, 5) });
     await expect(runSessionsMigrations(host)).resolves.toEqual({ executed: ALL.slice(5), adopted: ALL.slice(0, 5) });
     await expect(sql(database.url, 'SELECT name FROM sessions.migrations ORDER BY id')).resolves.toEqual(ALL.map((name) => ({ name })));
-    await expect(sql(database.url, 'SELECT email, email_as_registered FROM sessions.users')).resolves.toEqual([{ email: 'old@example.com', email_as_registered: null }]);
+    await expect(sql(database.url, 'SELECT email, email_as_registered FROM sessions.users')).resolves.toEqual([
+      { email: 'old@example.com', email_as_registered: null },
+    ]);
     await expect(tablesIn(database.url, 'public')).resolves.toEqual(['host_profiles', 'migrations']);
   });
 

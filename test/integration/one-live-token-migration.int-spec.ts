@@ -48,7 +48,9 @@ describe('migration 1764000000600 (one live refresh token per session, instances
 
     await expect(revertLast(full, SESSIONS_MIGRATIONS)).resolves.toBe('OneLiveRefreshTokenAndInstances1764000000600');
     expect(await sql(database.url, `SELECT to_regclass('sessions.instances') IS NOT NULL AS present`)).toEqual([{ present: false }]);
-    expect(await sql(database.url, `SELECT to_regclass('sessions.refresh_tokens_one_live_per_session_key') IS NOT NULL AS present`)).toEqual([{ present: false }]);
+    expect(await sql(database.url, `SELECT to_regclass('sessions.refresh_tokens_one_live_per_session_key') IS NOT NULL AS present`)).toEqual([
+      { present: false },
+    ]);
     expect((await runMigrationList(full, SESSIONS_MIGRATIONS)).executed).toEqual(['OneLiveRefreshTokenAndInstances1764000000600']);
   });
 });

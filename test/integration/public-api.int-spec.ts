@@ -109,7 +109,10 @@ describe('the public entries', () => {
     }, 60_000);
 
     it.each(ENTRY_NAMES)('%s exports exactly the values and types docs/library-api.md lists', (name) => {
-      expect({ values: compiled[name].values, types: compiled[name].types }).toEqual({ values: [...documented[name].values].sort(), types: [...documented[name].types].sort() });
+      expect({ values: compiled[name].values, types: compiled[name].types }).toEqual({
+        values: [...documented[name].values].sort(),
+        types: [...documented[name].types].sort(),
+      });
     });
 
     it('hand out no internal', () => {
@@ -173,7 +176,10 @@ describe('the main entry', () => {
           if (clause?.isTypeOnly) continue;
           const named = clause?.namedBindings;
           if (clause && !clause.name && named && ts.isNamedImports(named) && named.elements.every((element) => element.isTypeOnly)) continue;
-        } else if (statement.isTypeOnly || (statement.exportClause && ts.isNamedExports(statement.exportClause) && statement.exportClause.elements.every((element) => element.isTypeOnly))) {
+        } else if (
+          statement.isTypeOnly ||
+          (statement.exportClause && ts.isNamedExports(statement.exportClause) && statement.exportClause.elements.every((element) => element.isTypeOnly))
+        ) {
           continue;
         }
         const specifier = (statement.moduleSpecifier as ts.StringLiteral).text;

@@ -143,7 +143,8 @@ function exportedClasses(): { injectables: Array<[string, Type]>; commands: Arra
     for (const [name, value] of Object.entries(ENTRIES[entry].module)) {
       if (typeof value !== 'function') continue;
       if (value.prototype instanceof Command) commandClasses.push([name, value as Type<Command<unknown>>]);
-      else if (Reflect.getMetadata('__injectable__', value) === true || resolvableIn([stack.web, stack.admin], value as Type)) injectables.push([name, value as Type]);
+      else if (Reflect.getMetadata('__injectable__', value) === true || resolvableIn([stack.web, stack.admin], value as Type))
+        injectables.push([name, value as Type]);
     }
   }
   return { injectables, commands: commandClasses };
@@ -273,14 +274,16 @@ describe('the public API has no write path that leaves no audit entry', () => {
       },
       // An administrator exists (from ADMIN_EMAIL): the command is refused, and says so in the trail.
       BootstrapAdmin: async () => new BootstrapAdmin(uniqueEmail('second-admin'), PASSWORD),
-      ChangeUserRole: async () => new ChangeUserRole((await signedIn('role')).userId, 'admin', 'promoted by the write-path test', Actors.admin(adminId), CONTEXT),
+      ChangeUserRole: async () =>
+        new ChangeUserRole((await signedIn('role')).userId, 'admin', 'promoted by the write-path test', Actors.admin(adminId), CONTEXT),
       DisableUser: async () => new DisableUser((await signedIn('disable')).userId, 'disabled by the write-path test', Actors.admin(adminId), CONTEXT),
       EnableUser: async () => {
         const user = await signedIn('enable');
         await commands.execute(new DisableUser(user.userId, 'disabled by the write-path test', Actors.admin(adminId), CONTEXT));
         return new EnableUser(user.userId, 'enabled by the write-path test', Actors.admin(adminId), CONTEXT);
       },
-      RequirePasswordReset: async () => new RequirePasswordReset((await signedIn('require-reset')).userId, 'reset by the write-path test', Actors.admin(adminId), CONTEXT),
+      RequirePasswordReset: async () =>
+        new RequirePasswordReset((await signedIn('require-reset')).userId, 'reset by the write-path test', Actors.admin(adminId), CONTEXT),
       ResetPassword: async () => {
         const user = await signedIn('reset');
         const required = await commands.execute(new RequirePasswordReset(user.userId, 'reset by the write-path test', Actors.admin(adminId), CONTEXT));
@@ -341,9 +344,13 @@ describe('the public API has no write path that leaves no audit entry', () => {
       }
     }
     // Every case really wrote, except the refused bootstrap and the refused input: the test above is not vacuous.
-    expect(results.filter((result) => result.changed.length === 0).map((result) => result.command)).toEqual(['BootstrapAdmin', 'RevokeAllUserSessions of a user id that is no UUID']);
+    expect(results.filter((result) => result.changed.length === 0).map((result) => result.command)).toEqual([
+      'BootstrapAdmin',
+      'RevokeAllUserSessions of a user id that is no UUID',
+    ]);
 
-    const entriesOf = (name: string) => results.find((result) => result.command === name)!.entries.map((entry) => [entry.outcome, entry.reason, entry.actor_type, entry.actor_name]);
+    const entriesOf = (name: string) =>
+      results.find((result) => result.command === name)!.entries.map((entry) => [entry.outcome, entry.reason, entry.actor_type, entry.actor_name]);
     // The service is named in its Attempted and its Succeeded.
     expect(entriesOf('RevokeAllUserSessions by Actors.service')).toEqual([
       ['attempted', 'subscription_ended', 'service', 'billing'],

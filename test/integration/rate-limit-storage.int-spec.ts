@@ -113,7 +113,12 @@ describe.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])('over %s', (kind
         const key = randomUUID();
         const records = await Promise.all(Array.from({ length: 60 }, (_, i) => instances[i % 2].increment(key, 60_000, 10, 60_000, 'account')));
         expect(records.filter((r) => !r.isBlocked)).toHaveLength(10);
-        expect(records.map((r) => r.totalHits).filter((hits) => hits <= 10).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        expect(
+          records
+            .map((r) => r.totalHits)
+            .filter((hits) => hits <= 10)
+            .sort((a, b) => a - b),
+        ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       } finally {
         await other.close();
       }
@@ -137,7 +142,7 @@ describe.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])('over %s', (kind
       const client = redisClientOf(cache)!;
       const throttler = storage() as RedisThrottlerStorage;
       const key = randomUUID();
-      const evalSha = jest.spyOn(client, 'evalSha').mockRejectedValue(new Error('READONLY You can\'t write against a read only replica.'));
+      const evalSha = jest.spyOn(client, 'evalSha').mockRejectedValue(new Error("READONLY You can't write against a read only replica."));
       try {
         const records = [];
         for (let i = 0; i < 3; i += 1) records.push(await throttler.increment(key, 60_000, 2, 60_000, 'ip'));
@@ -188,7 +193,12 @@ describe.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])('over %s', (kind
     });
 
     it('delays an email progressively (1 s, 2 s, 4 s, then the cap) after failures from many networks, on the injected clock', async () => {
-      const clock = { current: Date.now(), now() { return new Date(this.current); } };
+      const clock = {
+        current: Date.now(),
+        now() {
+          return new Date(this.current);
+        },
+      };
       const lockout = attempts(clock);
       const email = `${randomUUID()}@example.com`;
       const delays: Array<number | null> = [];
@@ -264,6 +274,8 @@ describe('without a Redis store (embedded mode)', () => {
   it('uses @nestjs/throttler’s in-memory storage and an in-memory lockout', () => {
     const cache = createCache();
     expect(createThrottlerStorage(cache, { keyPrefix: PREFIX })).toBeInstanceOf(ThrottlerStorageService);
-    expect(createLoginAttempts(cache, { keyPrefix: PREFIX, policy: { threshold: 1, lockSeconds: 1, maxDelaySeconds: 1 }, clock: systemClock })).toBeInstanceOf(MemoryLoginAttempts);
+    expect(createLoginAttempts(cache, { keyPrefix: PREFIX, policy: { threshold: 1, lockSeconds: 1, maxDelaySeconds: 1 }, clock: systemClock })).toBeInstanceOf(
+      MemoryLoginAttempts,
+    );
   });
 });

@@ -22,12 +22,18 @@ describe('service actors (real PostgreSQL)', () => {
   });
 
   const auditOf = (userId: string) =>
-    sql<ServiceAuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE action = 'sessions.revoke_all' AND (user_id = $1 OR user_id IS NULL) ORDER BY event_id`, [userId]);
+    sql<ServiceAuditRow>(
+      stack.databaseUrl,
+      `SELECT * FROM audit_entries WHERE action = 'sessions.revoke_all' AND (user_id = $1 OR user_id IS NULL) ORDER BY event_id`,
+      [userId],
+    );
 
   it('records a revoke-all by Actors.service("billing") as actor type service with its name', async () => {
     const devices = await signUp(stack, 2, 'service-actor');
     const { userId } = devices[0];
-    const outcome = await stack.web.get(CommandBus).execute(new RevokeAllUserSessions(userId, 'subscription_ended', Actors.service('billing'), NO_REQUEST_CONTEXT));
+    const outcome = await stack.web
+      .get(CommandBus)
+      .execute(new RevokeAllUserSessions(userId, 'subscription_ended', Actors.service('billing'), NO_REQUEST_CONTEXT));
     expect(outcome).toMatchObject({ kind: 'revoked', revokedCount: 2 });
     await stack.settleAudit();
     const rows = await auditOf(userId);
@@ -35,7 +41,11 @@ describe('service actors (real PostgreSQL)', () => {
       ['attempted', 'service', null, 'billing', 'subscription_ended'],
       ['succeeded', 'service', null, 'billing', 'subscription_ended'],
     ]);
-    const sessions = await sql<{ revoked_reason: string; revoked_by: string | null }>(stack.databaseUrl, `SELECT revoked_reason, revoked_by FROM sessions WHERE user_id = $1`, [userId]);
+    const sessions = await sql<{ revoked_reason: string; revoked_by: string | null }>(
+      stack.databaseUrl,
+      `SELECT revoked_reason, revoked_by FROM sessions WHERE user_id = $1`,
+      [userId],
+    );
     expect(sessions).toEqual([
       { revoked_reason: 'subscription_ended', revoked_by: null },
       { revoked_reason: 'subscription_ended', revoked_by: null },
@@ -44,7 +54,9 @@ describe('service actors (real PostgreSQL)', () => {
 
   it.each([['Billing Team'], [''], ['x'.repeat(65)], ['-billing']])('refuses the service name %j as invalid input, changing nothing', async (name) => {
     const [device] = await signUp(stack, 1, 'service-actor-bad');
-    await expect(stack.web.get(CommandBus).execute(new RevokeAllUserSessions(device.userId, 'subscription_ended', Actors.service(name), NO_REQUEST_CONTEXT))).rejects.toMatchObject({
+    await expect(
+      stack.web.get(CommandBus).execute(new RevokeAllUserSessions(device.userId, 'subscription_ended', Actors.service(name), NO_REQUEST_CONTEXT)),
+    ).rejects.toMatchObject({
       name: 'InvalidCommandInput',
       field: 'actor',
     });
@@ -54,12 +66,11 @@ describe('service actors (real PostgreSQL)', () => {
 
   it('holds a name for service actors only, at the database level', async () => {
     const insert = (actorType: string, actorName: string | null) =>
-      sql(stack.databaseUrl, `INSERT INTO audit_entries (event_id, correlation_id, action, outcome, occurred_at, actor_type, actor_name) VALUES ($1, $2, 'user.login', 'attempted', now(), $3, $4)`, [
-        randomUUID(),
-        randomUUID(),
-        actorType,
-        actorName,
-      ]);
+      sql(
+        stack.databaseUrl,
+        `INSERT INTO audit_entries (event_id, correlation_id, action, outcome, occurred_at, actor_type, actor_name) VALUES ($1, $2, 'user.login', 'attempted', now(), $3, $4)`,
+        [randomUUID(), randomUUID(), actorType, actorName],
+      );
     await expect(insert('service', null)).rejects.toMatchObject({ code: '23514', constraint: 'audit_entries_actor_name_check' });
     await expect(insert('user', 'billing')).rejects.toMatchObject({ code: '23514', constraint: 'audit_entries_actor_name_check' });
     await expect(insert('robot', null)).rejects.toMatchObject({ code: '23514', constraint: 'audit_entries_actor_type_check' });

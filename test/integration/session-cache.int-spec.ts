@@ -273,60 +273,52 @@ describe('when Redis is unreachable', () => {
 
   it.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])('fails startup promptly (%s)', async (kind) => {
     const started = Date.now();
-    await expect(
-      createRedisCacheStores(kind, 'redis://127.0.0.1:1', { namespace: NAMESPACE, connectTimeoutMs: 300 }),
-    ).rejects.toThrow();
+    await expect(createRedisCacheStores(kind, 'redis://127.0.0.1:1', { namespace: NAMESPACE, connectTimeoutMs: 300 })).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
-  it.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])(
-    'times out on a connection that stops answering (%s)',
-    async (kind) => {
-      const proxy = await startFreezableProxy(new URL(REDIS_URL));
-      const stores = await createRedisCacheStores(kind, `redis://127.0.0.1:${proxy.port}`, { namespace: NAMESPACE });
-      try {
-        const sessions = createSessionCache(createCache({ stores: stores.stores }), { keyPrefix: PREFIX, timeoutMs: 200 });
-        const [userId, sessionId] = ids(2);
-        keyOf(userId, sessionId);
-        await sessions.rememberActive(userId, sessionId, 60);
+  it.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])('times out on a connection that stops answering (%s)', async (kind) => {
+    const proxy = await startFreezableProxy(new URL(REDIS_URL));
+    const stores = await createRedisCacheStores(kind, `redis://127.0.0.1:${proxy.port}`, { namespace: NAMESPACE });
+    try {
+      const sessions = createSessionCache(createCache({ stores: stores.stores }), { keyPrefix: PREFIX, timeoutMs: 200 });
+      const [userId, sessionId] = ids(2);
+      keyOf(userId, sessionId);
+      await sessions.rememberActive(userId, sessionId, 60);
 
-        proxy.freeze();
-        const started = Date.now();
-        await expect(sessions.get(userId, sessionId)).rejects.toThrow(/within 200 ms/);
-        await expect(sessions.markRevoked(userId, [sessionId], 960)).rejects.toThrow(SessionCacheUnavailableError);
-        expect(Date.now() - started).toBeLessThan(2_000);
+      proxy.freeze();
+      const started = Date.now();
+      await expect(sessions.get(userId, sessionId)).rejects.toThrow(/within 200 ms/);
+      await expect(sessions.markRevoked(userId, [sessionId], 960)).rejects.toThrow(SessionCacheUnavailableError);
+      expect(Date.now() - started).toBeLessThan(2_000);
 
-        // The late replies arrive in order, so the connection is usable again.
-        proxy.thaw();
-        await expect(sessions.get(userId, sessionId)).resolves.toBe('revoked');
-      } finally {
-        await stores.close();
-        await proxy.close();
-      }
-    },
-  );
+      // The late replies arrive in order, so the connection is usable again.
+      proxy.thaw();
+      await expect(sessions.get(userId, sessionId)).resolves.toBe('revoked');
+    } finally {
+      await stores.close();
+      await proxy.close();
+    }
+  });
 
-  it.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])(
-    'survives a dropped connection and refuses at once while reconnecting (%s)',
-    async (kind) => {
-      const proxy = await startFreezableProxy(new URL(REDIS_URL));
-      const stores = await createRedisCacheStores(kind, `redis://127.0.0.1:${proxy.port}`, { namespace: NAMESPACE });
-      try {
-        const cache = createCache({ stores: stores.stores });
-        const sessions = createSessionCache(cache, { keyPrefix: PREFIX, timeoutMs: 1_000 });
-        await expect(sessions.ping()).resolves.toBeUndefined();
+  it.each<RedisCacheStoreKind>(['keyv-redis', 'redis-yet'])('survives a dropped connection and refuses at once while reconnecting (%s)', async (kind) => {
+    const proxy = await startFreezableProxy(new URL(REDIS_URL));
+    const stores = await createRedisCacheStores(kind, `redis://127.0.0.1:${proxy.port}`, { namespace: NAMESPACE });
+    try {
+      const cache = createCache({ stores: stores.stores });
+      const sessions = createSessionCache(cache, { keyPrefix: PREFIX, timeoutMs: 1_000 });
+      await expect(sessions.ping()).resolves.toBeUndefined();
 
-        // The client now emits 'error' on every reconnect attempt; unhandled, that would crash.
-        await proxy.close();
-        await expectEventually(() => expect((redisClientOf(cache) as unknown as { isReady: boolean }).isReady).toBe(false), { timeoutMs: 2_000, intervalMs: 10 });
-        const started = Date.now();
-        await expect(sessions.get('user', 'session')).rejects.toThrow(/not connected/);
-        expect(Date.now() - started).toBeLessThan(100);
-      } finally {
-        await stores.close();
-      }
-    },
-  );
+      // The client now emits 'error' on every reconnect attempt; unhandled, that would crash.
+      await proxy.close();
+      await expectEventually(() => expect((redisClientOf(cache) as unknown as { isReady: boolean }).isReady).toBe(false), { timeoutMs: 2_000, intervalMs: 10 });
+      const started = Date.now();
+      await expect(sessions.get('user', 'session')).rejects.toThrow(/not connected/);
+      expect(Date.now() - started).toBeLessThan(100);
+    } finally {
+      await stores.close();
+    }
+  });
 });
 
 describe('MemorySessionCache', () => {

@@ -69,7 +69,10 @@ describe('the session statements against PostgreSQL', () => {
   }
 
   const tokens = async () =>
-    sql<TokenRow>(database.url, `SELECT name, session_id, revoked_at IS NOT NULL AS revoked, rotated_at IS NOT NULL AS rotated FROM refresh_tokens t JOIN token_names n ON n.id = t.id ORDER BY name`);
+    sql<TokenRow>(
+      database.url,
+      `SELECT name, session_id, revoked_at IS NOT NULL AS revoked, rotated_at IS NOT NULL AS rotated FROM refresh_tokens t JOIN token_names n ON n.id = t.id ORDER BY name`,
+    );
   const sessions = async () => sql<SessionRow>(database.url, 'SELECT id, revoked_at, revoked_reason, revoked_by FROM sessions ORDER BY id');
   const liveSessions = async () => (await sessions()).filter((row) => row.revoked_at === null).map((row) => row.id);
   const liveTokens = async () => (await tokens()).filter((row) => !row.revoked).map((row) => row.name);
@@ -97,7 +100,9 @@ describe('the session statements against PostgreSQL', () => {
          ('${S5}', '${ALICE}', $1, $1, $2::timestamptz + interval '1 day', NULL),
          ('${SB}', '${BOB}', $1, $1, $2::timestamptz + interval '1 day', NULL);
        INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, revoked_at, revoked_reason, revoked_by) VALUES
-         ('${S3}', '${ALICE}', $1, $1, $2::timestamptz + interval '1 day', $1, 'earlier', '${ALICE}');`.replace(/\$1/g, `'${EARLIER.toISOString()}'`).replace(/\$2/g, `'${NOW.toISOString()}'`),
+         ('${S3}', '${ALICE}', $1, $1, $2::timestamptz + interval '1 day', $1, 'earlier', '${ALICE}');`
+        .replace(/\$1/g, `'${EARLIER.toISOString()}'`)
+        .replace(/\$2/g, `'${NOW.toISOString()}'`),
     );
     const token = async (name: string, sessionId: string, userId: string, state: 'live' | 'rotated' | 'retired' | 'revoked', expires = '1 day') => {
       const id = (await sql<{ id: string }>(database.url, 'SELECT gen_random_uuid() AS id'))[0].id;
@@ -139,7 +144,9 @@ describe('the session statements against PostgreSQL', () => {
       // Who: the session's own user when no actor is given.
       expect(s1).toMatchObject({ revoked_at: NOW, revoked_reason: 'logout', revoked_by: ALICE });
       // The token rotated away earlier keeps its own revocation time.
-      expect(await sql(database.url, `SELECT revoked_at FROM refresh_tokens t JOIN token_names n ON n.id = t.id WHERE n.name = 't1-old'`)).toEqual([{ revoked_at: EARLIER }]);
+      expect(await sql(database.url, `SELECT revoked_at FROM refresh_tokens t JOIN token_names n ON n.id = t.id WHERE n.name = 't1-old'`)).toEqual([
+        { revoked_at: EARLIER },
+      ]);
     });
 
     it('ends a live session from a token rotated away from it (an older token of the same chain)', async () => {
@@ -183,7 +190,8 @@ describe('the session statements against PostgreSQL', () => {
   });
 
   describe('revokeAllSessionsSql (revoke-all)', () => {
-    const revokeAll = (userId: string, except: string | null) => run<{ id: string }>(revokeAllSessionsSql(S), [userId, except, NOW, 'user_revoked_all', userId]);
+    const revokeAll = (userId: string, except: string | null) =>
+      run<{ id: string }>(revokeAllSessionsSql(S), [userId, except, NOW, 'user_revoked_all', userId]);
 
     it('ends every live session of the user and their tokens, leaving revoked and expired ones as they were', async () => {
       const ended = await revokeAll(ALICE, null);
@@ -207,7 +215,8 @@ describe('the session statements against PostgreSQL', () => {
   });
 
   describe('consumeRefreshTokenSql (rotation) and its neighbours', () => {
-    const consume = (token: string, at = NOW) => run<{ id: string; session_id: string; user_id: string }>(consumeRefreshTokenSql(S), [hash(token), at, '198.51.100.7', 'agent/2']);
+    const consume = (token: string, at = NOW) =>
+      run<{ id: string; session_id: string; user_id: string }>(consumeRefreshTokenSql(S), [hash(token), at, '198.51.100.7', 'agent/2']);
 
     it('rotates a live token of a live session once, recording who, and touches the session', async () => {
       const [rotated] = await consume('t1');
@@ -241,7 +250,8 @@ describe('the session statements against PostgreSQL', () => {
   describe('when two statements race for one session', () => {
     /** Whether the backend `pid` is waiting for a row lock. */
     const waitingForLock = async (pid: number) =>
-      (await sql<{ waiting: boolean }>(database.url, `SELECT wait_event_type = 'Lock' AS waiting FROM pg_stat_activity WHERE pid = $1`, [pid]))[0]?.waiting === true;
+      (await sql<{ waiting: boolean }>(database.url, `SELECT wait_event_type = 'Lock' AS waiting FROM pg_stat_activity WHERE pid = $1`, [pid]))[0]?.waiting ===
+      true;
 
     async function raced(first: { text: string; params: unknown[] }, second: { text: string; params: unknown[] }) {
       const [a, b] = [await connect(), await connect()];

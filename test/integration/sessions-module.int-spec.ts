@@ -94,11 +94,20 @@ async function boot(sessions: DynamicModule, options: HostOptions = {}): Promise
   if (stores) options.onStores?.(stores);
   const ownStores = typeof options.cache === 'object' ? options.cache.stores : stores?.stores;
   @Global()
-  @Module({ providers: [{ provide: getDataSourceToken(options.dataSourceName), useValue: runtime.dataSource }], exports: [getDataSourceToken(options.dataSourceName)] })
+  @Module({
+    providers: [{ provide: getDataSourceToken(options.dataSourceName), useValue: runtime.dataSource }],
+    exports: [getDataSourceToken(options.dataSourceName)],
+  })
   class DatabaseModule {}
   try {
     const moduleRef = await Test.createTestingModule({
-      imports: [CqrsModule.forRoot(), DatabaseModule, CacheModule.register({ isGlobal: true, ...(ownStores ? { stores: ownStores as never } : {}) }), sessions, ...(options.imports ?? [])],
+      imports: [
+        CqrsModule.forRoot(),
+        DatabaseModule,
+        CacheModule.register({ isGlobal: true, ...(ownStores ? { stores: ownStores as never } : {}) }),
+        sessions,
+        ...(options.imports ?? []),
+      ],
       controllers: options.controllers ?? [],
     })
       .setLogger(quiet)
@@ -230,7 +239,11 @@ class HostSessionsOptions implements SessionsOptionsFactory {
   constructor(@Inject(SETTINGS) private readonly settings: { secret: string; accessTokenTtlSeconds: number }) {}
 
   createSessionsOptions(): SessionsModuleOptions {
-    return { accessTokenSecret: this.settings.secret, passwordHashing: CHEAP_HASHING, lifetimes: { accessTokenTtlSeconds: this.settings.accessTokenTtlSeconds } };
+    return {
+      accessTokenSecret: this.settings.secret,
+      passwordHashing: CHEAP_HASHING,
+      lifetimes: { accessTokenTtlSeconds: this.settings.accessTokenTtlSeconds },
+    };
   }
 }
 

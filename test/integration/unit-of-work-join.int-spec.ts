@@ -68,8 +68,17 @@ describe('the unit of work on a pool of one connection', () => {
     const reads = await within(
       unitOfWork.inTransaction(async (tx) => {
         await tx.users.insert({ id: userId, email, passwordHash: 'hash', role: 'user', createdAt: now });
-        for (const id of [kept, ended]) await tx.sessions.insert({ id, userId, createdAt: now, expiresAt: later, ipAddress: '198.51.100.7', userAgent: 'pool-of-one' });
-        await tx.sessions.insertRefreshToken({ id: randomUUID(), sessionId: kept, userId, tokenHash: token.hash, issuedAt: now, expiresAt: later, parentId: null });
+        for (const id of [kept, ended])
+          await tx.sessions.insert({ id, userId, createdAt: now, expiresAt: later, ipAddress: '198.51.100.7', userAgent: 'pool-of-one' });
+        await tx.sessions.insertRefreshToken({
+          id: randomUUID(),
+          sessionId: kept,
+          userId,
+          tokenHash: token.hash,
+          issuedAt: now,
+          expiresAt: later,
+          parentId: null,
+        });
         await tx.sessions.revoke(userId, ended, { reason: 'logout', revokedBy: userId, at: now });
         return {
           byId: await users.findById(userId),
@@ -83,7 +92,13 @@ describe('the unit of work on a pool of one connection', () => {
           addresses: await sessions.addressesSince(userId, new Date(now.getTime() - 1_000)),
           revokedSince: await revoked.listSince(new Date(now.getTime() - 1_000)),
           audit: await auditLog.query({ userId, limit: 10 }),
-          unfinished: await auditLog.findUnfinished({ attemptedAfter: now, attemptedBefore: later, excludeInstance: randomUUID(), instanceSilentForMs: 1_000, limit: 10 }),
+          unfinished: await auditLog.findUnfinished({
+            attemptedAfter: now,
+            attemptedBefore: later,
+            excludeInstance: randomUUID(),
+            instanceSilentForMs: 1_000,
+            limit: 10,
+          }),
         };
       }),
       5_000,
@@ -114,7 +129,9 @@ describe('the unit of work on a pool of one connection', () => {
     const failure = new Error('rolled back on purpose');
     const run = unitOfWork.inTransaction(async (tx) => {
       await tx.users.insert({ id: outer, email: `${outer}@example.com`, passwordHash: 'hash', role: 'user', createdAt: new Date() });
-      await unitOfWork.inTransaction((nested) => nested.users.insert({ id: inner, email: `${inner}@example.com`, passwordHash: 'hash', role: 'user', createdAt: new Date() }));
+      await unitOfWork.inTransaction((nested) =>
+        nested.users.insert({ id: inner, email: `${inner}@example.com`, passwordHash: 'hash', role: 'user', createdAt: new Date() }),
+      );
       expect(await users.exists(inner)).toBe(true);
       throw failure;
     });

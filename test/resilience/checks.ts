@@ -112,7 +112,10 @@ export function triads(facts: readonly AuditFact[]): TriadReport {
       if (fact.reason === 'interrupted') interrupted += 1;
     }
     if (attempted.length > 1 || outcomes.length > 1) {
-      duplicated.push({ correlationId, outcomes: group.map((fact) => `${fact.action}:${fact.outcome}${fact.reason ? `(${fact.reason})` : ''}[${fact.source}]`) });
+      duplicated.push({
+        correlationId,
+        outcomes: group.map((fact) => `${fact.action}:${fact.outcome}${fact.reason ? `(${fact.reason})` : ''}[${fact.source}]`),
+      });
     } else if (attempted.length === 1 && outcomes.length === 0) {
       missingOutcome.push(attempted[0]);
     } else if (attempted.length === 0) {
@@ -126,7 +129,9 @@ export function triads(facts: readonly AuditFact[]): TriadReport {
 
 /** Short, readable lines for a failure message. */
 export function describeFacts(facts: readonly AuditFact[], limit = 10): string[] {
-  return facts.slice(0, limit).map((fact) => `${fact.correlationId} ${fact.action}:${fact.outcome} reason=${fact.reason} session=${fact.sessionId} [${fact.source}]`);
+  return facts
+    .slice(0, limit)
+    .map((fact) => `${fact.correlationId} ${fact.action}:${fact.outcome} reason=${fact.reason} session=${fact.sessionId} [${fact.source}]`);
 }
 
 /**
@@ -137,7 +142,10 @@ export function describeFacts(facts: readonly AuditFact[], limit = 10): string[]
  * rotation tokens (issued after the session opened) issued within `raceWindowSeconds` before
  * the revocation.
  */
-export async function halfDoneRevocations(url: string, raceWindowSeconds = 10): Promise<{ halfDone: Record<string, unknown>[]; neverUsable: Record<string, unknown>[] }> {
+export async function halfDoneRevocations(
+  url: string,
+  raceWindowSeconds = 10,
+): Promise<{ halfDone: Record<string, unknown>[]; neverUsable: Record<string, unknown>[] }> {
   const rows = await sql<{ session_id: string; token_id: string; rotation: boolean; within_race_window: boolean; revoked_reason: string }>(
     url,
     `SELECT s.id AS session_id, t.id AS token_id, s.revoked_reason,
@@ -193,7 +201,12 @@ export async function revocationAudit(url: string, facts: readonly AuditFact[]):
     }
     if (!REVOCATION_ACTIONS.includes(fact.action)) continue;
     const ids = sessionIdsOf(fact);
-    if (fact.action === 'sessions.revoke_all' && typeof fact.details.count === 'number' && !fact.details.sessionIdsTruncated && fact.details.count !== ids.length) {
+    if (
+      fact.action === 'sessions.revoke_all' &&
+      typeof fact.details.count === 'number' &&
+      !fact.details.sessionIdsTruncated &&
+      fact.details.count !== ids.length
+    ) {
       countMismatch.push(`${fact.correlationId}: count ${fact.details.count}, ${ids.length} ids`);
     }
     for (const id of ids) {
@@ -201,7 +214,8 @@ export async function revocationAudit(url: string, facts: readonly AuditFact[]):
       if (fact.action !== 'user.password_change') named.set(id, (named.get(id) ?? 0) + 1);
       const reason = reasonOf.get(id);
       if (!reason) succeededNotInDatabase.push({ correlationId: fact.correlationId, action: fact.action, sessionId: id });
-      else if (fact.action !== 'user.password_change' && fact.reason !== reason) reasonMismatch.push(`${id}: revoked_reason ${reason}, ${fact.action} entry says ${fact.reason}`);
+      else if (fact.action !== 'user.password_change' && fact.reason !== reason)
+        reasonMismatch.push(`${id}: revoked_reason ${reason}, ${fact.action} entry says ${fact.reason}`);
     }
   }
   const revoked = sessions.filter((row) => row.revoked_reason !== null);
@@ -220,6 +234,8 @@ export async function revocationAudit(url: string, facts: readonly AuditFact[]):
 export async function notRevoked(url: string, sessionIds: readonly string[]): Promise<string[]> {
   if (sessionIds.length === 0) return [];
   const rows = await sql<{ id: string }>(url, 'SELECT id FROM sessions WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL', [[...sessionIds]]);
-  const missing = await sql<{ id: string }>(url, 'SELECT x AS id FROM unnest($1::uuid[]) AS x WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = x)', [[...sessionIds]]);
+  const missing = await sql<{ id: string }>(url, 'SELECT x AS id FROM unnest($1::uuid[]) AS x WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = x)', [
+    [...sessionIds],
+  ]);
   return [...rows.map((row) => row.id), ...missing.map((row) => `${row.id} (no such session)`)];
 }

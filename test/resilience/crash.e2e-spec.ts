@@ -4,7 +4,20 @@ import { TcpProxy } from '../support/tcp-proxy';
 import { TEST_REDIS_URL } from '../support/test-app';
 import { createTestDatabase, deleteRedisKeys, type TestDatabase, testRedisPrefix } from '../support/test-database';
 import { auditFromDatabase, auditFromLogs, describeFacts, halfDoneRevocations, notRevoked, revocationAudit, triads } from './checks';
-import { type Account, addDevice, Http, LoadStream, printReport, redisGet, registerAccount, seed, seededRandom, sessionKey, stopAllStreams, waitUntilCachedActive } from './harness';
+import {
+  type Account,
+  addDevice,
+  Http,
+  LoadStream,
+  printReport,
+  redisGet,
+  registerAccount,
+  seed,
+  seededRandom,
+  sessionKey,
+  stopAllStreams,
+  waitUntilCachedActive,
+} from './harness';
 
 /**
  * The process is SIGKILLed in the middle of a stream of revocations (eight at a time), three
@@ -63,7 +76,10 @@ describe('crash (SIGKILL mid-stream, restart)', () => {
       streams.push(stream);
       stream.start();
       try {
-        await stream.until(`round ${round}: 40 revocations answered and at least 4 requests in flight`, () => stream.revocations.length >= 40 && stream.inFlight >= 4);
+        await stream.until(
+          `round ${round}: 40 revocations answered and at least 4 requests in flight`,
+          () => stream.revocations.length >= 40 && stream.inFlight >= 4,
+        );
         stream.halt();
         const inFlightAtKill = stream.inFlight;
         const killedAt = Date.now();
@@ -119,7 +135,12 @@ describe('crash (SIGKILL mid-stream, restart)', () => {
     const { halfDone, neverUsable } = await halfDoneRevocations(database.url);
     expect(halfDone).toEqual([]);
     const answered = streams.flatMap((stream) => stream.revocations);
-    expect(await notRevoked(database.url, answered.flatMap((revocation) => revocation.sessionIds))).toEqual([]);
+    expect(
+      await notRevoked(
+        database.url,
+        answered.flatMap((revocation) => revocation.sessionIds),
+      ),
+    ).toEqual([]);
 
     // --- And the restarted process refuses every session that was revoked.
     const revokedDevices = accounts.flatMap((account) => account.devices.filter((device) => device.revokedAt !== undefined));
@@ -204,7 +225,11 @@ describe('crash while a revocation marker could not be written', () => {
     const revoked = [gone, ...everywhere];
     const keys = [sessionKey(prefix, loggedOut.userId, gone.sessionId), ...everywhere.map((device) => sessionKey(prefix, revokedAll.userId, device.sessionId))];
     for (const device of [...revoked, kept]) expect((await web.call('GET', '/auth/me', { token: device.accessToken })).status).toBe(200);
-    await waitUntilCachedActive(web, TEST_REDIS_URL, revoked.map((device, i) => ({ key: keys[i], accessToken: device.accessToken })));
+    await waitUntilCachedActive(
+      web,
+      TEST_REDIS_URL,
+      revoked.map((device, i) => ({ key: keys[i], accessToken: device.accessToken })),
+    );
 
     // Redis becomes unreachable (its data intact); the service notices.
     redisProxy.cut('blackhole');
@@ -212,7 +237,12 @@ describe('crash while a revocation marker could not be written', () => {
     expect((await web.call('POST', '/auth/logout', { body: { refreshToken: gone.refreshToken }, token: gone.accessToken })).status).toBe(204);
     const all = await web.call('POST', '/auth/sessions/revoke-all', { body: {}, token: everywhere[0].accessToken });
     expect([all.status, all.body]).toEqual([200, { revokedCount: 2 }]);
-    expect(await notRevoked(database.url, revoked.map((device) => device.sessionId))).toEqual([]);
+    expect(
+      await notRevoked(
+        database.url,
+        revoked.map((device) => device.sessionId),
+      ),
+    ).toEqual([]);
 
     // Killed before Redis returns: no repair can have run. Redis comes back with the stale entries.
     await service.kill('SIGKILL');
@@ -221,11 +251,12 @@ describe('crash while a revocation marker could not be written', () => {
     await service.restart();
     web = new Http(service.webUrl, 'web');
 
-    const answers = await Promise.all(revoked.map(async (device) => `${device.sessionId}: ${(await web.call('GET', '/auth/me', { token: device.accessToken })).status}`));
+    const answers = await Promise.all(
+      revoked.map(async (device) => `${device.sessionId}: ${(await web.call('GET', '/auth/me', { token: device.accessToken })).status}`),
+    );
     expect(answers).toEqual(revoked.map((device) => `${device.sessionId}: 401`));
     expect((await web.call('GET', '/auth/me', { token: kept.accessToken })).status).toBe(200);
     // Repaired in Redis too, for the instances that never saw the outage.
     await waitFor('the stale entries to be replaced in Redis', async () => (await redisGet(TEST_REDIS_URL, keys)).every((value) => value !== 'a'), 10_000);
   });
 });
-

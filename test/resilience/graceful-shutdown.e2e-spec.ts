@@ -127,11 +127,20 @@ describe('graceful shutdown (SIGTERM)', () => {
     // The audit entries of that last request were written before the process exited, outcome included.
     const audit = triads(await auditFromDatabase(database.url));
     expect(audit.byOutcome).toEqual({ 'user.register:succeeded': 1, 'user.login:succeeded': 1, 'user.login:failed': 1 });
-    expect({ missingOutcome: audit.missingOutcome, duplicated: audit.duplicated, loggedEntries: audit.loggedEntries }).toEqual({ missingOutcome: [], duplicated: [], loggedEntries: 0 });
+    expect({ missingOutcome: audit.missingOutcome, duplicated: audit.duplicated, loggedEntries: audit.loggedEntries }).toEqual({
+      missingOutcome: [],
+      duplicated: [],
+      loggedEntries: 0,
+    });
   });
 
   it('exits 1 at SHUTDOWN_TIMEOUT_SECONDS when a request cannot finish, naming what was pending', async () => {
-    const service = await start('stuck', { SHUTDOWN_DRAIN_SECONDS: '0', SHUTDOWN_TIMEOUT_SECONDS: '2', HTTP_REQUEST_TIMEOUT_MS: '60000', HTTP_HEADERS_TIMEOUT_MS: '10000' });
+    const service = await start('stuck', {
+      SHUTDOWN_DRAIN_SECONDS: '0',
+      SHUTDOWN_TIMEOUT_SECONDS: '2',
+      HTTP_REQUEST_TIMEOUT_MS: '60000',
+      HTTP_HEADERS_TIMEOUT_MS: '10000',
+    });
     const stuck = halfSentLogin(service.webPort);
     await stuck.sent;
     await delay(100);

@@ -59,7 +59,15 @@ export class Http {
     } catch (error) {
       const endedAt = Date.now();
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      return { status: 0, body: undefined, headers: undefined, startedAt, endedAt, ms: endedAt - startedAt, error: cause?.code ?? cause?.message ?? (error as Error).message };
+      return {
+        status: 0,
+        body: undefined,
+        headers: undefined,
+        startedAt,
+        endedAt,
+        ms: endedAt - startedAt,
+        error: cause?.code ?? cause?.message ?? (error as Error).message,
+      };
     }
   }
 }
@@ -312,7 +320,8 @@ export class LoadStream {
         const device = this.any(active)!;
         const result = await this.send(op, worker, http, 'GET', '/auth/me', { token: device.accessToken });
         if (result.status === 200) {
-          if (result.body?.sessionId !== device.sessionId) this.violations.push(`me answered for session ${result.body?.sessionId}, expected ${device.sessionId}`);
+          if (result.body?.sessionId !== device.sessionId)
+            this.violations.push(`me answered for session ${result.body?.sessionId}, expected ${device.sessionId}`);
         } else if (!this.isIndefinite(result)) this.unexpected(op, result, '200 for an active session');
         return;
       }
@@ -381,7 +390,15 @@ export class LoadStream {
           }
           // Sessions the client did not know of ended too.
           account.uncertain = false;
-          this.revocations.push({ ...this.answered(op, account, alive.map((device) => device.sessionId), result), revokedCount: count });
+          this.revocations.push({
+            ...this.answered(
+              op,
+              account,
+              alive.map((device) => device.sessionId),
+              result,
+            ),
+            revokedCount: count,
+          });
         } else if (this.isIndefinite(result)) {
           for (const device of alive) device.uncertain = true;
           account.uncertain = true;
@@ -398,7 +415,15 @@ export class LoadStream {
   }
 
   private answered(op: OpName, account: Account, sessionIds: string[], result: StreamResult): AnsweredRevocation {
-    return { op, userId: account.userId, sessionIds, startedAt: result.startedAt, answeredAt: result.endedAt, phaseAtStart: result.phase, phaseAtEnd: this.phase };
+    return {
+      op,
+      userId: account.userId,
+      sessionIds,
+      startedAt: result.startedAt,
+      answeredAt: result.endedAt,
+      phaseAtStart: result.phase,
+      phaseAtEnd: this.phase,
+    };
   }
 
   /** A 503 or a missing answer, when the options allow it: the request may or may not have taken effect. */
@@ -458,7 +483,10 @@ type StreamResult = HttpResult & { readonly phase: string };
  */
 export async function waitUntilCachedActive(web: Http, redisUrl: string, sessions: ReadonlyArray<{ key: string; accessToken: string }>): Promise<void> {
   await waitFor('the sessions to be cached "active" in Redis', async () => {
-    const values = await redisGet(redisUrl, sessions.map((session) => session.key));
+    const values = await redisGet(
+      redisUrl,
+      sessions.map((session) => session.key),
+    );
     if (values.every((value) => value === ACTIVE_ENTRY)) return true;
     for (const [i, session] of sessions.entries()) {
       if (values[i] !== ACTIVE_ENTRY) {

@@ -89,8 +89,9 @@ describe('PostgreSQL outage (TCP proxy cut: refused, then black-holed)', () => {
         const restoredAt = Date.now();
         outages.push({ mode, cutAt, restoredAt, healthStatus: health.status, healthMs: health.ms });
         stream.setPhase(`after-${mode}`);
-        await stream.until(`80 requests started ${RECOVERY_GRACE_MS} ms after the ${mode} outage`, () =>
-          stream.count((record) => record.startedAt >= restoredAt + RECOVERY_GRACE_MS) >= 80,
+        await stream.until(
+          `80 requests started ${RECOVERY_GRACE_MS} ms after the ${mode} outage`,
+          () => stream.count((record) => record.startedAt >= restoredAt + RECOVERY_GRACE_MS) >= 80,
         );
       }
       await stream.stop();
@@ -117,7 +118,12 @@ describe('PostgreSQL outage (TCP proxy cut: refused, then black-holed)', () => {
       expect(lateFailures.map((record) => `${record.op} ${record.status} started ${record.startedAt - started} ms in`)).toEqual([]);
 
       // --- Every revocation that answered 2xx is in PostgreSQL, and none is half done.
-      expect(await notRevoked(database.url, stream.revocations.flatMap((revocation) => revocation.sessionIds))).toEqual([]);
+      expect(
+        await notRevoked(
+          database.url,
+          stream.revocations.flatMap((revocation) => revocation.sessionIds),
+        ),
+      ).toEqual([]);
       const { halfDone, neverUsable } = await halfDoneRevocations(database.url);
       expect(halfDone).toEqual([]);
 
@@ -151,7 +157,7 @@ describe('PostgreSQL outage (TCP proxy cut: refused, then black-holed)', () => {
         'requests (total)': stream.records.length,
         'requests by phase': Object.fromEntries(phases.map((phase) => [phase, stream.count((record) => record.phaseAtStart === phase)])),
         'outages (ms)': outages.map((outage) => `${outage.mode} ${outage.restoredAt - outage.cutAt}`),
-        'proxy': proxy.stats,
+        proxy: proxy.stats,
         'statuses during refuse': stream.statusTable((record) => record.phaseAtStart === 'cut-refuse'),
         'statuses during blackhole': stream.statusTable((record) => record.phaseAtStart === 'cut-blackhole'),
         '503 answers (all problem+json with Retry-After)': stream.count((record) => record.status === 503),

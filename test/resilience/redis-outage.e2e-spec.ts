@@ -3,7 +3,21 @@ import { RedisServer } from '../support/redis-server';
 import { sql } from '../support/sql';
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from '../support/test-database';
 import { notRevoked } from './checks';
-import { type Account, addDevice, type Device, Http, LoadStream, printReport, redisGet, registerAccount, seed, seededRandom, sessionKey, stopAllStreams, waitUntilCachedActive } from './harness';
+import {
+  type Account,
+  addDevice,
+  type Device,
+  Http,
+  LoadStream,
+  printReport,
+  redisGet,
+  registerAccount,
+  seed,
+  seededRandom,
+  sessionKey,
+  stopAllStreams,
+  waitUntilCachedActive,
+} from './harness';
 
 /**
  * Redis dies under load and comes back from its append-only file, holding whatever it held
@@ -70,7 +84,11 @@ describe('Redis outage (SIGKILL, restart from its append-only file)', () => {
       }
     }
     const victimKeys = victimDevices.map((device) => sessionKey(prefix, victimOf(victims, device).account.userId, device.sessionId));
-    await waitUntilCachedActive(web, redis.url, victimDevices.map((device, i) => ({ key: victimKeys[i], accessToken: device.accessToken })));
+    await waitUntilCachedActive(
+      web,
+      redis.url,
+      victimDevices.map((device, i) => ({ key: victimKeys[i], accessToken: device.accessToken })),
+    );
     const adminLogin = await web.call('POST', '/auth/login', { body: ADMIN });
     expect(adminLogin.status).toBe(200);
     const adminToken: string = adminLogin.body.accessToken;
@@ -113,16 +131,31 @@ describe('Redis outage (SIGKILL, restart from its append-only file)', () => {
         expect({ victim: victim.account.email, answer }).toEqual({ victim: victim.account.email, answer: expected });
       }
       const revokedVictimDevices = victims.flatMap((victim) => victim.revoked);
-      expect(await notRevoked(database.url, revokedVictimDevices.map((device) => device.sessionId))).toEqual([]);
+      expect(
+        await notRevoked(
+          database.url,
+          revokedVictimDevices.map((device) => device.sessionId),
+        ),
+      ).toEqual([]);
       for (const device of revokedVictimDevices) {
-        expect({ session: device.sessionId, status: (await web.call('GET', '/auth/me', { token: device.accessToken })).status }).toEqual({ session: device.sessionId, status: 401 });
+        expect({ session: device.sessionId, status: (await web.call('GET', '/auth/me', { token: device.accessToken })).status }).toEqual({
+          session: device.sessionId,
+          status: 401,
+        });
       }
       for (const device of victims.flatMap((victim) => victim.kept)) {
-        expect({ session: device.sessionId, status: (await web.call('GET', '/auth/me', { token: device.accessToken })).status }).toEqual({ session: device.sessionId, status: 200 });
+        expect({ session: device.sessionId, status: (await web.call('GET', '/auth/me', { token: device.accessToken })).status }).toEqual({
+          session: device.sessionId,
+          status: 200,
+        });
       }
 
-      const revocationsInOutage = () => stream.revocations.filter((revocation) => revocation.phaseAtStart === 'outage' && revocation.phaseAtEnd === 'outage').length;
-      await stream.until('150 requests and 15 revocations while Redis is down', () => stream.count((record) => record.phaseAtStart === 'outage') >= 150 && revocationsInOutage() >= 15);
+      const revocationsInOutage = () =>
+        stream.revocations.filter((revocation) => revocation.phaseAtStart === 'outage' && revocation.phaseAtEnd === 'outage').length;
+      await stream.until(
+        '150 requests and 15 revocations while Redis is down',
+        () => stream.count((record) => record.phaseAtStart === 'outage') >= 150 && revocationsInOutage() >= 15,
+      );
 
       // --- The premise: Redis's files still hold "active" for the sessions revoked during the outage.
       const revokedKeys = revokedVictimDevices.map((device) => sessionKey(prefix, victimOf(victims, device).account.userId, device.sessionId));
@@ -170,10 +203,16 @@ describe('Redis outage (SIGKILL, restart from its append-only file)', () => {
       const answered = stream.revocations.flatMap((revocation) => revocation.sessionIds);
       expect(await notRevoked(database.url, answered)).toEqual([]);
       for (const device of revokedVictimDevices) {
-        expect({ session: device.sessionId, status: (await web.call('GET', '/auth/me', { token: device.accessToken })).status }).toEqual({ session: device.sessionId, status: 401 });
+        expect({ session: device.sessionId, status: (await web.call('GET', '/auth/me', { token: device.accessToken })).status }).toEqual({
+          session: device.sessionId,
+          status: 401,
+        });
       }
       for (const device of victims.flatMap((victim) => victim.kept)) {
-        expect({ session: device.sessionId, status: (await web.call('GET', '/auth/me', { token: device.accessToken })).status }).toEqual({ session: device.sessionId, status: 200 });
+        expect({ session: device.sessionId, status: (await web.call('GET', '/auth/me', { token: device.accessToken })).status }).toEqual({
+          session: device.sessionId,
+          status: 200,
+        });
       }
 
       const [{ revoked_in_outage }] = await sql<{ revoked_in_outage: number }>(
@@ -184,7 +223,9 @@ describe('Redis outage (SIGKILL, restart from its append-only file)', () => {
       printReport('Redis outage: what was injected and what held', {
         seed: runSeed,
         'requests (total)': stream.records.length + watched.requests,
-        'requests by phase': Object.fromEntries(['before', 'outage', 'restart', 'after'].map((phase) => [phase, stream.count((record) => record.phaseAtStart === phase)])),
+        'requests by phase': Object.fromEntries(
+          ['before', 'outage', 'restart', 'after'].map((phase) => [phase, stream.count((record) => record.phaseAtStart === phase)]),
+        ),
         'revocations answered while Redis was down (stream + 5 deliberate)': revocationsInOutage() + victims.length,
         'sessions revoked in PostgreSQL while Redis was down': revoked_in_outage,
         'stale "active" entries Redis came back with': onDisk.length,
@@ -226,7 +267,10 @@ async function prepareVictims(web: Http): Promise<Victim[]> {
       revoked: [loggedOut.devices[0]],
       kept: [loggedOut.devices[1]],
       revoke: async (http) => ({
-        answer: String((await http.call('POST', '/auth/logout', { body: { refreshToken: loggedOut.devices[0].refreshToken }, token: loggedOut.devices[0].accessToken })).status),
+        answer: String(
+          (await http.call('POST', '/auth/logout', { body: { refreshToken: loggedOut.devices[0].refreshToken }, token: loggedOut.devices[0].accessToken }))
+            .status,
+        ),
         expected: '204',
       }),
     },
@@ -253,7 +297,10 @@ async function prepareVictims(web: Http): Promise<Victim[]> {
       revoked: [...forced.devices],
       kept: [],
       revoke: async (_web, admin, adminToken) => {
-        const response = await admin.call('POST', `/admin/users/${forced.userId}/sessions/revoke-all`, { body: { reason: 'account compromised' }, token: adminToken });
+        const response = await admin.call('POST', `/admin/users/${forced.userId}/sessions/revoke-all`, {
+          body: { reason: 'account compromised' },
+          token: adminToken,
+        });
         return { answer: `${response.status} ${JSON.stringify(response.body)}`, expected: '200 {"revokedCount":2}' };
       },
     },
@@ -293,8 +340,7 @@ function watchRevoked(web: Http, devices: readonly Device[]) {
         if (response.status === 200) {
           acceptedCount += 1;
           if (accepted.length < 10) accepted.push(`session ${device.sessionId} accepted at ${new Date(response.endedAt).toISOString()}`);
-        }
-        else if (response.status !== 401) {
+        } else if (response.status !== 401) {
           unexpected.push(`session ${device.sessionId}: ${response.status} ${response.error ?? ''}`);
           if (response.status === 0) await delay(50);
         }

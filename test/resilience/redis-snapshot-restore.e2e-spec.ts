@@ -77,7 +77,11 @@ describe('Redis restored from an older snapshot between two heartbeats', () => {
 
       const [device] = await signUp(stack, 1, 'snapshot');
       const key = sessionKey(stack.cachePrefix, device.userId, device.sessionId);
-      await stack.http().get('/auth/me').set(...bearer(device.accessToken)).expect(200);
+      await stack
+        .http()
+        .get('/auth/me')
+        .set(...bearer(device.accessToken))
+        .expect(200);
       await waitFor('the session to be cached "active"', async () => (await redisGet(redis.url, [key]))[0] === ACTIVE);
       expect(await redisCommand(redis.url, ['SAVE'])).toBe('OK');
 
@@ -94,13 +98,24 @@ describe('Redis restored from an older snapshot between two heartbeats', () => {
 
       const statuses: number[] = [];
       for (let i = 0; i < 20; i += 1) {
-        statuses.push((await stack.http().get('/auth/me').set(...bearer(device.accessToken))).status);
+        statuses.push(
+          (
+            await stack
+              .http()
+              .get('/auth/me')
+              .set(...bearer(device.accessToken))
+          ).status,
+        );
         if (i % 5 === 4) await webCache.heartbeat();
       }
       expect(statuses).toEqual(statuses.map(() => 401));
       expect(webCache.distrusted).toBe(false);
       expect(await redisGet(redis.url, [key])).toEqual([REVOKED]);
-      printReport(`Redis restored from a snapshot taken before a logout (${store})`, { downForMs, probesAfterRestart: statuses.length, accepted: statuses.filter((s) => s === 200).length });
+      printReport(`Redis restored from a snapshot taken before a logout (${store})`, {
+        downForMs,
+        probesAfterRestart: statuses.length,
+        accepted: statuses.filter((s) => s === 200).length,
+      });
     });
   });
 

@@ -36,7 +36,12 @@ describe('a revocation while Redis hangs', () => {
   it('holds no row lock across the Redis call: a concurrent UPDATE of the sessions is not blocked', async () => {
     const devices = await signUp(stack, 3, 'slow-redis');
     const { userId } = devices[0];
-    for (const device of devices) await stack.http().get('/auth/me').set(...bearer(device.accessToken)).expect(200);
+    for (const device of devices)
+      await stack
+        .http()
+        .get('/auth/me')
+        .set(...bearer(device.accessToken))
+        .expect(200);
     const bus = stack.web.get(CommandBus);
     const pg = testDatabaseClient(stack.databaseUrl);
     await pg.connect();
@@ -70,6 +75,11 @@ describe('a revocation while Redis hangs', () => {
       await pg.end();
     }
     // Refused at once, from PostgreSQL (the cache distrusts itself after the failed write).
-    for (const device of devices) await stack.http().get('/auth/me').set(...bearer(device.accessToken)).expect(401);
+    for (const device of devices)
+      await stack
+        .http()
+        .get('/auth/me')
+        .set(...bearer(device.accessToken))
+        .expect(401);
   });
 });

@@ -44,7 +44,10 @@ describe('two instances on one database and one Redis prefix', () => {
     const device = await addDevice(httpA, account);
     expect(await me(httpB, device)).toBe(200);
     // B has cached the session as active: the case where B could go on trusting it.
-    await waitFor('B to cache the session "active"', async () => (await redisGet(TEST_REDIS_URL, [sessionKey(prefix, account.userId, device.sessionId)]))[0] === 'a');
+    await waitFor(
+      'B to cache the session "active"',
+      async () => (await redisGet(TEST_REDIS_URL, [sessionKey(prefix, account.userId, device.sessionId)]))[0] === 'a',
+    );
     expect((await httpA.call('POST', '/auth/logout', { body: { refreshToken: device.refreshToken }, token: device.accessToken })).status).toBe(204);
     expect(await me(httpB, device)).toBe(401);
     expect(await me(httpA, device)).toBe(401);
@@ -86,7 +89,8 @@ describe('two instances on one database and one Redis prefix', () => {
         tasks.push(async () => {
           const via = pick(instances);
           const login = await via.call('POST', '/auth/login', { body: { email: account.email, password: account.password } });
-          if (login.status === 200) account.devices.push({ sessionId: login.body.sessionId, accessToken: login.body.accessToken, refreshToken: login.body.refreshToken });
+          if (login.status === 200)
+            account.devices.push({ sessionId: login.body.sessionId, accessToken: login.body.accessToken, refreshToken: login.body.refreshToken });
           else unexpected.push(`login via ${via.name}: ${login.status}`);
         });
         tasks.push(async () => {
@@ -151,7 +155,11 @@ describe('two instances on one database and one Redis prefix', () => {
 
     // Both instances agree with PostgreSQL about every session.
     const states = new Map(
-      (await sql<{ id: string; active: boolean }>(database.url, 'SELECT id, revoked_at IS NULL AS active FROM sessions WHERE user_id = ANY($1::uuid[])', [userIds])).map((row) => [row.id, row.active]),
+      (
+        await sql<{ id: string; active: boolean }>(database.url, 'SELECT id, revoked_at IS NULL AS active FROM sessions WHERE user_id = ANY($1::uuid[])', [
+          userIds,
+        ])
+      ).map((row) => [row.id, row.active]),
     );
     const disagreements: string[] = [];
     for (const device of accounts.flatMap((account) => account.devices)) {

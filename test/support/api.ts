@@ -14,7 +14,11 @@ export function uniqueEmail(label = 'user'): string {
   return `${label}-${randomUUID().slice(0, 8)}@example.com`;
 }
 
-export async function register(stack: TestStack, email = uniqueEmail(), password = 'correct horse battery'): Promise<{ userId: string; email: string; password: string }> {
+export async function register(
+  stack: TestStack,
+  email = uniqueEmail(),
+  password = 'correct horse battery',
+): Promise<{ userId: string; email: string; password: string }> {
   const response = await stack.http().post('/auth/register').send({ email, password }).expect(201);
   return { userId: response.body.userId, email, password };
 }
@@ -41,5 +45,10 @@ export function bearer(token: string): [string, string] {
 
 /** Status of GET /auth/me with the token: 200 while the session lives, 401 after. */
 export async function meStatus(stack: TestStack, accessToken: string): Promise<number> {
-  return (await stack.http().get('/auth/me').set(...bearer(accessToken))).status;
+  return (
+    await stack
+      .http()
+      .get('/auth/me')
+      .set(...bearer(accessToken))
+  ).status;
 }

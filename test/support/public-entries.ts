@@ -47,7 +47,12 @@ export function compileEntries(): Record<EntryName, CompiledEntry> {
         publicMethods[symbol.name] = checker
           .getPropertiesOfType(checker.getDeclaredTypeOfSymbol(target))
           .filter((member) => member.flags & ts.SymbolFlags.Method)
-          .filter((member) => !(member.declarations ?? []).some((declaration) => ts.getCombinedModifierFlags(declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)))
+          .filter(
+            (member) =>
+              !(member.declarations ?? []).some(
+                (declaration) => ts.getCombinedModifierFlags(declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected),
+              ),
+          )
           .map((member) => member.name)
           .sort();
       }

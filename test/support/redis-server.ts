@@ -67,10 +67,14 @@ export class RedisServer {
       });
     });
     try {
-      await waitFor(`redis-server on port ${port} to answer PING`, async () => {
-        if (!this.running) throw new Error(`redis-server exited: ${output.join('')}`);
-        return (await ping(port)) || undefined;
-      }, 10_000);
+      await waitFor(
+        `redis-server on port ${port} to answer PING`,
+        async () => {
+          if (!this.running) throw new Error(`redis-server exited: ${output.join('')}`);
+          return (await ping(port)) || undefined;
+        },
+        10_000,
+      );
     } catch (error) {
       child.kill('SIGKILL');
       throw error;

@@ -49,7 +49,11 @@ function sourceHash(): string {
       const child = path.join(relative, entry.name);
       if (entry.isDirectory()) visit(child);
       else if (entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) {
-        hash.update(child).update('\0').update(readFileSync(path.join(REPO_ROOT, child))).update('\0');
+        hash
+          .update(child)
+          .update('\0')
+          .update(readFileSync(path.join(REPO_ROOT, child)))
+          .update('\0');
       }
     }
   };
@@ -135,7 +139,12 @@ export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * naming `what` (and the last error `check` threw). For a condition that is an assertion, use
  * `expectEventually` directly: its failure is the assertion's own message.
  */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  intervalMs = 50,
+): Promise<T> {
   const timedOut = `Timed out after ${timeoutMs} ms waiting for ${what}`;
   return expectEventually(
     async () => {

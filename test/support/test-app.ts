@@ -16,7 +16,16 @@ const TEST_HASHING = { memoryCostKiB: 1024, timeCost: 1, parallelism: 1 };
  * Far above anything a test does from 127.0.0.1, so rate limits and the login lockout never
  * interfere; the rate limit tests set their own (`settings: { rateLimit }`).
  */
-export const GENEROUS_RATE_LIMIT: RateLimitSettings = { windowSeconds: 60, perIp: 1_000_000, perAccount: 1_000_000, lockoutThreshold: 1_000, lockoutSeconds: 60, loginMaxDelaySeconds: 60, perUser: 1_000_000, perIpAuthenticated: 1_000_000 };
+export const GENEROUS_RATE_LIMIT: RateLimitSettings = {
+  windowSeconds: 60,
+  perIp: 1_000_000,
+  perAccount: 1_000_000,
+  lockoutThreshold: 1_000,
+  lockoutSeconds: 60,
+  loginMaxDelaySeconds: 60,
+  perUser: 1_000_000,
+  perIpAuthenticated: 1_000_000,
+};
 
 /**
  * The pino destination of a test's logger: every line the apps write, as written (JSON), so tests

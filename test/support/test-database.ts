@@ -53,7 +53,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 /** `t:<label>:<random>:`; the label is reduced to [a-z0-9-] so it can never hold a glob or a hash tag. */
 export function testRedisPrefix(label: string): string {
-  const safeLabel = label.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'test';
+  const safeLabel =
+    label
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'test';
   return `t:${safeLabel}:${randomBytes(6).toString('hex')}:`;
 }
 

@@ -98,7 +98,10 @@ describe.each<HttpAdapterName>(['express', 'fastify'])('the example host on %s',
     const missing = await http().get('/accounts/me').expect(401);
     expect(missing.headers['www-authenticate']).toBe('Bearer realm="sessions"');
     const [header, payload] = user.accessToken.split('.');
-    await http().get('/accounts/me').auth(`${header}.${payload}.${randomBytes(32).toString('base64url')}`, { type: 'bearer' }).expect(401);
+    await http()
+      .get('/accounts/me')
+      .auth(`${header}.${payload}.${randomBytes(32).toString('base64url')}`, { type: 'bearer' })
+      .expect(401);
 
     await http().post('/accounts').send({ email: user.email, password: user.password }).expect(409);
     await http().post('/accounts').send({ email: user.email }).expect(400);
@@ -106,7 +109,11 @@ describe.each<HttpAdapterName>(['express', 'fastify'])('the example host on %s',
     await http().post('/accounts/sign-in').send({ email: user.email, password: 'not the password' }).expect(401);
 
     // The library refuses a malformed refresh token (InvalidCommandInput): the host's filter makes it a 400.
-    const malformed = await http().post('/accounts/me/sign-out').auth(user.accessToken, { type: 'bearer' }).send({ refreshToken: 'not-a-refresh-token' }).expect(400);
+    const malformed = await http()
+      .post('/accounts/me/sign-out')
+      .auth(user.accessToken, { type: 'bearer' })
+      .send({ refreshToken: 'not-a-refresh-token' })
+      .expect(400);
     expect(malformed.body).toMatchObject({ statusCode: 400, field: 'refreshToken' });
     await http().get('/accounts/me').auth(user.accessToken, { type: 'bearer' }).expect(200);
   });

@@ -19,11 +19,13 @@ function sourceRegion(source: string): string {
 /** The ```ts block between `<!-- #region readme: <file> -->` and `<!-- #endregion readme -->`, one per README. */
 function readmeSnippets(markdown: string, file: string): string[] {
   const regions = [...markdown.matchAll(/<!-- #region readme: (\S+) -->\n([\s\S]*?)<!-- #endregion readme -->/g)];
-  return regions.filter((region) => region[1] === file).map((region) => {
-    const fence = /^```ts\n([\s\S]*?)^```$/m.exec(region[2]);
-    if (!fence) throw new Error(`The README region of ${file} holds no \`\`\`ts block`);
-    return fence[1].trimEnd();
-  });
+  return regions
+    .filter((region) => region[1] === file)
+    .map((region) => {
+      const fence = /^```ts\n([\s\S]*?)^```$/m.exec(region[2]);
+      if (!fence) throw new Error(`The README region of ${file} holds no \`\`\`ts block`);
+      return fence[1].trimEnd();
+    });
 }
 
 describe('the README wiring snippet', () => {

@@ -37,7 +37,10 @@ const NOT_READY = ApiProblem(
   'Not ready: the database is unreachable, or the process is shutting down; the problem keeps the report’s `info`, `error` and `details`',
   { headers: {} },
 );
-const HEALTHY = ApiOkResponse({ type: HealthReport, description: 'The check passed (the cache may be reported `degraded`: the auth check then asks PostgreSQL)' });
+const HEALTHY = ApiOkResponse({
+  type: HealthReport,
+  description: 'The check passed (the cache may be reported `degraded`: the auth check then asks PostgreSQL)',
+});
 
 @ApiTags('health')
 @Controller('health')

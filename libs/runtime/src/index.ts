@@ -17,7 +17,15 @@ export { Authenticated, OptionallyAuthenticated, AdminsOnly } from './http/acces
 export { seedAdministrator, ensureAdministrator, AdminBootstrapConflict, AdminPasswordRefused, type AdminBootstrapResult } from './admin-bootstrap';
 export { HealthController } from './health.controller';
 export { hostProviders } from './host-providers';
-export { RateLimitGuard, RateLimited, RateLimitedPerUser, RateLimitThrottlers, REVOCATION_LIMIT_FACTOR, type AccountKeySource, accountTracker } from './rate-limit/rate-limit.guard';
+export {
+  RateLimitGuard,
+  RateLimited,
+  RateLimitedPerUser,
+  RateLimitThrottlers,
+  REVOCATION_LIMIT_FACTOR,
+  type AccountKeySource,
+  accountTracker,
+} from './rate-limit/rate-limit.guard';
 export { createRedisCacheStores, CACHE_STORE_KINDS, type CacheStoreKind, type RedisCacheStores } from './cache/redis-cache-stores';
 export { AUTH_CHECK_MODES, type AuthCheckMode } from './benchmark/auth-check-modes';
 export { serve, exitOnStartupFailure, type Listener } from './serve';

@@ -94,7 +94,10 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
     } catch (error) {
       await dataSource.destroy();
       await stopEmbedded?.();
-      throw new Error(`METRICS_PORT: the metrics listener could not listen on ${settings.metrics.host}:${settings.metrics.port} (${(error as Error).message})`, { cause: error });
+      throw new Error(
+        `METRICS_PORT: the metrics listener could not listen on ${settings.metrics.host}:${settings.metrics.port} (${(error as Error).message})`,
+        { cause: error },
+      );
     }
   }
 

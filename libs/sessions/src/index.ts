@@ -3,7 +3,13 @@
 // the commands only, so each leaves its audit entries; internals stay internal.
 
 // The module and its options
-export { SessionsModule, type SessionsModuleExtras, type SessionsModuleForRootOptions, type SessionsModuleAsyncOptions, type SessionsOptionsFactory } from './sessions.module';
+export {
+  SessionsModule,
+  type SessionsModuleExtras,
+  type SessionsModuleForRootOptions,
+  type SessionsModuleAsyncOptions,
+  type SessionsOptionsFactory,
+} from './sessions.module';
 export { type SessionsModuleOptions, type PasswordHashingOptions, type SessionsMigrationsMode, SESSIONS_DEFAULTS } from './sessions.options';
 export {
   type SessionsObserver,
@@ -38,7 +44,11 @@ export { type TokenPair } from './application/tokens/token-pair';
 // Events, for other modules' event handlers and sagas: each command publishes Attempted, then Succeeded or Failed
 export { AuditableEvent, type SessionEventFields } from './application/audit/auditable-event';
 export { UserLogoutAttempted, UserLogoutSucceeded, UserLogoutFailed } from './application/logout-user/logout-user.events';
-export { AllSessionsRevocationAttempted, AllSessionsRevoked, AllSessionsRevocationFailed } from './application/revoke-all-user-sessions/revoke-all-user-sessions.events';
+export {
+  AllSessionsRevocationAttempted,
+  AllSessionsRevoked,
+  AllSessionsRevocationFailed,
+} from './application/revoke-all-user-sessions/revoke-all-user-sessions.events';
 export { SessionRevocationAttempted, SessionRevoked, SessionRevocationFailed } from './application/revoke-session/revoke-session.events';
 export { UserRegistrationAttempted, UserRegistered, UserRegistrationFailed } from './application/register-user/register-user.events';
 export { UserLoginAttempted, UserLoginSucceeded, UserLoginFailed } from './application/login-user/login-user.events';
@@ -48,7 +58,11 @@ export { AdminBootstrapAttempted, AdminBootstrapped, AdminBootstrapFailed } from
 export { UserRoleChangeAttempted, UserRoleChanged, UserRoleChangeFailed } from './application/change-user-role/change-user-role.events';
 export { UserDisableAttempted, UserDisabled, UserDisableFailed } from './application/disable-user/disable-user.events';
 export { UserEnableAttempted, UserEnabled, UserEnableFailed } from './application/enable-user/enable-user.events';
-export { PasswordResetRequirementAttempted, PasswordResetRequired, PasswordResetRequirementFailed } from './application/require-password-reset/require-password-reset.events';
+export {
+  PasswordResetRequirementAttempted,
+  PasswordResetRequired,
+  PasswordResetRequirementFailed,
+} from './application/require-password-reset/require-password-reset.events';
 export { PasswordResetAttempted, PasswordReset, PasswordResetFailed } from './application/reset-password/reset-password.events';
 
 // Reads (nothing here writes)

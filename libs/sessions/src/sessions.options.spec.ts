@@ -16,7 +16,11 @@ function problemsOf(input: unknown): readonly string[] {
 
 describe('resolveSessionsOptions', () => {
   it('fills every option from SESSIONS_DEFAULTS when only the secret is given', () => {
-    expect(resolveSessionsOptions({ accessTokenSecret: SECRET })).toEqual({ ...SESSIONS_DEFAULTS, accessTokenSecret: SECRET, observer: NOOP_SESSIONS_OBSERVER });
+    expect(resolveSessionsOptions({ accessTokenSecret: SECRET })).toEqual({
+      ...SESSIONS_DEFAULTS,
+      accessTokenSecret: SECRET,
+      observer: NOOP_SESSIONS_OBSERVER,
+    });
   });
 
   it("keeps a host's observer, class instances included, and refuses one without the three methods", () => {
@@ -33,7 +37,12 @@ describe('resolveSessionsOptions', () => {
   });
 
   it('defaults each nested field on its own', () => {
-    const resolved = resolveSessionsOptions({ accessTokenSecret: SECRET, lifetimes: { accessTokenTtlSeconds: 120 }, loginLockout: { threshold: 3 }, passwordHashing: { timeCost: 3 } });
+    const resolved = resolveSessionsOptions({
+      accessTokenSecret: SECRET,
+      lifetimes: { accessTokenTtlSeconds: 120 },
+      loginLockout: { threshold: 3 },
+      passwordHashing: { timeCost: 3 },
+    });
     expect(resolved.lifetimes).toEqual({ ...SESSIONS_DEFAULTS.lifetimes, accessTokenTtlSeconds: 120 });
     expect(resolved.loginLockout).toEqual({ ...SESSIONS_DEFAULTS.loginLockout, threshold: 3 });
     expect(resolved.passwordHashing).toEqual({ ...SESSIONS_DEFAULTS.passwordHashing, timeCost: 3 });

@@ -144,9 +144,7 @@ const EXTRA_KEYS = ['isGlobal', 'dataSourceName'];
  */
 export function resolveSessionsOptions(input: SessionsModuleOptions | null | undefined): ResolvedSessionsOptions {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new SessionsConfigurationError('SessionsModule options must be an object (at least { accessTokenSecret })', [
-      'options must be an object',
-    ]);
+    throw new SessionsConfigurationError('SessionsModule options must be an object (at least { accessTokenSecret })', ['options must be an object']);
   }
   const check = new Checker();
   check.knownKeys(input, OPTION_KEYS, '', (key) =>
@@ -155,14 +153,34 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
 
   const { accessTokenSecret, accessTokenKeys } = resolveSigning(input, check);
   const passwordHasher = check.value('passwordHasher', input.passwordHasher, undefined, (value) =>
-    value !== null && typeof value === 'object' && ['hash', 'verify', 'needsRehash'].every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
+    value !== null &&
+    typeof value === 'object' &&
+    ['hash', 'verify', 'needsRehash'].every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
       ? undefined
       : 'must be a PasswordHasher (an object with hash, verify and needsRehash)',
   );
   const lifetimes = {
-    accessTokenTtlSeconds: check.integer('lifetimes.accessTokenTtlSeconds', input.lifetimes?.accessTokenTtlSeconds, SESSIONS_DEFAULTS.lifetimes.accessTokenTtlSeconds, 1, 31_536_000),
-    sessionTtlSeconds: check.integer('lifetimes.sessionTtlSeconds', input.lifetimes?.sessionTtlSeconds, SESSIONS_DEFAULTS.lifetimes.sessionTtlSeconds, 1, 315_360_000),
-    activeCacheTtlSeconds: check.integer('lifetimes.activeCacheTtlSeconds', input.lifetimes?.activeCacheTtlSeconds, SESSIONS_DEFAULTS.lifetimes.activeCacheTtlSeconds, 1, 86_400),
+    accessTokenTtlSeconds: check.integer(
+      'lifetimes.accessTokenTtlSeconds',
+      input.lifetimes?.accessTokenTtlSeconds,
+      SESSIONS_DEFAULTS.lifetimes.accessTokenTtlSeconds,
+      1,
+      31_536_000,
+    ),
+    sessionTtlSeconds: check.integer(
+      'lifetimes.sessionTtlSeconds',
+      input.lifetimes?.sessionTtlSeconds,
+      SESSIONS_DEFAULTS.lifetimes.sessionTtlSeconds,
+      1,
+      315_360_000,
+    ),
+    activeCacheTtlSeconds: check.integer(
+      'lifetimes.activeCacheTtlSeconds',
+      input.lifetimes?.activeCacheTtlSeconds,
+      SESSIONS_DEFAULTS.lifetimes.activeCacheTtlSeconds,
+      1,
+      86_400,
+    ),
   };
   if (input.lifetimes !== undefined) check.knownKeys(input.lifetimes, Object.keys(SESSIONS_DEFAULTS.lifetimes), 'lifetimes.');
   if (lifetimes.sessionTtlSeconds <= lifetimes.accessTokenTtlSeconds && check.isFine('lifetimes.')) {
@@ -174,7 +192,13 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
   const parallelism = check.integer('passwordHashing.parallelism', input.passwordHashing?.parallelism, SESSIONS_DEFAULTS.passwordHashing.parallelism, 1, 255);
   const passwordHashing = {
     // argon2 needs at least 8 KiB per lane; below 1 MiB a hash is cheap to attack.
-    memoryCostKiB: check.integer('passwordHashing.memoryCostKiB', input.passwordHashing?.memoryCostKiB, SESSIONS_DEFAULTS.passwordHashing.memoryCostKiB, Math.max(1_024, 8 * parallelism), 4_294_967_295),
+    memoryCostKiB: check.integer(
+      'passwordHashing.memoryCostKiB',
+      input.passwordHashing?.memoryCostKiB,
+      SESSIONS_DEFAULTS.passwordHashing.memoryCostKiB,
+      Math.max(1_024, 8 * parallelism),
+      4_294_967_295,
+    ),
     timeCost: check.integer('passwordHashing.timeCost', input.passwordHashing?.timeCost, SESSIONS_DEFAULTS.passwordHashing.timeCost, 1, 100),
     parallelism,
   };
@@ -193,7 +217,13 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
   const loginLockout = {
     threshold: check.integer('loginLockout.threshold', input.loginLockout?.threshold, SESSIONS_DEFAULTS.loginLockout.threshold, 1, 1_000_000),
     lockSeconds: check.integer('loginLockout.lockSeconds', input.loginLockout?.lockSeconds, SESSIONS_DEFAULTS.loginLockout.lockSeconds, 1, 31_536_000),
-    maxDelaySeconds: check.integer('loginLockout.maxDelaySeconds', input.loginLockout?.maxDelaySeconds, SESSIONS_DEFAULTS.loginLockout.maxDelaySeconds, 1, 31_536_000),
+    maxDelaySeconds: check.integer(
+      'loginLockout.maxDelaySeconds',
+      input.loginLockout?.maxDelaySeconds,
+      SESSIONS_DEFAULTS.loginLockout.maxDelaySeconds,
+      1,
+      31_536_000,
+    ),
   };
   if (input.loginLockout !== undefined) check.knownKeys(input.loginLockout, Object.keys(SESSIONS_DEFAULTS.loginLockout), 'loginLockout.');
 
@@ -216,7 +246,9 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
       value === 'run' || value === 'verify' ? undefined : `must be 'run' or 'verify' (got ${JSON.stringify(value)})`,
     ),
     observer: check.value('observer', input.observer, NOOP_SESSIONS_OBSERVER, (value) =>
-      value !== null && typeof value === 'object' && ['authCheck', 'auditWrite', 'cacheTrust'].every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
+      value !== null &&
+      typeof value === 'object' &&
+      ['authCheck', 'auditWrite', 'cacheTrust'].every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
         ? undefined
         : 'must be a SessionsObserver (an object with authCheck, auditWrite and cacheTrust)',
     ),
@@ -231,10 +263,14 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
  */
 function resolveSigning(input: SessionsModuleOptions, check: Checker): Pick<ResolvedSessionsOptions, 'accessTokenSecret' | 'accessTokenKeys'> {
   const keys = input.accessTokenKeys;
-  if (keys !== undefined && (keys === null || typeof keys !== 'object')) check.problem('accessTokenKeys must be an object ({ algorithm, keyId, privateKey, previousPublicKeys? })');
+  if (keys !== undefined && (keys === null || typeof keys !== 'object'))
+    check.problem('accessTokenKeys must be an object ({ algorithm, keyId, privateKey, previousPublicKeys? })');
   const secret = input.accessTokenSecret;
   if (secret === undefined) {
-    if (keys === undefined) check.problem(`accessTokenSecret is required: an HMAC secret (HS256) of at least ${MIN_SECRET_LENGTH} characters (or accessTokenKeys, to sign with EdDSA or ES256)`);
+    if (keys === undefined)
+      check.problem(
+        `accessTokenSecret is required: an HMAC secret (HS256) of at least ${MIN_SECRET_LENGTH} characters (or accessTokenKeys, to sign with EdDSA or ES256)`,
+      );
     return { accessTokenSecret: undefined, accessTokenKeys: keys };
   }
   if (typeof secret !== 'string') {
@@ -300,7 +336,9 @@ class Checker {
   }
 
   boolean(field: string, value: unknown, fallback: boolean): boolean {
-    return this.value(field, value, fallback, (candidate) => (typeof candidate === 'boolean' ? undefined : `must be true or false (got ${describe(candidate)})`));
+    return this.value(field, value, fallback, (candidate) =>
+      typeof candidate === 'boolean' ? undefined : `must be true or false (got ${describe(candidate)})`,
+    );
   }
 
   knownKeys(value: unknown, known: readonly string[], prefix: string, hint?: (key: string) => string | undefined): void {
@@ -316,10 +354,7 @@ class Checker {
 
   throwIfAny(): void {
     if (this.problems.length === 0) return;
-    throw new SessionsConfigurationError(
-      `Invalid SessionsModule options:\n${this.problems.map((problem) => `  - ${problem}`).join('\n')}`,
-      this.problems,
-    );
+    throw new SessionsConfigurationError(`Invalid SessionsModule options:\n${this.problems.map((problem) => `  - ${problem}`).join('\n')}`, this.problems);
   }
 }
 

@@ -1,4 +1,14 @@
-import { ADMIN_REASON_MAX_LENGTH, ADMIN_REASON_MIN_LENGTH, AUDIT_ACTIONS, type AuditAction, type AuditOutcome, type ActorType, REQUEST_ID_PATTERN, USER_ROLES, type UserRole } from '@app/sessions';
+import {
+  ADMIN_REASON_MAX_LENGTH,
+  ADMIN_REASON_MIN_LENGTH,
+  AUDIT_ACTIONS,
+  type AuditAction,
+  type AuditOutcome,
+  type ActorType,
+  REQUEST_ID_PATTERN,
+  USER_ROLES,
+  type UserRole,
+} from '@app/sessions';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { MaxStoredLength } from '@app/platform';
@@ -107,7 +117,8 @@ export class AuditEntryView {
   @ApiProperty({ nullable: true, type: String }) reason: string | null;
   @ApiProperty({ nullable: true, type: String }) ipAddress: string | null;
   @ApiProperty({ nullable: true, type: String }) userAgent: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'The X-Request-Id of the request that caused the command; null when none did' }) requestId: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The X-Request-Id of the request that caused the command; null when none did' }) requestId:
+    string | null;
   @ApiProperty({ type: Object }) details: Record<string, unknown>;
 }
 

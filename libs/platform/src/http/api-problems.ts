@@ -1,5 +1,14 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, ApiSchema, getSchemaPath, type HeadersObject, type ResponseObject } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  ApiSchema,
+  getSchemaPath,
+  type HeadersObject,
+  type ResponseObject,
+} from '@nestjs/swagger';
 import { PROBLEM_CONTENT_TYPE } from './problem-details';
 
 /** OpenAPI's view of FieldError (problem-details.ts). */

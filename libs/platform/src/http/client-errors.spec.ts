@@ -35,7 +35,12 @@ describe('answerClientError', () => {
     const response = await exchangeRaw(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Padding: ${'p'.repeat(20_000)}\r\n\r\n`);
     expect(response).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
     expect(response).toContain('Content-Type: application/problem+json; charset=utf-8\r\n');
-    expect(bodyOf(response)).toEqual({ type: 'about:blank', title: 'Request Header Fields Too Large', status: 431, detail: 'The request headers are too large' });
+    expect(bodyOf(response)).toEqual({
+      type: 'about:blank',
+      title: 'Request Header Fields Too Large',
+      status: 431,
+      detail: 'The request headers are too large',
+    });
   });
 
   it('answers a request that is not HTTP with a 400 problem', async () => {

@@ -58,7 +58,11 @@ describe('acceptJsonBodiesOnly', () => {
   it('passes JSON, with or without a charset, and requests without a body', async () => {
     const server = app.getHttpServer();
     await request(server).post('/revoke-all').set('Content-Type', 'application/json').send('{"keepCurrent":true}').expect(201, { keepCurrent: true });
-    await request(server).post('/revoke-all').set('Content-Type', 'application/json; charset=utf-8').send('{"keepCurrent":true}').expect(201, { keepCurrent: true });
+    await request(server)
+      .post('/revoke-all')
+      .set('Content-Type', 'application/json; charset=utf-8')
+      .send('{"keepCurrent":true}')
+      .expect(201, { keepCurrent: true });
     await request(server).post('/revoke-all').expect(201, { keepCurrent: false });
     await request(server).post('/revoke-all').set('Content-Type', 'text/plain').set('Content-Length', '0').expect(201, { keepCurrent: false });
   });

@@ -243,10 +243,7 @@ describe('ProblemDetailsFilter', () => {
     });
 
     it('refuses an unknown charset with 415', async () => {
-      const response = await request(app.getHttpServer())
-        .post('/echo')
-        .set('Content-Type', 'application/json; charset=klingon')
-        .send('{}');
+      const response = await request(app.getHttpServer()).post('/echo').set('Content-Type', 'application/json; charset=klingon').send('{}');
       expectProblem(response, 415, 'Unsupported charset in Content-Type');
     });
 

@@ -67,7 +67,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (fromRequest) return { body: fromRequest };
     if (exception instanceof HttpException) return { body: this.fromHttpException(exception, request) };
     const input = invalidCommandInput(exception);
-    if (input) return { body: invalidRequest('A field of the request is invalid', [{ field: input.field, messages: [`${input.field} ${input.problem}`] }]).problem };
+    if (input)
+      return { body: invalidRequest('A field of the request is invalid', [{ field: input.field, messages: [`${input.field} ${input.problem}`] }]).problem };
     if (isDependencyUnavailable(exception)) {
       this.logger.warn(`${describe(request)}: dependency unavailable: ${messageOf(exception)}`);
       return {
@@ -112,8 +113,7 @@ const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance'
  */
 function extensionsOf(response: string | object): Record<string, unknown> {
   if (typeof response === 'string') return {};
-  const isEnvelope = (key: string, value: unknown) =>
-    key === 'message' || key === 'statusCode' || (key === 'error' && typeof value === 'string');
+  const isEnvelope = (key: string, value: unknown) => key === 'message' || key === 'statusCode' || (key === 'error' && typeof value === 'string');
   return Object.fromEntries(Object.entries(response).filter(([key, value]) => !PROBLEM_MEMBERS.has(key) && !isEnvelope(key, value)));
 }
 

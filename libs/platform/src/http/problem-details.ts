@@ -16,9 +16,7 @@ export interface ProblemDetails {
 }
 
 /** What a caller may add to a problem: its own type, title or instance, and extension members. */
-export type ProblemExtras = { readonly type?: string; readonly title?: string; readonly instance?: string } & Readonly<
-  Record<string, unknown>
->;
+export type ProblemExtras = { readonly type?: string; readonly title?: string; readonly instance?: string } & Readonly<Record<string, unknown>>;
 
 /** One invalid input and everything wrong with it. */
 export interface FieldError {

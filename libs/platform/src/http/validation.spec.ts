@@ -246,7 +246,10 @@ describe('createValidationPipe', () => {
     ])('refuses %s deeper than the limit with a 400', async (_shape, body) => {
       const response = await post('/sign-up', body);
       expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ detail: 'The body is nested too deeply', errors: [{ field: 'body', messages: [`body must not be nested more than ${MAX_INPUT_DEPTH} levels deep`] }] });
+      expect(response.body).toMatchObject({
+        detail: 'The body is nested too deeply',
+        errors: [{ field: 'body', messages: [`body must not be nested more than ${MAX_INPUT_DEPTH} levels deep`] }],
+      });
     });
 
     it('lets nesting within the limit through to the rules', async () => {

@@ -45,7 +45,10 @@ export class ProblemValidationPipe extends ValidationPipe {
         ]);
       }
       const refused: FieldError[] = [
-        ...(this.validatorOptions.forbidNonWhitelisted ? shape.reservedKeys : []).map((path) => ({ field: path, messages: [`property ${path} should not exist`] })),
+        ...(this.validatorOptions.forbidNonWhitelisted ? shape.reservedKeys : []).map((path) => ({
+          field: path,
+          messages: [`property ${path} should not exist`],
+        })),
         ...shape.nulStrings.map((path) => ({ field: path, messages: [`${path} must not contain the NUL character (U+0000)`] })),
       ];
       if (refused.length > 0) throw fieldsProblem(refused);
@@ -139,8 +142,7 @@ function fieldsProblem(fields: readonly FieldError[]): ProblemException {
   const shown = fields.slice(0, MAX_FIELD_ERRORS);
   const names = shown.map((field) => field.field).join(', ');
   const more = fields.length > shown.length ? ` (and ${fields.length - shown.length} more)` : '';
-  const detail =
-    fields.length === 1 ? `The request has 1 invalid field: ${names}` : `The request has ${fields.length} invalid fields: ${names}${more}`;
+  const detail = fields.length === 1 ? `The request has 1 invalid field: ${names}` : `The request has ${fields.length} invalid fields: ${names}${more}`;
   return invalidRequest(detail, shown);
 }
 
@@ -181,8 +183,7 @@ export function MaxStoredLength(max: number, normalize: (value: string) => strin
 export function parseUuidPipe(parameter: string): ParseUUIDPipe {
   return new ParseUUIDPipe({
     version: 'all',
-    exceptionFactory: () =>
-      invalidRequest(`Parameter "${parameter}" is not a UUID`, [{ field: parameter, messages: [`${parameter} must be a UUID`] }]),
+    exceptionFactory: () => invalidRequest(`Parameter "${parameter}" is not a UUID`, [{ field: parameter, messages: [`${parameter} must be a UUID`] }]),
   });
 }
 

@@ -13,7 +13,13 @@ import { createValidationPipe } from '../http/validation';
  */
 export async function createEdgeTestApp(controllers: Type[], bodyLimitBytes = 16 * 1024): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ controllers }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ bodyLimit: bodyLimitBytes, frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => answerRouterError(error, request, reply, { bodyLimitBytes }) }), { bodyParser: false, logger: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    new FastifyAdapter({
+      bodyLimit: bodyLimitBytes,
+      frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => answerRouterError(error, request, reply, { bodyLimitBytes }),
+    }),
+    { bodyParser: false, logger: false },
+  );
   acceptJsonBodiesOnly(app.getHttpAdapter().getInstance(), bodyLimitBytes);
   app.useGlobalFilters(new ProblemDetailsFilter(app.getHttpAdapter(), { bodyLimitBytes }));
   app.useGlobalPipes(createValidationPipe());

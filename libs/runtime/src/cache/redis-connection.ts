@@ -28,7 +28,11 @@ export async function connectRedis(url: string, options: RedisConnectOptions) {
   });
   logConnectionChanges(client, options.name);
   try {
-    await withTimeout(client.connect(), options.connectTimeoutMs, () => new Error(`Redis at ${redactRedisUrl(url)} did not answer within ${options.connectTimeoutMs} ms`));
+    await withTimeout(
+      client.connect(),
+      options.connectTimeoutMs,
+      () => new Error(`Redis at ${redactRedisUrl(url)} did not answer within ${options.connectTimeoutMs} ms`),
+    );
   } catch (error) {
     client.destroy();
     throw error;

@@ -11,7 +11,9 @@ describe('withTimeout (the runtime Redis connections)', () => {
 
   it('rejects with the given error when the promise does not settle within the bound', async () => {
     const started = Date.now();
-    await expect(withTimeout(new Promise(() => undefined), 50, () => new Error('Redis did not answer within 50 ms'))).rejects.toThrow('Redis did not answer within 50 ms');
+    await expect(withTimeout(new Promise(() => undefined), 50, () => new Error('Redis did not answer within 50 ms'))).rejects.toThrow(
+      'Redis did not answer within 50 ms',
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
   });
 });

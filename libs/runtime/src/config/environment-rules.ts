@@ -61,8 +61,7 @@ export function IsIntegerInRange(min: number, max?: number): PropertyDecorator {
   return ValidateBy({
     name: 'isIntegerInRange',
     validator: {
-      validate: (value: unknown) =>
-        typeof value === 'number' && Number.isSafeInteger(value) && value >= min && (max === undefined || value <= max),
+      validate: (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value >= min && (max === undefined || value <= max),
       defaultMessage: (args?: ValidationArguments) => `${args?.property} must be an integer ${range} ${got(args?.value)}`,
     },
   });
@@ -108,8 +107,7 @@ function isProxyAddress(entry: string): boolean {
 }
 
 export function IsTrustProxy(): PropertyDecorator {
-  const badEntries = (value: unknown): string[] =>
-    typeof value === 'string' ? value.split(',').filter((entry) => !isProxyAddress(entry)) : [];
+  const badEntries = (value: unknown): string[] => (typeof value === 'string' ? value.split(',').filter((entry) => !isProxyAddress(entry)) : []);
   return ValidateBy({
     name: 'isTrustProxy',
     validator: {
@@ -131,8 +129,7 @@ export function IsByteSize(): PropertyDecorator {
     name: 'isByteSize',
     validator: {
       validate: (value: unknown) => typeof value === 'string' && /^\d+(\.\d+)?\s*(b|kb|mb|gb|tb|pb)?$/i.test(value),
-      defaultMessage: (args?: ValidationArguments) =>
-        `${args?.property} must be a size such as 16kb, 1mb or a number of bytes ${got(args?.value)}`,
+      defaultMessage: (args?: ValidationArguments) => `${args?.property} must be a size such as 16kb, 1mb or a number of bytes ${got(args?.value)}`,
     },
   });
 }

@@ -1,10 +1,4 @@
-import {
-  ConfigurationError,
-  ENVIRONMENT_VARIABLES,
-  Environment,
-  loadEnvironment,
-  PUBLISHED_DEVELOPMENT_ACCESS_TOKEN_SECRET,
-} from './environment';
+import { ConfigurationError, ENVIRONMENT_VARIABLES, Environment, loadEnvironment, PUBLISHED_DEVELOPMENT_ACCESS_TOKEN_SECRET } from './environment';
 
 const SECRET = 'a-production-secret-of-at-least-32-chars';
 /** NODE_ENV must say development explicitly for the development defaults. */
@@ -37,7 +31,18 @@ describe('loadEnvironment', () => {
   it('applies every default to an environment that only says NODE_ENV=development', () => {
     const expected: Environment = {
       nodeEnv: 'development',
-      http: { port: 3000, adminPort: 3001, host: '0.0.0.0', trustProxy: false, bodyLimit: '16kb', headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, corsOrigins: { web: [], admin: [] }, hstsMaxAgeSeconds: 0, apiDocs: true },
+      http: {
+        port: 3000,
+        adminPort: 3001,
+        host: '0.0.0.0',
+        trustProxy: false,
+        bodyLimit: '16kb',
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        corsOrigins: { web: [], admin: [] },
+        hstsMaxAgeSeconds: 0,
+        apiDocs: true,
+      },
       database: { url: undefined, poolSize: 10, statementTimeoutMs: 5000, embeddedDataDir: undefined },
       cache: { redisUrl: undefined, inProcessSingleInstance: false, store: 'keyv-redis', keyPrefix: 'sessions:', timeoutMs: 250 },
       accessToken: { secret: expect.stringMatching(/^[\w-]{43}$/), ttlSeconds: 900 },
@@ -48,7 +53,16 @@ describe('loadEnvironment', () => {
       refreshReuseGraceSeconds: 5,
       interruptedAfterSeconds: 60,
       authCheck: 'session',
-      rateLimit: { windowSeconds: 60, perIp: 30, perAccount: 10, lockoutThreshold: 10, lockoutSeconds: 900, loginMaxDelaySeconds: 300, perUser: 60, perIpAuthenticated: 600 },
+      rateLimit: {
+        windowSeconds: 60,
+        perIp: 30,
+        perAccount: 10,
+        lockoutThreshold: 10,
+        lockoutSeconds: 900,
+        loginMaxDelaySeconds: 300,
+        perUser: 60,
+        perIpAuthenticated: 600,
+      },
       logLevel: 'info',
       migrationsAtStartup: 'run',
       // No load balancer to wait for on a laptop: Ctrl-C closes at once.
@@ -131,7 +145,16 @@ describe('loadEnvironment', () => {
       refreshReuseGraceSeconds: 3,
       interruptedAfterSeconds: 120,
       authCheck: 'session',
-      rateLimit: { windowSeconds: 300, perIp: 100, perAccount: 5, lockoutThreshold: 3, lockoutSeconds: 3600, loginMaxDelaySeconds: 300, perUser: 60, perIpAuthenticated: 600 },
+      rateLimit: {
+        windowSeconds: 300,
+        perIp: 100,
+        perAccount: 5,
+        lockoutThreshold: 3,
+        lockoutSeconds: 3600,
+        loginMaxDelaySeconds: 300,
+        perUser: 60,
+        perIpAuthenticated: 600,
+      },
       logLevel: 'warn',
       migrationsAtStartup: 'verify',
       shutdown: { drainSeconds: 10, timeoutSeconds: 50 },
@@ -213,10 +236,7 @@ describe('loadEnvironment', () => {
 
   it('puts every problem in the message, one per line', () => {
     expect(() => loadEnvironment({ ...DEV, PORT: 'abc', ADMIN_PORT: '-1' })).toThrow(
-      new ConfigurationError([
-        'PORT must be an integer between 1 and 65535 (got "abc")',
-        'ADMIN_PORT must be an integer between 1 and 65535 (got "-1")',
-      ]),
+      new ConfigurationError(['PORT must be an integer between 1 and 65535 (got "abc")', 'ADMIN_PORT must be an integer between 1 and 65535 (got "-1")']),
     );
     expect(() => loadEnvironment({ ...DEV, PORT: 'abc' })).toThrow(
       'Invalid environment configuration:\n  - PORT must be an integer between 1 and 65535 (got "abc")',
@@ -251,7 +271,10 @@ describe('loadEnvironment', () => {
     // issue 8 #5: a forgotten NODE_ENV signed with a secret published in the source.
     it('is required when NODE_ENV is unset, empty or unknown: only an explicit development or test relaxes it', () => {
       const { NODE_ENV: _unset, ...unset } = PRODUCTION;
-      for (const env of [{ ...unset, ACCESS_TOKEN_SECRET: undefined }, { ...unset, NODE_ENV: ' ', ACCESS_TOKEN_SECRET: undefined }]) {
+      for (const env of [
+        { ...unset, ACCESS_TOKEN_SECRET: undefined },
+        { ...unset, NODE_ENV: ' ', ACCESS_TOKEN_SECRET: undefined },
+      ]) {
         expect(problemsOf(env)).toEqual([`ACCESS_TOKEN_SECRET is required ${IN_PRODUCTION}`]);
       }
       expect(loadEnvironment(unset).nodeEnv).toBe('production');
@@ -312,9 +335,9 @@ describe('loadEnvironment', () => {
     });
 
     it('never allows the embedded database in production, not even with the single-instance opt-in or a data directory', () => {
-      expect(
-        problemsOf({ ...PRODUCTION, DATABASE_URL: undefined, EMBEDDED_DATA_DIR: '/var/lib/sessions', IN_PROCESS_CACHE_SINGLE_INSTANCE: 'true' }),
-      ).toEqual([`DATABASE_URL is required ${IN_PRODUCTION}: ${DATABASE_REASON}`]);
+      expect(problemsOf({ ...PRODUCTION, DATABASE_URL: undefined, EMBEDDED_DATA_DIR: '/var/lib/sessions', IN_PROCESS_CACHE_SINGLE_INSTANCE: 'true' })).toEqual([
+        `DATABASE_URL is required ${IN_PRODUCTION}: ${DATABASE_REASON}`,
+      ]);
     });
 
     it.each(['development', 'test'])('keeps embedded mode (neither set) in %s', (nodeEnv) => {
@@ -345,9 +368,7 @@ describe('loadEnvironment', () => {
     });
 
     it('reports only the range when the session lifetime is out of range', () => {
-      expect(problemsOf({ ...DEV, SESSION_TTL_SECONDS: '60' })).toEqual([
-        'SESSION_TTL_SECONDS must be an integer between 3600 and 31536000 (got "60")',
-      ]);
+      expect(problemsOf({ ...DEV, SESSION_TTL_SECONDS: '60' })).toEqual(['SESSION_TTL_SECONDS must be an integer between 3600 and 31536000 (got "60")']);
     });
 
     it('does not compare against an access token lifetime that is itself invalid', () => {
@@ -359,20 +380,13 @@ describe('loadEnvironment', () => {
 
   describe('ADMIN_EMAIL and ADMIN_PASSWORD', () => {
     it('requires both or neither', () => {
-      expect(problemsOf({ ...DEV, ADMIN_EMAIL: 'admin@example.com' })).toEqual([
-        'ADMIN_PASSWORD must be set when ADMIN_EMAIL is (set both or neither)',
-      ]);
-      expect(problemsOf({ ...DEV, ADMIN_PASSWORD: 'long enough' })).toEqual([
-        'ADMIN_EMAIL must be set when ADMIN_PASSWORD is (set both or neither)',
-      ]);
+      expect(problemsOf({ ...DEV, ADMIN_EMAIL: 'admin@example.com' })).toEqual(['ADMIN_PASSWORD must be set when ADMIN_EMAIL is (set both or neither)']);
+      expect(problemsOf({ ...DEV, ADMIN_PASSWORD: 'long enough' })).toEqual(['ADMIN_EMAIL must be set when ADMIN_PASSWORD is (set both or neither)']);
     });
 
     it('checks the email and the password length without showing the password', () => {
       const problems = problemsOf({ ...DEV, ADMIN_EMAIL: 'admin', ADMIN_PASSWORD: 'pw123' });
-      expect(problems).toEqual([
-        'ADMIN_EMAIL must be an email address (got "admin")',
-        'ADMIN_PASSWORD must be 8 to 128 characters long (got 5)',
-      ]);
+      expect(problems).toEqual(['ADMIN_EMAIL must be an email address (got "admin")', 'ADMIN_PASSWORD must be 8 to 128 characters long (got 5)']);
       expect(problemsOf({ ...DEV, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'x'.repeat(129) })).toEqual([
         'ADMIN_PASSWORD must be 8 to 128 characters long (got 129)',
       ]);
@@ -396,9 +410,7 @@ describe('ENVIRONMENT_VARIABLES', () => {
   it('lists each variable once, with defaults that load cleanly', () => {
     const names = ENVIRONMENT_VARIABLES.map((variable) => variable.name);
     expect(new Set(names).size).toBe(names.length);
-    const defaults = Object.fromEntries(
-      ENVIRONMENT_VARIABLES.flatMap((variable) => ('default' in variable ? [[variable.name, variable.default]] : [])),
-    );
+    const defaults = Object.fromEntries(ENVIRONMENT_VARIABLES.flatMap((variable) => ('default' in variable ? [[variable.name, variable.default]] : [])));
     expect(defaults).toMatchObject({ PORT: '3000', CACHE_KEY_PREFIX: 'sessions:', TRUST_PROXY: 'false', BODY_LIMIT: '16kb' });
     expect(defaults.NODE_ENV).toBe('production');
     expect(() => loadEnvironment({ ...defaults, ...PRODUCTION })).not.toThrow();
@@ -413,7 +425,11 @@ describe('CORS_ORIGINS and ADMIN_CORS_ORIGINS', () => {
   });
 
   it('take exact origins, IPv6 and non-default ports included, each app its own list', () => {
-    const { corsOrigins } = loadEnvironment({ ...DEV, CORS_ORIGINS: 'https://app.example.com,http://[::1]:8080', ADMIN_CORS_ORIGINS: 'http://localhost:5173' }).http;
+    const { corsOrigins } = loadEnvironment({
+      ...DEV,
+      CORS_ORIGINS: 'https://app.example.com,http://[::1]:8080',
+      ADMIN_CORS_ORIGINS: 'http://localhost:5173',
+    }).http;
     expect(corsOrigins).toEqual({ web: ['https://app.example.com', 'http://[::1]:8080'], admin: ['http://localhost:5173'] });
   });
 
@@ -431,7 +447,8 @@ describe('CORS_ORIGINS and ADMIN_CORS_ORIGINS', () => {
     ['null', '"null" (sandboxed and file pages, which any page can make)'],
     ['https://a.example.com,,https://b.example.com', 'an empty entry'],
   ])('refuse %p at start-up, naming the variable and the entry', (value, why) => {
-    const expected = (name: string) => `${name} must be a comma-separated list of exact origins such as https://app.example.com or http://localhost:5173; refused: ${why}`;
+    const expected = (name: string) =>
+      `${name} must be a comma-separated list of exact origins such as https://app.example.com or http://localhost:5173; refused: ${why}`;
     expect(problemsOf({ ...DEV, CORS_ORIGINS: value })).toEqual([expected('CORS_ORIGINS')]);
     expect(problemsOf({ ...PRODUCTION, ADMIN_CORS_ORIGINS: value })).toEqual([expected('ADMIN_CORS_ORIGINS')]);
   });
@@ -441,7 +458,9 @@ describe('HSTS_MAX_AGE_SECONDS', () => {
   it('is off (0) by default and refuses what is not a number of seconds up to two years', () => {
     expect(loadEnvironment(PRODUCTION).http.hstsMaxAgeSeconds).toBe(0);
     expect(problemsOf({ ...PRODUCTION, HSTS_MAX_AGE_SECONDS: '1y' })).toEqual(['HSTS_MAX_AGE_SECONDS must be an integer between 0 and 63072000 (got "1y")']);
-    expect(problemsOf({ ...PRODUCTION, HSTS_MAX_AGE_SECONDS: '63072001' })).toEqual(['HSTS_MAX_AGE_SECONDS must be an integer between 0 and 63072000 (got "63072001")']);
+    expect(problemsOf({ ...PRODUCTION, HSTS_MAX_AGE_SECONDS: '63072001' })).toEqual([
+      'HSTS_MAX_AGE_SECONDS must be an integer between 0 and 63072000 (got "63072001")',
+    ]);
   });
 });
 
@@ -495,13 +514,16 @@ describe('OpenTelemetry variables', () => {
 });
 
 describe('LOG_LEVEL', () => {
-  it('is info unless set, and takes each of pino\'s levels', () => {
+  it("is info unless set, and takes each of pino's levels", () => {
     expect(loadEnvironment(PRODUCTION).logLevel).toBe('info');
-    for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) expect(loadEnvironment({ ...PRODUCTION, LOG_LEVEL: level }).logLevel).toBe(level);
+    for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+      expect(loadEnvironment({ ...PRODUCTION, LOG_LEVEL: level }).logLevel).toBe(level);
   });
 
   it('refuses anything else, saying what it takes', () => {
-    expect(problemsOf({ ...PRODUCTION, LOG_LEVEL: 'verbose' })).toEqual(['LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (got "verbose")']);
+    expect(problemsOf({ ...PRODUCTION, LOG_LEVEL: 'verbose' })).toEqual([
+      'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (got "verbose")',
+    ]);
     expect(problemsOf({ ...PRODUCTION, LOG_LEVEL: 'INFO' })).toEqual(['LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (got "INFO")']);
   });
 });
@@ -573,7 +595,9 @@ describe('METRICS_ENABLED, METRICS_HOST and METRICS_PORT', () => {
       'METRICS_HOST must be a host name or an IP address (got "two words")',
       'METRICS_PORT must be an integer between 0 and 65535 (got "65536")',
     ]);
-    expect(problemsOf({ ...DEV, METRICS_PORT: '3001' })).toEqual(['METRICS_PORT must not be PORT or ADMIN_PORT: metrics get a listener of their own (got "3001")']);
+    expect(problemsOf({ ...DEV, METRICS_PORT: '3001' })).toEqual([
+      'METRICS_PORT must not be PORT or ADMIN_PORT: metrics get a listener of their own (got "3001")',
+    ]);
     expect(problemsOf({ ...DEV, PORT: '9464' })).toEqual(['METRICS_PORT must not be PORT or ADMIN_PORT: metrics get a listener of their own (got "9464")']);
     // Off, its port is nobody's business.
     expect(loadEnvironment({ ...DEV, METRICS_ENABLED: 'false', METRICS_PORT: '3000' }).metrics).toEqual({ enabled: false, host: '127.0.0.1', port: 3000 });

@@ -1,7 +1,20 @@
 import { SESSIONS_DEFAULTS } from '@app/sessions';
 import { plainToInstance, Transform } from 'class-transformer';
 import { randomBytes } from 'node:crypto';
-import { IsDefined, IsEmail, IsIn, IsOptional, Length, Matches, MinLength, NotEquals, ValidateBy, ValidateIf, ValidationArguments, validateSync } from 'class-validator';
+import {
+  IsDefined,
+  IsEmail,
+  IsIn,
+  IsOptional,
+  Length,
+  Matches,
+  MinLength,
+  NotEquals,
+  ValidateBy,
+  ValidateIf,
+  ValidationArguments,
+  validateSync,
+} from 'class-validator';
 import {
   got,
   IsBooleanFlag,
@@ -20,7 +33,14 @@ import {
 import { CACHE_STORE_KINDS, type CacheStoreKind } from '../cache/redis-cache-stores';
 import { AUTH_CHECK_MODES, type AuthCheckMode } from '../benchmark/auth-check-modes';
 import { LOG_LEVELS, type LogLevel } from '../logging/log-level';
-import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_METRICS, DEFAULT_RATE_LIMIT, DEFAULT_SHUTDOWN, MIGRATIONS_AT_STARTUP_MODES, type MigrationsAtStartup } from '../runtime-settings';
+import {
+  DEFAULT_HTTP_TIMEOUTS,
+  DEFAULT_METRICS,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_SHUTDOWN,
+  MIGRATIONS_AT_STARTUP_MODES,
+  type MigrationsAtStartup,
+} from '../runtime-settings';
 import { TRACING_VARIABLES, tracingVariableProblem, type TracingVariableName } from '../telemetry/tracing-environment';
 
 export type { TrustProxy } from './environment-rules';
@@ -58,7 +78,11 @@ export interface EnvironmentVariable {
 
 /** Every variable the apps read, in the order of `.env.example`. Defaults are the strings an operator would write. */
 export const ENVIRONMENT_VARIABLES = [
-  { name: 'NODE_ENV', default: 'production', description: 'development, test or production; unset counts as production (npm start sets development when unset)' },
+  {
+    name: 'NODE_ENV',
+    default: 'production',
+    description: 'development, test or production; unset counts as production (npm start sets development when unset)',
+  },
   { name: 'PORT', default: '3000', description: 'Port of the web API' },
   { name: 'ADMIN_PORT', default: '3001', description: 'Port of the admin console' },
   { name: 'HOST', default: '0.0.0.0', description: 'Address both apps listen on' },
@@ -66,73 +90,167 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'DATABASE_POOL_SIZE', default: '10', description: 'Connections per app, 1 to 100 (the embedded database always uses 1)' },
   { name: 'DATABASE_STATEMENT_TIMEOUT_MS', default: '5000', description: 'PostgreSQL statement_timeout; 0 disables it' },
   { name: 'EMBEDDED_DATA_DIR', description: 'Directory of the embedded database; unset keeps it in memory' },
-  { name: 'REDIS_URL', description: 'redis:// or rediss:// URL; required in production unless IN_PROCESS_CACHE_SINGLE_INSTANCE=true; unset keeps the cache in process memory' },
+  {
+    name: 'REDIS_URL',
+    description: 'redis:// or rediss:// URL; required in production unless IN_PROCESS_CACHE_SINGLE_INSTANCE=true; unset keeps the cache in process memory',
+  },
   {
     name: 'IN_PROCESS_CACHE_SINGLE_INSTANCE',
     default: 'false',
-    description: 'true lets production run without REDIS_URL, with the cache in process memory: only for exactly one instance (another would accept a logged-out session for up to a minute)',
+    description:
+      'true lets production run without REDIS_URL, with the cache in process memory: only for exactly one instance (another would accept a logged-out session for up to a minute)',
   },
   { name: 'CACHE_STORE', default: 'keyv-redis', description: 'Redis client: keyv-redis or redis-yet' },
   { name: 'CACHE_KEY_PREFIX', default: LIBRARY.cacheKeyPrefix, description: 'Prefix of every cache key; no braces' },
   { name: 'CACHE_TIMEOUT_MS', default: text(LIBRARY.cacheTimeoutMs), description: 'Longest wait for one cache call, 10 to 10000' },
-  { name: 'ACCESS_TOKEN_SECRET', description: 'HMAC secret for access tokens, 32+ characters; required in production; unset in development and test: a random secret per process' },
+  {
+    name: 'ACCESS_TOKEN_SECRET',
+    description: 'HMAC secret for access tokens, 32+ characters; required in production; unset in development and test: a random secret per process',
+  },
   { name: 'ACCESS_TOKEN_TTL_SECONDS', default: text(LIBRARY.lifetimes.accessTokenTtlSeconds), description: 'Access token lifetime, 60 to 86400' },
-  { name: 'SESSION_TTL_SECONDS', default: text(LIBRARY.lifetimes.sessionTtlSeconds), description: 'Session lifetime, 3600 to 31536000, above the access token lifetime' },
+  {
+    name: 'SESSION_TTL_SECONDS',
+    default: text(LIBRARY.lifetimes.sessionTtlSeconds),
+    description: 'Session lifetime, 3600 to 31536000, above the access token lifetime',
+  },
   { name: 'ARGON2_MEMORY_KIB', default: text(LIBRARY.passwordHashing.memoryCostKiB), description: 'Argon2id memory cost in KiB, at least 8192' },
   { name: 'ARGON2_TIME_COST', default: text(LIBRARY.passwordHashing.timeCost), description: 'Argon2id iterations, 1 to 10' },
   { name: 'ARGON2_PARALLELISM', default: text(LIBRARY.passwordHashing.parallelism), description: 'Argon2id lanes, 1 to 16' },
-  { name: 'ADMIN_EMAIL', description: 'First admin account, created at startup while no admin exists (never promotes an existing account: start-up stops if a non-admin has it); set together with ADMIN_PASSWORD' },
+  {
+    name: 'ADMIN_EMAIL',
+    description:
+      'First admin account, created at startup while no admin exists (never promotes an existing account: start-up stops if a non-admin has it); set together with ADMIN_PASSWORD',
+  },
   { name: 'ADMIN_PASSWORD', description: 'Password of the first admin account, 8 to 128 characters' },
-  { name: 'TRUST_PROXY', default: 'false', description: "Proxies whose X-Forwarded-For is believed: false, a number of hops, or proxy IPs/CIDRs separated by commas (true is refused)" },
+  {
+    name: 'TRUST_PROXY',
+    default: 'false',
+    description: 'Proxies whose X-Forwarded-For is believed: false, a number of hops, or proxy IPs/CIDRs separated by commas (true is refused)',
+  },
   { name: 'BODY_LIMIT', default: '16kb', description: 'Largest accepted request body' },
-  { name: 'HTTP_HEADERS_TIMEOUT_MS', default: text(DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs), description: 'Longest a client may take to send the request headers, 1000 to 300000' },
+  {
+    name: 'HTTP_HEADERS_TIMEOUT_MS',
+    default: text(DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs),
+    description: 'Longest a client may take to send the request headers, 1000 to 300000',
+  },
   {
     name: 'HTTP_REQUEST_TIMEOUT_MS',
     default: text(DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs),
     description: 'Longest a client may take to send a whole request, body included, 1000 to 3600000, at least HTTP_HEADERS_TIMEOUT_MS',
   },
-  { name: 'CORS_ORIGINS', description: 'Origins (scheme://host[:port], comma-separated, no * and no paths) whose pages may call the web API from a browser; unset: CORS off' },
+  {
+    name: 'CORS_ORIGINS',
+    description: 'Origins (scheme://host[:port], comma-separated, no * and no paths) whose pages may call the web API from a browser; unset: CORS off',
+  },
   { name: 'ADMIN_CORS_ORIGINS', description: 'The same for the admin console, on its own list; unset: CORS off' },
-  { name: 'HSTS_MAX_AGE_SECONDS', default: '0', description: 'Strict-Transport-Security max-age both apps send, 0 (off: leave HSTS to the TLS terminator) to 63072000' },
+  {
+    name: 'HSTS_MAX_AGE_SECONDS',
+    default: '0',
+    description: 'Strict-Transport-Security max-age both apps send, 0 (off: leave HSTS to the TLS terminator) to 63072000',
+  },
   {
     name: 'API_DOCS',
     default: 'off',
     developmentDefault: 'on',
-    description: 'on: both apps serve their OpenAPI document at /docs-json and Swagger UI at /docs; off: both paths answer 404. Default off in production, on in development and test',
+    description:
+      'on: both apps serve their OpenAPI document at /docs-json and Swagger UI at /docs; off: both paths answer 404. Default off in production, on in development and test',
   },
-  { name: 'REFRESH_REUSE_GRACE_SECONDS', default: text(LIBRARY.refreshReuseGraceSeconds), description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60' },
-  { name: 'BENCHMARK_AUTH_CHECK', default: 'session', description: 'Benchmarks only: session (always in production), signature-only or no-cache (NODE_ENV development or test only)' },
-  { name: 'INTERRUPTED_AFTER_SECONDS', default: text(LIBRARY.interruptedAfterSeconds), description: 'Age after which an audited command with no outcome, from a process instance silent (no heartbeat, one every quarter of this) for as long, is closed as interrupted, 1 to 3600' },
-  { name: 'RATE_LIMIT_WINDOW_SECONDS', default: text(LIMITS.windowSeconds), description: 'Window of the login, refresh, logout and register rate limits, 1 to 86400' },
+  {
+    name: 'REFRESH_REUSE_GRACE_SECONDS',
+    default: text(LIBRARY.refreshReuseGraceSeconds),
+    description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60',
+  },
+  {
+    name: 'BENCHMARK_AUTH_CHECK',
+    default: 'session',
+    description: 'Benchmarks only: session (always in production), signature-only or no-cache (NODE_ENV development or test only)',
+  },
+  {
+    name: 'INTERRUPTED_AFTER_SECONDS',
+    default: text(LIBRARY.interruptedAfterSeconds),
+    description:
+      'Age after which an audited command with no outcome, from a process instance silent (no heartbeat, one every quarter of this) for as long, is closed as interrupted, 1 to 3600',
+  },
+  {
+    name: 'RATE_LIMIT_WINDOW_SECONDS',
+    default: text(LIMITS.windowSeconds),
+    description: 'Window of the login, refresh, logout and register rate limits, 1 to 86400',
+  },
   { name: 'RATE_LIMIT_PER_IP', default: text(LIMITS.perIp), description: 'Requests per window to each of those routes from one client IP, 1 to 1000000' },
-  { name: 'RATE_LIMIT_PER_ACCOUNT', default: text(LIMITS.perAccount), description: 'Requests per window for one email (register) or one refresh token (refresh, logout); login has no per-email limit (see LOGIN_LOCKOUT_THRESHOLD), 1 to 1000000' },
-  { name: 'LOGIN_LOCKOUT_THRESHOLD', default: text(LIBRARY.loginLockout.threshold), description: 'Failed logins (and wrong current passwords) for one email from one network (IPv4 address, IPv6 /64) within LOGIN_LOCKOUT_SECONDS that lock that network out of it; from every network, the count after which each failure delays the next login, 1 to 1000' },
-  { name: 'LOGIN_LOCKOUT_SECONDS', default: text(LIBRARY.loginLockout.lockSeconds), description: 'How long failed logins are counted, and how long a lock lasts, 1 to 86400' },
-  { name: 'LOGIN_DELAY_MAX_SECONDS', default: text(LIBRARY.loginLockout.maxDelaySeconds), description: 'Cap of the email-wide progressive delay (1 s, 2 s, 4 s ...) between logins from networks the account never signed in from, 1 to 86400' },
-  { name: 'RATE_LIMIT_PER_USER', default: text(LIMITS.perUser), description: 'Requests per window to each authenticated audited route (both apps) for one user; revocations get 5 times as many, 1 to 1000000' },
-  { name: 'RATE_LIMIT_PER_IP_AUTHENTICATED', default: text(LIMITS.perIpAuthenticated), description: 'Requests per window to each authenticated audited route from one client IP; revocations get 5 times as many, 1 to 1000000' },
+  {
+    name: 'RATE_LIMIT_PER_ACCOUNT',
+    default: text(LIMITS.perAccount),
+    description:
+      'Requests per window for one email (register) or one refresh token (refresh, logout); login has no per-email limit (see LOGIN_LOCKOUT_THRESHOLD), 1 to 1000000',
+  },
+  {
+    name: 'LOGIN_LOCKOUT_THRESHOLD',
+    default: text(LIBRARY.loginLockout.threshold),
+    description:
+      'Failed logins (and wrong current passwords) for one email from one network (IPv4 address, IPv6 /64) within LOGIN_LOCKOUT_SECONDS that lock that network out of it; from every network, the count after which each failure delays the next login, 1 to 1000',
+  },
+  {
+    name: 'LOGIN_LOCKOUT_SECONDS',
+    default: text(LIBRARY.loginLockout.lockSeconds),
+    description: 'How long failed logins are counted, and how long a lock lasts, 1 to 86400',
+  },
+  {
+    name: 'LOGIN_DELAY_MAX_SECONDS',
+    default: text(LIBRARY.loginLockout.maxDelaySeconds),
+    description: 'Cap of the email-wide progressive delay (1 s, 2 s, 4 s ...) between logins from networks the account never signed in from, 1 to 86400',
+  },
+  {
+    name: 'RATE_LIMIT_PER_USER',
+    default: text(LIMITS.perUser),
+    description: 'Requests per window to each authenticated audited route (both apps) for one user; revocations get 5 times as many, 1 to 1000000',
+  },
+  {
+    name: 'RATE_LIMIT_PER_IP_AUTHENTICATED',
+    default: text(LIMITS.perIpAuthenticated),
+    description: 'Requests per window to each authenticated audited route from one client IP; revocations get 5 times as many, 1 to 1000000',
+  },
   // OpenTelemetry tracing, off unless configured (docs/tracing.md); the SDK reads them itself.
   ...TRACING_VARIABLES,
-  { name: 'LOG_LEVEL', default: 'info', description: `Lowest level the apps log: ${LOG_LEVELS.join(', ')} (silent: nothing); JSON lines in production (docs/logging.md)` },
+  {
+    name: 'LOG_LEVEL',
+    default: 'info',
+    description: `Lowest level the apps log: ${LOG_LEVELS.join(', ')} (silent: nothing); JSON lines in production (docs/logging.md)`,
+  },
   {
     name: 'MIGRATIONS_AT_STARTUP',
     default: 'run',
-    description: 'run: start-up runs the pending sessions migrations (under their lock); verify: start-up refuses to start, naming them, while any is pending (run `npm run migrate` as a deploy step first). The embedded database always runs them',
+    description:
+      'run: start-up runs the pending sessions migrations (under their lock); verify: start-up refuses to start, naming them, while any is pending (run `npm run migrate` as a deploy step first). The embedded database always runs them',
   },
   {
     name: 'SHUTDOWN_DRAIN_SECONDS',
     default: text(DEFAULT_SHUTDOWN.drainSeconds),
     developmentDefault: '0',
-    description: 'After SIGTERM or SIGINT, how long the apps keep serving while GET /health/ready answers 503 (so load balancers stop routing) before they close, 0 to 300; default 5 in production, 0 in development and test',
+    description:
+      'After SIGTERM or SIGINT, how long the apps keep serving while GET /health/ready answers 503 (so load balancers stop routing) before they close, 0 to 300; default 5 in production, 0 in development and test',
   },
   {
     name: 'SHUTDOWN_TIMEOUT_SECONDS',
     default: text(DEFAULT_SHUTDOWN.timeoutSeconds),
-    description: 'Longest the whole shutdown (drain included) may take from the signal; past it the process logs what was still pending and exits 1, 1 to 3600, above SHUTDOWN_DRAIN_SECONDS',
+    description:
+      'Longest the whole shutdown (drain included) may take from the signal; past it the process logs what was still pending and exits 1, 1 to 3600, above SHUTDOWN_DRAIN_SECONDS',
   },
-  { name: 'METRICS_ENABLED', default: String(DEFAULT_METRICS.enabled), description: 'true serves Prometheus metrics at GET /metrics on a listener of its own (docs/metrics.md); false starts none' },
-  { name: 'METRICS_HOST', default: DEFAULT_METRICS.host, description: 'Address the metrics listener binds; 127.0.0.1 keeps it private to the host (a scraper in another container or host needs 0.0.0.0 or the pod address, behind a network policy)' },
-  { name: 'METRICS_PORT', default: text(DEFAULT_METRICS.port), description: 'Port of the metrics listener, 0 (a free port) to 65535, never PORT or ADMIN_PORT; two processes on one host need two ports' },
+  {
+    name: 'METRICS_ENABLED',
+    default: String(DEFAULT_METRICS.enabled),
+    description: 'true serves Prometheus metrics at GET /metrics on a listener of its own (docs/metrics.md); false starts none',
+  },
+  {
+    name: 'METRICS_HOST',
+    default: DEFAULT_METRICS.host,
+    description:
+      'Address the metrics listener binds; 127.0.0.1 keeps it private to the host (a scraper in another container or host needs 0.0.0.0 or the pod address, behind a network policy)',
+  },
+  {
+    name: 'METRICS_PORT',
+    default: text(DEFAULT_METRICS.port),
+    description: 'Port of the metrics listener, 0 (a free port) to 65535, never PORT or ADMIN_PORT; two processes on one host need two ports',
+  },
 ] as const satisfies readonly EnvironmentVariable[];
 
 export type EnvironmentVariableName = (typeof ENVIRONMENT_VARIABLES)[number]['name'];
@@ -215,7 +333,8 @@ function IsTracingVariable(): PropertyDecorator {
     name: 'isTracingVariable',
     validator: {
       validate: (value: unknown, args?: ValidationArguments) => tracingVariableProblem(args?.property as TracingVariableName, String(value)) === undefined,
-      defaultMessage: (args?: ValidationArguments) => tracingVariableProblem(args?.property as TracingVariableName, String(args?.value)) ?? `${args?.property} is invalid`,
+      defaultMessage: (args?: ValidationArguments) =>
+        tracingVariableProblem(args?.property as TracingVariableName, String(args?.value)) ?? `${args?.property} is invalid`,
     },
   });
 }
@@ -531,7 +650,9 @@ function productionDependencyProblems(variables: EnvironmentVariables): string[]
   const why: string[] = [];
   if (variables.DATABASE_URL === undefined) {
     missing.push('DATABASE_URL');
-    why.push('without DATABASE_URL the service would run an in-memory embedded database, which production never allows (users and the audit trail would vanish on restart)');
+    why.push(
+      'without DATABASE_URL the service would run an in-memory embedded database, which production never allows (users and the audit trail would vanish on restart)',
+    );
   }
   if (variables.REDIS_URL === undefined && variables.IN_PROCESS_CACHE_SINGLE_INSTANCE !== true) {
     missing.push('REDIS_URL');

@@ -49,7 +49,10 @@ export function buildApiDocument(app: INestApplication, description: ApiDocsDesc
     .setVersion(project.version)
     .setLicense(project.license, licenseUrl(project.license))
     .addServer('/', 'This app, wherever it is reached')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /auth/login or /auth/refresh on the web API' }, BEARER_SCHEME);
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /auth/login or /auth/refresh on the web API' },
+      BEARER_SCHEME,
+    );
   for (const tag of [...description.tags, HEALTH_TAG]) builder.addTag(tag.name, tag.description);
   const document = SwaggerModule.createDocument(app, builder.build(), { operationIdFactory: (_controller, method) => method });
   requireUniqueOperationIds(document);
@@ -65,7 +68,7 @@ export function buildApiDocument(app: INestApplication, description: ApiDocsDesc
  * says so with `security: []` rather than leaving a client to guess.
  */
 export function documentHttpEdge(document: OpenAPIObject): void {
-  const schemas = (document.components ??= {}).schemas ??= {};
+  const schemas = ((document.components ??= {}).schemas ??= {});
   const problemSchema = getSchemaPath(ProblemDetailsSchema).split('/').pop()!;
   if (!schemas[problemSchema]) throw new Error('The ProblemDetails schema is not registered: no route documents a problem (ApiProblem)');
   for (const operation of operationsOf(document)) {

@@ -44,9 +44,18 @@ describe('the apps logger', () => {
 
   it('never writes authorization, cookies, passwords or tokens', () => {
     const { logger, entries } = capture();
-    logger.log({ msg: 'x', password: 'p1', headers: { authorization: 'Bearer a', cookie: 'c', 'set-cookie': 's' }, body: { refreshToken: 'r', accessToken: 'a', token: 't', newPassword: 'n' } });
+    logger.log({
+      msg: 'x',
+      password: 'p1',
+      headers: { authorization: 'Bearer a', cookie: 'c', 'set-cookie': 's' },
+      body: { refreshToken: 'r', accessToken: 'a', token: 't', newPassword: 'n' },
+    });
     const text = JSON.stringify(entries());
     for (const secret of ['p1', 'Bearer a', '"c"', '"s"', '"r"', '"a"', '"t"', '"n"']) expect(text).not.toContain(secret);
-    expect(entries()[0]).toMatchObject({ password: '[Redacted]', headers: { authorization: '[Redacted]', cookie: '[Redacted]', 'set-cookie': '[Redacted]' }, body: { refreshToken: '[Redacted]' } });
+    expect(entries()[0]).toMatchObject({
+      password: '[Redacted]',
+      headers: { authorization: '[Redacted]', cookie: '[Redacted]', 'set-cookie': '[Redacted]' },
+      body: { refreshToken: '[Redacted]' },
+    });
   });
 });

@@ -10,7 +10,19 @@ import type { LogLevel } from './log-level';
  * or one level down). Request lines carry no headers or bodies at all (see request-logging.ts);
  * this is for everything else that logs an object.
  */
-export const REDACTED_KEYS = ['authorization', 'cookie', 'set-cookie', 'password', 'currentPassword', 'newPassword', 'token', 'refreshToken', 'accessToken', 'resetToken', 'accessTokenSecret'] as const;
+export const REDACTED_KEYS = [
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'password',
+  'currentPassword',
+  'newPassword',
+  'token',
+  'refreshToken',
+  'accessToken',
+  'resetToken',
+  'accessTokenSecret',
+] as const;
 const REDACT_PATHS = REDACTED_KEYS.flatMap((key) =>
   /^[A-Za-z_]\w*$/.test(key) ? [key, `*.${key}`, `*.headers.${key}`] : [`["${key}"]`, `*["${key}"]`, `*.headers["${key}"]`],
 );

@@ -107,7 +107,9 @@ export function requestLogging(logger: Pino): (request: IncomingMessage, respons
 export class RequestLogGuard implements CanActivate {
   canActivate(context: ExecutionContext): true {
     if (context.getType() !== 'http') return true;
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { raw?: LoggedRequest; route?: { path?: unknown }; routeOptions?: { url?: unknown } }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<AuthenticatedRequest & { raw?: LoggedRequest; route?: { path?: unknown }; routeOptions?: { url?: unknown } }>();
     // Express's request is Node's; Fastify's keeps Node's as `raw`.
     const node = (request.raw ?? request) as LoggedRequest;
     const route = request.route?.path ?? request.routeOptions?.url;

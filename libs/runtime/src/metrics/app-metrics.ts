@@ -70,7 +70,10 @@ export class HttpDurationMetrics implements OnModuleInit {
       const started = process.hrtime.bigint();
       response.once('close', () => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        metrics.httpDuration.observe({ app, method: request.method ?? 'UNKNOWN', route: request[ROUTE_TEMPLATE] ?? UNMATCHED_ROUTE, status: String(response.statusCode) }, seconds);
+        metrics.httpDuration.observe(
+          { app, method: request.method ?? 'UNKNOWN', route: request[ROUTE_TEMPLATE] ?? UNMATCHED_ROUTE, status: String(response.statusCode) },
+          seconds,
+        );
       });
     });
   }

@@ -45,7 +45,7 @@ export class RuntimeMetrics {
 
   readonly revoked = new Counter({
     name: 'sessions_revoked_total',
-    help: 'Sessions ended, by app, reason (admin_stated for an administrator\'s own words) and actor type (user, admin, service, system).',
+    help: "Sessions ended, by app, reason (admin_stated for an administrator's own words) and actor type (user, admin, service, system).",
     labelNames: ['app', 'reason', 'actor_type'] as const,
     registers: [this.registry],
   });
@@ -66,14 +66,14 @@ export class RuntimeMetrics {
 
   readonly auditWrites = new Counter({
     name: 'sessions_audit_writes_total',
-    help: 'Audit entries written outside their command\'s transaction, by app and outcome: written, retried (one per failed attempt that will be tried again), failed (given up, logged as audit_write_failed).',
+    help: "Audit entries written outside their command's transaction, by app and outcome: written, retried (one per failed attempt that will be tried again), failed (given up, logged as audit_write_failed).",
     labelNames: ['app', 'outcome'] as const,
     registers: [this.registry],
   });
 
   readonly cacheTrusted = new Gauge({
     name: 'sessions_cache_trusted',
-    help: 'Whether the app\'s session cache is trusted (1) or not (0: an outage or its repair; every check asks PostgreSQL).',
+    help: "Whether the app's session cache is trusted (1) or not (0: an outage or its repair; every check asks PostgreSQL).",
     labelNames: ['app'] as const,
     registers: [this.registry],
   });
@@ -82,10 +82,11 @@ export class RuntimeMetrics {
 
   constructor(dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry });
-    const pool = (): PgPoolCounts | undefined => (dataSource.isInitialized ? ((dataSource.driver as unknown as { master?: PgPoolCounts }).master ?? undefined) : undefined);
+    const pool = (): PgPoolCounts | undefined =>
+      dataSource.isInitialized ? ((dataSource.driver as unknown as { master?: PgPoolCounts }).master ?? undefined) : undefined;
     new Gauge({
       name: 'db_pool_connections',
-      help: 'The process\'s PostgreSQL pool: connections open (state total) and idle (state idle), read at scrape time.',
+      help: "The process's PostgreSQL pool: connections open (state total) and idle (state idle), read at scrape time.",
       labelNames: ['state'] as const,
       registers: [this.registry],
       collect() {

@@ -145,7 +145,8 @@ export class RateLimitGuard extends ThrottlerGuard {
  * as the throttler's default key (class and handler name) would.
  */
 function sharedBudgetKey(budget: string): (context: ExecutionContext, tracker: string, throttlerName: string) => string {
-  return (context, tracker, throttlerName) => createHash('sha256').update(`${context.getClass().name}-budget:${budget}-${throttlerName}-${tracker}`).digest('hex');
+  return (context, tracker, throttlerName) =>
+    createHash('sha256').update(`${context.getClass().name}-budget:${budget}-${throttlerName}-${tracker}`).digest('hex');
 }
 
 /** The 429 problem, with its Retry-After header. */

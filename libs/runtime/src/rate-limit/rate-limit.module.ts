@@ -38,7 +38,10 @@ export function rateLimitModule(settings: RuntimeSettings): DynamicModule {
         { name: RateLimitThrottlers.perUser, ttl: window, limit: limits.perUser },
         { name: RateLimitThrottlers.perUserIp, ttl: window, limit: limits.perIpAuthenticated },
       ],
-      storage: createThrottlerStorage(cache, { keyPrefix: cacheKeyPrefixOf(settings), timeoutMs: settings.sessions.cacheTimeoutMs ?? SESSIONS_DEFAULTS.cacheTimeoutMs }),
+      storage: createThrottlerStorage(cache, {
+        keyPrefix: cacheKeyPrefixOf(settings),
+        timeoutMs: settings.sessions.cacheTimeoutMs ?? SESSIONS_DEFAULTS.cacheTimeoutMs,
+      }),
       setHeaders: false,
     }),
   });

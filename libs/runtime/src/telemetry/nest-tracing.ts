@@ -74,7 +74,8 @@ export class TracingDiagnostics implements OnModuleInit {
   onModuleInit(): void {
     if (process.env.OTEL_LOG_LEVEL?.trim()) return;
     const logger = new Logger('OpenTelemetry');
-    const text = (message: string, args: unknown[]) => [readable(message), ...args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : JSON.stringify(arg)))].join(' ');
+    const text = (message: string, args: unknown[]) =>
+      [readable(message), ...args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : JSON.stringify(arg)))].join(' ');
     diag.setLogger(
       {
         error: (message, ...args) => logger.error(text(message, args)),

@@ -22,6 +22,9 @@ try {
   // Loaded only now: the logger's modules must not load before the instrumentations hook theirs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded synchronously, after the instrumentations (see above)
   const { currentProcessLogger } = require('../logging/app-logger') as typeof import('../logging/app-logger');
-  currentProcessLogger().pino.fatal({ context: 'Startup' }, `Start-up failed: OpenTelemetry tracing could not start: ${error instanceof Error ? error.message : String(error)}`);
+  currentProcessLogger().pino.fatal(
+    { context: 'Startup' },
+    `Start-up failed: OpenTelemetry tracing could not start: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 }

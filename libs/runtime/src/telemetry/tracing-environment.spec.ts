@@ -18,13 +18,22 @@ describe('tracingSwitch', () => {
   });
 
   it('is off when disabled, whatever else is set', () => {
-    expect(tracingSwitch({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'TRUE' })).toEqual({ enabled: false, why: 'OTEL_SDK_DISABLED=true' });
-    expect(tracingSwitch({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_EXPORTER: 'none' })).toEqual({ enabled: false, why: 'OTEL_TRACES_EXPORTER=none' });
+    expect(tracingSwitch({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'TRUE' })).toEqual({
+      enabled: false,
+      why: 'OTEL_SDK_DISABLED=true',
+    });
+    expect(tracingSwitch({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_EXPORTER: 'none' })).toEqual({
+      enabled: false,
+      why: 'OTEL_TRACES_EXPORTER=none',
+    });
   });
 
   it('stays off for an invalid value, which the environment check then reports', () => {
     const decision = tracingSwitch({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' });
-    expect(decision).toEqual({ enabled: false, why: 'invalid configuration: OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json, grpc (got "thrift")' });
+    expect(decision).toEqual({
+      enabled: false,
+      why: 'invalid configuration: OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json, grpc (got "thrift")',
+    });
   });
 });
 

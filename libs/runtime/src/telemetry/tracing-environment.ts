@@ -11,7 +11,14 @@
 
 export const TRACES_EXPORTERS = ['otlp', 'console', 'none'] as const;
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
-export const TRACES_SAMPLERS = ['parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio', 'always_on', 'always_off', 'traceidratio'] as const;
+export const TRACES_SAMPLERS = [
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+  'always_on',
+  'always_off',
+  'traceidratio',
+] as const;
 
 /** The service name spans carry when neither OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES names one. */
 export const DEFAULT_SERVICE_NAME = 'session-revocation-service';
@@ -23,8 +30,14 @@ export const TRACING_VARIABLES = [
     name: 'OTEL_TRACES_EXPORTER',
     description: `Traces exporters, comma-separated: ${TRACES_EXPORTERS.join(', ')}; setting it (other than none) turns tracing on; unset with an OTLP endpoint set means otlp`,
   },
-  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', description: 'Base http(s) URL of the OTLP receiver (traces go to <url>/v1/traces over HTTP); setting it turns tracing on' },
-  { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', description: 'Full http(s) URL for traces, used as is; wins over OTEL_EXPORTER_OTLP_ENDPOINT; setting it turns tracing on' },
+  {
+    name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    description: 'Base http(s) URL of the OTLP receiver (traces go to <url>/v1/traces over HTTP); setting it turns tracing on',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    description: 'Full http(s) URL for traces, used as is; wins over OTEL_EXPORTER_OTLP_ENDPOINT; setting it turns tracing on',
+  },
   { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf', description: `OTLP transport: ${OTLP_PROTOCOLS.join(', ')}` },
   { name: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', description: 'OTLP transport for traces; wins over OTEL_EXPORTER_OTLP_PROTOCOL' },
   { name: 'OTEL_EXPORTER_OTLP_HEADERS', description: 'Headers sent to the OTLP receiver, key=value pairs separated by commas (e.g. an API key)' },

@@ -4,7 +4,8 @@ import { SESSIONS_OPTIONS } from '../sessions.options';
 import { APPLICATION_PROVIDERS, SETTINGS_PROVIDERS } from './application.providers';
 
 /** The tokens a class asks for with @Inject (Nest keeps them as 'self:paramtypes'). */
-const injectedTokens = (type: Type): unknown[] => ((Reflect.getMetadata('self:paramtypes', type) as Array<{ param: unknown }> | undefined) ?? []).map((dep) => dep.param);
+const injectedTokens = (type: Type): unknown[] =>
+  ((Reflect.getMetadata('self:paramtypes', type) as Array<{ param: unknown }> | undefined) ?? []).map((dep) => dep.param);
 
 describe('the application providers', () => {
   it('hand the services narrow settings, never the whole options bag (which holds the signing secret)', () => {

@@ -22,13 +22,7 @@ import { RevokeAllUserSessionsHandler } from './revoke-all-user-sessions/revoke-
 import { RevokeSessionHandler } from './revoke-session/revoke-session.handler';
 import { SessionRevocations } from './revocation/session-revocations';
 import { AuditTrail } from './audit/audit-trail';
-import {
-  INTERRUPTED_OPERATIONS_POLICY,
-  InterruptedOperationsPolicy,
-  REFRESH_POLICY,
-  RefreshPolicy,
-  SESSION_LIFETIMES,
-} from './settings';
+import { INTERRUPTED_OPERATIONS_POLICY, InterruptedOperationsPolicy, REFRESH_POLICY, RefreshPolicy, SESSION_LIFETIMES } from './settings';
 import { SessionIssuer } from './tokens/session-issuer';
 
 export const COMMAND_HANDLERS = [

@@ -26,8 +26,9 @@ export function clientNetwork(ipAddress: string | null | undefined): string {
 /** The eight 16-bit groups of a valid IPv6 address (net.isIP said so). */
 function ipv6Hextets(address: string): number[] {
   // A dotted IPv4 tail becomes its two hex groups, so one parser handles every form.
-  const text = address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) =>
-    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`,
+  const text = address.replace(
+    /(\d+)\.(\d+)\.(\d+)\.(\d+)$/,
+    (_, a, b, c, d) => `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`,
   );
   const parse = (part: string) => (part === '' ? [] : part.split(':').map((h) => parseInt(h, 16)));
   const gap = text.indexOf('::');

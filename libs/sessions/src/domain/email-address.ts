@@ -21,8 +21,7 @@ export function normalizeEmail(raw: string): string {
 const BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 // Characters that render as nothing or as blank: other format characters (zero-width space and
 // joiners, soft hyphen, BOM, tags), controls, separators, variation selectors, Hangul fillers.
-const INVISIBLE =
-  /[\p{Cc}\p{Cf}\p{Z}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0\u{1D173}-\u{1D17A}\u{E0100}-\u{E01EF}]/u;
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0\u{1D173}-\u{1D17A}\u{E0100}-\u{E01EF}]/u;
 
 /** Scripts told apart; a letter of any other script counts as `Other`. */
 const SCRIPTS = [

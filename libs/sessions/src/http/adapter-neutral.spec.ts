@@ -3,7 +3,8 @@ import { join, relative } from 'node:path';
 
 const LIBRARY = join(__dirname, '..');
 /** An import of an HTTP adapter or its types: a host on the other adapter could not use the library. */
-const ADAPTER_IMPORT = /from\s+['"](express|fastify|@nestjs\/platform-express|@nestjs\/platform-fastify)(\/[^'"]*)?['"]|require\(\s*['"](express|fastify)['"]\s*\)/;
+const ADAPTER_IMPORT =
+  /from\s+['"](express|fastify|@nestjs\/platform-express|@nestjs\/platform-fastify)(\/[^'"]*)?['"]|require\(\s*['"](express|fastify)['"]\s*\)/;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

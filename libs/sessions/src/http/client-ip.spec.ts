@@ -13,12 +13,9 @@ describe('clientIp', () => {
     expect(canonicalIp(input)).toBe(expected);
   });
 
-  it.each(['x'.repeat(100), 'unknown', '203.0.113.9:443', '1.2.3.04', '', ' 203.0.113.9', '[::1]', 'fe80::g'])(
-    'accepts only IP addresses, not %p',
-    (input) => {
-      expect(canonicalIp(input)).toBeUndefined();
-    },
-  );
+  it.each(['x'.repeat(100), 'unknown', '203.0.113.9:443', '1.2.3.04', '', ' 203.0.113.9', '[::1]', 'fe80::g'])('accepts only IP addresses, not %p', (input) => {
+    expect(canonicalIp(input)).toBeUndefined();
+  });
 
   it('uses the socket address when the derived one is not an IP address, and canonicalizes it', () => {
     expect(clientIp({ ip: 'x'.repeat(100), socket: { remoteAddress: '::ffff:10.0.0.5' } })).toBe('10.0.0.5');

@@ -95,8 +95,31 @@ export class InMemoryDatabase {
 
   addSession(userId: string, id: string, tokenHash: Buffer, expiresAt = new Date('2030-01-01')): void {
     if (!this.users.has(userId)) this.addUser(userId);
-    this.sessions.set(id, { id, userId, createdAt: new Date(), lastSeenAt: new Date(), expiresAt, ipAddress: null, userAgent: null, revokedAt: null, revokedReason: null, revokedBy: null });
-    this.tokens.push({ id: `t-${id}`, sessionId: id, userId, tokenHash, issuedAt: new Date(), expiresAt, parentId: null, revokedAt: null, rotatedAt: null, rotatedIpAddress: null, rotatedUserAgent: null });
+    this.sessions.set(id, {
+      id,
+      userId,
+      createdAt: new Date(),
+      lastSeenAt: new Date(),
+      expiresAt,
+      ipAddress: null,
+      userAgent: null,
+      revokedAt: null,
+      revokedReason: null,
+      revokedBy: null,
+    });
+    this.tokens.push({
+      id: `t-${id}`,
+      sessionId: id,
+      userId,
+      tokenHash,
+      issuedAt: new Date(),
+      expiresAt,
+      parentId: null,
+      revokedAt: null,
+      rotatedAt: null,
+      rotatedIpAddress: null,
+      rotatedUserAgent: null,
+    });
   }
 
   /** A private copy for a transaction: applied all at once on commit, dropped on rollback. */

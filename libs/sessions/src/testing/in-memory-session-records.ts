@@ -1,4 +1,12 @@
-import { ListSessionsOptions, NewRefreshToken, NewSession, RevocationStamp, RotatedToken, RotationContext, SessionRecordWrites } from '../application/ports/session-records.port';
+import {
+  ListSessionsOptions,
+  NewRefreshToken,
+  NewSession,
+  RevocationStamp,
+  RotatedToken,
+  RotationContext,
+  SessionRecordWrites,
+} from '../application/ports/session-records.port';
 import { isSessionActive, RefreshTokenState, SessionRecord, SessionStatus } from '../domain/records';
 import { InMemoryDatabase, Tables } from './in-memory-database';
 
@@ -70,7 +78,8 @@ export class InMemorySessionRecords implements SessionRecordWrites {
   async retireLiveRefreshTokens(sessionId: string, now: Date, context: RotationContext): Promise<number> {
     this.db.takeFailure();
     const live = this.tables().tokens.filter((t) => t.sessionId === sessionId && t.revokedAt === null);
-    for (const token of live) Object.assign(token, { revokedAt: now, rotatedAt: now, rotatedIpAddress: context.ipAddress, rotatedUserAgent: context.userAgent });
+    for (const token of live)
+      Object.assign(token, { revokedAt: now, rotatedAt: now, rotatedIpAddress: context.ipAddress, rotatedUserAgent: context.userAgent });
     return live.length;
   }
   async revokeByRefreshToken(tokenHash: Buffer, userId: string | null, stamp: RevocationStamp): Promise<{ sessionId: string; userId: string } | null> {

@@ -5,12 +5,5 @@ export { FixedClock } from './fixed-clock';
 export { RecordingEventBus } from './recording-event-bus';
 export { RecordingSessionCache } from './recording-session-cache';
 export { InMemoryDatabase, type QueuedMarker, type UserAccess } from './in-memory-database';
-export {
-  inMemoryPorts,
-  InMemoryUnitOfWork,
-  InMemoryUserAccounts,
-  InMemorySessionRecords,
-  InMemoryRevokedSessions,
-  InMemoryCacheMarkerOutbox,
-} from './fakes';
+export { inMemoryPorts, InMemoryUnitOfWork, InMemoryUserAccounts, InMemorySessionRecords, InMemoryRevokedSessions, InMemoryCacheMarkerOutbox } from './fakes';
 export type { Clock } from '../application/ports/clock.port';

@@ -105,7 +105,10 @@ describe('AuditRecorder', () => {
   it('writes the neighbours of an entry refused for good, entry by entry, and retries none of them', async () => {
     const bad = entry();
     const good = [entry(), entry()];
-    const auditLog = new FailingAuditLog(() => queryFailed('22P02'), (e) => e.eventId === bad.eventId);
+    const auditLog = new FailingAuditLog(
+      () => queryFailed('22P02'),
+      (e) => e.eventId === bad.eventId,
+    );
     await recordAll(new AuditRecorder(auditLog), [good[0], bad, good[1]]);
     expect(auditLog.attempts).toEqual([3, 1, 1, 1]);
     expect(auditLog.written.map((e) => e.eventId).sort()).toEqual(good.map((e) => e.eventId).sort());
@@ -126,7 +129,11 @@ describe('AuditRecorder', () => {
   });
 
   it('writes an entry once a transient failure clears', async () => {
-    const auditLog = new FailingAuditLog(() => pgError('57P01'), () => true, 2);
+    const auditLog = new FailingAuditLog(
+      () => pgError('57P01'),
+      () => true,
+      2,
+    );
     const item = entry();
     await recordAll(new AuditRecorder(auditLog), [item]);
     expect(auditLog.attempts).toEqual([1, 1, 1]);

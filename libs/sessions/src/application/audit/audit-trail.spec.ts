@@ -12,7 +12,11 @@ describe('AuditedOperation', () => {
     const { db: store, unitOfWork } = inMemoryPorts();
     const events = new RecordingEventBus();
     const clock = new FixedClock();
-    const operation = new AuditTrail(events.asEventBus(), clock).begin(REGISTER_EVENTS, { actor: Actors.anonymous(), subjectUserId: null, context: requestContext('198.51.100.1', 'unit') });
+    const operation = new AuditTrail(events.asEventBus(), clock).begin(REGISTER_EVENTS, {
+      actor: Actors.anonymous(),
+      subjectUserId: null,
+      context: requestContext('198.51.100.1', 'unit'),
+    });
     // What a recovery pass that took this instance for dead wrote meanwhile.
     const interrupted = { ...events.events[0], eventId: 'recovery', outcome: 'failed' as const, reason: 'interrupted' };
     store.audit.push({ ...interrupted, action: 'user.register', userId: null, actorType: 'user', actorId: null, actorName: null, details: {} });

@@ -100,7 +100,13 @@ export class AuditedOperation {
     });
     tx.afterRollback((error) => {
       this.state = 'settled';
-      this.eventBus.publish(this.make(this.triad.failed, { ...patch, reason: INTERNAL_ERROR_REASON, details: { ...this.base.details, ...patch.details, ...errorDetails(error), rolledBack: true } }));
+      this.eventBus.publish(
+        this.make(this.triad.failed, {
+          ...patch,
+          reason: INTERNAL_ERROR_REASON,
+          details: { ...this.base.details, ...patch.details, ...errorDetails(error), rolledBack: true },
+        }),
+      );
     });
   }
 

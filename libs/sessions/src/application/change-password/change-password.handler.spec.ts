@@ -74,7 +74,12 @@ describe('ChangePasswordHandler', () => {
     expect(cache.entries.get(`${ALICE}:${session(2)}`)).toBe('revoked');
     expect(cache.entries.get(`${ALICE}:${session(3)}`)).toBe('revoked');
     expect(cache.entries.has(`${ALICE}:${CURRENT}`)).toBe(false);
-    expect(events.outcomes()).toEqual(['PasswordChangeAttempted:', 'AllSessionsRevocationAttempted:password_changed', 'AllSessionsRevoked:password_changed', 'PasswordChanged:']);
+    expect(events.outcomes()).toEqual([
+      'PasswordChangeAttempted:',
+      'AllSessionsRevocationAttempted:password_changed',
+      'AllSessionsRevoked:password_changed',
+      'PasswordChanged:',
+    ]);
     expect(events.events.at(-1)).toMatchObject({ count: 2, sessionIds: [session(2), session(3)], sessionId: CURRENT, actor: { type: 'user', id: ALICE } });
     // Both Succeeded rows were written with the change (the Attempted ones with them).
     expect(db.audit.map((e) => `${e.action}:${e.outcome}`).sort()).toEqual([
@@ -137,7 +142,11 @@ describe('ChangePasswordHandler', () => {
     await change('the guess that locks');
     expect(db.sessions.get(CURRENT)).toMatchObject({ revokedReason: 'password_guessing', revokedBy: null });
     expect(bus.dispatched).toEqual([expect.objectContaining({ userId: ALICE, sessionId: CURRENT, actor: { type: 'system', id: null } })]);
-    expect(events.outcomes().slice(-3)).toEqual(['PasswordChangeFailed:invalid_current_password', 'SessionRevocationAttempted:password_guessing', 'SessionRevoked:password_guessing']);
+    expect(events.outcomes().slice(-3)).toEqual([
+      'PasswordChangeFailed:invalid_current_password',
+      'SessionRevocationAttempted:password_guessing',
+      'SessionRevoked:password_guessing',
+    ]);
   });
 
   it('refuses a weak new password, saying why', async () => {

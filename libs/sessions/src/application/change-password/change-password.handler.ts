@@ -64,7 +64,12 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
         // Only if the hash verified above is still the password (the row stays locked until
         // commit): of two changes verified against one password, the second finds it replaced.
         if (!(await tx.users.replacePasswordHash(command.userId, user.passwordHash, newHash))) return null;
-        const revoked = sessionsRevoked(await this.commandBus.execute(new RevokeAllUserSessions(command.userId, RevocationReasons.passwordChanged, actor, command.context, command.currentSessionId)), 'a password change');
+        const revoked = sessionsRevoked(
+          await this.commandBus.execute(
+            new RevokeAllUserSessions(command.userId, RevocationReasons.passwordChanged, actor, command.context, command.currentSessionId),
+          ),
+          'a password change',
+        );
         // The user was read above and users are never deleted; a rejection here is a bug, and rolls back.
         await operation.succeedIn(tx, { count: revoked.revokedCount, sessionIds: revoked.sessionIds });
         return revoked.revokedCount;

@@ -3,8 +3,7 @@ import { Actor } from '../../domain/actor';
 import { RequestContext } from '../../domain/request-context';
 
 export type DisableUserOutcome =
-  | { readonly kind: 'disabled'; readonly revokedCount: number }
-  | { readonly kind: 'rejected'; readonly reason: 'user_not_found' };
+  { readonly kind: 'disabled'; readonly revokedCount: number } | { readonly kind: 'rejected'; readonly reason: 'user_not_found' };
 
 /**
  * Disables an account and ends every session of it, in one transaction: its logins are refused

@@ -39,7 +39,10 @@ export class DisableUserHandler implements ICommandHandler<DisableUser> {
         // revoke-all below ends its session) or will find the account disabled.
         if (!(await tx.users.setDisabled(command.userId, this.clock.now()))) return null;
         // Joins this transaction, markers and all: the session check refuses at once.
-        const revoked = sessionsRevoked(await this.commandBus.execute(new RevokeAllUserSessions(command.userId, RevocationReasons.userDisabled, command.actor, command.context)), 'a disable');
+        const revoked = sessionsRevoked(
+          await this.commandBus.execute(new RevokeAllUserSessions(command.userId, RevocationReasons.userDisabled, command.actor, command.context)),
+          'a disable',
+        );
         await operation.succeedIn(tx, { count: revoked.revokedCount, sessionIds: revoked.sessionIds });
         return revoked.revokedCount;
       });

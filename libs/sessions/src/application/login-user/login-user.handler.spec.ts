@@ -45,7 +45,15 @@ function setup(wrap: (attempts: LoginAttempts) => LoginAttempts = (attempts) => 
   // A prefix of its own: memory adapters with one prefix share their counts in a process.
   const attempts = wrap(new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: POLICY, clock }));
   const gatekeeper = new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES);
-  const handler = new LoginUserHandler(unitOfWork, userAccounts, hasher, clock, new AuditTrail(events.asEventBus(), clock), new SessionIssuer(DEFAULT_LIFETIMES, accessTokens), gatekeeper);
+  const handler = new LoginUserHandler(
+    unitOfWork,
+    userAccounts,
+    hasher,
+    clock,
+    new AuditTrail(events.asEventBus(), clock),
+    new SessionIssuer(DEFAULT_LIFETIMES, accessTokens),
+    gatekeeper,
+  );
   store.users.set(ALICE, { id: ALICE, email: 'alice@example.com', passwordHash: 'hash:right password', role: 'user', createdAt: new Date() });
   const login = (email: string, password: string, from = context) => handler.execute(new LoginUser(email, password, from));
   return { store, unitOfWork, events, clock, hasher, attempts, login };
@@ -131,7 +139,11 @@ describe('LoginUserHandler', () => {
     await expect(login('alice@example.com', 'wrong')).resolves.toMatchObject({ reason: 'account_locked', lockedUntil });
     expect(hasher.verifications).toBe(2);
     expect(store.sessions.size).toBe(0);
-    expect(events.events.at(-1)).toMatchObject({ reason: 'account_locked', subjectUserId: ALICE, details: { userKnown: true, lockedUntil: lockedUntil.toISOString() } });
+    expect(events.events.at(-1)).toMatchObject({
+      reason: 'account_locked',
+      subjectUserId: ALICE,
+      details: { userKnown: true, lockedUntil: lockedUntil.toISOString() },
+    });
 
     clock.current = new Date(lockedUntil.getTime());
     await expect(login('alice@example.com', 'right password')).resolves.toMatchObject({ kind: 'authenticated' });
@@ -152,7 +164,12 @@ describe('LoginUserHandler', () => {
     store.access.set(ALICE, { resetRequiredAt: new Date() });
     await expect(login('alice@example.com', 'right password')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_credentials' });
     expect(store.sessions.size).toBe(0);
-    expect(events.outcomes()).toEqual(['UserLoginAttempted:', 'UserLoginFailed:user_disabled', 'UserLoginAttempted:', 'UserLoginFailed:password_reset_required']);
+    expect(events.outcomes()).toEqual([
+      'UserLoginAttempted:',
+      'UserLoginFailed:user_disabled',
+      'UserLoginAttempted:',
+      'UserLoginFailed:password_reset_required',
+    ]);
   });
 
   it('opens no session when the password verified was replaced before the session could be inserted', async () => {

@@ -100,7 +100,10 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
         const refusal = opened.check;
         // The caller gets the answer of a wrong password (a disabled account is not confirmed to
         // whoever holds its password); the audit trail says why.
-        operation.fail(REFUSAL_REASONS[refusal], { subjectUserId, details: { userKnown, ...(refusal === 'changed' ? { passwordChangedMeanwhile: true } : {}) } });
+        operation.fail(REFUSAL_REASONS[refusal], {
+          subjectUserId,
+          details: { userKnown, ...(refusal === 'changed' ? { passwordChangedMeanwhile: true } : {}) },
+        });
         return { kind: 'rejected', reason: 'invalid_credentials' };
       }
       await this.gatekeeper.succeeded(attemptKey);

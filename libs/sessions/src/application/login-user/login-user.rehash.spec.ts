@@ -32,7 +32,11 @@ class MigratingHasher implements PasswordHasher {
   }
 }
 
-const accessTokens: AccessTokens = { issue: async () => ({ token: 'access', expiresIn: 900 }), verify: async () => null, check: async () => ({ kind: 'refused', reason: 'token_invalid' }) };
+const accessTokens: AccessTokens = {
+  issue: async () => ({ token: 'access', expiresIn: 900 }),
+  verify: async () => null,
+  check: async () => ({ kind: 'refused', reason: 'token_invalid' }),
+};
 
 function setup(storedHash = 'legacy:right password') {
   const { db: store, unitOfWork, userAccounts, sessionRecords } = inMemoryPorts();
@@ -56,7 +60,7 @@ function setup(storedHash = 'legacy:right password') {
 }
 
 describe('LoginUserHandler: rehash on login', () => {
-  it('stores the current hasher\'s hash after a successful login with a legacy hash, and says so in Succeeded', async () => {
+  it("stores the current hasher's hash after a successful login with a legacy hash, and says so in Succeeded", async () => {
     const { events, hasher, login, storedHashNow } = setup();
     await expect(login('right password')).resolves.toMatchObject({ kind: 'authenticated', userId: ALICE });
     expect(storedHashNow()).toBe('current:right password');

@@ -17,7 +17,13 @@ function setup() {
   const events = new RecordingEventBus();
   const cache = new RecordingSessionCache();
   const clock = new FixedClock();
-  const handler = new LogoutUserHandler(unitOfWork, sessionRecords, clock, new AuditTrail(events.asEventBus(), clock), new SessionRevocations(cache, DEFAULT_LIFETIMES));
+  const handler = new LogoutUserHandler(
+    unitOfWork,
+    sessionRecords,
+    clock,
+    new AuditTrail(events.asEventBus(), clock),
+    new SessionRevocations(cache, DEFAULT_LIFETIMES),
+  );
   const token = newRefreshToken();
   store.addUser(ALICE);
   store.addSession(ALICE, SESSION, token.hash);
@@ -69,10 +75,11 @@ describe('LogoutUserHandler', () => {
   it('emits Failed, not Succeeded, when the transaction fails after the success was recorded', async () => {
     const { store, unitOfWork, events, cache, handler, token } = setup();
     const original = unitOfWork.inTransaction.bind(unitOfWork);
-    unitOfWork.inTransaction = (work) => original(async (tx) => {
-      await work(tx);
-      throw Object.assign(new Error('commit failed'), { code: '40001' });
-    });
+    unitOfWork.inTransaction = (work) =>
+      original(async (tx) => {
+        await work(tx);
+        throw Object.assign(new Error('commit failed'), { code: '40001' });
+      });
     await expect(handler.execute(new LogoutUser(token, ALICE, context))).rejects.toThrow('commit failed');
     expect(store.audit).toEqual([]);
     expect(store.outbox).toEqual([]);

@@ -13,8 +13,7 @@ export interface IssuedAccessToken {
 
 /** A token's claims, or why it is refused: expired (correctly signed, past its `exp`), or anything else. */
 export type AccessTokenVerdict =
-  | { readonly kind: 'valid'; readonly claims: AccessTokenClaims }
-  | { readonly kind: 'refused'; readonly reason: 'token_invalid' | 'token_expired' };
+  { readonly kind: 'valid'; readonly claims: AccessTokenClaims } | { readonly kind: 'refused'; readonly reason: 'token_invalid' | 'token_expired' };
 
 /** Signs and verifies access tokens; verify returns null for anything not valid, check says why; neither throws. */
 export interface AccessTokens {

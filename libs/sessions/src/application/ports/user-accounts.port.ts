@@ -17,9 +17,7 @@ export type CredentialCheck = 'current' | 'changed' | 'disabled' | 'reset_requir
 
 /** What insertFirstAdmin found: it inserts only while no admin exists and the email is free. */
 export type FirstAdminInsert =
-  | { readonly kind: 'inserted' }
-  | { readonly kind: 'admin_exists' }
-  | { readonly kind: 'email_taken'; readonly userId: string; readonly role: UserRole };
+  { readonly kind: 'inserted' } | { readonly kind: 'admin_exists' } | { readonly kind: 'email_taken'; readonly userId: string; readonly role: UserRole };
 
 export type RoleChange =
   | { readonly kind: 'set'; readonly previousRole: UserRole }

@@ -31,7 +31,15 @@ function setup() {
   const trail = new AuditTrail(events.asEventBus(), clock);
   const bus = new InProcessCommandBus();
   bus.register(RevokeSession, new RevokeSessionHandler(unitOfWork, sessionRecords, clock, trail, new SessionRevocations(cache, DEFAULT_LIFETIMES)));
-  const handler = new RefreshTokensHandler(unitOfWork, sessionRecords, clock, { reuseGraceSeconds: GRACE_SECONDS }, trail, new SessionIssuer(DEFAULT_LIFETIMES, accessTokens), bus.asCommandBus());
+  const handler = new RefreshTokensHandler(
+    unitOfWork,
+    sessionRecords,
+    clock,
+    { reuseGraceSeconds: GRACE_SECONDS },
+    trail,
+    new SessionIssuer(DEFAULT_LIFETIMES, accessTokens),
+    bus.asCommandBus(),
+  );
   const first = newRefreshToken();
   db.addSession(ALICE, SESSION, first.hash);
   const refresh = (token: string, context = laptop) => handler.execute(new RefreshTokens(token, context));
@@ -49,7 +57,14 @@ describe('RefreshTokensHandler', () => {
   it('trades a live refresh token for a new pair in the same session, retiring the old one as rotated by this client', async () => {
     const { db, events, first, rotate, live } = setup();
     const pair = await rotate();
-    expect(pair).toMatchObject({ kind: 'refreshed', userId: ALICE, sessionId: SESSION, accessToken: `access-for-${SESSION}`, tokenType: 'Bearer', expiresIn: 900 });
+    expect(pair).toMatchObject({
+      kind: 'refreshed',
+      userId: ALICE,
+      sessionId: SESSION,
+      accessToken: `access-for-${SESSION}`,
+      tokenType: 'Bearer',
+      expiresIn: 900,
+    });
     expect(pair.refreshToken).not.toBe(first.token);
     const old = db.tokens.find((t) => t.tokenHash.equals(first.hash))!;
     expect(old).toMatchObject({ rotatedIpAddress: laptop.ipAddress, rotatedUserAgent: laptop.userAgent });
@@ -90,7 +105,9 @@ describe('RefreshTokensHandler', () => {
     expect(db.sessions.get(SESSION)).toMatchObject({ revokedReason: 'refresh_token_reuse', revokedBy: null });
     expect(live()).toEqual([]);
     expect(cache.entries.get(`${ALICE}:${SESSION}`)).toBe('revoked');
-    expect(bus.dispatched).toEqual([expect.objectContaining({ userId: ALICE, sessionId: SESSION, reason: 'refresh_token_reuse', actor: { type: 'system', id: null } })]);
+    expect(bus.dispatched).toEqual([
+      expect.objectContaining({ userId: ALICE, sessionId: SESSION, reason: 'refresh_token_reuse', actor: { type: 'system', id: null } }),
+    ]);
     expect(events.outcomes().slice(2)).toEqual([
       'TokenRefreshAttempted:',
       'SessionRevocationAttempted:refresh_token_reuse',
@@ -98,7 +115,10 @@ describe('RefreshTokensHandler', () => {
       'TokenRefreshFailed:refresh_token_reuse',
     ]);
     // Both origins of the token are on record.
-    expect(events.events.at(-1)?.details).toMatchObject({ original: { ipAddress: laptop.ipAddress, userAgent: laptop.userAgent }, reuse: { ipAddress: from().ipAddress } });
+    expect(events.events.at(-1)?.details).toMatchObject({
+      original: { ipAddress: laptop.ipAddress, userAgent: laptop.userAgent },
+      reuse: { ipAddress: from().ipAddress },
+    });
     // The replacement died with its session.
     await expect(refresh(pair.refreshToken)).resolves.toEqual({ kind: 'rejected', reason: 'session_inactive' });
   });

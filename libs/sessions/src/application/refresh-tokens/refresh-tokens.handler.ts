@@ -113,9 +113,7 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
       original: { ipAddress: token.rotatedIpAddress, userAgent: token.rotatedUserAgent },
       reuse: { ipAddress: context.ipAddress, userAgent: context.userAgent },
     };
-    await this.commandBus.execute(
-      new RevokeSession(token.userId, token.sessionId, RevocationReasons.refreshTokenReuse, Actors.system(), context, details),
-    );
+    await this.commandBus.execute(new RevokeSession(token.userId, token.sessionId, RevocationReasons.refreshTokenReuse, Actors.system(), context, details));
     operation.fail(RevocationReasons.refreshTokenReuse, { subjectUserId: token.userId, sessionId: token.sessionId, details });
     return { kind: 'rejected', reason: 'refresh_token_reuse' };
   }

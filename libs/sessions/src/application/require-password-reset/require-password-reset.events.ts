@@ -16,4 +16,8 @@ export class PasswordResetRequirementFailed extends AuditableEvent {
   readonly outcome = 'failed' as const;
 }
 
-export const REQUIRE_PASSWORD_RESET_EVENTS: EventTriad = { attempted: PasswordResetRequirementAttempted, succeeded: PasswordResetRequired, failed: PasswordResetRequirementFailed };
+export const REQUIRE_PASSWORD_RESET_EVENTS: EventTriad = {
+  attempted: PasswordResetRequirementAttempted,
+  succeeded: PasswordResetRequired,
+  failed: PasswordResetRequirementFailed,
+};

@@ -43,9 +43,16 @@ export class RequirePasswordResetHandler implements ICommandHandler<RequirePassw
         // Locks the row like a password change: a login with the old password in flight either
         // commits first (and is ended below) or is refused.
         if (!(await tx.users.requirePasswordReset(command.userId, reset.hash, now, expiresAt))) return null;
-        const revoked = sessionsRevoked(await this.commandBus.execute(new RevokeAllUserSessions(command.userId, RevocationReasons.passwordResetRequired, command.actor, command.context)), 'a password reset requirement');
+        const revoked = sessionsRevoked(
+          await this.commandBus.execute(new RevokeAllUserSessions(command.userId, RevocationReasons.passwordResetRequired, command.actor, command.context)),
+          'a password reset requirement',
+        );
         // The token itself is never audited, only until when it can be used.
-        await operation.succeedIn(tx, { count: revoked.revokedCount, sessionIds: revoked.sessionIds, details: { resetTokenExpiresAt: expiresAt.toISOString() } });
+        await operation.succeedIn(tx, {
+          count: revoked.revokedCount,
+          sessionIds: revoked.sessionIds,
+          details: { resetTokenExpiresAt: expiresAt.toISOString() },
+        });
         return revoked.revokedCount;
       });
       if (revokedCount === null) {

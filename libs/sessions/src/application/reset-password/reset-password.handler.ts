@@ -47,7 +47,10 @@ export class ResetPasswordHandler implements ICommandHandler<ResetPassword> {
         const userId = await tx.users.redeemPasswordReset(tokenHash, newHash, this.clock.now());
         if (!userId) return null;
         const actor = Actors.user(userId);
-        const revoked = sessionsRevoked(await this.commandBus.execute(new RevokeAllUserSessions(userId, RevocationReasons.passwordReset, actor, command.context)), 'a password reset');
+        const revoked = sessionsRevoked(
+          await this.commandBus.execute(new RevokeAllUserSessions(userId, RevocationReasons.passwordReset, actor, command.context)),
+          'a password reset',
+        );
         await operation.succeedIn(tx, { actor, subjectUserId: userId, count: revoked.revokedCount, sessionIds: revoked.sessionIds });
         return { userId, revokedCount: revoked.revokedCount };
       });

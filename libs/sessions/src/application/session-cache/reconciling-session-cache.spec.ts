@@ -109,7 +109,8 @@ describe('ReconcilingSessionCache', () => {
   });
 
   describe('the session_cache_reconciled line', () => {
-    const lines = (spy: jest.SpyInstance) => spy.mock.calls.filter(([line]) => (line as { msg?: unknown })?.msg === 'session_cache_reconciled').map(([line]) => line);
+    const lines = (spy: jest.SpyInstance) =>
+      spy.mock.calls.filter(([line]) => (line as { msg?: unknown })?.msg === 'session_cache_reconciled').map(([line]) => line);
     let info: jest.SpyInstance;
     let warn: jest.SpyInstance;
     beforeEach(() => {

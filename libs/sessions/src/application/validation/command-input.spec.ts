@@ -51,16 +51,36 @@ describe('assertValidInput', () => {
     ['an empty reason', new ExampleCommand(UUID, ''), 'reason: must be 1 to 200 characters'],
     ['a reason of 201 characters', new ExampleCommand(UUID, 'é'.repeat(201)), 'reason: must be 1 to 200 characters'],
     ['a reason with a lone surrogate', new ExampleCommand(UUID, 'bad \ud800'), 'reason: must be well-formed Unicode (it contains a lone surrogate)'],
-    ['an unknown actor type', new ExampleCommand(UUID, 'r', { type: 'root', id: null }), 'actor: must be an Actor (see Actors) with a type of user, admin, system, service'],
+    [
+      'an unknown actor type',
+      new ExampleCommand(UUID, 'r', { type: 'root', id: null }),
+      'actor: must be an Actor (see Actors) with a type of user, admin, system, service',
+    ],
     ['an admin without an id', new ExampleCommand(UUID, 'r', { type: 'admin', id: null }), "actor: id must be a UUID for an 'admin' actor"],
     ['a system actor with an id', new ExampleCommand(UUID, 'r', { type: 'system', id: UUID }), "actor: id must be null for a 'system' actor"],
-    ['a service without a valid name', new ExampleCommand(UUID, 'r', Actors.service('Billing Team')), "actor: name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit, for a 'service' actor"],
+    [
+      'a service without a valid name',
+      new ExampleCommand(UUID, 'r', Actors.service('Billing Team')),
+      "actor: name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit, for a 'service' actor",
+    ],
     ['a name on a user actor', new ExampleCommand(UUID, 'r', { type: 'user', id: UUID, name: 'billing' }), "actor: name is for a 'service' actor only"],
     ['no context', new ExampleCommand(UUID, 'r', Actors.system(), null), 'context: must be a RequestContext (see requestContext())'],
-    ['an address longer than its column', new ExampleCommand(UUID, 'r', Actors.system(), { ipAddress: '1'.repeat(65), userAgent: null }), 'context: ipAddress must be null or 1 to 64 characters'],
+    [
+      'an address longer than its column',
+      new ExampleCommand(UUID, 'r', Actors.system(), { ipAddress: '1'.repeat(65), userAgent: null }),
+      'context: ipAddress must be null or 1 to 64 characters',
+    ],
     ['details that are an array', new ExampleCommand(UUID, 'r', Actors.system(), NO_REQUEST_CONTEXT, []), 'details: must be an object'],
-    ['details with a lone surrogate', new ExampleCommand(UUID, 'r', Actors.system(), NO_REQUEST_CONTEXT, { note: { deep: '\udc00' } }), 'details: must be well-formed Unicode (a string in it contains a lone surrogate)'],
-    ['details too large', new ExampleCommand(UUID, 'r', Actors.system(), NO_REQUEST_CONTEXT, { note: 'x'.repeat(9000) }), 'details: must be at most 8 KiB as JSON'],
+    [
+      'details with a lone surrogate',
+      new ExampleCommand(UUID, 'r', Actors.system(), NO_REQUEST_CONTEXT, { note: { deep: '\udc00' } }),
+      'details: must be well-formed Unicode (a string in it contains a lone surrogate)',
+    ],
+    [
+      'details too large',
+      new ExampleCommand(UUID, 'r', Actors.system(), NO_REQUEST_CONTEXT, { note: 'x'.repeat(9000) }),
+      'details: must be at most 8 KiB as JSON',
+    ],
   ])('refuses %s', (_name, command, problem) => {
     expect(problemOf(command)).toBe(problem);
   });

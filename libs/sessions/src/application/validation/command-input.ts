@@ -24,7 +24,10 @@ function text(min: number, max: number, { wellFormed = true } = {}): FieldCheck 
   };
 }
 
-const nullable = (check: FieldCheck): FieldCheck => (value) => (value === null ? null : check(value));
+const nullable =
+  (check: FieldCheck): FieldCheck =>
+  (value) =>
+    value === null ? null : check(value);
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -45,8 +48,14 @@ export const Checks = {
    * A password or an email as typed: a bounded string, so hashing or normalizing it stays cheap.
    * Its content is the policy's business (a typed outcome such as weak_password or invalid_email).
    */
-  bounded: (max = 1024): FieldCheck => (value) => (typeof value !== 'string' ? 'must be a string' : value.length > max ? `must be at most ${max} characters` : null),
-  pattern: (pattern: RegExp, what: string): FieldCheck => (value) => (typeof value === 'string' && pattern.test(value) ? null : `must be ${what}`),
+  bounded:
+    (max = 1024): FieldCheck =>
+    (value) =>
+      typeof value !== 'string' ? 'must be a string' : value.length > max ? `must be at most ${max} characters` : null,
+  pattern:
+    (pattern: RegExp, what: string): FieldCheck =>
+    (value) =>
+      typeof value === 'string' && pattern.test(value) ? null : `must be ${what}`,
   oneOf:
     <T>(values: readonly T[]): FieldCheck =>
     (value) =>
@@ -61,7 +70,8 @@ export const Checks = {
     if (!isObject(value)) return 'must be a RequestContext (see requestContext())';
     if (nullable(text(1, 64, { wellFormed: false }))(value.ipAddress)) return 'ipAddress must be null or 1 to 64 characters';
     if (nullable(text(1, 512, { wellFormed: false }))(value.userAgent)) return 'userAgent must be null or 1 to 512 characters';
-    if (value.requestId !== undefined && value.requestId !== null && !isRequestId(value.requestId)) return 'requestId must be null or 1 to 128 characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"';
+    if (value.requestId !== undefined && value.requestId !== null && !isRequestId(value.requestId))
+      return 'requestId must be null or 1 to 128 characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"';
     return null;
   },
   /** Extra audit facts: an object that PostgreSQL's jsonb can hold (well-formed strings), at most 8 KiB as JSON. */

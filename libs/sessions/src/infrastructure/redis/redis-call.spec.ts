@@ -52,7 +52,9 @@ describe('assertHashTagFreePrefix', () => {
 
 describe('isRedisClient', () => {
   it('refuses a client without the commands the adapters send (a cluster client has no isReady)', () => {
-    const commands = Object.fromEntries(['get', 'set', 'multi', 'del', 'ping', 'incr', 'info', 'eval', 'evalSha', 'pTTL', 'on'].map((name) => [name, () => undefined]));
+    const commands = Object.fromEntries(
+      ['get', 'set', 'multi', 'del', 'ping', 'incr', 'info', 'eval', 'evalSha', 'pTTL', 'on'].map((name) => [name, () => undefined]),
+    );
     expect(isRedisClient({ ...commands, isReady: true })).toBe(true);
     expect(isRedisClient(commands)).toBe(false);
     expect(isRedisClient({ ...commands, isReady: true, evalSha: undefined })).toBe(false);

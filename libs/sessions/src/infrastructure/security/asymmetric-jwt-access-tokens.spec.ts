@@ -62,7 +62,11 @@ describe('AsymmetricJwtAccessTokens', () => {
   it('verifies tokens of the previous key during a rotation, and refuses them once it is dropped', async () => {
     const old = new AsymmetricJwtAccessTokens(AccessTokenKeyring.fromOptions({ algorithm: 'ES256', privateKey: p256().privateKey, keyId: 'k1' }), TTL, clock);
     const oldPair = p256();
-    const before = new AsymmetricJwtAccessTokens(AccessTokenKeyring.fromOptions({ algorithm: 'ES256', privateKey: oldPair.privateKey, keyId: 'k1' }), TTL, clock);
+    const before = new AsymmetricJwtAccessTokens(
+      AccessTokenKeyring.fromOptions({ algorithm: 'ES256', privateKey: oldPair.privateKey, keyId: 'k1' }),
+      TTL,
+      clock,
+    );
     const rotated = new AsymmetricJwtAccessTokens(
       AccessTokenKeyring.fromOptions({ ...options, previousPublicKeys: [{ algorithm: 'ES256', publicKey: oldPair.publicKey, keyId: 'k1' }] }),
       TTL,
@@ -178,7 +182,11 @@ describe('AsymmetricJwtAccessTokens', () => {
 
     it('accepts a private KeyObject and a PEM alike, and a private key given as a previous one (only its public half is kept)', () => {
       const previous = ed25519();
-      const ring = AccessTokenKeyring.fromOptions({ ...options, privateKey: current.privateKey, previousPublicKeys: [{ algorithm: 'EdDSA', publicKey: previous.privateKey, keyId: 'k1' }] });
+      const ring = AccessTokenKeyring.fromOptions({
+        ...options,
+        privateKey: current.privateKey,
+        previousPublicKeys: [{ algorithm: 'EdDSA', publicKey: previous.privateKey, keyId: 'k1' }],
+      });
       expect(ring.jwks.keys.map((key) => key.kid)).toEqual(['k2', 'k1']);
       expect(JSON.stringify(ring.jwks)).not.toContain('"d"');
     });

@@ -42,15 +42,19 @@ export class AsymmetricJwtAccessTokens implements AccessTokens {
   async check(token: string): Promise<AccessTokenVerdict> {
     try {
       const now = this.nowSeconds();
-      const { payload } = await jwtVerify<Partial<AccessTokenPayload>>(token, (header: JWTHeaderParameters, jws) => {
-        // Every token this service signs names its key; without a kid any key of the set would do.
-        if (typeof header.kid !== 'string') throw new Error('no kid');
-        return this.keySet(header, jws);
-      }, {
-        algorithms: this.algorithms,
-        typ: ACCESS_TOKEN_TYPE,
-        currentDate: new Date(now * 1000),
-      });
+      const { payload } = await jwtVerify<Partial<AccessTokenPayload>>(
+        token,
+        (header: JWTHeaderParameters, jws) => {
+          // Every token this service signs names its key; without a kid any key of the set would do.
+          if (typeof header.kid !== 'string') throw new Error('no kid');
+          return this.keySet(header, jws);
+        },
+        {
+          algorithms: this.algorithms,
+          typ: ACCESS_TOKEN_TYPE,
+          currentDate: new Date(now * 1000),
+        },
+      );
       return verdictOf(payload, now, this.ttlSeconds);
     } catch (error) {
       // jose verifies the signature before the claims: an expired token was one of ours.

@@ -47,7 +47,10 @@ describe('JwtAccessTokens', () => {
     ['without exp', sign(HS256, { sub: USER, sid: SESSION, iat: now })],
     ['expired', sign(HS256, { sub: USER, sid: SESSION, iat: now - 1000, exp: now - 10 })],
     ['signed with another secret', sign(HS256, { sub: USER, sid: SESSION, iat: now, exp: now + 60 }, 'another-secret-that-is-long-enough-for-hs256')],
-    ['alg none', `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: USER, sid: SESSION, iat: now, exp: now + 60 })).toString('base64url')}.`],
+    [
+      'alg none',
+      `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: USER, sid: SESSION, iat: now, exp: now + 60 })).toString('base64url')}.`,
+    ],
     ['alg HS512 label', sign({ alg: 'HS512', typ: 'JWT' }, { sub: USER, sid: SESSION, iat: now, exp: now + 60 })],
     ['of another type', sign({ alg: 'HS256', typ: 'at+jwt' }, { sub: USER, sid: SESSION, iat: now, exp: now + 60 })],
     ['without a type', sign({ alg: 'HS256' }, { sub: USER, sid: SESSION, iat: now, exp: now + 60 })],

@@ -38,7 +38,8 @@ export const deleteStaleCacheMarkersSql = schemaSql((s) => `DELETE FROM ${s}.cac
 
 /** $1 namespace, $2 seconds: marks a namespace seen if it was live, returning it then. */
 export const touchLiveCacheNamespaceSql = schemaSql(
-  (s) => `UPDATE ${s}.cache_namespaces SET last_seen_at = now() WHERE namespace = $1 AND last_seen_at > now() - $2::int * interval '1 second' RETURNING namespace`,
+  (s) =>
+    `UPDATE ${s}.cache_namespaces SET last_seen_at = now() WHERE namespace = $1 AND last_seen_at > now() - $2::int * interval '1 second' RETURNING namespace`,
 );
 
 /** Waits for every open revocation that listed the namespaces without the one registering now. */

@@ -38,7 +38,9 @@ export async function findPublicLayout(q: QueryRunner, schema: string, migration
     const [own] = (await q.query(`SELECT EXISTS (SELECT 1 FROM ${s}.migrations) AS any`)) as Array<{ any: boolean }>;
     if (own.any) return [];
   }
-  const rows = (await q.query(`SELECT name FROM public.migrations WHERE name = ANY($1) ORDER BY id`, [migrations.map((m) => m.name)])) as Array<{ name: string }>;
+  const rows = (await q.query(`SELECT name FROM public.migrations WHERE name = ANY($1) ORDER BY id`, [migrations.map((m) => m.name)])) as Array<{
+    name: string;
+  }>;
   return rows.map((row) => row.name);
 }
 

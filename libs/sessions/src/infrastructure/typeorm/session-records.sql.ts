@@ -65,7 +65,9 @@ export const revokeAllSessionsSql = schemaSql(
 );
 
 /** $1 session: what the session check needs. */
-export const selectSessionStatusSql = schemaSql((s) => `SELECT user_id AS "userId", expires_at AS "expiresAt", revoked_at AS "revokedAt" FROM ${s}.sessions WHERE id = $1`);
+export const selectSessionStatusSql = schemaSql(
+  (s) => `SELECT user_id AS "userId", expires_at AS "expiresAt", revoked_at AS "revokedAt" FROM ${s}.sessions WHERE id = $1`,
+);
 
 /** $1 session. */
 export const selectSessionSql = schemaSql((s) => `SELECT ${SESSION_RECORD} FROM ${s}.sessions WHERE id = $1`);

@@ -63,7 +63,10 @@ export function runSessionsMigrations(dataSource: DataSource, options: SessionsM
 }
 
 /** What runSessionsMigrations would do, read without the lock and without writing. */
-export async function sessionsMigrationStatus(dataSource: DataSource, options: Pick<SessionsMigrationOptions, 'schema'> = {}): Promise<SessionsMigrationStatus> {
+export async function sessionsMigrationStatus(
+  dataSource: DataSource,
+  options: Pick<SessionsMigrationOptions, 'schema'> = {},
+): Promise<SessionsMigrationStatus> {
   return statusOf(dataSource, SESSIONS_MIGRATIONS, sessionsSchemaName(options.schema));
 }
 
@@ -75,10 +78,14 @@ export async function assertSessionsMigrated(dataSource: DataSource, options: Pi
   const schema = sessionsSchemaName(options.schema);
   const { pending, inPublic } = await statusOf(dataSource, SESSIONS_MIGRATIONS, schema);
   if (inPublic.length > 0) {
-    throw new SessionsConfigurationError(`The sessions tables are still in schema public (release 0.1): run the sessions migrations to move them into "${schema}"`);
+    throw new SessionsConfigurationError(
+      `The sessions tables are still in schema public (release 0.1): run the sessions migrations to move them into "${schema}"`,
+    );
   }
   if (pending.length > 0) {
-    throw new SessionsConfigurationError(`Sessions migrations pending in schema "${schema}": ${pending.join(', ')}. Run them before starting (npm run migrate), or let the module run them`);
+    throw new SessionsConfigurationError(
+      `Sessions migrations pending in schema "${schema}": ${pending.join(', ')}. Run them before starting (npm run migrate), or let the module run them`,
+    );
   }
 }
 
@@ -114,7 +121,11 @@ export async function runMigrationList(
   });
 }
 
-export async function revertLast(dataSource: DataSource, migrations: readonly SessionsMigration[], options: SessionsMigrationOptions = {}): Promise<string | null> {
+export async function revertLast(
+  dataSource: DataSource,
+  migrations: readonly SessionsMigration[],
+  options: SessionsMigrationOptions = {},
+): Promise<string | null> {
   const schema = sessionsSchemaName(options.schema);
   return inMigrationTransaction(dataSource, schema, options.lock ?? true, async (q) => {
     const s = quotedSchema(schema);

@@ -1,5 +1,13 @@
 import { DataSource } from 'typeorm';
-import { AuditEntriesRejectedError, AuditEntry, AuditLog, AuditLogWrites, AuditPage, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
+import {
+  AuditEntriesRejectedError,
+  AuditEntry,
+  AuditLog,
+  AuditLogWrites,
+  AuditPage,
+  AuditQuery,
+  UnfinishedQuery,
+} from '../../application/ports/audit-log.port';
 import { isPermanentSqlState, sqlStateOf } from '../../application/audit/write-failures';
 import { auditPageSql, insertAuditEntries, selectUnfinishedAuditEntriesSql, unfinishedAuditParameters } from './audit-entry.sql';
 import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';

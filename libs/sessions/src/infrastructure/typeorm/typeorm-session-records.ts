@@ -91,11 +91,26 @@ export class TypeOrmSessionRecords implements SessionRecordWrites {
   }
 
   async insert(session: NewSession): Promise<void> {
-    await this.manager.query(insertSessionSql(this.schema), [session.id, session.userId, session.createdAt, session.expiresAt, session.ipAddress, session.userAgent]);
+    await this.manager.query(insertSessionSql(this.schema), [
+      session.id,
+      session.userId,
+      session.createdAt,
+      session.expiresAt,
+      session.ipAddress,
+      session.userAgent,
+    ]);
   }
 
   async insertRefreshToken(token: NewRefreshToken): Promise<void> {
-    await this.manager.query(insertRefreshTokenSql(this.schema), [token.id, token.sessionId, token.userId, token.tokenHash, token.issuedAt, token.expiresAt, token.parentId]);
+    await this.manager.query(insertRefreshTokenSql(this.schema), [
+      token.id,
+      token.sessionId,
+      token.userId,
+      token.tokenHash,
+      token.issuedAt,
+      token.expiresAt,
+      token.parentId,
+    ]);
   }
 
   async consumeRefreshToken(tokenHash: Buffer, now: Date, context: RotationContext): Promise<RotatedToken | null> {
@@ -136,7 +151,13 @@ export class TypeOrmSessionRecords implements SessionRecordWrites {
   }
 
   async revokeAll(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]> {
-    const rows = await rowsOf<{ id: string }>(this.manager, revokeAllSessionsSql(this.schema), [userId, exceptSessionId, stamp.at, stamp.reason, stamp.revokedBy]);
+    const rows = await rowsOf<{ id: string }>(this.manager, revokeAllSessionsSql(this.schema), [
+      userId,
+      exceptSessionId,
+      stamp.at,
+      stamp.reason,
+      stamp.revokedBy,
+    ]);
     return rows.map((row) => row.id);
   }
 }

@@ -51,6 +51,10 @@ export function typeOrmProviders(dataSource: InjectionToken): Provider[] {
       inject: [dataSource, TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
       useFactory: (ds: DataSource, uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmAuditLog(ds, joining(uow), s.schema),
     },
-    { provide: INSTANCE_REGISTRY, inject: [dataSource, SESSIONS_SCHEMA], useFactory: (ds: DataSource, s: Settings) => new TypeOrmInstanceRegistry(ds, s.schema) },
+    {
+      provide: INSTANCE_REGISTRY,
+      inject: [dataSource, SESSIONS_SCHEMA],
+      useFactory: (ds: DataSource, s: Settings) => new TypeOrmInstanceRegistry(ds, s.schema),
+    },
   ];
 }

@@ -63,7 +63,9 @@ export const setUserDisabledSql = schemaSql(
 
 /** $1 id, $2 reset token hash, $3 when required, $4 when the token expires. */
 export const requirePasswordResetSql = schemaSql(
-  (s) => `UPDATE ${s}.users SET password_reset_required_at = COALESCE(password_reset_required_at, $3), password_reset_token_hash = $2, password_reset_expires_at = $4
+  (
+    s,
+  ) => `UPDATE ${s}.users SET password_reset_required_at = COALESCE(password_reset_required_at, $3), password_reset_token_hash = $2, password_reset_expires_at = $4
         WHERE id = $1 RETURNING id`,
 );
 

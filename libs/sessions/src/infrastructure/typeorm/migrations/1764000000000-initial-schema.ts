@@ -73,8 +73,12 @@ export const InitialSchema1764000000000: SessionsMigration = {
       BEGIN
         RAISE EXCEPTION 'audit_entries is append-only: % rejected', TG_OP USING ERRCODE = '42501';
       END $$`);
-    await q.query(`CREATE TRIGGER audit_entries_no_update_delete BEFORE UPDATE OR DELETE ON ${s}.audit_entries FOR EACH ROW EXECUTE FUNCTION ${s}.audit_entries_reject_change()`);
-    await q.query(`CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON ${s}.audit_entries FOR EACH STATEMENT EXECUTE FUNCTION ${s}.audit_entries_reject_change()`);
+    await q.query(
+      `CREATE TRIGGER audit_entries_no_update_delete BEFORE UPDATE OR DELETE ON ${s}.audit_entries FOR EACH ROW EXECUTE FUNCTION ${s}.audit_entries_reject_change()`,
+    );
+    await q.query(
+      `CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON ${s}.audit_entries FOR EACH STATEMENT EXECUTE FUNCTION ${s}.audit_entries_reject_change()`,
+    );
   },
 
   async down(q, s) {

@@ -25,7 +25,9 @@ export const AuditOutcomesAndTokenRotation1764000000100: SessionsMigration = {
 
   async down(q, s) {
     await q.query(`DROP INDEX ${s}.refresh_tokens_parent_idx`);
-    await q.query(`ALTER TABLE ${s}.refresh_tokens DROP COLUMN parent_id, DROP COLUMN rotated_at, DROP COLUMN rotated_ip_address, DROP COLUMN rotated_user_agent`);
+    await q.query(
+      `ALTER TABLE ${s}.refresh_tokens DROP COLUMN parent_id, DROP COLUMN rotated_at, DROP COLUMN rotated_ip_address, DROP COLUMN rotated_user_agent`,
+    );
     await q.query(`DROP INDEX ${s}.sessions_revoked_at_idx`);
     await q.query(`DROP INDEX ${s}.audit_entries_attempted_idx`);
     await q.query(`DROP INDEX ${s}.audit_entries_one_outcome_key`);
