@@ -103,7 +103,9 @@ export class BenchServer {
       [...(options.nodeArgs ?? []), '--require', path.join(BUILD_DIR, 'bench', 'parent-watch.js'), options.script, ...(options.args ?? [])],
       {
         cwd: options.cwd,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
+        // Metrics stay on, as in production, each server on a port of its own: several run at once
+        // and the default 9464 would go to the first. (A peer or the floor ignores the variable.)
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', METRICS_PORT: '0', ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

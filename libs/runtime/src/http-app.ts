@@ -53,7 +53,7 @@ export async function createHttpApp(module: DynamicModule, runtime: Runtime, des
   const fastify = app.getHttpAdapter().getInstance();
   // Request hooks run in this order. First, every request gets its id and its log line, whatever
   // answers it (a 404, a refused body); then the headers, so that a refused body carries them too.
-  const logRequest = requestLogging(settings.logger.pino);
+  const logRequest = requestLogging(settings.logger.requests);
   fastify.addHook('onRequest', (request, reply, done) => logRequest(request.raw, reply.raw, done));
   preventCaching(fastify);
   edgeHeaders = sendSecurityHeaders(fastify, settings.http.hstsMaxAgeSeconds);

@@ -1,9 +1,9 @@
 import type { AuthenticatedRequest } from '@app/sessions';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pinoHttp } from 'pino-http';
+import { performance } from 'node:perf_hooks';
 import type { Level, Logger as Pino } from 'pino';
-import { requestLoggers } from './app-logger';
+import { requestIds } from './app-logger';
 import { assignRequestId } from './request-id';
 
 /** The message of every request line: one value to search for. */
@@ -72,29 +72,23 @@ function requestFields(request: LoggedRequest, response: ServerResponse): Record
 }
 
 /**
- * The request middleware, mounted first (before the body parser and anything that may refuse a
- * request): gives the request its id (see assignRequestId), runs the rest of the request with a
- * logger that carries it (for nestjs-pino's Logger, see requestLoggers), and writes one line when
- * the response is finished or the connection closed. The line names no header, cookie or body.
+ * The request middleware, run first (before the body checks and anything else that may refuse a
+ * request): gives the request its id (see assignRequestId), runs the rest of the request with that
+ * id at hand (for nestjs-pino's Logger, see requestIds), and writes one line when the connection
+ * is done with the response (finished, or closed by the client first: `aborted`). The line names
+ * no header, cookie or body. Written by hand rather than with pino-http, whose child logger per
+ * request and serializers cost more than the rest of a cached GET /auth/me
+ * (docs/performance.md); the line has the fields pino-http was set to write.
  */
-export function requestLogging(logger: Pino): (request: IncomingMessage, response: ServerResponse, next: () => void) => void {
-  const middleware = pinoHttp({
-    logger,
-    genReqId: (request, response) => assignRequestId(request, response),
-    // The request's logger carries only its id; the line itself says the rest.
-    quietReqLogger: true,
-    quietResLogger: true,
-    customAttributeKeys: { reqId: 'requestId', responseTime: 'ms' },
-    customLogLevel: (request, response) => requestLogLevel(response.statusCode, (request as LoggedRequest).originalUrl ?? request.url),
-    customSuccessMessage: () => REQUEST_LINE_MESSAGE,
-    customErrorMessage: () => REQUEST_LINE_MESSAGE,
-    customSuccessObject: (request, response, value: { ms?: number }) => ({ ...requestFields(request as LoggedRequest, response), ms: value.ms }),
-    customErrorObject: (request, response, _error, value: { ms?: number }) => ({ ...requestFields(request as LoggedRequest, response), ms: value.ms }),
-  });
+export function requestLogging(lines: Pino): (request: IncomingMessage, response: ServerResponse, next: () => void) => void {
   return (request, response, next) => {
-    middleware(request, response);
-    const log = (request as IncomingMessage & { log?: Pino }).log ?? logger;
-    requestLoggers.run(log, next);
+    const requestId = assignRequestId(request, response);
+    const started = performance.now();
+    response.once('close', () => {
+      const ms = Math.round(performance.now() - started);
+      lines[requestLogLevel(response.statusCode)]({ requestId, ...requestFields(request as LoggedRequest, response), ms }, REQUEST_LINE_MESSAGE);
+    });
+    requestIds.run(requestId, next);
   };
 }
 
