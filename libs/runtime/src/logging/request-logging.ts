@@ -86,7 +86,10 @@ export function requestLogging(lines: Pino): (request: IncomingMessage, response
     const started = performance.now();
     response.once('close', () => {
       const ms = Math.round(performance.now() - started);
-      lines[requestLogLevel(response.statusCode)]({ requestId, ...requestFields(request as LoggedRequest, response), ms }, REQUEST_LINE_MESSAGE);
+      lines[requestLogLevel(response.statusCode, (request as LoggedRequest).originalUrl ?? request.url)](
+        { requestId, ...requestFields(request as LoggedRequest, response), ms },
+        REQUEST_LINE_MESSAGE,
+      );
     });
     requestIds.run(requestId, next);
   };
