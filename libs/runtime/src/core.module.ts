@@ -9,9 +9,9 @@ import { createRedisCacheStores } from './cache/redis-cache-stores';
 import { cacheKeyPrefixOf, loginLockoutOf, rateLimitModule } from './rate-limit/rate-limit.module';
 import { ProcessLifecycle } from './lifecycle';
 import { Runtime } from './runtime';
-import { RequestLogGuard } from './logging/request-logging';
+import { RoutedRequestGuard } from './http/routed-request';
 import { isTracingActive } from './telemetry/tracing';
-import { APP_METRICS, type AppMetrics, HttpDurationMetrics, OutboxDepthSource, RouteTemplateGuard, SessionEventMetrics } from './metrics/app-metrics';
+import { APP_METRICS, type AppMetrics, HttpDurationMetrics, OutboxDepthSource, SessionEventMetrics } from './metrics/app-metrics';
 import type { AppName } from './metrics/labels';
 
 const RUNTIME = Symbol('Runtime');
@@ -97,14 +97,12 @@ export class CoreModule {
         rateLimitModule(runtime.settings),
       ],
       providers: [
-        // First of the global guards (they run before any route's): every request line gets its route.
-        { provide: APP_GUARD, useClass: RequestLogGuard },
+        // First of the global guards (they run before any route's): every request line and duration gets its route.
+        { provide: APP_GUARD, useClass: RoutedRequestGuard },
         { provide: RUNTIME, useValue: runtime },
         { provide: getDataSourceToken(), useValue: runtime.dataSource },
         ...tracingProviders(),
         { provide: APP_METRICS, useValue: appMetrics },
-        // First of the global guards: a request refused by any guard after it still has its route label.
-        { provide: APP_GUARD, useClass: RouteTemplateGuard },
         HttpDurationMetrics,
         SessionEventMetrics,
         OutboxDepthSource,

@@ -1,25 +1,14 @@
-import type { AuthenticatedRequest } from '@app/sessions';
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Level, Logger as Pino } from 'pino';
+import { routedOf } from '../http/routed-request';
 import { requestIds } from './app-logger';
 import { assignRequestId } from './request-id';
 
 /** The message of every request line: one value to search for. */
 export const REQUEST_LINE_MESSAGE = 'request_completed';
 
-/** What the route guard learns of a request, kept on Node's request for the line written when it ends. */
-const SEEN = Symbol('requestLog.seen');
-
-interface Seen {
-  /** The matched route's template (`/admin/users/:userId/sessions`). */
-  readonly route?: string;
-  /** The adapter's request object (Express' is Node's own, Fastify's wraps it): AccessTokenGuard puts the caller on it. */
-  readonly request: AuthenticatedRequest;
-}
-
-type LoggedRequest = IncomingMessage & { [SEEN]?: Seen; originalUrl?: string };
+type LoggedRequest = IncomingMessage & { originalUrl?: string };
 
 /** A query parameter whose name says secret has its value replaced: a client may put a token in the URL. */
 const SECRET_PARAMETER = /token|password|secret|auth|key|code|signature|sig$|cookie/i;
@@ -57,12 +46,12 @@ export function loggedUrl(url: string): string {
 
 /** The fields of a request line beyond level, time, msg and requestId (which the request's child logger carries). */
 function requestFields(request: LoggedRequest, response: ServerResponse): Record<string, unknown> {
-  const seen = request[SEEN];
-  const caller = seen?.request.authenticated;
+  const routed = routedOf(request);
+  const caller = routed?.request.authenticated;
   return {
     context: 'HTTP',
     method: request.method,
-    ...(seen?.route ? { route: seen.route } : {}),
+    ...(routed?.route ? { route: routed.route } : {}),
     url: loggedUrl(request.originalUrl ?? request.url ?? ''),
     status: response.statusCode,
     ...(caller ? { userId: caller.userId, sessionId: caller.sessionId } : {}),
@@ -93,24 +82,4 @@ export function requestLogging(lines: Pino): (request: IncomingMessage, response
     });
     requestIds.run(requestId, next);
   };
-}
-
-/**
- * Records the matched route's template and the adapter's request for the request line. A global
- * guard, because global guards run first: a request that a later guard refuses (401, 403, 429)
- * has its route too, and its caller once AccessTokenGuard has put it there. It never refuses.
- */
-@Injectable()
-export class RequestLogGuard implements CanActivate {
-  canActivate(context: ExecutionContext): true {
-    if (context.getType() !== 'http') return true;
-    const request = context
-      .switchToHttp()
-      .getRequest<AuthenticatedRequest & { raw?: LoggedRequest; route?: { path?: unknown }; routeOptions?: { url?: unknown } }>();
-    // Express's request is Node's; Fastify's keeps Node's as `raw`.
-    const node = (request.raw ?? request) as LoggedRequest;
-    const route = request.route?.path ?? request.routeOptions?.url;
-    node[SEEN] = { route: typeof route === 'string' && route !== '' ? route : undefined, request };
-    return true;
-  }
 }

@@ -1,9 +1,10 @@
 import { AuditableEvent, SessionDirectory, UserLoginFailed, UserLoginSucceeded, UserLogoutSucceeded, AllSessionsRevoked, SessionRevoked } from '@app/sessions';
-import { CanActivate, ExecutionContext, Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { EventBus } from '@nestjs/cqrs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Subscription } from 'rxjs';
+import { routedOf } from '../http/routed-request';
 import { type AppName, loginOutcomeLabel, revocationReasonLabel, UNMATCHED_ROUTE } from './labels';
 import type { RuntimeMetrics } from './runtime-metrics';
 
@@ -14,40 +15,9 @@ export interface AppMetrics {
 }
 export const APP_METRICS = Symbol('AppMetrics');
 
-/** Where RouteTemplateGuard leaves the matched route on the Node request, for the duration's label. */
-const ROUTE_TEMPLATE = Symbol('routeTemplate');
-type RawRequest = IncomingMessage & { [ROUTE_TEMPLATE]?: string };
-
-/** The matched route's template (`/admin/users/:userId/sessions`), from Express's request or Fastify's. */
-export function routeTemplateOf(request: { route?: { path?: unknown }; routeOptions?: { url?: unknown } }): string | undefined {
-  const route = request.route?.path ?? request.routeOptions?.url;
-  return typeof route === 'string' && route !== '' ? route : undefined;
-}
-
-/** The Node request under the framework's: Fastify keeps it as `raw`, Express's request is it. */
-function rawOf(request: { raw?: IncomingMessage }): RawRequest {
-  return (request.raw ?? request) as RawRequest;
-}
-
-/**
- * Runs first of the guards (a global one) on every request that reached a route, and writes the
- * route's template onto the Node request, where the duration measured on the Node server finds it.
- * Never refuses anything.
- */
-@Injectable()
-export class RouteTemplateGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    if (context.getType() !== 'http') return true;
-    const request = context.switchToHttp().getRequest<{ raw?: IncomingMessage; route?: { path?: unknown }; routeOptions?: { url?: unknown } }>();
-    const route = routeTemplateOf(request);
-    if (route) rawOf(request)[ROUTE_TEMPLATE] = route;
-    return true;
-  }
-}
-
-/** The route label of a request already routed (by RouteTemplateGuard), or `unmatched`. */
-export function routeLabelOf(request: { raw?: IncomingMessage }): string {
-  return rawOf(request)[ROUTE_TEMPLATE] ?? UNMATCHED_ROUTE;
+/** The route label of a request: its template once routed (RoutedRequestGuard), or `unmatched`. */
+export function routeLabelOf(request: IncomingMessage | { raw?: IncomingMessage }): string {
+  return routedOf(request)?.route ?? UNMATCHED_ROUTE;
 }
 
 /**
@@ -66,14 +36,11 @@ export class HttpDurationMetrics implements OnModuleInit {
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
     if (!server) return;
     const { app, metrics } = this.appMetrics;
-    server.on('request', (request: RawRequest, response: ServerResponse) => {
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       const started = process.hrtime.bigint();
       response.once('close', () => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        metrics.httpDuration.observe(
-          { app, method: request.method ?? 'UNKNOWN', route: request[ROUTE_TEMPLATE] ?? UNMATCHED_ROUTE, status: String(response.statusCode) },
-          seconds,
-        );
+        metrics.httpDuration.observe({ app, method: request.method ?? 'UNKNOWN', route: routeLabelOf(request), status: String(response.statusCode) }, seconds);
       });
     });
   }

@@ -3,6 +3,7 @@ import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleDestroy, OnM
 import { EventBus } from '@nestjs/cqrs';
 import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import type { Subscription } from 'rxjs';
+import { routeTemplateOf } from '../http/routed-request';
 import { ATTR_COMMAND_NAME, ATTR_COMMAND_OUTCOME, ATTR_CORRELATION_ID, COMMAND_EVENT } from './span-attributes';
 
 /**
@@ -53,9 +54,8 @@ export class RouteSpanGuard implements CanActivate {
     const span = trace.getActiveSpan();
     if (span && context.getType() === 'http') {
       const request = context.switchToHttp().getRequest<{ method?: string; route?: { path?: unknown }; routeOptions?: { url?: unknown } }>();
-      // Express's matched route, or Fastify's.
-      const route = request.route?.path ?? request.routeOptions?.url;
-      if (typeof route === 'string' && route !== '') {
+      const route = routeTemplateOf(request);
+      if (route) {
         span.setAttribute('http.route', route);
         span.updateName(`${request.method ?? 'HTTP'} ${route}`);
       }
