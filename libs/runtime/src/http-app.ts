@@ -10,6 +10,7 @@ import { allowCrossOrigin } from './http/cors';
 import { forbidStoring, preventCaching } from './http/cache-control';
 import { requestLogging } from './logging/request-logging';
 import { sendSecurityHeaders } from './http/security-headers';
+import type { WebPage } from './http/web-page';
 import type { Runtime } from './runtime';
 import { DEFAULT_HTTP_TIMEOUTS, RuntimeSettings } from './runtime-settings';
 
@@ -17,13 +18,15 @@ import { DEFAULT_HTTP_TIMEOUTS, RuntimeSettings } from './runtime-settings';
 export interface HttpAppDescription extends ApiDocsDescription {
   /** The origins whose pages may call the app from a browser (none: CORS off). */
   readonly corsOrigins?: readonly string[];
+  /** A web page the app serves beside its API (the admin console's); none when absent. */
+  readonly page?: WebPage;
 }
 
 /**
  * Creates one of the two apps on Fastify and sets up what both do the same way at the HTTP edge:
  * a request id and a log line per request, problem+json errors (unparseable requests included), strict validation, JSON-only bodies with
  * a size limit, the trust-proxy rule for client IPs, CORS, security and caching headers, and
- * OpenAPI at /docs and /docs-json unless API_DOCS is off. The app is initialised and ready to serve, not yet listening.
+ * OpenAPI at /docs and /docs-json unless API_DOCS is off, and the app's web page if it has one. The app is initialised and ready to serve, not yet listening.
  */
 export async function createHttpApp(module: DynamicModule, runtime: Runtime, description: HttpAppDescription): Promise<NestFastifyApplication> {
   const { settings } = runtime;
@@ -55,8 +58,9 @@ export async function createHttpApp(module: DynamicModule, runtime: Runtime, des
   // answers it (a 404, a refused body); then the headers, so that a refused body carries them too.
   const logRequest = requestLogging(settings.logger.requests);
   fastify.addHook('onRequest', (request, reply, done) => logRequest(request.raw, reply.raw, done));
-  preventCaching(fastify);
-  edgeHeaders = sendSecurityHeaders(fastify, settings.http.hstsMaxAgeSeconds);
+  const isPagePath = (path: string) => description.page?.isPagePath(path) ?? false;
+  preventCaching(fastify, isPagePath);
+  edgeHeaders = sendSecurityHeaders(fastify, settings.http.hstsMaxAgeSeconds, isPagePath);
   acceptJsonBodiesOnly(fastify, bodyLimitBytes ?? 16 * 1024);
   boundRequestReadTime(app.getHttpServer(), settings);
   app.useGlobalFilters(new ProblemDetailsFilter(app.getHttpAdapter(), { bodyLimitBytes }));
@@ -64,6 +68,7 @@ export async function createHttpApp(module: DynamicModule, runtime: Runtime, des
   allowCrossOrigin(app, description.corsOrigins);
 
   serveApiDocs(app, settings, description);
+  await description.page?.serve(app);
   await app.init();
   await fastify.ready();
   return app;

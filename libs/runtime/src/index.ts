@@ -14,6 +14,7 @@ export { CoreModule } from './core.module';
 export { createHttpApp, type HttpAppDescription } from './http-app';
 export { serveApiDocs, buildApiDocument, operationsOf, BEARER_SCHEME, type ApiDocsDescription, type ApiTag } from './http/api-docs';
 export { Authenticated, OptionallyAuthenticated, AdminsOnly } from './http/access';
+export type { WebPage } from './http/web-page';
 export { seedAdministrator, ensureAdministrator, AdminBootstrapConflict, AdminPasswordRefused, type AdminBootstrapResult } from './admin-bootstrap';
 export { HealthController } from './health.controller';
 export { hostProviders } from './host-providers';

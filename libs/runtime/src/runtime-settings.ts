@@ -38,6 +38,8 @@ export interface RuntimeSettings {
     readonly hstsMaxAgeSeconds?: number;
     /** OpenAPI at /docs and /docs-json; served when absent. */
     readonly apiDocs?: boolean;
+    /** The built admin console page the admin app serves at `/`; absent: `dist/console` of the repository (what `npm run build` writes). */
+    readonly consoleAssetsDir?: string;
   };
   readonly admin?: { readonly email: string; readonly password: string };
   /** Limits of login, refresh, logout and register, and the login lockout; DEFAULT_RATE_LIMIT when absent. */

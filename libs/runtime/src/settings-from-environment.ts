@@ -65,6 +65,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
         corsOrigins: environment.http.corsOrigins,
         hstsMaxAgeSeconds: environment.http.hstsMaxAgeSeconds,
         apiDocs: environment.http.apiDocs,
+        consoleAssetsDir: environment.http.consoleAssetsDir,
       },
       admin: environment.admin,
       rateLimit: environment.rateLimit,

@@ -156,6 +156,11 @@ export const ENVIRONMENT_VARIABLES = [
       'on: both apps serve their OpenAPI document at /docs-json and Swagger UI at /docs; off: both paths answer 404. Default off in production, on in development and test',
   },
   {
+    name: 'ADMIN_CONSOLE_ASSETS_DIR',
+    description:
+      'Directory of the built admin console page (index.html, console.js, console.css) served at / of ADMIN_PORT; unset: dist/console, what npm run build writes',
+  },
+  {
     name: 'REFRESH_REUSE_GRACE_SECONDS',
     default: text(LIBRARY.refreshReuseGraceSeconds),
     description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60',
@@ -274,6 +279,8 @@ export interface Environment {
     readonly hstsMaxAgeSeconds: number;
     /** OpenAPI at /docs and /docs-json. */
     readonly apiDocs: boolean;
+    /** Absent: the admin console serves the build output (dist/console). */
+    readonly consoleAssetsDir: string | undefined;
   };
   readonly database: {
     /** Absent: run the embedded database. */
@@ -484,6 +491,9 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsIn(API_DOCS_MODES, { message: (args) => `API_DOCS must be one of ${API_DOCS_MODES.join(', ')} ${got(args.value)}` })
   API_DOCS: ApiDocsMode;
+
+  @IsOptional()
+  ADMIN_CONSOLE_ASSETS_DIR: string | undefined;
 
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(0, 60)
@@ -699,6 +709,7 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
       corsOrigins: { web: toOriginList(variables.CORS_ORIGINS), admin: toOriginList(variables.ADMIN_CORS_ORIGINS) },
       hstsMaxAgeSeconds: variables.HSTS_MAX_AGE_SECONDS,
       apiDocs: variables.API_DOCS === 'on',
+      consoleAssetsDir: variables.ADMIN_CONSOLE_ASSETS_DIR,
     },
     database: {
       url: variables.DATABASE_URL,

@@ -16,12 +16,16 @@ export function isCacheablePath(path: string): boolean {
  * `Cache-Control: no-store` and `Pragma: no-cache` on every answer but those of
  * isCacheablePath, errors and 404s included: token responses must not be stored (RFC 6749 §5.1),
  * and every other answer of these APIs is about the caller's own account or sessions, which a
- * shared browser or a proxy must not keep either. Set in the first request hook, before the route
+ * shared browser or a proxy must not keep either. The files of an app's web page (isPagePath)
+ * get `no-cache` instead: kept, but revalidated before each use, since their names carry no
+ * content hash and a stale console.js must never outlive a deploy. Set in the first request hook, before the route
  * runs, so a route (the JWKS) can still set its own.
  */
-export function preventCaching(app: FastifyInstance): void {
+export function preventCaching(app: FastifyInstance, isPagePath: (path: string) => boolean = () => false): void {
   app.addHook('onRequest', (request, reply, done) => {
-    if (!isCacheablePath(request.url.split('?')[0])) forbidStoring(reply);
+    const path = request.url.split('?')[0];
+    if (isPagePath(path)) reply.header('Cache-Control', 'no-cache');
+    else if (!isCacheablePath(path)) forbidStoring(reply);
     done();
   });
 }

@@ -37,6 +37,24 @@ export const DOCS_CONTENT_SECURITY_POLICY = {
   'frame-ancestors': ["'none'"],
 } as const;
 
+/**
+ * The admin console's page (index.html, console.js, console.css): its one script and one
+ * stylesheet from this origin, no inline or evaluated script and no inline style (the markup has
+ * no `style` attribute; Preact sets styles through the CSSOM, which CSP does not govern), images
+ * from this origin or data:, fetches of this origin only (the REST API under /admin), forms
+ * posted nowhere else, no <base>, never framed.
+ */
+export const PAGE_CONTENT_SECURITY_POLICY = {
+  'default-src': ["'none'"],
+  'script-src': ["'self'"],
+  'style-src': ["'self'"],
+  'img-src': ["'self'", 'data:'],
+  'connect-src': ["'self'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+} as const;
+
 type Middleware = (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void;
 
 function policy(directives: Record<string, readonly string[]>, hstsMaxAgeSeconds: number): Middleware {
@@ -53,17 +71,22 @@ function policy(directives: Record<string, readonly string[]>, hstsMaxAgeSeconds
 
 /**
  * Security headers on every answer (helmet): a Content-Security-Policy (API_CONTENT_SECURITY_POLICY,
- * or DOCS_CONTENT_SECURITY_POLICY for the OpenAPI UI), `X-Frame-Options: DENY` with
+ * DOCS_CONTENT_SECURITY_POLICY for the OpenAPI UI, PAGE_CONTENT_SECURITY_POLICY for the files of
+ * the app's web page if it has one), `X-Frame-Options: DENY` with
  * `frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
  * the cross-origin isolation headers, and `Strict-Transport-Security` only when
  * HSTS_MAX_AGE_SECONDS is set. Helmet sets them on the Node response, which Fastify merges into
  * every answer it sends, 404s and errors included. It runs in a Fastify request hook rather than
  * as middleware: the hook costs nothing per request beyond helmet's own header writes.
  */
-export function sendSecurityHeaders(app: FastifyInstance, hstsMaxAgeSeconds = 0): Middleware {
+export function sendSecurityHeaders(app: FastifyInstance, hstsMaxAgeSeconds = 0, isPagePath: (path: string) => boolean = () => false): Middleware {
   const api = policy(API_CONTENT_SECURITY_POLICY, hstsMaxAgeSeconds);
   const docs = policy(DOCS_CONTENT_SECURITY_POLICY, hstsMaxAgeSeconds);
-  const headers: Middleware = (request, response, next) => (isDocsUiPath((request.url ?? '').split('?')[0]) ? docs : api)(request, response, next);
+  const page = policy(PAGE_CONTENT_SECURITY_POLICY, hstsMaxAgeSeconds);
+  const headers: Middleware = (request, response, next) => {
+    const path = (request.url ?? '').split('?')[0];
+    return (isDocsUiPath(path) ? docs : isPagePath(path) ? page : api)(request, response, next);
+  };
   app.addHook('onRequest', (request, reply, done) => headers(request.raw, reply.raw, (error) => done(error as Error | undefined)));
   // For the answers no hook runs for (see answerRouterError).
   return headers;
