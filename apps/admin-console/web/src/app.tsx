@@ -1,32 +1,7 @@
 /**
  * The admin console page: sign-in, then the users, one user, the audit trail and the overview.
- *
- * Selectors for the browser tests (stable; labels are the visible text):
- * - Sign-in: form[data-testid=sign-in] with inputs labelled "Email" and "Password", button "Sign in";
- *   its error in [data-testid=sign-in-error]. Signed in: [data-testid=signed-in-as], button "Sign out".
- * - Navigation: links "Users", "Audit trail", "Overview" (#/users, #/audit, #/overview).
- * - Step-up: dialog[data-testid=step-up] with input "Password", buttons "Confirm" and "Cancel";
- *   its error in [data-testid=step-up-error].
- * - Users: input "Search", select "Status", button "Search"; table[data-testid=users-table],
- *   rows tr[data-testid=user-row][data-user-id]; a row's checkbox "Select <email>"; button
- *   "Sign out selected (n)"; button "Load more".
- * - User page: [data-testid=user-profile] (dd[data-testid=user-status]); table[data-testid=sessions-table]
- *   rows tr[data-testid=session-row][data-session-id] (badge [data-testid=current-session]),
- *   button "Revoke" per row; table[data-testid=revoked-sessions-table] rows
- *   tr[data-testid=revoked-session-row]; action buttons "Sign out everywhere", "Disable"/"Enable",
- *   "Unlock", "Require password reset", "Make admin"/"Remove admin".
- * - Every action: form[data-testid=action-form] with input "Reason" (and select "Keep session" for
- *   sign out everywhere, checkbox "Keep my console session" for the bulk sign-out); its error in
- *   [data-testid=action-error]; then section[data-testid=receipt] with [data-testid=receipt-revoked-count],
- *   [data-testid=receipt-access-tokens], link [data-testid=receipt-audit-link] ("audit entries"),
- *   and for a password reset [data-testid=reset-token].
- * - Audit: form[data-testid=audit-filters] (inputs labelled "User id", "Actor id", "Action",
- *   "Outcome", "IP address", "Session id", "Correlation id", "Request id", "From", "To"; button
- *   "Apply"); table[data-testid=audit-table], one tbody[data-testid=audit-group][data-correlation-id]
- *   per operation, rows tr[data-testid=audit-row][data-event-id][data-outcome], button "Details"
- *   shows pre[data-testid=audit-details]; links "Export NDJSON" and "Export CSV".
- * - Overview: [data-testid=overview], each figure dd[data-testid=overview-<name>].
- * - Problems: every error is [role=alert] holding the problem's detail.
+ * The selectors the browser tests use (labels, button texts, data-testid) are listed in
+ * ../README.md; change them there too.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiProblem, call, type ConsoleSession, describeError, get, holdSession, setApiHooks } from './api';

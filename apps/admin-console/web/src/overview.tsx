@@ -54,7 +54,7 @@ export function OverviewPage() {
             <Figure
               name="cache"
               label="Session cache"
-              value={`${overview.cache.trusted ? 'trusted' : 'not trusted'} (${overview.cache.state}), ${overview.cache.queuedMarkers} queued`}
+              value={`${overview.cache.trusted ? 'trusted' : 'not trusted'}${overview.cache.state === (overview.cache.trusted ? 'trusted' : 'not trusted') ? '' : ` (${overview.cache.state})`}, ${overview.cache.queuedMarkers} queued`}
               tone={overview.cache.trusted ? 'ok' : 'bad'}
             />
             <Figure
