@@ -30,7 +30,15 @@ export { LogoutUser, type LogoutOutcome, type LogoutRejection } from './applicat
 export { RevokeAllUserSessions, type RevokeAllOutcome } from './application/revoke-all-user-sessions/revoke-all-user-sessions.command';
 export { RevokeSession, type RevokeSessionOutcome } from './application/revoke-session/revoke-session.command';
 export { RegisterUser, type RegisterOutcome } from './application/register-user/register-user.command';
-export { LoginUser, type LoginOutcome } from './application/login-user/login-user.command';
+export {
+  LoginUser,
+  type LoginOutcome,
+  type LoginRejection,
+  type LoginPurpose,
+  type LoginGrant,
+  LOGIN_PURPOSES,
+} from './application/login-user/login-user.command';
+export { ReauthenticateSession, type ReauthenticateOutcome } from './application/reauthenticate-session/reauthenticate-session.command';
 export { RefreshTokens, type RefreshOutcome, type RefreshRejection } from './application/refresh-tokens/refresh-tokens.command';
 export { ChangePassword, type ChangePasswordOutcome } from './application/change-password/change-password.command';
 export { BootstrapAdmin, type BootstrapAdminOutcome } from './application/bootstrap-admin/bootstrap-admin.command';
@@ -39,7 +47,7 @@ export { DisableUser, type DisableUserOutcome } from './application/disable-user
 export { EnableUser, type EnableUserOutcome } from './application/enable-user/enable-user.command';
 export { RequirePasswordReset, type RequirePasswordResetOutcome } from './application/require-password-reset/require-password-reset.command';
 export { ResetPassword, type ResetPasswordOutcome } from './application/reset-password/reset-password.command';
-export { type TokenPair } from './application/tokens/token-pair';
+export { type TokenPair, type ConsoleSessionGrant } from './application/tokens/token-pair';
 
 // Events, for other modules' event handlers and sagas: each command publishes Attempted, then Succeeded or Failed
 export { AuditableEvent, type SessionEventFields } from './application/audit/auditable-event';
@@ -64,6 +72,11 @@ export {
   PasswordResetRequirementFailed,
 } from './application/require-password-reset/require-password-reset.events';
 export { PasswordResetAttempted, PasswordReset, PasswordResetFailed } from './application/reset-password/reset-password.events';
+export {
+  SessionReauthenticationAttempted,
+  SessionReauthenticated,
+  SessionReauthenticationFailed,
+} from './application/reauthenticate-session/reauthenticate-session.events';
 
 // Reads (nothing here writes)
 export { SessionAuthenticator, type AuthenticatedSession } from './application/authentication/session-authenticator';
@@ -99,7 +112,7 @@ export { RevocationReasons, ADMIN_REASON_MIN_LENGTH, ADMIN_REASON_MAX_LENGTH } f
 export { type SessionLifetimes, normalizeEmail, emailProblem, PASSWORD_RESET_TOKEN_TTL_SECONDS } from './domain/session-rules';
 export { type LoginLockoutPolicy } from './application/ports/login-attempts.port';
 export { passwordProblem, normalizePassword, type PasswordContext, PASSWORD_MIN_CODE_POINTS } from './domain/password-policy';
-export { type SessionRecord, type UserRole, USER_ROLES } from './domain/records';
+export { type SessionRecord, type UserRole, USER_ROLES, type SessionKind, SESSION_KINDS, type ConsoleSessionState } from './domain/records';
 export { REFRESH_TOKEN_PATTERN } from './domain/refresh-token';
 export { PASSWORD_RESET_TOKEN_PATTERN } from './domain/password-reset-token';
 

@@ -111,6 +111,14 @@ describe('resolveSessionsOptions', () => {
     ]);
   });
 
+  it('refuses a console session that is not shorter than a session, and shortens an unnamed one to fit', () => {
+    expect(problemsOf({ accessTokenSecret: SECRET, lifetimes: { sessionTtlSeconds: 3_600, consoleSessionTtlSeconds: 3_600 } })).toEqual([
+      'lifetimes.consoleSessionTtlSeconds must be less than lifetimes.sessionTtlSeconds (got 3600 and 3600): an admin console session is the shorter one',
+    ]);
+    expect(resolveSessionsOptions({ accessTokenSecret: SECRET }).lifetimes.consoleSessionTtlSeconds).toBe(28_800);
+    expect(resolveSessionsOptions({ accessTokenSecret: SECRET, lifetimes: { sessionTtlSeconds: 3_600 } }).lifetimes.consoleSessionTtlSeconds).toBe(3_600);
+  });
+
   it('refuses what is not an options object', () => {
     expect(problemsOf(undefined)).toEqual(['options must be an object']);
     expect(problemsOf({ accessTokenSecret: SECRET, lifetimes: 'long' })).toEqual(['lifetimes must be an object (got "long")']);

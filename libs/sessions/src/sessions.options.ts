@@ -181,11 +181,28 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
       1,
       86_400,
     ),
+    consoleSessionTtlSeconds: check.integer(
+      'lifetimes.consoleSessionTtlSeconds',
+      input.lifetimes?.consoleSessionTtlSeconds,
+      SESSIONS_DEFAULTS.lifetimes.consoleSessionTtlSeconds,
+      1,
+      315_360_000,
+    ),
   };
+  // A host with short sessions that never names the console's lifetime is not refused for it: the
+  // console's sessions then last no longer than its others.
+  if (input.lifetimes?.consoleSessionTtlSeconds === undefined) {
+    lifetimes.consoleSessionTtlSeconds = Math.min(lifetimes.consoleSessionTtlSeconds, lifetimes.sessionTtlSeconds);
+  }
   if (input.lifetimes !== undefined) check.knownKeys(input.lifetimes, Object.keys(SESSIONS_DEFAULTS.lifetimes), 'lifetimes.');
   if (lifetimes.sessionTtlSeconds <= lifetimes.accessTokenTtlSeconds && check.isFine('lifetimes.')) {
     check.problem(
       `lifetimes.sessionTtlSeconds must be greater than lifetimes.accessTokenTtlSeconds (got ${lifetimes.sessionTtlSeconds} and ${lifetimes.accessTokenTtlSeconds}): a refresh must outlive the token it renews`,
+    );
+  }
+  if (input.lifetimes?.consoleSessionTtlSeconds !== undefined && lifetimes.consoleSessionTtlSeconds >= lifetimes.sessionTtlSeconds && check.isFine('lifetimes.')) {
+    check.problem(
+      `lifetimes.consoleSessionTtlSeconds must be less than lifetimes.sessionTtlSeconds (got ${lifetimes.consoleSessionTtlSeconds} and ${lifetimes.sessionTtlSeconds}): an admin console session is the shorter one`,
     );
   }
 

@@ -14,6 +14,7 @@ import { LoginGatekeeper } from './login-user/login-gatekeeper';
 import { LoginUserHandler } from './login-user/login-user.handler';
 import { LogoutUserHandler } from './logout-user/logout-user.handler';
 import { SessionDirectory } from './queries/session-directory';
+import { ReauthenticateSessionHandler } from './reauthenticate-session/reauthenticate-session.handler';
 import { RefreshTokensHandler } from './refresh-tokens/refresh-tokens.handler';
 import { RegisterUserHandler } from './register-user/register-user.handler';
 import { RequirePasswordResetHandler } from './require-password-reset/require-password-reset.handler';
@@ -39,6 +40,7 @@ export const COMMAND_HANDLERS = [
   EnableUserHandler,
   RequirePasswordResetHandler,
   ResetPasswordHandler,
+  ReauthenticateSessionHandler,
   RecordAuditEntryHandler,
 ];
 

@@ -13,6 +13,7 @@ export const AuditActions = {
   enableUser: 'user.enable',
   requirePasswordReset: 'user.password_reset_require',
   resetPassword: 'user.password_reset',
+  reauthenticate: 'session.reauthenticate',
 } as const;
 
 export type AuditAction = (typeof AuditActions)[keyof typeof AuditActions];

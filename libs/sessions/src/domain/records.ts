@@ -10,6 +10,14 @@ export interface UserRecord {
   readonly createdAt: Date;
 }
 
+/**
+ * `app`: a session of the web API (access and refresh tokens). `console`: a session of the admin
+ * console, whose one refresh token is its cookie's credential, never rotated and refused by
+ * the web API's refresh.
+ */
+export type SessionKind = 'app' | 'console';
+export const SESSION_KINDS: readonly SessionKind[] = ['app', 'console'];
+
 export interface SessionRecord {
   readonly id: string;
   readonly userId: string;
@@ -21,6 +29,20 @@ export interface SessionRecord {
   readonly revokedAt: Date | null;
   readonly revokedReason: string | null;
   readonly revokedBy: string | null;
+  readonly kind: SessionKind;
+  /** When the password was last entered again in this session (a console login counts), for step-up; null if never. */
+  readonly reauthenticatedAt: Date | null;
+}
+
+/**
+ * A live console session found by its cookie's credential: who, until when, and when the
+ * password was last entered in it.
+ */
+export interface ConsoleSessionState {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly expiresAt: Date;
+  readonly reauthenticatedAt: Date | null;
 }
 
 /** Just enough of a session to answer "may this access token be used?". */
@@ -49,4 +71,5 @@ export interface RefreshTokenState {
   readonly rotatedUserAgent: string | null;
   /** Whether the token that replaced it is still the session's live token. */
   readonly hasLiveChild: boolean;
+  readonly sessionKind: SessionKind;
 }

@@ -6,12 +6,18 @@ export interface SessionLifetimes {
   readonly sessionTtlSeconds: number;
   /** How long the auth check may trust a cached "active" answer before asking PostgreSQL again. */
   readonly activeCacheTtlSeconds: number;
+  /**
+   * Absolute lifetime of an admin console session (never extended), shorter than a user's
+   * session: the console is the most privileged surface, and an operator signs in per shift.
+   */
+  readonly consoleSessionTtlSeconds: number;
 }
 
 export const DEFAULT_LIFETIMES: SessionLifetimes = {
   accessTokenTtlSeconds: 15 * 60,
   sessionTtlSeconds: 30 * 24 * 60 * 60,
   activeCacheTtlSeconds: 60,
+  consoleSessionTtlSeconds: 8 * 60 * 60,
 };
 
 /**

@@ -106,6 +106,8 @@ export class InMemoryDatabase {
       revokedAt: null,
       revokedReason: null,
       revokedBy: null,
+      kind: 'app',
+      reauthenticatedAt: null,
     });
     this.tokens.push({
       id: `t-${id}`,

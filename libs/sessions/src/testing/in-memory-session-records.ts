@@ -7,7 +7,7 @@ import {
   RotationContext,
   SessionRecordWrites,
 } from '../application/ports/session-records.port';
-import { isSessionActive, RefreshTokenState, SessionRecord, SessionStatus } from '../domain/records';
+import { ConsoleSessionState, isSessionActive, RefreshTokenState, SessionRecord, SessionStatus } from '../domain/records';
 import { InMemoryDatabase, Tables } from './in-memory-database';
 
 /** SessionRecords over an InMemoryDatabase: its reads and, inside a unit of work, its writes. */
@@ -49,12 +49,28 @@ export class InMemorySessionRecords implements SessionRecordWrites {
       rotatedIpAddress: token.rotatedIpAddress,
       rotatedUserAgent: token.rotatedUserAgent,
       hasLiveChild: tokens.some((t) => t.parentId === token.id && t.revokedAt === null),
+      sessionKind: session.kind,
     };
+  }
+  async findConsoleSession(tokenHash: Buffer, now: Date): Promise<ConsoleSessionState | null> {
+    const { tokens, sessions } = this.tables();
+    const token = tokens.find((t) => t.tokenHash.equals(tokenHash) && t.revokedAt === null && t.expiresAt > now);
+    const session = token && sessions.get(token.sessionId);
+    if (!session || session.kind !== 'console' || !isSessionActive(session, now)) return null;
+    return { sessionId: session.id, userId: session.userId, expiresAt: session.expiresAt, reauthenticatedAt: session.reauthenticatedAt };
   }
 
   async insert(session: NewSession): Promise<void> {
     this.db.takeFailure();
-    this.tables().sessions.set(session.id, { ...session, lastSeenAt: session.createdAt, revokedAt: null, revokedReason: null, revokedBy: null });
+    this.tables().sessions.set(session.id, {
+      ...session,
+      lastSeenAt: session.createdAt,
+      revokedAt: null,
+      revokedReason: null,
+      revokedBy: null,
+      kind: session.kind ?? 'app',
+      reauthenticatedAt: session.reauthenticatedAt ?? null,
+    });
   }
   async insertRefreshToken(token: NewRefreshToken): Promise<void> {
     this.db.takeFailure();
@@ -65,7 +81,7 @@ export class InMemorySessionRecords implements SessionRecordWrites {
     const { tokens, sessions } = this.tables();
     const token = tokens.find((t) => t.tokenHash.equals(tokenHash) && t.revokedAt === null && t.expiresAt > now);
     const session = token && sessions.get(token.sessionId);
-    if (!token || !session || session.revokedAt !== null || session.expiresAt <= now) return null;
+    if (!token || !session || session.kind !== 'app' || session.revokedAt !== null || session.expiresAt <= now) return null;
     Object.assign(token, { revokedAt: now, rotatedAt: now, rotatedIpAddress: context.ipAddress, rotatedUserAgent: context.userAgent });
     sessions.set(session.id, { ...session, lastSeenAt: now });
     return { tokenId: token.id, sessionId: token.sessionId, userId: token.userId };
@@ -105,6 +121,14 @@ export class InMemorySessionRecords implements SessionRecordWrites {
       .map((s) => s.id);
     this.end(ids, stamp);
     return ids;
+  }
+
+  async markReauthenticated(userId: string, sessionId: string, at: Date): Promise<boolean> {
+    this.db.takeFailure();
+    const session = this.tables().sessions.get(sessionId);
+    if (!session || session.userId !== userId || !isSessionActive(session, at)) return false;
+    this.tables().sessions.set(sessionId, { ...session, reauthenticatedAt: at });
+    return true;
   }
 
   private end(sessionIds: readonly string[], stamp: RevocationStamp): void {

@@ -1,25 +1,39 @@
 import { Command } from '@nestjs/cqrs';
 import { RequestContext } from '../../domain/request-context';
-import { TokenPair } from '../tokens/token-pair';
+import { ConsoleSessionGrant, TokenPair } from '../tokens/token-pair';
 
-export type LoginOutcome =
-  | ({ readonly kind: 'authenticated' } & TokenPair)
+/**
+ * `app`: a web API session with its token pair. `console`: an admin console session (see
+ * ConsoleSessionGrant), for administrators only: any other account is refused as a wrong password.
+ */
+export type LoginPurpose = 'app' | 'console';
+export const LOGIN_PURPOSES: readonly LoginPurpose[] = ['app', 'console'];
+
+/** What a login of this purpose hands out. */
+export type LoginGrant<P extends LoginPurpose> = P extends 'console' ? ConsoleSessionGrant : TokenPair;
+
+export type LoginRejection =
   | { readonly kind: 'rejected'; readonly reason: 'invalid_credentials' }
   /** Too many failed logins for this email (known or not); the password was not considered. */
   | { readonly kind: 'rejected'; readonly reason: 'account_locked'; readonly lockedUntil: Date }
   /** Too many failed logins for this email from everywhere, and this network never signed in to it: try later. */
   | { readonly kind: 'rejected'; readonly reason: 'login_delayed'; readonly delayedUntil: Date };
 
+export type LoginOutcome<P extends LoginPurpose = 'app'> = ({ readonly kind: 'authenticated' } & LoginGrant<P>) | LoginRejection;
+
 /**
  * Checks a password and opens a session. Unknown email and wrong password are one answer;
  * too many failures lock the guessing network out of the email, and delay every other unknown
- * network (see LoginLockoutPolicy), whether or not an account has the email.
+ * network (see LoginLockoutPolicy), whether or not an account has the email. A console login
+ * goes through the same lockout, and a right password of a non-administrator is answered as a
+ * wrong one (audited as `not_an_administrator`, not counted as a guess).
  */
-export class LoginUser extends Command<LoginOutcome> {
+export class LoginUser<P extends LoginPurpose = 'app'> extends Command<LoginOutcome<P>> {
   constructor(
     readonly email: string,
     readonly password: string,
     readonly context: RequestContext,
+    readonly purpose: P = 'app' as P,
   ) {
     super();
   }

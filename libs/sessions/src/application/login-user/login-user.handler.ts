@@ -9,39 +9,44 @@ import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { CredentialCheck, USER_ACCOUNTS, UserAccounts } from '../ports/user-accounts.port';
 import { AuditedOperation, AuditTrail } from '../audit/audit-trail';
 import { SessionIssuer } from '../tokens/session-issuer';
-import { TokenPair } from '../tokens/token-pair';
+import { ConsoleSessionGrant, TokenPair } from '../tokens/token-pair';
 import { LoginGatekeeper } from './login-gatekeeper';
-import { LoginOutcome, LoginUser } from './login-user.command';
+import { LOGIN_PURPOSES, LoginOutcome, LoginPurpose, LoginUser } from './login-user.command';
 import { LOGIN_EVENTS } from './login-user.events';
 import { assertValidInput, Checks, InputRules } from '../validation/command-input';
 
+/** Why a right password still opens no session: the account's state, or (console) its role. */
+type Refusal = Exclude<CredentialCheck, 'current'> | 'not_an_administrator';
+
 /** Audit reasons of a right password that still opens no session. */
-const REFUSAL_REASONS: Record<Exclude<CredentialCheck, 'current'>, string> = {
+const REFUSAL_REASONS: Record<Refusal, string> = {
   changed: 'invalid_credentials',
   user_not_found: 'invalid_credentials',
   disabled: 'user_disabled',
   reset_required: 'password_reset_required',
+  not_an_administrator: 'not_an_administrator',
 };
 
-const INPUT: InputRules<LoginUser> = {
+const INPUT: InputRules<LoginUser<LoginPurpose>> = {
   email: Checks.bounded(),
   password: Checks.bounded(),
   context: Checks.context(),
+  purpose: Checks.oneOf(LOGIN_PURPOSES),
 };
 
 type OpenedSession =
-  | { readonly kind: 'opened'; readonly tokens: TokenPair }
-  | { readonly kind: 'refused'; readonly check: Exclude<CredentialCheck, 'current'>; readonly rehashAttempted: boolean };
+  | { readonly kind: 'opened'; readonly grant: TokenPair | ConsoleSessionGrant }
+  | { readonly kind: 'refused'; readonly check: Refusal; readonly rehashAttempted: boolean };
 
 /** Rolls back a rehash stored by a login that is then refused. */
 class RefusedAfterRehash extends Error {
-  constructor(readonly check: Exclude<CredentialCheck, 'current'>) {
+  constructor(readonly check: Refusal) {
     super(`login refused (${check}) after the password was rehashed`);
   }
 }
 
 @CommandHandler(LoginUser)
-export class LoginUserHandler implements ICommandHandler<LoginUser> {
+export class LoginUserHandler implements ICommandHandler<LoginUser<LoginPurpose>> {
   /** Verified against when the email is unknown, so both failures take the same time. */
   private decoyHash: Promise<string> | undefined;
 
@@ -55,11 +60,12 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
     private readonly gatekeeper: LoginGatekeeper,
   ) {}
 
-  async execute(command: LoginUser): Promise<LoginOutcome> {
+  async execute(command: LoginUser<LoginPurpose>): Promise<LoginOutcome<LoginPurpose>> {
     const operation = this.trail.begin(LOGIN_EVENTS, {
       actor: Actors.anonymous(),
       subjectUserId: null,
       context: command.context,
+      details: purposeOf(command, {}),
     });
     return operation.run(async () => {
       assertValidInput(command, INPUT);
@@ -73,12 +79,12 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
       const userKnown = user !== null;
       if (verdict.kind === 'locked') {
         const { lockedUntil } = verdict;
-        operation.fail('account_locked', { subjectUserId, details: { userKnown, lockedUntil: lockedUntil.toISOString() } });
+        operation.fail('account_locked', { subjectUserId, details: purposeOf(command, { userKnown, lockedUntil: lockedUntil.toISOString() }) });
         return { kind: 'rejected', reason: 'account_locked', lockedUntil };
       }
       if (verdict.kind === 'delayed') {
         const { delayedUntil } = verdict;
-        operation.fail('login_delayed', { subjectUserId, details: { userKnown, delayedUntil: delayedUntil.toISOString() } });
+        operation.fail('login_delayed', { subjectUserId, details: purposeOf(command, { userKnown, delayedUntil: delayedUntil.toISOString() }) });
         return { kind: 'rejected', reason: 'login_delayed', delayedUntil };
       }
       if (!user || !passwordMatches) {
@@ -86,7 +92,7 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
         // The failure that engages a lock or a delay says so: the audit trail shows when and until when.
         const lock = failure.lockedUntil ? { lockedUntil: failure.lockedUntil.toISOString(), failedAttempts: failure.failures } : {};
         const delay = failure.delayedUntil ? { delayedUntil: failure.delayedUntil.toISOString(), emailFailures: failure.emailFailures } : {};
-        operation.fail('invalid_credentials', { subjectUserId, details: { userKnown, ...lock, ...delay } });
+        operation.fail('invalid_credentials', { subjectUserId, details: purposeOf(command, { userKnown, ...lock, ...delay }) });
         return { kind: 'rejected', reason: 'invalid_credentials' };
       }
       let opened = await this.openSession(user, command, operation);
@@ -98,16 +104,17 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
       }
       if (opened.kind === 'refused') {
         const refusal = opened.check;
-        // The caller gets the answer of a wrong password (a disabled account is not confirmed to
-        // whoever holds its password); the audit trail says why.
+        // The caller gets the answer of a wrong password (a disabled account, or one that is not
+        // an administrator's, is not confirmed to whoever holds its password); the audit trail
+        // says why. Not a guess: the password was right, so the lockout does not count it.
         operation.fail(REFUSAL_REASONS[refusal], {
           subjectUserId,
-          details: { userKnown, ...(refusal === 'changed' ? { passwordChangedMeanwhile: true } : {}) },
+          details: purposeOf(command, { userKnown, ...(refusal === 'changed' ? { passwordChangedMeanwhile: true } : {}) }),
         });
         return { kind: 'rejected', reason: 'invalid_credentials' };
       }
       await this.gatekeeper.succeeded(attemptKey);
-      return { kind: 'authenticated', ...opened.tokens };
+      return { kind: 'authenticated', ...opened.grant };
     });
   }
 
@@ -118,7 +125,7 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
    * wants replaced (an older scheme or cost) is rehashed before the transaction (hashing is slow)
    * and stored in it, only if the stored hash is still the one verified.
    */
-  private async openSession(user: UserRecord, command: LoginUser, operation: AuditedOperation): Promise<OpenedSession> {
+  private async openSession(user: UserRecord, command: LoginUser<LoginPurpose>, operation: AuditedOperation): Promise<OpenedSession> {
     const rehash = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(command.password) : null;
     try {
       return await this.unitOfWork.inTransaction(async (tx): Promise<OpenedSession> => {
@@ -131,14 +138,24 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
           if (rehashed) throw new RefusedAfterRehash(credentials);
           return { kind: 'refused', check: credentials, rehashAttempted: rehash !== null };
         }
-        const tokens = await this.issuer.openSession(tx, user.id, command.context, this.clock.now());
+        // The role as of this transaction (the row is share-locked): a demotion either committed
+        // before, and is seen, or waits for this login's commit.
+        if (command.purpose === 'console' && (await tx.users.findById(user.id))?.role !== 'admin') {
+          if (rehashed) throw new RefusedAfterRehash('not_an_administrator');
+          return { kind: 'refused', check: 'not_an_administrator', rehashAttempted: rehash !== null };
+        }
+        const now = this.clock.now();
+        const grant =
+          command.purpose === 'console'
+            ? await this.issuer.openConsoleSession(tx, user.id, command.context, now)
+            : await this.issuer.openSession(tx, user.id, command.context, now);
         await operation.succeedIn(tx, {
           actor: Actors.user(user.id),
           subjectUserId: user.id,
-          sessionId: tokens.sessionId,
-          ...(rehashed ? { details: { passwordRehashed: true } } : {}),
+          sessionId: grant.sessionId,
+          details: purposeOf(command, rehashed ? { passwordRehashed: true } : {}),
         });
-        return { kind: 'opened', tokens };
+        return { kind: 'opened', grant };
       });
     } catch (error) {
       if (error instanceof RefusedAfterRehash) return { kind: 'refused', check: error.check, rehashAttempted: true };
@@ -150,4 +167,9 @@ export class LoginUserHandler implements ICommandHandler<LoginUser> {
     this.decoyHash ??= this.hasher.hash('decoy password that matches nothing');
     return this.decoyHash;
   }
+}
+
+/** Every audit entry of a console login says so; an app login's entries stay as they were. */
+function purposeOf(command: LoginUser<LoginPurpose>, details: Record<string, unknown>): Record<string, unknown> {
+  return command.purpose === 'console' ? { purpose: 'console', ...details } : details;
 }

@@ -1,4 +1,4 @@
-import { RefreshTokenState, SessionRecord, SessionStatus } from '../../domain/records';
+import { ConsoleSessionState, RefreshTokenState, SessionKind, SessionRecord, SessionStatus } from '../../domain/records';
 
 export interface NewSession {
   readonly id: string;
@@ -7,6 +7,10 @@ export interface NewSession {
   readonly expiresAt: Date;
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
+  /** Default `app`. */
+  readonly kind?: SessionKind;
+  /** A console login is a reauthentication: the password was just entered. */
+  readonly reauthenticatedAt?: Date | null;
 }
 
 export interface NewRefreshToken {
@@ -57,6 +61,11 @@ export interface SessionRecords {
   describeRefreshToken(tokenHash: Buffer): Promise<RefreshTokenState | null>;
   /** The client addresses of the user's sessions created since `since` (revoked or not), newest first, at most 100. */
   addressesSince(userId: string, since: Date): Promise<string[]>;
+  /**
+   * The live console session whose unrevoked refresh token has this hash, read from the store
+   * (never a cache), so a session ended a moment ago is refused at once; null for anything else.
+   */
+  findConsoleSession(tokenHash: Buffer, now: Date): Promise<ConsoleSessionState | null>;
 }
 export const SESSION_RECORDS = Symbol('SessionRecords');
 
@@ -99,4 +108,6 @@ export interface SessionRecordWrites extends SessionRecords {
   revoke(userId: string | null, sessionId: string, stamp: RevocationStamp): Promise<string | null>;
   /** Ends every active session of the user but one (and their tokens); the ids ended. */
   revokeAll(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]>;
+  /** Records a reauthentication on a live session of the user; false when there is none. */
+  markReauthenticated(userId: string, sessionId: string, at: Date): Promise<boolean>;
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isUuid } from '../../domain/identifiers';
-import { SessionRecord, UserRecord } from '../../domain/records';
+import { ConsoleSessionState, SessionRecord, UserRecord } from '../../domain/records';
 import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../../domain/refresh-token';
 import { normalizeEmail } from '../../domain/session-rules';
 import { AUDIT_LOG, AuditLog, AuditPage, AuditQuery } from '../ports/audit-log.port';
@@ -56,6 +56,15 @@ export class SessionDirectory {
     if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) return false;
     const state = await this.sessions.describeRefreshToken(hashRefreshToken(refreshToken));
     return state !== null && state.sessionRevokedAt === null && state.sessionExpiresAt > this.clock.now();
+  }
+
+  /**
+   * The live admin console session of a cookie's credential, read from PostgreSQL (never the
+   * cache): a session revoked a moment ago, on any instance, is refused at once. null otherwise.
+   */
+  async findConsoleSession(credential: string): Promise<ConsoleSessionState | null> {
+    if (!REFRESH_TOKEN_PATTERN.test(credential)) return null;
+    return this.sessions.findConsoleSession(hashRefreshToken(credential), this.clock.now());
   }
 
   /** Newest first; active ones only unless includeRevoked (which also includes expired ones). */

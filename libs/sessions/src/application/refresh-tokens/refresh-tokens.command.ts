@@ -2,7 +2,8 @@ import { Command } from '@nestjs/cqrs';
 import { RequestContext } from '../../domain/request-context';
 import { TokenPair } from '../tokens/token-pair';
 
-export type RefreshRejection = 'token_not_found' | 'token_expired' | 'token_revoked' | 'session_inactive' | 'refresh_token_reuse';
+/** console_session: the credential of an admin console session, which is never traded for tokens. */
+export type RefreshRejection = 'token_not_found' | 'token_expired' | 'token_revoked' | 'session_inactive' | 'refresh_token_reuse' | 'console_session';
 
 export type RefreshOutcome = ({ readonly kind: 'refreshed' } & TokenPair) | { readonly kind: 'rejected'; readonly reason: RefreshRejection };
 

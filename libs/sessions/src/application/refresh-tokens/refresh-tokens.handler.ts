@@ -120,6 +120,7 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
 
   private whyNot(token: RefreshTokenState | null, now: Date): RefreshRejection {
     if (!token) return 'token_not_found';
+    if (token.sessionKind === 'console') return 'console_session';
     if (token.sessionRevokedAt !== null || token.sessionExpiresAt <= now) return 'session_inactive';
     if (token.revokedAt !== null) return 'token_revoked';
     return 'token_expired';

@@ -6,7 +6,7 @@ import { SessionLifetimes } from '../../domain/session-rules';
 import { ACCESS_TOKENS, AccessTokens } from '../ports/access-token.port';
 import { Transaction } from '../ports/unit-of-work.port';
 import { SESSION_LIFETIMES } from '../settings';
-import { TokenPair } from './token-pair';
+import { ConsoleSessionGrant, TokenPair } from './token-pair';
 
 /** Opens sessions and issues their tokens; shared by login and refresh. */
 @Injectable()
@@ -27,6 +27,28 @@ export class SessionIssuer {
       userAgent: context.userAgent,
     });
     return this.issueTokens(tx, userId, sessionId, now, null);
+  }
+
+  /**
+   * Opens an admin console session: absolute lifetime consoleSessionTtlSeconds, one refresh token
+   * for as long (the cookie's credential), no access token. The login counts as a reauthentication.
+   */
+  async openConsoleSession(tx: Transaction, userId: string, context: RequestContext, now: Date): Promise<ConsoleSessionGrant> {
+    const sessionId = uuidv7();
+    const expiresAt = new Date(now.getTime() + this.lifetimes.consoleSessionTtlSeconds * 1000);
+    await tx.sessions.insert({
+      id: sessionId,
+      userId,
+      createdAt: now,
+      expiresAt,
+      ipAddress: context.ipAddress,
+      userAgent: context.userAgent,
+      kind: 'console',
+      reauthenticatedAt: now,
+    });
+    const credential = newRefreshToken();
+    await tx.sessions.insertRefreshToken({ id: uuidv7(), sessionId, userId, tokenHash: credential.hash, issuedAt: now, expiresAt, parentId: null });
+    return { userId, sessionId, credential: credential.token, expiresAt, reauthenticatedAt: now };
   }
 
   /**

@@ -3,11 +3,31 @@ import { schemaSql } from './schema-name';
 /** A SessionRecord's fields, named as the record names them. */
 const SESSION_RECORD =
   'id, user_id AS "userId", created_at AS "createdAt", last_seen_at AS "lastSeenAt", expires_at AS "expiresAt", ip_address AS "ipAddress", ' +
-  'user_agent AS "userAgent", revoked_at AS "revokedAt", revoked_reason AS "revokedReason", revoked_by AS "revokedBy"';
+  'user_agent AS "userAgent", revoked_at AS "revokedAt", revoked_reason AS "revokedReason", revoked_by AS "revokedBy", kind, ' +
+  'reauthenticated_at AS "reauthenticatedAt"';
 
-/** $1 id, $2 user, $3 created at (also last seen), $4 expires at, $5 ip address, $6 user agent. */
+/** $1 id, $2 user, $3 created at (also last seen), $4 expires at, $5 ip address, $6 user agent, $7 kind, $8 reauthenticated at or null. */
 export const insertSessionSql = schemaSql(
-  (s) => `INSERT INTO ${s}.sessions (id, user_id, created_at, last_seen_at, expires_at, ip_address, user_agent) VALUES ($1, $2, $3, $3, $4, $5, $6)`,
+  (s) =>
+    `INSERT INTO ${s}.sessions (id, user_id, created_at, last_seen_at, expires_at, ip_address, user_agent, kind, reauthenticated_at) VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8)`,
+);
+
+/**
+ * The console guard's check, on every request: the live console session whose unrevoked
+ * refresh token has hash $1 at $2. Unique index on token_hash, then the session's primary key.
+ */
+export const selectConsoleSessionSql = schemaSql(
+  (s) => `SELECT s.id AS "sessionId", s.user_id AS "userId", s.expires_at AS "expiresAt", s.reauthenticated_at AS "reauthenticatedAt"
+         FROM ${s}.refresh_tokens t JOIN ${s}.sessions s ON s.id = t.session_id
+        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2
+          AND s.kind = 'console' AND s.revoked_at IS NULL AND s.expires_at > $2`,
+);
+
+/** $1 user, $2 session, $3 when: records a reauthentication on a live session. */
+export const markReauthenticatedSql = schemaSql(
+  (s) => `UPDATE ${s}.sessions SET reauthenticated_at = $3
+          WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL AND expires_at > $3
+         RETURNING id`,
 );
 
 /** $1 session, $2 now: whether the session is live (and now seen). */
@@ -95,6 +115,7 @@ export const insertRefreshTokenSql = schemaSql(
 
 /**
  * Rotation's one statement: of two concurrent refreshes with one token, the second finds it revoked.
+ * A console session's token is never rotated (it is the console's cookie, not the web API's).
  * The session row is locked before the token row, the order every revocation uses, so a refresh
  * racing a logout or a revoke-all waits for it instead of deadlocking with it. $1 token hash, $2 now,
  * $3 ip address, $4 user agent. Returns the token rotated away.
@@ -104,7 +125,7 @@ export const consumeRefreshTokenSql = schemaSql(
          SELECT session_id FROM ${s}.refresh_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2),
        touched AS (
          UPDATE ${s}.sessions s SET last_seen_at = $2, ip_address = COALESCE($3, s.ip_address), user_agent = COALESCE($4, s.user_agent)
-          WHERE s.id IN (SELECT session_id FROM target) AND s.revoked_at IS NULL AND s.expires_at > $2
+          WHERE s.id IN (SELECT session_id FROM target) AND s.revoked_at IS NULL AND s.expires_at > $2 AND s.kind = 'app'
          RETURNING s.id)
        UPDATE ${s}.refresh_tokens t SET revoked_at = $2, rotated_at = $2, rotated_ip_address = $3, rotated_user_agent = $4
         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND t.session_id IN (SELECT id FROM touched)
@@ -121,7 +142,7 @@ export const retireLiveRefreshTokensSql = schemaSql(
 /** What is known about the token with hash $1 and its session, to name why it could not be used. */
 export const describeRefreshTokenSql = schemaSql(
   (s) => `SELECT t.id, t.session_id, t.user_id, t.expires_at, t.revoked_at, s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at,
-              t.rotated_at, t.rotated_ip_address, t.rotated_user_agent,
+              t.rotated_at, t.rotated_ip_address, t.rotated_user_agent, s.kind AS session_kind,
               EXISTS (SELECT 1 FROM ${s}.refresh_tokens c WHERE c.parent_id = t.id AND c.revoked_at IS NULL) AS has_live_child
          FROM ${s}.refresh_tokens t JOIN ${s}.sessions s ON s.id = t.session_id
         WHERE t.token_hash = $1`,

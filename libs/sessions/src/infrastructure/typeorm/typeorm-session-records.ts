@@ -8,7 +8,7 @@ import {
   RotationContext,
   SessionRecordWrites,
 } from '../../application/ports/session-records.port';
-import { RefreshTokenState, SessionRecord, SessionStatus } from '../../domain/records';
+import { ConsoleSessionState, RefreshTokenState, SessionKind, SessionRecord, SessionStatus } from '../../domain/records';
 import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
 import {
   consumeRefreshTokenSql,
@@ -17,10 +17,12 @@ import {
   insertSessionSql,
   listActiveSessionsSql,
   listSessionsSql,
+  markReauthenticatedSql,
   retireLiveRefreshTokensSql,
   revokeAllSessionsSql,
   revokeSessionByRefreshTokenSql,
   revokeSessionSql,
+  selectConsoleSessionSql,
   selectSessionSql,
   selectSessionStatusSql,
   sessionAddressesSinceSql,
@@ -67,6 +69,7 @@ export class TypeOrmSessionRecords implements SessionRecordWrites {
       rotated_ip_address: string | null;
       rotated_user_agent: string | null;
       has_live_child: boolean;
+      session_kind: SessionKind;
     }>(this.manager, describeRefreshTokenSql(this.schema), [tokenHash]);
     const row = rows[0];
     if (!row) return null;
@@ -82,12 +85,17 @@ export class TypeOrmSessionRecords implements SessionRecordWrites {
       rotatedIpAddress: row.rotated_ip_address,
       rotatedUserAgent: row.rotated_user_agent,
       hasLiveChild: row.has_live_child,
+      sessionKind: row.session_kind,
     };
   }
 
   async addressesSince(userId: string, since: Date): Promise<string[]> {
     const rows = await rowsOf<{ ip_address: string }>(this.manager, sessionAddressesSinceSql(this.schema), [userId, since]);
     return rows.map((row) => row.ip_address);
+  }
+
+  async findConsoleSession(tokenHash: Buffer, now: Date): Promise<ConsoleSessionState | null> {
+    return (await rowsOf<ConsoleSessionState>(this.manager, selectConsoleSessionSql(this.schema), [tokenHash, now]))[0] ?? null;
   }
 
   async insert(session: NewSession): Promise<void> {
@@ -98,6 +106,8 @@ export class TypeOrmSessionRecords implements SessionRecordWrites {
       session.expiresAt,
       session.ipAddress,
       session.userAgent,
+      session.kind ?? 'app',
+      session.reauthenticatedAt ?? null,
     ]);
   }
 
@@ -159,5 +169,9 @@ export class TypeOrmSessionRecords implements SessionRecordWrites {
       stamp.revokedBy,
     ]);
     return rows.map((row) => row.id);
+  }
+
+  async markReauthenticated(userId: string, sessionId: string, at: Date): Promise<boolean> {
+    return (await rowsOf(this.manager, markReauthenticatedSql(this.schema), [userId, sessionId, at])).length === 1;
   }
 }
