@@ -7,6 +7,8 @@ export {
   DEFAULT_RATE_LIMIT,
   DEFAULT_HTTP_TIMEOUTS,
   DEFAULT_SHUTDOWN,
+  type AdminConsoleSettings,
+  DEFAULT_ADMIN_CONSOLE,
 } from './runtime-settings';
 export { type Runtime, startRuntime } from './runtime';
 export { ProcessLifecycle } from './lifecycle';

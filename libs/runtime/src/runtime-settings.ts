@@ -42,6 +42,8 @@ export interface RuntimeSettings {
     readonly consoleAssetsDir?: string;
   };
   readonly admin?: { readonly email: string; readonly password: string };
+  /** The admin console's own rules (its session lifetime is the sessions library's `lifetimes.consoleSessionTtlSeconds`); DEFAULT_ADMIN_CONSOLE when absent. */
+  readonly adminConsole?: AdminConsoleSettings;
   /** Limits of login, refresh, logout and register, and the login lockout; DEFAULT_RATE_LIMIT when absent. */
   readonly rateLimit?: RateLimitSettings;
   /** The process's pino logger and Nest's LoggerService over it (JSON lines in production; see docs/logging.md). */
@@ -53,6 +55,17 @@ export interface RuntimeSettings {
   /** The Prometheus listener (docs/metrics.md); absent: none is started (the series are still counted). */
   readonly metrics?: MetricsSettings;
 }
+
+export interface AdminConsoleSettings {
+  /**
+   * How long after the password was last entered in a session (a console sign-in, or
+   * POST /admin/auth/reauthenticate) it may act on another administrator or on several users at once.
+   */
+  readonly reauthWindowSeconds: number;
+}
+
+/** The default of ADMIN_REAUTH_WINDOW_SECONDS: five minutes, GitHub's sudo mode is two hours; an incident's actions come in bursts. */
+export const DEFAULT_ADMIN_CONSOLE: AdminConsoleSettings = { reauthWindowSeconds: 300 };
 
 export interface MetricsSettings {
   /** false: no listener. */

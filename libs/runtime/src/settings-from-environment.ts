@@ -47,6 +47,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
         lifetimes: {
           accessTokenTtlSeconds: environment.accessToken.ttlSeconds,
           sessionTtlSeconds: environment.sessionTtlSeconds,
+          consoleSessionTtlSeconds: environment.adminConsole.sessionTtlSeconds,
         },
         accessTokenSecret: environment.accessToken.secret,
         passwordHashing: environment.passwordHashing,
@@ -68,6 +69,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
         consoleAssetsDir: environment.http.consoleAssetsDir,
       },
       admin: environment.admin,
+      adminConsole: { reauthWindowSeconds: environment.adminConsole.reauthWindowSeconds },
       rateLimit: environment.rateLimit,
       logger,
       migrationsAtStartup: environment.migrationsAtStartup,

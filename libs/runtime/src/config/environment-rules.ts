@@ -154,6 +154,25 @@ export function IsGreaterThanProperty(other: string, { orEqual = false }: { orEq
 }
 
 /**
+ * The value is below another numeric variable's; not compared when the other is outside its own
+ * range [min, max] (that variable's own problem is the one to fix).
+ */
+export function IsLessThanProperty(other: string, [min, max]: readonly [number, number]): PropertyDecorator {
+  const otherValue = (args: ValidationArguments): unknown => (args.object as Record<string, unknown>)[other];
+  return ValidateBy({
+    name: 'isLessThanProperty',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) => {
+        const limit = args ? otherValue(args) : undefined;
+        return typeof value !== 'number' || typeof limit !== 'number' || limit < min || limit > max || value < limit;
+      },
+      defaultMessage: (args?: ValidationArguments) =>
+        `${args?.property} must be less than ${other} (got ${String(args?.value)}, ${other} is ${String(args && otherValue(args))})`,
+    },
+  });
+}
+
+/**
  * Why one entry of an origin list cannot be a browser's `Origin`, or undefined when it can. The
  * entry must be written exactly as browsers send it: `scheme://host[:port]` with an http or https
  * scheme, a lower-case host, no default port, no path, query, fragment or credentials.

@@ -49,6 +49,7 @@ describe('loadEnvironment', () => {
       accessToken: { secret: expect.stringMatching(/^[\w-]{43}$/), ttlSeconds: 900 },
       generatedAccessTokenSecret: true,
       sessionTtlSeconds: 2_592_000,
+      adminConsole: { sessionTtlSeconds: 28_800, reauthWindowSeconds: 300 },
       passwordHashing: { memoryCostKiB: 19_456, timeCost: 2, parallelism: 1 },
       admin: undefined,
       refreshReuseGraceSeconds: 5,
@@ -92,6 +93,8 @@ describe('loadEnvironment', () => {
       ACCESS_TOKEN_SECRET: SECRET,
       ACCESS_TOKEN_TTL_SECONDS: '600',
       SESSION_TTL_SECONDS: '86400',
+      ADMIN_SESSION_TTL_SECONDS: '14400',
+      ADMIN_REAUTH_WINDOW_SECONDS: '120',
       ARGON2_MEMORY_KIB: '65536',
       ARGON2_TIME_COST: '3',
       ARGON2_PARALLELISM: '4',
@@ -143,6 +146,7 @@ describe('loadEnvironment', () => {
       accessToken: { secret: SECRET, ttlSeconds: 600 },
       generatedAccessTokenSecret: false,
       sessionTtlSeconds: 86_400,
+      adminConsole: { sessionTtlSeconds: 14_400, reauthWindowSeconds: 120 },
       passwordHashing: { memoryCostKiB: 65_536, timeCost: 3, parallelism: 4 },
       admin: { email: 'admin@example.com', password: 'correct horse battery' },
       refreshReuseGraceSeconds: 3,
@@ -365,9 +369,16 @@ describe('loadEnvironment', () => {
 
   describe('lifetimes', () => {
     it('requires the session to outlive the access token', () => {
-      expect(problemsOf({ ...DEV, ACCESS_TOKEN_TTL_SECONDS: '7200', SESSION_TTL_SECONDS: '3600' })).toEqual([
+      expect(problemsOf({ ...DEV, ACCESS_TOKEN_TTL_SECONDS: '7200', SESSION_TTL_SECONDS: '3600', ADMIN_SESSION_TTL_SECONDS: '1800' })).toEqual([
         'SESSION_TTL_SECONDS must be greater than ACCESS_TOKEN_TTL_SECONDS (got 3600, ACCESS_TOKEN_TTL_SECONDS is 7200)',
       ]);
+    });
+
+    it('requires an admin console session to be shorter than a session', () => {
+      expect(problemsOf({ ...DEV, SESSION_TTL_SECONDS: '28800' })).toEqual([
+        'ADMIN_SESSION_TTL_SECONDS must be less than SESSION_TTL_SECONDS (got 28800, SESSION_TTL_SECONDS is 28800)',
+      ]);
+      expect(problemsOf({ ...DEV, ADMIN_REAUTH_WINDOW_SECONDS: '0' })).toEqual(['ADMIN_REAUTH_WINDOW_SECONDS must be an integer between 10 and 3600 (got "0")']);
     });
 
     it('reports only the range when the session lifetime is out of range', () => {

@@ -21,6 +21,7 @@ import {
   IsByteSize,
   IsGreaterThanProperty,
   IsIntegerInRange,
+  IsLessThanProperty,
   IsOriginList,
   IsTrustProxy,
   IsUrlWithScheme,
@@ -34,6 +35,7 @@ import { CACHE_STORE_KINDS, type CacheStoreKind } from '../cache/redis-cache-sto
 import { AUTH_CHECK_MODES, type AuthCheckMode } from '../benchmark/auth-check-modes';
 import { LOG_LEVELS, type LogLevel } from '../logging/log-level';
 import {
+  DEFAULT_ADMIN_CONSOLE,
   DEFAULT_HTTP_TIMEOUTS,
   DEFAULT_METRICS,
   DEFAULT_RATE_LIMIT,
@@ -63,6 +65,8 @@ const text = (value: number | string): string => String(value);
  * get a random secret per process instead.
  */
 export const PUBLISHED_DEVELOPMENT_ACCESS_TOKEN_SECRET = 'development-only-access-token-secret-never-use-in-production';
+
+const SESSION_TTL_RANGE = [3_600, 31_536_000] as const;
 
 /** How the messages name production: NODE_ENV unset fails closed and counts as production. */
 const IN_PRODUCTION = 'in production (NODE_ENV=production, or NODE_ENV unset)';
@@ -112,6 +116,17 @@ export const ENVIRONMENT_VARIABLES = [
     name: 'SESSION_TTL_SECONDS',
     default: text(LIBRARY.lifetimes.sessionTtlSeconds),
     description: 'Session lifetime, 3600 to 31536000, above the access token lifetime',
+  },
+  {
+    name: 'ADMIN_SESSION_TTL_SECONDS',
+    default: text(LIBRARY.lifetimes.consoleSessionTtlSeconds),
+    description: 'Absolute lifetime of an admin console session (never extended), 300 to 31536000, below SESSION_TTL_SECONDS',
+  },
+  {
+    name: 'ADMIN_REAUTH_WINDOW_SECONDS',
+    default: text(DEFAULT_ADMIN_CONSOLE.reauthWindowSeconds),
+    description:
+      'How long a password entered again (or a console sign-in) allows destructive admin actions on another administrator or on several users at once, 10 to 3600',
   },
   { name: 'ARGON2_MEMORY_KIB', default: text(LIBRARY.passwordHashing.memoryCostKiB), description: 'Argon2id memory cost in KiB, at least 8192' },
   { name: 'ARGON2_TIME_COST', default: text(LIBRARY.passwordHashing.timeCost), description: 'Argon2id iterations, 1 to 10' },
@@ -303,6 +318,7 @@ export interface Environment {
   /** True when ACCESS_TOKEN_SECRET was unset (development and test only) and a random secret was made for this process: warn at startup. */
   readonly generatedAccessTokenSecret: boolean;
   readonly sessionTtlSeconds: number;
+  readonly adminConsole: { readonly sessionTtlSeconds: number; readonly reauthWindowSeconds: number };
   /** Same shape as the sessions library's PasswordHashingOptions. */
   readonly passwordHashing: { readonly memoryCostKiB: number; readonly timeCost: number; readonly parallelism: number };
   readonly admin: { readonly email: string; readonly password: string } | undefined;
@@ -429,8 +445,18 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   // range is reported before the comparison.
   @Transform(({ value }) => toInteger(value))
   @IsGreaterThanProperty('ACCESS_TOKEN_TTL_SECONDS')
-  @IsIntegerInRange(3_600, 31_536_000)
+  @IsIntegerInRange(...SESSION_TTL_RANGE)
   SESSION_TTL_SECONDS: number;
+
+  // The console is the most privileged surface: its sessions are the shorter ones (checks run bottom-up).
+  @Transform(({ value }) => toInteger(value))
+  @IsLessThanProperty('SESSION_TTL_SECONDS', SESSION_TTL_RANGE)
+  @IsIntegerInRange(300, 31_536_000)
+  ADMIN_SESSION_TTL_SECONDS: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(10, 3_600)
+  ADMIN_REAUTH_WINDOW_SECONDS: number;
 
   // Less than 8 MiB makes argon2id cheap to attack on GPUs; 2^32-1 KiB is the algorithm's own ceiling.
   @Transform(({ value }) => toInteger(value))
@@ -732,6 +758,7 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
     },
     generatedAccessTokenSecret: variables.ACCESS_TOKEN_SECRET === undefined,
     sessionTtlSeconds: variables.SESSION_TTL_SECONDS,
+    adminConsole: { sessionTtlSeconds: variables.ADMIN_SESSION_TTL_SECONDS, reauthWindowSeconds: variables.ADMIN_REAUTH_WINDOW_SECONDS },
     passwordHashing: {
       memoryCostKiB: variables.ARGON2_MEMORY_KIB,
       timeCost: variables.ARGON2_TIME_COST,
