@@ -1,4 +1,5 @@
-// Nest 12, @nestjs/cqrs 12, uuid 14, jose 6 and content-disposition 3 (under @fastify/static) ship ESM only; swc turns them into CommonJS for Jest.
+// Nest 12, @nestjs/cqrs 12, uuid 14, jose 6, content-disposition 3 (under @fastify/static) and cookie 2 (which @fastify/cookie
+// imports dynamically) ship ESM only; swc turns them into CommonJS for Jest (and the dynamic import into a require).
 const esmOnly = [
   '@nestjs',
   'uuid',
@@ -13,6 +14,8 @@ const esmOnly = [
   '@borewit',
   '@fastify/static',
   'content-disposition',
+  '@fastify/cookie',
+  'cookie',
 ];
 const shared = {
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { swcrc: true }] },

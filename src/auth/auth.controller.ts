@@ -17,7 +17,7 @@ import {
   Actors,
   type AuthenticatedRequest,
 } from '@app/sessions';
-import { Authenticated, OptionallyAuthenticated, RateLimited, RateLimitedPerUser } from '@app/runtime';
+import { Authenticated, loginRefused, OptionallyAuthenticated, RateLimited, RateLimitedPerUser, RefusesLogins } from '@app/runtime';
 import {
   Body,
   ConflictException,
@@ -90,12 +90,12 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Sign in: opens a session and returns its first token pair' })
   @ApiOkResponse({ type: TokenPairResponse, description: 'A new session and its first token pair' })
-  @ApiProblem(401, 'Unknown email, wrong password, a locked or delayed login, a disabled account or one that must reset its password (the same answer for all)')
+  @RefusesLogins()
   // Per IP only: a per-email limit would let anyone keep the owner out (the lockout policy bounds guesses per email).
   @RateLimited('none')
   async login(@Body() body: LoginRequest, @ClientContext() context: RequestContext): Promise<TokenPairResponse> {
     const outcome = await this.commandBus.execute(new LoginUser(body.email, body.password, context));
-    if (outcome.kind === 'rejected') throw new UnauthorizedException('Invalid email or password');
+    if (outcome.kind === 'rejected') throw loginRefused(outcome);
     return toTokenResponse(outcome);
   }
 

@@ -1,6 +1,10 @@
-import { CoreModule, HealthController, hostProviders, Runtime } from '@app/runtime';
+import { CoreModule, DEFAULT_ADMIN_CONSOLE, HealthController, hostProviders, Runtime } from '@app/runtime';
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminController } from './admin.controller';
+import { ConsoleAuthController } from './console-auth/console-auth.controller';
+import { ConsoleGuard } from './console-auth/console.guard';
+import { ConsoleCsrfTokens } from './console-auth/csrf-tokens';
+import { REAUTH_WINDOW_SECONDS, StepUp } from './console-auth/step-up';
 
 /** The internal admin console: any user's sessions, forced revocation, the audit trail. */
 @Module({})
@@ -9,8 +13,14 @@ export class AdminConsoleModule {
     return {
       module: AdminConsoleModule,
       imports: [CoreModule.forRoot(runtime, { app: 'admin' })],
-      controllers: [AdminController, HealthController],
-      providers: hostProviders(runtime),
+      controllers: [ConsoleAuthController, AdminController, HealthController],
+      providers: [
+        ...hostProviders(runtime),
+        { provide: ConsoleCsrfTokens, useValue: new ConsoleCsrfTokens(runtime.settings.sessions.accessTokenSecret) },
+        { provide: REAUTH_WINDOW_SECONDS, useValue: (runtime.settings.adminConsole ?? DEFAULT_ADMIN_CONSOLE).reauthWindowSeconds },
+        StepUp,
+        ConsoleGuard,
+      ],
     };
   }
 }

@@ -13,7 +13,9 @@ import {
   SessionDirectory,
   type SessionRecord,
 } from '@app/sessions';
-import { AdminsOnly, RateLimitedPerUser } from '@app/runtime';
+import { RateLimitedPerUser } from '@app/runtime';
+import { ConsoleAdminsOnly } from './console-auth/console-access';
+import { StepUp, StepUpRequired } from './console-auth/step-up';
 import { ApiProblem, UuidParam } from '@app/platform';
 import { applyDecorators, Body, ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
@@ -21,6 +23,8 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import {
   AdminReasonRequest,
   AdminRevokeAllRequest,
+  BulkRevokeAllRequest,
+  BulkRevokeAllResponse,
   AdminSessionListResponse,
   AdminSessionView,
   AUDIT_PAGE_DEFAULT,
@@ -35,7 +39,7 @@ import {
 
 /** The internal console: inspect and end any user's sessions, read the audit trail. Admins only. */
 @ApiTags('admin')
-@AdminsOnly()
+@ConsoleAdminsOnly()
 // Every route reads or writes PostgreSQL (the admin check reads the role on each request).
 @ApiProblem(503)
 @Controller('admin')
@@ -43,6 +47,7 @@ export class AdminController {
   constructor(
     private readonly commandBus: CommandBus,
     private readonly directory: SessionDirectory,
+    private readonly stepUp: StepUp,
   ) {}
 
   @Get('users/:userId/sessions')
@@ -62,18 +67,47 @@ export class AdminController {
   @ApiOperation({ summary: "End all of a user's sessions (optionally but one); the admin is recorded as the actor" })
   @ApiOkResponse({ type: RevokedCountResponse, description: 'How many sessions ended' })
   @ApiProblem(404, 'No user with this id (the attempt is audited)')
+  @StepUpRequired()
   async revokeAll(
     @UuidParam('userId') userId: string,
     @Body() body: AdminRevokeAllRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<RevokedCountResponse> {
+    await this.stepUp.forUser(admin, userId);
     // Dispatched first: a revocation of an unknown user is refused by the command, so it is audited.
     const outcome = await this.commandBus.execute(
       new RevokeAllUserSessions(userId, body.reason, Actors.admin(admin.userId), context, body.keepSessionId ?? null),
     );
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
     return { revokedCount: outcome.revokedCount };
+  }
+
+  @Post('users/sessions/revoke-all')
+  @HttpCode(HttpStatus.OK)
+  @RateLimitedPerUser({ revocation: true })
+  @ApiOperation({
+    summary:
+      'End all sessions of several users at once (optionally but one session): one audited revoke-all per user, the admin as the actor; needs a reauthentication when there is more than one user',
+  })
+  @ApiOkResponse({ type: BulkRevokeAllResponse, description: 'How many sessions ended, per user and in all; an unknown user is `found: false`' })
+  @StepUpRequired()
+  async revokeAllOfUsers(
+    @Body() body: BulkRevokeAllRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<BulkRevokeAllResponse> {
+    await this.stepUp.forUsers(admin, body.userIds);
+    const results: BulkRevokeAllResponse['results'] = [];
+    // One after the other, each its own command and audit triad: one user's failure does not
+    // hide what was already done for the others (an error stops the loop; what ended stays ended).
+    for (const userId of body.userIds) {
+      const outcome = await this.commandBus.execute(
+        new RevokeAllUserSessions(userId, body.reason, Actors.admin(admin.userId), context, body.keepSessionId ?? null),
+      );
+      results.push(outcome.kind === 'revoked' ? { userId, found: true, revokedCount: outcome.revokedCount } : { userId, found: false, revokedCount: 0 });
+    }
+    return { results, revokedCount: results.reduce((sum, result) => sum + result.revokedCount, 0) };
   }
 
   @Post('sessions/:sessionId/revoke')
@@ -109,12 +143,14 @@ export class AdminController {
   @ApiOkResponse({ type: RoleChangedResponse, description: 'The role now and before' })
   @ApiProblem(404, 'No user with this id (the attempt is audited)')
   @ApiProblem(409, 'The user is the last administrator; promote another account first')
+  @StepUpRequired()
   async changeRole(
     @UuidParam('userId') userId: string,
     @Body() body: ChangeRoleRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<RoleChangedResponse> {
+    await this.stepUp.forUser(admin, userId);
     const outcome = await this.commandBus.execute(new ChangeUserRole(userId, body.role, body.reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'changed') return { userId: outcome.userId, role: outcome.role, previousRole: outcome.previousRole };
     switch (outcome.reason) {
@@ -133,12 +169,14 @@ export class AdminController {
   @ApiOperation({ summary: 'Disable an account: its logins and refreshes are refused and every session ends, in one audited action' })
   @ApiOkResponse({ type: RevokedCountResponse, description: 'The account is disabled; how many sessions ended' })
   @ApiProblem(404, 'No user with this id (the attempt is audited)')
+  @StepUpRequired()
   async disable(
     @UuidParam('userId') userId: string,
     @Body() body: AdminReasonRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<RevokedCountResponse> {
+    await this.stepUp.forUser(admin, userId);
     const outcome = await this.commandBus.execute(new DisableUser(userId, body.reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
     return { revokedCount: outcome.revokedCount };
@@ -150,12 +188,14 @@ export class AdminController {
   @ApiOperation({ summary: 'Let a disabled account sign in again (its ended sessions stay ended)' })
   @ApiNoContentResponse({ description: 'The account may sign in again' })
   @ApiProblem(404, 'No user with this id (the attempt is audited)')
+  @StepUpRequired()
   async enable(
     @UuidParam('userId') userId: string,
     @Body() body: AdminReasonRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<void> {
+    await this.stepUp.forUser(admin, userId);
     const outcome = await this.commandBus.execute(new EnableUser(userId, body.reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
   }
@@ -169,12 +209,14 @@ export class AdminController {
   })
   @ApiOkResponse({ type: PasswordResetIssuedResponse, description: 'Every session ended; the one-time reset token for the user' })
   @ApiProblem(404, 'No user with this id (the attempt is audited)')
+  @StepUpRequired()
   async requirePasswordReset(
     @UuidParam('userId') userId: string,
     @Body() body: AdminReasonRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<PasswordResetIssuedResponse> {
+    await this.stepUp.forUser(admin, userId);
     const outcome = await this.commandBus.execute(new RequirePasswordReset(userId, body.reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
     return { revokedCount: outcome.revokedCount, resetToken: outcome.resetToken, expiresAt: outcome.expiresAt };
@@ -197,6 +239,7 @@ export class AdminController {
 
   /** Whoever's session it is (null user): an unknown id is refused by the command, so it is audited. */
   private async endSession(sessionId: string, reason: string, admin: AuthenticatedSession, context: RequestContext): Promise<void> {
+    await this.stepUp.forSession(admin, sessionId);
     const outcome = await this.commandBus.execute(new RevokeSession(null, sessionId, reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'rejected') throw new NotFoundException('No active session with this id');
   }
@@ -216,6 +259,7 @@ function EndsOneSession(): MethodDecorator {
     RateLimitedPerUser({ revocation: true, budget: 'revokeSession' }),
     ApiNoContentResponse({ description: 'The session has ended' }),
     ApiProblem(404, 'No active session with this id (the attempt is audited)'),
+    StepUpRequired(),
   );
 }
 

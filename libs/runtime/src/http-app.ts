@@ -20,6 +20,8 @@ export interface HttpAppDescription extends ApiDocsDescription {
   readonly corsOrigins?: readonly string[];
   /** A web page the app serves beside its API (the admin console's); none when absent. */
   readonly page?: WebPage;
+  /** Fastify plugins of this app alone (the admin console's cookies), registered before its routes. */
+  readonly plugins?: (app: NestFastifyApplication) => Promise<void>;
 }
 
 /**
@@ -67,6 +69,7 @@ export async function createHttpApp(module: DynamicModule, runtime: Runtime, des
   app.useGlobalPipes(createValidationPipe());
   allowCrossOrigin(app, description.corsOrigins);
 
+  await description.plugins?.(app);
   serveApiDocs(app, settings, description);
   await description.page?.serve(app);
   await app.init();

@@ -14,8 +14,16 @@ export { type Runtime, startRuntime } from './runtime';
 export { ProcessLifecycle } from './lifecycle';
 export { CoreModule } from './core.module';
 export { createHttpApp, type HttpAppDescription } from './http-app';
-export { serveApiDocs, buildApiDocument, operationsOf, BEARER_SCHEME, type ApiDocsDescription, type ApiTag } from './http/api-docs';
-export { Authenticated, OptionallyAuthenticated, AdminsOnly } from './http/access';
+export { serveApiDocs, buildApiDocument, operationsOf, BEARER_SCHEME, type ApiDocsDescription, type ApiTag, type ApiCookieScheme } from './http/api-docs';
+export {
+  Authenticated,
+  OptionallyAuthenticated,
+  AdminsOnly,
+  UNAUTHENTICATED_DESCRIPTION,
+  BEARER_CHALLENGE_HEADERS,
+  SCOPE_CHALLENGE_HEADERS,
+} from './http/access';
+export { loginRefused, RefusesLogins, LOGIN_REFUSED_DESCRIPTION } from './http/login-refusal';
 export type { WebPage } from './http/web-page';
 export { seedAdministrator, ensureAdministrator, AdminBootstrapConflict, AdminPasswordRefused, type AdminBootstrapResult } from './admin-bootstrap';
 export { HealthController } from './health.controller';

@@ -12,7 +12,7 @@ import {
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { MaxStoredLength } from '@app/platform';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min, MinLength } from 'class-validator';
 
 export const AUDIT_PAGE_MAX = 200;
 export const AUDIT_PAGE_DEFAULT = 50;
@@ -31,6 +31,30 @@ export class AdminRevokeAllRequest extends AdminReasonRequest {
   @IsOptional()
   @IsUUID('all', { message: 'keepSessionId must be a UUID' })
   keepSessionId?: string;
+}
+
+/** At most this many users in one bulk action. */
+export const BULK_USERS_MAX = 100;
+
+export class BulkRevokeAllRequest extends AdminRevokeAllRequest {
+  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: BULK_USERS_MAX, uniqueItems: true, description: 'The users whose sessions end' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(BULK_USERS_MAX)
+  @ArrayUnique({ message: 'userIds must not repeat a user' })
+  @IsUUID('all', { each: true, message: 'each of userIds must be a UUID' })
+  userIds: string[];
+}
+
+export class BulkRevokeResult {
+  @ApiProperty({ format: 'uuid' }) userId: string;
+  @ApiProperty({ description: 'false: no user with this id (the attempt is audited)' }) found: boolean;
+  @ApiProperty() revokedCount: number;
+}
+
+export class BulkRevokeAllResponse {
+  @ApiProperty({ type: [BulkRevokeResult], description: 'One per user, in the order given' }) results: BulkRevokeResult[];
+  @ApiProperty({ description: 'Sessions ended in all' }) revokedCount: number;
 }
 
 export class ChangeRoleRequest extends AdminReasonRequest {

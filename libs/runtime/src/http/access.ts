@@ -10,15 +10,15 @@ import { BEARER_SCHEME } from './api-docs';
  */
 
 const challenge = (description: string): HeadersObject => ({ 'WWW-Authenticate': { description, schema: { type: 'string' } } });
-const CHALLENGE = challenge('The Bearer challenge (RFC 6750 §3), with `error="invalid_token"` when a token was sent and refused');
-const SCOPE_CHALLENGE = challenge('The Bearer challenge with `error="insufficient_scope"` (RFC 6750 §3.1)');
+export const BEARER_CHALLENGE_HEADERS = challenge('The Bearer challenge (RFC 6750 §3), with `error="invalid_token"` when a token was sent and refused');
+export const SCOPE_CHALLENGE_HEADERS = challenge('The Bearer challenge with `error="insufficient_scope"` (RFC 6750 §3.1)');
 
-const UNAUTHENTICATED =
+export const UNAUTHENTICATED_DESCRIPTION =
   'No access token, or one that is malformed, badly signed, expired or of an ended session (`code: invalid_token`: refresh, and sign in again only if the refresh is refused)';
 
 /** AccessTokenGuard: a valid access token of a live session, else 401 with a challenge. */
 export function Authenticated(): MethodDecorator & ClassDecorator {
-  return applyDecorators(UseGuards(AccessTokenGuard), ApiBearerAuth(BEARER_SCHEME), ApiProblem(401, UNAUTHENTICATED, { headers: CHALLENGE }));
+  return applyDecorators(UseGuards(AccessTokenGuard), ApiBearerAuth(BEARER_SCHEME), ApiProblem(401, UNAUTHENTICATED_DESCRIPTION, { headers: BEARER_CHALLENGE_HEADERS }));
 }
 
 /** OptionalAccessTokenGuard: a valid access token is used when sent, and nothing is refused without one. */
@@ -32,9 +32,9 @@ export function AdminsOnly(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     UseGuards(AccessTokenGuard, AdminGuard),
     ApiBearerAuth(BEARER_SCHEME),
-    ApiProblem(401, UNAUTHENTICATED, { headers: CHALLENGE }),
+    ApiProblem(401, UNAUTHENTICATED_DESCRIPTION, { headers: BEARER_CHALLENGE_HEADERS }),
     ApiProblem(403, 'The access token is valid but not an administrator’s (`code: insufficient_scope`); the role is read on every request', {
-      headers: SCOPE_CHALLENGE,
+      headers: SCOPE_CHALLENGE_HEADERS,
     }),
   );
 }

@@ -10,8 +10,18 @@ export interface ApiTag {
   readonly description: string;
 }
 
+/** A credential sent as a cookie (OpenAPI's apiKey scheme `in: cookie`). */
+export interface ApiCookieScheme {
+  /** The security scheme's name, as ApiCookieAuth(name) refers to it. */
+  readonly scheme: string;
+  readonly cookieName: string;
+  readonly description: string;
+}
+
 /** What an app says about itself in its OpenAPI document. */
 export interface ApiDocsDescription {
+  /** A cookie credential the app accepts besides the Bearer token. */
+  readonly cookieAuth?: ApiCookieScheme;
   readonly title: string;
   readonly description: string;
   /** The tags its controllers use (`@ApiTags`), each described; `health` is added here. */
@@ -53,6 +63,10 @@ export function buildApiDocument(app: INestApplication, description: ApiDocsDesc
       { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /auth/login or /auth/refresh on the web API' },
       BEARER_SCHEME,
     );
+  if (description.cookieAuth) {
+    const { scheme, cookieName, description: about } = description.cookieAuth;
+    builder.addCookieAuth(cookieName, { type: 'apiKey', in: 'cookie', name: cookieName, description: about }, scheme);
+  }
   for (const tag of [...description.tags, HEALTH_TAG]) builder.addTag(tag.name, tag.description);
   const document = SwaggerModule.createDocument(app, builder.build(), { operationIdFactory: (_controller, method) => method });
   requireUniqueOperationIds(document);
