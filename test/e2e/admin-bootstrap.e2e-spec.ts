@@ -134,6 +134,15 @@ describe('administrator bootstrap and role changes', () => {
     expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
 
     // Demotions: the other admin goes back to user (no session ends), and the last admin cannot be demoted.
+    // Acting on another administrator needs the password again first (the step-up).
+    const stepUp = await route(user.userId).send({ role: 'user', reason: 'Left the on-call rota' }).expect(403);
+    expect(stepUp.body.code).toBe('reauthentication_required');
+    await stack
+      .adminHttp()
+      .post('/admin/auth/reauthenticate')
+      .set(...bearer(root.accessToken))
+      .send({ password: admin.password })
+      .expect(200);
     await route(user.userId).send({ role: 'user', reason: 'Left the on-call rota' }).expect(200);
     await stack
       .adminHttp()

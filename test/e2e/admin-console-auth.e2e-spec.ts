@@ -88,9 +88,11 @@ describe('admin console sign-in', () => {
     const expiresAt = new Date(signIn.body.expiresAt as string).getTime();
     expect(expiresAt).toBeGreaterThanOrEqual(before + CONSOLE_TTL_SECONDS * 1000 - 1_000);
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + CONSOLE_TTL_SECONDS * 1000);
-    const [row] = await sql<{ kind: string; expires_at: Date; created_at: Date }>(stack.databaseUrl, 'SELECT kind, expires_at, created_at FROM sessions WHERE id = $1', [
-      signIn.sessionId,
-    ]);
+    const [row] = await sql<{ kind: string; expires_at: Date; created_at: Date }>(
+      stack.databaseUrl,
+      'SELECT kind, expires_at, created_at FROM sessions WHERE id = $1',
+      [signIn.sessionId],
+    );
     expect(row.kind).toBe('console');
     expect(row.expires_at.getTime() - row.created_at.getTime()).toBe(CONSOLE_TTL_SECONDS * 1000);
   });
@@ -142,11 +144,20 @@ describe('admin console sign-in', () => {
     const other = await consoleLogin(ADMIN.email, ADMIN.password);
     const entriesBefore = await auditCount();
     const revoke = () =>
-      stack.adminHttp().post(`/admin/sessions/${victim.sessionId}/revoke`).set('Host', HOST).set('Cookie', signIn.cookie).send({ reason: 'Lost device reported' });
+      stack
+        .adminHttp()
+        .post(`/admin/sessions/${victim.sessionId}/revoke`)
+        .set('Host', HOST)
+        .set('Cookie', signIn.cookie)
+        .send({ reason: 'Lost device reported' });
     const missing = await revoke().expect(403);
     expect(missing.body).toMatchObject({ status: 403, code: 'csrf_token_invalid' });
     expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
-    await expect(revoke().set('X-CSRF-Token', 'x'.repeat(43)).then((r) => r.body.code)).resolves.toBe('csrf_token_invalid');
+    await expect(
+      revoke()
+        .set('X-CSRF-Token', 'x'.repeat(43))
+        .then((r) => r.body.code),
+    ).resolves.toBe('csrf_token_invalid');
     // Another console session's token is not this one's.
     await revoke().set('X-CSRF-Token', other.csrfToken).expect(403);
     // Another port of the same host is the same site: only the origin check and the token stop it.
@@ -178,7 +189,11 @@ describe('admin console sign-in', () => {
     const again = await stack.adminHttp().get('/admin/auth/session').set('Cookie', signIn.cookie).expect(200);
     expect(again.body).toEqual(signIn.body);
     await stack.adminHttp().get('/admin/auth/session').expect(401);
-    await stack.adminHttp().get('/admin/auth/session').set('Cookie', 'sessions_console=' + 'A'.repeat(43)).expect(401);
+    await stack
+      .adminHttp()
+      .get('/admin/auth/session')
+      .set('Cookie', 'sessions_console=' + 'A'.repeat(43))
+      .expect(401);
     // A Bearer token is no console session.
     await stack
       .adminHttp()

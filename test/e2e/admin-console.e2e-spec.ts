@@ -207,7 +207,8 @@ describe('admin console', () => {
     for (const operation of [byDelete, byPost]) {
       expect(operation.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/AdminReasonRequest' });
       expect(Object.keys(operation.responses).sort()).toEqual(['204', '400', '401', '403', '404', '413', '415', '429', '503']);
-      expect(operation.security).toEqual([{ bearer: [] }]);
+      // Either credential: an administrator's Bearer token, or the console session's cookie.
+      expect(operation.security).toEqual([{ bearer: [] }, { consoleSession: [] }]);
     }
   });
 

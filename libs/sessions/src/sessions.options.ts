@@ -200,7 +200,11 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
       `lifetimes.sessionTtlSeconds must be greater than lifetimes.accessTokenTtlSeconds (got ${lifetimes.sessionTtlSeconds} and ${lifetimes.accessTokenTtlSeconds}): a refresh must outlive the token it renews`,
     );
   }
-  if (input.lifetimes?.consoleSessionTtlSeconds !== undefined && lifetimes.consoleSessionTtlSeconds >= lifetimes.sessionTtlSeconds && check.isFine('lifetimes.')) {
+  if (
+    input.lifetimes?.consoleSessionTtlSeconds !== undefined &&
+    lifetimes.consoleSessionTtlSeconds >= lifetimes.sessionTtlSeconds &&
+    check.isFine('lifetimes.')
+  ) {
     check.problem(
       `lifetimes.consoleSessionTtlSeconds must be less than lifetimes.sessionTtlSeconds (got ${lifetimes.consoleSessionTtlSeconds} and ${lifetimes.sessionTtlSeconds}): an admin console session is the shorter one`,
     );

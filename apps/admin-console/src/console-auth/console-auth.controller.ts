@@ -1,5 +1,4 @@
 import {
-  Actors,
   type AuthenticatedSession,
   ClientContext,
   CurrentSession,

@@ -41,7 +41,8 @@ export class ConsoleGuard implements CanActivate {
       return this.administrators.canActivate(context);
     }
     const session = await this.directory.findConsoleSession(credential);
-    if (!session) throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: CONSOLE_SESSION_REQUIRED, code: 'console_session_invalid' });
+    if (!session)
+      throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: CONSOLE_SESSION_REQUIRED, code: 'console_session_invalid' });
     if (UNSAFE_METHODS.has(request.method)) this.assertFromConsolePage(request, session.sessionId);
     request.authenticated = { userId: session.userId, sessionId: session.sessionId };
     request.consoleSession = { ...session, credential };

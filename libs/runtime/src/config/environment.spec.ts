@@ -378,7 +378,9 @@ describe('loadEnvironment', () => {
       expect(problemsOf({ ...DEV, SESSION_TTL_SECONDS: '28800' })).toEqual([
         'ADMIN_SESSION_TTL_SECONDS must be less than SESSION_TTL_SECONDS (got 28800, SESSION_TTL_SECONDS is 28800)',
       ]);
-      expect(problemsOf({ ...DEV, ADMIN_REAUTH_WINDOW_SECONDS: '0' })).toEqual(['ADMIN_REAUTH_WINDOW_SECONDS must be an integer between 10 and 3600 (got "0")']);
+      expect(problemsOf({ ...DEV, ADMIN_REAUTH_WINDOW_SECONDS: '0' })).toEqual([
+        'ADMIN_REAUTH_WINDOW_SECONDS must be an integer between 10 and 3600 (got "0")',
+      ]);
     });
 
     it('reports only the range when the session lifetime is out of range', () => {

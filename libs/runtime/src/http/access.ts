@@ -18,7 +18,11 @@ export const UNAUTHENTICATED_DESCRIPTION =
 
 /** AccessTokenGuard: a valid access token of a live session, else 401 with a challenge. */
 export function Authenticated(): MethodDecorator & ClassDecorator {
-  return applyDecorators(UseGuards(AccessTokenGuard), ApiBearerAuth(BEARER_SCHEME), ApiProblem(401, UNAUTHENTICATED_DESCRIPTION, { headers: BEARER_CHALLENGE_HEADERS }));
+  return applyDecorators(
+    UseGuards(AccessTokenGuard),
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiProblem(401, UNAUTHENTICATED_DESCRIPTION, { headers: BEARER_CHALLENGE_HEADERS }),
+  );
 }
 
 /** OptionalAccessTokenGuard: a valid access token is used when sent, and nothing is refused without one. */

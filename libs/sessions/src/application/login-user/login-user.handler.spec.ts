@@ -56,7 +56,7 @@ function setup(wrap: (attempts: LoginAttempts) => LoginAttempts = (attempts) => 
   );
   store.users.set(ALICE, { id: ALICE, email: 'alice@example.com', passwordHash: 'hash:right password', role: 'user', createdAt: new Date() });
   const login = (email: string, password: string, from = context) => handler.execute(new LoginUser(email, password, from));
-  return { store, unitOfWork, events, clock, hasher, attempts, login };
+  return { store, unitOfWork, events, clock, hasher, attempts, login, handler };
 }
 
 describe('LoginUserHandler', () => {
@@ -193,6 +193,26 @@ describe('LoginUserHandler', () => {
       await expect(login('alice@example.com', 'wrong')).resolves.toMatchObject({ reason: 'invalid_credentials' });
     }
     expect(events.events.filter((e) => e.details.lockedUntil !== undefined)).toEqual([]);
+  });
+
+  it('opens a console session for an administrator only; anyone else’s right password is a wrong one that is not counted as a guess', async () => {
+    const { store, events, login, handler } = setup();
+    const consoleLogin = (password: string) => handler.execute(new LoginUser('alice@example.com', password, context, 'console'));
+    for (let i = 0; i < POLICY.threshold + 1; i += 1) {
+      await expect(consoleLogin('right password')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_credentials' });
+    }
+    expect(events.events.filter((e) => e.outcome === 'failed').map((e) => [e.reason, e.details])).toEqual(
+      Array.from({ length: POLICY.threshold + 1 }, () => ['not_an_administrator', { purpose: 'console', userKnown: true }]),
+    );
+    // Not counted: no lock, the web login still opens a session from here.
+    await expect(login('alice@example.com', 'right password')).resolves.toMatchObject({ kind: 'authenticated' });
+    store.users.set(ALICE, { ...store.users.get(ALICE)!, role: 'admin' });
+    const opened = await consoleLogin('right password');
+    expect(opened).toMatchObject({ kind: 'authenticated', userId: ALICE, credential: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    const session = store.sessions.get((opened as { sessionId: string }).sessionId)!;
+    expect(session).toMatchObject({ kind: 'console', reauthenticatedAt: session.createdAt });
+    expect(session.expiresAt.getTime() - session.createdAt.getTime()).toBe(DEFAULT_LIFETIMES.consoleSessionTtlSeconds * 1000);
+    expect(events.events.at(-1)).toMatchObject({ outcome: 'succeeded', details: { purpose: 'console' } });
   });
 
   it('still answers a successful login when resetting the count fails', async () => {
