@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Response } from 'supertest';
 import { AdminController } from '../../apps/admin-console/src/admin.controller';
+import { ConsoleAuthController } from '../../apps/admin-console/src/console-auth/console-auth.controller';
+import { ConsoleGuard } from '../../apps/admin-console/src/console-auth/console.guard';
 import { AuthController } from '../../src/auth/auth.controller';
 import { JwksController } from '../../src/auth/jwks.controller';
 import { bearer, signUp } from '../support/api';
@@ -19,11 +21,11 @@ const PROBLEM_REF = '#/components/schemas/ProblemDetails';
 /** The routes anyone may call, by operationId: they must say so with `security: []`. */
 const PUBLIC = {
   web: ['register', 'login', 'refresh', 'resetPassword', 'jwks', 'health', 'liveness', 'readiness'],
-  admin: ['health', 'liveness', 'readiness'],
+  admin: ['login', 'health', 'liveness', 'readiness'],
 } as const;
 
 /** Each document's controllers: an operationId is its handler's name, so the handler is found by it. */
-const CONTROLLERS = { web: [AuthController, JwksController, HealthController], admin: [AdminController, HealthController] } as const;
+const CONTROLLERS = { web: [AuthController, JwksController, HealthController], admin: [ConsoleAuthController, AdminController, HealthController] } as const;
 
 type App = keyof typeof PUBLIC;
 const APPS: readonly App[] = ['web', 'admin'];
@@ -117,14 +119,21 @@ describe('OpenAPI documents', () => {
     for (const [id, operation] of operations(documents[app])) {
       const guards = guardsOf(app, id);
       const statuses = problemStatuses(operation);
-      if (guards.includes(AccessTokenGuard)) {
+      if (guards.includes(ConsoleGuard)) {
+        // An administrator's Bearer token or the console session's cookie: two alternatives.
+        expect({ id, security: operation.security, has401: statuses.includes(401) }).toEqual({
+          id,
+          security: [{ bearer: [] }, { consoleSession: [] }],
+          has401: true,
+        });
+      } else if (guards.includes(AccessTokenGuard)) {
         expect({ id, security: operation.security, has401: statuses.includes(401) }).toEqual({ id, security: [{ bearer: [] }], has401: true });
       } else if (guards.includes(OptionalAccessTokenGuard)) {
         expect({ id, security: operation.security }).toEqual({ id, security: [{ bearer: [] }, {}] });
       } else {
         expect({ id, public: (PUBLIC[app] as readonly string[]).includes(id), security: operation.security }).toEqual({ id, public: true, security: [] });
       }
-      expect({ id, has403: statuses.includes(403) || !guards.includes(AdminGuard) }).toEqual({ id, has403: true });
+      expect({ id, has403: statuses.includes(403) || !(guards.includes(AdminGuard) || guards.includes(ConsoleGuard)) }).toEqual({ id, has403: true });
       expect({ id, has429: statuses.includes(429) }).toEqual({ id, has429: guards.includes(RateLimitGuard) });
     }
   });
@@ -135,7 +144,14 @@ describe('OpenAPI documents', () => {
       for (const [method, operation] of Object.entries(item) as Array<[string, OperationObject]>) {
         const statuses = Object.keys(operation.responses);
         const problems = statuses.filter((status) => Number(status) >= 400);
-        const security = operation.security?.length === 0 ? 'public' : operation.security?.length === 2 ? 'Bearer, optional' : 'Bearer';
+        const security =
+          operation.security?.length === 0
+            ? 'public'
+            : operation.security?.some((requirement) => 'consoleSession' in requirement)
+              ? 'Bearer or console cookie'
+              : operation.security?.length === 2
+                ? 'Bearer, optional'
+                : 'Bearer';
         const row = `| \`${method.toUpperCase()} ${path}\` | \`${operation.operationId}\` | ${statuses.filter((status) => Number(status) < 400).join(', ')} | ${problems.join(', ') || 'none'} | ${security} |`;
         expect({ row, inDocs: tables.includes(row) }).toEqual({ row, inDocs: true });
       }

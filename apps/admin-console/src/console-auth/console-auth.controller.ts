@@ -12,7 +12,7 @@ import { loginRefused, RateLimited, RateLimitedPerUser, RefusesLogins } from '@a
 import { ApiProblem } from '@app/platform';
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConsoleLoginRequest, ConsoleSessionResponse, ReauthenticatedResponse, ReauthenticateRequest } from '../dto/console-auth.dto';
 import { ConsoleAdminsOnly } from './console-access';
@@ -51,7 +51,6 @@ export class ConsoleAuthController {
   @RefusesLogins(
     'Unknown email, wrong password, an account that is not an administrator’s, a locked or delayed login, a disabled account or one that must reset its password (the same answer for all, and as POST /auth/login answers)',
   )
-  @ApiSecurity({})
   // As the web API's login: per IP only (the lockout policy bounds guesses per email).
   @RateLimited('none')
   async login(
