@@ -243,8 +243,11 @@ const DTOS = {
 
 type Dto = readonly Field[];
 
-/** Every member of Object.prototype, which neither Nest nor class-validator treat as unknown by themselves. */
-const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype);
+/**
+ * Every member of Object.prototype, and `prototype` (Nest deletes it with `__proto__` and
+ * `constructor`), which neither Nest nor class-validator treat as unknown by themselves.
+ */
+const PROTOTYPE_KEYS = [...Object.getOwnPropertyNames(Object.prototype), 'prototype'];
 
 function unknownKey(dto: Dto): fc.Arbitrary<string> {
   const names = new Set(dto.map((field) => field.name));

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, INestApplication, Logger, Post } from '@nestjs/common';
+import { Body, Controller, Get, INestApplication, Logger, Post, Query } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsOptional, IsString, Length, Min, ValidateNested } from 'class-validator';
 import request from 'supertest';
@@ -52,6 +52,12 @@ class NoteDto {
   lowered?: string;
 }
 
+class PageQuery {
+  @IsOptional()
+  @IsString()
+  userId?: string;
+}
+
 /** A DTO without rules: Nest alone would let `[]` through for it. */
 class NoRulesDto {
   note?: string;
@@ -72,6 +78,11 @@ class TestController {
   @Post('note')
   note(@Body() body: NoteDto) {
     return { body };
+  }
+
+  @Get('page')
+  page(@Query() query: PageQuery) {
+    return { query };
   }
 
   @Get('sessions/:sessionId')
@@ -261,6 +272,22 @@ describe('createValidationPipe', () => {
     // like for declared properties: all of them went through as if absent.
     it.each(['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'])('refuses a property named %s', async (key) => {
       const response = await post('/sign-up', `{"email":"user@example.com","password":"long enough",${JSON.stringify(key)}:{"x":1}}`);
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([{ field: key, messages: [`property ${key} should not exist`] }]);
+    });
+
+    // Nest's ValidationPipe deletes `prototype` (with __proto__ and constructor) before
+    // class-transformer runs, and `prototype` is no member of Object.prototype, so it went through
+    // as if absent: GET /admin/audit?prototype= was a 200. fast-check's strings include it now and
+    // then, which is why bad-input.e2e failed on some seeds only.
+    it.each(['prototype', 'apply', 'bind', 'call', 'caller', 'arguments', 'length', 'name'])('refuses a property named %s', async (key) => {
+      const response = await post('/sign-up', `{"email":"user@example.com","password":"long enough",${JSON.stringify(key)}:{"x":1}}`);
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([{ field: key, messages: [`property ${key} should not exist`] }]);
+    });
+
+    it.each(['prototype', '__proto__', 'constructor', 'toString'])('refuses a query parameter named %s, as Fastify parses the query', async (key) => {
+      const response = await request(app.getHttpServer()).get(`/page?userId=a&${key}=`);
       expect(response.status).toBe(400);
       expect(response.body.errors).toEqual([{ field: key, messages: [`property ${key} should not exist`] }]);
     });

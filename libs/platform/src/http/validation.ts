@@ -16,9 +16,10 @@ export const MAX_INPUT_DEPTH = 32;
  * a DTO with validation rules; this pipe refuses it for any DTO class, so a body DTO without
  * rules cannot silently accept `[]`. Before class-transformer sees the input, it also refuses:
  * - nesting deeper than MAX_INPUT_DEPTH;
- * - properties named after members of Object.prototype: Nest drops `__proto__` and
- *   `constructor` silently, and class-validator's whitelist takes `toString`, `valueOf` and the
- *   like for declared properties, so forbidNonWhitelisted would let all of them through;
+ * - properties named after members of Object.prototype, and `prototype`: Nest drops
+ *   `__proto__`, `constructor` and `prototype` silently, and class-validator's whitelist takes
+ *   `toString`, `valueOf` and the like for declared properties, so forbidNonWhitelisted would let
+ *   all of them through;
  * - strings holding U+0000, which PostgreSQL cannot store in text or jsonb: such a value would
  *   fail its statement (a 500) and every audit entry quoting it.
  * Ill-formed strings (a lone UTF-16 surrogate, which JSON's `\ud800` escape can produce) are
@@ -79,12 +80,21 @@ function inspectShape(value: unknown): Shape {
     if (depth >= MAX_INPUT_DEPTH) return { ...shape, tooDeep: true };
     for (const key of Object.keys(node)) {
       const childPath = path ? `${path}.${key}` : key;
-      if (!Array.isArray(node) && Object.hasOwn(Object.prototype, key)) shape.reservedKeys.push(childPath);
+      if (!Array.isArray(node) && isReservedKey(key)) shape.reservedKeys.push(childPath);
       if (key.includes('\u0000')) shape.nulStrings.push(childPath);
       stack.push({ node: (node as Record<string, unknown>)[key], path: childPath, depth: depth + 1 });
     }
   }
   return shape;
+}
+
+/**
+ * A key that never reaches class-validator as itself. Nest's stripProtoKeys deletes `__proto__`,
+ * `constructor` and `prototype` before class-transformer runs; the first two are members of
+ * Object.prototype, `prototype` is not, so it needs naming.
+ */
+function isReservedKey(key: string): boolean {
+  return key === 'prototype' || Object.hasOwn(Object.prototype, key);
 }
 
 /**
