@@ -81,7 +81,7 @@ export {
 // Reads (nothing here writes)
 export { SessionAuthenticator, type AuthenticatedSession } from './application/authentication/session-authenticator';
 export { SessionDirectory, type UserSummary } from './application/queries/session-directory';
-export { type AuditEntry, type AuditPage, type AuditQuery } from './application/ports/audit-log.port';
+export { type AuditEntry, type AuditFilter, type AuditPage, type AuditQuery } from './application/ports/audit-log.port';
 
 // HTTP building blocks
 export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken, bearerTokenOf } from './http/access-token.guard';

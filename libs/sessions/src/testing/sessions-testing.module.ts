@@ -81,9 +81,15 @@ class InMemoryAuditTrail implements AuditLog {
       .filter(
         (entry) =>
           (!ofUser || ofUser.has(entry.correlationId)) &&
+          (!query.actorId || entry.actorId === query.actorId) &&
           (!query.correlationId || entry.correlationId === query.correlationId) &&
           (!query.action || entry.action === query.action) &&
+          (!query.outcome || entry.outcome === query.outcome) &&
+          (!query.ipAddress || entry.ipAddress === query.ipAddress) &&
+          (!query.sessionId || entry.sessionId === query.sessionId) &&
           (!query.requestId || entry.requestId === query.requestId) &&
+          (!query.from || entry.occurredAt >= query.from) &&
+          (!query.to || entry.occurredAt < query.to) &&
           (!query.before || entry.eventId < query.before),
       );
     const page = matching.slice(0, query.limit);

@@ -22,17 +22,31 @@ export interface AuditEntry {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-export interface AuditQuery {
+/** Which entries of the trail: every filter set must hold (AND); an unset one does not filter. */
+export interface AuditFilter {
   /**
    * Whole operations that concern the user: every entry of each operation (correlation id) that
    * has an entry naming the user, so an Attempted that did not know the user yet comes along.
    */
   readonly userId?: string;
+  /** Entries whose actor is this user or admin (not whole operations: the actor is known from the Attempted on). */
+  readonly actorId?: string;
   /** Every entry of one operation. */
   readonly correlationId?: string;
   readonly action?: AuditAction;
+  readonly outcome?: AuditOutcome;
+  /** The client address as recorded (canonical form, see canonicalIp). */
+  readonly ipAddress?: string;
+  readonly sessionId?: string;
   /** The entries of the commands one request caused (the X-Request-Id its log line shows). */
   readonly requestId?: string;
+  /** occurredAt at or after this instant. */
+  readonly from?: Date;
+  /** occurredAt before this instant. */
+  readonly to?: Date;
+}
+
+export interface AuditQuery extends AuditFilter {
   readonly limit: number;
   /** The eventId of the last entry of the previous page. */
   readonly before?: string;

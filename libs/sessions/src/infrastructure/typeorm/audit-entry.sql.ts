@@ -122,7 +122,8 @@ export function unfinishedAuditParameters(query: UnfinishedQuery): unknown[] {
 /**
  * A page of the trail, newest first, one entry more than asked (to tell whether a next page
  * exists), with only the filters the query sets. By user: whole operations, since a register,
- * login or refresh learns its user only at its outcome.
+ * login or refresh learns its user only at its outcome. Which index serves each filter:
+ * test/integration/audit-query-plan.int-spec.ts and migration 1764000001100.
  */
 export function auditPageSql(schema: string, query: AuditQuery): { sql: string; parameters: unknown[] } {
   const s = quotedSchema(schema);
@@ -130,10 +131,16 @@ export function auditPageSql(schema: string, query: AuditQuery): { sql: string; 
   const where: string[] = [];
   const param = (value: unknown) => `$${parameters.push(value)}`;
   if (query.userId) where.push(`a.correlation_id IN (SELECT u.correlation_id FROM ${s}.audit_entries u WHERE u.user_id = ${param(query.userId)})`);
+  if (query.actorId) where.push(`a.actor_id = ${param(query.actorId)}`);
   if (query.correlationId) where.push(`a.correlation_id = ${param(query.correlationId)}`);
   if (query.action) where.push(`a.action = ${param(query.action)}`);
+  if (query.outcome) where.push(`a.outcome = ${param(query.outcome)}`);
+  if (query.ipAddress) where.push(`a.ip_address = ${param(query.ipAddress)}`);
+  if (query.sessionId) where.push(`a.session_id = ${param(query.sessionId)}`);
   // Every entry of an operation carries the request id of its command: no need to widen to whole operations.
   if (query.requestId) where.push(`a.request_id = ${param(query.requestId)}`);
+  if (query.from) where.push(`a.occurred_at >= ${param(query.from)}`);
+  if (query.to) where.push(`a.occurred_at < ${param(query.to)}`);
   if (query.before) where.push(`a.event_id < ${param(query.before)}`);
   const sql =
     `SELECT ${AUDIT_ENTRY('a')} FROM ${s}.audit_entries a` +

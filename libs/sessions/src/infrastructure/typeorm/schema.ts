@@ -9,6 +9,7 @@ import { SessionsMigration } from './migrations/sessions-migration';
 import { ServiceActors1764000000700 } from './migrations/1764000000700-service-actors';
 import { AuditRequestIds1764000000800 } from './migrations/1764000000800-audit-request-ids';
 import { ConsoleSessions1764000000900 } from './migrations/1764000000900-console-sessions';
+import { AuditFilterIndexes1764000001100 } from './migrations/1764000001100-audit-filter-indexes';
 
 /** Every migration of the library, in the order they run. Forward-only in production; `down` is for tests and operators. */
 export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
@@ -22,6 +23,7 @@ export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
   ServiceActors1764000000700,
   AuditRequestIds1764000000800,
   ConsoleSessions1764000000900,
+  AuditFilterIndexes1764000001100,
 ];
 
 /** The library's tables, as 0.1 created them in `public`. */
