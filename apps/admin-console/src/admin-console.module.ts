@@ -1,6 +1,7 @@
 import { CoreModule, DEFAULT_ADMIN_CONSOLE, HealthController, hostProviders, Runtime } from '@app/runtime';
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminController } from './admin.controller';
+import { AuditController } from './audit/audit.controller';
 import { ConsoleAuthController } from './console-auth/console-auth.controller';
 import { ConsoleGuard } from './console-auth/console.guard';
 import { ConsoleCsrfTokens } from './console-auth/csrf-tokens';
@@ -13,7 +14,7 @@ export class AdminConsoleModule {
     return {
       module: AdminConsoleModule,
       imports: [CoreModule.forRoot(runtime, { app: 'admin' })],
-      controllers: [ConsoleAuthController, AdminController, HealthController],
+      controllers: [ConsoleAuthController, AdminController, AuditController, HealthController],
       providers: [
         ...hostProviders(runtime),
         { provide: ConsoleCsrfTokens, useValue: new ConsoleCsrfTokens(runtime.settings.sessions.accessTokenSecret) },

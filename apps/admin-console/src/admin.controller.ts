@@ -27,9 +27,6 @@ import {
   BulkRevokeAllResponse,
   AdminSessionListResponse,
   AdminSessionView,
-  AUDIT_PAGE_DEFAULT,
-  AuditPageResponse,
-  AuditQueryParams,
   ChangeRoleRequest,
   PasswordResetIssuedResponse,
   RevokedCountResponse,
@@ -220,21 +217,6 @@ export class AdminController {
     const outcome = await this.commandBus.execute(new RequirePasswordReset(userId, body.reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
     return { revokedCount: outcome.revokedCount, resetToken: outcome.resetToken, expiresAt: outcome.expiresAt };
-  }
-
-  @Get('audit')
-  @ApiOperation({ summary: 'The audit trail, newest first, a page at a time' })
-  @ApiOkResponse({ type: AuditPageResponse, description: 'One page of entries, and the cursor of the next' })
-  async queryAudit(@Query() query: AuditQueryParams): Promise<AuditPageResponse> {
-    const page = await this.directory.queryAudit({
-      userId: query.userId,
-      correlationId: query.correlationId,
-      action: query.action,
-      requestId: query.requestId,
-      limit: query.limit ?? AUDIT_PAGE_DEFAULT,
-      before: query.cursor,
-    });
-    return { entries: page.entries.map((entry) => ({ ...entry, details: { ...entry.details } })), nextCursor: page.nextCursor };
   }
 
   /** Whoever's session it is (null user): an unknown id is refused by the command, so it is audited. */

@@ -80,7 +80,7 @@ export {
 
 // Reads (nothing here writes)
 export { SessionAuthenticator, type AuthenticatedSession } from './application/authentication/session-authenticator';
-export { SessionDirectory, type UserSummary } from './application/queries/session-directory';
+export { AUDIT_EXPORT_PAGE_SIZE, SessionDirectory, type UserSummary } from './application/queries/session-directory';
 export { type AuditEntry, type AuditFilter, type AuditPage, type AuditQuery } from './application/ports/audit-log.port';
 
 // HTTP building blocks
@@ -88,7 +88,7 @@ export { AccessTokenGuard, OptionalAccessTokenGuard, bearerToken, bearerTokenOf 
 export { AdminGuard } from './http/admin.guard';
 export { CurrentSession, ClientContext, type AuthenticatedRequest } from './http/authenticated-request';
 export { type HttpRequestLike } from './http/http-message';
-export { clientIp } from './http/client-ip';
+export { canonicalIp, clientIp } from './http/client-ip';
 
 // Override points: the password hasher and the access-token signer (docs/overrides.md)
 export { type PasswordHasher } from './application/ports/password-hasher.port';

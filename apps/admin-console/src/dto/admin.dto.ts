@@ -2,6 +2,7 @@ import {
   ADMIN_REASON_MAX_LENGTH,
   ADMIN_REASON_MIN_LENGTH,
   AUDIT_ACTIONS,
+  AUDIT_OUTCOMES,
   type AuditAction,
   type AuditOutcome,
   type ActorType,
@@ -12,7 +13,7 @@ import {
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { MaxStoredLength } from '@app/platform';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, buildMessage, IsArray, IsIn, IsInt, IsIP, IsOptional, IsString, IsUUID, Matches, Max, Min, MinLength, ValidateBy } from 'class-validator';
 
 export const AUDIT_PAGE_MAX = 200;
 export const AUDIT_PAGE_DEFAULT = 50;
@@ -76,11 +77,74 @@ export class UserSessionsQuery {
   include?: 'revoked';
 }
 
-export class AuditQueryParams {
+/** An ISO 8601 instant: a date, a time and an offset (`Z` or `±hh:mm`), e.g. 2026-12-01T09:30:00Z. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** A date without an offset would be read in the server's time zone, and 2026-02-30 would roll over: both refused. */
+function IsInstant(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isInstant',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && INSTANT.test(value) && isRealDate(value),
+      defaultMessage: buildMessage((each) => `${each}$property must be an ISO 8601 instant with an offset, e.g. 2026-12-01T09:30:00Z`),
+    },
+  });
+}
+
+/** Date.parse rolls 02-30 over to 03-02; the date part must survive the round trip. */
+function isRealDate(value: string): boolean {
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return !Number.isNaN(Date.parse(value)) && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/** `to` after `from` (when both are valid instants; each one's own rule reports it otherwise). */
+function IsAfterFrom(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isAfterFrom',
+    validator: {
+      validate: (value: unknown, args) => {
+        const from = (args?.object as { from?: unknown }).from;
+        if (typeof value !== 'string' || typeof from !== 'string') return true;
+        const [start, end] = [Date.parse(from), Date.parse(value)];
+        return Number.isNaN(start) || Number.isNaN(end) || end > start;
+      },
+      defaultMessage: buildMessage(() => 'to must be later than from'),
+    },
+  });
+}
+
+/** The filters of GET /admin/audit and of its export; each set one must hold. */
+export class AuditFilterParams {
   @ApiPropertyOptional({ format: 'uuid', description: 'Whole operations (Attempted and outcome) that concern this user' })
   @IsOptional()
   @IsUUID('all', { message: 'userId must be a UUID' })
   userId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Entries whose actor is this user or administrator' })
+  @IsOptional()
+  @IsUUID('all', { message: 'actorId must be a UUID' })
+  actorId?: string;
+
+  @ApiPropertyOptional({ enum: AUDIT_ACTIONS })
+  @IsOptional()
+  @IsIn(AUDIT_ACTIONS as AuditAction[], { message: `action must be one of: ${AUDIT_ACTIONS.join(', ')}` })
+  action?: AuditAction;
+
+  @ApiPropertyOptional({ enum: AUDIT_OUTCOMES })
+  @IsOptional()
+  @IsIn(AUDIT_OUTCOMES as AuditOutcome[], { message: `outcome must be one of: ${AUDIT_OUTCOMES.join(', ')}` })
+  outcome?: AuditOutcome;
+
+  @ApiPropertyOptional({ description: 'The client address recorded (IPv4 or IPv6; any spelling of an IPv6 address, an IPv4-mapped one as IPv4)' })
+  @IsOptional()
+  @IsIP(undefined, { message: 'ipAddress must be an IPv4 or IPv6 address' })
+  ipAddress?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Entries about this session' })
+  @IsOptional()
+  @IsUUID('all', { message: 'sessionId must be a UUID' })
+  sessionId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'The entries of one operation' })
   @IsOptional()
@@ -92,11 +156,19 @@ export class AuditQueryParams {
   @Matches(REQUEST_ID_PATTERN, { message: 'requestId must be 1 to 128 characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"' })
   requestId?: string;
 
-  @ApiPropertyOptional({ enum: AUDIT_ACTIONS })
+  @ApiPropertyOptional({ format: 'date-time', description: 'Entries that occurred at or after this instant (ISO 8601 with an offset)' })
   @IsOptional()
-  @IsIn(AUDIT_ACTIONS as AuditAction[], { message: `action must be one of: ${AUDIT_ACTIONS.join(', ')}` })
-  action?: AuditAction;
+  @IsInstant()
+  from?: string;
 
+  @ApiPropertyOptional({ format: 'date-time', description: 'Entries that occurred before this instant (exclusive; later than from)' })
+  @IsOptional()
+  @IsInstant()
+  @IsAfterFrom()
+  to?: string;
+}
+
+export class AuditQueryParams extends AuditFilterParams {
   @ApiPropertyOptional({ minimum: 1, maximum: AUDIT_PAGE_MAX, default: AUDIT_PAGE_DEFAULT })
   @IsOptional()
   @Type(() => Number)
@@ -109,6 +181,15 @@ export class AuditQueryParams {
   @IsOptional()
   @IsUUID('all', { message: 'cursor must be a nextCursor value returned by this endpoint' })
   cursor?: string;
+}
+
+export const AUDIT_EXPORT_FORMATS = ['ndjson', 'csv'] as const;
+export type AuditExportFormat = (typeof AUDIT_EXPORT_FORMATS)[number];
+
+export class AuditExportParams extends AuditFilterParams {
+  @ApiProperty({ enum: AUDIT_EXPORT_FORMATS, description: 'ndjson: one JSON entry a line; csv: RFC 4180 with a header row, details as a JSON column' })
+  @IsIn(AUDIT_EXPORT_FORMATS, { message: `format must be one of: ${AUDIT_EXPORT_FORMATS.join(', ')}` })
+  format: AuditExportFormat;
 }
 
 export class AdminSessionView {

@@ -3,11 +3,14 @@ import { isUuid } from '../../domain/identifiers';
 import { ConsoleSessionState, SessionRecord, UserRecord } from '../../domain/records';
 import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../../domain/refresh-token';
 import { normalizeEmail } from '../../domain/session-rules';
-import { AUDIT_LOG, AuditLog, AuditPage, AuditQuery } from '../ports/audit-log.port';
+import { AUDIT_LOG, AuditEntry, AuditFilter, AuditLog, AuditPage, AuditQuery } from '../ports/audit-log.port';
 import { CACHE_MARKER_OUTBOX, CacheMarkerOutbox } from '../ports/cache-marker-outbox.port';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 import { USER_ACCOUNTS, UserAccounts } from '../ports/user-accounts.port';
+
+/** Entries a page of SessionDirectory.auditPages reads: one indexed range read of a few hundred rows. */
+export const AUDIT_EXPORT_PAGE_SIZE = 500;
 
 /** A user as the directory hands it out: never the password hash. */
 export type UserSummary = Omit<UserRecord, 'passwordHash'>;
@@ -80,6 +83,22 @@ export class SessionDirectory {
 
   queryAudit(query: AuditQuery): Promise<AuditPage> {
     return this.auditLog.query(query);
+  }
+
+  /**
+   * Every entry the filter matches, newest first, a page at a time: the pages of queryAudit,
+   * each cursor the last id of the page before, so the entries and their order are the paged
+   * ones. Each page is its own short statement (no transaction, no cursor held open between
+   * them), so no statement timeout bounds the whole, and a page is asked for only when the
+   * caller pulls the next one: a slow reader holds one page in memory, not the trail.
+   */
+  async *auditPages(filter: AuditFilter, pageSize = AUDIT_EXPORT_PAGE_SIZE): AsyncGenerator<AuditEntry[], void, undefined> {
+    let before: string | undefined;
+    do {
+      const page = await this.auditLog.query({ ...filter, limit: pageSize, before });
+      if (page.entries.length > 0) yield page.entries;
+      before = page.nextCursor ?? undefined;
+    } while (before);
   }
 }
 
