@@ -57,8 +57,10 @@ describe('admin audit trail: filters and export', () => {
     const entries: Entry[] = [];
     let cursor: string | null = null;
     do {
-      const response = await audit(`?${filters}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
-      entries.push(...(response.body.entries as Entry[]));
+      const response: { body: { entries: Entry[]; nextCursor: string | null } } = await audit(
+        `?${filters}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+      ).expect(200);
+      entries.push(...(response.body.entries));
       cursor = response.body.nextCursor;
     } while (cursor);
     return entries;

@@ -6,6 +6,7 @@ import { ConsoleAuthController } from './console-auth/console-auth.controller';
 import { ConsoleGuard } from './console-auth/console.guard';
 import { ConsoleCsrfTokens } from './console-auth/csrf-tokens';
 import { REAUTH_WINDOW_SECONDS, StepUp } from './console-auth/step-up';
+import { RevocationReceipts } from './sessions/revocation-receipts';
 
 /** The internal admin console: any user's sessions, forced revocation, the audit trail. */
 @Module({})
@@ -21,6 +22,7 @@ export class AdminConsoleModule {
         { provide: REAUTH_WINDOW_SECONDS, useValue: (runtime.settings.adminConsole ?? DEFAULT_ADMIN_CONSOLE).reauthWindowSeconds },
         StepUp,
         ConsoleGuard,
+        { provide: RevocationReceipts, useValue: RevocationReceipts.of(runtime) },
       ],
     };
   }

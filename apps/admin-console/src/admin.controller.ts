@@ -16,8 +16,8 @@ import {
 import { RateLimitedPerUser } from '@app/runtime';
 import { ConsoleAdminsOnly } from './console-auth/console-access';
 import { StepUp, StepUpRequired } from './console-auth/step-up';
-import { ApiProblem, UuidParam } from '@app/platform';
-import { applyDecorators, Body, ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Query } from '@nestjs/common';
+import { ApiProblem, ProblemException, UuidParam } from '@app/platform';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Post, Put, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
@@ -29,10 +29,12 @@ import {
   AdminSessionView,
   ChangeRoleRequest,
   PasswordResetIssuedResponse,
-  RevokedCountResponse,
+  RevocationReceiptResponse,
   RoleChangedResponse,
   UserSessionsQuery,
 } from './dto/admin.dto';
+import { parseDevice } from './sessions/device';
+import { RevocationReceipts } from './sessions/revocation-receipts';
 
 /** The internal console: inspect and end any user's sessions, read the audit trail. Admins only. */
 @ApiTags('admin')
@@ -45,24 +47,32 @@ export class AdminController {
     private readonly commandBus: CommandBus,
     private readonly directory: SessionDirectory,
     private readonly stepUp: StepUp,
+    private readonly receipts: RevocationReceipts,
   ) {}
 
   @Get('users/:userId/sessions')
-  @ApiOperation({ summary: "A user's sessions, newest first (active only unless include=revoked)" })
+  @ApiOperation({
+    summary:
+      "A user's sessions, newest first (active only unless include=revoked), each with its device as read from the User-Agent and whether it is the caller's own",
+  })
   @ApiOkResponse({ type: AdminSessionListResponse, description: "The user's sessions" })
   @ApiProblem(404, 'No user with this id')
-  async listUserSessions(@UuidParam('userId') userId: string, @Query() query: UserSessionsQuery): Promise<AdminSessionListResponse> {
+  async listUserSessions(
+    @UuidParam('userId') userId: string,
+    @Query() query: UserSessionsQuery,
+    @CurrentSession() admin: AuthenticatedSession,
+  ): Promise<AdminSessionListResponse> {
     await this.requireUser(userId);
     const includeRevoked = query.include === 'revoked';
     const sessions = await this.directory.listSessions(userId, includeRevoked);
-    return { sessions: sessions.map((session) => toView(session, includeRevoked)) };
+    return { sessions: sessions.map((session) => toView(session, includeRevoked, admin.sessionId)) };
   }
 
   @Post('users/:userId/sessions/revoke-all')
   @HttpCode(HttpStatus.OK)
   @RateLimitedPerUser({ revocation: true })
   @ApiOperation({ summary: "End all of a user's sessions (optionally but one); the admin is recorded as the actor" })
-  @ApiOkResponse({ type: RevokedCountResponse, description: 'How many sessions ended' })
+  @ApiOkResponse({ type: RevocationReceiptResponse, description: 'How many sessions ended, and when their last access token would have expired' })
   @ApiProblem(404, 'No user with this id (the attempt is audited)')
   @StepUpRequired()
   async revokeAll(
@@ -70,14 +80,14 @@ export class AdminController {
     @Body() body: AdminRevokeAllRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
-  ): Promise<RevokedCountResponse> {
+  ): Promise<RevocationReceiptResponse> {
     await this.stepUp.forUser(admin, userId);
     // Dispatched first: a revocation of an unknown user is refused by the command, so it is audited.
     const outcome = await this.commandBus.execute(
       new RevokeAllUserSessions(userId, body.reason, Actors.admin(admin.userId), context, body.keepSessionId ?? null),
     );
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
-    return { revokedCount: outcome.revokedCount };
+    return { revokedCount: outcome.revokedCount, accessTokensValidUntil: this.receipts.accessTokensValidUntil() };
   }
 
   @Post('users/sessions/revoke-all')
@@ -133,38 +143,47 @@ export class AdminController {
     await this.endSession(sessionId, body.reason, admin, context);
   }
 
+  @Put('users/:userId/role')
+  @RateLimitedPerUser()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: "Set a user's role, with a reason (audited; no session ends, a demoted admin loses the console at once)" })
+  @ApiNoContentResponse({ description: 'The user has the role (also when they had it already)' })
+  @RoleChangeProblems()
+  async setRole(
+    @UuidParam('userId') userId: string,
+    @Body() body: ChangeRoleRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<void> {
+    await this.changeUserRole(userId, body, admin, context);
+  }
+
   @Post('users/:userId/role')
   @RateLimitedPerUser()
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: "Change a user's role, with a reason (audited; no session ends, a demoted admin loses the console at once)" })
+  @ApiOperation({
+    summary: "Change a user's role, with a reason (audited); deprecated: PUT /admin/users/{userId}/role does the same and answers 204",
+    deprecated: true,
+  })
   @ApiOkResponse({ type: RoleChangedResponse, description: 'The role now and before' })
-  @ApiProblem(404, 'No user with this id (the attempt is audited)')
-  @ApiProblem(409, 'The user is the last administrator; promote another account first')
-  @StepUpRequired()
+  @RoleChangeProblems()
   async changeRole(
     @UuidParam('userId') userId: string,
     @Body() body: ChangeRoleRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<RoleChangedResponse> {
-    await this.stepUp.forUser(admin, userId);
-    const outcome = await this.commandBus.execute(new ChangeUserRole(userId, body.role, body.reason, Actors.admin(admin.userId), context));
-    if (outcome.kind === 'changed') return { userId: outcome.userId, role: outcome.role, previousRole: outcome.previousRole };
-    switch (outcome.reason) {
-      case 'user_not_found':
-        throw new NotFoundException('No user with this id');
-      case 'last_admin':
-        throw new ConflictException('This is the last administrator; promote another account first');
-      default:
-        return assertNever(outcome.reason);
-    }
+    return this.changeUserRole(userId, body, admin, context);
   }
 
   @Post('users/:userId/disable')
   @RateLimitedPerUser({ revocation: true })
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Disable an account: its logins and refreshes are refused and every session ends, in one audited action' })
-  @ApiOkResponse({ type: RevokedCountResponse, description: 'The account is disabled; how many sessions ended' })
+  @ApiOkResponse({
+    type: RevocationReceiptResponse,
+    description: 'The account is disabled; how many sessions ended, and when their last access token would have expired',
+  })
   @ApiProblem(404, 'No user with this id (the attempt is audited)')
   @StepUpRequired()
   async disable(
@@ -172,11 +191,11 @@ export class AdminController {
     @Body() body: AdminReasonRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
-  ): Promise<RevokedCountResponse> {
+  ): Promise<RevocationReceiptResponse> {
     await this.stepUp.forUser(admin, userId);
     const outcome = await this.commandBus.execute(new DisableUser(userId, body.reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
-    return { revokedCount: outcome.revokedCount };
+    return { revokedCount: outcome.revokedCount, accessTokensValidUntil: this.receipts.accessTokensValidUntil() };
   }
 
   @Post('users/:userId/enable')
@@ -197,26 +216,54 @@ export class AdminController {
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
   }
 
-  @Post('users/:userId/password-reset')
-  @RateLimitedPerUser({ revocation: true })
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({
-    summary:
-      'End every session and require a password reset, in one audited action: the current password stops working; the one-time token returned (valid 24 h) sets a new one at POST /auth/password/reset',
-  })
-  @ApiOkResponse({ type: PasswordResetIssuedResponse, description: 'Every session ended; the one-time reset token for the user' })
-  @ApiProblem(404, 'No user with this id (the attempt is audited)')
-  @StepUpRequired()
+  @Post('users/:userId/require-password-reset')
+  @RequiresPasswordReset()
   async requirePasswordReset(
     @UuidParam('userId') userId: string,
     @Body() body: AdminReasonRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<PasswordResetIssuedResponse> {
+    return this.issuePasswordReset(userId, body.reason, admin, context);
+  }
+
+  @Post('users/:userId/password-reset')
+  @RequiresPasswordReset()
+  async requirePasswordResetByOldPath(
+    @UuidParam('userId') userId: string,
+    @Body() body: AdminReasonRequest,
+    @CurrentSession() admin: AuthenticatedSession,
+    @ClientContext() context: RequestContext,
+  ): Promise<PasswordResetIssuedResponse> {
+    return this.issuePasswordReset(userId, body.reason, admin, context);
+  }
+
+  private async issuePasswordReset(userId: string, reason: string, admin: AuthenticatedSession, context: RequestContext): Promise<PasswordResetIssuedResponse> {
     await this.stepUp.forUser(admin, userId);
-    const outcome = await this.commandBus.execute(new RequirePasswordReset(userId, body.reason, Actors.admin(admin.userId), context));
+    const outcome = await this.commandBus.execute(new RequirePasswordReset(userId, reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
-    return { revokedCount: outcome.revokedCount, resetToken: outcome.resetToken, expiresAt: outcome.expiresAt };
+    return {
+      revokedCount: outcome.revokedCount,
+      resetToken: outcome.resetToken,
+      expiresAt: outcome.expiresAt,
+      accessTokensValidUntil: this.receipts.accessTokensValidUntil(),
+    };
+  }
+
+  private async changeUserRole(userId: string, body: ChangeRoleRequest, admin: AuthenticatedSession, context: RequestContext): Promise<RoleChangedResponse> {
+    await this.stepUp.forUser(admin, userId);
+    const outcome = await this.commandBus.execute(new ChangeUserRole(userId, body.role, body.reason, Actors.admin(admin.userId), context));
+    if (outcome.kind === 'changed') return { userId: outcome.userId, role: outcome.role, previousRole: outcome.previousRole };
+    switch (outcome.reason) {
+      case 'user_not_found':
+        throw new NotFoundException('No user with this id');
+      case 'last_admin':
+        throw new ProblemException(409, 'This is the last administrator; promote another account first', { code: 'last_admin' });
+      case 'cannot_demote_self':
+        throw new ProblemException(409, 'An administrator cannot take their own admin role away; another administrator must', { code: 'cannot_demote_self' });
+      default:
+        return assertNever(outcome.reason);
+    }
   }
 
   /** Whoever's session it is (null user): an unknown id is refused by the command, so it is audited. */
@@ -245,7 +292,34 @@ function EndsOneSession(): MethodDecorator {
   );
 }
 
-function toView(session: SessionRecord, includeRevocation: boolean): AdminSessionView {
+/** The two role routes (PUT, and the deprecated POST) answer the same refusals. */
+function RoleChangeProblems(): MethodDecorator {
+  return applyDecorators(
+    StepUpRequired(),
+    ApiProblem(404, 'No user with this id (the attempt is audited)'),
+    ApiProblem(
+      409,
+      'code "last_admin": the user is the last administrator, promote another account first; code "cannot_demote_self": an administrator demoting themself (both audited)',
+    ),
+  );
+}
+
+/** The two password-reset routes (require-password-reset, and the older password-reset) are one action. */
+function RequiresPasswordReset(): MethodDecorator {
+  return applyDecorators(
+    RateLimitedPerUser({ revocation: true }),
+    HttpCode(HttpStatus.OK),
+    ApiOperation({
+      summary:
+        'End every session and require a password reset, in one audited action: the current password stops working; the one-time token returned (valid 24 h) sets a new one at POST /auth/password/reset',
+    }),
+    ApiOkResponse({ type: PasswordResetIssuedResponse, description: 'Every session ended; the one-time reset token for the user' }),
+    ApiProblem(404, 'No user with this id (the attempt is audited)'),
+    StepUpRequired(),
+  );
+}
+
+function toView(session: SessionRecord, includeRevocation: boolean, callerSessionId: string): AdminSessionView {
   const view: AdminSessionView = {
     id: session.id,
     createdAt: session.createdAt,
@@ -253,6 +327,8 @@ function toView(session: SessionRecord, includeRevocation: boolean): AdminSessio
     expiresAt: session.expiresAt,
     ipAddress: session.ipAddress,
     userAgent: session.userAgent,
+    device: parseDevice(session.userAgent),
+    current: session.id === callerSessionId,
   };
   if (includeRevocation) {
     view.revokedAt = session.revokedAt;

@@ -192,13 +192,27 @@ export class AuditExportParams extends AuditFilterParams {
   format: AuditExportFormat;
 }
 
+export class DeviceView {
+  @ApiProperty({ nullable: true, type: String, description: 'Browser name and major version, e.g. "Chrome 120"', example: 'Chrome 120' }) browser:
+    string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Operating system name and version, e.g. "Windows 10"', example: 'Windows 10' }) os: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'mobile, tablet, smarttv, wearable, console, embedded or xr; null for a desktop browser or an unknown client',
+  })
+  type: string | null;
+}
+
 export class AdminSessionView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() createdAt: Date;
   @ApiProperty() lastSeenAt: Date;
   @ApiProperty() expiresAt: Date;
   @ApiProperty({ nullable: true, type: String }) ipAddress: string | null;
-  @ApiProperty({ nullable: true, type: String }) userAgent: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'As the client sent it; render it as text' }) userAgent: string | null;
+  @ApiProperty({ type: DeviceView, description: 'The User-Agent as ua-parser-js 1.0 reads it' }) device: DeviceView;
+  @ApiProperty({ description: "Whether this is the calling administrator's own session" }) current: boolean;
   @ApiPropertyOptional({ nullable: true, type: Date }) revokedAt?: Date | null;
   @ApiPropertyOptional({ nullable: true, type: String }) revokedReason?: string | null;
   @ApiPropertyOptional({ nullable: true, type: String, format: 'uuid' }) revokedBy?: string | null;
@@ -232,13 +246,16 @@ export class AuditPageResponse {
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }
 
-export class RevokedCountResponse {
-  @ApiProperty() revokedCount: number;
+const ACCESS_TOKENS_VALID_UNTIL =
+  'When the last access token of the ended sessions would have expired on its own (an upper bound: the answer time plus the access token lifetime). They are refused from now on already.';
+
+export class RevocationReceiptResponse {
+  @ApiProperty({ description: 'Sessions ended' }) revokedCount: number;
+  @ApiProperty({ description: ACCESS_TOKENS_VALID_UNTIL }) accessTokensValidUntil: Date;
 }
 
-export class PasswordResetIssuedResponse {
-  @ApiProperty({ description: 'Sessions ended' }) revokedCount: number;
+export class PasswordResetIssuedResponse extends RevocationReceiptResponse {
   @ApiProperty({ description: 'One-time token for POST /auth/password/reset on the web API; shown only here, hand it to the user' })
   resetToken: string;
-  @ApiProperty() expiresAt: Date;
+  @ApiProperty({ description: 'When the reset token expires' }) expiresAt: Date;
 }

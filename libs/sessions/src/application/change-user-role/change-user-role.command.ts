@@ -5,8 +5,11 @@ import { RequestContext } from '../../domain/request-context';
 
 export type ChangeUserRoleOutcome =
   | { readonly kind: 'changed'; readonly userId: string; readonly role: UserRole; readonly previousRole: UserRole }
-  /** user_not_found: no such account; last_admin: demoting it would leave no administrator. */
-  | { readonly kind: 'rejected'; readonly reason: 'user_not_found' | 'last_admin' };
+  /**
+   * user_not_found: no such account; last_admin: demoting it would leave no administrator;
+   * cannot_demote_self: an administrator took their own role away (another administrator must).
+   */
+  | { readonly kind: 'rejected'; readonly reason: 'user_not_found' | 'last_admin' | 'cannot_demote_self' };
 
 /**
  * Gives a user a role, with the administrator's reason. The only writer of users.role after an

@@ -32,6 +32,12 @@ export class ChangeUserRoleHandler implements ICommandHandler<ChangeUserRole> {
     });
     return operation.run(async () => {
       assertValidInput(command, INPUT);
+      // Decided here, not at an edge, so every caller of the library gets the same refusal, audited:
+      // an administrator locking themself out by mistake needs another one to undo it.
+      if (command.actor.type === 'admin' && command.actor.id?.toLowerCase() === command.userId.toLowerCase() && command.role !== 'admin') {
+        operation.fail('cannot_demote_self');
+        return { kind: 'rejected', reason: 'cannot_demote_self' };
+      }
       const outcome = await this.unitOfWork.inTransaction(async (tx): Promise<ChangeUserRoleOutcome> => {
         const change = await tx.users.setRole(command.userId, command.role);
         if (change.kind !== 'set') return { kind: 'rejected', reason: change.kind };
