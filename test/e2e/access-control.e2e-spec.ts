@@ -223,7 +223,7 @@ describe('access control', () => {
         .set(...bearer(admin.accessToken))
         .send({ reason: 'Account takeover suspected', keepSessionId: victim[0].sessionId })
         .expect(200);
-      expect(all.body).toEqual({ revokedCount: 1 });
+      expect(all.body).toEqual({ revokedCount: 1, accessTokensValidUntil: expect.any(String) });
 
       expect(await meStatus(stack, admin.accessToken)).toBe(200);
       expect(await activeSessionIds(admin.userId)).toContain(admin.sessionId);

@@ -60,7 +60,7 @@ describe('admin audit trail: filters and export', () => {
       const response: { body: { entries: Entry[]; nextCursor: string | null } } = await audit(
         `?${filters}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
       ).expect(200);
-      entries.push(...(response.body.entries));
+      entries.push(...response.body.entries);
       cursor = response.body.nextCursor;
     } while (cursor);
     return entries;

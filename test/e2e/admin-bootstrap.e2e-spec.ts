@@ -154,7 +154,10 @@ describe('administrator bootstrap and role changes', () => {
       .get('/auth/me')
       .set(...bearer(user.accessToken))
       .expect(200);
-    await route(root.userId).send({ role: 'user', reason: 'Demote myself' }).expect(409);
+    // The last admin demoting themself: refused as a self-demotion (which any admin is refused),
+    // decided by the command; last_admin remains for two admins demoting each other at once.
+    const self = await route(root.userId).send({ role: 'user', reason: 'Demote myself' }).expect(409);
+    expect(self.body).toMatchObject({ status: 409, code: 'cannot_demote_self' });
 
     await stack.settleAudit();
     const rows = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE action = 'user.role_change' ORDER BY event_id`);
@@ -166,7 +169,7 @@ describe('administrator bootstrap and role changes', () => {
       ['attempted', 'admin', root.userId, user.userId, 'Left the on-call rota'],
       ['succeeded', 'admin', root.userId, user.userId, 'Left the on-call rota'],
       ['attempted', 'admin', root.userId, root.userId, 'Demote myself'],
-      ['failed', 'admin', root.userId, root.userId, 'last_admin'],
+      ['failed', 'admin', root.userId, root.userId, 'cannot_demote_self'],
     ]);
     expect(rows[1].details).toMatchObject({ role: 'admin', previousRole: 'user' });
     expect(await brokenTriads(stack.databaseUrl)).toEqual([]);

@@ -80,7 +80,7 @@ describe('admin console', () => {
       .set(...bearer(adminToken))
       .send({ reason: 'Credential stuffing from 203.0.113.7' })
       .expect(200);
-    expect(response.body).toEqual({ revokedCount: 2 });
+    expect(response.body).toEqual({ revokedCount: 2, accessTokensValidUntil: expect.any(String) });
     for (const device of devices) expect(await meStatus(stack, device.accessToken)).toBe(401);
     expect(await meStatus(stack, adminToken)).toBe(200);
 
