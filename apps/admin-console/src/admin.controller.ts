@@ -218,7 +218,7 @@ export class AdminController {
 
   @Post('users/:userId/require-password-reset')
   @RequiresPasswordReset()
-  async requirePasswordReset(
+  async forcePasswordReset(
     @UuidParam('userId') userId: string,
     @Body() body: AdminReasonRequest,
     @CurrentSession() admin: AuthenticatedSession,
@@ -227,9 +227,10 @@ export class AdminController {
     return this.issuePasswordReset(userId, body.reason, admin, context);
   }
 
+  // The first path of this action; kept (with its operationId) for the clients written against it.
   @Post('users/:userId/password-reset')
   @RequiresPasswordReset()
-  async requirePasswordResetByOldPath(
+  async requirePasswordReset(
     @UuidParam('userId') userId: string,
     @Body() body: AdminReasonRequest,
     @CurrentSession() admin: AuthenticatedSession,
