@@ -52,6 +52,9 @@ describe('admin console: roles, password resets, receipts, devices', () => {
     expect(self.body).toMatchObject({ status: 409, code: 'cannot_demote_self' });
     await adminPut(`/admin/users/${user.userId}/role`).send({ role: 'root', reason: 'No such role' }).expect(400);
     await adminPut(`/admin/users/0190a5d2-0000-7000-8000-00000000abcd/role`).send({ role: 'user', reason: 'Typo in the id' }).expect(404);
+    // The user is an administrator now: demoting them needs the password entered again.
+    await adminPost(`/admin/users/${user.userId}/role`).send({ role: 'user', reason: 'Left the rota' }).expect(403);
+    await adminPost('/admin/auth/reauthenticate').send({ password: ADMIN.password }).expect(200);
     const old = await adminPost(`/admin/users/${user.userId}/role`).send({ role: 'user', reason: 'Left the rota' }).expect(200);
     expect(old.body).toEqual({ userId: user.userId, role: 'user', previousRole: 'admin' });
 

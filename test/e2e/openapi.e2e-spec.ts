@@ -26,7 +26,10 @@ const PUBLIC = {
 } as const;
 
 /** Each document's controllers: an operationId is its handler's name, so the handler is found by it. */
-const CONTROLLERS = { web: [AuthController, JwksController, HealthController], admin: [ConsoleAuthController, AdminController, AuditController, HealthController] } as const;
+const CONTROLLERS = {
+  web: [AuthController, JwksController, HealthController],
+  admin: [ConsoleAuthController, AdminController, AuditController, HealthController],
+} as const;
 
 type App = keyof typeof PUBLIC;
 const APPS: readonly App[] = ['web', 'admin'];

@@ -1,5 +1,5 @@
 import { type AuditEntry, type AuditFilter, canonicalIp, SessionDirectory } from '@app/sessions';
-import { AdminsOnly } from '@app/runtime';
+import { ConsoleAdminsOnly } from '../console-auth/console-access';
 import { ApiProblem } from '@app/platform';
 import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
@@ -8,7 +8,7 @@ import { AUDIT_EXPORT_MEDIA_TYPES, auditExportFilename, auditExportStream } from
 
 /** The audit trail, read a page at a time or exported whole. Admins only. */
 @ApiTags('admin')
-@AdminsOnly()
+@ConsoleAdminsOnly()
 @ApiProblem(503)
 @Controller('admin/audit')
 export class AuditController {

@@ -13,7 +13,24 @@ import {
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { MaxStoredLength } from '@app/platform';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, buildMessage, IsArray, IsIn, IsInt, IsIP, IsOptional, IsString, IsUUID, Matches, Max, Min, MinLength, ValidateBy } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  buildMessage,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsIP,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateBy,
+} from 'class-validator';
 
 export const AUDIT_PAGE_MAX = 200;
 export const AUDIT_PAGE_DEFAULT = 50;
