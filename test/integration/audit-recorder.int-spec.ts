@@ -31,6 +31,7 @@ class CountingAuditLog implements AuditLog {
   }
   findUnfinished: AuditLog['findUnfinished'] = (query) => this.inner.findUnfinished(query);
   query: AuditLog['query'] = (query) => this.inner.query(query);
+  countOutcomes: AuditLog['countOutcomes'] = (action, since) => this.inner.countOutcomes(action, since);
 }
 
 function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {

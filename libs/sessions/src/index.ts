@@ -45,6 +45,7 @@ export { BootstrapAdmin, type BootstrapAdminOutcome } from './application/bootst
 export { ChangeUserRole, type ChangeUserRoleOutcome } from './application/change-user-role/change-user-role.command';
 export { DisableUser, type DisableUserOutcome } from './application/disable-user/disable-user.command';
 export { EnableUser, type EnableUserOutcome } from './application/enable-user/enable-user.command';
+export { UnlockUser, type UnlockUserOutcome } from './application/unlock-user/unlock-user.command';
 export { RequirePasswordReset, type RequirePasswordResetOutcome } from './application/require-password-reset/require-password-reset.command';
 export { ResetPassword, type ResetPasswordOutcome } from './application/reset-password/reset-password.command';
 export { type TokenPair, type ConsoleSessionGrant } from './application/tokens/token-pair';
@@ -66,6 +67,7 @@ export { AdminBootstrapAttempted, AdminBootstrapped, AdminBootstrapFailed } from
 export { UserRoleChangeAttempted, UserRoleChanged, UserRoleChangeFailed } from './application/change-user-role/change-user-role.events';
 export { UserDisableAttempted, UserDisabled, UserDisableFailed } from './application/disable-user/disable-user.events';
 export { UserEnableAttempted, UserEnabled, UserEnableFailed } from './application/enable-user/enable-user.events';
+export { UserUnlockAttempted, UserUnlocked, UserUnlockFailed } from './application/unlock-user/unlock-user.events';
 export {
   PasswordResetRequirementAttempted,
   PasswordResetRequired,
@@ -80,7 +82,17 @@ export {
 
 // Reads (nothing here writes)
 export { SessionAuthenticator, type AuthenticatedSession } from './application/authentication/session-authenticator';
-export { AUDIT_EXPORT_PAGE_SIZE, SessionDirectory, type UserSummary } from './application/queries/session-directory';
+export {
+  AUDIT_EXPORT_PAGE_SIZE,
+  SessionDirectory,
+  type UserSummary,
+  type UserDirectoryEntry,
+  type UserDirectoryQuery,
+  type UserDirectoryPage,
+  type DirectoryOverview,
+  OVERVIEW_LOCKOUTS_LISTED,
+} from './application/queries/session-directory';
+export { type UserStatus, USER_STATUSES, type UserPosition } from './application/ports/user-accounts.port';
 export { type AuditEntry, type AuditFilter, type AuditPage, type AuditQuery } from './application/ports/audit-log.port';
 
 // HTTP building blocks

@@ -21,6 +21,7 @@ import { RequirePasswordResetHandler } from './require-password-reset/require-pa
 import { ResetPasswordHandler } from './reset-password/reset-password.handler';
 import { RevokeAllUserSessionsHandler } from './revoke-all-user-sessions/revoke-all-user-sessions.handler';
 import { RevokeSessionHandler } from './revoke-session/revoke-session.handler';
+import { UnlockUserHandler } from './unlock-user/unlock-user.handler';
 import { SessionRevocations } from './revocation/session-revocations';
 import { AuditTrail } from './audit/audit-trail';
 import { INTERRUPTED_OPERATIONS_POLICY, InterruptedOperationsPolicy, REFRESH_POLICY, RefreshPolicy, SESSION_LIFETIMES } from './settings';
@@ -38,6 +39,7 @@ export const COMMAND_HANDLERS = [
   ChangeUserRoleHandler,
   DisableUserHandler,
   EnableUserHandler,
+  UnlockUserHandler,
   RequirePasswordResetHandler,
   ResetPasswordHandler,
   ReauthenticateSessionHandler,

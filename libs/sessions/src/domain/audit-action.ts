@@ -11,6 +11,7 @@ export const AuditActions = {
   changeUserRole: 'user.role_change',
   disableUser: 'user.disable',
   enableUser: 'user.enable',
+  unlockUser: 'user.unlock',
   requirePasswordReset: 'user.password_reset_require',
   resetPassword: 'user.password_reset',
   reauthenticate: 'session.reauthenticate',

@@ -1,6 +1,7 @@
 /** Fakes of the ports for unit tests; anything touching SQL or Redis is tested against the real servers. */
 import { InMemoryCacheMarkerOutbox } from './in-memory-cache-marker-outbox';
 import { InMemoryDatabase } from './in-memory-database';
+import { InMemoryLoginLockouts } from './in-memory-login-lockouts';
 import { InMemoryRevokedSessions } from './in-memory-revoked-sessions';
 import { InMemorySessionRecords } from './in-memory-session-records';
 import { InMemoryUnitOfWork } from './in-memory-unit-of-work';
@@ -9,8 +10,8 @@ import { InMemoryUserAccounts } from './in-memory-user-accounts';
 export { FixedClock } from './fixed-clock';
 export { RecordingEventBus } from './recording-event-bus';
 export { RecordingSessionCache } from './recording-session-cache';
-export { InMemoryDatabase, type QueuedMarker, type TokenRow, type UserAccess } from './in-memory-database';
-export { InMemoryUnitOfWork, InMemoryUserAccounts, InMemorySessionRecords, InMemoryCacheMarkerOutbox, InMemoryRevokedSessions };
+export { InMemoryDatabase, type QueuedMarker, type TokenRow, type UserAccess, type LockoutRow } from './in-memory-database';
+export { InMemoryUnitOfWork, InMemoryUserAccounts, InMemorySessionRecords, InMemoryCacheMarkerOutbox, InMemoryRevokedSessions, InMemoryLoginLockouts };
 export { InMemoryAuditLog } from './in-memory-audit-log';
 export { InProcessCommandBus } from './in-process-command-bus';
 
@@ -23,5 +24,6 @@ export function inMemoryPorts(db = new InMemoryDatabase()) {
     sessionRecords: new InMemorySessionRecords(db),
     revokedSessions: new InMemoryRevokedSessions(db),
     cacheMarkerOutbox: new InMemoryCacheMarkerOutbox(db),
+    loginLockouts: new InMemoryLoginLockouts(db),
   };
 }

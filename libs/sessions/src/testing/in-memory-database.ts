@@ -23,6 +23,18 @@ export interface UserAccess {
   resetExpiresAt?: Date | null;
 }
 
+/** A row of login_lockouts. */
+export interface LockoutRow {
+  readonly email: string;
+  readonly network: string;
+  readonly userId: string | null;
+  readonly failedAttempts: number;
+  readonly lockedAt: Date;
+  readonly lockedUntil: Date;
+  readonly clearedAt: Date | null;
+  readonly clearedBy: string | null;
+}
+
 /** What a transaction changes: a copy of the committed tables (the outbox: only the rows it adds). */
 export interface Tables {
   users: Map<string, UserRecord>;
@@ -31,7 +43,11 @@ export interface Tables {
   tokens: TokenRow[];
   audit: AuditEntry[];
   outbox: QueuedMarker[];
+  /** Keyed by email and network (see lockoutKey). */
+  lockouts: Map<string, LockoutRow>;
 }
+
+export const lockoutKey = (email: string, network: string) => `${email}\n${network}`;
 
 /** An open transaction of the in-memory unit of work, in the async context that opened it. */
 export interface OpenDraft {
@@ -44,7 +60,7 @@ export interface OpenDraft {
  * arrange and to assert on; `failNext` makes the next write of any port throw.
  */
 export class InMemoryDatabase {
-  committed: Tables = { users: new Map(), access: new Map(), sessions: new Map(), tokens: [], audit: [], outbox: [] };
+  committed: Tables = { users: new Map(), access: new Map(), sessions: new Map(), tokens: [], audit: [], outbox: [], lockouts: new Map() };
   /** Cache namespace -> when last seen (milliseconds); written outside transactions, like the real table. */
   namespaces = new Map<string, number>();
   failNext: Error | null = null;
@@ -67,6 +83,9 @@ export class InMemoryDatabase {
   }
   get audit() {
     return this.committed.audit;
+  }
+  get lockouts() {
+    return this.committed.lockouts;
   }
   get outbox() {
     return this.committed.outbox;
@@ -134,6 +153,7 @@ export class InMemoryDatabase {
       tokens: c.tokens.map((t) => ({ ...t })),
       audit: [...c.audit],
       outbox: [],
+      lockouts: new Map(c.lockouts),
     };
   }
 

@@ -6,6 +6,7 @@ import {
   RotatedToken,
   RotationContext,
   SessionRecordWrites,
+  UserSessionActivity,
 } from '../application/ports/session-records.port';
 import { ConsoleSessionState, isSessionActive, RefreshTokenState, SessionRecord, SessionStatus } from '../domain/records';
 import { InMemoryDatabase, Tables } from './in-memory-database';
@@ -31,6 +32,20 @@ export class InMemorySessionRecords implements SessionRecordWrites {
   async addressesSince(userId: string, since: Date): Promise<string[]> {
     const sessions = [...this.tables().sessions.values()].filter((s) => s.userId === userId && s.createdAt >= since && s.ipAddress !== null);
     return [...new Set(sessions.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).map((s) => s.ipAddress as string))].slice(0, 100);
+  }
+  async activityOf(userIds: readonly string[], now: Date): Promise<UserSessionActivity[]> {
+    const sessions = [...this.tables().sessions.values()];
+    return userIds.map((userId) => {
+      const own = sessions.filter((s) => s.userId === userId);
+      const newest = own.reduce<Date | null>((latest, s) => (latest === null || s.createdAt > latest ? s.createdAt : latest), null);
+      return { userId, lastLoginAt: newest, activeSessions: own.filter((s) => isSessionActive(s, now)).length };
+    });
+  }
+  async countActive(now: Date): Promise<number> {
+    return [...this.tables().sessions.values()].filter((s) => isSessionActive(s, now)).length;
+  }
+  async countRevokedSince(since: Date): Promise<number> {
+    return [...this.tables().sessions.values()].filter((s) => s.revokedAt !== null && s.revokedAt >= since).length;
   }
   async describeRefreshToken(tokenHash: Buffer): Promise<RefreshTokenState | null> {
     const { tokens, sessions } = this.tables();

@@ -2,6 +2,7 @@ import { Transaction, UnitOfWork } from '../application/ports/unit-of-work.port'
 import { InMemoryAuditLog } from './in-memory-audit-log';
 import { InMemoryCacheMarkerOutbox } from './in-memory-cache-marker-outbox';
 import { InMemoryDatabase, OpenDraft, Tables } from './in-memory-database';
+import { InMemoryLoginLockouts } from './in-memory-login-lockouts';
 import { InMemorySessionRecords } from './in-memory-session-records';
 import { InMemoryUserAccounts } from './in-memory-user-accounts';
 
@@ -12,6 +13,7 @@ class InMemoryTransaction implements Transaction {
   readonly sessions: InMemorySessionRecords;
   readonly audit: InMemoryAuditLog;
   readonly outbox: InMemoryCacheMarkerOutbox;
+  readonly lockouts: InMemoryLoginLockouts;
 
   constructor(db: InMemoryDatabase, draft: Tables) {
     const tables = () => draft;
@@ -19,6 +21,7 @@ class InMemoryTransaction implements Transaction {
     this.sessions = new InMemorySessionRecords(db, tables);
     this.audit = new InMemoryAuditLog(db, tables);
     this.outbox = new InMemoryCacheMarkerOutbox(db, tables, (callback) => this.afterCommit(callback));
+    this.lockouts = new InMemoryLoginLockouts(db, tables);
   }
 
   afterCommit(callback: () => void | Promise<void>): void {

@@ -1,4 +1,13 @@
-import { CredentialCheck, FirstAdminInsert, NewUser, RoleChange, UserAccountWrites } from '../application/ports/user-accounts.port';
+import {
+  CredentialCheck,
+  FirstAdminInsert,
+  NewUser,
+  RoleChange,
+  UserAccountWrites,
+  UserListing,
+  UserSearch,
+  UserStatus,
+} from '../application/ports/user-accounts.port';
 import { UserRecord, UserRole } from '../domain/records';
 import { InMemoryDatabase, Tables } from './in-memory-database';
 
@@ -21,6 +30,38 @@ export class InMemoryUserAccounts implements UserAccountWrites {
   }
   async adminExists(): Promise<boolean> {
     return [...this.tables().users.values()].some((u) => u.role === 'admin');
+  }
+
+  async search(search: UserSearch): Promise<UserListing[]> {
+    const { users, access, lockouts } = this.tables();
+    // Byte order of UTF-8 is code point order, as PostgreSQL's "C" collation compares.
+    const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+    const listings = [...users.values()].map((user): UserListing => {
+      const controls = access.get(user.id);
+      const locks = [...lockouts.values()].filter((row) => row.email === user.email && row.clearedAt === null && row.lockedUntil > search.now);
+      const lockedUntil = locks.reduce<Date | null>((latest, row) => (latest === null || row.lockedUntil > latest ? row.lockedUntil : latest), null);
+      return {
+        id: user.id,
+        email: user.email,
+        role: user.role,
+        createdAt: user.createdAt,
+        disabled: Boolean(controls?.disabledAt),
+        passwordResetRequired: Boolean(controls?.resetRequiredAt),
+        lockedUntil,
+      };
+    });
+    const statusOf = (listing: UserListing): UserStatus => (listing.disabled ? 'disabled' : listing.lockedUntil ? 'locked' : 'active');
+    const after = search.after;
+    return listings
+      .filter(
+        (listing) =>
+          (search.id === undefined || listing.id === search.id) &&
+          (search.emailPrefix === undefined || listing.email.startsWith(search.emailPrefix)) &&
+          (search.status === undefined || statusOf(listing) === search.status) &&
+          (after === undefined || byCodePoint(listing.email, after.email) > 0 || (listing.email === after.email && listing.id > after.id)),
+      )
+      .sort((a, b) => byCodePoint(a.email, b.email) || (a.id < b.id ? -1 : 1))
+      .slice(0, search.limit);
   }
 
   async insert(user: NewUser): Promise<boolean> {

@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { APPLICATION_PROVIDERS } from '../application/application.providers';
 import { AuditRecorder } from '../application/audit/audit-recorder';
 import { SessionAuthenticator } from '../application/authentication/session-authenticator';
-import { AUDIT_LOG, AuditEntry, AuditLog, AuditPage, AuditQuery, UnfinishedQuery } from '../application/ports/audit-log.port';
+import { AUDIT_LOG, AuditEntry, AuditLog, AuditPage, AuditQuery, OutcomeCounts, UnfinishedQuery } from '../application/ports/audit-log.port';
 import { CLOCK, Clock, systemClock } from '../application/ports/clock.port';
 import { INSTANCE_REGISTRY, InstanceRegistry } from '../application/ports/instance-registry.port';
 import { LOGIN_ATTEMPTS } from '../application/ports/login-attempts.port';
+import { LOGIN_LOCKOUTS } from '../application/ports/login-lockouts.port';
+import { type AuditAction } from '../domain/audit-action';
 import { CACHE_MARKER_OUTBOX } from '../application/ports/cache-marker-outbox.port';
 import { REVOKED_SESSIONS } from '../application/ports/revoked-sessions.port';
 import { SESSION_CACHE } from '../application/ports/session-cache.port';
@@ -95,6 +97,11 @@ class InMemoryAuditTrail implements AuditLog {
     const page = matching.slice(0, query.limit);
     return { entries: page, nextCursor: matching.length > query.limit ? page[page.length - 1].eventId : null };
   }
+
+  async countOutcomes(action: AuditAction, since: Date): Promise<OutcomeCounts> {
+    const outcomes = this.all().filter((entry) => entry.action === action && entry.occurredAt >= since);
+    return { succeeded: outcomes.filter((e) => e.outcome === 'succeeded').length, failed: outcomes.filter((e) => e.outcome === 'failed').length };
+  }
 }
 
 /** One process in a test: every instance is alive. */
@@ -174,6 +181,7 @@ function fakePorts(options: ResolvedSessionsOptions, clock: Clock): Provider[] {
     { provide: SESSION_RECORDS, useValue: ports.sessionRecords },
     { provide: REVOKED_SESSIONS, useValue: ports.revokedSessions },
     { provide: CACHE_MARKER_OUTBOX, useValue: ports.cacheMarkerOutbox },
+    { provide: LOGIN_LOCKOUTS, useValue: ports.loginLockouts },
     { provide: AUDIT_LOG, useValue: new InMemoryAuditTrail(ports.db) },
     { provide: INSTANCE_REGISTRY, useValue: new InMemoryInstanceRegistry() },
     { provide: SESSION_CACHE, useValue: new MemorySessionCache({ keyPrefix, now: () => clock.now().getTime() }) },

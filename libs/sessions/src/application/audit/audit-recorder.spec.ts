@@ -38,6 +38,9 @@ class FailingAuditLog implements AuditLog {
   async query() {
     return { entries: [], nextCursor: null };
   }
+  async countOutcomes() {
+    return { succeeded: 0, failed: 0 };
+  }
 }
 
 const pgError = (code: string) => Object.assign(new Error(`pg error ${code}`), { code });

@@ -40,7 +40,7 @@ class PlainHasher implements PasswordHasher {
 }
 
 function setup() {
-  const { db, unitOfWork, userAccounts, sessionRecords } = inMemoryPorts();
+  const { db, unitOfWork, userAccounts, sessionRecords, loginLockouts } = inMemoryPorts();
   const events = new RecordingEventBus();
   const cache = new RecordingSessionCache();
   const clock = new FixedClock();
@@ -51,7 +51,7 @@ function setup() {
   bus.register(RevokeAllUserSessions, new RevokeAllUserSessionsHandler(unitOfWork, clock, trail, revocations));
   bus.register(RevokeSession, new RevokeSessionHandler(unitOfWork, sessionRecords, clock, trail, revocations));
   const attempts = new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: POLICY, clock });
-  const guesses = new CurrentPasswordGuesses(new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES), bus.asCommandBus());
+  const guesses = new CurrentPasswordGuesses(new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES, loginLockouts), bus.asCommandBus());
   const handler = new ChangePasswordHandler(unitOfWork, userAccounts, hasher, trail, bus.asCommandBus(), guesses);
   for (let n = 1; n <= 3; n += 1) db.addSession(ALICE, session(n), newRefreshToken().hash);
   db.users.set(ALICE, { ...db.users.get(ALICE)!, email: 'alice@example.com', passwordHash: `hash:${OLD}` });

@@ -21,7 +21,7 @@ export class CurrentPasswordGuesses {
 
   /** Counts the guess; true when the session was ended for it. */
   async wrongCurrentPassword(user: { id: string; email: string }, sessionId: string, context: RequestContext): Promise<boolean> {
-    const failure = await this.gatekeeper.recordFailure(this.gatekeeper.keyFor(user.email, context));
+    const failure = await this.gatekeeper.recordFailure(this.gatekeeper.keyFor(user.email, context), user.id);
     const alreadyLocked = failure.failures === 0;
     if (!alreadyLocked && failure.lockedUntil === null && failure.delayedUntil === null) return false;
     const details = { failedAttempts: failure.failures, emailFailures: failure.emailFailures, networkLocked: alreadyLocked || failure.lockedUntil !== null };

@@ -4,6 +4,7 @@ import { RequestContext } from '../../domain/request-context';
 import { SessionLifetimes } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { FailedLogin, LOGIN_ATTEMPTS, LoginAttemptKey, LoginAttempts } from '../ports/login-attempts.port';
+import { LOGIN_LOCKOUTS, LoginLockouts } from '../ports/login-lockouts.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 import { SESSION_LIFETIMES } from '../settings';
 
@@ -27,6 +28,7 @@ export class LoginGatekeeper {
     @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SESSION_LIFETIMES) private readonly lifetimes: SessionLifetimes,
+    @Inject(LOGIN_LOCKOUTS) private readonly lockouts: LoginLockouts,
   ) {}
 
   keyFor(normalizedEmail: string, context: RequestContext): LoginAttemptKey {
@@ -43,8 +45,22 @@ export class LoginGatekeeper {
     return { kind: 'delayed', delayedUntil: gate.delayedUntil };
   }
 
-  recordFailure(key: LoginAttemptKey): Promise<FailedLogin> {
-    return this.attempts.recordFailure(key);
+  /**
+   * Counts a failure; one that engages a lock also records it in PostgreSQL (for the console's
+   * list and UnlockUser). That record failing must not fail the login: the lock holds in Redis
+   * regardless, it is only not listed.
+   */
+  async recordFailure(key: LoginAttemptKey, userId: string | null): Promise<FailedLogin> {
+    const failure = await this.attempts.recordFailure(key);
+    if (failure.lockedUntil) {
+      const lock = { ...key, userId, failedAttempts: failure.failures, lockedAt: this.clock.now(), lockedUntil: failure.lockedUntil };
+      try {
+        await this.lockouts.record(lock);
+      } catch (error) {
+        LoginGatekeeper.logger.warn(`Could not record a login lockout: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return failure;
   }
 
   /** The login has succeeded and committed; a failure to reset the count must not undo that. */

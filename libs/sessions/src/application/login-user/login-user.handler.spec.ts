@@ -38,13 +38,13 @@ const accessTokens: AccessTokens = {
 };
 
 function setup(wrap: (attempts: LoginAttempts) => LoginAttempts = (attempts) => attempts) {
-  const { db: store, unitOfWork, userAccounts, sessionRecords } = inMemoryPorts();
+  const { db: store, unitOfWork, userAccounts, sessionRecords, loginLockouts } = inMemoryPorts();
   const events = new RecordingEventBus();
   const clock = new FixedClock();
   const hasher = new PlainHasher();
   // A prefix of its own: memory adapters with one prefix share their counts in a process.
   const attempts = wrap(new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: POLICY, clock }));
-  const gatekeeper = new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES);
+  const gatekeeper = new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES, loginLockouts);
   const handler = new LoginUserHandler(
     unitOfWork,
     userAccounts,
@@ -219,6 +219,7 @@ describe('LoginUserHandler', () => {
     const { events, login } = setup((attempts) => ({
       gate: (key) => attempts.gate(key),
       recordFailure: (key) => attempts.recordFailure(key),
+      clear: (email, networks) => attempts.clear(email, networks),
       reset: async () => {
         throw new Error('store down');
       },

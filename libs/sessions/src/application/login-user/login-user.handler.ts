@@ -88,7 +88,7 @@ export class LoginUserHandler implements ICommandHandler<LoginUser<LoginPurpose>
         return { kind: 'rejected', reason: 'login_delayed', delayedUntil };
       }
       if (!user || !passwordMatches) {
-        const failure = await this.gatekeeper.recordFailure(attemptKey);
+        const failure = await this.gatekeeper.recordFailure(attemptKey, subjectUserId);
         // The failure that engages a lock or a delay says so: the audit trail shows when and until when.
         const lock = failure.lockedUntil ? { lockedUntil: failure.lockedUntil.toISOString(), failedAttempts: failure.failures } : {};
         const delay = failure.delayedUntil ? { delayedUntil: failure.delayedUntil.toISOString(), emailFailures: failure.emailFailures } : {};

@@ -39,7 +39,7 @@ const accessTokens: AccessTokens = {
 };
 
 function setup(storedHash = 'legacy:right password') {
-  const { db: store, unitOfWork, userAccounts, sessionRecords } = inMemoryPorts();
+  const { db: store, unitOfWork, userAccounts, sessionRecords, loginLockouts } = inMemoryPorts();
   const events = new RecordingEventBus();
   const clock = new FixedClock();
   const hasher = new MigratingHasher();
@@ -51,7 +51,7 @@ function setup(storedHash = 'legacy:right password') {
     clock,
     new AuditTrail(events.asEventBus(), clock),
     new SessionIssuer(DEFAULT_LIFETIMES, accessTokens),
-    new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES),
+    new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES, loginLockouts),
   );
   store.users.set(ALICE, { id: ALICE, email: 'alice@example.com', passwordHash: storedHash, role: 'user', createdAt: new Date() });
   const login = (password: string) => handler.execute(new LoginUser('alice@example.com', password, context));

@@ -52,6 +52,11 @@ export interface AuditQuery extends AuditFilter {
   readonly before?: string;
 }
 
+export interface OutcomeCounts {
+  readonly succeeded: number;
+  readonly failed: number;
+}
+
 export interface AuditPage {
   readonly entries: AuditEntry[];
   readonly nextCursor: string | null;
@@ -105,6 +110,8 @@ export interface AuditLog {
    */
   append(entries: readonly AuditEntry[]): Promise<void>;
   query(query: AuditQuery): Promise<AuditPage>;
+  /** How many operations of this action succeeded and failed with an outcome at or after `since`. */
+  countOutcomes(action: AuditAction, since: Date): Promise<OutcomeCounts>;
 }
 export const AUDIT_LOG = Symbol('AuditLog');
 

@@ -62,6 +62,12 @@ export interface LoginAttempts {
    * owner signing in must not hand an attacker elsewhere a fresh budget.
    */
   reset(key: LoginAttemptKey): Promise<void>;
+  /**
+   * Forgets the locks and failures of these networks on the email, and the email-wide count (an
+   * administrator's unlock). Unlike the other methods it throws when the shared store cannot
+   * answer: an unlock that did not happen must not be reported as done.
+   */
+  clear(email: string, networks: readonly string[]): Promise<void>;
 }
 
 export const LOGIN_ATTEMPTS = Symbol('LoginAttempts');

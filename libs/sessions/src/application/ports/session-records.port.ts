@@ -44,6 +44,15 @@ export interface RotationContext {
   readonly userAgent: string | null;
 }
 
+/** What the console shows of a user's sessions. */
+export interface UserSessionActivity {
+  readonly userId: string;
+  /** When the newest session (revoked or not) was opened: the last sign-in; null if none ever was. */
+  readonly lastLoginAt: Date | null;
+  /** Unrevoked, unexpired sessions. */
+  readonly activeSessions: number;
+}
+
 export interface ListSessionsOptions {
   readonly includeRevoked: boolean;
   readonly now: Date;
@@ -66,6 +75,12 @@ export interface SessionRecords {
    * (never a cache), so a session ended a moment ago is refused at once; null for anything else.
    */
   findConsoleSession(tokenHash: Buffer, now: Date): Promise<ConsoleSessionState | null>;
+  /** One entry per id given, in their order, in one statement (a page of users, not one query each). */
+  activityOf(userIds: readonly string[], now: Date): Promise<UserSessionActivity[]>;
+  /** Unrevoked, unexpired sessions of everyone. */
+  countActive(now: Date): Promise<number>;
+  /** Sessions revoked at or after `since`. */
+  countRevokedSince(since: Date): Promise<number>;
 }
 export const SESSION_RECORDS = Symbol('SessionRecords');
 

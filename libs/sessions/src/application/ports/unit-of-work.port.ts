@@ -1,5 +1,6 @@
 import { AuditLogWrites } from './audit-log.port';
 import { CacheMarkerOutboxWrites } from './cache-marker-outbox.port';
+import { LoginLockoutWrites } from './login-lockouts.port';
 import { SessionRecordWrites } from './session-records.port';
 import { UserAccountWrites } from './user-accounts.port';
 
@@ -9,6 +10,7 @@ export interface Transaction {
   readonly sessions: SessionRecordWrites;
   readonly audit: AuditLogWrites;
   readonly outbox: CacheMarkerOutboxWrites;
+  readonly lockouts: LoginLockoutWrites;
   /**
    * Runs after the outermost transaction commits, in the order registered; the outermost
    * inTransaction call waits for them, so its caller sees their effect (a cache write, say) once

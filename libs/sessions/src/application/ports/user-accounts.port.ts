@@ -25,6 +25,44 @@ export type RoleChange =
   /** The user is the only administrator and would be demoted. */
   | { readonly kind: 'last_admin' };
 
+export type UserStatus = 'active' | 'disabled' | 'locked';
+export const USER_STATUSES: readonly UserStatus[] = ['active', 'disabled', 'locked'];
+
+/** A user as the console lists it: the access controls, never the password hash. */
+export interface UserListing {
+  readonly id: string;
+  readonly email: string;
+  readonly role: UserRole;
+  readonly createdAt: Date;
+  readonly disabled: boolean;
+  readonly passwordResetRequired: boolean;
+  /** The end of the latest login lockout of the email in force (any network), or null. */
+  readonly lockedUntil: Date | null;
+}
+
+/** Where a page of users starts: after this (email, id), in the order of the listing. */
+export interface UserPosition {
+  readonly email: string;
+  readonly id: string;
+}
+
+/**
+ * Users ordered by (email, id), email compared byte by byte (code point order: stored emails
+ * are normalized, so this is also their case-insensitive order).
+ */
+export interface UserSearch {
+  /** Exactly this account. */
+  readonly id?: string;
+  /** Emails that start with it, taken literally (no wildcard); compared as stored, so normalize it first. */
+  readonly emailPrefix?: string;
+  /** disabled wins over locked: a disabled account with a lockout is disabled, not locked. */
+  readonly status?: UserStatus;
+  readonly after?: UserPosition;
+  readonly limit: number;
+  /** When a lockout counts as in force. */
+  readonly now: Date;
+}
+
 /**
  * The user accounts, read. Inside an open unit of work every read goes through its transaction
  * (and sees its writes); outside one, each read is on its own.
@@ -35,6 +73,7 @@ export interface UserAccounts {
   /** Whether the user exists (a revocation of an unknown user is refused). */
   exists(userId: string): Promise<boolean>;
   adminExists(): Promise<boolean>;
+  search(search: UserSearch): Promise<UserListing[]>;
 }
 export const USER_ACCOUNTS = Symbol('UserAccounts');
 

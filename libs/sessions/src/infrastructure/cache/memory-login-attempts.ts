@@ -113,6 +113,11 @@ export class MemoryLoginAttempts implements LoginAttempts {
     this.entries.networks.delete(networkKey(key));
   }
 
+  async clear(email: string, networks: readonly string[]): Promise<void> {
+    for (const network of networks) this.entries.networks.delete(networkKey({ email, network }));
+    this.entries.emails.delete(email);
+  }
+
   /** Whether a new key may be tracked, after dropping expired ones if the map is full. */
   private roomFor(map: Map<string, NetworkEntry | EmailEntry>, now: number): boolean {
     if (map.size < this.maxEntries) return true;

@@ -4,6 +4,7 @@ import { FailedLogin, LoginAttemptKey, LoginAttempts, LoginGate, LoginLockoutPol
 import { SESSIONS_DEFAULTS } from '../../sessions.options';
 import { assertHashTagFreePrefix } from '../redis/key-prefix';
 import type { RedisClient } from '../redis/redis-client';
+import { callRedis } from '../redis/redis-call';
 import { callRedisOr, FallbackLog } from '../redis/redis-fallback';
 import { RedisScript } from '../redis/redis-script';
 
@@ -155,6 +156,18 @@ export class RedisLoginAttempts implements LoginAttempts {
       },
       () => this.fallback.reset(key),
     );
+  }
+
+  async clear(email: string, networks: readonly string[]): Promise<void> {
+    await this.fallback.clear(email, networks);
+    const keys = networks.flatMap((network) => {
+      const { failures, locked } = loginAttemptKeys(this.keyPrefix, { email, network });
+      return [failures, locked];
+    });
+    keys.push(loginAttemptKeys(this.keyPrefix, { email, network: '' }).email);
+    // No fallback: left in Redis, the lock would still refuse the network the admin was told is free.
+    // One DEL: every key of the email shares its hash tag, so one slot.
+    await callRedis(this.client, this.timeoutMs, 'unlock DEL', () => this.client.del(keys));
   }
 
   private withFallback<T>(what: string, command: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {

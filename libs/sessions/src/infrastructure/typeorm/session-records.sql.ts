@@ -147,3 +147,22 @@ export const describeRefreshTokenSql = schemaSql(
          FROM ${s}.refresh_tokens t JOIN ${s}.sessions s ON s.id = t.session_id
         WHERE t.token_hash = $1`,
 );
+
+/**
+ * $1 user ids, $2 now: for each, in the order given, when its newest session was opened and how
+ * many of its sessions live, one index probe each (sessions_user_idx, sessions_user_active_idx).
+ */
+export const sessionActivitySql = schemaSql(
+  (s) => `SELECT u.id AS "userId", newest.created_at AS "lastLoginAt", live.count AS "activeSessions"
+         FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, position)
+         LEFT JOIN LATERAL (SELECT created_at FROM ${s}.sessions WHERE user_id = u.id ORDER BY created_at DESC LIMIT 1) newest ON true
+         CROSS JOIN LATERAL (
+           SELECT count(*)::int AS count FROM ${s}.sessions WHERE user_id = u.id AND revoked_at IS NULL AND expires_at > $2) live
+        ORDER BY u.position`,
+);
+
+/** $1 now: every live session (sessions_live_expiry_idx). */
+export const countActiveSessionsSql = schemaSql((s) => `SELECT count(*)::int AS count FROM ${s}.sessions WHERE revoked_at IS NULL AND expires_at > $1`);
+
+/** $1 since: sessions revoked at or after it (sessions_revoked_at_idx). */
+export const countSessionsRevokedSinceSql = schemaSql((s) => `SELECT count(*)::int AS count FROM ${s}.sessions WHERE revoked_at >= $1`);

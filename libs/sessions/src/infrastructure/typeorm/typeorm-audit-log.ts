@@ -6,8 +6,11 @@ import {
   AuditLogWrites,
   AuditPage,
   AuditQuery,
+  OutcomeCounts,
   UnfinishedQuery,
 } from '../../application/ports/audit-log.port';
+import { AuditAction } from '../../domain/audit-action';
+import { countAuditOutcomesSql, EVENT_ID_SLACK_MS, eventIdFloor } from './audit-counts.sql';
 import { isPermanentSqlState, sqlStateOf } from '../../application/audit/write-failures';
 import { auditPageSql, insertAuditEntries, selectUnfinishedAuditEntriesSql, unfinishedAuditParameters } from './audit-entry.sql';
 import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
@@ -62,5 +65,11 @@ export class TypeOrmAuditLog implements AuditLog {
     const rows = await rowsOf<AuditEntry>(this.managers(), sql, parameters);
     const page = rows.slice(0, query.limit);
     return { entries: page, nextCursor: rows.length > query.limit ? page[page.length - 1].eventId : null };
+  }
+
+  async countOutcomes(action: AuditAction, since: Date): Promise<OutcomeCounts> {
+    const floor = eventIdFloor(new Date(since.getTime() - EVENT_ID_SLACK_MS));
+    const [counts] = await rowsOf<OutcomeCounts>(this.managers(), countAuditOutcomesSql(this.schema), [action, floor, since]);
+    return counts;
   }
 }

@@ -7,11 +7,14 @@ import {
   RotatedToken,
   RotationContext,
   SessionRecordWrites,
+  UserSessionActivity,
 } from '../../application/ports/session-records.port';
 import { ConsoleSessionState, RefreshTokenState, SessionKind, SessionRecord, SessionStatus } from '../../domain/records';
 import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
 import {
   consumeRefreshTokenSql,
+  countActiveSessionsSql,
+  countSessionsRevokedSinceSql,
   describeRefreshTokenSql,
   insertRefreshTokenSql,
   insertSessionSql,
@@ -25,6 +28,7 @@ import {
   selectConsoleSessionSql,
   selectSessionSql,
   selectSessionStatusSql,
+  sessionActivitySql,
   sessionAddressesSinceSql,
   touchActiveSessionSql,
 } from './session-records.sql';
@@ -54,6 +58,19 @@ export class TypeOrmSessionRecords implements SessionRecordWrites {
     return options.includeRevoked
       ? rowsOf<SessionRecord>(this.manager, listSessionsSql(this.schema), [userId])
       : rowsOf<SessionRecord>(this.manager, listActiveSessionsSql(this.schema), [userId, options.now]);
+  }
+
+  async activityOf(userIds: readonly string[], now: Date): Promise<UserSessionActivity[]> {
+    if (userIds.length === 0) return [];
+    return rowsOf<UserSessionActivity>(this.manager, sessionActivitySql(this.schema), [userIds, now]);
+  }
+
+  async countActive(now: Date): Promise<number> {
+    return (await rowsOf<{ count: number }>(this.manager, countActiveSessionsSql(this.schema), [now]))[0].count;
+  }
+
+  async countRevokedSince(since: Date): Promise<number> {
+    return (await rowsOf<{ count: number }>(this.manager, countSessionsRevokedSinceSql(this.schema), [since]))[0].count;
   }
 
   async describeRefreshToken(tokenHash: Buffer): Promise<RefreshTokenState | null> {

@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Transaction, UnitOfWork } from '../../application/ports/unit-of-work.port';
 import { TypeOrmCacheMarkerOutbox } from './typeorm-cache-marker-outbox';
 import { TypeOrmTransactionAuditLog } from './typeorm-audit-log';
+import { TypeOrmLoginLockouts } from './typeorm-login-lockouts';
 import { TypeOrmSessionRecords } from './typeorm-session-records';
 import { TypeOrmUserAccounts } from './typeorm-user-accounts';
 import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
@@ -25,6 +26,7 @@ class TypeOrmTransaction implements Transaction {
   readonly sessions: TypeOrmSessionRecords;
   readonly audit: TypeOrmTransactionAuditLog;
   readonly outbox: TypeOrmCacheMarkerOutbox;
+  readonly lockouts: TypeOrmLoginLockouts;
 
   constructor(dataSource: DataSource, manager: EntityManager, schema: string, origin: string) {
     const managers = () => manager;
@@ -32,6 +34,7 @@ class TypeOrmTransaction implements Transaction {
     this.sessions = new TypeOrmSessionRecords(managers, schema);
     this.audit = new TypeOrmTransactionAuditLog(managers, schema);
     this.outbox = new TypeOrmCacheMarkerOutbox(dataSource, managers, schema, origin);
+    this.lockouts = new TypeOrmLoginLockouts(managers, schema);
   }
 
   afterCommit(callback: () => void | Promise<void>): void {

@@ -1,6 +1,7 @@
 import { EntityManager } from 'typeorm';
-import { CredentialCheck, FirstAdminInsert, NewUser, RoleChange, UserAccountWrites } from '../../application/ports/user-accounts.port';
+import { CredentialCheck, FirstAdminInsert, NewUser, RoleChange, UserAccountWrites, UserListing, UserSearch } from '../../application/ports/user-accounts.port';
 import { UserRecord, UserRole } from '../../domain/records';
+import { likePrefixPattern } from './like-pattern';
 import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
 import { ManagerSource, rowsOf } from './sql-rows';
 import {
@@ -12,6 +13,7 @@ import {
   redeemPasswordResetSql,
   replacePasswordHashSql,
   requirePasswordResetSql,
+  searchUsersSql,
   selectAnyAdminSql,
   selectUserByEmailSql,
   selectUserByIdSql,
@@ -49,6 +51,18 @@ export class TypeOrmUserAccounts implements UserAccountWrites {
   async adminExists(): Promise<boolean> {
     const rows = await rowsOf(this.manager, selectAnyAdminSql(this.schema), []);
     return rows.length > 0;
+  }
+
+  search(search: UserSearch): Promise<UserListing[]> {
+    return rowsOf<UserListing>(this.manager, searchUsersSql(this.schema), [
+      search.id ?? null,
+      search.emailPrefix === undefined ? null : likePrefixPattern(search.emailPrefix),
+      search.after?.email ?? null,
+      search.after?.id ?? null,
+      search.status ?? null,
+      search.now,
+      search.limit,
+    ]);
   }
 
   async insert(user: NewUser): Promise<boolean> {

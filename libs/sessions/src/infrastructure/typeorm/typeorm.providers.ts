@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { AUDIT_LOG } from '../../application/ports/audit-log.port';
 import { CACHE_MARKER_OUTBOX } from '../../application/ports/cache-marker-outbox.port';
 import { INSTANCE_REGISTRY } from '../../application/ports/instance-registry.port';
+import { LOGIN_LOCKOUTS } from '../../application/ports/login-lockouts.port';
 import { REVOKED_SESSIONS } from '../../application/ports/revoked-sessions.port';
 import { SESSION_RECORDS } from '../../application/ports/session-records.port';
 import { UNIT_OF_WORK } from '../../application/ports/unit-of-work.port';
@@ -11,6 +12,7 @@ import { SESSIONS_SCHEMA, sessionsSchemaProviders, SessionsSchemaSettings } from
 import { TypeOrmAuditLog } from './typeorm-audit-log';
 import { TypeOrmCacheMarkerOutbox } from './typeorm-cache-marker-outbox';
 import { TypeOrmInstanceRegistry } from './typeorm-instance-registry';
+import { TypeOrmLoginLockouts } from './typeorm-login-lockouts';
 import { TypeOrmRevokedSessions } from './typeorm-revoked-sessions';
 import { TypeOrmSessionRecords } from './typeorm-session-records';
 import { TypeOrmUnitOfWork } from './typeorm-unit-of-work';
@@ -35,6 +37,11 @@ export function typeOrmProviders(dataSource: InjectionToken): Provider[] {
       provide: SESSION_RECORDS,
       inject: [TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
       useFactory: (uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmSessionRecords(joining(uow), s.schema),
+    },
+    {
+      provide: LOGIN_LOCKOUTS,
+      inject: [TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
+      useFactory: (uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmLoginLockouts(joining(uow), s.schema),
     },
     {
       provide: REVOKED_SESSIONS,

@@ -74,3 +74,30 @@ export const redeemPasswordResetSql = schemaSql(
   (s) => `UPDATE ${s}.users SET password_hash = $2, password_reset_required_at = NULL, password_reset_token_hash = NULL, password_reset_expires_at = NULL
         WHERE password_reset_token_hash = $1 AND password_reset_expires_at > $3 RETURNING id`,
 );
+
+/**
+ * The console's user listing; each condition is off when its parameter is null. $1 id, $2 LIKE
+ * pattern (escape `\`, see likePrefixPattern), $3/$4 the (email, id) to start after, $5 status,
+ * $6 now (when a lockout counts), $7 limit. Ordered by (email COLLATE "C", id), as the index
+ * users_email_c_id_idx is, which also serves the prefix: pg plans these unnamed statements for
+ * their parameters, so a null's condition folds away. The lock: the latest lockout in force of
+ * the email (login_lockouts' primary key starts with it); a `locked` filter starts from the
+ * uncleared locks, which are few, rather than from every user.
+ */
+export const searchUsersSql = schemaSql(
+  (s) => `SELECT u.id, u.email, u.role, u.created_at AS "createdAt", u.disabled_at IS NOT NULL AS disabled,
+              u.password_reset_required_at IS NOT NULL AS "passwordResetRequired", lock.locked_until AS "lockedUntil"
+         FROM ${s}.users u
+         LEFT JOIN LATERAL (
+           SELECT max(l.locked_until) AS locked_until FROM ${s}.login_lockouts l
+            WHERE l.email = u.email AND l.cleared_at IS NULL AND l.locked_until > $6) lock ON true
+        WHERE ($1::uuid IS NULL OR u.id = $1::uuid)
+          AND ($2::text IS NULL OR u.email COLLATE "C" LIKE $2::text ESCAPE '\\')
+          AND ($3::text IS NULL OR (u.email COLLATE "C", u.id) > ($3::text COLLATE "C", $4::uuid))
+          AND ($5::text IS NULL OR $5::text <> 'locked'
+               OR u.email IN (SELECT l.email FROM ${s}.login_lockouts l WHERE l.cleared_at IS NULL AND l.locked_until > $6))
+          AND ($5::text IS NULL
+               OR $5::text = CASE WHEN u.disabled_at IS NOT NULL THEN 'disabled' WHEN lock.locked_until IS NOT NULL THEN 'locked' ELSE 'active' END)
+        ORDER BY u.email COLLATE "C", u.id
+        LIMIT $7`,
+);
