@@ -7,6 +7,8 @@ import { ConsoleGuard } from './console-auth/console.guard';
 import { ConsoleCsrfTokens } from './console-auth/csrf-tokens';
 import { REAUTH_WINDOW_SECONDS, StepUp } from './console-auth/step-up';
 import { RevocationReceipts } from './sessions/revocation-receipts';
+import { OverviewController } from './overview.controller';
+import { UsersController } from './users.controller';
 
 /** The internal admin console: any user's sessions, forced revocation, the audit trail. */
 @Module({})
@@ -15,7 +17,7 @@ export class AdminConsoleModule {
     return {
       module: AdminConsoleModule,
       imports: [CoreModule.forRoot(runtime, { app: 'admin' })],
-      controllers: [ConsoleAuthController, AdminController, AuditController, HealthController],
+      controllers: [ConsoleAuthController, AdminController, AuditController, UsersController, OverviewController, HealthController],
       providers: [
         ...hostProviders(runtime),
         { provide: ConsoleCsrfTokens, useValue: new ConsoleCsrfTokens(runtime.settings.sessions.accessTokenSecret) },

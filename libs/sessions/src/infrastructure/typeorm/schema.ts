@@ -9,6 +9,7 @@ import { SessionsMigration } from './migrations/sessions-migration';
 import { ServiceActors1764000000700 } from './migrations/1764000000700-service-actors';
 import { AuditRequestIds1764000000800 } from './migrations/1764000000800-audit-request-ids';
 import { ConsoleSessions1764000000900 } from './migrations/1764000000900-console-sessions';
+import { LoginLockoutsAndUserSearch1764000001000 } from './migrations/1764000001000-login-lockouts-and-user-search';
 import { AuditFilterIndexes1764000001100 } from './migrations/1764000001100-audit-filter-indexes';
 
 /** Every migration of the library, in the order they run. Forward-only in production; `down` is for tests and operators. */
@@ -23,6 +24,7 @@ export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
   ServiceActors1764000000700,
   AuditRequestIds1764000000800,
   ConsoleSessions1764000000900,
+  LoginLockoutsAndUserSearch1764000001000,
   AuditFilterIndexes1764000001100,
 ];
 
