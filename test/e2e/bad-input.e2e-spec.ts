@@ -533,7 +533,27 @@ interface QueryParam {
 }
 
 const validLimit = (text: string) => Number.isInteger(Number(text)) && Number(text) >= 1 && Number(text) <= 200;
-const QUERIES: Record<'userSessions' | 'audit', readonly QueryParam[]> = {
+const validUserLimit = (text: string) => Number.isInteger(Number(text)) && Number(text) >= 1 && Number(text) <= 100;
+const USER_STATUSES = ['active', 'disabled', 'locked'];
+const QUERIES: Record<'userSessions' | 'audit' | 'users', readonly QueryParam[]> = {
+  users: [
+    { name: 'query', valid: fc.string({ maxLength: 40 }), invalid: fc.string({ minLength: 255, maxLength: 300 }) },
+    { name: 'status', valid: fc.constantFrom(...USER_STATUSES), invalid: fc.string({ maxLength: 20 }).filter((text) => !USER_STATUSES.includes(text)) },
+    {
+      name: 'limit',
+      valid: fc.integer({ min: 1, max: 100 }).map(String),
+      invalid: fc.oneof(fc.string({ maxLength: 10 }), fc.integer().map(String), fc.double().map(String)).filter((text) => !validUserLimit(text)),
+    },
+    {
+      name: 'cursor',
+      valid: uuid.map((id) => Buffer.from(JSON.stringify(['someone@example.com', id])).toString('base64url')),
+      // Nothing but what the endpoint handed out decodes: random text, and base64url of other JSON.
+      invalid: fc.oneof(
+        fc.string({ maxLength: 40 }),
+        fc.jsonValue().map((value) => Buffer.from(JSON.stringify(value) ?? 'null').toString('base64url')),
+      ),
+    },
+  ],
   userSessions: [{ name: 'include', valid: fc.constant('revoked'), invalid: fc.string({ maxLength: 20 }).filter((text) => text !== 'revoked') }],
   audit: [
     { name: 'userId', valid: uuid, invalid: notUuid },
@@ -677,6 +697,10 @@ function routes(): Route[] {
       command: 'user.password_reset_require',
     },
     { app: 'admin', method: 'GET', path: '/admin/audit', access: 'admin', query: QUERIES.audit },
+    { app: 'admin', method: 'GET', path: '/admin/users', access: 'admin', query: QUERIES.users },
+    { app: 'admin', method: 'GET', path: '/admin/users/:userId', access: 'admin', param: victimUser },
+    { app: 'admin', method: 'POST', path: '/admin/users/:userId/unlock', access: 'admin', dto: DTOS.adminReason, param: victimUser, command: 'user.unlock' },
+    { app: 'admin', method: 'GET', path: '/admin/overview', access: 'admin' },
   ];
 }
 

@@ -18,13 +18,14 @@ import {
   RevokeSession,
   requestContext,
   SessionDirectory,
+  UnlockUser,
 } from '@app/sessions';
 import { ExecutionContext, INestApplicationContext, Type } from '@nestjs/common';
 import { Command, CommandBus } from '@nestjs/cqrs';
 import { uniqueEmail } from '../support/api';
 import { compileEntries, ENTRIES, type EntryName } from '../support/public-entries';
 import { sql } from '../support/sql';
-import { startTestStack, type TestStack } from '../support/test-app';
+import { GENEROUS_RATE_LIMIT, startTestStack, type TestStack } from '../support/test-app';
 
 /**
  * The public API has no write path that leaves no audit entry. On the real module over a real
@@ -38,6 +39,7 @@ const PASSWORD = 'correct horse battery staple 42';
 const NEW_PASSWORD = 'another long passphrase for the test 7';
 const CONTEXT = requestContext('203.0.113.7', 'write-paths-test');
 const HOUR_MS = 3_600_000;
+const LOCKOUT_THRESHOLD = 5;
 
 /** Entries whose classes run against the real module; the testing entry's run over in-memory fakes only. */
 const REAL_ENTRIES: EntryName[] = ['@app/sessions', '@app/sessions/health', '@app/sessions/throttler'];
@@ -70,6 +72,8 @@ beforeAll(async () => {
     // No timer of the library's own writes while a snapshot is compared: the cache namespace is
     // kept live once an hour, and this instance's heartbeat comes every 15 minutes.
     sessions: { cacheHeartbeatMs: HOUR_MS, interruptedAfterSeconds: 3_600 },
+    // Low enough for UnlockUser's case to lock an account out; no other case fails a login.
+    settings: { rateLimit: { ...GENEROUS_RATE_LIMIT, lockoutThreshold: LOCKOUT_THRESHOLD } },
   });
   commands = stack.web.get(CommandBus);
   adminId = (await stack.web.get(SessionDirectory).findUserByEmail('write-paths-admin@example.com'))!.id;
@@ -204,6 +208,9 @@ describe('the public API has no write path that leaves no audit entry', () => {
         refreshTokenSessionIsLive: [reader.refreshToken],
         queryAudit: [{ userId: reader.userId, limit: 50 }],
         queuedCacheMarkers: [],
+        searchUsers: [{ query: reader.email.toUpperCase(), limit: 25 }],
+        describeUser: [reader.userId],
+        overview: [],
       },
       AccessTokenGuard: { canActivate: [httpContext(reader.accessToken)] },
       OptionalAccessTokenGuard: { canActivate: [httpContext(reader.accessToken)] },
@@ -236,6 +243,8 @@ describe('the public API has no write path that leaves no audit entry', () => {
       'SessionAuthenticator.authenticate': session,
       'SessionDirectory.findUserByEmail': { id: reader.userId },
       'SessionDirectory.adminExists': true,
+      'SessionDirectory.searchUsers': { users: [{ id: reader.userId, activeSessions: 1 }], next: null },
+      'SessionDirectory.describeUser': { id: reader.userId, status: 'active' },
       'SessionDirectory.refreshTokenSessionIsLive': true,
       'AccessTokenGuard.canActivate': true,
       'AdminGuard.canActivate': true,
@@ -281,6 +290,13 @@ describe('the public API has no write path that leaves no audit entry', () => {
         const user = await signedIn('enable');
         await commands.execute(new DisableUser(user.userId, 'disabled by the write-path test', Actors.admin(adminId), CONTEXT));
         return new EnableUser(user.userId, 'enabled by the write-path test', Actors.admin(adminId), CONTEXT);
+      },
+      // Locked out first, so the unlock has a lock to clear (and a row of login_lockouts to change).
+      UnlockUser: async () => {
+        const user = await signedIn('unlock');
+        const lockoutContext = requestContext('198.51.100.23', 'write-paths-test');
+        for (let i = 0; i < LOCKOUT_THRESHOLD; i += 1) await commands.execute(new LoginUser(user.email, 'not the password', lockoutContext));
+        return new UnlockUser(user.userId, 'unlocked by the write-path test', Actors.admin(adminId), CONTEXT);
       },
       RequirePasswordReset: async () =>
         new RequirePasswordReset((await signedIn('require-reset')).userId, 'reset by the write-path test', Actors.admin(adminId), CONTEXT),
