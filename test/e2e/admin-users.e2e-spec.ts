@@ -27,7 +27,7 @@ describe('admin console: the user directory', () => {
   let adminToken: string;
   let adminUserId: string;
 
-  const list = (query: Record<string, string | number>) =>
+  const list = (query: Record<string, string | number | undefined>) =>
     stack
       .adminHttp()
       .get('/admin/users')
@@ -36,12 +36,12 @@ describe('admin console: the user directory', () => {
   const emailsOf = (body: { users: UserView[] }) => body.users.map((user) => user.email);
 
   /** Every page of a listing, following nextCursor. */
-  async function walk(query: Record<string, string | number>): Promise<{ emails: string[]; pages: number }> {
+  async function walk(query: Record<string, string | number | undefined>): Promise<{ emails: string[]; pages: number }> {
     const emails: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const response = await list({ ...query, ...(cursor ? { cursor } : {}) }).expect(200);
+      const response: { body: { users: UserView[]; nextCursor: string | null } } = await list({ ...query, ...(cursor ? { cursor } : {}) }).expect(200);
       emails.push(...emailsOf(response.body));
       cursor = response.body.nextCursor;
       pages += 1;
