@@ -11,6 +11,8 @@ import { AdminController } from '../../apps/admin-console/src/admin.controller';
 import { AuditController } from '../../apps/admin-console/src/audit/audit.controller';
 import { ConsoleAuthController } from '../../apps/admin-console/src/console-auth/console-auth.controller';
 import { ConsoleGuard } from '../../apps/admin-console/src/console-auth/console.guard';
+import { OverviewController } from '../../apps/admin-console/src/overview.controller';
+import { UsersController } from '../../apps/admin-console/src/users.controller';
 import { AuthController } from '../../src/auth/auth.controller';
 import { JwksController } from '../../src/auth/jwks.controller';
 import { bearer, signUp } from '../support/api';
@@ -28,7 +30,7 @@ const PUBLIC = {
 /** Each document's controllers: an operationId is its handler's name, so the handler is found by it. */
 const CONTROLLERS = {
   web: [AuthController, JwksController, HealthController],
-  admin: [ConsoleAuthController, AdminController, AuditController, HealthController],
+  admin: [ConsoleAuthController, AdminController, AuditController, UsersController, OverviewController, HealthController],
 } as const;
 
 type App = keyof typeof PUBLIC;

@@ -20,7 +20,7 @@ export class OverviewController {
   @Get()
   @ApiOperation({ summary: 'Live sessions, sign-ins, failed sign-ins and revocations of the last 24 h, lockouts in force, cache trust and database health' })
   @ApiOkResponse({ type: OverviewResponse, description: 'The figures, as of generatedAt' })
-  async overview(): Promise<OverviewResponse> {
+  async getOverview(): Promise<OverviewResponse> {
     // The ping first and alone: its latency is the database's, not the pool's while the figures are counted.
     const database = await this.pingDatabase();
     const [figures, cache] = await Promise.all([this.directory.overview(), this.cacheState()]);

@@ -31,7 +31,7 @@ export class UsersController {
   @Get()
   @ApiOperation({ summary: 'Users ordered by email, a page at a time: all, or by exact id or email prefix (case-insensitive), optionally by status' })
   @ApiOkResponse({ type: UserListResponse, description: 'One page of users, and the cursor of the next' })
-  async list(@Query() query: UserListQuery): Promise<UserListResponse> {
+  async listUsers(@Query() query: UserListQuery): Promise<UserListResponse> {
     const page = await this.directory.searchUsers({
       query: query.query,
       status: query.status,
@@ -46,7 +46,7 @@ export class UsersController {
   @ApiOperation({ summary: 'One user: account, status, last sign-in and live sessions' })
   @ApiOkResponse({ type: UserView, description: 'The user' })
   @ApiProblem(404, 'No user with this id')
-  async get(@UuidParam('userId') userId: string): Promise<UserView> {
+  async getUser(@UuidParam('userId') userId: string): Promise<UserView> {
     const user = await this.directory.describeUser(userId);
     if (!user) throw new NotFoundException('No user with this id');
     return toView(user);
@@ -60,7 +60,7 @@ export class UsersController {
   })
   @ApiNoContentResponse({ description: 'The account can be signed in to at once' })
   @ApiProblem(404, 'No user with this id (the attempt is audited)')
-  async unlock(
+  async unlockUser(
     @UuidParam('userId') userId: string,
     @Body() body: AdminReasonRequest,
     @CurrentSession() admin: AuthenticatedSession,
