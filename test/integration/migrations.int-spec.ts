@@ -21,7 +21,17 @@ const OF_0_1 = SESSIONS_0_1_MIGRATIONS.map((Migration) => new Migration().name);
 const SINCE_0_1 = ALL.slice(OF_0_1.length);
 /** How sessionsMigrationStatus lists migrations that ran: each with when. */
 const ran = (names: readonly string[]) => names.map((name) => ({ name, runAt: expect.any(Date) }));
-const LIBRARY_TABLES = ['audit_entries', 'cache_marker_outbox', 'cache_namespaces', 'instances', 'login_lockouts', 'migrations', 'refresh_tokens', 'sessions', 'users'];
+const LIBRARY_TABLES = [
+  'audit_entries',
+  'cache_marker_outbox',
+  'cache_namespaces',
+  'instances',
+  'login_lockouts',
+  'migrations',
+  'refresh_tokens',
+  'sessions',
+  'users',
+];
 
 /** Slow enough that two instances starting together overlap. */
 const CreateWidgets1700000000000: SessionsMigration = {
