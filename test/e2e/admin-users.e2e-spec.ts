@@ -255,6 +255,32 @@ describe('admin console: the user directory', () => {
     expect(second.details).toEqual({ locksCleared: 0 });
   });
 
+  it('asks for the password again before unlocking another administrator, not to unlock oneself', async () => {
+    const other = await register(stack, uniqueEmail('other-admin'));
+    await stack
+      .adminHttp()
+      .post(`/admin/users/${other.userId}/role`)
+      .set(...bearer(adminToken))
+      .send({ role: 'admin', reason: 'joins the on-call rota' })
+      .expect(200);
+    const unlock = (userId: string) =>
+      stack
+        .adminHttp()
+        .post(`/admin/users/${userId}/unlock`)
+        .set(...bearer(adminToken))
+        .send({ reason: 'step-up test unlock' });
+    const refused = await unlock(other.userId).expect(403);
+    expect(refused.body.code).toBe('reauthentication_required');
+    await unlock(adminUserId).expect(204);
+    await stack
+      .adminHttp()
+      .post('/admin/auth/reauthenticate')
+      .set(...bearer(adminToken))
+      .send({ password: ADMIN.password })
+      .expect(200);
+    await unlock(other.userId).expect(204);
+  });
+
   it('refuses an unlock of an unknown user with 404, and audits it', async () => {
     const unknown = randomUUID();
     await stack

@@ -1,14 +1,14 @@
 import { SessionDirectory } from '@app/sessions';
 import { SessionsHealthIndicator } from '@app/sessions/health';
-import { AdminsOnly } from '@app/runtime';
 import { ApiProblem } from '@app/platform';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ConsoleAdminsOnly } from './console-auth/console-access';
 import { CacheState, CacheView, DatabaseView, OverviewResponse } from './dto/overview.dto';
 
 /** The console's first screen during an incident: what is live, what happened in the last day, and whether the cache and database can be trusted. */
 @ApiTags('admin')
-@AdminsOnly()
+@ConsoleAdminsOnly()
 @ApiProblem(503)
 @Controller('admin/overview')
 export class OverviewController {

@@ -8,24 +8,27 @@ import {
   UnlockUser,
   type UserDirectoryEntry,
 } from '@app/sessions';
-import { AdminsOnly, RateLimitedPerUser } from '@app/runtime';
+import { RateLimitedPerUser } from '@app/runtime';
 import { ApiProblem, UuidParam } from '@app/platform';
 import { Body, Controller, Get, HttpCode, HttpStatus, NotFoundException, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ConsoleAdminsOnly } from './console-auth/console-access';
+import { StepUp, StepUpRequired } from './console-auth/step-up';
 import { AdminReasonRequest } from './dto/admin.dto';
 import { USER_PAGE_DEFAULT, UserListQuery, UserListResponse, UserView } from './dto/users.dto';
 import { decodeUserCursor, encodeUserCursor } from './user-cursor';
 
 /** The console's user directory: find an account by email or id, see its state, lift its login lockouts. Admins only. */
 @ApiTags('admin')
-@AdminsOnly()
+@ConsoleAdminsOnly()
 @ApiProblem(503)
 @Controller('admin/users')
 export class UsersController {
   constructor(
     private readonly commandBus: CommandBus,
     private readonly directory: SessionDirectory,
+    private readonly stepUp: StepUp,
   ) {}
 
   @Get()
@@ -60,12 +63,14 @@ export class UsersController {
   })
   @ApiNoContentResponse({ description: 'The account can be signed in to at once' })
   @ApiProblem(404, 'No user with this id (the attempt is audited)')
+  @StepUpRequired()
   async unlockUser(
     @UuidParam('userId') userId: string,
     @Body() body: AdminReasonRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
   ): Promise<void> {
+    await this.stepUp.forUser(admin, userId);
     const outcome = await this.commandBus.execute(new UnlockUser(userId, body.reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
   }
