@@ -18,6 +18,7 @@ import {
   RevokeSession,
   requestContext,
   SessionDirectory,
+  ReauthenticateSession,
   UnlockUser,
 } from '@app/sessions';
 import { ExecutionContext, INestApplicationContext, Type } from '@nestjs/common';
@@ -207,6 +208,8 @@ describe('the public API has no write path that leaves no audit entry', () => {
         findSession: [reader.sessionId],
         refreshTokenSessionIsLive: [reader.refreshToken],
         queryAudit: [{ userId: reader.userId, limit: 50 }],
+        auditPages: [{ userId: reader.userId }],
+        findConsoleSession: [reader.refreshToken],
         queuedCacheMarkers: [],
         searchUsers: [{ query: reader.email.toUpperCase(), limit: 25 }],
         describeUser: [reader.userId],
@@ -246,6 +249,8 @@ describe('the public API has no write path that leaves no audit entry', () => {
       'SessionDirectory.searchUsers': { users: [{ id: reader.userId, activeSessions: 1 }], next: null },
       'SessionDirectory.describeUser': { id: reader.userId, status: 'active' },
       'SessionDirectory.refreshTokenSessionIsLive': true,
+      // An app session's refresh token is no console credential.
+      'SessionDirectory.findConsoleSession': null,
       'AccessTokenGuard.canActivate': true,
       'AdminGuard.canActivate': true,
       'SessionsHealthIndicator.database': { database: { status: 'up' } },
@@ -297,6 +302,11 @@ describe('the public API has no write path that leaves no audit entry', () => {
         const lockoutContext = requestContext('198.51.100.23', 'write-paths-test');
         for (let i = 0; i < LOCKOUT_THRESHOLD; i += 1) await commands.execute(new LoginUser(user.email, 'not the password', lockoutContext));
         return new UnlockUser(user.userId, 'unlocked by the write-path test', Actors.admin(adminId), CONTEXT);
+      },
+      // The console's step-up: the right password records when it was entered again.
+      ReauthenticateSession: async () => {
+        const user = await signedIn('reauthenticate');
+        return new ReauthenticateSession(user.userId, user.sessionId, PASSWORD, CONTEXT);
       },
       RequirePasswordReset: async () =>
         new RequirePasswordReset((await signedIn('require-reset')).userId, 'reset by the write-path test', Actors.admin(adminId), CONTEXT),

@@ -1,4 +1,5 @@
 import { CoreModule, DEFAULT_ADMIN_CONSOLE, HealthController, hostProviders, Runtime } from '@app/runtime';
+import { AccessTokenGuard, AdminGuard } from '@app/sessions';
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminController } from './admin.controller';
 import { AuditController } from './audit/audit.controller';
@@ -23,6 +24,9 @@ export class AdminConsoleModule {
         { provide: ConsoleCsrfTokens, useValue: new ConsoleCsrfTokens(runtime.settings.sessions.accessTokenSecret) },
         { provide: REAUTH_WINDOW_SECONDS, useValue: (runtime.settings.adminConsole ?? DEFAULT_ADMIN_CONSOLE).reauthWindowSeconds },
         StepUp,
+        // The library's two guards, which ConsoleGuard runs for a Bearer token and for the role.
+        AccessTokenGuard,
+        AdminGuard,
         ConsoleGuard,
         { provide: RevocationReceipts, useValue: RevocationReceipts.of(runtime) },
       ],

@@ -1,4 +1,4 @@
-import { AccessTokenGuard, AdminGuard, SessionAuthenticator, SessionDirectory } from '@app/sessions';
+import { AccessTokenGuard, AdminGuard, SessionDirectory } from '@app/sessions';
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { consoleCredentialOf } from './console-cookie';
 import type { ConsoleRequest } from './console-request';
@@ -21,17 +21,12 @@ export const CONSOLE_SESSION_REQUIRED = 'Sign in to the console (POST /admin/aut
  */
 @Injectable()
 export class ConsoleGuard implements CanActivate {
-  private readonly bearer: AccessTokenGuard;
-  private readonly administrators: AdminGuard;
-
   constructor(
-    authenticator: SessionAuthenticator,
+    private readonly bearer: AccessTokenGuard,
+    private readonly administrators: AdminGuard,
     private readonly directory: SessionDirectory,
     private readonly csrf: ConsoleCsrfTokens,
-  ) {
-    this.bearer = new AccessTokenGuard(authenticator);
-    this.administrators = new AdminGuard(directory);
-  }
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<ConsoleRequest>();
