@@ -21,6 +21,11 @@ function deviceText(session: SessionView): string {
   return parts.length > 0 ? parts.join(' · ') : 'unknown device';
 }
 
+/** The raw User-Agent under the device read from it: what the parser did not recognise is still there to read (as text). */
+function UserAgent({ value }: { value: string | null }) {
+  return value === null ? null : <div class="user-agent">{value}</div>;
+}
+
 /** One user: profile and status, active and ended sessions, and every action on the account with its receipt. */
 export function UserDetail({ userId, session }: { userId: string; session: ConsoleSession }) {
   const [user, setUser] = useState<UserView | null>(null);
@@ -247,6 +252,7 @@ export function UserDetail({ userId, session }: { userId: string; session: Conso
                     this is you
                   </span>
                 )}
+                <UserAgent value={item.userAgent} />
               </td>
               <td>{item.ipAddress ?? <span class="muted">—</span>}</td>
               <td>
@@ -296,7 +302,10 @@ export function UserDetail({ userId, session }: { userId: string; session: Conso
         <tbody>
           {ended.map((item) => (
             <tr key={item.id} data-testid="revoked-session-row" data-session-id={item.id}>
-              <td title={item.userAgent ?? undefined}>{deviceText(item)}</td>
+              <td title={item.userAgent ?? undefined}>
+                {deviceText(item)}
+                <UserAgent value={item.userAgent} />
+              </td>
               <td>{item.ipAddress ?? <span class="muted">—</span>}</td>
               <td>
                 <Time iso={item.createdAt} />
