@@ -386,6 +386,23 @@ describe('the admin console in a browser', () => {
     expect(after).toBe(401);
   });
 
+  it('is ended by the same machinery as any session: revoked elsewhere, the page is back at sign-in on its next request', async () => {
+    await signIn(page, CONSOLE_ADMIN.email, CONSOLE_ADMIN.password);
+    await shows(page.locator('[data-testid=signed-in-as]'), CONSOLE_ADMIN.email);
+    const { sessionId } = await consoleSession();
+    // The same administrator, from the REST API with a web API token, ends the console session.
+    const adminLogin = await login(stack(), CONSOLE_ADMIN.email, CONSOLE_ADMIN.password);
+    await stack()
+      .adminHttp()
+      .post(`/admin/sessions/${sessionId}/revoke`)
+      .set(...bearer(adminLogin.accessToken))
+      .send({ reason: 'console left open on a shared machine' })
+      .expect(204);
+    await page.getByRole('link', { name: 'Audit trail' }).click();
+    await page.locator('form[data-testid=sign-in]').waitFor();
+    expect(await page.evaluate(() => fetch('/admin/auth/session').then((response) => response.status))).toBe(401);
+  });
+
   it('wrote nothing to the console but the refusals the flows expected', () => {
     const unexpected = watch.errors.filter((error) => !/Failed to load resource: the server responded with a status of 40[13]/.test(error));
     expect(unexpected).toEqual([]);
