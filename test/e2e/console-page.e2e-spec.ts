@@ -23,7 +23,8 @@ describe('the admin console page, as served', () => {
     assetsDir = mkdtempSync(join(tmpdir(), 'console-page-'));
     await buildConsole(assetsDir);
     stack = await startTestStack({ label: 'console-page', redis: false, settings: { http: { ...LOOPBACK, consoleAssetsDir: assetsDir } } });
-  });
+    // A bundle build and a service start: more than the default 5 s on a loaded machine.
+  }, 30_000);
 
   afterAll(async () => {
     await stack?.close();

@@ -301,7 +301,10 @@ async function prepareVictims(web: Http): Promise<Victim[]> {
           body: { reason: 'account compromised' },
           token: adminToken,
         });
-        return { answer: `${response.status} ${JSON.stringify(response.body)}`, expected: '200 {"revokedCount":2}' };
+        // The admin's answer is a receipt: the count, and when the ended sessions' last access token would have expired.
+        const { revokedCount, accessTokensValidUntil } = response.body ?? {};
+        const receipt = { revokedCount, receiptHasExpiry: typeof accessTokensValidUntil === 'string' && !Number.isNaN(Date.parse(accessTokensValidUntil)) };
+        return { answer: `${response.status} ${JSON.stringify(receipt)}`, expected: '200 {"revokedCount":2,"receiptHasExpiry":true}' };
       },
     },
     {
