@@ -233,6 +233,20 @@ describe('the admin console in a browser', () => {
     expect(await loginStatus(user.email, user.password)).toBe(200);
   });
 
+  it('requires a password reset: every session ends, the old password stops working, the one-time token shown sets a new one', async () => {
+    const [user] = await signUp(stack(), 1, 'reset');
+    await openUser(user.userId);
+    const receipt = await act(page.getByRole('button', { name: 'Require password reset' }), 'password found in a breach corpus');
+    await shows(receipt.locator('[data-testid=receipt-revoked-count]'), '1');
+    const resetToken = (await receipt.locator('[data-testid=reset-token]').textContent()) ?? '';
+    expect(resetToken).not.toBe('');
+    expect(await meStatus(stack(), user.accessToken)).toBe(401);
+    expect(await loginStatus(user.email, user.password)).toBe(401);
+    const newPassword = 'a brand new passphrase for the breach';
+    await stack().http().post('/auth/password/reset').send({ resetToken, newPassword }).expect(204);
+    expect(await loginStatus(user.email, newPassword)).toBe(200);
+  });
+
   it("grants admin, and asks for the password again before removing another admin's role", async () => {
     const [user] = await signUp(stack(), 1, 'promoted');
     await openUser(user.userId);
