@@ -191,6 +191,7 @@ describe('the admin console in a browser', () => {
     const row = page.locator(`tr[data-testid=session-row][data-session-id="${ended.sessionId}"]`);
     const receipt = await act(row.getByRole('button', { name: 'Revoke' }), 'lost laptop', { submit: 'Revoke' });
     await shows(receipt.locator('[data-testid=receipt-revoked-count]'), '1');
+    await shows(receipt.locator('[data-testid=receipt-access-tokens]'), /refused from now on; the last one would have expired on its own at/);
     expect(await meStatus(stack(), ended.accessToken)).toBe(401);
     expect(await meStatus(stack(), kept.accessToken)).toBe(200);
     await page.locator(`tr[data-testid=revoked-session-row][data-session-id="${ended.sessionId}"]`).filter({ hasText: 'lost laptop' }).waitFor();

@@ -82,6 +82,7 @@ describe('admin console sign-in', () => {
       expiresAt: expect.any(String),
       csrfToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       reauthenticatedUntil: expect.any(String),
+      accessTokenTtlSeconds: SESSIONS_DEFAULTS.lifetimes.accessTokenTtlSeconds,
     });
     // The cookie's credential appears nowhere but in Set-Cookie.
     expect(JSON.stringify(signIn.body)).not.toContain(signIn.cookie.split('=')[1]);

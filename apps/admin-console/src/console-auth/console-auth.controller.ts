@@ -21,6 +21,7 @@ import { CONSOLE_SESSION_REQUIRED } from './console.guard';
 import { type ConsoleSession, CurrentConsoleSession } from './console-request';
 import { ConsoleCsrfTokens } from './csrf-tokens';
 import { StepUp } from './step-up';
+import { RevocationReceipts } from '../sessions/revocation-receipts';
 
 const NO_CONSOLE_SESSION = () =>
   new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: CONSOLE_SESSION_REQUIRED, code: 'console_session_invalid' });
@@ -39,6 +40,7 @@ export class ConsoleAuthController {
     private readonly directory: SessionDirectory,
     private readonly csrf: ConsoleCsrfTokens,
     private readonly stepUp: StepUp,
+    private readonly receipts: RevocationReceipts,
   ) {}
 
   @Post('login')
@@ -132,6 +134,7 @@ export class ConsoleAuthController {
       expiresAt,
       csrfToken: this.csrf.tokenFor(sessionId),
       reauthenticatedUntil: reauthenticatedAt && this.stepUp.until(reauthenticatedAt),
+      accessTokenTtlSeconds: this.receipts.accessTokenTtlSeconds,
     };
   }
 }

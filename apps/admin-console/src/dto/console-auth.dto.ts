@@ -46,6 +46,11 @@ export class ConsoleSessionResponse {
     description: 'Until when actions on another administrator or on several users are allowed without entering the password again (the sign-in counts)',
   })
   reauthenticatedUntil: Date | null;
+  @ApiProperty({
+    description:
+      'The lifetime of an access token (ACCESS_TOKEN_TTL_SECONDS): a session ended now had its last access token expire on its own within this many seconds; a revocation refuses it at once',
+  })
+  accessTokenTtlSeconds: number;
 }
 
 export class ReauthenticatedResponse {

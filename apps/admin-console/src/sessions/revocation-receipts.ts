@@ -9,7 +9,7 @@ import { SESSIONS_DEFAULTS } from '@app/sessions';
  */
 export class RevocationReceipts {
   constructor(
-    private readonly accessTokenTtlSeconds: number,
+    readonly accessTokenTtlSeconds: number,
     private readonly now: () => Date = () => new Date(),
   ) {}
 

@@ -18,6 +18,8 @@ export interface ConsoleSession {
   readonly expiresAt: string;
   readonly csrfToken: string;
   readonly reauthenticatedUntil: string | null;
+  /** How long an access token lives: the last one of a session ended now would have expired by now + this. */
+  readonly accessTokenTtlSeconds: number;
 }
 
 /** An answer that was not 2xx, read from its problem+json body (RFC 9457) when it has one. */

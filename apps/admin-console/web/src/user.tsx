@@ -83,7 +83,9 @@ export function UserDetail({ userId, session }: { userId: string; session: Conso
     switch (current.kind) {
       case 'revoke': {
         const answer = await call('POST', `/admin/sessions/${encodeURIComponent(current.session.id)}/revoke`, { reason });
-        return { title: 'Session revoked', revokedCount: 1, accessTokens: { validUntil: undefined }, requestId: answer.requestId };
+        // A single revoke answers 204: the bound is the token lifetime from now (an upper bound, as the other receipts').
+        const validUntil = new Date(Date.now() + session.accessTokenTtlSeconds * 1_000).toISOString();
+        return { title: 'Session revoked', revokedCount: 1, accessTokens: { validUntil }, requestId: answer.requestId };
       }
       case 'revoke-all': {
         const body = keepSessionId === '' ? { reason } : { reason, keepSessionId };
