@@ -14,6 +14,23 @@ export interface PasswordHashingOptions {
   readonly parallelism: number;
 }
 
+/** The background purge of expired sessions: every instance schedules it, one at a time runs it. */
+export interface SessionPurgeOptions {
+  /** Seconds between runs, the first one interval after start-up; 0 turns the purge off. Default 3600. */
+  readonly intervalSeconds: number;
+  /**
+   * How long past its absolute expiry a session is kept (revoked or not, it stays listable in the
+   * admin console), and a login lockout past its end or its clearing. Default 7 days.
+   */
+  readonly marginSeconds: number;
+  /** Rows deleted per statement, each statement its own transaction. Default 500. */
+  readonly batchSize: number;
+  /** Pause between batches, so autovacuum and replicas keep up. Default 100 ms. */
+  readonly pauseMs: number;
+  /** Batches per run at most; the next run goes on from there. Default 1000. */
+  readonly maxBatchesPerRun: number;
+}
+
 /** `run`: the library applies its pending migrations at start-up; `verify`: it only checks that none is pending. */
 export type SessionsMigrationsMode = 'run' | 'verify';
 
@@ -68,6 +85,11 @@ export interface SessionsModuleOptions {
   /** The login lockout policy (see LoginLockoutPolicy); each field defaults on its own. */
   readonly loginLockout?: Partial<LoginLockoutPolicy>;
   /**
+   * The background purge of sessions (and their refresh tokens) past their absolute expiry plus
+   * a margin, and of stale login lockouts; each field defaults on its own (see SessionPurgeOptions).
+   */
+  readonly sessionPurge?: Partial<SessionPurgeOptions>;
+  /**
    * The host runs exactly one instance, so a cache store that is not shared (not Redis) is
    * acceptable. Without it, start-up fails on such a store: revocations made on one instance
    * would not reach the others.
@@ -101,6 +123,7 @@ export interface ResolvedSessionsOptions {
   readonly refreshReuseGraceSeconds: number;
   readonly interruptedAfterSeconds: number;
   readonly loginLockout: LoginLockoutPolicy;
+  readonly sessionPurge: SessionPurgeOptions;
   readonly singleInstance: boolean;
   readonly schema: string;
   readonly migrations: SessionsMigrationsMode;
@@ -122,6 +145,7 @@ export const SESSIONS_DEFAULTS: Readonly<Omit<ResolvedSessionsOptions, 'accessTo
   refreshReuseGraceSeconds: 5,
   interruptedAfterSeconds: 60,
   loginLockout: DEFAULT_LOGIN_LOCKOUT,
+  sessionPurge: { intervalSeconds: 3_600, marginSeconds: 7 * 24 * 3_600, batchSize: 500, pauseMs: 100, maxBatchesPerRun: 1_000 },
   singleInstance: false,
   schema: DEFAULT_SESSIONS_SCHEMA,
   migrations: 'run',
@@ -248,6 +272,17 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
   };
   if (input.loginLockout !== undefined) check.knownKeys(input.loginLockout, Object.keys(SESSIONS_DEFAULTS.loginLockout), 'loginLockout.');
 
+  const purgeInput = input.sessionPurge;
+  const purgeDefaults = SESSIONS_DEFAULTS.sessionPurge;
+  const sessionPurge = {
+    intervalSeconds: check.integer('sessionPurge.intervalSeconds', purgeInput?.intervalSeconds, purgeDefaults.intervalSeconds, 0, 31_536_000),
+    marginSeconds: check.integer('sessionPurge.marginSeconds', purgeInput?.marginSeconds, purgeDefaults.marginSeconds, 0, 315_360_000),
+    batchSize: check.integer('sessionPurge.batchSize', purgeInput?.batchSize, purgeDefaults.batchSize, 1, 10_000),
+    pauseMs: check.integer('sessionPurge.pauseMs', purgeInput?.pauseMs, purgeDefaults.pauseMs, 0, 60_000),
+    maxBatchesPerRun: check.integer('sessionPurge.maxBatchesPerRun', purgeInput?.maxBatchesPerRun, purgeDefaults.maxBatchesPerRun, 1, 1_000_000),
+  };
+  if (purgeInput !== undefined) check.knownKeys(purgeInput, Object.keys(purgeDefaults), 'sessionPurge.');
+
   const resolved: ResolvedSessionsOptions = {
     accessTokenSecret,
     accessTokenKeys,
@@ -261,6 +296,7 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
     refreshReuseGraceSeconds: check.integer('refreshReuseGraceSeconds', input.refreshReuseGraceSeconds, SESSIONS_DEFAULTS.refreshReuseGraceSeconds, 0, 3_600),
     interruptedAfterSeconds: check.integer('interruptedAfterSeconds', input.interruptedAfterSeconds, SESSIONS_DEFAULTS.interruptedAfterSeconds, 1, 86_400),
     loginLockout,
+    sessionPurge,
     singleInstance: check.boolean('singleInstance', input.singleInstance, SESSIONS_DEFAULTS.singleInstance),
     schema: check.value('schema', input.schema, SESSIONS_DEFAULTS.schema, sessionsSchemaProblem),
     migrations: check.value('migrations', input.migrations, SESSIONS_DEFAULTS.migrations, (value) =>
@@ -316,6 +352,7 @@ const OPTION_KEYS: ReadonlyArray<keyof SessionsModuleOptions> = [
   'refreshReuseGraceSeconds',
   'interruptedAfterSeconds',
   'loginLockout',
+  'sessionPurge',
   'singleInstance',
   'schema',
   'migrations',

@@ -24,7 +24,17 @@ import { RevokeSessionHandler } from './revoke-session/revoke-session.handler';
 import { UnlockUserHandler } from './unlock-user/unlock-user.handler';
 import { SessionRevocations } from './revocation/session-revocations';
 import { AuditTrail } from './audit/audit-trail';
-import { INTERRUPTED_OPERATIONS_POLICY, InterruptedOperationsPolicy, REFRESH_POLICY, RefreshPolicy, SESSION_LIFETIMES } from './settings';
+import {
+  INTERRUPTED_OPERATIONS_POLICY,
+  InterruptedOperationsPolicy,
+  REFRESH_POLICY,
+  RefreshPolicy,
+  SESSION_LIFETIMES,
+  SESSION_PURGE_POLICY,
+  SessionPurgePolicy,
+} from './settings';
+import { ExpiredSessionsPurge } from './purge-expired-sessions/expired-sessions-purge';
+import { SessionPurgeSchedule } from './purge-expired-sessions/session-purge-schedule';
 import { SessionIssuer } from './tokens/session-issuer';
 
 export const COMMAND_HANDLERS = [
@@ -59,12 +69,15 @@ export const SETTINGS_PROVIDERS: Provider[] = [
     inject: [SESSIONS_OPTIONS],
     useFactory: (o: ResolvedSessionsOptions): InterruptedOperationsPolicy => ({ afterSeconds: o.interruptedAfterSeconds }),
   },
+  { provide: SESSION_PURGE_POLICY, inject: [SESSIONS_OPTIONS], useFactory: (o: ResolvedSessionsOptions): SessionPurgePolicy => o.sessionPurge },
 ];
 
 /** The use cases and the services they call; the ports they need come from the infrastructure providers. */
 export const APPLICATION_PROVIDERS: Provider[] = [
   ...SETTINGS_PROVIDERS,
   InterruptedOperations,
+  ExpiredSessionsPurge,
+  SessionPurgeSchedule,
   AuditTrail,
   AuditRecorder,
   AuditSaga,

@@ -23,4 +23,19 @@ export interface InterruptedOperationsPolicy {
 }
 export const INTERRUPTED_OPERATIONS_POLICY = Symbol('InterruptedOperationsPolicy');
 
+/** The background purge of expired sessions (see SessionPurgeSchedule and ExpiredSessionsPurge). */
+export interface SessionPurgePolicy {
+  /** Seconds between runs; 0: never runs. */
+  readonly intervalSeconds: number;
+  /** How long past its absolute expiry a session (or past its end a lockout) is kept, still listable. */
+  readonly marginSeconds: number;
+  /** Rows per statement, each statement its own transaction. */
+  readonly batchSize: number;
+  /** Pause between two batches, so autovacuum and replicas keep up with the deletes. */
+  readonly pauseMs: number;
+  /** A run stops after this many batches; the next run goes on from there. */
+  readonly maxBatchesPerRun: number;
+}
+export const SESSION_PURGE_POLICY = Symbol('SessionPurgePolicy');
+
 export type { SessionLifetimes };

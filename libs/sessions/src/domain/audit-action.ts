@@ -15,6 +15,8 @@ export const AuditActions = {
   requirePasswordReset: 'user.password_reset_require',
   resetPassword: 'user.password_reset',
   reauthenticate: 'session.reauthenticate',
+  /** A run of the background purge that deleted expired sessions, their refresh tokens, or stale lockouts. */
+  purgeExpiredSessions: 'sessions.purge',
 } as const;
 
 export type AuditAction = (typeof AuditActions)[keyof typeof AuditActions];

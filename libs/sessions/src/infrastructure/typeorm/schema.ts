@@ -11,6 +11,7 @@ import { AuditRequestIds1764000000800 } from './migrations/1764000000800-audit-r
 import { ConsoleSessions1764000000900 } from './migrations/1764000000900-console-sessions';
 import { LoginLockoutsAndUserSearch1764000001000 } from './migrations/1764000001000-login-lockouts-and-user-search';
 import { AuditFilterIndexes1764000001100 } from './migrations/1764000001100-audit-filter-indexes';
+import { SessionExpiryIndex1764000001200 } from './migrations/1764000001200-session-expiry-index';
 
 /** Every migration of the library, in the order they run. Forward-only in production; `down` is for tests and operators. */
 export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
@@ -26,6 +27,7 @@ export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
   ConsoleSessions1764000000900,
   LoginLockoutsAndUserSearch1764000001000,
   AuditFilterIndexes1764000001100,
+  SessionExpiryIndex1764000001200,
 ];
 
 /** The library's tables, as 0.1 created them in `public`. */

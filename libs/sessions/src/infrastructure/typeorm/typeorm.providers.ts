@@ -2,6 +2,7 @@ import { InjectionToken, Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_LOG } from '../../application/ports/audit-log.port';
 import { CACHE_MARKER_OUTBOX } from '../../application/ports/cache-marker-outbox.port';
+import { EXPIRED_RECORDS } from '../../application/ports/expired-records.port';
 import { INSTANCE_REGISTRY } from '../../application/ports/instance-registry.port';
 import { LOGIN_LOCKOUTS } from '../../application/ports/login-lockouts.port';
 import { REVOKED_SESSIONS } from '../../application/ports/revoked-sessions.port';
@@ -11,6 +12,7 @@ import { USER_ACCOUNTS } from '../../application/ports/user-accounts.port';
 import { SESSIONS_SCHEMA, sessionsSchemaProviders, SessionsSchemaSettings } from './sessions-schema.provider';
 import { TypeOrmAuditLog } from './typeorm-audit-log';
 import { TypeOrmCacheMarkerOutbox } from './typeorm-cache-marker-outbox';
+import { TypeOrmExpiredRecords } from './typeorm-expired-records';
 import { TypeOrmInstanceRegistry } from './typeorm-instance-registry';
 import { TypeOrmLoginLockouts } from './typeorm-login-lockouts';
 import { TypeOrmRevokedSessions } from './typeorm-revoked-sessions';
@@ -42,6 +44,11 @@ export function typeOrmProviders(dataSource: InjectionToken): Provider[] {
       provide: LOGIN_LOCKOUTS,
       inject: [TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
       useFactory: (uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmLoginLockouts(joining(uow), s.schema),
+    },
+    {
+      provide: EXPIRED_RECORDS,
+      inject: [TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
+      useFactory: (uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmExpiredRecords(joining(uow), s.schema),
     },
     {
       provide: REVOKED_SESSIONS,
