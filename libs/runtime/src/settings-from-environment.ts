@@ -55,6 +55,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
         cacheTimeoutMs: environment.cache.timeoutMs,
         refreshReuseGraceSeconds: environment.refreshReuseGraceSeconds,
         interruptedAfterSeconds: environment.interruptedAfterSeconds,
+        sessionPurge: environment.sessionPurge,
       },
       benchmarkAuthCheck: environment.authCheck,
       http: {

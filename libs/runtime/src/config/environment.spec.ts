@@ -54,6 +54,7 @@ describe('loadEnvironment', () => {
       admin: undefined,
       refreshReuseGraceSeconds: 5,
       interruptedAfterSeconds: 60,
+      sessionPurge: { intervalSeconds: 3_600, marginSeconds: 604_800, batchSize: 500 },
       authCheck: 'session',
       rateLimit: {
         windowSeconds: 60,
@@ -111,6 +112,9 @@ describe('loadEnvironment', () => {
       ADMIN_CONSOLE_ASSETS_DIR: '/srv/console',
       REFRESH_REUSE_GRACE_SECONDS: '3',
       INTERRUPTED_AFTER_SECONDS: '120',
+      SESSION_PURGE_INTERVAL_SECONDS: '0',
+      SESSION_PURGE_MARGIN_SECONDS: '86400',
+      SESSION_PURGE_BATCH_SIZE: '200',
       RATE_LIMIT_WINDOW_SECONDS: '300',
       RATE_LIMIT_PER_IP: '100',
       RATE_LIMIT_PER_ACCOUNT: '5',
@@ -151,6 +155,7 @@ describe('loadEnvironment', () => {
       admin: { email: 'admin@example.com', password: 'correct horse battery' },
       refreshReuseGraceSeconds: 3,
       interruptedAfterSeconds: 120,
+      sessionPurge: { intervalSeconds: 0, marginSeconds: 86_400, batchSize: 200 },
       authCheck: 'session',
       rateLimit: {
         windowSeconds: 300,

@@ -192,6 +192,23 @@ export const ENVIRONMENT_VARIABLES = [
       'Age after which an audited command with no outcome, from a process instance silent (no heartbeat, one every quarter of this) for as long, is closed as interrupted, 1 to 3600',
   },
   {
+    name: 'SESSION_PURGE_INTERVAL_SECONDS',
+    default: text(LIBRARY.sessionPurge.intervalSeconds),
+    description:
+      'Seconds between runs of the purge of expired sessions, their refresh tokens and stale login lockouts (one instance at a time runs it), 0 (off) to 31536000',
+  },
+  {
+    name: 'SESSION_PURGE_MARGIN_SECONDS',
+    default: text(LIBRARY.sessionPurge.marginSeconds),
+    description:
+      'How long past its absolute expiry a session (revoked or not: still listable in the admin console) and past its end a login lockout is kept before the purge deletes it, 0 to 315360000',
+  },
+  {
+    name: 'SESSION_PURGE_BATCH_SIZE',
+    default: text(LIBRARY.sessionPurge.batchSize),
+    description: 'Rows the purge deletes per statement, each statement its own short transaction, 1 to 10000',
+  },
+  {
     name: 'RATE_LIMIT_WINDOW_SECONDS',
     default: text(LIMITS.windowSeconds),
     description: 'Window of the login, refresh, logout and register rate limits, 1 to 86400',
@@ -324,6 +341,8 @@ export interface Environment {
   readonly admin: { readonly email: string; readonly password: string } | undefined;
   readonly refreshReuseGraceSeconds: number;
   readonly interruptedAfterSeconds: number;
+  /** The purge of expired sessions (the sessions library's sessionPurge options). */
+  readonly sessionPurge: { readonly intervalSeconds: number; readonly marginSeconds: number; readonly batchSize: number };
   /** Benchmarks only; always `session` in production. */
   readonly authCheck: AuthCheckMode;
   /** Limits of the sign-in routes and the login lockout. */
@@ -528,6 +547,18 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(1, 3_600)
   INTERRUPTED_AFTER_SECONDS: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(0, 31_536_000)
+  SESSION_PURGE_INTERVAL_SECONDS: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(0, 315_360_000)
+  SESSION_PURGE_MARGIN_SECONDS: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1, 10_000)
+  SESSION_PURGE_BATCH_SIZE: number;
 
   // A weakened auth check must never reach production by a stray variable (checks run bottom-up).
   @ValidateBy({
@@ -767,6 +798,11 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
     admin,
     refreshReuseGraceSeconds: variables.REFRESH_REUSE_GRACE_SECONDS,
     interruptedAfterSeconds: variables.INTERRUPTED_AFTER_SECONDS,
+    sessionPurge: {
+      intervalSeconds: variables.SESSION_PURGE_INTERVAL_SECONDS,
+      marginSeconds: variables.SESSION_PURGE_MARGIN_SECONDS,
+      batchSize: variables.SESSION_PURGE_BATCH_SIZE,
+    },
     authCheck: variables.BENCHMARK_AUTH_CHECK,
     rateLimit: {
       windowSeconds: variables.RATE_LIMIT_WINDOW_SECONDS,

@@ -30,7 +30,7 @@ export const deleteTokensOfExpiredSessionsSql = schemaSql(
           ORDER BY s.expires_at, s.id
           LIMIT $2
             FOR UPDATE OF t SKIP LOCKED),
-       gone AS (DELETE FROM ${s}.refresh_tokens WHERE id IN (SELECT id FROM doomed) RETURNING 1)
+       gone AS (DELETE FROM ${s}.refresh_tokens WHERE id = ANY (ARRAY(SELECT id FROM doomed)) RETURNING 1)
        SELECT (SELECT count(*) FROM gone)::int AS deleted, last.expires_at AS "expiresAt", last.session_id AS "sessionId"
          FROM (SELECT 1) one
          LEFT JOIN LATERAL (SELECT expires_at, session_id FROM doomed ORDER BY expires_at DESC, session_id DESC LIMIT 1) last ON true`,
@@ -41,13 +41,14 @@ export const deleteTokensOfExpiredSessionsSql = schemaSql(
  * waiting (SKIP LOCKED: a session someone is revoking is left for the next run), with the tokens
  * they still have. The session row is locked before its tokens, the order every revocation uses.
  * refresh_tokens.session_id is ON DELETE CASCADE, but the tokens are deleted here by name so that
- * they are counted (the CASCADE then finds none).
+ * they are counted (the CASCADE then finds none). `= ANY (ARRAY(...))`, not `IN (SELECT ...)`: the
+ * planner may hash-join an IN against the whole table; an array of ids is probed by primary key.
  */
 export const deleteExpiredSessionsSql = schemaSql(
   (s) => `WITH doomed AS (
          SELECT id FROM ${s}.sessions WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED),
-       tokens AS (DELETE FROM ${s}.refresh_tokens WHERE session_id IN (SELECT id FROM doomed) RETURNING 1),
-       gone AS (DELETE FROM ${s}.sessions WHERE id IN (SELECT id FROM doomed) RETURNING 1)
+       tokens AS (DELETE FROM ${s}.refresh_tokens WHERE session_id = ANY (ARRAY(SELECT id FROM doomed)) RETURNING 1),
+       gone AS (DELETE FROM ${s}.sessions WHERE id = ANY (ARRAY(SELECT id FROM doomed)) RETURNING 1)
        SELECT (SELECT count(*) FROM gone)::int AS sessions, (SELECT count(*) FROM tokens)::int AS "refreshTokens"`,
 );
 
