@@ -23,6 +23,7 @@ const SINCE_0_1 = ALL.slice(OF_0_1.length);
 const ran = (names: readonly string[]) => names.map((name) => ({ name, runAt: expect.any(Date) }));
 const LIBRARY_TABLES = [
   'audit_entries',
+  'audit_seals',
   'cache_marker_outbox',
   'cache_namespaces',
   'instances',

@@ -142,3 +142,18 @@ export { DEFAULT_SESSIONS_SCHEMA } from './infrastructure/typeorm/schema-name';
 
 // The host's cache store: a cache-manager-redis-yet store the library can find the Redis client in
 export { keyvOfRedisYetStore } from './infrastructure/cache/redis-yet-keyv-adapter';
+
+// The audit trail's seals (docs/audit.md): the module seals every auditSealIntervalSeconds; these
+// are for a host that seals from one place itself, and for checking (npm run audit:verify).
+export {
+  sealAuditEntries,
+  verifyAuditSeals,
+  AUDIT_SEAL_SETTLE_SECONDS,
+  type SealAuditEntriesOptions,
+  type AuditSealRun,
+  type VerifyAuditSealsOptions,
+  type AuditSealsVerification,
+  type AuditSealsVerified,
+  type AuditSealsMismatch,
+} from './infrastructure/typeorm/typeorm-audit-seals';
+export { type SealMismatch, type SealMismatchReason } from './application/audit-seals/seal-check';

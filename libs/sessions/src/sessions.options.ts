@@ -82,6 +82,11 @@ export interface SessionsModuleOptions {
    * each instance beats every quarter of this.
    */
   readonly interruptedAfterSeconds?: number;
+  /**
+   * How often the audit trail's settled entries are sealed (docs/audit.md); 0 never seals (the
+   * host runs sealAuditEntries itself). Every instance tries; one seals at a time.
+   */
+  readonly auditSealIntervalSeconds?: number;
   /** The login lockout policy (see LoginLockoutPolicy); each field defaults on its own. */
   readonly loginLockout?: Partial<LoginLockoutPolicy>;
   /**
@@ -122,6 +127,7 @@ export interface ResolvedSessionsOptions {
   readonly cacheMarkerNotifications: boolean;
   readonly refreshReuseGraceSeconds: number;
   readonly interruptedAfterSeconds: number;
+  readonly auditSealIntervalSeconds: number;
   readonly loginLockout: LoginLockoutPolicy;
   readonly sessionPurge: SessionPurgeOptions;
   readonly singleInstance: boolean;
@@ -144,6 +150,7 @@ export const SESSIONS_DEFAULTS: Readonly<Omit<ResolvedSessionsOptions, 'accessTo
   cacheMarkerNotifications: true,
   refreshReuseGraceSeconds: 5,
   interruptedAfterSeconds: 60,
+  auditSealIntervalSeconds: 300,
   loginLockout: DEFAULT_LOGIN_LOCKOUT,
   sessionPurge: { intervalSeconds: 3_600, marginSeconds: 7 * 24 * 3_600, batchSize: 500, pauseMs: 100, maxBatchesPerRun: 1_000 },
   singleInstance: false,
@@ -295,6 +302,7 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
     cacheMarkerNotifications: check.boolean('cacheMarkerNotifications', input.cacheMarkerNotifications, SESSIONS_DEFAULTS.cacheMarkerNotifications),
     refreshReuseGraceSeconds: check.integer('refreshReuseGraceSeconds', input.refreshReuseGraceSeconds, SESSIONS_DEFAULTS.refreshReuseGraceSeconds, 0, 3_600),
     interruptedAfterSeconds: check.integer('interruptedAfterSeconds', input.interruptedAfterSeconds, SESSIONS_DEFAULTS.interruptedAfterSeconds, 1, 86_400),
+    auditSealIntervalSeconds: check.integer('auditSealIntervalSeconds', input.auditSealIntervalSeconds, SESSIONS_DEFAULTS.auditSealIntervalSeconds, 0, 86_400),
     loginLockout,
     sessionPurge,
     singleInstance: check.boolean('singleInstance', input.singleInstance, SESSIONS_DEFAULTS.singleInstance),
@@ -351,6 +359,7 @@ const OPTION_KEYS: ReadonlyArray<keyof SessionsModuleOptions> = [
   'cacheMarkerNotifications',
   'refreshReuseGraceSeconds',
   'interruptedAfterSeconds',
+  'auditSealIntervalSeconds',
   'loginLockout',
   'sessionPurge',
   'singleInstance',

@@ -55,6 +55,7 @@ describe('loadEnvironment', () => {
       refreshReuseGraceSeconds: 5,
       interruptedAfterSeconds: 60,
       sessionPurge: { intervalSeconds: 3_600, marginSeconds: 604_800, batchSize: 500 },
+      auditSealIntervalSeconds: 300,
       authCheck: 'session',
       rateLimit: {
         windowSeconds: 60,
@@ -115,6 +116,7 @@ describe('loadEnvironment', () => {
       SESSION_PURGE_INTERVAL_SECONDS: '0',
       SESSION_PURGE_MARGIN_SECONDS: '86400',
       SESSION_PURGE_BATCH_SIZE: '200',
+      AUDIT_SEAL_INTERVAL_SECONDS: '0',
       RATE_LIMIT_WINDOW_SECONDS: '300',
       RATE_LIMIT_PER_IP: '100',
       RATE_LIMIT_PER_ACCOUNT: '5',
@@ -156,6 +158,7 @@ describe('loadEnvironment', () => {
       refreshReuseGraceSeconds: 3,
       interruptedAfterSeconds: 120,
       sessionPurge: { intervalSeconds: 0, marginSeconds: 86_400, batchSize: 200 },
+      auditSealIntervalSeconds: 0,
       authCheck: 'session',
       rateLimit: {
         windowSeconds: 300,

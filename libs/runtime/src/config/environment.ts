@@ -209,6 +209,11 @@ export const ENVIRONMENT_VARIABLES = [
     description: 'Rows the purge deletes per statement, each statement its own short transaction, 1 to 10000',
   },
   {
+    name: 'AUDIT_SEAL_INTERVAL_SECONDS',
+    default: text(LIBRARY.auditSealIntervalSeconds),
+    description: 'How often the audit entries settled since the last seal are sealed into the chain of seals (docs/audit.md), 0 (never) to 86400',
+  },
+  {
     name: 'RATE_LIMIT_WINDOW_SECONDS',
     default: text(LIMITS.windowSeconds),
     description: 'Window of the login, refresh, logout and register rate limits, 1 to 86400',
@@ -343,6 +348,7 @@ export interface Environment {
   readonly interruptedAfterSeconds: number;
   /** The purge of expired sessions (the sessions library's sessionPurge options). */
   readonly sessionPurge: { readonly intervalSeconds: number; readonly marginSeconds: number; readonly batchSize: number };
+  readonly auditSealIntervalSeconds: number;
   /** Benchmarks only; always `session` in production. */
   readonly authCheck: AuthCheckMode;
   /** Limits of the sign-in routes and the login lockout. */
@@ -559,6 +565,10 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(1, 10_000)
   SESSION_PURGE_BATCH_SIZE: number;
+
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(0, 86_400)
+  AUDIT_SEAL_INTERVAL_SECONDS: number;
 
   // A weakened auth check must never reach production by a stray variable (checks run bottom-up).
   @ValidateBy({
@@ -803,6 +813,7 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
       marginSeconds: variables.SESSION_PURGE_MARGIN_SECONDS,
       batchSize: variables.SESSION_PURGE_BATCH_SIZE,
     },
+    auditSealIntervalSeconds: variables.AUDIT_SEAL_INTERVAL_SECONDS,
     authCheck: variables.BENCHMARK_AUTH_CHECK,
     rateLimit: {
       windowSeconds: variables.RATE_LIMIT_WINDOW_SECONDS,

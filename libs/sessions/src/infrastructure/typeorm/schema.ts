@@ -12,6 +12,7 @@ import { ConsoleSessions1764000000900 } from './migrations/1764000000900-console
 import { LoginLockoutsAndUserSearch1764000001000 } from './migrations/1764000001000-login-lockouts-and-user-search';
 import { AuditFilterIndexes1764000001100 } from './migrations/1764000001100-audit-filter-indexes';
 import { SessionExpiryIndex1764000001200 } from './migrations/1764000001200-session-expiry-index';
+import { AuditSeals1764000001300 } from './migrations/1764000001300-audit-seals';
 
 /** Every migration of the library, in the order they run. Forward-only in production; `down` is for tests and operators. */
 export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
@@ -28,6 +29,7 @@ export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
   LoginLockoutsAndUserSearch1764000001000,
   AuditFilterIndexes1764000001100,
   SessionExpiryIndex1764000001200,
+  AuditSeals1764000001300,
 ];
 
 /** The library's tables, as 0.1 created them in `public`. */

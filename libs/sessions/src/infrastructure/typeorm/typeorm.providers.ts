@@ -9,6 +9,8 @@ import { REVOKED_SESSIONS } from '../../application/ports/revoked-sessions.port'
 import { SESSION_RECORDS } from '../../application/ports/session-records.port';
 import { UNIT_OF_WORK } from '../../application/ports/unit-of-work.port';
 import { USER_ACCOUNTS } from '../../application/ports/user-accounts.port';
+import { ResolvedSessionsOptions, SESSIONS_OPTIONS } from '../../sessions.options';
+import { AuditSealer } from './audit-sealer';
 import { SESSIONS_SCHEMA, sessionsSchemaProviders, SessionsSchemaSettings } from './sessions-schema.provider';
 import { TypeOrmAuditLog } from './typeorm-audit-log';
 import { TypeOrmCacheMarkerOutbox } from './typeorm-cache-marker-outbox';
@@ -69,6 +71,11 @@ export function typeOrmProviders(dataSource: InjectionToken): Provider[] {
       provide: INSTANCE_REGISTRY,
       inject: [dataSource, SESSIONS_SCHEMA],
       useFactory: (ds: DataSource, s: Settings) => new TypeOrmInstanceRegistry(ds, s.schema),
+    },
+    {
+      provide: AuditSealer,
+      inject: [dataSource, SESSIONS_SCHEMA, SESSIONS_OPTIONS],
+      useFactory: (ds: DataSource, s: Settings, o: ResolvedSessionsOptions) => new AuditSealer(ds, s.schema, o.auditSealIntervalSeconds),
     },
   ];
 }
