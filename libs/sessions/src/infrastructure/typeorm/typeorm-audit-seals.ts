@@ -76,8 +76,11 @@ export async function sealAuditEntries(dataSource: DataSource, options: SealAudi
   const settleSeconds = options.settleSeconds ?? AUDIT_SEAL_SETTLE_SECONDS;
   const maxEntries = options.maxEntriesPerSeal ?? AUDIT_SEAL_MAX_ENTRIES;
   const seals: Array<AuditSealRun['seals'][number]> = [];
+  // One bound for the whole run: each seal's transaction has its own now(), and a bound that moved
+  // on with it would make the run chase the clock.
+  const [{ settledBefore }] = await rowsOf<{ settledBefore: string }>(dataSource.manager, SETTLED_BEFORE_SQL, [settleSeconds]);
   for (let run = 0; run < (options.maxSeals ?? MAX_SEALS_PER_RUN); run += 1) {
-    const step = await dataSource.transaction((manager) => sealOnce(manager, schema, settleSeconds, maxEntries));
+    const step = await dataSource.transaction((manager) => sealOnce(manager, schema, settledBefore, maxEntries));
     if (step === 'locked') return { lockedElsewhere: true, seals };
     if (step === null) break;
     seals.push(step);
@@ -85,16 +88,20 @@ export async function sealAuditEntries(dataSource: DataSource, options: SealAudi
   return { lockedElsewhere: false, seals };
 }
 
-async function sealOnce(manager: EntityManager, schema: string, settleSeconds: number, maxEntries: number) {
+async function sealOnce(manager: EntityManager, schema: string, settledBefore: string, maxEntries: number) {
   const [{ locked }] = await rowsOf<{ locked: boolean }>(manager, TRY_SEAL_LOCK_SQL, [sealLockName(schema)]);
   if (!locked) return 'locked' as const;
-  const [{ settledBefore }] = await rowsOf<{ settledBefore: string }>(manager, SETTLED_BEFORE_SQL, [settleSeconds]);
   const [last] = await rowsOf<{ rangeEnd: string; sealHash: Buffer }>(manager, lastSealSql(schema), []);
   const rangeStart = last?.rangeEnd ?? (await rowsOf<{ rangeStart: string | null }>(manager, firstSealStartSql(schema), [settledBefore]))[0]?.rangeStart;
   if (!rangeStart) return null;
-  const [{ rangeEnd }] = await rowsOf<{ rangeEnd: string | null }>(manager, sealEndSql(schema), [rangeStart, settledBefore, maxEntries]);
+  const [{ rangeEnd, closesDay }] = await rowsOf<{ rangeEnd: string | null; closesDay: boolean }>(manager, sealEndSql(schema), [
+    rangeStart,
+    settledBefore,
+    maxEntries,
+  ]);
   if (rangeEnd === null) return null;
   const entries = await rowsOf<SealedEntry>(manager, entriesInRangeSql(schema), [rangeStart, rangeEnd]);
+  if (entries.length === 0 && !closesDay) return null;
   const leaves = packLeaves(entries.map((entry) => ({ eventId: entry.eventId, hash: entryHash(entry) })));
   const fields = {
     format: SEAL_FORMAT,
