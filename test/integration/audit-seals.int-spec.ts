@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { runSessionsMigrations, sealAuditEntries, verifyAuditSeals } from '@app/sessions';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -6,10 +9,13 @@ import type { AuditEntry } from '../../libs/sessions/src/application/ports/audit
 import { entryHash, SEALED_COLUMNS, unpackLeaves } from '../../libs/sessions/src/application/audit-seals/sealed-entry';
 import { AuditSealer } from '../../libs/sessions/src/infrastructure/typeorm/audit-sealer';
 import { TypeOrmAuditLog } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-audit-log';
+import { buildService } from '../support/service-process';
 import { sql } from '../support/sql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
+
+const exec = promisify(execFile);
 
 /**
  * The seals against PostgreSQL. The tests connect as postgres, a superuser: the one role that can
@@ -302,5 +308,56 @@ describe('verifying the seals after a superuser went behind the triggers', () =>
       sealId: seals[2].id,
       firstMismatch: { eventId: null, reason: 'chain_broken' },
     });
+  });
+});
+
+describe('npm run audit:verify (src/audit-verify.ts)', () => {
+  /** The built CLI, without the build step, in the build's directory (no developer .env). */
+  async function auditVerify(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const dir = await buildService();
+    try {
+      const { stdout, stderr } = await exec(process.execPath, [path.join(dir, 'src/audit-verify.js'), ...args], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '', ...env },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  }
+  const lineOf = (output: string, msg: string) =>
+    output
+      .split('\n')
+      .filter((text) => text.startsWith('{'))
+      .map((text) => JSON.parse(text) as Record<string, unknown>)
+      .find((parsed) => parsed.msg === msg);
+
+  it('prints the seals verified and exits 0, then names the edited entry and exits 3', async () => {
+    await runSessionsMigrations(dataSource);
+    const ids = await insertEntries('sessions', at(DAY + 10 * HOUR), 3);
+    await sealAuditEntries(dataSource);
+    const env = { DATABASE_URL: database.url };
+    const clean = await auditVerify(env);
+    expect(clean.code).toBe(0);
+    expect(lineOf(clean.stdout, 'audit_seals_verified')).toMatchObject({ seals: 1, entries: 3, sealedThrough: sealTime(2 * DAY) });
+
+    await asSuperuserBehindTheTriggers('sessions', 'audit_entries', `UPDATE sessions.audit_entries SET user_agent = 'someone else' WHERE event_id = $1`, [
+      ids[2],
+    ]);
+    const tampered = await auditVerify(env);
+    expect(tampered.code).toBe(3);
+    expect(lineOf(tampered.stderr, 'audit_seals_mismatch')).toMatchObject({ sealId: '1', firstMismatch: { eventId: ids[2], reason: 'changed' } });
+    // A range that ends before the seal's does not read it.
+    await expect(auditVerify(env, '--to', at(DAY))).resolves.toMatchObject({ code: 0 });
+  });
+
+  it('refuses bad arguments and a missing DATABASE_URL with exit 2', async () => {
+    await expect(auditVerify({ DATABASE_URL: database.url }, '--from', 'yesterday')).resolves.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('ISO 8601'),
+    });
+    await expect(auditVerify({ DATABASE_URL: database.url }, '--since', at(0))).resolves.toMatchObject({ code: 2 });
+    await expect(auditVerify({})).resolves.toMatchObject({ code: 2, stderr: expect.stringContaining('DATABASE_URL is not set') });
   });
 });
