@@ -9,6 +9,7 @@ import {
   SessionsModule,
   type SessionsModuleOptions,
   type SessionsOptionsFactory,
+  verifyAuditSeals,
 } from '@app/sessions';
 import { createRedisCacheStores, type RedisCacheStores, type Runtime, startRuntime, createAppLogger } from '@app/runtime';
 import { CacheModule } from '@nestjs/cache-manager';
@@ -22,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { expectEventually } from '../support/eventually';
 import { RedisServer } from '../support/redis-server';
+import { sql } from '../support/sql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
@@ -162,6 +164,28 @@ describe('SessionsModule.forRoot', () => {
     } finally {
       await host.close();
     }
+  }, 30_000);
+
+  it('seals the audit trail every auditSealIntervalSeconds, from bootstrap to shutdown', async () => {
+    const eventId = randomUUID();
+    await sql(
+      database.url,
+      `INSERT INTO sessions.audit_entries (event_id, correlation_id, action, outcome, occurred_at, actor_type, recorded_at)
+       VALUES ($1, $2, 'user.login', 'attempted', now() - interval '1 hour', 'user', now() - interval '1 hour')`,
+      [eventId, randomUUID()],
+    );
+    const host = await boot(SessionsModule.forRoot({ accessTokenSecret: SECRET, auditSealIntervalSeconds: 1 }));
+    try {
+      const [sealed] = await expectEventually(async () => {
+        const rows = await sql<{ entry_hashes: Buffer }>(database.url, `SELECT entry_hashes FROM sessions.audit_seals WHERE entry_count > 0`);
+        expect(rows).toHaveLength(1);
+        return rows;
+      });
+      expect(sealed.entry_hashes.subarray(0, 16).toString('hex')).toBe(eventId.replace(/-/g, ''));
+    } finally {
+      await host.close();
+    }
+    await expect(verifyAuditSeals(runtime.dataSource)).resolves.toMatchObject({ ok: true, entries: 1 });
   }, 30_000);
 
   it('uses the DataSource named by dataSourceName', async () => {
