@@ -104,7 +104,6 @@ describe('sealing the audit trail', () => {
       entries: 4,
       sealedThrough: run.seals.at(-1)?.rangeEnd,
     });
-    // Nothing new: the next run continues from the last seal's end.
     // Nothing new today: an empty range is sealed only once its day is over.
     await expect(sealAuditEntries(dataSource, { schema })).resolves.toEqual({ lockedElsewhere: false, seals: [] });
   });
@@ -129,7 +128,7 @@ describe('sealing the audit trail', () => {
       requestId: 'req-1',
       actorName: null,
       details: { instance: randomUUID(), b: [1, { y: 2, x: null }] },
-    } as AuditEntry;
+    };
     await auditLog.append([fresh]);
 
     await sealAuditEntries(dataSource, { schema });
