@@ -14,7 +14,7 @@ import {
 import { UnhandledExceptionBus } from '@nestjs/cqrs';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Subscription } from 'rxjs';
-import { APPLICATION_PROVIDERS } from './application/application.providers';
+import { APPLICATION_PROVIDERS, MAINTENANCE_PROVIDERS } from './application/application.providers';
 import { SessionAuthenticator } from './application/authentication/session-authenticator';
 import { CLOCK, systemClock } from './application/ports/clock.port';
 import { SESSION_CACHE, SessionCache } from './application/ports/session-cache.port';
@@ -90,6 +90,7 @@ function sessionsProviders(dataSource: InjectionToken): Provider[] {
     ...SECURITY_PROVIDERS,
     UnhandledExceptionLogger,
     ...APPLICATION_PROVIDERS,
+    ...MAINTENANCE_PROVIDERS,
     SessionsHealthProbe,
   ];
 }

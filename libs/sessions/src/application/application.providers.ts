@@ -72,12 +72,16 @@ export const SETTINGS_PROVIDERS: Provider[] = [
   { provide: SESSION_PURGE_POLICY, inject: [SESSIONS_OPTIONS], useFactory: (o: ResolvedSessionsOptions): SessionPurgePolicy => o.sessionPurge },
 ];
 
+/**
+ * The store's upkeep in the background: the purge of expired sessions. Only SessionsModule runs it,
+ * over PostgreSQL; SessionsTestingModule's in-memory store has nothing that outlives a test.
+ */
+export const MAINTENANCE_PROVIDERS: Provider[] = [ExpiredSessionsPurge, SessionPurgeSchedule];
+
 /** The use cases and the services they call; the ports they need come from the infrastructure providers. */
 export const APPLICATION_PROVIDERS: Provider[] = [
   ...SETTINGS_PROVIDERS,
   InterruptedOperations,
-  ExpiredSessionsPurge,
-  SessionPurgeSchedule,
   AuditTrail,
   AuditRecorder,
   AuditSaga,
