@@ -63,6 +63,8 @@ export interface TestStackOptions {
   /** Use Redis (default) or the in-process cache. */
   readonly redis?: boolean;
   readonly redisUrl?: string;
+  /** A Redis Cluster of the test's own (test/support/redis-cluster.ts) instead of the shared Redis; its keys go with it. */
+  readonly redisClusterNodes?: readonly string[];
   readonly sessions?: Partial<SessionsModuleOptions>;
   readonly admin?: { email: string; password: string };
   /** Any other setting to override. */
@@ -100,7 +102,9 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
   const { logger, capture: logs } = capturingLogger();
   const settings: RuntimeSettings = {
     database: { url: database.url, poolSize: 5, statementTimeoutMs: 5_000 },
-    cache: { redisUrl: useRedis ? redisUrl : undefined, store: 'keyv-redis' },
+    cache: options.redisClusterNodes
+      ? { redisClusterNodes: options.redisClusterNodes, store: 'keyv-redis' }
+      : { redisUrl: useRedis ? redisUrl : undefined, store: 'keyv-redis' },
     sessions: {
       lifetimes: SESSIONS_DEFAULTS.lifetimes,
       accessTokenSecret: 'test-secret-that-is-long-enough-for-hs256!',
@@ -146,7 +150,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
       await runtime.close();
       if (options.shareWith) return;
       await database.drop();
-      if (useRedis) await deleteRedisKeys(redisUrl, cachePrefix);
+      if (useRedis && !options.redisClusterNodes) await deleteRedisKeys(redisUrl, cachePrefix);
     },
   };
 }

@@ -55,9 +55,10 @@ export class CoreModule {
     const cacheConnection = {
       provide: CACHE_CONNECTION,
       useFactory: async (): Promise<CacheConnection> => {
-        const { redisUrl, store } = runtime.settings.cache;
-        if (!redisUrl) return { stores: undefined, close: async () => undefined };
-        return createRedisCacheStores(store, redisUrl, { namespace: `${cacheKeyPrefixOf(runtime.settings)}cache` });
+        const { redisUrl, redisClusterNodes, store } = runtime.settings.cache;
+        const target = redisClusterNodes ? { clusterNodes: redisClusterNodes } : redisUrl;
+        if (!target) return { stores: undefined, close: async () => undefined };
+        return createRedisCacheStores(store, target, { namespace: `${cacheKeyPrefixOf(runtime.settings)}cache` });
       },
     };
     // One module object, imported twice: Nest instantiates it once, so the app opens one connection.
@@ -84,9 +85,9 @@ export class CoreModule {
           useFactory: (): SessionsModuleOptions => ({
             // The embedded database's sockets share one session: no connection of its own to LISTEN on.
             cacheMarkerNotifications: !runtime.embeddedDatabase,
-            // Without REDIS_URL the cache lives in this process: the configuration allows that only
-            // outside production or with IN_PROCESS_CACHE_SINGLE_INSTANCE=true, i.e. one instance.
-            singleInstance: runtime.settings.cache.redisUrl === undefined,
+            // Without REDIS_URL (or a cluster) the cache lives in this process: the configuration allows that
+            // only outside production or with IN_PROCESS_CACHE_SINGLE_INSTANCE=true, i.e. one instance.
+            singleInstance: runtime.settings.cache.redisUrl === undefined && runtime.settings.cache.redisClusterNodes === undefined,
             // startRuntime has already migrated, under the lock, before either app started: each app only checks.
             migrations: 'verify',
             ...runtime.settings.sessions,

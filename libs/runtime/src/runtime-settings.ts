@@ -15,8 +15,10 @@ export interface RuntimeSettings {
     readonly embeddedDataDir?: string;
   };
   readonly cache: {
-    /** Absent: an in-process cache, and the sessions library is told it runs as a single instance. */
+    /** Absent (with redisClusterNodes): an in-process cache, and the sessions library is told it runs as a single instance. */
     readonly redisUrl?: string;
+    /** Redis Cluster seeds (`host:port`), instead of redisUrl; only with store `keyv-redis`. */
+    readonly redisClusterNodes?: readonly string[];
     readonly store: CacheStoreKind;
   };
   /** The sessions library's options (what is absent takes the library's default); the apps sign with an HS256 secret. */

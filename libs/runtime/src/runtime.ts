@@ -49,8 +49,8 @@ export async function startRuntime(settings: RuntimeSettings): Promise<Runtime> 
       'Runtime',
     );
   }
-  if (!settings.cache.redisUrl) {
-    logger.warn('EMBEDDED MODE: no REDIS_URL, the session cache lives in this process. Run a single instance only.', 'Runtime');
+  if (!settings.cache.redisUrl && !settings.cache.redisClusterNodes) {
+    logger.warn('EMBEDDED MODE: no REDIS_URL nor REDIS_CLUSTER_NODES, the session cache lives in this process. Run a single instance only.', 'Runtime');
   }
 
   const statementTimeoutMs = settings.database.statementTimeoutMs;

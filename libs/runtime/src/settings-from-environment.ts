@@ -42,7 +42,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
         statementTimeoutMs: environment.database.statementTimeoutMs,
         embeddedDataDir: environment.database.embeddedDataDir,
       },
-      cache: { redisUrl: environment.cache.redisUrl, store: environment.cache.store },
+      cache: { redisUrl: environment.cache.redisUrl, redisClusterNodes: environment.cache.redisClusterNodes, store: environment.cache.store },
       sessions: {
         lifetimes: {
           accessTokenTtlSeconds: environment.accessToken.ttlSeconds,

@@ -3,7 +3,16 @@ import { keyvOfRedisYetStore } from '@app/sessions';
 import { CacheManagerStore } from 'cache-manager';
 import { redisStore, RedisStore } from 'cache-manager-redis-yet';
 import { Keyv } from 'keyv';
-import { closeRedis, closeRedisV4, connectRedis, logConnectionChanges, reconnectBackoff, redactRedisUrl, withTimeout } from './redis-connection';
+import {
+  closeRedis,
+  closeRedisV4,
+  connectRedis,
+  connectRedisCluster,
+  logConnectionChanges,
+  reconnectBackoff,
+  redactRedisUrl,
+  withTimeout,
+} from './redis-connection';
 
 /**
  * The apps' own Redis connection, as the cache store they give @nestjs/cache-manager; the sessions
@@ -21,6 +30,11 @@ export interface RedisCacheStoreOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/** A Redis Cluster, by its seed nodes (`host:port`); the rest of the cluster is discovered from them. */
+export interface RedisClusterTarget {
+  readonly clusterNodes: readonly string[];
+}
+
 export interface RedisCacheStores {
   /** For `CacheModule.registerAsync({ useFactory: () => ({ stores }) })`. */
   readonly stores: Keyv[];
@@ -29,12 +43,26 @@ export interface RedisCacheStores {
 }
 
 /**
- * Connects to Redis and wraps the connection in the Keyv store @nestjs/cache-manager expects.
- * Startup fails if Redis cannot be reached within connectTimeoutMs; afterwards the client
- * reconnects on its own and the session cache reports "unavailable" in the meantime.
+ * Connects to Redis (a URL) or to a Redis Cluster (its seed nodes) and wraps the connection in the
+ * Keyv store @nestjs/cache-manager expects: one client, which the sessions library finds inside
+ * the store. Startup fails if Redis cannot be reached within connectTimeoutMs; afterwards the
+ * client reconnects on its own and the session cache reports "unavailable" in the meantime.
+ * A cluster needs `keyv-redis`: the library's cluster adapter is for @keyv/redis's node-redis 5.
  */
-export async function createRedisCacheStores(kind: CacheStoreKind, url: string, options: RedisCacheStoreOptions): Promise<RedisCacheStores> {
+export async function createRedisCacheStores(
+  kind: CacheStoreKind,
+  target: string | RedisClusterTarget,
+  options: RedisCacheStoreOptions,
+): Promise<RedisCacheStores> {
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+  if (typeof target !== 'string') {
+    if (kind !== 'keyv-redis') throw new Error(`A Redis Cluster needs the keyv-redis cache store (got ${kind})`);
+    const cluster = await connectRedisCluster(target.clusterNodes, { connectTimeoutMs, name: 'RedisCacheStore(keyv-redis cluster)' });
+    const adapter = new KeyvRedis(cluster, { namespace: options.namespace });
+    const keyv = new Keyv(adapter, { namespace: options.namespace, useKeyPrefix: false });
+    return { stores: [keyv], close: () => closeRedis(cluster) };
+  }
+  const url = target;
   if (kind === 'redis-yet') return createRedisYetStores(url, options.namespace, connectTimeoutMs);
   const client = await connectRedis(url, { connectTimeoutMs, name: 'RedisCacheStore(keyv-redis)' });
   const adapter = new KeyvRedis(client, { namespace: options.namespace });

@@ -1,4 +1,4 @@
-import { createClient } from '@keyv/redis';
+import { createClient, createCluster } from '@keyv/redis';
 import { once } from 'node:events';
 import { Logger } from '@nestjs/common';
 
@@ -40,6 +40,34 @@ export async function connectRedis(url: string, options: RedisConnectOptions) {
   return client;
 }
 
+/**
+ * Connects a node-redis v5 Redis Cluster client over `nodes` (host:port seeds; the rest of the
+ * cluster is discovered from them). Every node client gets connectRedis's options: no offline
+ * queue, so a command for a master that is down fails at once instead of waiting for it; the same
+ * capped reconnect backoff. Logs as logConnectionChanges does, for the discovery and for each node.
+ * Rejects, with the client destroyed, when the cluster cannot be discovered within connectTimeoutMs.
+ */
+export async function connectRedisCluster(nodes: readonly string[], options: RedisConnectOptions) {
+  const cluster = createCluster({
+    rootNodes: nodes.map((node) => ({ url: `redis://${node}` })),
+    defaults: { disableOfflineQueue: true, socket: { connectTimeout: options.connectTimeoutMs, reconnectStrategy: reconnectBackoff } },
+  });
+  // The cluster's own 'error' is a failed discovery of the topology.
+  logConnectionChanges(cluster, options.name, { error: 'error', ready: 'connect' });
+  logConnectionChanges(cluster, `${options.name} node`, { error: 'node-error', ready: 'node-ready' });
+  try {
+    await withTimeout(
+      cluster.connect(),
+      options.connectTimeoutMs,
+      () => new Error(`Redis Cluster at ${nodes.join(',')} did not answer within ${options.connectTimeoutMs} ms`),
+    );
+  } catch (error) {
+    cluster.destroy();
+    throw error;
+  }
+  return cluster;
+}
+
 /** Closes a v5 client, letting pending replies arrive for up to a second; idempotent. */
 export async function closeRedis(client: NodeRedisV5Client): Promise<void> {
   if (!client.isOpen) return;
@@ -75,24 +103,24 @@ export function reconnectBackoff(retries: number): number {
 }
 
 interface ConnectionEvents {
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  on(event: 'ready', listener: () => void): unknown;
+  on(event: string, listener: (error: Error) => void): unknown;
 }
 
 /**
  * One line when the connection drops and one when it is back, not one per retry. The 'error'
  * listener is also what keeps a dropped connection from crashing the process: node-redis re-emits
- * socket errors on the client, and an EventEmitter with no 'error' listener throws them.
+ * socket errors on the client, and an EventEmitter with no 'error' listener throws them. A cluster
+ * client reports its nodes under other names (`node-error`, `node-ready`): `events` says which.
  */
-export function logConnectionChanges(client: ConnectionEvents, context: string): void {
+export function logConnectionChanges(client: ConnectionEvents, context: string, events = { error: 'error', ready: 'ready' }): void {
   const log = new Logger(context);
   let failing = false;
-  client.on('error', (error: Error) => {
+  client.on(events.error, (error: Error) => {
     if (failing) return;
     failing = true;
     log.warn(`Redis connection failed: ${error.message}`);
   });
-  client.on('ready', () => {
+  client.on(events.ready, () => {
     if (!failing) return;
     failing = false;
     log.log('Redis connection restored');

@@ -45,7 +45,7 @@ describe('loadEnvironment', () => {
         consoleAssetsDir: undefined,
       },
       database: { url: undefined, poolSize: 10, statementTimeoutMs: 5000, embeddedDataDir: undefined },
-      cache: { redisUrl: undefined, inProcessSingleInstance: false, store: 'keyv-redis', keyPrefix: 'sessions:', timeoutMs: 250 },
+      cache: { redisUrl: undefined, redisClusterNodes: undefined, inProcessSingleInstance: false, store: 'keyv-redis', keyPrefix: 'sessions:', timeoutMs: 250 },
       accessToken: { secret: expect.stringMatching(/^[\w-]{43}$/), ttlSeconds: 900 },
       generatedAccessTokenSecret: true,
       sessionTtlSeconds: 2_592_000,
@@ -275,6 +275,39 @@ describe('loadEnvironment', () => {
     it('accepts redis:// and rediss://', () => {
       expect(loadEnvironment({ ...DEV, REDIS_URL: 'redis://127.0.0.1:6379' }).cache.redisUrl).toBe('redis://127.0.0.1:6379');
       expect(loadEnvironment({ ...DEV, REDIS_URL: 'rediss://cache:6380' }).cache.redisUrl).toBe('rediss://cache:6380');
+    });
+  });
+
+  // issue 12 #1: a Redis Cluster as the cache, rate-limit and lockout store.
+  describe('REDIS_CLUSTER_NODES', () => {
+    it('reads comma-separated host:port seeds, and satisfies production instead of REDIS_URL', () => {
+      const environment = loadEnvironment({ ...PRODUCTION, REDIS_URL: undefined, REDIS_CLUSTER_NODES: 'cache-a:7000, 10.0.0.2:7001,[::1]:7002' });
+      expect(environment.cache).toMatchObject({ redisUrl: undefined, redisClusterNodes: ['cache-a:7000', '10.0.0.2:7001', '[::1]:7002'], store: 'keyv-redis' });
+    });
+
+    it('refuses it together with REDIS_URL', () => {
+      expect(problemsOf({ ...PRODUCTION, REDIS_CLUSTER_NODES: 'cache-a:7000' })).toEqual([
+        'REDIS_CLUSTER_NODES and REDIS_URL are mutually exclusive: set one (a cluster is reached through its seed nodes)',
+      ]);
+    });
+
+    it('refuses it with CACHE_STORE=redis-yet', () => {
+      expect(problemsOf({ ...PRODUCTION, REDIS_URL: undefined, REDIS_CLUSTER_NODES: 'cache-a:7000', CACHE_STORE: 'redis-yet' })).toEqual([
+        `REDIS_CLUSTER_NODES needs CACHE_STORE=keyv-redis (the Redis Cluster client is @keyv/redis's node-redis 5) (got "redis-yet")`,
+      ]);
+    });
+
+    it('refuses a seed that is not host:port', () => {
+      for (const [value, bad] of [
+        ['cache-a', 'cache-a'],
+        ['cache-a:7000,redis://cache-b:7001', 'redis://cache-b:7001'],
+        ['cache-a:70000', 'cache-a:70000'],
+        ['cache-a:7000,', ''],
+      ]) {
+        expect(problemsOf({ ...PRODUCTION, REDIS_URL: undefined, REDIS_CLUSTER_NODES: value })).toEqual([
+          `REDIS_CLUSTER_NODES must be comma-separated host:port seeds (got "${bad}")`,
+        ]);
+      }
     });
   });
 

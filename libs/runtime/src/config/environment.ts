@@ -96,7 +96,12 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'EMBEDDED_DATA_DIR', description: 'Directory of the embedded database; unset keeps it in memory' },
   {
     name: 'REDIS_URL',
-    description: 'redis:// or rediss:// URL; required in production unless IN_PROCESS_CACHE_SINGLE_INSTANCE=true; unset keeps the cache in process memory',
+    description:
+      'redis:// or rediss:// URL; required in production unless REDIS_CLUSTER_NODES is set or IN_PROCESS_CACHE_SINGLE_INSTANCE=true; unset keeps the cache in process memory',
+  },
+  {
+    name: 'REDIS_CLUSTER_NODES',
+    description: 'Redis Cluster seed nodes, comma-separated host:port (the rest is discovered); instead of REDIS_URL, with CACHE_STORE=keyv-redis only',
   },
   {
     name: 'IN_PROCESS_CACHE_SINGLE_INSTANCE',
@@ -330,6 +335,8 @@ export interface Environment {
   readonly cache: {
     /** Absent: the cache lives in process memory (in production only with inProcessSingleInstance). */
     readonly redisUrl: string | undefined;
+    /** Redis Cluster seeds (`host:port`) instead of redisUrl; absent with it. */
+    readonly redisClusterNodes: readonly string[] | undefined;
     /** The operator's explicit opt-in to a production without Redis: exactly one instance runs. */
     readonly inProcessSingleInstance: boolean;
     readonly store: CacheStoreKind;
@@ -387,6 +394,29 @@ function IsTracingVariable(): PropertyDecorator {
   });
 }
 
+/** `host:port` seeds; a hostname, an IPv4 address or a bracketed IPv6 one. */
+const CLUSTER_NODE = /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?):([0-9]{1,5})$/i;
+
+/**
+ * Why REDIS_CLUSTER_NODES cannot be used, or undefined. One cache connection per app: a cluster
+ * and a URL together would leave which one holds the revocation markers to chance. keyv-redis only:
+ * the library reads a cluster through @keyv/redis's node-redis 5 client; cache-manager-redis-yet's
+ * cluster store carries node-redis 4, whose cluster client the library has no adapter for.
+ */
+function redisClusterNodesProblem(value: string, variables: EnvironmentVariables): string | undefined {
+  if (variables.REDIS_URL !== undefined)
+    return 'REDIS_CLUSTER_NODES and REDIS_URL are mutually exclusive: set one (a cluster is reached through its seed nodes)';
+  if (variables.CACHE_STORE !== 'keyv-redis')
+    return `REDIS_CLUSTER_NODES needs CACHE_STORE=keyv-redis (the Redis Cluster client is @keyv/redis's node-redis 5) ${got(variables.CACHE_STORE)}`;
+  const nodes = value.split(',').map((node) => node.trim());
+  const bad = nodes.find((node) => {
+    const match = CLUSTER_NODE.exec(node);
+    return !match || Number(match[3]) < 1 || Number(match[3]) > 65535;
+  });
+  if (bad !== undefined) return `REDIS_CLUSTER_NODES must be comma-separated host:port seeds (got "${bad}")`;
+  return undefined;
+}
+
 /** Lists every invalid variable, one per line, in `problems` as well as in the message. */
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
@@ -438,6 +468,17 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @IsOptional()
   @IsUrlWithScheme(['redis', 'rediss'])
   REDIS_URL: string | undefined;
+
+  @IsOptional()
+  @ValidateBy({
+    name: 'redisClusterNodes',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) => redisClusterNodesProblem(String(value), args?.object as EnvironmentVariables) === undefined,
+      defaultMessage: (args?: ValidationArguments) =>
+        redisClusterNodesProblem(String(args?.value), args?.object as EnvironmentVariables) ?? 'REDIS_CLUSTER_NODES is invalid',
+    },
+  })
+  REDIS_CLUSTER_NODES: string | undefined;
 
   @Transform(({ value }) => toBoolean(value))
   @IsBooleanFlag()
@@ -731,7 +772,7 @@ function productionDependencyProblems(variables: EnvironmentVariables): string[]
       'without DATABASE_URL the service would run an in-memory embedded database, which production never allows (users and the audit trail would vanish on restart)',
     );
   }
-  if (variables.REDIS_URL === undefined && variables.IN_PROCESS_CACHE_SINGLE_INSTANCE !== true) {
+  if (variables.REDIS_URL === undefined && variables.REDIS_CLUSTER_NODES === undefined && variables.IN_PROCESS_CACHE_SINGLE_INSTANCE !== true) {
     missing.push('REDIS_URL');
     why.push(
       'without REDIS_URL each process caches sessions on its own, so another instance accepts a logged-out session for up to a minute; if exactly one instance ever runs, set IN_PROCESS_CACHE_SINGLE_INSTANCE=true instead',
@@ -786,6 +827,7 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
     },
     cache: {
       redisUrl: variables.REDIS_URL,
+      redisClusterNodes: variables.REDIS_CLUSTER_NODES?.split(',').map((node) => node.trim()),
       inProcessSingleInstance: variables.IN_PROCESS_CACHE_SINGLE_INSTANCE,
       store: variables.CACHE_STORE,
       keyPrefix: variables.CACHE_KEY_PREFIX,

@@ -1,26 +1,40 @@
 import KeyvRedis from '@keyv/redis';
 import { Cache } from 'cache-manager';
 import { isRedisClient, RedisClient } from '../redis/redis-client';
+import { clusterRedisClient, isRedisCluster, redisClusterLocation } from '../redis/redis-cluster-client';
+import { redisLocation } from '../redis/redis-location';
 import { redisYetStoreOf } from './redis-yet-keyv-adapter';
 
 export interface CacheStoreRedis {
   readonly client: RedisClient;
   /** Which store package carries it, for logs and health output. */
   readonly source: '@keyv/redis' | 'cache-manager-redis-yet';
+  /** `redis://host:port/db`, or `redis-cluster://seeds` for a cluster: with the key prefix, the cache namespace. */
+  readonly location: string;
+  /** True for a Redis Cluster client (node-redis 5 `createCluster`, inside @keyv/redis). */
+  readonly cluster: boolean;
 }
 
 /**
  * The node-redis client inside the Redis store the app gave @nestjs/cache-manager (@keyv/redis, or
  * cache-manager-redis-yet wrapped by RedisYetKeyvAdapter), for adapters that need commands
  * cache-manager does not offer (SET NX, pipelines, scripts, per-call timeouts); undefined when the
- * first store is not Redis. Throws for a Redis client it cannot use (a cluster client), since
- * falling back to memory would silently stop sharing state between instances.
+ * first store is not Redis. A @keyv/redis store over a Redis Cluster client (node-redis 5
+ * `createCluster`) is seen through clusterRedisClient. Throws for a Redis client it cannot use,
+ * since falling back to memory would silently stop sharing state between instances.
  */
 export function findCacheStoreRedis(cache: Cache): CacheStoreRedis | undefined {
   const store: unknown = cache.stores[0]?.store;
-  if (isKeyvRedis(store)) return { client: usableClient(store.client, '@keyv/redis'), source: '@keyv/redis' };
+  if (isKeyvRedis(store)) {
+    const client: unknown = store.client;
+    if (isRedisCluster(client)) return { client: clusterRedisClient(client), source: '@keyv/redis', location: redisClusterLocation(client), cluster: true };
+    return { client: usableClient(client, '@keyv/redis'), source: '@keyv/redis', location: redisLocation(client), cluster: false };
+  }
   const redisYet = redisYetStoreOf(store);
-  if (redisYet) return { client: usableClient(redisYet.client, 'cache-manager-redis-yet'), source: 'cache-manager-redis-yet' };
+  if (redisYet) {
+    const client = usableClient(redisYet.client, 'cache-manager-redis-yet');
+    return { client, source: 'cache-manager-redis-yet', location: redisLocation(client), cluster: false };
+  }
   return undefined;
 }
 
@@ -56,5 +70,7 @@ function isKeyvRedis(store: unknown): store is KeyvRedis<unknown> {
 function usableClient(client: unknown, source: string): RedisClient {
   if (isRedisClient(client)) return client;
   // Falling back to memory here would silently break cross-instance revocation.
-  throw new Error(`The Redis client of ${source} is not supported by the session cache and rate limiter (Redis Cluster clients are not)`);
+  throw new Error(
+    `The Redis client of ${source} is not supported by the session cache and rate limiter (a node-redis client, or a node-redis 5 cluster client inside @keyv/redis, is)`,
+  );
 }

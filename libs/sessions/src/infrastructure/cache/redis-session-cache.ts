@@ -52,6 +52,16 @@ export function cacheEpochKey(keyPrefix: string): string {
   return `${keyPrefix}cache-epoch`;
 }
 
+/**
+ * The `run_id` of the server, or of every master of a cluster (sorted, comma-separated; a
+ * cluster's INFO is each master's in turn, see clusterRedisClient): a restart, or a master
+ * replaced by its promoted replica, changes it.
+ */
+function serverIdOf(info: string): string | null {
+  const runIds = [...info.matchAll(/^run_id:(\S+)/gm)].map((match) => match[1]);
+  return runIds.length > 0 ? runIds.sort().join(',') : null;
+}
+
 export class RedisSessionCache implements SessionCache {
   readonly description: string;
   readonly namespace: string;
@@ -107,7 +117,7 @@ export class RedisSessionCache implements SessionCache {
     const [epoch, serverId] = await Promise.all([
       this.call('INCR', () => this.client.incr(cacheEpochKey(this.keyPrefix))),
       this.call('INFO', () => this.client.info('server')).then(
-        (info) => /^run_id:(\S+)/m.exec(info)?.[1] ?? null,
+        (info) => serverIdOf(info),
         (error: unknown) => {
           // INFO may be refused (ACL, renamed command); the epoch still fences the dataset then.
           if (error instanceof SessionCacheUnavailableError) throw error;

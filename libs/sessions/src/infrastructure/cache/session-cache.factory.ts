@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Cache, KeyvAdapter } from 'cache-manager';
 import { SessionCache } from '../../application/ports/session-cache.port';
-import { redisLocation } from '../redis/redis-location';
 import { findCacheStoreRedis } from './cache-store-redis';
 import { MemorySessionCache } from './memory-session-cache';
 import { RedisSessionCache } from './redis-session-cache';
@@ -25,8 +24,8 @@ export function createSessionCache(cache: Cache, options: SessionCacheFactoryOpt
     return new RedisSessionCache(redis.client, {
       keyPrefix: options.keyPrefix,
       timeoutMs: options.timeoutMs,
-      description: `redis (${redis.source})`,
-      location: redisLocation(redis.client),
+      description: `${redis.cluster ? 'redis cluster' : 'redis'} (${redis.source})`,
+      location: redis.location,
     });
   }
   const store: unknown = cache.stores[0]?.store;

@@ -34,7 +34,7 @@ const COMMANDS: ReadonlyArray<Exclude<keyof RedisClient, 'isReady'>> = ['get', '
 
 /**
  * Whether `candidate` has every command of RedisClient. A Redis Cluster client has not (it has no
- * `isReady`, and routes by key), so it is refused rather than half used.
+ * `isReady`, and routes by key): findCacheStoreRedis sees it through clusterRedisClient instead.
  */
 export function isRedisClient(candidate: unknown): candidate is RedisClient {
   const client = candidate as Partial<Record<keyof RedisClient, unknown>> | null | undefined;
