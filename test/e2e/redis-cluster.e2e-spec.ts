@@ -105,4 +105,44 @@ describe('Redis Cluster as the cache, rate-limit and lockout store', () => {
       expect(Number(await cluster.get(window))).toBe(3);
     }
   });
+
+  // Last: the cluster runs on with one node fewer for the rest of the file. (Issue 12 #2, failover under load, goes further.)
+  it("distrusts the cache when the master of a user's slot is killed, and trusts it again only once repaired: revoked sessions stay refused", async () => {
+    const [revoked, kept, later] = await signUp(stack, 3, 'cluster-failover');
+    await stack.http().post('/auth/logout').send({ refreshToken: revoked.refreshToken }).expect(204);
+    expect(await meStatus(stack, kept.accessToken)).toBe(200);
+
+    const master = await cluster.masterPortOf(await cluster.keyslot(sessionKey(revoked.userId, revoked.sessionId)));
+    await cluster.kill(master);
+    // The heartbeat pings every master: the one that is gone makes the cache unreachable and distrusted.
+    await expectEventually(async () => expect(await cacheHealth()).toMatchObject({ status: 'degraded', trusted: false, fallback: 'postgres' }), {
+      timeoutMs: 15_000,
+    });
+    // PostgreSQL answers while the cache is distrusted: the revoked session is refused, the live one served.
+    expect(await meStatus(stack, revoked.accessToken)).toBe(401);
+    expect(await meStatus(stack, kept.accessToken)).toBe(200);
+    // A logout whose marker cannot be written (its master is gone, or just replaced) is refused at once all the same.
+    await stack.http().post('/auth/logout').send({ refreshToken: later.refreshToken }).expect(204);
+    expect(await meStatus(stack, later.accessToken)).toBe(401);
+
+    // The replica is promoted. The client reads the new topology, the heartbeat finds a new master
+    // (another run_id) and repairs the cache from PostgreSQL before trusting it again; neither
+    // revoked session gets in at any point.
+    await cluster.waitUntilOk();
+    await expectEventually(
+      async () => {
+        expect(await meStatus(stack, revoked.accessToken)).toBe(401);
+        expect(await meStatus(stack, later.accessToken)).toBe(401);
+        expect(await cacheHealth()).toMatchObject({ status: 'up', trusted: true });
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(stack.logs.entries().some((line) => line.msg === 'session_cache_reconciled' && line.cause === 'failure')).toBe(true);
+    // Trusted again, from the promoted master: both markers are there (the repair wrote the one the outage lost).
+    expect(await cluster.get(sessionKey(later.userId, later.sessionId))).toBe('r');
+    expect(await cluster.get(sessionKey(revoked.userId, revoked.sessionId))).toBe('r');
+    expect(await meStatus(stack, revoked.accessToken)).toBe(401);
+    expect(await meStatus(stack, later.accessToken)).toBe(401);
+    expect(await meStatus(stack, kept.accessToken)).toBe(200);
+  });
 });

@@ -59,8 +59,12 @@ export async function createRedisCacheStores(
     if (kind !== 'keyv-redis') throw new Error(`A Redis Cluster needs the keyv-redis cache store (got ${kind})`);
     const cluster = await connectRedisCluster(target.clusterNodes, { connectTimeoutMs, name: 'RedisCacheStore(keyv-redis cluster)' });
     const adapter = new KeyvRedis(cluster, { namespace: options.namespace });
+    // KeyvRedis.disconnect() (called by @nestjs/cache-manager on module destroy) runs the cluster's
+    // close(), which waits for every node client, for ever for the node of a master that is down. Bounded instead.
+    const close = () => closeRedis(cluster);
+    Object.assign(adapter, { disconnect: close });
     const keyv = new Keyv(adapter, { namespace: options.namespace, useKeyPrefix: false });
-    return { stores: [keyv], close: () => closeRedis(cluster) };
+    return { stores: [keyv], close };
   }
   const url = target;
   if (kind === 'redis-yet') return createRedisYetStores(url, options.namespace, connectTimeoutMs);

@@ -7,6 +7,9 @@ export interface RedisClusterMaster {
 
 /** The node client of one master: what the adapter asks every master. */
 export interface RedisClusterNodeClient {
+  readonly isReady: boolean;
+  /** The node's connection options, from which the cluster can read the topology again. */
+  readonly options?: unknown;
   ping(): Promise<unknown>;
   info(section: string): Promise<string>;
 }
@@ -30,6 +33,8 @@ export interface NodeRedisCluster {
   pTTL(key: string): Promise<number>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   readonly _options?: { readonly rootNodes?: ReadonlyArray<{ readonly url?: string; readonly socket?: { readonly host?: string; readonly port?: number } }> };
+  /** node-redis's slot map; `rediscover` reads the topology again from a node (what the client itself does on MOVED). */
+  readonly _slots?: { rediscover?(startWith: { readonly options?: unknown }): Promise<void> };
 }
 
 const CLUSTER_COMMANDS = ['get', 'set', 'multi', 'del', 'incr', 'eval', 'evalSha', 'pTTL', 'on', 'nodeClient'] as const;
@@ -64,10 +69,16 @@ export function isRedisCluster(candidate: unknown): candidate is NodeRedisCluste
  *   clients' (`node-error`, `node-reconnecting`; `disconnect` when the cluster client closes).
  */
 export function clusterRedisClient(cluster: NodeRedisCluster): RedisClient {
-  const everyMaster = <T>(ask: (client: RedisClusterNodeClient, master: RedisClusterMaster) => Promise<T>): Promise<T[]> => {
+  const everyMaster = async <T>(ask: (client: RedisClusterNodeClient, master: RedisClusterMaster) => Promise<T>): Promise<T[]> => {
     const masters = [...cluster.masters];
-    if (masters.length === 0) return Promise.reject(new Error('The Redis Cluster client knows no master'));
-    return Promise.all(masters.map(async (master) => ask(await cluster.nodeClient(master as never), master)));
+    if (masters.length === 0) throw new Error('The Redis Cluster client knows no master');
+    const clients = await Promise.all(masters.map((master) => cluster.nodeClient(master as never)));
+    try {
+      return await Promise.all(clients.map((client, i) => ask(client, masters[i])));
+    } catch (error) {
+      rediscover(cluster, clients);
+      throw error;
+    }
   };
   return {
     get isReady() {
@@ -95,6 +106,22 @@ export function clusterRedisClient(cluster: NodeRedisCluster): RedisClient {
       return this;
     },
   };
+}
+
+/**
+ * Asks the cluster client to read the topology again, from a master that still answers (or a seed
+ * node when none does). node-redis 5 does so by itself only on a MOVED reply, which a master that
+ * is down never sends: without this, the client would keep a dead master's slots pointed at it
+ * after its replica was promoted, and every command for them would fail for ever. Not awaited: the
+ * failed call is answered at once, and the next heartbeat sees the new masters (and their new
+ * run_ids, which distrust and repair the cache).
+ */
+function rediscover(cluster: NodeRedisCluster, clients: readonly RedisClusterNodeClient[]): void {
+  const slots = cluster._slots;
+  if (typeof slots?.rediscover !== 'function') return;
+  const seeds = cluster._options?.rootNodes ?? [];
+  const from = clients.find((client) => client.isReady && client.options !== undefined) ?? { options: seeds[Math.floor(Math.random() * seeds.length)] };
+  slots.rediscover(from).catch(() => undefined);
 }
 
 /**
