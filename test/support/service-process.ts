@@ -193,7 +193,10 @@ export interface ServiceProcessOptions {
   /** `both` runs src/launch.js (web API and admin console), `web` runs src/main.js. Default both. */
   readonly apps?: 'both' | 'web';
   readonly databaseUrl: string;
-  readonly redisUrl: string;
+  /** The Redis of the cache: a URL (REDIS_URL), or the seeds of a Redis Cluster (REDIS_CLUSTER_NODES); exactly one. */
+  readonly redisUrl?: string;
+  /** `host:port` seeds of a cluster of the test's own (test/support/redis-cluster.ts `seeds`). */
+  readonly redisClusterNodes?: readonly string[];
   readonly cachePrefix: string;
   /** Any other variable; wins over the defaults below. */
   readonly env?: Readonly<Record<string, string>>;
@@ -225,6 +228,9 @@ export class ServiceProcess {
     readonly webPort: number,
     readonly adminPort: number,
   ) {
+    // The service refuses both at once, and neither means its in-process cache: name the mistake here instead.
+    if ((options.redisUrl === undefined) === (options.redisClusterNodes === undefined))
+      throw new Error(`${options.label}: give exactly one of redisUrl and redisClusterNodes`);
     this.env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       NODE_ENV: 'production',
@@ -234,7 +240,7 @@ export class ServiceProcess {
       DATABASE_URL: options.databaseUrl,
       DATABASE_POOL_SIZE: '10',
       DATABASE_STATEMENT_TIMEOUT_MS: '2000',
-      REDIS_URL: options.redisUrl,
+      ...(options.redisClusterNodes ? { REDIS_CLUSTER_NODES: options.redisClusterNodes.join(',') } : { REDIS_URL: options.redisUrl! }),
       CACHE_KEY_PREFIX: options.cachePrefix,
       CACHE_TIMEOUT_MS: '100',
       ACCESS_TOKEN_SECRET: 'resilience-tests-secret-at-least-32-characters',
