@@ -33,10 +33,16 @@ export class Http {
     readonly baseUrl: string,
     readonly name = baseUrl,
     private readonly timeoutMs = 20_000,
+    /**
+     * `close`: a connection per request. Through a TCP balancer (round-robin-proxy.ts) that is
+     * what spreads requests over the backends; a kept-alive connection stays with one.
+     */
+    private readonly connection: 'keep-alive' | 'close' = 'keep-alive',
   ) {}
 
   async call(method: string, path: string, options: CallOptions = {}): Promise<HttpResult> {
     const headers: Record<string, string> = { 'user-agent': options.userAgent ?? 'resilience-test' };
+    if (this.connection === 'close') headers.connection = 'close';
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const startedAt = Date.now();
