@@ -180,6 +180,7 @@ describe('three instances behind a round-robin proxy, on one PostgreSQL and one 
     const viaCounts: Record<string, number> = {};
     const unexpected: string[] = [];
     const notRefusedAtOnce: string[] = [];
+    let probes = 0;
     const send = (http: Http, method: string, path: string, options: CallOptions) => {
       viaCounts[http.name] = (viaCounts[http.name] ?? 0) + 1;
       return http.call(method, path, options);
@@ -187,6 +188,7 @@ describe('three instances behind a round-robin proxy, on one PostgreSQL and one 
     /** Asked right after a revocation answered: each instance, directly, must refuse the session. */
     const refusedEverywhere = async (what: string, device: Device) => {
       const statuses = await Promise.all(direct.map((http) => me(http, device)));
+      probes += statuses.length;
       if (statuses.some((status) => status !== 401))
         notRefusedAtOnce.push(`${what}: session ${device.sessionId} then ${direct.map((http, i) => `${http.name} ${statuses[i]}`).join(', ')}`);
     };
@@ -234,6 +236,7 @@ describe('three instances behind a round-robin proxy, on one PostgreSQL and one 
         for (const device of before) {
           const on = pick(direct);
           const status = await me(on, device);
+          probes += 1;
           if (status !== 401) notRefusedAtOnce.push(`revoke-all via ${via.name}: session ${device.sessionId} then ${on.name} ${status}`);
         }
       } else if (response.status === 401) {
@@ -401,6 +404,7 @@ describe('three instances behind a round-robin proxy, on one PostgreSQL and one 
       'logouts answered 204 / of which ended their session': `${logouts.length} / ${loggedOut.length}`,
       'refreshes answered 200 / 401': `${refreshes.filter((refresh) => refresh.status === 200).length} / ${refreshes.filter((refresh) => refresh.status === 401).length}`,
       'sessions refreshed then ended, refresh refused after': refreshedThenEnded.length,
+      'GET /auth/me right after a revocation answered, on an instance asked directly (all 401)': probes,
       'sessions checked on every instance and the balancer': devices.length,
       'run time (ms)': Date.now() - started,
     });
