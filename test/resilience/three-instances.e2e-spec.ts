@@ -149,6 +149,12 @@ describe('three instances behind a round-robin proxy, on one PostgreSQL and one 
     });
   }
 
+  it('migrated the schema once, though the three started together', async () => {
+    const rows = await sql<{ name: string; runs: number }>(database!.url, 'SELECT name, count(*)::int AS runs FROM sessions.migrations GROUP BY name');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((row) => row.runs !== 1)).toEqual([]);
+  });
+
   it('refuses at once, on each of the other two, a logout and a revoke-all answered by any one instance', async () => {
     for (const [x, via] of direct.entries()) {
       const others = direct.filter((_, i) => i !== x);
