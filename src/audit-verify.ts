@@ -1,11 +1,18 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SESSIONS_SCHEMA, verifyAuditSeals } from '@app/sessions';
+import { AUDIT_EXPORT_FILES, DEFAULT_SESSIONS_SCHEMA, verifyAuditExport, verifyAuditSeals } from '@app/sessions';
 import { createAppLogger, LOG_LEVELS, type LogLevel } from '@app/runtime';
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
 
 /**
+ * `npm run audit:verify -- --export DIR [--manifest-sha256 HEX]`: checks the export of a partition
+ * that retention dropped, offline (no database, no .env): the manifest's digests and line counts,
+ * the seal chain from its anchor, and every entry against its seal, naming the first that does not
+ * match (`audit_export_verified` on stdout, exit 0; `audit_export_mismatch` on stderr, exit 3).
+ * `--manifest-sha256` is the digest recorded in audit_exports and the `audit.retention` entry.
+ *
  * `npm run audit:verify [-- --from ISO] [--to ISO]`: checks the audit trail of DATABASE_URL
  * against its seals (docs/audit.md): every seal whose range meets [from, to), its chain, and each
  * entry now in its range. Reads `.env` like the apps; read-only, so it may run against a replica.
@@ -23,26 +30,79 @@ const stderr = createAppLogger({ nodeEnv: 'production', level, destination: pino
 const out = ({ msg, ...fields }: { msg: string } & Record<string, unknown>) => stdout.pino.info({ context: 'AuditVerify', ...fields }, msg);
 const err = ({ msg, ...fields }: { msg: string } & Record<string, unknown>) => stderr.pino.error({ context: 'AuditVerify', ...fields }, msg);
 
-function range(argv: string[]): { from?: string; to?: string } | string {
+interface Arguments {
+  readonly from?: string;
+  readonly to?: string;
+  readonly exportDir?: string;
+  readonly manifestSha256?: string;
+}
+
+function parse(argv: string[]): Arguments | string {
   try {
-    const { values } = parseArgs({ args: argv, options: { from: { type: 'string' }, to: { type: 'string' } }, strict: true, allowPositionals: false });
-    for (const [name, value] of Object.entries(values)) {
+    const { values } = parseArgs({
+      args: argv,
+      options: { from: { type: 'string' }, to: { type: 'string' }, export: { type: 'string' }, 'manifest-sha256': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    for (const name of ['from', 'to'] as const) {
+      const value = values[name];
       if (value !== undefined && Number.isNaN(Date.parse(value))) return `--${name} must be an ISO 8601 time (got ${JSON.stringify(value)})`;
     }
+    const digest = values['manifest-sha256'];
+    if (digest !== undefined && !/^[0-9a-fA-F]{64}$/.test(digest)) return `--manifest-sha256 must be 64 hex digits (got ${JSON.stringify(digest)})`;
+    if (values.export !== undefined && (values.from !== undefined || values.to !== undefined)) return '--export checks a whole export: no --from or --to';
+    if (digest !== undefined && values.export === undefined) return '--manifest-sha256 goes with --export';
     // Passed on in UTC (a time written without a zone is read in the local one, as Date reads it).
     const utc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
-    return { from: utc(values.from), to: utc(values.to) };
+    return { from: utc(values.from), to: utc(values.to), exportDir: values.export, manifestSha256: digest };
   } catch (error) {
     return (error as Error).message;
   }
 }
 
-async function verify(argv: string[]): Promise<number> {
-  const bounds = range(argv);
-  if (typeof bounds === 'string') {
-    err({ msg: 'audit_verify_usage', error: `${bounds}: use [--from ISO] [--to ISO]` });
+/** The export in `directory`, offline. */
+function verifyExport(directory: string, manifestSha256: string | undefined): number {
+  const manifestPath = join(directory, AUDIT_EXPORT_FILES.manifest);
+  if (!existsSync(manifestPath)) {
+    err({ msg: 'audit_verify_usage', error: `${manifestPath} does not exist: --export names the directory of one partition's export` });
     return EXIT.refused;
   }
+  const read = (file: string) => (existsSync(join(directory, file)) ? readFileSync(join(directory, file)) : Buffer.alloc(0));
+  const result = verifyAuditExport(
+    { manifest: read(AUDIT_EXPORT_FILES.manifest), entries: read(AUDIT_EXPORT_FILES.entries), seals: read(AUDIT_EXPORT_FILES.seals) },
+    manifestSha256,
+  );
+  if (result.ok) {
+    out({
+      msg: 'audit_export_verified',
+      directory,
+      partition: result.partition,
+      entries: result.entries,
+      seals: result.seals,
+      manifestSha256: result.manifestSha256,
+    });
+    return EXIT.ok;
+  }
+  err({
+    msg: 'audit_export_mismatch',
+    directory,
+    partition: result.partition,
+    manifestSha256: result.manifestSha256,
+    files: result.files,
+    firstMismatch: result.firstMismatch,
+  });
+  return EXIT.mismatch;
+}
+
+async function verify(argv: string[]): Promise<number> {
+  const parsed = parse(argv);
+  if (typeof parsed === 'string') {
+    err({ msg: 'audit_verify_usage', error: `${parsed}: use [--from ISO] [--to ISO], or --export DIR [--manifest-sha256 HEX]` });
+    return EXIT.refused;
+  }
+  const { exportDir, manifestSha256, ...bounds } = parsed;
+  if (exportDir !== undefined) return verifyExport(exportDir, manifestSha256);
   if (existsSync('.env')) process.loadEnvFile('.env');
   const url = process.env.DATABASE_URL;
   if (!url) {

@@ -157,3 +157,13 @@ export {
   type AuditSealsMismatch,
 } from './infrastructure/typeorm/typeorm-audit-seals';
 export { type SealMismatch, type SealMismatchReason } from './application/audit-seals/seal-check';
+// A partition's export before retention drops it, checked without a database (npm run audit:verify -- --export DIR).
+export {
+  verifyAuditExport,
+  AUDIT_EXPORT_FILES,
+  type AuditExportFiles,
+  type AuditExportManifest,
+  type AuditExportVerification,
+  type ExportMismatch,
+  type ExportFileProblem,
+} from './application/audit-seals/audit-export';

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import type { AccessTokenKeysOptions } from './application/ports/access-token.port';
 import { DEFAULT_LOGIN_LOCKOUT, type LoginLockoutPolicy } from './application/ports/login-attempts.port';
 import type { PasswordHasher } from './application/ports/password-hasher.port';
@@ -15,6 +16,18 @@ export interface PasswordHashingOptions {
 }
 
 /** The background purge of expired sessions: every instance schedules it, one at a time runs it. */
+/** The audit trail's monthly partitions and their retention (docs/audit.md, "Partitions and retention"). */
+export interface AuditRetentionOptions {
+  /** Months kept (1 to 1200): a partition is exported and dropped once its whole range is older. Default 13. */
+  readonly months: number;
+  /** Absolute directory the exports are written to; null (the default): nothing is ever dropped, a warning says so once. */
+  readonly exportDirectory: string | null;
+  /** Seconds between maintenance runs (partitions ahead, then retention), 0 to 86400; 0: only the creation at start-up. Default 3600. */
+  readonly intervalSeconds: number;
+  /** Months created ahead of the current one, 1 to 12. Default 3. */
+  readonly partitionsAhead: number;
+}
+
 export interface SessionPurgeOptions {
   /** Seconds between runs, the first one interval after start-up; 0 turns the purge off. Default 3600. */
   readonly intervalSeconds: number;
@@ -94,6 +107,8 @@ export interface SessionsModuleOptions {
    * a margin, and of stale login lockouts; each field defaults on its own (see SessionPurgeOptions).
    */
   readonly sessionPurge?: Partial<SessionPurgeOptions>;
+  /** The audit trail's partitions and retention; each field defaults on its own (see AuditRetentionOptions). */
+  readonly auditRetention?: Partial<AuditRetentionOptions>;
   /**
    * The host runs exactly one instance, so a cache store that is not shared (not Redis) is
    * acceptable. Without it, start-up fails on such a store: revocations made on one instance
@@ -130,6 +145,7 @@ export interface ResolvedSessionsOptions {
   readonly auditSealIntervalSeconds: number;
   readonly loginLockout: LoginLockoutPolicy;
   readonly sessionPurge: SessionPurgeOptions;
+  readonly auditRetention: AuditRetentionOptions;
   readonly singleInstance: boolean;
   readonly schema: string;
   readonly migrations: SessionsMigrationsMode;
@@ -153,6 +169,7 @@ export const SESSIONS_DEFAULTS: Readonly<Omit<ResolvedSessionsOptions, 'accessTo
   auditSealIntervalSeconds: 300,
   loginLockout: DEFAULT_LOGIN_LOCKOUT,
   sessionPurge: { intervalSeconds: 3_600, marginSeconds: 7 * 24 * 3_600, batchSize: 500, pauseMs: 100, maxBatchesPerRun: 1_000 },
+  auditRetention: { months: 13, exportDirectory: null, intervalSeconds: 3_600, partitionsAhead: 3 },
   singleInstance: false,
   schema: DEFAULT_SESSIONS_SCHEMA,
   migrations: 'run',
@@ -290,6 +307,18 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
   };
   if (purgeInput !== undefined) check.knownKeys(purgeInput, Object.keys(purgeDefaults), 'sessionPurge.');
 
+  const retentionInput = input.auditRetention;
+  const retentionDefaults = SESSIONS_DEFAULTS.auditRetention;
+  const auditRetention: AuditRetentionOptions = {
+    months: check.integer('auditRetention.months', retentionInput?.months, retentionDefaults.months, 1, 1_200),
+    exportDirectory: check.value('auditRetention.exportDirectory', retentionInput?.exportDirectory, retentionDefaults.exportDirectory, (value) =>
+      value === null || (typeof value === 'string' && isAbsolute(value)) ? undefined : `must be an absolute path or null (got ${JSON.stringify(value)})`,
+    ),
+    intervalSeconds: check.integer('auditRetention.intervalSeconds', retentionInput?.intervalSeconds, retentionDefaults.intervalSeconds, 0, 86_400),
+    partitionsAhead: check.integer('auditRetention.partitionsAhead', retentionInput?.partitionsAhead, retentionDefaults.partitionsAhead, 1, 12),
+  };
+  if (retentionInput !== undefined) check.knownKeys(retentionInput, Object.keys(retentionDefaults), 'auditRetention.');
+
   const resolved: ResolvedSessionsOptions = {
     accessTokenSecret,
     accessTokenKeys,
@@ -305,6 +334,7 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
     auditSealIntervalSeconds: check.integer('auditSealIntervalSeconds', input.auditSealIntervalSeconds, SESSIONS_DEFAULTS.auditSealIntervalSeconds, 0, 86_400),
     loginLockout,
     sessionPurge,
+    auditRetention,
     singleInstance: check.boolean('singleInstance', input.singleInstance, SESSIONS_DEFAULTS.singleInstance),
     schema: check.value('schema', input.schema, SESSIONS_DEFAULTS.schema, sessionsSchemaProblem),
     migrations: check.value('migrations', input.migrations, SESSIONS_DEFAULTS.migrations, (value) =>
@@ -362,6 +392,7 @@ const OPTION_KEYS: ReadonlyArray<keyof SessionsModuleOptions> = [
   'auditSealIntervalSeconds',
   'loginLockout',
   'sessionPurge',
+  'auditRetention',
   'singleInstance',
   'schema',
   'migrations',

@@ -25,6 +25,8 @@ import { UnlockUserHandler } from './unlock-user/unlock-user.handler';
 import { SessionRevocations } from './revocation/session-revocations';
 import { AuditTrail } from './audit/audit-trail';
 import {
+  AUDIT_RETENTION_POLICY,
+  AuditRetentionPolicy,
   INTERRUPTED_OPERATIONS_POLICY,
   InterruptedOperationsPolicy,
   REFRESH_POLICY,
@@ -36,6 +38,8 @@ import {
 import { ExpiredSessionsPurge } from './purge-expired-sessions/expired-sessions-purge';
 import { SessionPurgeSchedule } from './purge-expired-sessions/session-purge-schedule';
 import { SessionIssuer } from './tokens/session-issuer';
+import { AuditRetention } from './audit-retention/audit-retention';
+import { AuditMaintenanceSchedule } from './audit-retention/audit-maintenance-schedule';
 
 export const COMMAND_HANDLERS = [
   LogoutUserHandler,
@@ -70,13 +74,15 @@ export const SETTINGS_PROVIDERS: Provider[] = [
     useFactory: (o: ResolvedSessionsOptions): InterruptedOperationsPolicy => ({ afterSeconds: o.interruptedAfterSeconds }),
   },
   { provide: SESSION_PURGE_POLICY, inject: [SESSIONS_OPTIONS], useFactory: (o: ResolvedSessionsOptions): SessionPurgePolicy => o.sessionPurge },
+  { provide: AUDIT_RETENTION_POLICY, inject: [SESSIONS_OPTIONS], useFactory: (o: ResolvedSessionsOptions): AuditRetentionPolicy => o.auditRetention },
 ];
 
 /**
- * The store's upkeep in the background: the purge of expired sessions. Only SessionsModule runs it,
- * over PostgreSQL; SessionsTestingModule's in-memory store has nothing that outlives a test.
+ * The store's upkeep in the background: the purge of expired sessions, the audit trail's partitions
+ * and their retention. Only SessionsModule runs it, over PostgreSQL; SessionsTestingModule's
+ * in-memory store has nothing that outlives a test.
  */
-export const MAINTENANCE_PROVIDERS: Provider[] = [ExpiredSessionsPurge, SessionPurgeSchedule];
+export const MAINTENANCE_PROVIDERS: Provider[] = [ExpiredSessionsPurge, SessionPurgeSchedule, AuditRetention, AuditMaintenanceSchedule];
 
 /** The use cases and the services they call; the ports they need come from the infrastructure providers. */
 export const APPLICATION_PROVIDERS: Provider[] = [

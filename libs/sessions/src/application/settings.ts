@@ -38,4 +38,17 @@ export interface SessionPurgePolicy {
 }
 export const SESSION_PURGE_POLICY = Symbol('SessionPurgePolicy');
 
+/** The audit trail's partitions and their retention (see AuditRetention and docs/audit.md). */
+export interface AuditRetentionPolicy {
+  /** Months kept: a partition goes once its whole range is older than this (at least 1). */
+  readonly months: number;
+  /** Where exports are written; null: nothing is ever dropped (a warning says so once). */
+  readonly exportDirectory: string | null;
+  /** Seconds between maintenance runs (partitions ahead, then retention); 0: only at start-up. */
+  readonly intervalSeconds: number;
+  /** Partitions created ahead of the current month. */
+  readonly partitionsAhead: number;
+}
+export const AUDIT_RETENTION_POLICY = Symbol('AuditRetentionPolicy');
+
 export type { SessionLifetimes };

@@ -17,6 +17,8 @@ export const AuditActions = {
   reauthenticate: 'session.reauthenticate',
   /** A run of the background purge that deleted expired sessions, their refresh tokens, or stale lockouts. */
   purgeExpiredSessions: 'sessions.purge',
+  /** A monthly partition of the audit trail exported and dropped past AUDIT_RETENTION_MONTHS. */
+  auditRetention: 'audit.retention',
 } as const;
 
 export type AuditAction = (typeof AuditActions)[keyof typeof AuditActions];

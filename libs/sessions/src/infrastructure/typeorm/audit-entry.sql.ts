@@ -1,11 +1,9 @@
 import { EntityManager } from 'typeorm';
 import { AuditEntry, AuditOutcomeUnavailableError, AuditQuery, UnfinishedQuery } from '../../application/ports/audit-log.port';
 import { quotedSchema, schemaSql } from './schema-name';
+import { rowsOf } from './sql-rows';
 
 const COLUMNS = 15;
-
-/** The unique index that holds one outcome per operation. */
-const ONE_OUTCOME_INDEX = 'audit_entries_one_outcome_key';
 
 /** An AuditEntry's fields, named as the entry names them (recorded_at stays in the table). */
 const AUDIT_ENTRY = (alias: string) =>
@@ -44,6 +42,13 @@ export const insertAuditEntriesIntoSql = schemaSql(
 /**
  * Inserts audit entries in one statement. An entry already recorded (same event id), or a
  * second Attempted for one operation, is dropped; a second outcome as `duplicateOutcome` says.
+ *
+ * The dropping is the database's: audit_entries' claim trigger (migration 1764000001400) takes
+ * each entry's row in audit_entry_keys, whose unique indexes hold one event id, one Attempted and
+ * one outcome per correlation id across every partition, and drops the entry whose key is taken
+ * (a unique index of a partitioned table must hold the partition key, so these cannot live on
+ * audit_entries). `refuse` therefore counts what was inserted: an outcome dropped is one the
+ * operation already has.
  */
 export async function insertAuditEntries(
   manager: EntityManager,
@@ -79,27 +84,16 @@ export async function insertAuditEntries(
       })
       .join(', ');
   if (duplicateOutcome === 'skip') {
-    await manager.query(`${insertInto} VALUES ${values(entries)} ON CONFLICT DO NOTHING`, params);
+    await manager.query(`${insertInto} VALUES ${values(entries)}`, params);
     return;
   }
   // Attempted entries may already be there (the saga writes them too, perhaps at this very
-  // moment): any conflict drops them. Outcomes take no ON CONFLICT at all, so a second outcome
-  // for the operation is an error. Two inserts in one statement: one round trip.
-  const attempted = entries.filter((entry) => entry.outcome === 'attempted');
+  // moment): they are dropped quietly. Every outcome must be inserted, or the change is refused.
   const outcomes = entries.filter((entry) => entry.outcome !== 'attempted');
-  const attemptedInsert = attempted.length > 0 ? `${insertInto} VALUES ${values(attempted)} ON CONFLICT DO NOTHING` : '';
-  const outcomeInsert = outcomes.length > 0 ? `${insertInto} VALUES ${values(outcomes)}` : '';
-  const sql = attemptedInsert && outcomeInsert ? `WITH attempted AS (${attemptedInsert}) ${outcomeInsert}` : attemptedInsert || outcomeInsert;
-  try {
-    await manager.query(sql, params);
-  } catch (error) {
-    const driverError = (error as { driverError?: { code?: string; constraint?: string; detail?: string } }).driverError;
-    if (driverError?.code === '23505' && driverError.constraint === ONE_OUTCOME_INDEX) {
-      const correlationId = /\(correlation_id\)=\(([0-9a-f-]+)\)/.exec(driverError.detail ?? '')?.[1] ?? outcomes[0]?.correlationId ?? 'unknown';
-      throw new AuditOutcomeUnavailableError(correlationId);
-    }
-    throw error;
-  }
+  const sql = `${insertInto} VALUES ${values(entries)} RETURNING event_id AS "eventId"`;
+  const inserted = new Set((await rowsOf<{ eventId: string }>(manager, sql, params)).map((row) => row.eventId.toLowerCase()));
+  const dropped = outcomes.find((entry) => !inserted.has(entry.eventId.toLowerCase()));
+  if (dropped) throw new AuditOutcomeUnavailableError(dropped.correlationId);
 }
 
 /**

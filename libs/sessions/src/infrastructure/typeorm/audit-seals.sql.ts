@@ -60,7 +60,7 @@ export const sealEndSql = schemaSql(
 );
 
 /** Every column of an entry, named as SealedEntry names it, timestamps as canonical text. */
-const SEALED_ENTRY_COLUMNS = SEALED_COLUMNS.map((column) => {
+export const SEALED_ENTRY_COLUMNS = SEALED_COLUMNS.map((column) => {
   const field = column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
   const value = column === 'occurred_at' || column === 'recorded_at' ? canonicalTimestampSql(`e.${column}`) : `e.${column}`;
   return `${value} AS "${field}"`;
@@ -101,3 +101,9 @@ export const sealBeforeSql = schemaSql(
   (s) =>
     `SELECT ${canonicalTimestampSql('range_end')} AS "rangeEnd", seal_hash AS "sealHash" FROM ${s}.audit_seals WHERE id < $1::bigint ORDER BY id DESC LIMIT 1`,
 );
+
+/**
+ * Where the partitions dropped by retention end (null when none was): the seals before it are
+ * checked as a chain only, their entries are in the exports (audit_exports has their digests).
+ */
+export const exportedThroughSql = schemaSql((s) => `SELECT ${canonicalTimestampSql('max(range_end)')} AS "exportedThrough" FROM ${s}.audit_exports`);

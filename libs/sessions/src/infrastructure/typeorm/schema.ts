@@ -13,6 +13,7 @@ import { LoginLockoutsAndUserSearch1764000001000 } from './migrations/1764000001
 import { AuditFilterIndexes1764000001100 } from './migrations/1764000001100-audit-filter-indexes';
 import { SessionExpiryIndex1764000001200 } from './migrations/1764000001200-session-expiry-index';
 import { AuditSeals1764000001300 } from './migrations/1764000001300-audit-seals';
+import { PartitionedAuditTrail1764000001400 } from './migrations/1764000001400-partitioned-audit-trail';
 
 /** Every migration of the library, in the order they run. Forward-only in production; `down` is for tests and operators. */
 export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
@@ -30,6 +31,7 @@ export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
   AuditFilterIndexes1764000001100,
   SessionExpiryIndex1764000001200,
   AuditSeals1764000001300,
+  PartitionedAuditTrail1764000001400,
 ];
 
 /** The library's tables, as 0.1 created them in `public`. */

@@ -1,6 +1,7 @@
 import { InjectionToken, Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_LOG } from '../../application/ports/audit-log.port';
+import { AUDIT_PARTITIONS } from '../../application/ports/audit-partitions.port';
 import { CACHE_MARKER_OUTBOX } from '../../application/ports/cache-marker-outbox.port';
 import { EXPIRED_RECORDS } from '../../application/ports/expired-records.port';
 import { INSTANCE_REGISTRY } from '../../application/ports/instance-registry.port';
@@ -13,6 +14,7 @@ import { ResolvedSessionsOptions, SESSIONS_OPTIONS } from '../../sessions.option
 import { AuditSealer } from './audit-sealer';
 import { SESSIONS_SCHEMA, sessionsSchemaProviders, SessionsSchemaSettings } from './sessions-schema.provider';
 import { TypeOrmAuditLog } from './typeorm-audit-log';
+import { TypeOrmAuditPartitions } from './typeorm-audit-partitions';
 import { TypeOrmCacheMarkerOutbox } from './typeorm-cache-marker-outbox';
 import { TypeOrmExpiredRecords } from './typeorm-expired-records';
 import { TypeOrmInstanceRegistry } from './typeorm-instance-registry';
@@ -66,6 +68,11 @@ export function typeOrmProviders(dataSource: InjectionToken): Provider[] {
       provide: AUDIT_LOG,
       inject: [dataSource, TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
       useFactory: (ds: DataSource, uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmAuditLog(ds, joining(uow), s.schema),
+    },
+    {
+      provide: AUDIT_PARTITIONS,
+      inject: [dataSource, TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
+      useFactory: (ds: DataSource, uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmAuditPartitions(ds, joining(uow), s.schema),
     },
     {
       provide: INSTANCE_REGISTRY,
