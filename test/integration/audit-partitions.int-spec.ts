@@ -39,10 +39,12 @@ function entry(fields: Partial<AuditEntry> = {}): AuditEntry {
     userId: null,
     actorType: 'user',
     actorId: null,
+    actorName: null,
     sessionId: null,
     reason: null,
     ipAddress: '203.0.113.4',
     userAgent: 'partition-test',
+    requestId: null,
     details: { n: 1 },
     ...fields,
   };
