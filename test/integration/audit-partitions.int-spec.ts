@@ -1,8 +1,10 @@
 import { revertLastSessionsMigration, runSessionsMigrations, sealAuditEntries, verifyAuditExport, verifyAuditSeals } from '@app/sessions';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { AuditTrail } from '../../libs/sessions/src/application/audit/audit-trail';
 import { AuditRetention } from '../../libs/sessions/src/application/audit-retention/audit-retention';
@@ -14,11 +16,32 @@ import { insertAuditEntries } from '../../libs/sessions/src/infrastructure/typeo
 import { runMigrationList } from '../../libs/sessions/src/infrastructure/typeorm/sessions-migrations';
 import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
 import { TypeOrmAuditPartitions } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-audit-partitions';
+import { buildService } from '../support/service-process';
 import { sql } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 jest.setTimeout(120_000);
+
+const exec = promisify(execFile);
+
+/** `npm run audit:verify -- ARGS` as built, with no database and no .env: an export is checked offline. */
+async function auditVerify(...args: string[]): Promise<{ code: number; line: Record<string, unknown> | undefined }> {
+  const dir = await buildService();
+  const lineOf = (output: string) =>
+    output
+      .split('\n')
+      .filter((text) => text.startsWith('{'))
+      .map((text) => JSON.parse(text) as Record<string, unknown>)
+      .at(-1);
+  try {
+    const { stdout } = await exec(process.execPath, [path.join(dir, 'src/audit-verify.js'), ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
+    return { code: 0, line: lineOf(stdout) };
+  } catch (error) {
+    const failed = error as { code: number; stderr: string };
+    return { code: failed.code, line: lineOf(failed.stderr) };
+  }
+}
 
 /** The partition of the month `offset` months from the database's current one (UTC). */
 function monthOf(offset: number): { name: string; start: Date } {
@@ -148,6 +171,21 @@ describe('the partitioned audit trail (real PostgreSQL)', () => {
     expect(created.flat().sort()).toEqual([monthOf(4).name, monthOf(5).name]);
     await expect(partitions[0].createAhead(5)).resolves.toEqual([]);
     expect(await partitionsOf(database.url, schema)).toEqual(Array.from({ length: 7 }, (_, i) => monthOf(i - 1).name));
+    // A new month gets every index of the trail, named after the trail's.
+    const indexes = await sql<{ name: string }>(database.url, `SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1`, [
+      schema,
+      monthOf(5).name,
+    ]);
+    expect(indexes.map((row) => row.name.replace(monthOf(5).name, 'audit_entries'))).toEqual(
+      (
+        await sql<{ name: string }>(
+          database.url,
+          `SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND tablename = 'audit_entries' ORDER BY replace(indexname, 'audit_entries', $2)`,
+          [schema, monthOf(5).name],
+        )
+      ).map((row) => row.name),
+    );
+    expect(indexes.map((row) => row.name)).toContain(`${monthOf(5).name}_user_idx`);
 
     const now = entry();
     await insertAuditEntries(dataSource.manager, schema, [now]);
@@ -360,8 +398,18 @@ describe('retention of the audit trail (export, drop, audited, verified offline)
       firstMismatch: { reason: 'chain_broken', line: 2 },
     });
 
-    // The files on disk are what was verified; written back edited, they fail the same way.
+    // The command reads the directory: verified, then, with the line edited on disk, the entry named.
+    await expect(auditVerify('--export', directory, '--manifest-sha256', manifestSha256)).resolves.toMatchObject({
+      code: 0,
+      line: { msg: 'audit_export_verified', partition: old.name, entries: 6, manifestSha256 },
+    });
     await writeFile(path.join(directory, 'entries.ndjson'), `${edited.join('\n')}\n`);
     expect(verifyAuditExport(await read(), manifestSha256)).toMatchObject({ ok: false, firstMismatch: { eventId: ids[2] } });
+    await expect(auditVerify('--export', directory)).resolves.toMatchObject({
+      code: 3,
+      line: { msg: 'audit_export_mismatch', firstMismatch: { eventId: ids[2], reason: 'changed', line: 3 } },
+    });
+    await expect(auditVerify('--export', path.join(exportDir, 'nothing-here'))).resolves.toMatchObject({ code: 2 });
+    await expect(auditVerify('--export', directory, '--from', '2026-01-01T00:00:00Z')).resolves.toMatchObject({ code: 2 });
   });
 });

@@ -36,6 +36,27 @@ function nodes(plan: unknown): PlanNode[] {
   return found;
 }
 
+/**
+ * The relations the plan reads sequentially, but for the empty partitions of audit_entries (months
+ * ahead, last month): the planner reads a table it knows to be empty (ANALYZEd, no page) by a scan
+ * of nothing, which is no read of the trail.
+ */
+async function sequentialReads(dataSource: DataSource, planNodes: PlanNode[]): Promise<string[]> {
+  const empty = new Set(
+    (
+      await dataSource.query<Array<{ name: string }>>(
+        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = 'sessions.audit_entries'::regclass AND c.relpages = 0 AND c.reltuples = 0`,
+      )
+    ).map((row) => row.name),
+  );
+  return planNodes.filter((n) => n['Node Type'] === 'Seq Scan' && !empty.has(n['Relation Name'] ?? '')).map((n) => n['Relation Name'] ?? '');
+}
+
+/** The indexes the plan reads, a partition's copy named as the migration named the index (audit_entries_y2026m12_user_idx: audit_entries_user_idx). */
+const indexesOf = (planNodes: PlanNode[]) =>
+  planNodes.flatMap((n) => (n['Index Name'] ? [n['Index Name'].replace(/^audit_entries_y\d{4}m\d{2}_/, 'audit_entries_')] : []));
+
 describe('the per-user audit query returns whole operations through indexes', () => {
   let database: TestDatabase;
   let dataSource: DataSource;
@@ -85,8 +106,8 @@ describe('the per-user audit query returns whole operations through indexes', ()
     const statement = log.statements.find((s) => /FROM "sessions"\.audit_entries a\b/.test(s.query))!;
     const [{ 'QUERY PLAN': plan }] = await dataSource.query(`EXPLAIN (FORMAT JSON) ${statement.query}`, statement.parameters);
     const planNodes = nodes(plan);
-    expect(planNodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
-    const indexes = planNodes.map((n) => n['Index Name']).filter(Boolean);
+    await expect(sequentialReads(dataSource, planNodes)).resolves.toEqual([]);
+    const indexes = indexesOf(planNodes);
     expect(indexes).toEqual(expect.arrayContaining(['audit_entries_user_idx', 'audit_entries_correlation_idx']));
     console.log(
       JSON.stringify({
@@ -107,8 +128,8 @@ describe('the per-user audit query returns whole operations through indexes', ()
     const statement = log.statements.find((s) => /FROM "sessions"\.audit_entries a\b/.test(s.query))!;
     const [{ 'QUERY PLAN': plan }] = await dataSource.query(`EXPLAIN (FORMAT JSON) ${statement.query}`, statement.parameters);
     const planNodes = nodes(plan);
-    expect(planNodes.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
-    expect(planNodes.map((n) => n['Index Name'])).toContain('audit_entries_correlation_idx');
+    await expect(sequentialReads(dataSource, planNodes)).resolves.toEqual([]);
+    expect(indexesOf(planNodes)).toContain('audit_entries_correlation_idx');
   });
 });
 
@@ -183,7 +204,7 @@ describe('every audit filter is served by an index, or walks one in event order'
   ])('%s', async (_name, filter, index) => {
     const { entries, planNodes } = await planOf(filter);
     expect(entries).toBeGreaterThan(0);
-    expect(planNodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
-    expect(planNodes.map((n) => n['Index Name']).filter(Boolean)).toContain(index);
+    await expect(sequentialReads(dataSource, planNodes)).resolves.toEqual([]);
+    expect(indexesOf(planNodes)).toContain(index);
   });
 });

@@ -113,7 +113,8 @@ function changedTables(before: Record<string, TableState>, after: Record<string,
   return [...names].filter((name) => before[name]?.hash !== after[name]?.hash).sort();
 }
 
-const isAuditTable = (name: string) => /(^|\.)audit_entries$/.test(name);
+/** The trail, its monthly partitions and its keys (migration 1764000001400): written by every command. */
+const isAuditTable = (name: string) => /(^|\.)(audit_entries(_y\d{4}m\d{2})?|audit_entry_keys)$/.test(name);
 
 async function auditEventIds(): Promise<Set<string>> {
   return new Set((await sql<{ event_id: string }>(stack.databaseUrl, 'SELECT event_id::text FROM audit_entries')).map((row) => row.event_id));

@@ -100,6 +100,28 @@ export const PartitionedAuditTrail1764000001400: SessionsMigration = {
     await q.query(`CREATE UNIQUE INDEX audit_entry_keys_one_attempt_key ON ${s}.audit_entry_keys (correlation_id) WHERE outcome = 'attempted'`);
     await q.query(`CREATE UNIQUE INDEX audit_entry_keys_one_outcome_key ON ${s}.audit_entry_keys (correlation_id) WHERE outcome <> 'attempted'`);
 
+    // A partition's copy of audit_entries_user_idx is audit_entries_y2026m12_user_idx (PostgreSQL would
+    // name it after its columns): plans and \d name the index the migrations created.
+    await q.query(`
+      CREATE FUNCTION ${s}.audit_entries_name_partition_indexes() RETURNS void
+      LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+      DECLARE
+        found record;
+      BEGIN
+        FOR found IN
+          SELECT child.relname AS child, part.relname AS part, parent.relname AS parent
+            FROM pg_inherits parts
+            JOIN pg_class part ON part.oid = parts.inhrelid
+            JOIN pg_index ix ON ix.indrelid = part.oid
+            JOIN pg_class child ON child.oid = ix.indexrelid
+            JOIN pg_inherits idx ON idx.inhrelid = child.oid
+            JOIN pg_class parent ON parent.oid = idx.inhparent
+           WHERE parts.inhparent = '${schema}.audit_entries'::regclass
+        LOOP
+          CONTINUE WHEN found.child = regexp_replace(found.parent, '^audit_entries_', found.part || '_');
+          EXECUTE format('ALTER INDEX %I.%I RENAME TO %I', '${schema}', found.child, regexp_replace(found.parent, '^audit_entries_', found.part || '_'));
+        END LOOP;
+      END $$`);
     await q.query(`
       CREATE FUNCTION ${s}.audit_entries_create_partitions(first_month timestamptz, months integer) RETURNS SETOF text
       LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
@@ -122,6 +144,7 @@ export const PartitionedAuditTrail1764000001400: SessionsMigration = {
             '${schema}', part, '${schema}');
           RETURN NEXT part;
         END LOOP;
+        PERFORM ${s}.audit_entries_name_partition_indexes();
       END $$`);
     await q.query(`REVOKE ALL ON FUNCTION ${s}.audit_entries_create_partitions(timestamptz, integer) FROM PUBLIC`);
 
@@ -140,6 +163,7 @@ export const PartitionedAuditTrail1764000001400: SessionsMigration = {
     );
     await q.query(`DROP TABLE ${s}.audit_entries_unpartitioned`);
     await createIndexes(q, s);
+    await q.query(`SELECT ${s}.audit_entries_name_partition_indexes()`);
     await createAppendOnlyTriggers(q, s);
 
     await q.query(`
@@ -271,6 +295,7 @@ export const PartitionedAuditTrail1764000001400: SessionsMigration = {
     await q.query(`DROP TABLE ${s}.audit_entries_partitioned`);
     await q.query(`DROP FUNCTION ${s}.audit_entries_claim_key()`);
     await q.query(`DROP FUNCTION ${s}.audit_entries_create_partitions(timestamptz, integer)`);
+    await q.query(`DROP FUNCTION ${s}.audit_entries_name_partition_indexes()`);
     await q.query(`DROP TABLE ${s}.audit_entry_keys`);
     await q.query(`DROP FUNCTION ${s}.audit_entry_keys_guard()`);
     await q.query(`CREATE UNIQUE INDEX audit_entries_one_attempt_key ON ${s}.audit_entries (correlation_id) WHERE outcome = 'attempted'`);
