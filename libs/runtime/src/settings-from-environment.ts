@@ -57,6 +57,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
         interruptedAfterSeconds: environment.interruptedAfterSeconds,
         sessionPurge: environment.sessionPurge,
         auditSealIntervalSeconds: environment.auditSealIntervalSeconds,
+        auditRetention: environment.auditRetention,
       },
       benchmarkAuthCheck: environment.authCheck,
       http: {

@@ -99,6 +99,33 @@ describe('resolveSessionsOptions', () => {
     expect(problems.join('\n')).not.toContain('short secret');
   });
 
+  it('checks the audit retention field by field: at least a month kept, an absolute export directory or none', () => {
+    expect(resolveSessionsOptions({ accessTokenSecret: SECRET }).auditRetention).toEqual({
+      months: 13,
+      exportDirectory: null,
+      intervalSeconds: 3_600,
+      partitionsAhead: 3,
+    });
+    expect(resolveSessionsOptions({ accessTokenSecret: SECRET, auditRetention: { months: 1, exportDirectory: '/srv/exports' } }).auditRetention).toEqual({
+      months: 1,
+      exportDirectory: '/srv/exports',
+      intervalSeconds: 3_600,
+      partitionsAhead: 3,
+    });
+    expect(
+      problemsOf({
+        accessTokenSecret: SECRET,
+        auditRetention: { months: 0, exportDirectory: 'exports', intervalSeconds: -1, partitionsAhead: 13, keep: true } as never,
+      }),
+    ).toEqual([
+      'auditRetention.months must be an integer between 1 and 1200 (got 0)',
+      'auditRetention.exportDirectory must be an absolute path or null (got "exports")',
+      'auditRetention.intervalSeconds must be an integer between 0 and 86400 (got -1)',
+      'auditRetention.partitionsAhead must be an integer between 1 and 12 (got 13)',
+      expect.stringMatching(/^auditRetention\.keep is not an option of SessionsModule/),
+    ]);
+  });
+
   it('needs no secret when asymmetric keys sign, and checks a host hasher has the three methods', () => {
     const accessTokenKeys = { algorithm: 'EdDSA', keyId: 'k1', privateKey: 'a PEM' } as const;
     expect(resolveSessionsOptions({ accessTokenKeys })).toMatchObject({ accessTokenSecret: undefined, accessTokenKeys });

@@ -56,6 +56,7 @@ describe('loadEnvironment', () => {
       interruptedAfterSeconds: 60,
       sessionPurge: { intervalSeconds: 3_600, marginSeconds: 604_800, batchSize: 500 },
       auditSealIntervalSeconds: 300,
+      auditRetention: { months: 13, exportDirectory: null, intervalSeconds: 3_600 },
       authCheck: 'session',
       rateLimit: {
         windowSeconds: 60,
@@ -117,6 +118,9 @@ describe('loadEnvironment', () => {
       SESSION_PURGE_MARGIN_SECONDS: '86400',
       SESSION_PURGE_BATCH_SIZE: '200',
       AUDIT_SEAL_INTERVAL_SECONDS: '0',
+      AUDIT_RETENTION_MONTHS: '24',
+      AUDIT_EXPORT_DIR: '/var/lib/sessions/audit-exports',
+      AUDIT_MAINTENANCE_INTERVAL_SECONDS: '600',
       RATE_LIMIT_WINDOW_SECONDS: '300',
       RATE_LIMIT_PER_IP: '100',
       RATE_LIMIT_PER_ACCOUNT: '5',
@@ -159,6 +163,7 @@ describe('loadEnvironment', () => {
       interruptedAfterSeconds: 120,
       sessionPurge: { intervalSeconds: 0, marginSeconds: 86_400, batchSize: 200 },
       auditSealIntervalSeconds: 0,
+      auditRetention: { months: 24, exportDirectory: '/var/lib/sessions/audit-exports', intervalSeconds: 600 },
       authCheck: 'session',
       rateLimit: {
         windowSeconds: 300,
@@ -534,6 +539,23 @@ describe('BENCHMARK_AUTH_CHECK', () => {
 
   it('rejects an unknown mode', () => {
     expect(() => loadEnvironment({ ...DEV, BENCHMARK_AUTH_CHECK: 'none' })).toThrow(/BENCHMARK_AUTH_CHECK must be one of/);
+  });
+});
+
+describe('AUDIT_RETENTION_MONTHS and AUDIT_EXPORT_DIR', () => {
+  it('keeps at least a year in production, as PCI DSS 10.5.1 asks; less only in development and test', () => {
+    expect(loadEnvironment({ NODE_ENV: 'test', AUDIT_RETENTION_MONTHS: '1' }).auditRetention.months).toBe(1);
+    expect(loadEnvironment({ ...PRODUCTION, AUDIT_RETENTION_MONTHS: '12' }).auditRetention.months).toBe(12);
+    expect(problemsOf({ ...PRODUCTION, AUDIT_RETENTION_MONTHS: '11' })).toEqual([`AUDIT_RETENTION_MONTHS must be at least 12 ${IN_PRODUCTION} (got "11")`]);
+    expect(problemsOf({ ...DEV, AUDIT_RETENTION_MONTHS: '0' })).toEqual([
+      expect.stringMatching(/^AUDIT_RETENTION_MONTHS must be an integer between 1 and 1200/),
+    ]);
+    expect(problemsOf({ ...DEV, AUDIT_RETENTION_MONTHS: 'a year' })).toHaveLength(1);
+  });
+
+  it('takes an absolute export directory only', () => {
+    expect(loadEnvironment({ ...DEV, AUDIT_EXPORT_DIR: '/srv/exports' }).auditRetention.exportDirectory).toBe('/srv/exports');
+    expect(problemsOf({ ...DEV, AUDIT_EXPORT_DIR: 'exports' })).toEqual(['AUDIT_EXPORT_DIR must be an absolute path (got "exports")']);
   });
 });
 
