@@ -101,25 +101,29 @@ export const PartitionedAuditTrail1764000001400: SessionsMigration = {
     await q.query(`CREATE UNIQUE INDEX audit_entry_keys_one_outcome_key ON ${s}.audit_entry_keys (correlation_id) WHERE outcome <> 'attempted'`);
 
     // A partition's copy of audit_entries_user_idx is audit_entries_y2026m12_user_idx (PostgreSQL would
-    // name it after its columns): plans and \d name the index the migrations created.
+    // name it after its columns): plans and \d name the index the migrations created. In two passes:
+    // a name wanted by one index may be held by another, still to be renamed (both on occurred_at).
     await q.query(`
       CREATE FUNCTION ${s}.audit_entries_name_partition_indexes() RETURNS void
       LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
       DECLARE
         found record;
       BEGIN
-        FOR found IN
-          SELECT child.relname AS child, part.relname AS part, parent.relname AS parent
-            FROM pg_inherits parts
-            JOIN pg_class part ON part.oid = parts.inhrelid
-            JOIN pg_index ix ON ix.indrelid = part.oid
-            JOIN pg_class child ON child.oid = ix.indexrelid
-            JOIN pg_inherits idx ON idx.inhrelid = child.oid
-            JOIN pg_class parent ON parent.oid = idx.inhparent
-           WHERE parts.inhparent = '${schema}.audit_entries'::regclass
-        LOOP
-          CONTINUE WHEN found.child = regexp_replace(found.parent, '^audit_entries_', found.part || '_');
-          EXECUTE format('ALTER INDEX %I.%I RENAME TO %I', '${schema}', found.child, regexp_replace(found.parent, '^audit_entries_', found.part || '_'));
+        FOR pass IN 1 .. 2 LOOP
+          FOR found IN
+            SELECT child.oid, child.relname AS child, regexp_replace(parent.relname, '^audit_entries_', part.relname || '_') AS wanted
+              FROM pg_inherits parts
+              JOIN pg_class part ON part.oid = parts.inhrelid
+              JOIN pg_index ix ON ix.indrelid = part.oid
+              JOIN pg_class child ON child.oid = ix.indexrelid
+              JOIN pg_inherits idx ON idx.inhrelid = child.oid
+              JOIN pg_class parent ON parent.oid = idx.inhparent
+             WHERE parts.inhparent = '${schema}.audit_entries'::regclass
+          LOOP
+            CONTINUE WHEN found.child = found.wanted;
+            EXECUTE format('ALTER INDEX %I.%I RENAME TO %I', '${schema}', found.child,
+              CASE pass WHEN 1 THEN 'audit_entries_index_' || found.oid ELSE found.wanted END);
+          END LOOP;
         END LOOP;
       END $$`);
     await q.query(`
