@@ -9,12 +9,13 @@ import { DataSource } from 'typeorm';
 import { AuditTrail } from '../../libs/sessions/src/application/audit/audit-trail';
 import { AuditRetention } from '../../libs/sessions/src/application/audit-retention/audit-retention';
 import { AUDIT_PARTITIONS, AuditPartitions } from '../../libs/sessions/src/application/ports/audit-partitions.port';
-import { AuditEntry, AuditOutcomeUnavailableError } from '../../libs/sessions/src/application/ports/audit-log.port';
+import { AuditEntriesRejectedError, AuditEntry, AuditOutcomeUnavailableError } from '../../libs/sessions/src/application/ports/audit-log.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../../libs/sessions/src/application/ports/unit-of-work.port';
 import { AuditRetentionPolicy } from '../../libs/sessions/src/application/settings';
 import { insertAuditEntries } from '../../libs/sessions/src/infrastructure/typeorm/audit-entry.sql';
 import { runMigrationList } from '../../libs/sessions/src/infrastructure/typeorm/sessions-migrations';
 import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
+import { TypeOrmAuditLog } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-audit-log';
 import { TypeOrmAuditPartitions } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-audit-partitions';
 import { buildService } from '../support/service-process';
 import { sql } from '../support/sql';
@@ -197,6 +198,24 @@ describe('the partitioned audit trail (real PostgreSQL)', () => {
     expect(partition).toBe(`${schema}.${monthOf(0).name}`);
     // No default partition: a time no partition holds is refused, not parked.
     await expect(insertAt(database.url, schema, inMonth(30))).rejects.toMatchObject({ code: '23514' });
+  });
+
+  it('creates the month an entry needs when the partition is missing, instead of giving the entry up', async () => {
+    const schema = await freshTrail();
+    // As if no instance had run for months: the current month's partition is gone.
+    await sql(database.url, `DROP TABLE ${schema}.${monthOf(0).name}`);
+    const audit = new TypeOrmAuditLog(dataSource, () => dataSource.manager, schema);
+    const late = entry();
+    await audit.append([late]);
+    const [{ partition }] = await sql<{ partition: string }>(
+      database.url,
+      `SELECT tableoid::regclass::text AS partition FROM ${schema}.audit_entries WHERE event_id = $1`,
+      [late.eventId],
+    );
+    expect(partition).toBe(`${schema}.${monthOf(0).name}`);
+    await expect(sql(database.url, `TRUNCATE ${schema}.${monthOf(0).name}`)).rejects.toMatchObject({ code: '42501' });
+    // A CHECK's 23514 is still the permanent refusal it was.
+    await expect(audit.append([entry({ actorType: 'service', actorName: null })])).rejects.toBeInstanceOf(AuditEntriesRejectedError);
   });
 
   it('keeps one Attempted and one outcome per operation across a month boundary, and records an event id once', async () => {

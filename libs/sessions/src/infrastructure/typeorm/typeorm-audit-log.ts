@@ -13,6 +13,7 @@ import { AuditAction } from '../../domain/audit-action';
 import { countAuditOutcomesSql, EVENT_ID_SLACK_MS, eventIdFloor } from './audit-counts.sql';
 import { isPermanentSqlState, sqlStateOf } from '../../application/audit/write-failures';
 import { auditPageSql, insertAuditEntries, selectUnfinishedAuditEntriesSql, unfinishedAuditParameters } from './audit-entry.sql';
+import { createPartitionsAheadSql } from './audit-partitions.sql';
 import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
 import { ManagerSource, rowsOf } from './sql-rows';
 
@@ -44,7 +45,7 @@ export class TypeOrmAuditLog implements AuditLog {
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
     try {
-      await insertAuditEntries(this.dataSource.manager, this.schema, entries);
+      await this.insertCreatingPartition(entries);
     } catch (error) {
       const code = sqlStateOf(error);
       // Class 22 (data exception: a value too long, an invalid encoding), 23 (integrity constraint
@@ -53,6 +54,21 @@ export class TypeOrmAuditLog implements AuditLog {
         throw new AuditEntriesRejectedError(`The database refused the audit entries (SQLSTATE ${code}: ${(error as Error).message})`, { cause: error });
       }
       throw error;
+    }
+  }
+
+  /**
+   * Inserts the entries; when the database's month has no partition (the maintenance job could not
+   * run for months: it creates them ahead), creates it and inserts again, so the recorder's entries
+   * wait for no job. Its 23514 is otherwise a permanent class, and the entries would be given up.
+   */
+  private async insertCreatingPartition(entries: readonly AuditEntry[]): Promise<void> {
+    try {
+      await insertAuditEntries(this.dataSource.manager, this.schema, entries);
+    } catch (error) {
+      if (!isMissingPartition(error)) throw error;
+      await this.dataSource.query(createPartitionsAheadSql(this.schema), [0]);
+      await insertAuditEntries(this.dataSource.manager, this.schema, entries);
     }
   }
 
@@ -72,4 +88,9 @@ export class TypeOrmAuditLog implements AuditLog {
     const [counts] = await rowsOf<OutcomeCounts>(this.managers(), countAuditOutcomesSql(this.schema), [action, floor, since]);
     return counts;
   }
+}
+
+/** PostgreSQL's refusal of a row no partition holds (SQLSTATE 23514, as a CHECK's, told apart by its message). */
+function isMissingPartition(error: unknown): boolean {
+  return sqlStateOf(error) === '23514' && /^no partition of relation /.test((error as Error).message ?? '');
 }
