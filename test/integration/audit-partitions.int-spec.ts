@@ -283,6 +283,19 @@ describe('the partitioned audit trail (real PostgreSQL)', () => {
     await expect(
       sql(database.url, `SELECT ${schema}.audit_drop_expired_partition($1, 1, $2, 0, NULL, NULL)`, [monthOf(-1).name, Buffer.alloc(32)]),
     ).rejects.toMatchObject({ code: '55000' });
+    // Two old months, the older one empty: the newer may not go first, and goes only as exported and sealed.
+    for (const offset of [-3, -2]) await sql(database.url, `SELECT ${schema}.audit_entries_create_partitions($1, 1)`, [monthOf(offset).start.toISOString()]);
+    const { eventId } = await insertAt(database.url, schema, inMonth(-2));
+    const dropWithIds = (name: string, rows: number) =>
+      sql(database.url, `SELECT ${schema}.audit_drop_expired_partition($1, 1, $2, $3, $4, $4)`, [name, Buffer.alloc(32, 1), rows, eventId]);
+    await expect(dropWithIds(monthOf(-2).name, 1)).rejects.toMatchObject({ code: '55000', message: expect.stringContaining('is not the oldest') });
+    await expect(drop(monthOf(-3).name, 1, 0)).resolves.toHaveLength(1);
+    await expect(dropWithIds(monthOf(-2).name, 2)).rejects.toMatchObject({ code: '55000', message: expect.stringContaining('the export says 2') });
+    await expect(dropWithIds(monthOf(-2).name, 1)).rejects.toMatchObject({ code: '55000', message: expect.stringContaining('is not sealed through its end') });
+    expect(await partitionsOf(database.url, schema)).toEqual([monthOf(-2).name, ...Array.from({ length: 5 }, (_, i) => monthOf(i - 1).name)]);
+    await expect(sql(database.url, `SELECT partition_name, row_count::int FROM ${schema}.audit_exports`)).resolves.toEqual([
+      { partition_name: monthOf(-3).name, row_count: 0 },
+    ]);
     const [{ execute }] = await sql<{ execute: boolean }>(database.url, `SELECT has_function_privilege('public', $1, 'EXECUTE') AS execute`, [
       `${schema}.audit_drop_expired_partition(text, integer, bytea, bigint, uuid, uuid)`,
     ]);
