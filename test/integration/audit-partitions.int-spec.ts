@@ -18,7 +18,7 @@ import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/type
 import { TypeOrmAuditLog } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-audit-log';
 import { TypeOrmAuditPartitions } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-audit-partitions';
 import { buildService } from '../support/service-process';
-import { sql } from '../support/sql';
+import { sql, testDatabaseClient } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -443,5 +443,36 @@ describe('retention of the audit trail (export, drop, audited, verified offline)
     });
     await expect(auditVerify('--export', path.join(exportDir, 'nothing-here'))).resolves.toMatchObject({ code: 2 });
     await expect(auditVerify('--export', directory, '--from', '2026-01-01T00:00:00Z')).resolves.toMatchObject({ code: 2 });
+  });
+
+  it('leaves a partition to the instance that holds the retention lock, and records that it did', async () => {
+    const url = stack.databaseUrl;
+    const old = monthOf(-3);
+    await sql(url, `SELECT ${schema}.audit_entries_create_partitions($1, 1)`, [old.start.toISOString()]);
+    const other = testDatabaseClient(url);
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`SELECT pg_advisory_xact_lock(hashtextextended('${schema}.audit_retention', 0))`);
+      await expect(retention(new Date()).run()).resolves.toMatchObject({ expired: [old.name], retained: [{ partition: old.name, kind: 'other_instance' }] });
+      expect(await partitionsOf(url, schema)).toContain(old.name);
+      await other.query('COMMIT');
+    } finally {
+      await other.end();
+    }
+    await expect(retention(new Date()).run()).resolves.toMatchObject({ retained: [{ partition: old.name, kind: 'dropped', rows: 0 }] });
+    expect(await partitionsOf(url, schema)).not.toContain(old.name);
+    await stack.settleAudit();
+    const audited = await sql<{ outcome: string; details: Record<string, unknown> }>(
+      url,
+      `SELECT outcome, details FROM ${schema}.audit_entries WHERE action = 'audit.retention' AND details->>'partition' = $1 ORDER BY event_id`,
+      [old.name],
+    );
+    expect(audited.map((row) => [row.outcome, row.details.stoppedBy ?? null, row.details.rows ?? null])).toEqual([
+      ['attempted', null, null],
+      ['succeeded', 'other_instance', null],
+      ['attempted', null, null],
+      ['succeeded', null, 0],
+    ]);
   });
 });
