@@ -290,6 +290,9 @@ describe('the partitioned audit trail (real PostgreSQL)', () => {
       sql(database.url, `SELECT ${schema}.audit_drop_expired_partition($1, 1, $2, $3, $4, $4)`, [name, Buffer.alloc(32, 1), rows, eventId]);
     await expect(dropWithIds(monthOf(-2).name, 1)).rejects.toMatchObject({ code: '55000', message: expect.stringContaining('is not the oldest') });
     await expect(drop(monthOf(-3).name, 1, 0)).resolves.toHaveLength(1);
+    // Keys are released only below the dropped months: the live month's entry keeps its key.
+    await expect(sql(database.url, `SELECT ${schema}.audit_release_dropped_keys(100) AS released`)).resolves.toEqual([{ released: 0 }]);
+    await expect(sql(database.url, `SELECT count(*)::int AS n FROM ${schema}.audit_entry_keys WHERE event_id = $1`, [eventId])).resolves.toEqual([{ n: 1 }]);
     await expect(dropWithIds(monthOf(-2).name, 2)).rejects.toMatchObject({ code: '55000', message: expect.stringContaining('the export says 2') });
     await expect(dropWithIds(monthOf(-2).name, 1)).rejects.toMatchObject({ code: '55000', message: expect.stringContaining('is not sealed through its end') });
     expect(await partitionsOf(database.url, schema)).toEqual([monthOf(-2).name, ...Array.from({ length: 5 }, (_, i) => monthOf(i - 1).name)]);
@@ -364,6 +367,8 @@ describe('retention of the audit trail (export, drop, audited, verified offline)
     const directory = path.join(exportDir, old.name);
     expect(report.retained).toEqual([{ partition: old.name, kind: 'dropped', rows: 6, manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/), directory }]);
     const { manifestSha256 } = report.retained[0] as { manifestSha256: string };
+    // Its keys, released after the drop in batches of their own.
+    expect(report.keysReleased).toBe(6);
     expect(await partitionsOf(url, schema)).not.toContain(old.name);
     await expect(sql(url, `SELECT count(*)::int AS n FROM ${schema}.audit_entry_keys WHERE event_id = ANY($1)`, [ids])).resolves.toEqual([{ n: 0 }]);
     await expect(

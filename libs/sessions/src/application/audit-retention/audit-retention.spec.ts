@@ -3,7 +3,7 @@ import { AuditMaintenanceRun, AuditMaintenanceSchedule } from './audit-maintenan
 import { AuditMaintenanceReport, retentionCutoff } from './audit-retention';
 
 const POLICY: AuditRetentionPolicy = { months: 13, exportDirectory: null, intervalSeconds: 60, partitionsAhead: 3 };
-const NOTHING: AuditMaintenanceReport = { created: [], expired: [], retained: [], exportDirectoryMissing: false };
+const NOTHING: AuditMaintenanceReport = { created: [], expired: [], retained: [], exportDirectoryMissing: false, keysReleased: 0 };
 
 /** Counts what the schedule asks for; creation can be made to fail. */
 class CountingMaintenance implements AuditMaintenanceRun {

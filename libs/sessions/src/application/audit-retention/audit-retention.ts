@@ -24,7 +24,12 @@ export interface AuditMaintenanceReport {
   readonly retained: readonly PartitionRetention[];
   /** Expired partitions were left because no export directory is set. */
   readonly exportDirectoryMissing: boolean;
+  /** Keys of dropped partitions deleted by this run (see releaseKeys). */
+  readonly keysReleased: number;
 }
+
+/** Keys deleted per statement after a drop. */
+const KEYS_BATCH = 10_000;
 
 /** The first instant kept: `now` less `months` calendar months, in UTC (a day past the new month's end is its last day). */
 export function retentionCutoff(now: Date, months: number): Date {
@@ -77,7 +82,7 @@ export class AuditRetention {
     const expired = (await this.unitOfWork.inTransaction(() => this.partitions.list())).filter((partition) => partition.rangeEnd <= cutoff);
     const report = { created, expired: expired.map((partition) => partition.name) };
     const directory = this.policy.exportDirectory;
-    if (expired.length === 0) return { ...report, retained: [], exportDirectoryMissing: false };
+    if (expired.length === 0) return { ...report, retained: [], exportDirectoryMissing: false, keysReleased: await this.releaseKeys() };
     if (directory === null) {
       if (!this.warnedNoExportDirectory) {
         this.warnedNoExportDirectory = true;
@@ -88,7 +93,7 @@ export class AuditRetention {
           hint: 'set AUDIT_EXPORT_DIR: partitions past retention are dropped only once exported',
         });
       }
-      return { ...report, retained: [], exportDirectoryMissing: true };
+      return { ...report, retained: [], exportDirectoryMissing: true, keysReleased: 0 };
     }
     const retained: PartitionRetention[] = [];
     for (const partition of expired) {
@@ -96,7 +101,24 @@ export class AuditRetention {
       retained.push(outcome);
       if (outcome.kind === 'other_instance') break;
     }
-    return { ...report, retained, exportDirectoryMissing: false };
+    return { ...report, retained, exportDirectoryMissing: false, keysReleased: await this.releaseKeys() };
+  }
+
+  /**
+   * Deletes the keys of the dropped partitions, KEYS_BATCH a statement, each its own short
+   * transaction: a month of keys deleted inside the drop would hold the trail locked for as long.
+   * Until then they go on refusing a replay of those event ids. A run that stops midway (a crash, a
+   * shutdown) leaves the rest to the next, which releases them before anything else.
+   */
+  private async releaseKeys(): Promise<number> {
+    let released = 0;
+    for (;;) {
+      const batch = await this.partitions.releaseDroppedKeys(KEYS_BATCH);
+      released += batch;
+      if (batch < KEYS_BATCH) break;
+    }
+    if (released > 0) this.logger.log({ msg: 'audit_keys_released', keys: released });
+    return released;
   }
 
   private async retain(partition: AuditPartition, directory: string): Promise<PartitionRetention> {

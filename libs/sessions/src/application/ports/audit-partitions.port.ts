@@ -31,5 +31,7 @@ export interface AuditPartitions {
   exportTo(partition: AuditPartition, directory: string): Promise<AuditPartitionExport>;
   /** Drops the exported partition through audit_drop_expired_partition, which checks it all again and records the export. */
   dropExported(partition: AuditPartition, retentionMonths: number, exported: AuditPartitionExport): Promise<void>;
+  /** Deletes up to `batch` keys of dropped partitions (audit_release_dropped_keys), in a transaction of its own; how many. */
+  releaseDroppedKeys(batch: number): Promise<number>;
 }
 export const AUDIT_PARTITIONS = Symbol('AuditPartitions');

@@ -28,6 +28,9 @@ export const exportEntriesPageSql = schemaSql(
 /** The drop, with the export's manifest digest and counts: the function checks them all again. */
 export const dropExpiredPartitionSql = schemaSql((s) => `SELECT ${s}.audit_drop_expired_partition($1, $2, $3, $4, $5, $6)`);
 
+/** Deletes up to $1 keys of dropped partitions; how many. */
+export const releaseDroppedKeysSql = schemaSql((s) => `SELECT ${s}.audit_release_dropped_keys($1) AS released`);
+
 /** `audit_entries_y2026m12` → its range, [2026-12-01, 2027-01-01) UTC; null for another name. */
 export function partitionRange(name: string): { rangeStart: Date; rangeEnd: Date } | null {
   const match = /^audit_entries_y(\d{4})m(\d{2})$/.exec(name);

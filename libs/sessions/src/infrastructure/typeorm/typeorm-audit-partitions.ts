@@ -12,6 +12,7 @@ import {
   exportEntriesPageSql,
   listPartitionsSql,
   partitionRange,
+  releaseDroppedKeysSql,
   retentionLockName,
   TRY_RETENTION_LOCK_SQL,
 } from './audit-partitions.sql';
@@ -187,5 +188,10 @@ export class TypeOrmAuditPartitions implements AuditPartitions {
       exported.firstEventId,
       exported.lastEventId,
     ]);
+  }
+
+  async releaseDroppedKeys(batch: number): Promise<number> {
+    const [{ released }] = await rowsOf<{ released: number }>(this.dataSource.manager, releaseDroppedKeysSql(this.schema), [batch]);
+    return released;
   }
 }

@@ -72,9 +72,9 @@ const plain = (s: string) => s.replace(/"/g, '');
  *   time. A default partition would hide a failed creation until it had to be split under lock.
  * - Row triggers on the parent are cloned onto every partition, present and future; a statement
  *   TRUNCATE trigger is not, so audit_entries_create_partitions gives each partition its own.
- * - audit_entries_create_partitions and audit_drop_expired_partition are SECURITY DEFINER: a runtime
- *   role that owns nothing (no DDL, INSERT/SELECT only) is granted EXECUTE on them and can create
- *   partitions and drop an exported one only under the function's checks.
+ * - audit_entries_create_partitions, audit_drop_expired_partition and audit_release_dropped_keys
+ *   are SECURITY DEFINER: a runtime role that owns nothing (no DDL, DML only) is granted EXECUTE on
+ *   them and can create partitions, drop an exported one and release its keys only under their checks.
  *
  * The copy runs in the migration's transaction and holds audit_entries locked until it commits:
  * appends wait for it (a large trail: run it at a quiet time).
@@ -99,6 +99,8 @@ export const PartitionedAuditTrail1764000001400: SessionsMigration = {
       )`);
     await q.query(`CREATE UNIQUE INDEX audit_entry_keys_one_attempt_key ON ${s}.audit_entry_keys (correlation_id) WHERE outcome = 'attempted'`);
     await q.query(`CREATE UNIQUE INDEX audit_entry_keys_one_outcome_key ON ${s}.audit_entry_keys (correlation_id) WHERE outcome <> 'attempted'`);
+    // The keys of a dropped month are released afterwards, in batches, by recorded_at: not under the drop's lock.
+    await q.query(`CREATE INDEX audit_entry_keys_recorded_at_idx ON ${s}.audit_entry_keys (recorded_at)`);
 
     // A partition's copy of audit_entries_user_idx is audit_entries_y2026m12_user_idx (PostgreSQL would
     // name it after its columns): plans and \d name the index the migrations created. In two passes:
@@ -189,7 +191,7 @@ export const PartitionedAuditTrail1764000001400: SessionsMigration = {
             RETURN OLD;
           END IF;
         END IF;
-        RAISE EXCEPTION 'audit_entry_keys: % rejected (a key goes only with its entry''s partition)', TG_OP USING ERRCODE = '42501';
+        RAISE EXCEPTION 'audit_entry_keys: % rejected (a key goes only after its entry''s partition)', TG_OP USING ERRCODE = '42501';
       END $$`);
     await q.query(
       `CREATE TRIGGER audit_entry_keys_guard BEFORE UPDATE OR DELETE ON ${s}.audit_entry_keys FOR EACH ROW EXECUTE FUNCTION ${s}.audit_entry_keys_guard()`,
@@ -281,14 +283,35 @@ export const PartitionedAuditTrail1764000001400: SessionsMigration = {
         INSERT INTO ${s}.audit_exports (partition_name, range_start, range_end, row_count, first_event_id, last_event_id, manifest_sha256, retention_months)
           VALUES (part, from_at, to_at, counted, first_id, last_id, manifest_digest, months_kept);
         EXECUTE format('ALTER TABLE %I.audit_entries DETACH PARTITION %I.%I', '${schema}', '${schema}', part);
-        -- Detached first: the keys' guard lets a key go once its entry is no longer in audit_entries.
-        EXECUTE format('DELETE FROM %I.audit_entry_keys k USING %I.%I p WHERE k.event_id = p.event_id', '${schema}', '${schema}', part);
         EXECUTE format('DROP TABLE %I.%I', '${schema}', part);
+        -- Its keys stay (they still refuse a replay of its event ids) until audit_release_dropped_keys
+        -- deletes them in batches: deleting a month of keys here would hold the trail locked meanwhile.
       END $$`);
     await q.query(`REVOKE ALL ON FUNCTION ${s}.audit_drop_expired_partition(text, integer, bytea, bigint, uuid, uuid) FROM PUBLIC`);
+
+    // Deletes up to `batch` keys of the months retention dropped (recorded before the end of the newest
+    // export: drops go oldest first, so no entry is left there); how many. The keys' guard checks each.
+    await q.query(`
+      CREATE FUNCTION ${s}.audit_release_dropped_keys(batch integer) RETURNS integer
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+      DECLARE
+        bound timestamptz;
+        released integer;
+      BEGIN
+        SELECT max(range_end) INTO bound FROM ${s}.audit_exports;
+        IF bound IS NULL THEN
+          RETURN 0;
+        END IF;
+        DELETE FROM ${s}.audit_entry_keys WHERE event_id IN (
+          SELECT event_id FROM ${s}.audit_entry_keys WHERE recorded_at < bound ORDER BY recorded_at LIMIT batch);
+        GET DIAGNOSTICS released = ROW_COUNT;
+        RETURN released;
+      END $$`);
+    await q.query(`REVOKE ALL ON FUNCTION ${s}.audit_release_dropped_keys(integer) FROM PUBLIC`);
   },
 
   async down(q, s) {
+    await q.query(`DROP FUNCTION ${s}.audit_release_dropped_keys(integer)`);
     await q.query(`DROP FUNCTION ${s}.audit_drop_expired_partition(text, integer, bytea, bigint, uuid, uuid)`);
     await q.query(`DROP TABLE ${s}.audit_exports`);
     await q.query(`DROP FUNCTION ${s}.audit_exports_reject_change()`);
