@@ -47,6 +47,7 @@ export class RedisCluster {
       }
       await run('redis-cli', ['--cluster', 'create', ...cluster.seeds, '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
       await cluster.waitUntilOk();
+      await cluster.waitUntilReplicasInSync();
     } catch (error) {
       await cluster.stop();
       throw error;
@@ -70,9 +71,9 @@ export class RedisCluster {
     return Number(await this.cli(this.nodes[0].port, 'cluster', 'keyslot', key));
   }
 
-  /** The port of the master that owns `slot` now, from `CLUSTER SLOTS` of a running node. */
-  async masterPortOf(slot: number): Promise<number> {
-    const running = this.nodes.find((node) => node.child.exitCode === null && node.child.signalCode === null);
+  /** The port of the master that owns `slot` now, from `CLUSTER SLOTS` of a running node (the first, or the one on `via`). */
+  async masterPortOf(slot: number, via?: number): Promise<number> {
+    const running = this.nodes.find((node) => this.isRunning(node) && (via === undefined || node.port === via));
     if (!running) throw new Error('no cluster node is running');
     // `--json`-free parsing: each range prints as start, end, then the master's ip, port, id.
     const lines = (await this.cli(running.port, 'cluster', 'slots')).split('\n');
@@ -82,6 +83,27 @@ export class RedisCluster {
       if (/^\d+$/.test(lines[i]) && /^\d+$/.test(lines[i + 1]) && lines[i + 2] === '127.0.0.1' && slot >= start && slot <= end) return Number(lines[i + 3]);
     }
     throw new Error(`no master owns slot ${slot}`);
+  }
+
+  /**
+   * Resolves with the new master's port once every running node says a master other than `dead`
+   * owns `slot` and reports `cluster_state:ok`. Right after a kill, `cluster_state:ok` alone
+   * proves nothing: the nodes have not yet noticed (cluster-node-timeout) that the master is gone.
+   */
+  async waitForPromotion(slot: number, dead: number, timeoutMs = 30_000): Promise<number> {
+    const port = await waitFor(
+      `a master other than ${dead} for slot ${slot} on every node`,
+      async () => {
+        const seen = new Set<number>();
+        for (const node of this.nodes) if (this.isRunning(node)) seen.add(await this.masterPortOf(slot, node.port).catch(() => dead));
+        const [only] = seen;
+        return seen.size === 1 && only !== dead ? only : undefined;
+      },
+      timeoutMs,
+      50,
+    );
+    await this.waitUntilOk(timeoutMs);
+    return port;
   }
 
   /**
@@ -102,6 +124,10 @@ export class RedisCluster {
     const port = await this.masterPortOf(await this.keyslot(key));
     if ((await this.cli(port, 'exists', key)) !== '1') return null;
     return this.cli(port, '--raw', 'get', key);
+  }
+
+  private isRunning(node: ClusterNode): boolean {
+    return node.child.exitCode === null && node.child.signalCode === null;
   }
 
   /** Kills one node with SIGKILL and waits until it is gone. */
@@ -128,6 +154,27 @@ export class RedisCluster {
     );
   }
 
+  /**
+   * Resolves once every running replica has finished its first sync with its master
+   * (`master_link_status:up`). Until then a replica cannot be promoted: its data counts as too old
+   * (cluster-replica-validity-factor), so a master killed early would leave its slots without one.
+   */
+  async waitUntilReplicasInSync(timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      'every replica in sync with its master',
+      async () => {
+        for (const node of this.nodes) {
+          if (node.child.exitCode !== null || node.child.signalCode !== null) continue;
+          const replication = await this.cli(node.port, 'info', 'replication');
+          if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+      100,
+    );
+  }
+
   /** Kills every node still running and removes the directory. Idempotent. */
   async stop(): Promise<void> {
     for (const node of this.nodes) {
@@ -150,6 +197,9 @@ function startNode(port: number, dir: string): ClusterNode {
     `nodes-${port}.conf`,
     '--cluster-node-timeout',
     '1000',
+    // A replica's first sync starts at once rather than after the default 5 s wait for others to join it.
+    '--repl-diskless-sync-delay',
+    '0',
     '--save',
     '',
     '--appendonly',
