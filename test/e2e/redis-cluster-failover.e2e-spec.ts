@@ -1,5 +1,6 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Cache } from 'cache-manager';
+import { meStatus, signUp } from '../support/api';
 import { expectEventually } from '../support/eventually';
 import { RedisCluster } from '../support/redis-cluster';
 import { sql } from '../support/sql';
@@ -128,6 +129,33 @@ describe('Redis Cluster failover under load', () => {
       await stream.stop();
     }
   });
+
+  // After the first test: its cluster has one master fewer, and the two others still have their replica.
+  it('starts while a master is down and not yet replaced, answers from PostgreSQL, and trusts the cache once the replica takes over', async () => {
+    const { slot, master, replica } = await withReplica(cluster);
+    // The replica waits to be told (CLUSTER FAILOVER TAKEOVER): the start below sees the master down, not yet replaced.
+    await cluster.cli(replica, 'config', 'set', 'cluster-replica-no-failover', 'yes');
+    await cluster.kill(master);
+    await expectEventually(async () => expect(await cluster.cli(replica, 'cluster', 'info')).toContain('cluster_state:fail'), { timeoutMs: 10_000 });
+
+    const late = await startTestStack({ label: 'redis-cluster-late-start', redisClusterNodes: cluster.seeds });
+    try {
+      const lateHealth = async () => (await late.http().get('/health/ready')).body.details?.cache;
+      expect(await lateHealth()).toMatchObject({ status: 'degraded', trusted: false, fallback: 'postgres' });
+      const [revoked, kept] = await signUp(late, 2, 'late-start');
+      await late.http().post('/auth/logout').send({ refreshToken: revoked.refreshToken }).expect(204);
+      expect(await meStatus(late, revoked.accessToken)).toBe(401);
+      expect(await meStatus(late, kept.accessToken)).toBe(200);
+
+      await cluster.cli(replica, 'cluster', 'failover', 'takeover');
+      expect(await cluster.waitForPromotion(slot, master)).toBe(replica);
+      await expectEventually(async () => expect(await lateHealth()).toMatchObject({ status: 'up', trusted: true }), { timeoutMs: 20_000, intervalMs: 50 });
+      expect(await meStatus(late, revoked.accessToken)).toBe(401);
+      expect(await meStatus(late, kept.accessToken)).toBe(200);
+    } finally {
+      await late.close();
+    }
+  });
 });
 
 /** The masters the web app's cluster client routes to, and the state of each node client: for a failure message only. */
@@ -141,4 +169,14 @@ function clientTopology(stack: TestStack): unknown {
     client: master.client ? { isReady: master.client.isReady, isOpen: master.client.isOpen } : null,
     connecting: master.connectPromise !== undefined,
   }));
+}
+
+/** A slot whose master still has a replica running (one of the three masters' first slot). */
+async function withReplica(cluster: RedisCluster): Promise<{ slot: number; master: number; replica: number }> {
+  for (const slot of [0, 5461, 10923]) {
+    const master = await cluster.masterPortOf(slot);
+    const replica = await cluster.replicaPortOf(master);
+    if (replica !== undefined) return { slot, master, replica };
+  }
+  throw new Error('no master with a running replica');
 }

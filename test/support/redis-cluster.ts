@@ -85,6 +85,17 @@ export class RedisCluster {
     throw new Error(`no master owns slot ${slot}`);
   }
 
+  /** The port of a running replica of the master on `masterPort`, from CLUSTER NODES; undefined when it has none. */
+  async replicaPortOf(masterPort: number): Promise<number | undefined> {
+    const running = this.nodes.find((node) => this.isRunning(node) && node.port !== masterPort);
+    if (!running) throw new Error('no cluster node is running');
+    // Each line: id ip:port@bus flags master-id ...
+    const lines = (await this.cli(running.port, 'cluster', 'nodes')).split('\n').map((line) => line.split(' '));
+    const masterId = lines.find((fields) => fields[1]?.startsWith(`127.0.0.1:${masterPort}@`))?.[0];
+    const replica = lines.find((fields) => fields[3] === masterId && fields[2].includes('slave') && !fields[2].includes('fail'));
+    return replica ? Number(replica[1].split(':')[1].split('@')[0]) : undefined;
+  }
+
   /**
    * Resolves with the new master's port once every running node says a master other than `dead`
    * owns `slot` and reports `cluster_state:ok`. Right after a kill, `cluster_state:ok` alone

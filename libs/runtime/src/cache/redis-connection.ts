@@ -46,10 +46,19 @@ export async function connectRedis(url: string, options: RedisConnectOptions) {
  * queue, so a command for a master that is down fails at once instead of waiting for it; the same
  * capped reconnect backoff. Logs as logConnectionChanges does, for the discovery and for each node.
  * Rejects, with the client destroyed, when the cluster cannot be discovered within connectTimeoutMs.
+ *
+ * `minimizeConnections`: a node client connects on its first command, not during discovery. An
+ * eager discovery waits for every node client's first connect, which is retried until it succeeds:
+ * a master that is down, met for the first time (at start-up, before its replica is promoted, or
+ * in a topology read from a node that has not yet heard of a promotion), would hold that discovery
+ * for ever, and node-redis joins every later one (MOVED included) to it, so the client would never
+ * see the promoted replica. The start-up would fail too, although PostgreSQL can answer while the
+ * cache is distrusted. clusterRedisClient reads the topology again when such a first connect is slow.
  */
 export async function connectRedisCluster(nodes: readonly string[], options: RedisConnectOptions) {
   const cluster = createCluster({
     rootNodes: nodes.map((node) => ({ url: `redis://${node}` })),
+    minimizeConnections: true,
     defaults: { disableOfflineQueue: true, socket: { connectTimeout: options.connectTimeoutMs, reconnectStrategy: reconnectBackoff } },
   });
   // The cluster's own 'error' is a failed discovery of the topology.

@@ -21,15 +21,16 @@ function fakeNode(runId: string, isReady = true): FakeNode {
 }
 
 /** A node-redis 5 cluster client's shape over fake masters; keyed commands are not exercised here. */
-function fakeCluster(nodes: FakeNode[]) {
+function fakeCluster(nodes: FakeNode[], { connecting = [] as FakeNode[] } = {}) {
   const events = new EventEmitter();
   const rediscovered: unknown[] = [];
-  const masters = nodes.map((node, i) => ({ address: `127.0.0.1:${7000 + i}`, node }));
+  // A master in `connecting` is making its first connection: no client yet, and nodeClient never settles.
+  const masters = nodes.map((node, i) => ({ address: `127.0.0.1:${7000 + i}`, node, client: connecting.includes(node) ? undefined : node }));
   const unused = () => Promise.reject(new Error('not used'));
   const cluster = {
     isOpen: true,
     masters,
-    nodeClient: (master: (typeof masters)[number]) => Promise.resolve(master.node),
+    nodeClient: (master: (typeof masters)[number]) => (master.client ? Promise.resolve(master.client) : new Promise<never>(() => undefined)),
     get: unused,
     set: unused,
     multi: () => {
@@ -71,6 +72,32 @@ describe('clusterRedisClient', () => {
     down.isReady = false;
     await expect(client.ping()).rejects.toThrow('The client is closed');
     expect(rediscovered).toEqual([healthy.options]);
+  });
+
+  it('reads the topology again when a master is still making its first connection, although the call has not failed', async () => {
+    const healthy = fakeNode('a');
+    const unreachable = fakeNode('b');
+    const { cluster, rediscovered } = fakeCluster([healthy, unreachable], { connecting: [unreachable] });
+    const client = clusterRedisClient(cluster, { slowMasterMs: 20 });
+    // The caller's timeout answers such a call (the session cache's, the rate limiter's); the call itself never settles.
+    const info = client.info('server');
+    let settled = false;
+    info.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    // A timer set after slowMasterMs's fires after it.
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(rediscovered).toEqual([healthy.options]);
+    expect(settled).toBe(false);
+  });
+
+  it('does not read the topology again while every master answers in time', async () => {
+    const { cluster, rediscovered } = fakeCluster([fakeNode('a'), fakeNode('b')]);
+    const client = clusterRedisClient(cluster, { slowMasterMs: 20 });
+    await expect(client.ping()).resolves.toEqual(['PONG', 'PONG']);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(rediscovered).toEqual([]);
   });
 
   it('reads the topology again from a seed when no master answers', async () => {

@@ -3,6 +3,16 @@ import type { RedisClient, RedisPipeline, RedisScriptArguments } from './redis-c
 /** One master of a node-redis 5 cluster client, as its `masters` list holds it. */
 export interface RedisClusterMaster {
   readonly address: string;
+  /** Its node client once one was made (node clients connect on first use with `minimizeConnections`). */
+  readonly client?: RedisClusterNodeClient;
+}
+
+export interface ClusterRedisClientOptions {
+  /**
+   * How long asking every master may take before the topology is read again, even though the
+   * call has not failed. Default 500 ms.
+   */
+  readonly slowMasterMs?: number;
 }
 
 /** The node client of one master: what the adapter asks every master. */
@@ -68,16 +78,26 @@ export function isRedisCluster(candidate: unknown): candidate is NodeRedisCluste
  * - `on('error' | 'reconnecting' | 'end')` listens to the cluster's own event and its node
  *   clients' (`node-error`, `node-reconnecting`; `disconnect` when the cluster client closes).
  */
-export function clusterRedisClient(cluster: NodeRedisCluster): RedisClient {
+export function clusterRedisClient(cluster: NodeRedisCluster, options: ClusterRedisClientOptions = {}): RedisClient {
+  const slowMasterMs = options.slowMasterMs ?? 500;
   const everyMaster = async <T>(ask: (client: RedisClusterNodeClient, master: RedisClusterMaster) => Promise<T>): Promise<T[]> => {
     const masters = [...cluster.masters];
-    if (masters.length === 0) throw new Error('The Redis Cluster client knows no master');
-    const clients = await Promise.all(masters.map((master) => cluster.nodeClient(master as never)));
+    if (masters.length === 0) {
+      rediscover(cluster, masters);
+      throw new Error('The Redis Cluster client knows no master');
+    }
+    // A master whose node client is still making its first connection (a node that is down, met
+    // for the first time) does not fail the call: its connect is retried until it succeeds, and
+    // the caller's timeout is what answers. Past slowMasterMs, read the topology again all the same.
+    const slow = setTimeout(() => rediscover(cluster, masters), slowMasterMs);
+    slow.unref();
     try {
-      return await Promise.all(clients.map((client, i) => ask(client, masters[i])));
+      return await Promise.all(masters.map(async (master) => ask(await cluster.nodeClient(master as never), master)));
     } catch (error) {
-      rediscover(cluster, clients);
+      rediscover(cluster, masters);
       throw error;
+    } finally {
+      clearTimeout(slow);
     }
   };
   return {
@@ -109,20 +129,26 @@ export function clusterRedisClient(cluster: NodeRedisCluster): RedisClient {
 }
 
 /**
- * Asks the cluster client to read the topology again, from a master that still answers (or a seed
- * node when none does). node-redis 5 does so by itself only on a MOVED reply, which a master that
- * is down never sends: without this, the client would keep a dead master's slots pointed at it
- * after its replica was promoted, and every command for them would fail for ever. Not awaited: the
- * failed call is answered at once, and a later heartbeat may see the new masters (and their new
- * run_ids, which distrust and repair the cache). Not yet dependable: in some test runs the client
- * stayed stuck after a failover, the cache distrusted until a restart (safe: PostgreSQL answers);
- * issue 12 point 2 owns recovery after a failover.
+ * Asks the cluster client to read the topology again, from a master that still answers (any of
+ * them, so that one node slow to learn of a promotion is not asked every time), or a seed node
+ * when none does. node-redis 5 does so by itself only on a MOVED reply, which a master that is
+ * down never sends: without this, the client would keep a dead master's slots pointed at it after
+ * its replica was promoted, and every command for them would fail for ever. Not awaited: the
+ * failed call is answered at once, and a later heartbeat sees the new masters (and their new
+ * run_ids, which distrust and repair the cache). node-redis runs one rediscovery at a time and
+ * joins later calls to it, so it must always settle: with `minimizeConnections` (see
+ * connectRedisCluster) it reads CLUSTER SLOTS on a connection that is never retried and waits for
+ * no node client to connect, whereas an eager connect to a node that is down would be retried for
+ * ever, and every later rediscovery (MOVED included) would wait on it.
  */
-function rediscover(cluster: NodeRedisCluster, clients: readonly RedisClusterNodeClient[]): void {
+function rediscover(cluster: NodeRedisCluster, masters: readonly RedisClusterMaster[]): void {
   const slots = cluster._slots;
   if (typeof slots?.rediscover !== 'function') return;
+  const answering = masters.filter((master) => master.client?.isReady && master.client.options !== undefined).map((master) => master.client!);
   const seeds = cluster._options?.rootNodes ?? [];
-  const from = clients.find((client) => client.isReady && client.options !== undefined) ?? { options: seeds[Math.floor(Math.random() * seeds.length)] };
+  // No seed to fall back on: node-redis would read the topology from its default, localhost:6379.
+  if (answering.length === 0 && seeds.length === 0) return;
+  const from = answering.length > 0 ? answering[Math.floor(Math.random() * answering.length)] : { options: seeds[Math.floor(Math.random() * seeds.length)] };
   slots.rediscover(from).catch(() => undefined);
 }
 
