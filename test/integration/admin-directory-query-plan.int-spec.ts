@@ -4,6 +4,7 @@ import { TypeOrmAuditLog } from '../../libs/sessions/src/infrastructure/typeorm/
 import { TypeOrmLoginLockouts } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-login-lockouts';
 import { TypeOrmSessionRecords } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-session-records';
 import { TypeOrmUserAccounts } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-user-accounts';
+import { emptyAuditPartitions, trailIndexName } from '../support/query-plans';
 import { sql } from '../support/sql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -85,6 +86,7 @@ describe('the console directory reads through indexes', () => {
     );
     // As autovacuum would have by now: the visibility map lets a count read the index alone.
     await sql(database.url, 'VACUUM sessions');
+    emptyPartitions = await emptyAuditPartitions(dataSource);
   });
 
   afterAll(async () => {
@@ -105,8 +107,11 @@ describe('the console directory reads through indexes', () => {
     const [{ 'QUERY PLAN': plan }] = await dataSource.query(`EXPLAIN (FORMAT JSON) ${statement.query}`, statement.parameters);
     return nodes(plan);
   }
-  const seqScans = (plan: PlanNode[]) => plan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']);
-  const indexes = (plan: PlanNode[]) => plan.map((n) => n['Index Name']).filter(Boolean);
+  /** The relations read sequentially, but for the trail's empty partitions (read after the data is ANALYZEd). */
+  let emptyPartitions = new Set<string>();
+  const seqScans = (plan: PlanNode[]) =>
+    plan.filter((n) => n['Node Type'] === 'Seq Scan' && !emptyPartitions.has(n['Relation Name'] ?? '')).map((n) => n['Relation Name']);
+  const indexes = (plan: PlanNode[]) => plan.flatMap((n) => (n['Index Name'] ? [trailIndexName(n['Index Name'])] : []));
 
   const users = () => new TypeOrmUserAccounts(() => dataSource.manager);
   const sessions = () => new TypeOrmSessionRecords(() => dataSource.manager);

@@ -1,6 +1,7 @@
 import { type AuditQuery, runSessionsMigrations } from '@app/sessions';
 import { AbstractLogger, DataSource, LogLevel, LogMessage } from 'typeorm';
 import { TypeOrmAuditLog } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-audit-log';
+import { emptyAuditPartitions, trailIndexName } from '../support/query-plans';
 import { sql } from '../support/sql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -36,26 +37,14 @@ function nodes(plan: unknown): PlanNode[] {
   return found;
 }
 
-/**
- * The relations the plan reads sequentially, but for the empty partitions of audit_entries (months
- * ahead, last month): the planner reads a table it knows to be empty (ANALYZEd, no page) by a scan
- * of nothing, which is no read of the trail.
- */
+/** The relations the plan reads sequentially, but for the empty partitions of audit_entries (see emptyAuditPartitions). */
 async function sequentialReads(dataSource: DataSource, planNodes: PlanNode[]): Promise<string[]> {
-  const empty = new Set(
-    (
-      await dataSource.query<Array<{ name: string }>>(
-        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-          WHERE i.inhparent = 'sessions.audit_entries'::regclass AND c.relpages = 0 AND c.reltuples = 0`,
-      )
-    ).map((row) => row.name),
-  );
+  const empty = await emptyAuditPartitions(dataSource);
   return planNodes.filter((n) => n['Node Type'] === 'Seq Scan' && !empty.has(n['Relation Name'] ?? '')).map((n) => n['Relation Name'] ?? '');
 }
 
 /** The indexes the plan reads, a partition's copy named as the migration named the index (audit_entries_y2026m12_user_idx: audit_entries_user_idx). */
-const indexesOf = (planNodes: PlanNode[]) =>
-  planNodes.flatMap((n) => (n['Index Name'] ? [n['Index Name'].replace(/^audit_entries_y\d{4}m\d{2}_/, 'audit_entries_')] : []));
+const indexesOf = (planNodes: PlanNode[]) => planNodes.flatMap((n) => (n['Index Name'] ? [trailIndexName(n['Index Name'])] : []));
 
 describe('the per-user audit query returns whole operations through indexes', () => {
   let database: TestDatabase;
