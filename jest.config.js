@@ -47,17 +47,15 @@ module.exports = {
     {
       ...shared,
       displayName: 'integration',
-      // Each file starts real services (its own database, fourteen migrations, both apps): more than
-      // Jest's 5 s default for a hook on a loaded two-core machine. Nothing here is timed; this only
-      // bounds a hang.
-      testTimeout: 30_000,
+      // 30 s per hook and test (see the file): a file's start passes 5 s on a loaded machine.
+      setupFilesAfterEnv: ['<rootDir>/test/support/slow-start-timeout.ts'],
       testMatch: ['<rootDir>/test/**/*.int-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/examples/**/*.e2e-spec.ts'],
     },
     {
       // The admin console in Debian's Chromium (/usr/bin/chromium): `npm run test:browser`, which .ci/run calls.
       ...shared,
       displayName: 'browser',
-      testTimeout: 30_000,
+      setupFilesAfterEnv: ['<rootDir>/test/support/slow-start-timeout.ts'],
       testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
     },
   ],
