@@ -74,6 +74,11 @@ export interface TestStackOptions {
    * (so the same shared state), its own apps. Closing it leaves the database and keys to the owner.
    */
   readonly shareWith?: TestStack;
+  /**
+   * Connect to this URL (a database the test made, migrated and drops itself, e.g. as another role)
+   * instead of a new database; closing the stack leaves the database to the test.
+   */
+  readonly databaseUrl?: string;
 }
 
 /** One test file's service: its own database, its own Redis key prefix, both apps in-process. */
@@ -95,7 +100,12 @@ export interface TestStack {
 }
 
 export async function startTestStack(options: TestStackOptions): Promise<TestStack> {
-  const database = options.shareWith ? borrowedDatabase(options.shareWith) : await createTestDatabase();
+  const database = options.shareWith
+    ? borrowedDatabase(options.shareWith.databaseUrl)
+    : options.databaseUrl
+      ? borrowedDatabase(options.databaseUrl)
+      : await createTestDatabase();
+  const borrowed = options.shareWith !== undefined || options.databaseUrl !== undefined;
   const cachePrefix = options.shareWith?.cachePrefix ?? testRedisPrefix(options.label);
   const useRedis = options.redis ?? true;
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
@@ -128,7 +138,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
   } catch (error) {
     // A start-up that stops (a refused ADMIN_EMAIL, say) must not leave its pool open.
     await runtime.close();
-    if (!options.shareWith) await database.drop();
+    if (!borrowed) await database.drop();
     throw error;
   }
   return {
@@ -155,7 +165,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
   };
 }
 
-/** Another stack's database, which its owner drops. */
-function borrowedDatabase(owner: TestStack): { url: string; drop(): Promise<void> } {
-  return { url: owner.databaseUrl, drop: async () => undefined };
+/** Another stack's or the test's database, which its owner drops. */
+function borrowedDatabase(url: string): { url: string; drop(): Promise<void> } {
+  return { url, drop: async () => undefined };
 }
