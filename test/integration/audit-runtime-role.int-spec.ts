@@ -8,13 +8,15 @@ import { AuditTrail } from '../../libs/sessions/src/application/audit/audit-trai
 import { AuditRetention } from '../../libs/sessions/src/application/audit-retention/audit-retention';
 import { AUDIT_PARTITIONS, AuditPartitions } from '../../libs/sessions/src/application/ports/audit-partitions.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../../libs/sessions/src/application/ports/unit-of-work.port';
-import { bearer, login, meStatus, register } from '../support/api';
+import { bearer, login, meStatus, register, signUp, uniqueEmail } from '../support/api';
 import { createRuntimeRole, type RuntimeRole } from '../support/runtime-role';
 import { sql } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 jest.setTimeout(120_000);
+
+const ADMIN = { email: uniqueEmail('admin'), password: 'admin password 1' };
 
 /**
  * docs/audit.md's claim, tested: the owner migrates, the service runs as a role granted only the
@@ -75,6 +77,8 @@ describe('the service as a runtime role that owns nothing (docs/audit.md, "Who c
     role = await createRuntimeRole(database);
     stack = await startTestStack({
       label: 'audit-runtime-role',
+      // Seeded at start-up by the role, too.
+      admin: ADMIN,
       databaseUrl: role.url,
       // The role cannot migrate: the service only checks that the owner has.
       settings: { migrationsAtStartup: 'verify' },
@@ -220,6 +224,31 @@ describe('the service as a runtime role that owns nothing (docs/audit.md, "Who c
     // The sealer appends to audit_seals on the role's connection.
     await expect(sealAuditEntries(running().runtime.dataSource)).resolves.toMatchObject({ seals: expect.any(Array) });
     await expect(verifyAuditSeals(running().runtime.dataSource)).resolves.toMatchObject({ ok: true });
+  });
+
+  it("serves the admin console's reads and a forced revocation as the role", async () => {
+    const admin = await login(running(), ADMIN.email, ADMIN.password);
+    const devices = await signUp(running(), 2, 'victim');
+    await running()
+      .adminHttp()
+      .get(`/admin/users/${devices[0].userId}/sessions`)
+      .set(...bearer(admin.accessToken))
+      .expect(200);
+    const revoked = await running()
+      .adminHttp()
+      .post(`/admin/users/${devices[0].userId}/sessions/revoke-all`)
+      .set(...bearer(admin.accessToken))
+      .send({ reason: 'Runtime role check' })
+      .expect(200);
+    expect(revoked.body).toEqual({ revokedCount: 2, accessTokensValidUntil: expect.any(String) });
+    for (const device of devices) expect(await meStatus(running(), device.accessToken)).toBe(401);
+    await running().settleAudit();
+    const audit = await running()
+      .adminHttp()
+      .get(`/admin/audit?userId=${devices[0].userId}`)
+      .set(...bearer(admin.accessToken))
+      .expect(200);
+    expect(JSON.stringify(audit.body)).toContain('sessions.revoke_all');
   });
 
   it('logged no refusal of the database anywhere: start-up, background jobs and requests all had their grants', async () => {
