@@ -232,7 +232,7 @@ describe('the service as a runtime role that owns nothing (docs/audit.md, "Who c
     await expect(verifyAuditSeals(running().runtime.dataSource)).resolves.toMatchObject({ ok: true });
   });
 
-  it("serves the admin console's reads and a forced revocation as the role", async () => {
+  it("serves the admin console's reads, its export and a forced revocation as the role", async () => {
     const admin = await login(running(), ADMIN.email, ADMIN.password);
     const devices = await signUp(running(), 2, 'victim');
     await running()
@@ -255,6 +255,29 @@ describe('the service as a runtime role that owns nothing (docs/audit.md, "Who c
       .set(...bearer(admin.accessToken))
       .expect(200);
     expect(JSON.stringify(audit.body)).toContain('sessions.revoke_all');
+    // The directory, the overview's figures and the streamed export read as the role too.
+    await running()
+      .adminHttp()
+      .get('/admin/users')
+      .set(...bearer(admin.accessToken))
+      .expect(200);
+    await running()
+      .adminHttp()
+      .get('/admin/overview')
+      .set(...bearer(admin.accessToken))
+      .expect(200);
+    const exported = await running()
+      .adminHttp()
+      .get(`/admin/audit/export?format=ndjson&userId=${devices[0].userId}`)
+      .set(...bearer(admin.accessToken))
+      .buffer(true)
+      .parse((res, done) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        res.on('end', () => done(null, text));
+      })
+      .expect(200);
+    expect(exported.body as string).toContain('"sessions.revoke_all"');
   });
 
   it('logged no refusal of the database anywhere: start-up, background jobs and requests all had their grants', async () => {
