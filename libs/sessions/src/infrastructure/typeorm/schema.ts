@@ -14,6 +14,7 @@ import { AuditFilterIndexes1764000001100 } from './migrations/1764000001100-audi
 import { SessionExpiryIndex1764000001200 } from './migrations/1764000001200-session-expiry-index';
 import { AuditSeals1764000001300 } from './migrations/1764000001300-audit-seals';
 import { PartitionedAuditTrail1764000001400 } from './migrations/1764000001400-partitioned-audit-trail';
+import { SessionsFillfactor1764000001500 } from './migrations/1764000001500-sessions-fillfactor';
 
 /** Every migration of the library, in the order they run. Forward-only in production; `down` is for tests and operators. */
 export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
@@ -32,6 +33,7 @@ export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
   SessionExpiryIndex1764000001200,
   AuditSeals1764000001300,
   PartitionedAuditTrail1764000001400,
+  SessionsFillfactor1764000001500,
 ];
 
 /** The library's tables, as 0.1 created them in `public`. */
