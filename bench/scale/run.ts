@@ -77,7 +77,8 @@ interface Side {
   readonly web: NestFastifyApplication;
   readonly admin: NestFastifyApplication;
   readonly seeded: SeededSide;
-  readonly adminToken: string;
+  /** Signed in again before each round: the other side's seeding outlasts an access token. */
+  adminToken: string;
   /** The cursor of the deep page, per probe user. */
   readonly deepCursors: string[];
   readonly samples: Record<Operation, number[]>;
@@ -100,6 +101,11 @@ async function prepare(size: ScaleSize, index: number): Promise<Side> {
       passwordHash: await BENCH_HASHER.hash(SCALE_PASSWORD),
       progress: (message) => progress(`scale ${label(size)}: seeding ${message}`),
       now: Date.now(),
+      connect: async () => {
+        const second = new Client({ connectionString: stack.database.url });
+        await second.connect();
+        return second;
+      },
     });
     await client.query(
       `INSERT INTO "${BENCH_SCHEMA}".users (id, email, password_hash, role, created_at) VALUES ($1, 'scale-admin@example.com', $2, 'admin', now())`,
@@ -119,19 +125,18 @@ async function prepare(size: ScaleSize, index: number): Promise<Side> {
   });
   await web.init();
   await admin.init();
-  const login = await web.get(CommandBus).execute(new LoginUser('scale-admin@example.com', SCALE_PASSWORD, NO_REQUEST_CONTEXT));
-  if (login.kind !== 'authenticated') throw new Error(`the admin's login was ${login.reason}`);
   const side: Side = {
     size,
     stack,
     web,
     admin,
     seeded,
-    adminToken: login.accessToken,
+    adminToken: '',
     deepCursors: [],
     samples: Object.fromEntries(OPERATIONS.map((operation) => [operation, []])) as unknown as Record<Operation, number[]>,
     next: { me: 0, logout: seeded.liveSessions.length - 1, five: 0, hundred: 0, login: 1, probe: 0 },
   };
+  await signInAdmin(side);
   for (const probe of seeded.probeUsers) {
     let cursor: string | null = null;
     for (let page = 1; page < DEEP_PAGE; page += 1) {
@@ -142,6 +147,12 @@ async function prepare(size: ScaleSize, index: number): Promise<Side> {
     side.deepCursors.push(cursor!);
   }
   return side;
+}
+
+async function signInAdmin(side: Side): Promise<void> {
+  const login = await side.web.get(CommandBus).execute(new LoginUser('scale-admin@example.com', SCALE_PASSWORD, NO_REQUEST_CONTEXT));
+  if (login.kind !== 'authenticated') throw new Error(`the admin's login was ${login.reason}`);
+  side.adminToken = login.accessToken;
 }
 
 const label = (size: ScaleSize) => `${size.users.toLocaleString('en-US')} users`;
@@ -231,7 +242,7 @@ interface TableSizes {
 /** Heap and index sizes of the library's big tables (a partitioned table's partitions summed). */
 async function tableSizes(client: Client): Promise<TableSizes[]> {
   const out: TableSizes[] = [];
-  for (const table of ['users', 'sessions', 'refresh_tokens', 'audit_entries']) {
+  for (const table of ['users', 'sessions', 'refresh_tokens', 'audit_entries', 'audit_entry_keys']) {
     const parts = await client.query<{ relid: string }>(
       // pg_partition_tree has no row for a plain table: it is then its own only leaf.
       `SELECT relid::regclass::text AS relid FROM pg_partition_tree($1::regclass) WHERE isleaf
@@ -441,11 +452,13 @@ async function main(): Promise<number> {
 
   // A warm-up round on each side, not counted: the first calls load code paths and plans.
   for (const side of sides) {
+    await signInAdmin(side);
     for (const operation of OPERATIONS) await OPERATION[operation](side);
     for (const samples of Object.values(side.samples)) samples.length = 0;
   }
   for (let round = 0; round < ROUNDS; round += 1) {
     const order = round % 2 === 0 ? sides : [...sides].reverse();
+    for (const side of sides) await signInAdmin(side);
     for (const operation of OPERATIONS) {
       for (const side of order) {
         collectGarbage();

@@ -70,6 +70,8 @@ export function refreshTokenOf(n: number): string {
 const tokenHashOf = (n: number) => `\\\\x${createHash('sha256').update(refreshTokenOf(n), 'utf8').digest('hex')}`;
 
 const DAY_MS = 86_400_000;
+/** The seeded audit trail covers the last 13 months (the default retention). */
+const AUDIT_SPAN_MS = 395 * DAY_MS;
 const USER_AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
@@ -117,6 +119,8 @@ export interface SeedOptions {
   readonly progress: (message: string) => void;
   /** "now" of the seeded data. */
   readonly now: number;
+  /** A second connection to the same database (the audit trail is copied beside the sessions). */
+  readonly connect: () => Promise<Client>;
 }
 
 export async function seedSide(client: Client, options: SeedOptions): Promise<SeededSide> {
@@ -129,6 +133,44 @@ export async function seedSide(client: Client, options: SeedOptions): Promise<Se
 
   options.progress(`users: ${size.users.toLocaleString('en-US')}`);
   await copy(client, `${s}.users`, ['id', 'email', 'password_hash', 'role', 'created_at'], users(size.users, options.passwordHash, now));
+
+  // The audit trail on a connection of its own, beside the sessions: neither refers to the other.
+  const probeUsers = Array.from({ length: targets.probeUsers }, (_, i) => 1 + Math.floor(((i + 0.5) * population) / targets.probeUsers));
+  const audit = (async () => {
+    const auditClient = await options.connect();
+    try {
+      // The trail is partitioned by month of recorded_at; the service creates the months ahead, the
+      // seeded past needs its own (the same function the service calls).
+      const first = new Date(now - AUDIT_SPAN_MS);
+      const months = (new Date(now).getUTCFullYear() - first.getUTCFullYear()) * 12 + new Date(now).getUTCMonth() - first.getUTCMonth() + 1;
+      await auditClient.query(`SELECT ${s}.audit_entries_create_partitions($1, $2)`, [first, months]);
+      options.progress(`audit entries: ${size.auditEntries.toLocaleString('en-US')} over ${months} monthly partitions`);
+      await copy(
+        auditClient,
+        `${s}.audit_entries`,
+        [
+          'event_id',
+          'correlation_id',
+          'action',
+          'outcome',
+          'occurred_at',
+          'user_id',
+          'actor_type',
+          'actor_id',
+          'session_id',
+          'ip_address',
+          'user_agent',
+          'details',
+          'recorded_at',
+        ],
+        auditEntries(size, targets, probeUsers, population, now),
+      );
+    } finally {
+      await auditClient.end();
+    }
+  })();
+  // Whatever happens to the sessions' copy, the audit's is awaited (its rejection handled) before this returns.
+  audit.catch(() => undefined);
 
   // The general population's session counts (1..9, mean 5), scaled to the size's total less the targets'.
   const targetSessions = targets.fiveSessionUsers * 5 + targets.hundredSessionUsers * 100;
@@ -213,28 +255,7 @@ export async function seedSide(client: Client, options: SeedOptions): Promise<Se
   await flush(true);
   if (sessionsWritten !== size.sessions) throw new Error(`seeded ${sessionsWritten} sessions, not ${size.sessions}`);
 
-  const probeUsers = Array.from({ length: targets.probeUsers }, (_, i) => 1 + Math.floor(((i + 0.5) * population) / targets.probeUsers));
-  options.progress(`audit entries: ${size.auditEntries.toLocaleString('en-US')}`);
-  await copy(
-    client,
-    `${s}.audit_entries`,
-    [
-      'event_id',
-      'correlation_id',
-      'action',
-      'outcome',
-      'occurred_at',
-      'user_id',
-      'actor_type',
-      'actor_id',
-      'session_id',
-      'ip_address',
-      'user_agent',
-      'details',
-      'recorded_at',
-    ],
-    auditEntries(size, targets, probeUsers, population, now),
-  );
+  await audit;
 
   return {
     fiveSessionUsers: Array.from({ length: targets.fiveSessionUsers }, (_, i) => userId(firstFive + i)),
@@ -261,7 +282,7 @@ function* users(count: number, passwordHash: string, now: number): Iterable<stri
 function* auditEntries(size: ScaleSize, targets: ScaleTargets, probeUsers: readonly number[], population: number, now: number): Iterable<string> {
   const pairs = Math.floor(size.auditEntries / 2);
   const probePairs = (targets.probeUsers * targets.entriesPerProbe) / 2;
-  const span = 395 * DAY_MS;
+  const span = AUDIT_SPAN_MS;
   const start = now - span;
   const actions = ['user.login', 'tokens.refresh', 'tokens.refresh', 'tokens.refresh', 'user.logout'];
   const rand = random(99);
