@@ -92,12 +92,15 @@ describe('the per-user audit query returns whole operations through indexes', ()
           .sort(),
       ).toEqual(['attempted', 'succeeded']);
 
-    const statement = log.statements.find((s) => /FROM "sessions"\.audit_entries a\b/.test(s.query))!;
+    const statement = log.statements.find((s) => /FROM "sessions"\.audit_entry_keys k\b/.test(s.query))!;
     const [{ 'QUERY PLAN': plan }] = await dataSource.query(`EXPLAIN (FORMAT JSON) ${statement.query}`, statement.parameters);
     const planNodes = nodes(plan);
     await expect(sequentialReads(dataSource, planNodes)).resolves.toEqual([]);
     const indexes = indexesOf(planNodes);
-    expect(indexes).toEqual(expect.arrayContaining(['audit_entries_user_idx', 'audit_entries_correlation_idx']));
+    // The user's operations, their entries' keys (both partial unique indexes of the key table),
+    // then each entry by (event_id, recorded_at) in its partition: never the whole trail per operation.
+    expect(indexes).toEqual(expect.arrayContaining(['audit_entries_user_idx', 'audit_entry_keys_one_attempt_key', 'audit_entry_keys_one_outcome_key']));
+    expect(indexes).not.toContain('audit_entries_correlation_idx');
     console.log(
       JSON.stringify({
         test: 'audit-query-plan',

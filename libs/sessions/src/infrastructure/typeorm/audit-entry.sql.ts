@@ -115,8 +115,7 @@ export function unfinishedAuditParameters(query: UnfinishedQuery): unknown[] {
 
 /**
  * A page of the trail, newest first, one entry more than asked (to tell whether a next page
- * exists), with only the filters the query sets. By user: whole operations, since a register,
- * login or refresh learns its user only at its outcome. Which index serves each filter:
+ * exists), with only the filters the query sets. Which index serves each filter:
  * test/integration/audit-query-plan.int-spec.ts and migration 1764000001100.
  */
 export function auditPageSql(schema: string, query: AuditQuery): { sql: string; parameters: unknown[] } {
@@ -124,21 +123,55 @@ export function auditPageSql(schema: string, query: AuditQuery): { sql: string; 
   const parameters: unknown[] = [];
   const where: string[] = [];
   const param = (value: unknown) => `$${parameters.push(value)}`;
-  if (query.userId) where.push(`a.correlation_id IN (SELECT u.correlation_id FROM ${s}.audit_entries u WHERE u.user_id = ${param(query.userId)})`);
+  const userId = query.userId ? param(query.userId) : null;
   if (query.actorId) where.push(`a.actor_id = ${param(query.actorId)}`);
   if (query.correlationId) where.push(`a.correlation_id = ${param(query.correlationId)}`);
   if (query.action) where.push(`a.action = ${param(query.action)}`);
-  if (query.outcome) where.push(`a.outcome = ${param(query.outcome)}`);
   if (query.ipAddress) where.push(`a.ip_address = ${param(query.ipAddress)}`);
   if (query.sessionId) where.push(`a.session_id = ${param(query.sessionId)}`);
   // Every entry of an operation carries the request id of its command: no need to widen to whole operations.
   if (query.requestId) where.push(`a.request_id = ${param(query.requestId)}`);
   if (query.from) where.push(`a.occurred_at >= ${param(query.from)}`);
   if (query.to) where.push(`a.occurred_at < ${param(query.to)}`);
-  if (query.before) where.push(`a.event_id < ${param(query.before)}`);
+  const onlyKeyFilters = where.length === 0;
+  const outcome = query.outcome ? param(query.outcome) : null;
+  const before = query.before ? param(query.before) : null;
+  const limit = param(query.limit + 1);
+  if (userId) return { sql: userAuditPageSql(s, { userId, outcome, before, limit, where, onlyKeyFilters }), parameters };
+  if (outcome) where.push(`a.outcome = ${outcome}`);
+  if (before) where.push(`a.event_id < ${before}`);
   const sql =
     `SELECT ${AUDIT_ENTRY('a')} FROM ${s}.audit_entries a` +
     (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
-    ` ORDER BY a.event_id DESC LIMIT ${param(query.limit + 1)}`;
+    ` ORDER BY a.event_id DESC LIMIT ${limit}`;
   return { sql, parameters };
+}
+
+/**
+ * By user: whole operations, since a register, login or refresh learns its user only at its
+ * outcome (its Attempted has no user_id). The user's operations come from audit_entries_user_idx;
+ * their entries' keys (event id and recorded_at) from audit_entry_keys, which is not partitioned
+ * and holds one Attempted and one outcome per operation under two partial unique indexes; then
+ * each entry is read by its primary key (event_id, recorded_at) in the one partition recorded_at
+ * names (run-time pruning in the LATERAL join). So a page costs what the user's trail holds, not
+ * what the whole trail holds: matching operations by correlation_id against the partitioned table
+ * would probe every month's index for each operation, or, as the planner chose at 400,000 entries,
+ * hash the whole trail. When only key columns are filtered (outcome, the cursor), the keys are cut
+ * to the page before any entry is read.
+ */
+function userAuditPageSql(
+  s: string,
+  p: { userId: string; outcome: string | null; before: string | null; limit: string; where: readonly string[]; onlyKeyFilters: boolean },
+): string {
+  const keyFilters = [p.outcome ? `k.outcome = ${p.outcome}` : null, p.before ? `k.event_id < ${p.before}` : null].filter(Boolean);
+  const keysOf = (partial: string) =>
+    `SELECT k.event_id, k.recorded_at FROM ${s}.audit_entry_keys k WHERE ${[partial, 'k.correlation_id IN (SELECT correlation_id FROM ops)', ...keyFilters].join(' AND ')}`;
+  return (
+    `WITH ops AS MATERIALIZED (SELECT DISTINCT u.correlation_id FROM ${s}.audit_entries u WHERE u.user_id = ${p.userId}),` +
+    ` keys AS MATERIALIZED (SELECT event_id, recorded_at FROM (${keysOf(`k.outcome = 'attempted'`)} UNION ALL ${keysOf(`k.outcome <> 'attempted'`)}) both_keys` +
+    (p.onlyKeyFilters ? ` ORDER BY event_id DESC LIMIT ${p.limit}` : '') +
+    `) SELECT ${AUDIT_ENTRY('a')} FROM keys CROSS JOIN LATERAL (SELECT * FROM ${s}.audit_entries e WHERE e.event_id = keys.event_id AND e.recorded_at = keys.recorded_at) a` +
+    (p.where.length > 0 ? ` WHERE ${p.where.join(' AND ')}` : '') +
+    ` ORDER BY a.event_id DESC LIMIT ${p.limit}`
+  );
 }
