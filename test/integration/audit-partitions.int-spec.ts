@@ -1,4 +1,4 @@
-import { revertLastSessionsMigration, runSessionsMigrations, sealAuditEntries, verifyAuditExport, verifyAuditSeals } from '@app/sessions';
+import { runSessionsMigrations, sealAuditEntries, verifyAuditExport, verifyAuditSeals } from '@app/sessions';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { AuditEntriesRejectedError, AuditEntry, AuditOutcomeUnavailableError } f
 import { UNIT_OF_WORK, UnitOfWork } from '../../libs/sessions/src/application/ports/unit-of-work.port';
 import { AuditRetentionPolicy } from '../../libs/sessions/src/application/settings';
 import { insertAuditEntries } from '../../libs/sessions/src/infrastructure/typeorm/audit-entry.sql';
-import { runMigrationList } from '../../libs/sessions/src/infrastructure/typeorm/sessions-migrations';
+import { revertLast, runMigrationList } from '../../libs/sessions/src/infrastructure/typeorm/sessions-migrations';
 import { SESSIONS_MIGRATIONS } from '../../libs/sessions/src/infrastructure/typeorm/schema';
 import { TypeOrmAuditLog } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-audit-log';
 import { TypeOrmAuditPartitions } from '../../libs/sessions/src/infrastructure/typeorm/typeorm-audit-partitions';
@@ -122,7 +122,10 @@ describe('the partitioned audit trail (real PostgreSQL)', () => {
 
   it('moves a plain trail into monthly partitions with every row and its keys, and down() brings the plain table back', async () => {
     const schema = `parts_${++schemas}`;
-    await runMigrationList(dataSource, SESSIONS_MIGRATIONS.slice(0, -1), { schema });
+    // The migrations up to the partitioning, and through it: later ones are not this test's.
+    const partitioning = SESSIONS_MIGRATIONS.findIndex((migration) => migration.name === 'PartitionedAuditTrail1764000001400');
+    const throughPartitioning = SESSIONS_MIGRATIONS.slice(0, partitioning + 1);
+    await runMigrationList(dataSource, SESSIONS_MIGRATIONS.slice(0, partitioning), { schema });
     const old = await insertAt(database.url, schema, inMonth(-5));
     const correlationId = randomUUID();
     await insertAt(database.url, schema, inMonth(-1, 27), { correlationId });
@@ -130,7 +133,7 @@ describe('the partitioned audit trail (real PostgreSQL)', () => {
     const snapshot = () => sql(database.url, `SELECT * FROM ${schema}.audit_entries ORDER BY event_id`);
     const before = await snapshot();
 
-    await runSessionsMigrations(dataSource, { schema });
+    await runMigrationList(dataSource, throughPartitioning, { schema });
 
     expect(await snapshot()).toEqual(before);
     const [{ relkind }] = await sql<{ relkind: string }>(database.url, `SELECT relkind FROM pg_class WHERE oid = to_regclass($1)`, [`${schema}.audit_entries`]);
@@ -149,7 +152,7 @@ describe('the partitioned audit trail (real PostgreSQL)', () => {
     // The operation that began last month keeps its one outcome.
     await expect(insertAt(database.url, schema, inMonth(0, 1), { correlationId, outcome: 'failed' })).resolves.toMatchObject({ inserted: 0 });
 
-    await expect(revertLastSessionsMigration(dataSource, { schema })).resolves.toBe('PartitionedAuditTrail1764000001400');
+    await expect(revertLast(dataSource, throughPartitioning, { schema })).resolves.toBe('PartitionedAuditTrail1764000001400');
     expect(await snapshot()).toEqual(before);
     const [{ relkind: plain }] = await sql<{ relkind: string }>(database.url, `SELECT relkind FROM pg_class WHERE oid = to_regclass($1)`, [
       `${schema}.audit_entries`,
