@@ -13,7 +13,7 @@ import { DEFAULT_PEERS, measurePeers } from './peers';
 import { DEFAULT_PROFILE, profileServer, type ServerProfile } from './profile';
 import { describeSetup, renderTable, type Results, tableRows } from './report';
 import { DEFAULT_REVOKE_ALL, measureRevokeAll } from './revoke-all-scaling';
-import { progress, runCleanups } from './support';
+import { progress, runBench } from './support';
 
 /**
  * `npm run bench`: every row of the performance issue in one run on this machine's PostgreSQL
@@ -121,30 +121,4 @@ async function main(): Promise<number> {
   return Object.keys(results.failures).length > 0 ? 1 : 0;
 }
 
-let exiting = false;
-async function finish(code: number): Promise<void> {
-  if (exiting) return;
-  exiting = true;
-  await runCleanups();
-  process.exitCode = code;
-  // Everything was closed above; if some library still holds a handle, do not hang on it.
-  setTimeout(() => {
-    progress('a handle was still open after the clean-up; exiting anyway');
-    process.exit(code);
-  }, 5_000).unref();
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    progress(`${signal}: cleaning up`);
-    void finish(130).then(() => process.exit(130));
-  });
-}
-
-main().then(
-  (code) => finish(code),
-  async (error: unknown) => {
-    console.error(error);
-    await finish(1);
-  },
-);
+runBench(main);

@@ -30,6 +30,38 @@ export function onCleanup(what: string, run: () => Promise<unknown>): () => Prom
   };
 }
 
+/**
+ * Runs a bench's main to its end and exits with its code, cleaning up on the way out, on an
+ * error, and on SIGINT/SIGTERM (130). If some library still holds a handle after the clean-up,
+ * the process exits all the same after 5 s.
+ */
+export function runBench(main: () => Promise<number>): void {
+  let exiting = false;
+  const finish = async (code: number): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    await runCleanups();
+    process.exitCode = code;
+    setTimeout(() => {
+      progress('a handle was still open after the clean-up; exiting anyway');
+      process.exit(code);
+    }, 5_000).unref();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      progress(`${signal}: cleaning up`);
+      void finish(130).then(() => process.exit(130));
+    });
+  }
+  main().then(
+    (code) => finish(code),
+    async (error: unknown) => {
+      console.error(error);
+      await finish(1);
+    },
+  );
+}
+
 export async function runCleanups(): Promise<void> {
   while (cleanups.length > 0) {
     const { what, run } = cleanups.pop()!;

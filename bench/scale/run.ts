@@ -12,7 +12,7 @@ import { ACCESS_TOKENS, type AccessTokens } from '../../libs/sessions/src/applic
 import type { PasswordHasher } from '../../libs/sessions/src/application/ports/password-hasher.port';
 import { createWebApi } from '../../src/web-api';
 import { describeMachine } from '../machine';
-import { BENCH_SCHEMA, type BenchStack, collectGarbage, onCleanup, progress, runCleanups, startBenchRuntime } from '../support';
+import { BENCH_SCHEMA, type BenchStack, collectGarbage, onCleanup, progress, runBench, startBenchRuntime } from '../support';
 import {
   random as seededRandom,
   refreshTokenOf,
@@ -517,26 +517,4 @@ async function main(): Promise<number> {
   return rows.every((row) => Number.isFinite(row.p50Ratio)) ? 0 : 1;
 }
 
-async function finish(code: number): Promise<void> {
-  await runCleanups();
-  process.exitCode = code;
-  setTimeout(() => {
-    progress('a handle was still open after the clean-up; exiting anyway');
-    process.exit(code);
-  }, 5_000).unref();
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    progress(`${signal}: cleaning up`);
-    void finish(130).then(() => process.exit(130));
-  });
-}
-
-main().then(
-  (code) => finish(code),
-  async (error: unknown) => {
-    console.error(error);
-    await finish(1);
-  },
-);
+runBench(main);
