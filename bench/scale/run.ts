@@ -242,7 +242,7 @@ interface TableSizes {
 /** Heap and index sizes of the library's big tables (a partitioned table's partitions summed). */
 async function tableSizes(client: Client): Promise<TableSizes[]> {
   const out: TableSizes[] = [];
-  for (const table of ['users', 'sessions', 'refresh_tokens', 'audit_entries', 'audit_entry_keys']) {
+  for (const table of ['users', 'sessions', 'refresh_tokens', 'audit_entries', 'audit_entry_keys', 'audit_user_entries']) {
     const parts = await client.query<{ relid: string }>(
       // pg_partition_tree has no row for a plain table: it is then its own only leaf.
       `SELECT relid::regclass::text AS relid FROM pg_partition_tree($1::regclass) WHERE isleaf

@@ -13,7 +13,9 @@ import { from as copyFrom } from 'pg-copy-streams';
  *   revoke-all), 10 % past their expiry and not yet purged; each session has its live or ended
  *   refresh token and the rotated one before it (two rows per session);
  * - the audit trail as pairs (Attempted, then Succeeded) of logins, refreshes and logouts over the
- *   last thirteen months, ids ascending with time as the service's uuid v7 ids are;
+ *   last thirteen months, ids ascending with time as the service's uuid v7 ids are; the Attempted
+ *   of a login or a refresh names no user, as the service writes it (so the trail has the links of
+ *   audit_user_entries a user's page reads);
  * - on top, the users the measurements act on, the same in both sizes: users with exactly 5 and
  *   exactly 100 live sessions (revoke-all), and "probe" users with a fixed number of audit
  *   entries scattered through the trail (the admin's first and deep pages).
@@ -303,7 +305,9 @@ function* auditEntries(size: ScaleSize, targets: ScaleTargets, probeUsers: reado
       [2, 'succeeded'],
     ] as const) {
       const when = iso(at + k);
-      yield `${EVENT + hex12(2 * p + k)}\t${correlation}\t${action}\t${outcome}\t${when}\t${uid}\tuser\t${uid}\t${session}\t${ip}\t${ua}\t{}\t${when}\n`;
+      // A login's or a refresh's Attempted names nobody yet (the service learns the user at the outcome).
+      const who = outcome === 'attempted' && action !== 'user.logout' ? '\\N' : uid;
+      yield `${EVENT + hex12(2 * p + k)}\t${correlation}\t${action}\t${outcome}\t${when}\t${who}\tuser\t${who}\t${session}\t${ip}\t${ua}\t{}\t${when}\n`;
     }
   }
 }

@@ -79,14 +79,14 @@ async function insertAt(
   url: string,
   schema: string,
   recordedAt: string,
-  fields: { eventId?: string; correlationId?: string; outcome?: string; reason?: string } = {},
+  fields: { eventId?: string; correlationId?: string; outcome?: string; reason?: string; userId?: string } = {},
 ) {
   const eventId = fields.eventId ?? randomUUID();
   const rows = await sql(
     url,
-    `INSERT INTO ${schema}.audit_entries (event_id, correlation_id, action, outcome, occurred_at, actor_type, reason, details, recorded_at)
-     VALUES ($1, $2, 'user.login', $3, $4, 'user', $5, '{"k":"v"}', $4) RETURNING event_id`,
-    [eventId, fields.correlationId ?? randomUUID(), fields.outcome ?? 'attempted', recordedAt, fields.reason ?? null],
+    `INSERT INTO ${schema}.audit_entries (event_id, correlation_id, action, outcome, occurred_at, actor_type, reason, details, recorded_at, user_id)
+     VALUES ($1, $2, 'user.login', $3, $4, 'user', $5, '{"k":"v"}', $4, $6) RETURNING event_id`,
+    [eventId, fields.correlationId ?? randomUUID(), fields.outcome ?? 'attempted', recordedAt, fields.reason ?? null, fields.userId ?? null],
   );
   return { eventId, inserted: rows.length };
 }
@@ -256,6 +256,63 @@ describe('the partitioned audit trail (real PostgreSQL)', () => {
     expect(await count(once.correlationId)).toBe(1);
   });
 
+  it("links a user to their operations' entries that do not name them, whichever entry comes first, and guards the links", async () => {
+    const schema = await freshTrail();
+    const links = async () =>
+      (
+        await sql<{ user_id: string; event_id: string }>(
+          database.url,
+          `SELECT user_id::text, event_id::text FROM ${schema}.audit_user_entries ORDER BY user_id, event_id`,
+        )
+      ).map((row) => `${row.user_id} ${row.event_id}`);
+    const [ada, bea, cyd, dan] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    // A login: its Attempted names nobody, its outcome the user; in this order and in the other.
+    const login = randomUUID();
+    const loginAttempted = await insertAt(database.url, schema, inMonth(0), { correlationId: login });
+    await insertAt(database.url, schema, inMonth(0), { correlationId: login, outcome: 'succeeded', userId: ada });
+    const late = randomUUID();
+    await insertAt(database.url, schema, inMonth(0), { correlationId: late, outcome: 'failed', userId: bea });
+    const lateAttempted = await insertAt(database.url, schema, inMonth(0), { correlationId: late });
+    // A logout names its user in both entries: nothing to link. An operation whose entries name two users links each to the other's.
+    const logout = randomUUID();
+    await insertAt(database.url, schema, inMonth(0), { correlationId: logout, userId: cyd });
+    await insertAt(database.url, schema, inMonth(0), { correlationId: logout, outcome: 'succeeded', userId: cyd });
+    const handover = randomUUID();
+    const fromCyd = await insertAt(database.url, schema, inMonth(0), { correlationId: handover, userId: cyd });
+    const toDan = await insertAt(database.url, schema, inMonth(0), { correlationId: handover, outcome: 'succeeded', userId: dan });
+    // A repeated entry is dropped by its key, and links nothing more.
+    await insertAt(database.url, schema, inMonth(0), { correlationId: login, outcome: 'failed', userId: dan });
+    expect(await links()).toEqual(
+      [`${ada} ${loginAttempted.eventId}`, `${bea} ${lateAttempted.eventId}`, `${cyd} ${toDan.eventId}`, `${dan} ${fromCyd.eventId}`].sort(),
+    );
+    // Each user's page holds their operations whole.
+    const auditLog = new TypeOrmAuditLog(dataSource, () => dataSource.manager, schema);
+    const page = async (userId: string) => (await auditLog.query({ userId, limit: 10 })).entries.map((e) => `${e.correlationId} ${e.outcome}`).sort();
+    expect(await page(ada)).toEqual([`${login} attempted`, `${login} succeeded`]);
+    expect(await page(bea)).toEqual([`${late} attempted`, `${late} failed`]);
+    expect(await page(dan)).toEqual([`${handover} attempted`, `${handover} succeeded`]);
+    expect(await page(cyd)).toEqual([`${logout} attempted`, `${logout} succeeded`, `${handover} attempted`, `${handover} succeeded`].sort());
+    await expect(sql(database.url, `UPDATE ${schema}.audit_user_entries SET user_id = $1`, [dan])).rejects.toMatchObject({ code: '42501' });
+    await expect(sql(database.url, `DELETE FROM ${schema}.audit_user_entries`)).rejects.toMatchObject({ code: '42501' });
+    await expect(sql(database.url, `TRUNCATE ${schema}.audit_user_entries`)).rejects.toMatchObject({ code: '42501' });
+  });
+
+  it('builds the links of the trail already there when it migrates', async () => {
+    const schema = `parts_${++schemas}`;
+    const upTo = SESSIONS_MIGRATIONS.findIndex((m) => m.name === 'AuditUserEntries1764000001600');
+    await runMigrationList(dataSource, SESSIONS_MIGRATIONS.slice(0, upTo), { schema });
+    const user = randomUUID();
+    const correlationId = randomUUID();
+    const attempted = await insertAt(database.url, schema, inMonth(0), { correlationId });
+    await insertAt(database.url, schema, inMonth(0), { correlationId, outcome: 'succeeded', userId: user });
+    await runMigrationList(dataSource, SESSIONS_MIGRATIONS, { schema });
+    await expect(sql(database.url, `SELECT user_id::text, event_id::text FROM ${schema}.audit_user_entries`)).resolves.toEqual([
+      { user_id: user, event_id: attempted.eventId },
+    ]);
+    await revertLast(dataSource, SESSIONS_MIGRATIONS, { schema });
+    await expect(sql(database.url, `SELECT to_regclass('${schema}.audit_user_entries') AS t`)).resolves.toEqual([{ t: null }]);
+  });
+
   it('refuses UPDATE, DELETE and TRUNCATE on the trail, on each partition (one created later too) and on the keys', async () => {
     const schema = await freshTrail();
     await insertAt(database.url, schema, inMonth(0));
@@ -352,7 +409,8 @@ describe('retention of the audit trail (export, drop, audited, verified offline)
     // An operation that began in the old month and ended in the next one.
     const correlationId = randomUUID();
     ids.push((await insertAt(url, schema, inMonth(-2, 27), { correlationId })).eventId);
-    await insertAt(url, schema, inMonth(-1, 0), { correlationId, outcome: 'succeeded' });
+    const user = randomUUID();
+    await insertAt(url, schema, inMonth(-1, 0), { correlationId, outcome: 'succeeded', userId: user });
     for (;;) if ((await sealAuditEntries(stack.runtime.dataSource, { schema })).seals.length === 0) break;
 
     // By a clock of six weeks ago nothing has outlived one month yet.
@@ -370,8 +428,9 @@ describe('retention of the audit trail (export, drop, audited, verified offline)
     const directory = path.join(exportDir, old.name);
     expect(report.retained).toEqual([{ partition: old.name, kind: 'dropped', rows: 6, manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/), directory }]);
     const { manifestSha256 } = report.retained[0] as { manifestSha256: string };
-    // Its keys, released after the drop in batches of their own.
-    expect(report.keysReleased).toBe(6);
+    // Its keys, and the link of the user whose login began there, released after the drop in batches of their own.
+    expect(report.keysReleased).toBe(7);
+    await expect(sql(url, `SELECT count(*)::int AS n FROM ${schema}.audit_user_entries WHERE user_id = $1`, [user])).resolves.toEqual([{ n: 0 }]);
     expect(await partitionsOf(url, schema)).not.toContain(old.name);
     await expect(sql(url, `SELECT count(*)::int AS n FROM ${schema}.audit_entry_keys WHERE event_id = ANY($1)`, [ids])).resolves.toEqual([{ n: 0 }]);
     await expect(

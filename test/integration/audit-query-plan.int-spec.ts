@@ -19,9 +19,13 @@ class StatementLog extends AbstractLogger {
 const OPERATIONS = 40_000;
 const USERS = 4_000;
 const userId = (n: number) => `00000000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
+const HEAVY = 2_000;
+const HEAVY_USER = '00000000-0000-7000-8000-ffffffffffff';
 
 interface PlanNode {
   'Node Type': string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
   'Relation Name'?: string;
   'Index Name'?: string;
   Plans?: PlanNode[];
@@ -68,6 +72,16 @@ describe('the per-user audit query returns whole operations through indexes', ()
          FROM ops, (VALUES ('attempted'), ('succeeded')) AS o(outcome);
        ANALYZE audit_entries;`,
     );
+    // One user with HEAVY operations of the same shape: a page must cost the page, not the user's trail.
+    await sql(
+      database.url,
+      `WITH ops AS (SELECT i, gen_random_uuid() AS correlation_id FROM generate_series(1, ${HEAVY}) i)
+       INSERT INTO audit_entries (event_id, correlation_id, action, outcome, occurred_at, user_id, actor_type, details)
+       SELECT gen_random_uuid(), correlation_id, 'user.refresh', o.outcome, now(),
+              CASE WHEN o.outcome = 'attempted' THEN NULL ELSE '${HEAVY_USER}'::uuid END, 'user', '{}'
+         FROM ops, (VALUES ('attempted'), ('succeeded')) AS o(outcome);
+       ANALYZE audit_entries; ANALYZE audit_user_entries;`,
+    );
   });
 
   afterAll(async () => {
@@ -92,14 +106,14 @@ describe('the per-user audit query returns whole operations through indexes', ()
           .sort(),
       ).toEqual(['attempted', 'succeeded']);
 
-    const statement = log.statements.find((s) => /FROM "sessions"\.audit_entry_keys k\b/.test(s.query))!;
+    const statement = log.statements.find((s) => /FROM "sessions"\.audit_user_entries l\b/.test(s.query))!;
     const [{ 'QUERY PLAN': plan }] = await dataSource.query(`EXPLAIN (FORMAT JSON) ${statement.query}`, statement.parameters);
     const planNodes = nodes(plan);
     await expect(sequentialReads(dataSource, planNodes)).resolves.toEqual([]);
     const indexes = indexesOf(planNodes);
-    // The user's operations, their entries' keys (both partial unique indexes of the key table),
-    // then each entry by (event_id, recorded_at) in its partition: never the whole trail per operation.
-    expect(indexes).toEqual(expect.arrayContaining(['audit_entries_user_idx', 'audit_entry_keys_one_attempt_key', 'audit_entry_keys_one_outcome_key']));
+    // The entries that name the user, the links to those that do not (the Attempted), each of
+    // those by (event_id, recorded_at) in its partition: never the whole trail per operation.
+    expect(indexes).toEqual(expect.arrayContaining(['audit_entries_user_idx', 'audit_user_entries_pkey', 'audit_entries_pkey']));
     expect(indexes).not.toContain('audit_entries_correlation_idx');
     console.log(
       JSON.stringify({
@@ -109,6 +123,41 @@ describe('the per-user audit query returns whole operations through indexes', ()
         plan: planNodes.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`),
       }),
     );
+  });
+
+  it(`reads a page of a user with ${(HEAVY * 2).toLocaleString('en')} entries, first or deep, in the page's rows, not the user's trail`, async () => {
+    const auditLog = new TypeOrmAuditLog(dataSource);
+    const everything: Array<{ eventId: string; outcome: string; correlationId: string }> = [];
+    let cursor: string | undefined;
+    const reads: number[] = [];
+    for (let page = 0; page < 8; page += 1) {
+      log.statements.length = 0;
+      const answer = await auditLog.query({ userId: HEAVY_USER, limit: 50, before: cursor });
+      expect(answer.entries).toHaveLength(50);
+      everything.push(...answer.entries);
+      const statement = log.statements.find((s) => /FROM "sessions"\.audit_user_entries l\b/.test(s.query))!;
+      const [{ 'QUERY PLAN': plan }] = await dataSource.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${statement.query}`, statement.parameters);
+      // Rows the index scans of the two ranges handed up: the merge stops at the page (51 rows asked).
+      reads.push(
+        nodes(plan)
+          .filter((n) => ['audit_entries_user_idx', 'audit_user_entries_pkey'].includes(trailIndexName(n['Index Name'] ?? '')))
+          .reduce((sum, n) => sum + (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 1), 0),
+      );
+      cursor = answer.nextCursor!;
+    }
+    expect(Math.max(...reads)).toBeLessThanOrEqual(2 * 51);
+    // Newest first, no entry twice, each operation whole (its Attempted names nobody).
+    const ids = everything.map((e) => e.eventId);
+    expect(ids).toEqual([...ids].sort().reverse());
+    expect(new Set(ids).size).toBe(ids.length);
+    const [{ newest }] = await sql<{ newest: string[] }>(
+      database.url,
+      `SELECT array_agg(event_id::text ORDER BY event_id DESC) AS newest FROM (
+         SELECT e.event_id FROM audit_entries e WHERE e.correlation_id IN (SELECT correlation_id FROM audit_entries WHERE user_id = $1)
+         ORDER BY e.event_id DESC LIMIT 400) top`,
+      [HEAVY_USER],
+    );
+    expect(ids).toEqual(newest);
   });
 
   it('answers a correlationId query from the correlation index', async () => {
@@ -160,6 +209,16 @@ describe('every audit filter is served by an index, or walks one in event order'
               '{}'
          FROM generate_series(1, ${OPS}) i, generate_series(0, 1) k;
        ANALYZE audit_entries;`,
+    );
+    // One user with HEAVY operations of the same shape: a page must cost the page, not the user's trail.
+    await sql(
+      database.url,
+      `WITH ops AS (SELECT i, gen_random_uuid() AS correlation_id FROM generate_series(1, ${HEAVY}) i)
+       INSERT INTO audit_entries (event_id, correlation_id, action, outcome, occurred_at, user_id, actor_type, details)
+       SELECT gen_random_uuid(), correlation_id, 'user.refresh', o.outcome, now(),
+              CASE WHEN o.outcome = 'attempted' THEN NULL ELSE '${HEAVY_USER}'::uuid END, 'user', '{}'
+         FROM ops, (VALUES ('attempted'), ('succeeded')) AS o(outcome);
+       ANALYZE audit_entries; ANALYZE audit_user_entries;`,
     );
   });
 

@@ -26,6 +26,7 @@ const LIBRARY_TABLES = [
   'audit_entry_keys',
   'audit_exports',
   'audit_seals',
+  'audit_user_entries',
   'cache_marker_outbox',
   'cache_namespaces',
   'instances',

@@ -105,7 +105,7 @@ export class AuditRetention {
   }
 
   /**
-   * Deletes the keys of the dropped partitions, KEYS_BATCH a statement, each its own short
+   * Deletes the keys of the dropped partitions (and the user links to their entries, first), KEYS_BATCH a statement, each its own short
    * transaction: a month of keys deleted inside the drop would hold the trail locked for as long.
    * Until then they go on refusing a replay of those event ids. A run that stops midway (a crash, a
    * shutdown) leaves the rest to the next, which releases them before anything else.

@@ -144,4 +144,60 @@ describe('AuditRecorder', () => {
     expect(log.named('audit_write_recovered')).toEqual([expect.objectContaining({ attempts: 3 })]);
     expect(log.named('audit_write_failed')).toEqual([]);
   });
+
+  it('holds a batch back while another with an entry of the same operation is in flight, and only that batch', async () => {
+    jest.useRealTimers();
+    const releases: Array<() => void> = [];
+    const started: string[][] = [];
+    const auditLog = new FailingAuditLog(
+      () => new Error('never'),
+      () => false,
+    );
+    auditLog.append = async (entries) => {
+      started.push(entries.map((e) => e.eventId));
+      await new Promise<void>((resolve) => releases.push(resolve));
+    };
+    const recorder = new AuditRecorder(auditLog);
+    const attempted = entry();
+    const failed = { ...entry(), correlationId: attempted.correlationId, outcome: 'failed' as const };
+    const unrelated = entry();
+    recorder.record(attempted);
+    await new Promise((resolve) => setImmediate(resolve));
+    recorder.record(failed);
+    await new Promise((resolve) => setImmediate(resolve));
+    recorder.record(unrelated);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The unrelated batch went out beside the first; the Failed waits for its Attempted's write.
+    expect(started).toEqual([[attempted.eventId], [unrelated.eventId]]);
+    releases.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([[attempted.eventId], [unrelated.eventId], [failed.eventId]]);
+    for (const release of releases.splice(0)) release();
+    await recorder.drain();
+  });
+
+  it('writes the entries of one operation one after the other when a refused batch is split', async () => {
+    const bad = entry();
+    const attempted = entry();
+    const succeeded = { ...entry(), correlationId: attempted.correlationId, outcome: 'succeeded' as const };
+    let inFlight = 0;
+    const overlapping: string[] = [];
+    const auditLog = new FailingAuditLog(
+      () => queryFailed('22P02'),
+      (e) => e.eventId === bad.eventId,
+    );
+    const append = auditLog.append.bind(auditLog);
+    auditLog.append = async (entries) => {
+      if (entries.length === 1 && entries[0].correlationId === attempted.correlationId) {
+        if (inFlight > 0) overlapping.push(entries[0].eventId);
+        inFlight += 1;
+        await Promise.resolve();
+        inFlight -= 1;
+      }
+      return append(entries);
+    };
+    await recordAll(new AuditRecorder(auditLog), [attempted, bad, succeeded]);
+    expect(auditLog.written.map((e) => e.eventId)).toEqual([attempted.eventId, succeeded.eventId]);
+    expect(overlapping).toEqual([]);
+  });
 });

@@ -16,6 +16,11 @@ const RETRY_DELAYS_MS = [50, 200, 1_000, 2_000, 5_000, 10_000];
  * entry, so one bad entry never takes its neighbours down, and an entry refused on its own is
  * logged as `audit_write_failed` (`permanent: true`) at once. So a refused entry never holds up
  * `app.close()` for the retries.
+ *
+ * Batches go out concurrently, except that a batch holding an entry of an operation (correlation
+ * id) waits for the batch in flight with another entry of it: the claim trigger links an
+ * operation's two entries (audit_user_entries, migration 1764000001600) when the second comes in,
+ * and two transactions in flight at once would not see each other's entry.
  */
 @Injectable()
 export class AuditRecorder implements OnApplicationShutdown {
@@ -23,6 +28,8 @@ export class AuditRecorder implements OnApplicationShutdown {
   private queue: AuditEntry[] = [];
   private flushScheduled = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** The write in flight with an entry of each operation, by correlation id. */
+  private readonly writing = new Map<string, Promise<void>>();
 
   private readonly observer: SessionsObserver;
 
@@ -60,8 +67,18 @@ export class AuditRecorder implements OnApplicationShutdown {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const write = this.writeWithRetry(batch).finally(() => this.inFlight.delete(write));
+    const earlier = new Set<Promise<void>>();
+    for (const entry of batch) {
+      const pending = this.writing.get(entry.correlationId);
+      if (pending) earlier.add(pending);
+    }
+    const started = earlier.size === 0 ? this.writeWithRetry(batch) : Promise.allSettled(earlier).then(() => this.writeWithRetry(batch));
+    const write: Promise<void> = started.finally(() => {
+      this.inFlight.delete(write);
+      for (const entry of batch) if (this.writing.get(entry.correlationId) === write) this.writing.delete(entry.correlationId);
+    });
     this.inFlight.add(write);
+    for (const entry of batch) this.writing.set(entry.correlationId, write);
   }
 
   private async writeWithRetry(batch: readonly AuditEntry[]): Promise<void> {
@@ -78,7 +95,14 @@ export class AuditRecorder implements OnApplicationShutdown {
             return;
           }
           this.logger.warn({ msg: 'audit_batch_rejected', entries: batch.length, error: (error as Error).message });
-          await Promise.all(batch.map((entry) => this.writeWithRetry([entry])));
+          // One at a time within an operation, for the same reason batches are (above).
+          const operations = new Map<string, AuditEntry[]>();
+          for (const entry of batch) operations.set(entry.correlationId, [...(operations.get(entry.correlationId) ?? []), entry]);
+          await Promise.all(
+            [...operations.values()].map(async (entries) => {
+              for (const entry of entries) await this.writeWithRetry([entry]);
+            }),
+          );
           return;
         }
         if (attempt >= RETRY_DELAYS_MS.length) {

@@ -133,11 +133,10 @@ export function auditPageSql(schema: string, query: AuditQuery): { sql: string; 
   if (query.requestId) where.push(`a.request_id = ${param(query.requestId)}`);
   if (query.from) where.push(`a.occurred_at >= ${param(query.from)}`);
   if (query.to) where.push(`a.occurred_at < ${param(query.to)}`);
-  const onlyKeyFilters = where.length === 0;
   const outcome = query.outcome ? param(query.outcome) : null;
   const before = query.before ? param(query.before) : null;
   const limit = param(query.limit + 1);
-  if (userId) return { sql: userAuditPageSql(s, { userId, outcome, before, limit, where, onlyKeyFilters }), parameters };
+  if (userId) return { sql: userAuditPageSql(s, { userId, outcome, before, limit, where }), parameters };
   if (outcome) where.push(`a.outcome = ${outcome}`);
   if (before) where.push(`a.event_id < ${before}`);
   const sql =
@@ -149,29 +148,31 @@ export function auditPageSql(schema: string, query: AuditQuery): { sql: string; 
 
 /**
  * By user: whole operations, since a register, login or refresh learns its user only at its
- * outcome (its Attempted has no user_id). The user's operations come from audit_entries_user_idx;
- * their entries' keys (event id and recorded_at) from audit_entry_keys, which is not partitioned
- * and holds one Attempted and one outcome per operation under two partial unique indexes; then
- * each entry is read by its primary key (event_id, recorded_at) in the one partition recorded_at
- * names (run-time pruning in the LATERAL join). So a page costs what the user's trail holds, not
- * what the whole trail holds: matching operations by correlation_id against the partitioned table
- * would probe every month's index for each operation, or, as the planner chose at 400,000 entries,
- * hash the whole trail. When only key columns are filtered (outcome, the cursor), the keys are cut
- * to the page before any entry is read.
+ * outcome (its Attempted has no user_id). The entries that name the user come from
+ * audit_entries_user_idx, one range per monthly partition; those of the user's operations that do
+ * not name the user from audit_user_entries (migration 1764000001600, written by the claim trigger),
+ * each read by its primary key (event_id, recorded_at) in the one partition recorded_at names. Both
+ * ranges are read newest first and merged, and the merge stops at the page: a page costs its own
+ * size, whatever the user's trail or the whole trail holds (bench:scale). A link to an entry that
+ * names the user after all (links built for rows older than the migration may) is left out, the
+ * entry coming from the first range.
  */
-function userAuditPageSql(
-  s: string,
-  p: { userId: string; outcome: string | null; before: string | null; limit: string; where: readonly string[]; onlyKeyFilters: boolean },
-): string {
-  const keyFilters = [p.outcome ? `k.outcome = ${p.outcome}` : null, p.before ? `k.event_id < ${p.before}` : null].filter(Boolean);
-  const keysOf = (partial: string) =>
-    `SELECT k.event_id, k.recorded_at FROM ${s}.audit_entry_keys k WHERE ${[partial, 'k.correlation_id IN (SELECT correlation_id FROM ops)', ...keyFilters].join(' AND ')}`;
+function userAuditPageSql(s: string, p: { userId: string; outcome: string | null; before: string | null; limit: string; where: readonly string[] }): string {
+  const filters = [...p.where, p.outcome ? `a.outcome = ${p.outcome}` : null].filter(Boolean);
+  const named = [`a.user_id = ${p.userId}`, p.before ? `a.event_id < ${p.before}` : null, ...filters].filter(Boolean);
+  const linked = [`l.user_id = ${p.userId}`, p.before ? `l.event_id < ${p.before}` : null, `a.user_id IS DISTINCT FROM ${p.userId}`, ...filters].filter(
+    Boolean,
+  );
+  // Each range cut to the page on its own, so that each is read newest first from its index and
+  // stops there, whatever the planner would make of one sort over both; the LIMIT 1 keeps each
+  // link's entry a primary-key lookup (a subquery with a LIMIT is not merged into a join, which
+  // the planner may hash over the whole trail).
   return (
-    `WITH ops AS MATERIALIZED (SELECT DISTINCT u.correlation_id FROM ${s}.audit_entries u WHERE u.user_id = ${p.userId}),` +
-    ` keys AS MATERIALIZED (SELECT event_id, recorded_at FROM (${keysOf(`k.outcome = 'attempted'`)} UNION ALL ${keysOf(`k.outcome <> 'attempted'`)}) both_keys` +
-    (p.onlyKeyFilters ? ` ORDER BY event_id DESC LIMIT ${p.limit}` : '') +
-    `) SELECT ${AUDIT_ENTRY('a')} FROM keys CROSS JOIN LATERAL (SELECT * FROM ${s}.audit_entries e WHERE e.event_id = keys.event_id AND e.recorded_at = keys.recorded_at) a` +
-    (p.where.length > 0 ? ` WHERE ${p.where.join(' AND ')}` : '') +
-    ` ORDER BY a.event_id DESC LIMIT ${p.limit}`
+    `SELECT ${AUDIT_ENTRY('page')} FROM (` +
+    `(SELECT a.* FROM ${s}.audit_entries a WHERE ${named.join(' AND ')} ORDER BY a.event_id DESC LIMIT ${p.limit})` +
+    ` UNION ALL (SELECT a.* FROM ${s}.audit_user_entries l` +
+    ` CROSS JOIN LATERAL (SELECT * FROM ${s}.audit_entries e WHERE e.event_id = l.event_id AND e.recorded_at = l.recorded_at LIMIT 1) a` +
+    ` WHERE ${linked.join(' AND ')} ORDER BY l.event_id DESC LIMIT ${p.limit})` +
+    `) page ORDER BY page.event_id DESC LIMIT ${p.limit}`
   );
 }
