@@ -28,7 +28,6 @@ export const AuditUserEntries1764000001600: SessionsMigration = {
   name: 'AuditUserEntries1764000001600',
 
   async up(q, s) {
-    await q.query(`ALTER TABLE ${s}.audit_entry_keys ADD COLUMN user_id uuid`);
     await q.query(`
       CREATE TABLE ${s}.audit_user_entries (
         user_id uuid NOT NULL,
@@ -37,13 +36,22 @@ export const AuditUserEntries1764000001600: SessionsMigration = {
         PRIMARY KEY (user_id, event_id)
       )`);
     await q.query(`CREATE INDEX audit_user_entries_recorded_at_idx ON ${s}.audit_user_entries (recorded_at)`);
-    await q.query(
+    // The links of the trail already there, while entries go on being appended (this reads
+    // audit_entries under no lock that stops an insert). Then the ALTER takes audit_entry_keys for
+    // the rest of the migration: an insert waits for the commit (its claim trigger writes a key),
+    // and a second pass links what was appended meanwhile (recorded_at is its transaction's start:
+    // the margin covers a transaction that began before the first pass and committed after it).
+    const [{ startedAt }] = (await q.query(`SELECT clock_timestamp() - interval '15 minutes' AS "startedAt"`)) as Array<{ startedAt: Date }>;
+    const linkTrail = (narrowed: string) =>
       `INSERT INTO ${s}.audit_user_entries (user_id, event_id, recorded_at)
        SELECT DISTINCT named.user_id, other.event_id, other.recorded_at
          FROM ${s}.audit_entries named
          JOIN ${s}.audit_entries other ON other.correlation_id = named.correlation_id AND other.event_id <> named.event_id
-        WHERE named.user_id IS NOT NULL AND other.user_id IS DISTINCT FROM named.user_id`,
-    );
+        WHERE named.user_id IS NOT NULL AND other.user_id IS DISTINCT FROM named.user_id${narrowed}
+       ON CONFLICT DO NOTHING`;
+    await q.query(linkTrail(''));
+    await q.query(`ALTER TABLE ${s}.audit_entry_keys ADD COLUMN user_id uuid`);
+    await q.query(linkTrail(` AND named.correlation_id IN (SELECT correlation_id FROM ${s}.audit_entries WHERE recorded_at >= $1)`), [startedAt]);
     await q.query(`
       CREATE FUNCTION ${s}.audit_user_entries_guard() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
