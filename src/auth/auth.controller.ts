@@ -17,7 +17,16 @@ import {
   Actors,
   type AuthenticatedRequest,
 } from '@app/sessions';
-import { Authenticated, loginRefused, OptionallyAuthenticated, RateLimited, RateLimitedPerUser, RefusesLogins } from '@app/runtime';
+import {
+  Authenticated,
+  loginRefused,
+  OptionallyAuthenticated,
+  RateLimited,
+  RateLimitedPerUser,
+  RefusesLogins,
+  RevocationReceiptResponse,
+  toReceiptResponse,
+} from '@app/runtime';
 import {
   Body,
   ConflictException,
@@ -35,7 +44,7 @@ import {
 import { CommandBus } from '@nestjs/cqrs';
 import { AccountEmails } from './account-emails';
 import { ApiProblem, invalidRequest, UuidParam } from '@app/platform';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ChangePasswordRequest,
   LoginRequest,
@@ -45,7 +54,6 @@ import {
   RegisterRequest,
   ResetPasswordRequest,
   RevokeAllRequest,
-  RevokedCountResponse,
   SessionListResponse,
   TokenPairResponse,
 } from './dto/auth.dto';
@@ -115,13 +123,24 @@ export class AuthController {
   }
 
   @Post('logout')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @HttpCode(HttpStatus.OK)
   @OptionallyAuthenticated()
-  @ApiOperation({ summary: 'End the session of a refresh token. Always 204 for a well-formed token; the outcome is audited' })
-  @ApiNoContentResponse({ description: "The refresh token's session, and the valid Bearer's own, have ended (or there was nothing to end)" })
+  @ApiOperation({ summary: 'End the session of a refresh token. Always 200 with a receipt for a well-formed token; the outcome is audited' })
+  @ApiOkResponse({
+    type: RevocationReceiptResponse,
+    description:
+      "The refresh token's session, and the valid Bearer's own, have ended: the receipt names them (revokedCount 0 and sessionIds [] when there was nothing to end: an unknown token, another user's, or one whose session had ended)",
+  })
   @RateLimited('refreshToken', { exemptLiveToken: true })
-  async logout(@Body() body: RefreshTokenRequest, @Req() request: AuthenticatedRequest, @ClientContext() context: RequestContext): Promise<void> {
-    await this.commandBus.execute(new LogoutUser(body.refreshToken, request.authenticated?.userId ?? null, context, request.authenticated?.sessionId ?? null));
+  async logout(
+    @Body() body: RefreshTokenRequest,
+    @Req() request: AuthenticatedRequest,
+    @ClientContext() context: RequestContext,
+  ): Promise<RevocationReceiptResponse> {
+    const outcome = await this.commandBus.execute(
+      new LogoutUser(body.refreshToken, request.authenticated?.userId ?? null, context, request.authenticated?.sessionId ?? null),
+    );
+    return toReceiptResponse(outcome);
   }
 
   @Get('me')
@@ -153,21 +172,22 @@ export class AuthController {
   }
 
   @Delete('sessions/:sessionId')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @HttpCode(HttpStatus.OK)
   @RateLimitedPerUser({ revocation: true })
   @Authenticated()
   @ApiOperation({ summary: 'End one of the caller’s sessions' })
-  @ApiNoContentResponse({ description: 'The session has ended' })
+  @ApiOkResponse({ type: RevocationReceiptResponse, description: 'The session has ended: its receipt' })
   @ApiProblem(404, 'Not an active session of the caller')
   async revokeSession(
     @UuidParam('sessionId') sessionId: string,
     @CurrentSession() session: AuthenticatedSession,
     @ClientContext() context: RequestContext,
-  ): Promise<void> {
+  ): Promise<RevocationReceiptResponse> {
     const outcome = await this.commandBus.execute(
       new RevokeSession(session.userId, sessionId, RevocationReasons.userRevoked, Actors.user(session.userId), context),
     );
     if (outcome.kind === 'rejected') throw new NotFoundException('No active session with this id');
+    return toReceiptResponse(outcome);
   }
 
   @Post('sessions/revoke-all')
@@ -175,12 +195,12 @@ export class AuthController {
   @RateLimitedPerUser({ revocation: true })
   @Authenticated()
   @ApiOperation({ summary: 'Sign out everywhere, optionally except here' })
-  @ApiOkResponse({ type: RevokedCountResponse, description: 'How many sessions ended' })
+  @ApiOkResponse({ type: RevocationReceiptResponse, description: 'The sessions that ended (revokedCount: how many), and their receipt' })
   async revokeAll(
     @Body() body: RevokeAllRequest,
     @CurrentSession() session: AuthenticatedSession,
     @ClientContext() context: RequestContext,
-  ): Promise<RevokedCountResponse> {
+  ): Promise<RevocationReceiptResponse> {
     const outcome = await this.commandBus.execute(
       new RevokeAllUserSessions(
         session.userId,
@@ -191,20 +211,20 @@ export class AuthController {
       ),
     );
     if (outcome.kind === 'rejected') throw new UnauthorizedException('The account no longer exists');
-    return { revokedCount: outcome.revokedCount };
+    return toReceiptResponse(outcome);
   }
 
   @Post('password/reset')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Set a new password with the one-time token an administrator issued; ends any session. No access token needed' })
-  @ApiNoContentResponse({ description: 'The password is set and every session of the account has ended' })
+  @ApiOkResponse({ type: RevocationReceiptResponse, description: 'The password is set and every session of the account has ended: their receipt' })
   @ApiProblem(400, 'A field is invalid, or the new password fails the password policy; `errors` says why (the token stays usable)')
   @ApiProblem(401, 'Unknown, used or expired reset token')
   // Per client IP (the body names no account); the token itself is 256 random bits.
   @RateLimited('refreshToken')
-  async resetPassword(@Body() body: ResetPasswordRequest, @ClientContext() context: RequestContext): Promise<void> {
+  async resetPassword(@Body() body: ResetPasswordRequest, @ClientContext() context: RequestContext): Promise<RevocationReceiptResponse> {
     const outcome = await this.commandBus.execute(new ResetPassword(body.resetToken, body.newPassword, context));
-    if (outcome.kind === 'reset') return;
+    if (outcome.kind === 'reset') return toReceiptResponse(outcome);
     switch (outcome.reason) {
       case 'reset_token_invalid':
         throw new UnauthorizedException('The reset token cannot be used');
@@ -216,20 +236,20 @@ export class AuthController {
   }
 
   @Post('password')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @HttpCode(HttpStatus.OK)
   @RateLimitedPerUser()
   @Authenticated()
   @ApiOperation({ summary: 'Change the password; every other session ends' })
-  @ApiNoContentResponse({ description: 'The password is changed and every other session has ended' })
+  @ApiOkResponse({ type: RevocationReceiptResponse, description: 'The password is changed and every other session has ended: their receipt (not this one)' })
   @ApiProblem(400, 'A field is invalid, or the new password fails the password policy; `errors` says why')
   @ApiProblem(403, 'The current password is wrong (counted with failed logins: past the lockout threshold, the session that guesses is ended)')
   async changePassword(
     @Body() body: ChangePasswordRequest,
     @CurrentSession() session: AuthenticatedSession,
     @ClientContext() context: RequestContext,
-  ): Promise<void> {
+  ): Promise<RevocationReceiptResponse> {
     const outcome = await this.commandBus.execute(new ChangePassword(session.userId, session.sessionId, body.currentPassword, body.newPassword, context));
-    if (outcome.kind === 'changed') return;
+    if (outcome.kind === 'changed') return toReceiptResponse(outcome);
     switch (outcome.reason) {
       case 'invalid_current_password':
         throw new ForbiddenException('The current password is wrong');

@@ -7,7 +7,7 @@ import { ConsoleAuthController } from './console-auth/console-auth.controller';
 import { ConsoleGuard } from './console-auth/console.guard';
 import { ConsoleCsrfTokens } from './console-auth/csrf-tokens';
 import { REAUTH_WINDOW_SECONDS, StepUp } from './console-auth/step-up';
-import { RevocationReceipts } from './sessions/revocation-receipts';
+import { AccessTokenLifetime } from './sessions/access-token-lifetime';
 import { OverviewController } from './overview.controller';
 import { UsersController } from './users.controller';
 
@@ -28,7 +28,7 @@ export class AdminConsoleModule {
         AccessTokenGuard,
         AdminGuard,
         ConsoleGuard,
-        { provide: RevocationReceipts, useValue: RevocationReceipts.of(runtime) },
+        { provide: AccessTokenLifetime, useValue: AccessTokenLifetime.of(runtime) },
       ],
     };
   }

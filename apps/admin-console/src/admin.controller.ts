@@ -13,7 +13,7 @@ import {
   SessionDirectory,
   type SessionRecord,
 } from '@app/sessions';
-import { RateLimitedPerUser } from '@app/runtime';
+import { RateLimitedPerUser, RevocationReceiptResponse, toReceiptResponse } from '@app/runtime';
 import { ConsoleAdminsOnly } from './console-auth/console-access';
 import { StepUp, StepUpRequired } from './console-auth/step-up';
 import { ApiProblem, ProblemException, UuidParam } from '@app/platform';
@@ -29,12 +29,10 @@ import {
   AdminSessionView,
   ChangeRoleRequest,
   PasswordResetIssuedResponse,
-  RevocationReceiptResponse,
   RoleChangedResponse,
   UserSessionsQuery,
 } from './dto/admin.dto';
 import { parseDevice } from './sessions/device';
-import { RevocationReceipts } from './sessions/revocation-receipts';
 
 /** The internal console: inspect and end any user's sessions, read the audit trail. Admins only. */
 @ApiTags('admin')
@@ -47,7 +45,6 @@ export class AdminController {
     private readonly commandBus: CommandBus,
     private readonly directory: SessionDirectory,
     private readonly stepUp: StepUp,
-    private readonly receipts: RevocationReceipts,
   ) {}
 
   @Get('users/:userId/sessions')
@@ -72,7 +69,10 @@ export class AdminController {
   @HttpCode(HttpStatus.OK)
   @RateLimitedPerUser({ revocation: true })
   @ApiOperation({ summary: "End all of a user's sessions (optionally but one); the admin is recorded as the actor" })
-  @ApiOkResponse({ type: RevocationReceiptResponse, description: 'How many sessions ended, and when their last access token would have expired' })
+  @ApiOkResponse({
+    type: RevocationReceiptResponse,
+    description: 'The sessions that ended (revokedCount: how many), and when their last access token would have expired',
+  })
   @ApiProblem(404, 'No user with this id (the attempt is audited)')
   @StepUpRequired()
   async revokeAll(
@@ -87,7 +87,7 @@ export class AdminController {
       new RevokeAllUserSessions(userId, body.reason, Actors.admin(admin.userId), context, body.keepSessionId ?? null),
     );
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
-    return { revokedCount: outcome.revokedCount, accessTokensValidUntil: this.receipts.accessTokensValidUntil() };
+    return toReceiptResponse(outcome);
   }
 
   @Post('users/sessions/revoke-all')
@@ -97,7 +97,10 @@ export class AdminController {
     summary:
       'End all sessions of several users at once (optionally but one session): one audited revoke-all per user, the admin as the actor; needs a reauthentication when there is more than one user',
   })
-  @ApiOkResponse({ type: BulkRevokeAllResponse, description: 'How many sessions ended, per user and in all; an unknown user is `found: false`' })
+  @ApiOkResponse({
+    type: BulkRevokeAllResponse,
+    description: 'The sessions that ended, per user (each its receipt) and in all; an unknown user is `found: false`',
+  })
   @StepUpRequired()
   async revokeAllOfUsers(
     @Body() body: BulkRevokeAllRequest,
@@ -112,9 +115,13 @@ export class AdminController {
       const outcome = await this.commandBus.execute(
         new RevokeAllUserSessions(userId, body.reason, Actors.admin(admin.userId), context, body.keepSessionId ?? null),
       );
-      results.push(outcome.kind === 'revoked' ? { userId, found: true, revokedCount: outcome.revokedCount } : { userId, found: false, revokedCount: 0 });
+      results.push(
+        outcome.kind === 'revoked'
+          ? { userId, found: true, ...toReceiptResponse(outcome) }
+          : { userId, found: false, revokedCount: 0, sessionIds: [], effectiveAt: null, accessTokensValidUntil: null },
+      );
     }
-    return { results, revokedCount: results.reduce((sum, result) => sum + result.revokedCount, 0) };
+    return { results, ...bulkReceipt(results) };
   }
 
   @Post('sessions/:sessionId/revoke')
@@ -127,8 +134,8 @@ export class AdminController {
     @Body() body: AdminReasonRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
-  ): Promise<void> {
-    await this.endSession(sessionId, body.reason, admin, context);
+  ): Promise<RevocationReceiptResponse> {
+    return this.endSession(sessionId, body.reason, admin, context);
   }
 
   @Delete('sessions/:sessionId')
@@ -139,8 +146,8 @@ export class AdminController {
     @Body() body: AdminReasonRequest,
     @CurrentSession() admin: AuthenticatedSession,
     @ClientContext() context: RequestContext,
-  ): Promise<void> {
-    await this.endSession(sessionId, body.reason, admin, context);
+  ): Promise<RevocationReceiptResponse> {
+    return this.endSession(sessionId, body.reason, admin, context);
   }
 
   @Put('users/:userId/role')
@@ -182,7 +189,7 @@ export class AdminController {
   @ApiOperation({ summary: 'Disable an account: its logins and refreshes are refused and every session ends, in one audited action' })
   @ApiOkResponse({
     type: RevocationReceiptResponse,
-    description: 'The account is disabled; how many sessions ended, and when their last access token would have expired',
+    description: 'The account is disabled; the sessions that ended (revokedCount: how many), and when their last access token would have expired',
   })
   @ApiProblem(404, 'No user with this id (the attempt is audited)')
   @StepUpRequired()
@@ -195,7 +202,7 @@ export class AdminController {
     await this.stepUp.forUser(admin, userId);
     const outcome = await this.commandBus.execute(new DisableUser(userId, body.reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
-    return { revokedCount: outcome.revokedCount, accessTokensValidUntil: this.receipts.accessTokensValidUntil() };
+    return toReceiptResponse(outcome);
   }
 
   @Post('users/:userId/enable')
@@ -243,12 +250,7 @@ export class AdminController {
     await this.stepUp.forUser(admin, userId);
     const outcome = await this.commandBus.execute(new RequirePasswordReset(userId, reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'rejected') throw new NotFoundException('No user with this id');
-    return {
-      revokedCount: outcome.revokedCount,
-      resetToken: outcome.resetToken,
-      expiresAt: outcome.expiresAt,
-      accessTokensValidUntil: this.receipts.accessTokensValidUntil(),
-    };
+    return { ...toReceiptResponse(outcome), resetToken: outcome.resetToken, expiresAt: outcome.expiresAt };
   }
 
   private async changeUserRole(userId: string, body: ChangeRoleRequest, admin: AuthenticatedSession, context: RequestContext): Promise<RoleChangedResponse> {
@@ -268,10 +270,11 @@ export class AdminController {
   }
 
   /** Whoever's session it is (null user): an unknown id is refused by the command, so it is audited. */
-  private async endSession(sessionId: string, reason: string, admin: AuthenticatedSession, context: RequestContext): Promise<void> {
+  private async endSession(sessionId: string, reason: string, admin: AuthenticatedSession, context: RequestContext): Promise<RevocationReceiptResponse> {
     await this.stepUp.forSession(admin, sessionId);
     const outcome = await this.commandBus.execute(new RevokeSession(null, sessionId, reason, Actors.admin(admin.userId), context));
     if (outcome.kind === 'rejected') throw new NotFoundException('No active session with this id');
+    return toReceiptResponse(outcome);
   }
 
   private async requireUser(userId: string): Promise<void> {
@@ -280,14 +283,31 @@ export class AdminController {
 }
 
 /**
+ * The whole of a bulk revoke-all, as one receipt: every session any of its commands ended, from
+ * the latest of their instants (by then all had), valid until the latest of their bounds; the two
+ * instants are null when no user was found (no revocation ran).
+ */
+function bulkReceipt(results: BulkRevokeAllResponse['results']): Omit<BulkRevokeAllResponse, 'results'> {
+  const found = results.filter((result) => result.found);
+  const latest = (dates: Array<Date | null>): Date | null =>
+    dates.reduce<Date | null>((max, date) => (date !== null && (max === null || date > max) ? date : max), null);
+  return {
+    revokedCount: results.reduce((sum, result) => sum + result.revokedCount, 0),
+    sessionIds: results.flatMap((result) => result.sessionIds),
+    effectiveAt: latest(found.map((result) => result.effectiveAt)),
+    accessTokensValidUntil: latest(found.map((result) => result.accessTokensValidUntil)),
+  };
+}
+
+/**
  * What the two routes that end one session (the DELETE and its POST twin) share, so they cannot
- * drift apart: 204, one rate-limit budget between them, and their documented answers.
+ * drift apart: 200 with the receipt, one rate-limit budget between them, and their documented answers.
  */
 function EndsOneSession(): MethodDecorator {
   return applyDecorators(
-    HttpCode(HttpStatus.NO_CONTENT),
+    HttpCode(HttpStatus.OK),
     RateLimitedPerUser({ revocation: true, budget: 'revokeSession' }),
-    ApiNoContentResponse({ description: 'The session has ended' }),
+    ApiOkResponse({ type: RevocationReceiptResponse, description: 'The session has ended: its receipt' }),
     ApiProblem(404, 'No active session with this id (the attempt is audited)'),
     StepUpRequired(),
   );

@@ -24,6 +24,7 @@ export {
   SCOPE_CHALLENGE_HEADERS,
 } from './http/access';
 export { loginRefused, RefusesLogins, LOGIN_REFUSED_DESCRIPTION } from './http/login-refusal';
+export { RevocationReceiptResponse, toReceiptResponse } from './http/revocation-receipt';
 export type { WebPage } from './http/web-page';
 export { seedAdministrator, ensureAdministrator, AdminBootstrapConflict, AdminPasswordRefused, type AdminBootstrapResult } from './admin-bootstrap';
 export { HealthController } from './health.controller';

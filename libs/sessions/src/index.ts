@@ -29,6 +29,7 @@ export { SessionsError, InvalidCommandInput, SessionsConfigurationError, Session
 export { LogoutUser, type LogoutOutcome, type LogoutRejection } from './application/logout-user/logout-user.command';
 export { RevokeAllUserSessions, type RevokeAllOutcome } from './application/revoke-all-user-sessions/revoke-all-user-sessions.command';
 export { RevokeSession, type RevokeSessionOutcome } from './application/revoke-session/revoke-session.command';
+export { type RevocationReceipt, receiptOf } from './application/revocation/revocation-receipt';
 export { RegisterUser, type RegisterOutcome } from './application/register-user/register-user.command';
 export {
   LoginUser,

@@ -117,10 +117,6 @@ export class SessionListResponse {
   @ApiProperty({ type: [SessionView] }) sessions: SessionView[];
 }
 
-export class RevokedCountResponse {
-  @ApiProperty() revokedCount: number;
-}
-
 /** AccessTokenJwk as OpenAPI shows it. */
 export class JsonWebKeyView {
   @ApiProperty({ enum: ['OKP', 'EC'] }) kty: 'OKP' | 'EC';

@@ -21,7 +21,7 @@ import { CONSOLE_SESSION_REQUIRED } from './console.guard';
 import { type ConsoleSession, CurrentConsoleSession } from './console-request';
 import { ConsoleCsrfTokens } from './csrf-tokens';
 import { StepUp } from './step-up';
-import { RevocationReceipts } from '../sessions/revocation-receipts';
+import { AccessTokenLifetime } from '../sessions/access-token-lifetime';
 
 const NO_CONSOLE_SESSION = () =>
   new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: CONSOLE_SESSION_REQUIRED, code: 'console_session_invalid' });
@@ -40,7 +40,7 @@ export class ConsoleAuthController {
     private readonly directory: SessionDirectory,
     private readonly csrf: ConsoleCsrfTokens,
     private readonly stepUp: StepUp,
-    private readonly receipts: RevocationReceipts,
+    private readonly accessTokenLifetime: AccessTokenLifetime,
   ) {}
 
   @Post('login')
@@ -120,7 +120,7 @@ export class ConsoleAuthController {
       case 'user_not_found':
         throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'The password is wrong', code: 'reauthentication_failed' });
       default:
-        return assertNever(outcome.reason);
+        return assertNever(outcome);
     }
   }
 
@@ -134,7 +134,7 @@ export class ConsoleAuthController {
       expiresAt,
       csrfToken: this.csrf.tokenFor(sessionId),
       reauthenticatedUntil: reauthenticatedAt && this.stepUp.until(reauthenticatedAt),
-      accessTokenTtlSeconds: this.receipts.accessTokenTtlSeconds,
+      accessTokenTtlSeconds: this.accessTokenLifetime.seconds,
     };
   }
 }

@@ -13,6 +13,7 @@ import {
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { MaxStoredLength } from '@app/platform';
+import { RevocationReceiptResponse } from '@app/runtime';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -64,14 +65,30 @@ export class BulkRevokeAllRequest extends AdminRevokeAllRequest {
   userIds: string[];
 }
 
-export class BulkRevokeResult {
-  @ApiProperty({ format: 'uuid' }) userId: string;
-  @ApiProperty({ description: 'false: no user with this id (the attempt is audited)' }) found: boolean;
-  @ApiProperty() revokedCount: number;
+/** A receipt whose instants are null when no revocation ran (an unknown user). */
+class NullableReceipt {
+  @ApiProperty({ type: [String], format: 'uuid', description: 'Exactly the sessions ended; [] when none' }) sessionIds: string[];
+  @ApiProperty({ nullable: true, type: Date, description: 'The instant written as their revocation time; null when no user was found' })
+  effectiveAt: Date | null;
+  @ApiProperty({
+    nullable: true,
+    type: Date,
+    description: 'No access token of those sessions is valid by its own `exp` after this (an upper bound); null when no user was found',
+  })
+  accessTokensValidUntil: Date | null;
 }
 
-export class BulkRevokeAllResponse {
-  @ApiProperty({ type: [BulkRevokeResult], description: 'One per user, in the order given' }) results: BulkRevokeResult[];
+export class BulkRevokeResult extends NullableReceipt {
+  @ApiProperty({ format: 'uuid' }) userId: string;
+  @ApiProperty({ description: 'false: no user with this id (the attempt is audited); its receipt then ends nothing, and its instants are null' })
+  found: boolean;
+  @ApiProperty({ description: 'Sessions of this user ended (sessionIds.length)' }) revokedCount: number;
+}
+
+/** The results, and the whole as one receipt: every session ended, from the latest instant of the results, until the latest bound. */
+export class BulkRevokeAllResponse extends NullableReceipt {
+  @ApiProperty({ type: [BulkRevokeResult], description: 'One per user, in the order given, each the receipt of its own revoke-all' })
+  results: BulkRevokeResult[];
   @ApiProperty({ description: 'Sessions ended in all' }) revokedCount: number;
 }
 
@@ -261,14 +278,6 @@ export class AuditEntryView {
 export class AuditPageResponse {
   @ApiProperty({ type: [AuditEntryView] }) entries: AuditEntryView[];
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
-}
-
-const ACCESS_TOKENS_VALID_UNTIL =
-  'When the last access token of the ended sessions would have expired on its own (an upper bound: the answer time plus the access token lifetime). They are refused from now on already.';
-
-export class RevocationReceiptResponse {
-  @ApiProperty({ description: 'Sessions ended' }) revokedCount: number;
-  @ApiProperty({ description: ACCESS_TOKENS_VALID_UNTIL }) accessTokensValidUntil: Date;
 }
 
 export class PasswordResetIssuedResponse extends RevocationReceiptResponse {

@@ -1,9 +1,16 @@
 import { Command } from '@nestjs/cqrs';
 import { RequestContext } from '../../domain/request-context';
+import { RevocationReceipt } from '../revocation/revocation-receipt';
 
 export type ChangePasswordOutcome =
-  | { readonly kind: 'changed'; readonly revokedCount: number }
-  | { readonly kind: 'rejected'; readonly reason: 'invalid_current_password' | 'user_not_found' }
+  /** The receipt of the other sessions ended (the caller's own stays). */
+  | ({ readonly kind: 'changed' } & RevocationReceipt)
+  | { readonly kind: 'rejected'; readonly reason: 'user_not_found' }
+  /**
+   * A wrong current password counts as a password guess; once it engages a lockout the session
+   * that made it is ended (RevokeSession), and `revocation` is that revocation's receipt, else null.
+   */
+  | { readonly kind: 'rejected'; readonly reason: 'invalid_current_password'; readonly revocation: RevocationReceipt | null }
   /** The new password is refused by the password policy (see passwordProblem); `problem` says why. */
   | { readonly kind: 'rejected'; readonly reason: 'weak_password'; readonly problem: string };
 

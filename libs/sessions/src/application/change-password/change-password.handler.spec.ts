@@ -46,10 +46,10 @@ function setup() {
   const clock = new FixedClock();
   const hasher = new PlainHasher();
   const trail = new AuditTrail(events.asEventBus(), clock);
-  const revocations = new SessionRevocations(cache, DEFAULT_LIFETIMES);
+  const revocations = new SessionRevocations(cache, DEFAULT_LIFETIMES, clock);
   const bus = new InProcessCommandBus();
-  bus.register(RevokeAllUserSessions, new RevokeAllUserSessionsHandler(unitOfWork, clock, trail, revocations));
-  bus.register(RevokeSession, new RevokeSessionHandler(unitOfWork, sessionRecords, clock, trail, revocations));
+  bus.register(RevokeAllUserSessions, new RevokeAllUserSessionsHandler(unitOfWork, trail, revocations));
+  bus.register(RevokeSession, new RevokeSessionHandler(unitOfWork, sessionRecords, trail, revocations));
   const attempts = new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: POLICY, clock });
   const guesses = new CurrentPasswordGuesses(new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES, loginLockouts), bus.asCommandBus());
   const handler = new ChangePasswordHandler(unitOfWork, userAccounts, hasher, trail, bus.asCommandBus(), guesses);
@@ -64,7 +64,13 @@ describe('ChangePasswordHandler', () => {
   it('sets the new hash and ends every other session in one commit, with both triads', async () => {
     const { db, events, cache, change, active } = setup();
     const commitsBefore = db.commits;
-    await expect(change()).resolves.toEqual({ kind: 'changed', revokedCount: 2 });
+    await expect(change()).resolves.toEqual({
+      kind: 'changed',
+      revokedCount: 2,
+      sessionIds: [session(2), session(3)],
+      effectiveAt: new FixedClock().now(),
+      accessTokensValidUntil: new Date(new FixedClock().now().getTime() + DEFAULT_LIFETIMES.accessTokenTtlSeconds * 1000),
+    });
     // One transaction: the revoke-all joined the password change's, so they committed together.
     expect(db.commits).toBe(commitsBefore + 1);
     expect(db.users.get(ALICE)?.passwordHash).toBe(`hash:${NEW}`);
@@ -128,7 +134,7 @@ describe('ChangePasswordHandler', () => {
 
   it('refuses a wrong current password, changing nothing, and counts it as a failed login', async () => {
     const { db, events, bus, change, active } = setup();
-    await expect(change('not my password')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_current_password' });
+    await expect(change('not my password')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_current_password', revocation: null });
     expect(db.users.get(ALICE)?.passwordHash).toBe(`hash:${OLD}`);
     expect(active()).toHaveLength(3);
     expect(events.outcomes()).toEqual(['PasswordChangeAttempted:', 'PasswordChangeFailed:invalid_current_password']);
@@ -139,8 +145,19 @@ describe('ChangePasswordHandler', () => {
     const { db, events, bus, change } = setup();
     for (let i = 0; i < POLICY.threshold - 1; i += 1) await change(`guess ${i}`);
     expect(db.sessions.get(CURRENT)?.revokedAt).toBeNull();
-    await change('the guess that locks');
-    expect(db.sessions.get(CURRENT)).toMatchObject({ revokedReason: 'password_guessing', revokedBy: null });
+    const at = new FixedClock().now();
+    // The outcome carries the receipt of the session it ended.
+    await expect(change('the guess that locks')).resolves.toEqual({
+      kind: 'rejected',
+      reason: 'invalid_current_password',
+      revocation: {
+        revokedCount: 1,
+        sessionIds: [CURRENT],
+        effectiveAt: at,
+        accessTokensValidUntil: new Date(at.getTime() + DEFAULT_LIFETIMES.accessTokenTtlSeconds * 1000),
+      },
+    });
+    expect(db.sessions.get(CURRENT)).toMatchObject({ revokedReason: 'password_guessing', revokedBy: null, revokedAt: at });
     expect(bus.dispatched).toEqual([expect.objectContaining({ userId: ALICE, sessionId: CURRENT, actor: { type: 'system', id: null } })]);
     expect(events.outcomes().slice(-3)).toEqual([
       'PasswordChangeFailed:invalid_current_password',
@@ -167,7 +184,7 @@ describe('ChangePasswordHandler', () => {
     const { db, events, hasher, change, active } = setup();
     // Another change commits between this one's verification and its transaction.
     hasher.beforeVerify = () => db.users.set(ALICE, { ...db.users.get(ALICE)!, passwordHash: 'hash:the other change' });
-    await expect(change()).resolves.toEqual({ kind: 'rejected', reason: 'invalid_current_password' });
+    await expect(change()).resolves.toEqual({ kind: 'rejected', reason: 'invalid_current_password', revocation: null });
     expect(db.users.get(ALICE)?.passwordHash).toBe('hash:the other change');
     expect(active()).toHaveLength(3);
     expect(events.events.at(-1)).toMatchObject({ reason: 'invalid_current_password', details: { passwordChangedMeanwhile: true } });

@@ -7,6 +7,7 @@ import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { USER_ACCOUNTS, UserAccounts } from '../ports/user-accounts.port';
 import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
+import { receiptOf } from '../revocation/revocation-receipt';
 import { AuditTrail } from '../audit/audit-trail';
 import { ChangePassword, ChangePasswordOutcome } from './change-password.command';
 import { CHANGE_PASSWORD_EVENTS } from './change-password.events';
@@ -49,8 +50,8 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
       }
       if (!(await this.hasher.verify(user.passwordHash, command.currentPassword))) {
         operation.fail('invalid_current_password');
-        await this.guesses.wrongCurrentPassword(user, command.currentSessionId, command.context);
-        return { kind: 'rejected', reason: 'invalid_current_password' };
+        const revocation = await this.guesses.wrongCurrentPassword(user, command.currentSessionId, command.context);
+        return { kind: 'rejected', reason: 'invalid_current_password', revocation };
       }
       const weak = passwordProblem(command.newPassword, { email: user.email });
       if (weak) {
@@ -60,7 +61,7 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
       const newHash = await this.hasher.hash(command.newPassword);
       // The revoke-all joins this transaction: the new password and the end of every other
       // session commit together, or neither does.
-      const revokedCount = await this.unitOfWork.inTransaction(async (tx) => {
+      const receipt = await this.unitOfWork.inTransaction(async (tx) => {
         // Only if the hash verified above is still the password (the row stays locked until
         // commit): of two changes verified against one password, the second finds it replaced.
         if (!(await tx.users.replacePasswordHash(command.userId, user.passwordHash, newHash))) return null;
@@ -72,13 +73,13 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword> {
         );
         // The user was read above and users are never deleted; a rejection here is a bug, and rolls back.
         await operation.succeedIn(tx, { count: revoked.revokedCount, sessionIds: revoked.sessionIds });
-        return revoked.revokedCount;
+        return receiptOf(revoked);
       });
-      if (revokedCount === null) {
+      if (receipt === null) {
         operation.fail('invalid_current_password', { details: { passwordChangedMeanwhile: true } });
-        return { kind: 'rejected', reason: 'invalid_current_password' };
+        return { kind: 'rejected', reason: 'invalid_current_password', revocation: null };
       }
-      return { kind: 'changed', revokedCount };
+      return { kind: 'changed', ...receipt };
     });
   }
 }

@@ -5,6 +5,7 @@ import { RequestContext } from '../../domain/request-context';
 import { RevocationReasons } from '../../domain/revocation-reason';
 import { LoginGatekeeper } from '../login-user/login-gatekeeper';
 import { RevokeSession } from '../revoke-session/revoke-session.command';
+import { receiptOf, RevocationReceipt } from '../revocation/revocation-receipt';
 
 /**
  * A wrong current password on a password change is a password guess with a stolen access
@@ -19,13 +20,13 @@ export class CurrentPasswordGuesses {
     private readonly commandBus: CommandBus,
   ) {}
 
-  /** Counts the guess; true when the session was ended for it. */
-  async wrongCurrentPassword(user: { id: string; email: string }, sessionId: string, context: RequestContext): Promise<boolean> {
+  /** Counts the guess; the receipt of the session's end when it was ended for it, else null. */
+  async wrongCurrentPassword(user: { id: string; email: string }, sessionId: string, context: RequestContext): Promise<RevocationReceipt | null> {
     const failure = await this.gatekeeper.recordFailure(this.gatekeeper.keyFor(user.email, context), user.id);
     const alreadyLocked = failure.failures === 0;
-    if (!alreadyLocked && failure.lockedUntil === null && failure.delayedUntil === null) return false;
+    if (!alreadyLocked && failure.lockedUntil === null && failure.delayedUntil === null) return null;
     const details = { failedAttempts: failure.failures, emailFailures: failure.emailFailures, networkLocked: alreadyLocked || failure.lockedUntil !== null };
     const outcome = await this.commandBus.execute(new RevokeSession(user.id, sessionId, RevocationReasons.passwordGuessing, Actors.system(), context, details));
-    return outcome.kind === 'revoked';
+    return outcome.kind === 'revoked' ? receiptOf(outcome) : null;
   }
 }

@@ -1,9 +1,10 @@
 import { Command } from '@nestjs/cqrs';
 import { Actor } from '../../domain/actor';
 import { RequestContext } from '../../domain/request-context';
+import { RevocationReceipt } from '../revocation/revocation-receipt';
 
-export type DisableUserOutcome =
-  { readonly kind: 'disabled'; readonly revokedCount: number } | { readonly kind: 'rejected'; readonly reason: 'user_not_found' };
+/** The receipt is the revoke-all's: the sessions the disable ended. */
+export type DisableUserOutcome = ({ readonly kind: 'disabled' } & RevocationReceipt) | { readonly kind: 'rejected'; readonly reason: 'user_not_found' };
 
 /**
  * Disables an account and ends every session of it, in one transaction: its logins are refused

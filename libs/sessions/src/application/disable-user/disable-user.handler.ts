@@ -4,6 +4,7 @@ import { RevocationReasons } from '../../domain/revocation-reason';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
+import { receiptOf } from '../revocation/revocation-receipt';
 import { AuditTrail } from '../audit/audit-trail';
 import { DisableUser, DisableUserOutcome } from './disable-user.command';
 import { DISABLE_USER_EVENTS } from './disable-user.events';
@@ -34,7 +35,7 @@ export class DisableUserHandler implements ICommandHandler<DisableUser> {
     });
     return operation.run(async () => {
       assertValidInput(command, INPUT);
-      const revokedCount = await this.unitOfWork.inTransaction(async (tx) => {
+      const receipt = await this.unitOfWork.inTransaction(async (tx) => {
         // The row stays locked until commit: a login in flight has either committed (and the
         // revoke-all below ends its session) or will find the account disabled.
         if (!(await tx.users.setDisabled(command.userId, this.clock.now()))) return null;
@@ -44,13 +45,13 @@ export class DisableUserHandler implements ICommandHandler<DisableUser> {
           'a disable',
         );
         await operation.succeedIn(tx, { count: revoked.revokedCount, sessionIds: revoked.sessionIds });
-        return revoked.revokedCount;
+        return receiptOf(revoked);
       });
-      if (revokedCount === null) {
+      if (receipt === null) {
         operation.fail('user_not_found');
         return { kind: 'rejected', reason: 'user_not_found' };
       }
-      return { kind: 'disabled', revokedCount };
+      return { kind: 'disabled', ...receipt };
     });
   }
 }

@@ -1,11 +1,17 @@
 import { Command } from '@nestjs/cqrs';
 import { RequestContext } from '../../domain/request-context';
+import { RevocationReceipt } from '../revocation/revocation-receipt';
 
 export type LogoutRejection = 'token_not_found' | 'token_already_revoked' | 'token_user_mismatch';
 
-export type LogoutOutcome =
-  | { readonly kind: 'revoked'; readonly userId: string; readonly sessionId: string; readonly sessionIds: readonly string[] }
-  | { readonly kind: 'rejected'; readonly reason: LogoutRejection };
+/**
+ * Either way a receipt: a rejected logout ended nothing (revokedCount 0, sessionIds []), and its
+ * effectiveAt is when its statements ran.
+ */
+export type LogoutOutcome = (
+  { readonly kind: 'revoked'; readonly userId: string; readonly sessionId: string } | { readonly kind: 'rejected'; readonly reason: LogoutRejection }
+) &
+  RevocationReceipt;
 
 /**
  * Ends the session a refresh token belongs to (its live token, or one rotated away while the

@@ -11,6 +11,17 @@ const ALICE = '0190a5d2-0000-7000-8000-00000000000a';
 const BOB = '0190a5d2-0000-7000-8000-00000000000b';
 const SESSION = '0190a5d2-0000-7000-8000-0000000000c1';
 const context = requestContext('203.0.113.9', 'unit-test');
+/** FixedClock's instant, which the revocation writes, and its bound: the instant plus the access-token lifetime. */
+const AT = new FixedClock().now();
+const receipt = (sessionIds: string[]) =>
+  sessionIds.length === 0
+    ? { revokedCount: 0, sessionIds: [], effectiveAt: AT, accessTokensValidUntil: AT }
+    : {
+        revokedCount: sessionIds.length,
+        sessionIds,
+        effectiveAt: AT,
+        accessTokensValidUntil: new Date(AT.getTime() + DEFAULT_LIFETIMES.accessTokenTtlSeconds * 1000),
+      };
 
 function setup() {
   const { db: store, unitOfWork, sessionRecords } = inMemoryPorts();
@@ -20,9 +31,8 @@ function setup() {
   const handler = new LogoutUserHandler(
     unitOfWork,
     sessionRecords,
-    clock,
     new AuditTrail(events.asEventBus(), clock),
-    new SessionRevocations(cache, DEFAULT_LIFETIMES),
+    new SessionRevocations(cache, DEFAULT_LIFETIMES, clock),
   );
   const token = newRefreshToken();
   store.addUser(ALICE);
@@ -34,8 +44,8 @@ describe('LogoutUserHandler', () => {
   it('ends the session and all its refresh tokens, marks it revoked in the cache, and records success in the transaction', async () => {
     const { store, events, cache, handler, token } = setup();
     const outcome = await handler.execute(new LogoutUser(token, ALICE, context));
-    expect(outcome).toEqual({ kind: 'revoked', userId: ALICE, sessionId: SESSION, sessionIds: [SESSION] });
-    expect(store.sessions.get(SESSION)?.revokedAt).not.toBeNull();
+    expect(outcome).toEqual({ kind: 'revoked', userId: ALICE, sessionId: SESSION, ...receipt([SESSION]) });
+    expect(store.sessions.get(SESSION)?.revokedAt).toEqual(AT);
     expect(store.tokens.every((t) => t.revokedAt !== null)).toBe(true);
     expect(cache.entries.get(`${ALICE}:${SESSION}`)).toBe('revoked');
     expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutSucceeded:logout']);
@@ -50,7 +60,7 @@ describe('LogoutUserHandler', () => {
   ])('rejects %s and changes nothing', async (_name, makeToken, userId, reason) => {
     const { store, events, handler, token } = setup();
     const outcome = await handler.execute(new LogoutUser(makeToken ? makeToken() : token, userId, context));
-    expect(outcome).toEqual({ kind: 'rejected', reason });
+    expect(outcome).toEqual({ kind: 'rejected', reason, ...receipt([]) });
     expect(store.sessions.get(SESSION)?.revokedAt).toBeNull();
     expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', `UserLogoutFailed:${reason}`]);
   });
@@ -59,7 +69,7 @@ describe('LogoutUserHandler', () => {
     const { events, handler, token } = setup();
     await handler.execute(new LogoutUser(token, null, context));
     const outcome = await handler.execute(new LogoutUser(token, null, context));
-    expect(outcome).toEqual({ kind: 'rejected', reason: 'token_already_revoked' });
+    expect(outcome).toEqual({ kind: 'rejected', reason: 'token_already_revoked', ...receipt([]) });
     expect(events.outcomes().at(-1)).toBe('UserLogoutFailed:token_already_revoked');
   });
 
@@ -94,8 +104,8 @@ describe('LogoutUserHandler', () => {
     Object.assign(original, { revokedAt: new Date(), rotatedAt: new Date() });
     store.tokens.push({ ...original, id: 't-child', tokenHash: newRefreshToken().hash, parentId: original.id, revokedAt: null, rotatedAt: null });
     const outcome = await handler.execute(new LogoutUser(token, null, context));
-    expect(outcome).toEqual({ kind: 'revoked', userId: ALICE, sessionId: SESSION, sessionIds: [SESSION] });
-    expect(store.sessions.get(SESSION)?.revokedAt).not.toBeNull();
+    expect(outcome).toEqual({ kind: 'revoked', userId: ALICE, sessionId: SESSION, ...receipt([SESSION]) });
+    expect(store.sessions.get(SESSION)?.revokedAt).toEqual(AT);
     expect(store.tokens.every((t) => t.revokedAt !== null)).toBe(true);
     expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutSucceeded:logout']);
   });
@@ -103,8 +113,8 @@ describe('LogoutUserHandler', () => {
   it("ends the Bearer's own session whatever the refresh token is", async () => {
     const { store, events, handler } = setup();
     const outcome = await handler.execute(new LogoutUser(newRefreshToken().token, ALICE, context, SESSION));
-    expect(outcome).toEqual({ kind: 'revoked', userId: ALICE, sessionId: SESSION, sessionIds: [SESSION] });
-    expect(store.sessions.get(SESSION)?.revokedAt).not.toBeNull();
+    expect(outcome).toEqual({ kind: 'revoked', userId: ALICE, sessionId: SESSION, ...receipt([SESSION]) });
+    expect(store.sessions.get(SESSION)?.revokedAt).toEqual(AT);
     expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutSucceeded:logout']);
   });
 });

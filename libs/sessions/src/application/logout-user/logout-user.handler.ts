@@ -3,7 +3,6 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Actors } from '../../domain/actor';
 import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../../domain/refresh-token';
 import { RevocationReasons } from '../../domain/revocation-reason';
-import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { AuditTrail } from '../audit/audit-trail';
@@ -25,7 +24,6 @@ export class LogoutUserHandler implements ICommandHandler<LogoutUser> {
   constructor(
     @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
     @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
-    @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
     private readonly revocations: SessionRevocations,
   ) {}
@@ -41,12 +39,12 @@ export class LogoutUserHandler implements ICommandHandler<LogoutUser> {
       assertValidInput(command, INPUT);
       const tokenHash = hashRefreshToken(command.refreshToken);
       let refused: OutcomePatch = {};
-      const ended = await this.unitOfWork.inTransaction((tx) =>
+      const { ended, receipt } = await this.unitOfWork.inTransaction((tx) =>
         this.revocations.revoke(
           tx,
           operation,
-          async () => {
-            const stamp = { reason: RevocationReasons.logout, revokedBy: command.userId, at: this.clock.now() };
+          async (at) => {
+            const stamp = { reason: RevocationReasons.logout, revokedBy: command.userId, at };
             const sessions: Array<{ userId: string; sessionId: string }> = [];
             const byToken = await tx.sessions.revokeByRefreshToken(tokenHash, command.userId, stamp);
             if (byToken) sessions.push(byToken);
@@ -65,9 +63,9 @@ export class LogoutUserHandler implements ICommandHandler<LogoutUser> {
       if (!ended) {
         const reason = await this.whyNot(tokenHash, command.userId);
         operation.fail(reason);
-        return { kind: 'rejected', reason };
+        return { kind: 'rejected', reason, ...receipt };
       }
-      return { kind: 'revoked', userId: ended.userId, sessionId: ended.sessionIds[0], sessionIds: ended.sessionIds };
+      return { kind: 'revoked', userId: ended.userId, sessionId: ended.sessionIds[0], ...receipt };
     });
   }
 

@@ -1,5 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 import { RequestContext } from '../../domain/request-context';
+import { RevocationReceipt } from '../revocation/revocation-receipt';
 
 export type ReauthenticateOutcome =
   | { readonly kind: 'reauthenticated'; readonly reauthenticatedAt: Date }
@@ -8,7 +9,12 @@ export type ReauthenticateOutcome =
    * change (and past the lockout threshold the session is ended); session_inactive: the session
    * ended meanwhile; user_not_found: no such account.
    */
-  | { readonly kind: 'rejected'; readonly reason: 'invalid_password' | 'session_inactive' | 'user_not_found' };
+  | { readonly kind: 'rejected'; readonly reason: 'session_inactive' | 'user_not_found' }
+  /**
+   * A wrong password counts as a password guess; once it engages a lockout the session that made
+   * it is ended (RevokeSession), and `revocation` is that revocation's receipt, else null.
+   */
+  | { readonly kind: 'rejected'; readonly reason: 'invalid_password'; readonly revocation: RevocationReceipt | null };
 
 /**
  * The password entered again in a live session, for a step-up before a destructive action:

@@ -46,8 +46,8 @@ export class ReauthenticateSessionHandler implements ICommandHandler<Reauthentic
       if (!(await this.hasher.verify(user.passwordHash, command.password))) {
         operation.fail('invalid_password');
         // A guess with a stolen session, like a wrong current password: one budget for both.
-        await this.guesses.wrongCurrentPassword(user, command.sessionId, command.context);
-        return { kind: 'rejected', reason: 'invalid_password' };
+        const revocation = await this.guesses.wrongCurrentPassword(user, command.sessionId, command.context);
+        return { kind: 'rejected', reason: 'invalid_password', revocation };
       }
       const at = this.clock.now();
       const recorded = await this.unitOfWork.inTransaction(async (tx) => {

@@ -30,7 +30,7 @@ function setup() {
   const clock = new FixedClock();
   const trail = new AuditTrail(events.asEventBus(), clock);
   const bus = new InProcessCommandBus();
-  bus.register(RevokeSession, new RevokeSessionHandler(unitOfWork, sessionRecords, clock, trail, new SessionRevocations(cache, DEFAULT_LIFETIMES)));
+  bus.register(RevokeSession, new RevokeSessionHandler(unitOfWork, sessionRecords, trail, new SessionRevocations(cache, DEFAULT_LIFETIMES, clock)));
   const handler = new RefreshTokensHandler(
     unitOfWork,
     sessionRecords,
@@ -101,8 +101,18 @@ describe('RefreshTokensHandler', () => {
     const pair = await rotate();
     clock.current = new Date(clock.current.getTime() + afterSeconds * 1000);
     const outcome = await refresh(first.token, from());
-    expect(outcome).toEqual({ kind: 'rejected', reason: 'refresh_token_reuse' });
-    expect(db.sessions.get(SESSION)).toMatchObject({ revokedReason: 'refresh_token_reuse', revokedBy: null });
+    const at = clock.now();
+    expect(outcome).toEqual({
+      kind: 'rejected',
+      reason: 'refresh_token_reuse',
+      revocation: {
+        revokedCount: 1,
+        sessionIds: [SESSION],
+        effectiveAt: at,
+        accessTokensValidUntil: new Date(at.getTime() + DEFAULT_LIFETIMES.accessTokenTtlSeconds * 1000),
+      },
+    });
+    expect(db.sessions.get(SESSION)).toMatchObject({ revokedReason: 'refresh_token_reuse', revokedBy: null, revokedAt: at });
     expect(live()).toEqual([]);
     expect(cache.entries.get(`${ALICE}:${SESSION}`)).toBe('revoked');
     expect(bus.dispatched).toEqual([

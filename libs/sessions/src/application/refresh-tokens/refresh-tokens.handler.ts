@@ -9,6 +9,7 @@ import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeSession } from '../revoke-session/revoke-session.command';
+import { receiptOf } from '../revocation/revocation-receipt';
 import { AuditedOperation, AuditTrail } from '../audit/audit-trail';
 import { REFRESH_POLICY, RefreshPolicy } from '../settings';
 import { SessionIssuer } from '../tokens/session-issuer';
@@ -113,12 +114,14 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokens> {
       original: { ipAddress: token.rotatedIpAddress, userAgent: token.rotatedUserAgent },
       reuse: { ipAddress: context.ipAddress, userAgent: context.userAgent },
     };
-    await this.commandBus.execute(new RevokeSession(token.userId, token.sessionId, RevocationReasons.refreshTokenReuse, Actors.system(), context, details));
+    const ended = await this.commandBus.execute(
+      new RevokeSession(token.userId, token.sessionId, RevocationReasons.refreshTokenReuse, Actors.system(), context, details),
+    );
     operation.fail(RevocationReasons.refreshTokenReuse, { subjectUserId: token.userId, sessionId: token.sessionId, details });
-    return { kind: 'rejected', reason: 'refresh_token_reuse' };
+    return { kind: 'rejected', reason: 'refresh_token_reuse', revocation: ended.kind === 'revoked' ? receiptOf(ended) : null };
   }
 
-  private whyNot(token: RefreshTokenState | null, now: Date): RefreshRejection {
+  private whyNot(token: RefreshTokenState | null, now: Date): Exclude<RefreshRejection, 'refresh_token_reuse'> {
     if (!token) return 'token_not_found';
     if (token.sessionKind === 'console') return 'console_session';
     if (token.sessionRevokedAt !== null || token.sessionExpiresAt <= now) return 'session_inactive';

@@ -1,15 +1,16 @@
 import { Command } from '@nestjs/cqrs';
 import { Actor } from '../../domain/actor';
 import { RequestContext } from '../../domain/request-context';
+import { RevocationReceipt } from '../revocation/revocation-receipt';
 
 export type RequirePasswordResetOutcome =
-  | {
+  | ({
       readonly kind: 'reset_required';
-      readonly revokedCount: number;
       /** Shown once, to the administrator, who hands it to the user; only its SHA-256 is stored. */
       readonly resetToken: string;
+      /** The reset token's. */
       readonly expiresAt: Date;
-    }
+    } & RevocationReceipt)
   | { readonly kind: 'rejected'; readonly reason: 'user_not_found' };
 
 /**

@@ -6,6 +6,7 @@ import { PASSWORD_RESET_TOKEN_TTL_SECONDS } from '../../domain/session-rules';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
+import { receiptOf } from '../revocation/revocation-receipt';
 import { AuditTrail } from '../audit/audit-trail';
 import { RequirePasswordReset, RequirePasswordResetOutcome } from './require-password-reset.command';
 import { REQUIRE_PASSWORD_RESET_EVENTS } from './require-password-reset.events';
@@ -39,7 +40,7 @@ export class RequirePasswordResetHandler implements ICommandHandler<RequirePassw
       const now = this.clock.now();
       const expiresAt = new Date(now.getTime() + PASSWORD_RESET_TOKEN_TTL_SECONDS * 1000);
       const reset = newPasswordResetToken();
-      const revokedCount = await this.unitOfWork.inTransaction(async (tx) => {
+      const receipt = await this.unitOfWork.inTransaction(async (tx) => {
         // Locks the row like a password change: a login with the old password in flight either
         // commits first (and is ended below) or is refused.
         if (!(await tx.users.requirePasswordReset(command.userId, reset.hash, now, expiresAt))) return null;
@@ -53,13 +54,13 @@ export class RequirePasswordResetHandler implements ICommandHandler<RequirePassw
           sessionIds: revoked.sessionIds,
           details: { resetTokenExpiresAt: expiresAt.toISOString() },
         });
-        return revoked.revokedCount;
+        return receiptOf(revoked);
       });
-      if (revokedCount === null) {
+      if (receipt === null) {
         operation.fail('user_not_found');
         return { kind: 'rejected', reason: 'user_not_found' };
       }
-      return { kind: 'reset_required', revokedCount, resetToken: reset.token, expiresAt };
+      return { kind: 'reset_required', ...receipt, resetToken: reset.token, expiresAt };
     });
   }
 }

@@ -1,8 +1,9 @@
 import { Command } from '@nestjs/cqrs';
 import { RequestContext } from '../../domain/request-context';
+import { RevocationReceipt } from '../revocation/revocation-receipt';
 
 export type ResetPasswordOutcome =
-  | { readonly kind: 'reset'; readonly userId: string; readonly revokedCount: number }
+  | ({ readonly kind: 'reset'; readonly userId: string } & RevocationReceipt)
   | { readonly kind: 'rejected'; readonly reason: 'reset_token_invalid' }
   /** The new password is refused by the password policy; `problem` says why. The token stays usable. */
   | { readonly kind: 'rejected'; readonly reason: 'weak_password'; readonly problem: string };

@@ -8,6 +8,7 @@ import { CLOCK, Clock } from '../ports/clock.port';
 import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { RevokeAllUserSessions, sessionsRevoked } from '../revoke-all-user-sessions/revoke-all-user-sessions.command';
+import { receiptOf } from '../revocation/revocation-receipt';
 import { AuditTrail } from '../audit/audit-trail';
 import { ResetPassword, ResetPasswordOutcome } from './reset-password.command';
 import { RESET_PASSWORD_EVENTS } from './reset-password.events';
@@ -52,7 +53,7 @@ export class ResetPasswordHandler implements ICommandHandler<ResetPassword> {
           'a password reset',
         );
         await operation.succeedIn(tx, { actor, subjectUserId: userId, count: revoked.revokedCount, sessionIds: revoked.sessionIds });
-        return { userId, revokedCount: revoked.revokedCount };
+        return { userId, ...receiptOf(revoked) };
       });
       if (!reset) {
         operation.fail('reset_token_invalid');

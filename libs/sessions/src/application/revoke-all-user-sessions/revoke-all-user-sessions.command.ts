@@ -1,12 +1,11 @@
 import { Command } from '@nestjs/cqrs';
 import { Actor } from '../../domain/actor';
 import { RequestContext } from '../../domain/request-context';
+import { RevocationReceipt } from '../revocation/revocation-receipt';
 
-export type RevokeAllOutcome =
-  | { readonly kind: 'revoked'; readonly revokedCount: number; readonly sessionIds: readonly string[] }
-  | { readonly kind: 'rejected'; readonly reason: 'user_not_found' };
+export type RevokeAllOutcome = ({ readonly kind: 'revoked' } & RevocationReceipt) | { readonly kind: 'rejected'; readonly reason: 'user_not_found' };
 
-/** Ends every active session of a user, optionally but one; returns how many ended. An unknown user is an audited rejection. */
+/** Ends every active session of a user, optionally but one; answers its receipt. An unknown user is an audited rejection. */
 export class RevokeAllUserSessions extends Command<RevokeAllOutcome> {
   constructor(
     readonly userId: string,

@@ -13,6 +13,8 @@ const OTHER_USER = '0190a5d2-0000-7000-8000-0000000000b1';
 const ADMIN = '0190a5d2-0000-7000-8000-0000000000ad';
 const sessionId = (n: number) => `0190a5d2-0000-7000-8000-00000000010${n}`;
 const context = requestContext('198.51.100.4', 'console');
+const AT = new FixedClock().now();
+const TTL_MS = DEFAULT_LIFETIMES.accessTokenTtlSeconds * 1000;
 
 function setup() {
   const { db: store, unitOfWork } = inMemoryPorts();
@@ -21,20 +23,26 @@ function setup() {
   const clock = new FixedClock();
   const handler = new RevokeAllUserSessionsHandler(
     unitOfWork,
-    clock,
     new AuditTrail(events.asEventBus(), clock),
-    new SessionRevocations(cache, DEFAULT_LIFETIMES),
+    new SessionRevocations(cache, DEFAULT_LIFETIMES, clock),
   );
   for (let n = 1; n <= 3; n += 1) store.addSession(USER, sessionId(n), newRefreshToken().hash);
   store.addSession(OTHER_USER, sessionId(9), newRefreshToken().hash);
-  return { store, events, cache, handler };
+  return { store, unitOfWork, clock, events, cache, handler };
 }
 
 describe('RevokeAllUserSessionsHandler', () => {
   it("ends every active session of the user but the kept one, with their tokens, and no one else's", async () => {
     const { store, events, cache, handler } = setup();
     const outcome = await handler.execute(new RevokeAllUserSessions(USER, 'Account takeover', Actors.admin(ADMIN), context, sessionId(2)));
-    expect(outcome).toEqual({ kind: 'revoked', revokedCount: 2, sessionIds: [sessionId(1), sessionId(3)] });
+    expect(outcome).toEqual({
+      kind: 'revoked',
+      revokedCount: 2,
+      sessionIds: [sessionId(1), sessionId(3)],
+      effectiveAt: AT,
+      accessTokensValidUntil: new Date(AT.getTime() + TTL_MS),
+    });
+    expect(store.sessions.get(sessionId(1))?.revokedAt).toEqual(AT);
     const revoked = [...store.sessions.values()].filter((s) => s.revokedAt !== null).map((s) => s.id);
     expect(revoked).toEqual([sessionId(1), sessionId(3)]);
     expect(store.sessions.get(sessionId(1))).toMatchObject({ revokedReason: 'Account takeover', revokedBy: ADMIN });
@@ -52,8 +60,29 @@ describe('RevokeAllUserSessionsHandler', () => {
     const { handler, events } = setup();
     await handler.execute(new RevokeAllUserSessions(USER, 'user_revoked_all', Actors.user(USER), context));
     const again = await handler.execute(new RevokeAllUserSessions(USER, 'user_revoked_all', Actors.user(USER), context));
-    expect(again).toEqual({ kind: 'revoked', revokedCount: 0, sessionIds: [] });
+    // Nothing to wait for: valid until the revocation itself.
+    expect(again).toEqual({ kind: 'revoked', revokedCount: 0, sessionIds: [], effectiveAt: AT, accessTokensValidUntil: AT });
     expect(events.events.at(-1)).toMatchObject({ count: 0 });
+  });
+
+  it('bounds the access tokens from when the revoking statement returned, not from the instant it wrote', async () => {
+    const { store, unitOfWork, clock, handler } = setup();
+    // The statement waits 5 s for a session row that a refresh holds; the refresh signs its access
+    // token meanwhile, after `at`, so `at` plus the lifetime would be too early for it.
+    const original = unitOfWork.inTransaction.bind(unitOfWork);
+    unitOfWork.inTransaction = (work) =>
+      original((tx) => {
+        const revokeAll = tx.sessions.revokeAll.bind(tx.sessions);
+        tx.sessions.revokeAll = async (...args) => {
+          const ids = await revokeAll(...args);
+          clock.current = new Date(clock.current.getTime() + 5_000);
+          return ids;
+        };
+        return work(tx);
+      });
+    const outcome = await handler.execute(new RevokeAllUserSessions(USER, 'user_revoked_all', Actors.user(USER), context));
+    expect(outcome).toMatchObject({ effectiveAt: AT, accessTokensValidUntil: new Date(AT.getTime() + 5_000 + TTL_MS) });
+    expect(store.sessions.get(sessionId(1))?.revokedAt).toEqual(AT);
   });
 
   it('emits its Failed event and rethrows when the store fails; nothing is revoked', async () => {

@@ -1,6 +1,5 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { CLOCK, Clock } from '../ports/clock.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { AuditTrail } from '../audit/audit-trail';
 import { SessionRevocations } from '../revocation/session-revocations';
@@ -20,7 +19,6 @@ const INPUT: InputRules<RevokeAllUserSessions> = {
 export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUserSessions> {
   constructor(
     @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
-    @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
     private readonly revocations: SessionRevocations,
   ) {}
@@ -35,10 +33,10 @@ export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUs
     });
     return operation.run(async () => {
       assertValidInput(command, INPUT);
-      const ended = await this.unitOfWork.inTransaction((tx) =>
-        this.revocations.revoke(tx, operation, async () => {
+      const { ended, receipt } = await this.unitOfWork.inTransaction((tx) =>
+        this.revocations.revoke(tx, operation, async (at) => {
           if (!(await tx.users.exists(command.userId))) return null;
-          const stamp = { reason: command.reason, revokedBy: command.actor.id, at: this.clock.now() };
+          const stamp = { reason: command.reason, revokedBy: command.actor.id, at };
           return { userId: command.userId, sessionIds: await tx.sessions.revokeAll(command.userId, command.exceptSessionId, stamp) };
         }),
       );
@@ -46,7 +44,7 @@ export class RevokeAllUserSessionsHandler implements ICommandHandler<RevokeAllUs
         operation.fail('user_not_found');
         return { kind: 'rejected', reason: 'user_not_found' };
       }
-      return { kind: 'revoked', revokedCount: ended.sessionIds.length, sessionIds: ended.sessionIds };
+      return { kind: 'revoked', ...receipt };
     });
   }
 }

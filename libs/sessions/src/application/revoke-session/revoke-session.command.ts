@@ -1,9 +1,12 @@
 import { Command } from '@nestjs/cqrs';
 import { Actor } from '../../domain/actor';
 import { RequestContext } from '../../domain/request-context';
+import { RevocationReceipt } from '../revocation/revocation-receipt';
 
+/** The receipt's sessionIds is `[sessionId]`. */
 export type RevokeSessionOutcome =
-  { readonly kind: 'revoked'; readonly sessionId: string; readonly userId: string } | { readonly kind: 'rejected'; readonly reason: 'session_not_found' };
+  | ({ readonly kind: 'revoked'; readonly sessionId: string; readonly userId: string } & RevocationReceipt)
+  | { readonly kind: 'rejected'; readonly reason: 'session_not_found' };
 
 /**
  * Ends one active session of a user. Another user's session, or an ended one, is "not found".

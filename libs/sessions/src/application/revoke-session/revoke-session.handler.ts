@@ -1,7 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { isUuid } from '../../domain/identifiers';
-import { CLOCK, Clock } from '../ports/clock.port';
 import { SESSION_RECORDS, SessionRecords } from '../ports/session-records.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { AuditTrail } from '../audit/audit-trail';
@@ -24,7 +23,6 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
   constructor(
     @Inject(UNIT_OF_WORK) private readonly unitOfWork: UnitOfWork,
     @Inject(SESSION_RECORDS) private readonly sessions: SessionRecords,
-    @Inject(CLOCK) private readonly clock: Clock,
     private readonly trail: AuditTrail,
     private readonly revocations: SessionRevocations,
   ) {}
@@ -40,9 +38,9 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
     });
     return operation.run(async () => {
       assertValidInput(command, INPUT);
-      const ended = await this.unitOfWork.inTransaction((tx) =>
-        this.revocations.revoke(tx, operation, async () => {
-          const stamp = { reason: command.reason, revokedBy: command.actor.id, at: this.clock.now() };
+      const { ended, receipt } = await this.unitOfWork.inTransaction((tx) =>
+        this.revocations.revoke(tx, operation, async (at) => {
+          const stamp = { reason: command.reason, revokedBy: command.actor.id, at };
           const owner = await tx.sessions.revoke(command.userId, command.sessionId, stamp);
           return owner ? { userId: owner, sessionIds: [command.sessionId] } : null;
         }),
@@ -51,7 +49,7 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSession> {
         operation.fail('session_not_found');
         return { kind: 'rejected', reason: 'session_not_found' };
       }
-      return { kind: 'revoked', sessionId: command.sessionId, userId: ended.userId };
+      return { kind: 'revoked', sessionId: command.sessionId, userId: ended.userId, ...receipt };
     });
   }
 
