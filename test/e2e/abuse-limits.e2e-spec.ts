@@ -254,10 +254,10 @@ describe('logout is never refused for a token that works (issue 8 #16)', () => {
         ).status,
       );
     }
-    expect(statuses).toEqual([204, 204, 204, 429, 429]);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
 
     // Same address, over its limit: a live refresh token still logs out, and its session ends.
-    await stack.http().post('/auth/logout').send({ refreshToken: neighbour.refreshToken }).expect(204);
+    await stack.http().post('/auth/logout').send({ refreshToken: neighbour.refreshToken }).expect(200);
     expect(await meStatus(stack, neighbour.accessToken)).toBe(401);
     // A valid Bearer with an unknown refresh token passes the limit too.
     await stack
@@ -265,7 +265,7 @@ describe('logout is never refused for a token that works (issue 8 #16)', () => {
       .post('/auth/logout')
       .set(...bearer(other.accessToken))
       .send({ refreshToken: 'z'.repeat(43) })
-      .expect(204);
+      .expect(200);
     // The token just used is no longer live: refused again.
     expectTooManyRequests(await stack.http().post('/auth/logout').send({ refreshToken: neighbour.refreshToken }), '/auth/logout');
   });

@@ -44,7 +44,7 @@ describe('admin console', () => {
       .http()
       .delete(`/auth/sessions/${a.sessionId}`)
       .set(...bearer(b.accessToken))
-      .expect(204);
+      .expect(200);
     const active = await stack
       .adminHttp()
       .get(`/admin/users/${a.userId}/sessions`)
@@ -80,7 +80,8 @@ describe('admin console', () => {
       .set(...bearer(adminToken))
       .send({ reason: 'Credential stuffing from 203.0.113.7' })
       .expect(200);
-    expect(response.body).toEqual({ revokedCount: 2, accessTokensValidUntil: expect.any(String) });
+    expect(response.body).toMatchObject({ revokedCount: 2, effectiveAt: expect.any(String), accessTokensValidUntil: expect.any(String) });
+    expect([...response.body.sessionIds].sort()).toEqual(devices.map((d) => d.sessionId).sort());
     for (const device of devices) expect(await meStatus(stack, device.accessToken)).toBe(401);
     expect(await meStatus(stack, adminToken)).toBe(200);
 
@@ -114,7 +115,7 @@ describe('admin console', () => {
       .delete(`/admin/sessions/${user.sessionId}`)
       .set(...bearer(adminToken))
       .send({ reason: 'Lost device reported' })
-      .expect(204);
+      .expect(200);
     expect(await meStatus(stack, user.accessToken)).toBe(401);
     await stack
       .adminHttp()
@@ -139,7 +140,7 @@ describe('admin console', () => {
       await revokeOne(user.sessionId)
         .set(...bearer(adminToken))
         .send({ reason: 'Phone lost on a train' })
-        .expect(204);
+        .expect(200);
       expect(await meStatus(stack, user.accessToken)).toBe(401);
       expect(await meStatus(stack, other.accessToken)).toBe(200);
       const again = await revokeOne(user.sessionId)
@@ -206,7 +207,7 @@ describe('admin console', () => {
     const byPost = document.paths['/admin/sessions/{sessionId}/revoke'].post;
     for (const operation of [byDelete, byPost]) {
       expect(operation.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/AdminReasonRequest' });
-      expect(Object.keys(operation.responses).sort()).toEqual(['204', '400', '401', '403', '404', '413', '415', '429', '503']);
+      expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '403', '404', '413', '415', '429', '503']);
       // Either credential: an administrator's Bearer token, or the console session's cookie.
       expect(operation.security).toEqual([{ bearer: [] }, { consoleSession: [] }]);
     }
@@ -253,7 +254,7 @@ describe('admin console', () => {
       .delete(`/admin/sessions/${user.sessionId}`)
       .set(...bearer(adminToken))
       .send({ reason: 'Lost phone reported' })
-      .expect(204);
+      .expect(200);
     await stack.settleAudit();
     const [succeeded] = await sql<AuditRow>(
       stack.databaseUrl,
@@ -266,7 +267,7 @@ describe('admin console', () => {
   it('answers a per-user audit query with whole operations, the Attempted that knew no user included, and filters by correlationId', async () => {
     const [user] = await signUp(stack, 1, 'triads');
     const refreshed = await stack.http().post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
-    await stack.http().post('/auth/logout').send({ refreshToken: refreshed.body.refreshToken }).expect(204);
+    await stack.http().post('/auth/logout').send({ refreshToken: refreshed.body.refreshToken }).expect(200);
     await stack.settleAudit();
 
     const page = await stack

@@ -1,11 +1,10 @@
-import { SESSIONS_DEFAULTS } from '@app/sessions';
 import { bearer, login, meStatus, signUp, uniqueEmail } from '../support/api';
+import { expectReceipt } from '../support/receipts';
 import { AuditRow, sql } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
 
 const ADMIN = { email: uniqueEmail('admin'), password: 'admin password 1' };
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.130 Safari/537.36';
-const TTL_MS = SESSIONS_DEFAULTS.lifetimes.accessTokenTtlSeconds * 1_000;
 
 /** PUT role, require-password-reset, the receipts of revocations, and the session list's device and "current". */
 describe('admin console: roles, password resets, receipts, devices', () => {
@@ -31,13 +30,6 @@ describe('admin console: roles, password resets, receipts, devices', () => {
       .adminHttp()
       .put(path)
       .set(...bearer(admin.accessToken));
-
-  /** accessTokensValidUntil is the answer's time plus the access token lifetime. */
-  function expectReceipt(body: { accessTokensValidUntil: string }, before: number, after: number): void {
-    const until = Date.parse(body.accessTokensValidUntil);
-    expect(until).toBeGreaterThanOrEqual(before + TTL_MS);
-    expect(until).toBeLessThanOrEqual(after + TTL_MS);
-  }
 
   it('sets a role with PUT (204), refuses an admin demoting themself (409 cannot_demote_self, audited), and keeps the deprecated POST', async () => {
     const [user] = await signUp(stack, 1, 'promoted');
@@ -68,34 +60,77 @@ describe('admin console: roles, password resets, receipts, devices', () => {
     ]);
   });
 
-  it('answers revoke-all, disable and require-password-reset with a receipt: sessions ended and when their last access token dies', async () => {
-    const victims = await signUp(stack, 2, 'receipt');
-    let before = Date.now();
-    const revoked = await adminPost(`/admin/users/${victims[0].userId}/sessions/revoke-all`).send({ reason: 'Account takeover' }).expect(200);
-    expect(revoked.body).toEqual({ revokedCount: 2, accessTokensValidUntil: expect.any(String) });
-    expectReceipt(revoked.body, before, Date.now());
-    for (const device of victims) expect(await meStatus(stack, device.accessToken)).toBe(401);
+  it('answers revoke-all, disable and require-password-reset with a receipt: exactly the sessions ended, at their revoked_at, and when their last access token dies', async () => {
+    const victims = await signUp(stack, 3, 'receipt');
+    const revoked = await adminPost(`/admin/users/${victims[0].userId}/sessions/revoke-all`)
+      .send({ reason: 'Account takeover', keepSessionId: victims[2].sessionId })
+      .expect(200);
+    await expectReceipt(stack, revoked.body, {
+      userId: victims[0].userId,
+      ended: [victims[0].sessionId, victims[1].sessionId],
+      accessTokens: [victims[0].accessToken, victims[1].accessToken],
+    });
+    expect(Object.keys(revoked.body).sort()).toEqual(['accessTokensValidUntil', 'effectiveAt', 'revokedCount', 'sessionIds']);
+    for (const device of victims.slice(0, 2)) expect(await meStatus(stack, device.accessToken)).toBe(401);
 
     const [other] = await signUp(stack, 1, 'disabled');
-    before = Date.now();
     const disabled = await adminPost(`/admin/users/${other.userId}/disable`).send({ reason: 'Fraud' }).expect(200);
-    expect(disabled.body).toEqual({ revokedCount: 1, accessTokensValidUntil: expect.any(String) });
-    expectReceipt(disabled.body, before, Date.now());
+    await expectReceipt(stack, disabled.body, { userId: other.userId, ended: [other.sessionId], accessTokens: [other.accessToken] });
+    // Disabled again: nothing left to end.
+    const again = await adminPost(`/admin/users/${other.userId}/disable`).send({ reason: 'Fraud' }).expect(200);
+    await expectReceipt(stack, again.body, { userId: other.userId, ended: [], accessTokens: [] });
 
     const [resetUser] = await signUp(stack, 1, 'reset');
-    before = Date.now();
     const reset = await adminPost(`/admin/users/${resetUser.userId}/require-password-reset`).send({ reason: 'Password in a breach dump' }).expect(200);
     expect(reset.body).toEqual({
       revokedCount: 1,
+      sessionIds: [resetUser.sessionId],
       resetToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       expiresAt: expect.any(String),
+      effectiveAt: expect.any(String),
       accessTokensValidUntil: expect.any(String),
     });
-    expectReceipt(reset.body, before, Date.now());
+    await expectReceipt(stack, reset.body, { userId: resetUser.userId, ended: [resetUser.sessionId], accessTokens: [resetUser.accessToken] });
     expect(await meStatus(stack, resetUser.accessToken)).toBe(401);
-    await stack.http().post('/auth/password/reset').send({ resetToken: reset.body.resetToken, newPassword: 'a brand new password' }).expect(204);
+    // The older path of the same action answers the same receipt.
+    const older = await adminPost(`/admin/users/${resetUser.userId}/password-reset`).send({ reason: 'Issued again' }).expect(200);
+    await expectReceipt(stack, older.body, { userId: resetUser.userId, ended: [], accessTokens: [] });
+    await stack.http().post('/auth/password/reset').send({ resetToken: older.body.resetToken, newPassword: 'a brand new password' }).expect(200);
     await adminPost(`/admin/users/0190a5d2-0000-7000-8000-00000000abcd/require-password-reset`).send({ reason: 'Typo in the id' }).expect(404);
     await adminPost(`/admin/users/${resetUser.userId}/require-password-reset`).send({ reason: 'no' }).expect(400);
+  });
+
+  it('answers DELETE /admin/sessions/:id and its POST twin with the receipt of that one session', async () => {
+    const [user, second] = await signUp(stack, 2, 'one-session');
+    const deleted = await stack
+      .adminHttp()
+      .delete(`/admin/sessions/${user.sessionId}`)
+      .set(...bearer(admin.accessToken))
+      .send({ reason: 'Lost laptop' })
+      .expect(200);
+    await expectReceipt(stack, deleted.body, { userId: user.userId, ended: [user.sessionId], accessTokens: [user.accessToken] });
+    const posted = await adminPost(`/admin/sessions/${second.sessionId}/revoke`).send({ reason: 'Lost phone' }).expect(200);
+    await expectReceipt(stack, posted.body, { userId: user.userId, ended: [second.sessionId], accessTokens: [second.accessToken] });
+  });
+
+  it('answers the bulk revoke-all with a receipt per user and one for the whole, null instants for an unknown user', async () => {
+    const first = await signUp(stack, 2, 'bulk-a');
+    const [second] = await signUp(stack, 1, 'bulk-b');
+    const unknown = '0190a5d2-0000-7000-8000-00000000abcd';
+    await adminPost('/admin/auth/reauthenticate').send({ password: ADMIN.password }).expect(200);
+    const bulk = await adminPost('/admin/users/sessions/revoke-all')
+      .send({ userIds: [first[0].userId, unknown, second.userId], reason: 'Incident 42' })
+      .expect(200);
+    const [a, none, b] = bulk.body.results;
+    await expectReceipt(stack, a, { userId: first[0].userId, ended: first.map((d) => d.sessionId), accessTokens: first.map((d) => d.accessToken) });
+    expect(none).toEqual({ userId: unknown, found: false, revokedCount: 0, sessionIds: [], effectiveAt: null, accessTokensValidUntil: null });
+    await expectReceipt(stack, b, { userId: second.userId, ended: [second.sessionId], accessTokens: [second.accessToken] });
+    expect(bulk.body).toMatchObject({
+      revokedCount: 3,
+      sessionIds: [...a.sessionIds, ...b.sessionIds],
+      effectiveAt: [a.effectiveAt, b.effectiveAt].sort().at(-1),
+      accessTokensValidUntil: [a.accessTokensValidUntil, b.accessTokensValidUntil].sort().at(-1),
+    });
   });
 
   it("shows each session's device parsed from its User-Agent (the raw one kept), which is the admin's own, and who revoked one", async () => {
@@ -123,7 +158,7 @@ describe('admin console: roles, password resets, receipts, devices', () => {
       .delete(`/admin/sessions/${second.sessionId}`)
       .set(...bearer(admin.accessToken))
       .send({ reason: 'Unknown client' })
-      .expect(204);
+      .expect(200);
     const withRevoked = await stack
       .adminHttp()
       .get(`/admin/users/${admin.userId}/sessions?include=revoked`)

@@ -107,7 +107,7 @@ describe('admin console: the user directory', () => {
       .http()
       .delete(`/auth/sessions/${newest.sessionId}`)
       .set(...bearer(newest.accessToken))
-      .expect(204);
+      .expect(200);
     const after = await stack
       .adminHttp()
       .get(`/admin/users/${accounts[0].userId}`)

@@ -98,7 +98,7 @@ describe('Prometheus metrics', () => {
       .post('/auth/logout')
       .set(...bearer(a2.accessToken))
       .send({ refreshToken: a2.refreshToken })
-      .expect(204);
+      .expect(200);
     await stack
       .http()
       .get('/auth/me')

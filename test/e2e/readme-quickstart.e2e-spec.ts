@@ -60,7 +60,7 @@ describe('the README quickstart', () => {
     expect(registered.email).toBe('ada@example.com');
     const me = JSON.parse(lines[1]) as { userId: string; sessionId: string };
     expect(me.userId).toBe(registered.userId);
-    expect(lines[2]).toBe('204');
+    expect(lines[2]).toBe('200');
     expect(lines[3]).toBe('401');
     const audit = lines.slice(4).map((line) => JSON.parse(line) as { action: string; outcome: string; actorType: string });
     expect(audit).toHaveLength(4);

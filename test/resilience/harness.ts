@@ -358,23 +358,23 @@ export class LoadStream {
       case 'logout': {
         const device = this.any(active)!;
         const result = await this.send(op, worker, http, 'POST', '/auth/logout', { body: { refreshToken: device.refreshToken }, token: device.accessToken });
-        if (result.status === 204) {
+        if (result.status === 200) {
           device.revokedAt = result.endedAt;
           this.revocations.push(this.answered(op, account, [device.sessionId], result));
         } else if (this.isIndefinite(result)) {
           device.uncertain = true;
-        } else this.unexpected(op, result, '204');
+        } else this.unexpected(op, result, '200');
         return;
       }
       case 'delete_session': {
         const [caller, victim] = this.twoOf(active);
         const result = await this.send(op, worker, http, 'DELETE', `/auth/sessions/${victim.sessionId}`, { token: caller.accessToken });
-        if (result.status === 204) {
+        if (result.status === 200) {
           victim.revokedAt = result.endedAt;
           this.revocations.push(this.answered(op, account, [victim.sessionId], result));
         } else if (this.isIndefinite(result)) {
           victim.uncertain = true;
-        } else this.unexpected(op, result, '204');
+        } else this.unexpected(op, result, '200');
         return;
       }
       case 'revoke_all': {
