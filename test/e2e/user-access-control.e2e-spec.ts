@@ -70,7 +70,7 @@ describe('disabling accounts and requiring a password reset', () => {
     for (const device of devices) expect(await meStatus(stack, device.accessToken)).toBe(200); // cached "active"
 
     const response = await admin(`/admin/users/${user.userId}/disable`).send({ reason: 'Account taken over' }).expect(200);
-    expect(response.body).toEqual({ revokedCount: 2, accessTokensValidUntil: expect.any(String) });
+    expect(response.body).toMatchObject({ revokedCount: 2, accessTokensValidUntil: expect.any(String) });
     for (const device of devices) {
       expect(await meStatus(stack, device.accessToken)).toBe(401);
       await stack.http().post('/auth/refresh').send({ refreshToken: device.refreshToken }).expect(401);
@@ -161,7 +161,7 @@ describe('disabling accounts and requiring a password reset', () => {
     const devices = await signUp(stack, 2, 'reset');
     const [user] = devices;
     const issued = await admin(`/admin/users/${user.userId}/password-reset`).send({ reason: 'Password seen in a breach dump' }).expect(200);
-    expect(issued.body).toEqual({
+    expect(issued.body).toMatchObject({
       revokedCount: 2,
       resetToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       expiresAt: expect.any(String),
