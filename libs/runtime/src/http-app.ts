@@ -20,6 +20,8 @@ export interface HttpAppDescription extends ApiDocsDescription {
   readonly corsOrigins?: readonly string[];
   /** A web page the app serves beside its API (the admin console's); none when absent. */
   readonly page?: WebPage;
+  /** POST routes (templates) whose body is a form, not JSON: the OAuth endpoints (see acceptJsonBodiesOnly). */
+  readonly formRoutes?: readonly string[];
   /** Fastify plugins of this app alone (the admin console's cookies), registered before its routes. */
   readonly plugins?: (app: NestFastifyApplication) => Promise<void>;
 }
@@ -63,7 +65,7 @@ export async function createHttpApp(module: DynamicModule, runtime: Runtime, des
   const isPagePath = (path: string) => description.page?.isPagePath(path) ?? false;
   preventCaching(fastify, isPagePath);
   edgeHeaders = sendSecurityHeaders(fastify, settings.http.hstsMaxAgeSeconds, isPagePath);
-  acceptJsonBodiesOnly(fastify, bodyLimitBytes ?? 16 * 1024);
+  acceptJsonBodiesOnly(fastify, bodyLimitBytes ?? 16 * 1024, description.formRoutes);
   boundRequestReadTime(app.getHttpServer(), settings);
   app.useGlobalFilters(new ProblemDetailsFilter(app.getHttpAdapter(), { bodyLimitBytes }));
   app.useGlobalPipes(createValidationPipe());

@@ -9,9 +9,9 @@ import { createValidationPipe } from '../http/validation';
 
 /**
  * A Fastify app of the given controllers with this layer's HTTP edge as the apps set it up (JSON
- * bodies only, the problem filter, the validation pipe), for this layer's own tests.
+ * bodies only but on `formRoutes`, the problem filter, the validation pipe), for this layer's own tests.
  */
-export async function createEdgeTestApp(controllers: Type[], bodyLimitBytes = 16 * 1024): Promise<INestApplication> {
+export async function createEdgeTestApp(controllers: Type[], bodyLimitBytes = 16 * 1024, formRoutes: readonly string[] = []): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ controllers }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
     new FastifyAdapter({
@@ -20,7 +20,7 @@ export async function createEdgeTestApp(controllers: Type[], bodyLimitBytes = 16
     }),
     { bodyParser: false, logger: false },
   );
-  acceptJsonBodiesOnly(app.getHttpAdapter().getInstance(), bodyLimitBytes);
+  acceptJsonBodiesOnly(app.getHttpAdapter().getInstance(), bodyLimitBytes, formRoutes);
   app.useGlobalFilters(new ProblemDetailsFilter(app.getHttpAdapter(), { bodyLimitBytes }));
   app.useGlobalPipes(createValidationPipe());
   await app.init();
