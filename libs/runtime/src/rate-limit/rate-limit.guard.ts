@@ -22,8 +22,11 @@ import { APP_METRICS, type AppMetrics, routeLabelOf } from '../metrics/app-metri
  */
 export const RateLimitThrottlers = { perIp: 'ip', perAccount: 'account', perUser: 'user', perUserIp: 'user-ip' } as const;
 
-/** The body field that names the account a public request is about; `none`: limited per client IP only. */
-export type AccountKeySource = 'email' | 'refreshToken' | 'none';
+/**
+ * The body field that names the account a public request is about: `token` is RFC 7009's (a
+ * refresh or an access token); `none`: limited per client IP only.
+ */
+export type AccountKeySource = 'email' | 'refreshToken' | 'token' | 'none';
 
 /** Revocations are limited too (each writes the audit trail), but this many times more generously. */
 export const REVOCATION_LIMIT_FACTOR = 5;
@@ -36,7 +39,7 @@ const ROUTE_LIMIT = 'sessions:rate-limit:route';
 
 /**
  * The per-account tracker of a request body, before validation (guards run before pipes):
- * the normalized email, or a SHA-256 prefix of the refresh token (never the token itself).
+ * the normalized email, or a SHA-256 prefix of the token (never the token itself).
  * Null when the field is missing or not a string; the validation pipe then answers 400.
  */
 export function accountTracker(body: unknown, source: AccountKeySource): string | null {
@@ -47,7 +50,8 @@ export function accountTracker(body: unknown, source: AccountKeySource): string 
     const email = normalizeEmail(value);
     return email === '' ? null : `email:${email}`;
   }
-  return value === '' ? null : `refresh-token:${createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 32)}`;
+  const kind = source === 'token' ? 'token' : 'refresh-token';
+  return value === '' ? null : `${kind}:${createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 32)}`;
 }
 
 /**
