@@ -1,5 +1,5 @@
-// Nest 12, @nestjs/cqrs 12, uuid 14, jose 6, content-disposition 3 (under @fastify/static) and cookie 2 (which @fastify/cookie
-// imports dynamically) ship ESM only; swc turns them into CommonJS for Jest (and the dynamic import into a require).
+// Nest 12, @nestjs/cqrs 12, uuid 14, jose 6, content-disposition 3 (under @fastify/static), cookie 2 (which @fastify/cookie
+// imports dynamically) and oauth4webapi (the OAuth client of test/e2e/oauth-revoke.e2e-spec.ts) ship ESM only; swc turns them into CommonJS for Jest (and the dynamic import into a require).
 const esmOnly = [
   '@nestjs',
   'uuid',
@@ -16,6 +16,7 @@ const esmOnly = [
   'content-disposition',
   '@fastify/cookie',
   'cookie',
+  'oauth4webapi',
 ];
 const shared = {
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { swcrc: true }] },

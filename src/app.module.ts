@@ -3,16 +3,18 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AccountEmails } from './auth/account-emails';
 import { AuthController } from './auth/auth.controller';
 import { JwksController } from './auth/jwks.controller';
+import { RevocationController } from './oauth/revocation.controller';
+import { TokenRevocation } from './oauth/token-revocation';
 
-/** The web API: sign-in, refresh, logout and the caller's own sessions. */
+/** The web API: sign-in, refresh, logout, the caller's own sessions, and RFC 7009 revocation. */
 @Module({})
 export class WebApiModule {
   static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: WebApiModule,
       imports: [CoreModule.forRoot(runtime, { app: 'web' })],
-      controllers: [AuthController, JwksController, HealthController],
-      providers: [...hostProviders(runtime), AccountEmails],
+      controllers: [AuthController, JwksController, RevocationController, HealthController],
+      providers: [...hostProviders(runtime), AccountEmails, TokenRevocation],
     };
   }
 }

@@ -15,6 +15,7 @@ import { OverviewController } from '../../apps/admin-console/src/overview.contro
 import { UsersController } from '../../apps/admin-console/src/users.controller';
 import { AuthController } from '../../src/auth/auth.controller';
 import { JwksController } from '../../src/auth/jwks.controller';
+import { RevocationController } from '../../src/oauth/revocation.controller';
 import { bearer, signUp } from '../support/api';
 import { startTestStack, type TestStack } from '../support/test-app';
 
@@ -23,15 +24,22 @@ const PROBLEM_REF = '#/components/schemas/ProblemDetails';
 
 /** The routes anyone may call, by operationId: they must say so with `security: []`. */
 const PUBLIC = {
-  web: ['register', 'login', 'refresh', 'resetPassword', 'jwks', 'health', 'liveness', 'readiness'],
+  web: ['register', 'login', 'refresh', 'resetPassword', 'revokeToken', 'jwks', 'health', 'liveness', 'readiness'],
   admin: ['login', 'health', 'liveness', 'readiness'],
 } as const;
 
 /** Each document's controllers: an operationId is its handler's name, so the handler is found by it. */
 const CONTROLLERS = {
-  web: [AuthController, JwksController, HealthController],
+  web: [AuthController, JwksController, RevocationController, HealthController],
   admin: [ConsoleAuthController, AdminController, AuditController, UsersController, OverviewController, HealthController],
 } as const;
+
+/**
+ * RFC 7009's endpoint answers as OAuth clients expect, not as the rest of the API: its 400 is an
+ * RFC 6749 §5.2 error (application/json), and its 200 has no body (RFC 7009 §2.2).
+ */
+const OAUTH_ERROR_REF = '#/components/schemas/OAuthError';
+const OAUTH_OPERATIONS: readonly string[] = ['revokeToken'];
 
 type App = keyof typeof PUBLIC;
 const APPS: readonly App[] = ['web', 'admin'];
@@ -96,13 +104,19 @@ describe('OpenAPI documents', () => {
     for (const [id, operation] of operations(documents[app])) {
       for (const status of problemStatuses(operation)) {
         const response = operation.responses[String(status)] as { content?: Record<string, { schema?: unknown }>; headers?: Record<string, unknown> };
+        if (OAUTH_OPERATIONS.includes(id) && status === 400) {
+          expect({ id, status, content: response.content }).toEqual({ id, status, content: { 'application/json': { schema: { $ref: OAUTH_ERROR_REF } } } });
+          continue;
+        }
         expect({ id, status, content: response.content }).toEqual({ id, status, content: { [PROBLEM_JSON]: { schema: { $ref: PROBLEM_REF } } } });
         // A failing probe is terminus's report, not a dependency outage: no Retry-After there.
         const retries = status === 429 || (status === 503 && !['health', 'readiness'].includes(id));
         expect({ id, status, retryAfter: response.headers?.['Retry-After'] !== undefined }).toEqual({ id, status, retryAfter: retries });
       }
       for (const [status, response] of Object.entries(operation.responses)) {
-        if (Number(status) < 300 && Number(status) !== 204) {
+        if (OAUTH_OPERATIONS.includes(id) && status === '200') {
+          expect({ id, status, content: (response as { content?: unknown }).content }).toEqual({ id, status, content: undefined });
+        } else if (Number(status) < 300 && Number(status) !== 204) {
           // JSON, or what the route says it produces instead (the audit export's NDJSON and CSV).
           const content = (response as { content?: Record<string, { schema?: unknown }> }).content ?? {};
           const described = Object.keys(content).length > 0 && Object.values(content).every((media) => media.schema !== undefined);
