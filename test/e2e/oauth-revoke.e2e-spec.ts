@@ -191,7 +191,7 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
       };
       const times: Record<keyof typeof kinds, number[]> = { unknown: [], malformed: [], expired: [] };
       // Interleaved, so a busy moment of the machine falls on every kind alike; medians, for the same reason.
-      for (let round = 0; round < 15; round += 1) {
+      for (let round = 0; round < 21; round += 1) {
         for (const kind of Object.keys(kinds) as Array<keyof typeof kinds>) {
           const started = process.hrtime.bigint();
           await revoke(stack, form({ token: kinds[kind]() })).expect(200);
@@ -201,9 +201,9 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
       const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
       const medians = Object.fromEntries(Object.entries(times).map(([kind, values]) => [kind, median(values)]));
       console.log(`oauth revoke medians (ms): ${JSON.stringify(medians)}`);
-      // Answered without the lookup, a malformed token took a tenth of an unknown one's time here.
-      expect(medians.malformed / medians.unknown).toBeGreaterThan(1 / 3);
-      expect(medians.expired / medians.unknown).toBeGreaterThan(1 / 3);
+      // Here, with the lookup, the ratios were 0.8 to 1.1; answered without it, a malformed or expired token took 0.45 of an unknown one's time.
+      expect(medians.malformed / medians.unknown).toBeGreaterThan(0.6);
+      expect(medians.expired / medians.unknown).toBeGreaterThan(0.6);
     });
   });
 
