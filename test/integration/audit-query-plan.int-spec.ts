@@ -210,16 +210,6 @@ describe('every audit filter is served by an index, or walks one in event order'
          FROM generate_series(1, ${OPS}) i, generate_series(0, 1) k;
        ANALYZE audit_entries;`,
     );
-    // One user with HEAVY operations of the same shape: a page must cost the page, not the user's trail.
-    await sql(
-      database.url,
-      `WITH ops AS (SELECT i, gen_random_uuid() AS correlation_id FROM generate_series(1, ${HEAVY}) i)
-       INSERT INTO audit_entries (event_id, correlation_id, action, outcome, occurred_at, user_id, actor_type, details)
-       SELECT gen_random_uuid(), correlation_id, 'user.refresh', o.outcome, now(),
-              CASE WHEN o.outcome = 'attempted' THEN NULL ELSE '${HEAVY_USER}'::uuid END, 'user', '{}'
-         FROM ops, (VALUES ('attempted'), ('succeeded')) AS o(outcome);
-       ANALYZE audit_entries; ANALYZE audit_user_entries;`,
-    );
   });
 
   afterAll(async () => {
