@@ -40,7 +40,13 @@ describe('AccountsService', () => {
     const user = await signedInUser();
     await expect(authenticator.authenticate(user.accessToken)).resolves.toEqual({ userId: user.userId, sessionId: user.sessionId });
 
-    await expect(accounts.signOutEverywhere(user.userId, context)).resolves.toEqual({ kind: 'revoked', revokedCount: 1, sessionIds: [user.sessionId] });
+    await expect(accounts.signOutEverywhere(user.userId, context)).resolves.toEqual({
+      kind: 'revoked',
+      revokedCount: 1,
+      sessionIds: [user.sessionId],
+      effectiveAt: expect.any(Date),
+      accessTokensValidUntil: expect.any(Date),
+    });
 
     await expect(authenticator.authenticate(user.accessToken)).resolves.toBeNull();
     expect(moduleRef.get(SignOutNotices).for(user.userId)).toEqual([{ userId: user.userId, revokedCount: 1, at: expect.any(Date) }]);
@@ -62,7 +68,10 @@ describe('AccountsService', () => {
       kind: 'revoked',
       userId: user.userId,
       sessionId: user.sessionId,
+      revokedCount: 1,
       sessionIds: [user.sessionId],
+      effectiveAt: expect.any(Date),
+      accessTokensValidUntil: expect.any(Date),
     });
     await expect(authenticator.authenticate(user.accessToken)).resolves.toBeNull();
     await expect(authenticator.authenticate(second.accessToken)).resolves.toEqual({ userId: user.userId, sessionId: second.sessionId });
