@@ -25,6 +25,7 @@ import {
   RateLimitedPerUser,
   RefusesLogins,
   RevocationReceiptResponse,
+  SESSION_LIMIT_REACHED_DESCRIPTION,
   toReceiptResponse,
 } from '@app/runtime';
 import {
@@ -99,6 +100,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign in: opens a session and returns its first token pair' })
   @ApiOkResponse({ type: TokenPairResponse, description: 'A new session and its first token pair' })
   @RefusesLogins()
+  @ApiProblem(409, SESSION_LIMIT_REACHED_DESCRIPTION)
   // Per IP only: a per-email limit would let anyone keep the owner out (the lockout policy bounds guesses per email).
   @RateLimited('none')
   async login(@Body() body: LoginRequest, @ClientContext() context: RequestContext): Promise<TokenPairResponse> {

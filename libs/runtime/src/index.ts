@@ -23,7 +23,7 @@ export {
   BEARER_CHALLENGE_HEADERS,
   SCOPE_CHALLENGE_HEADERS,
 } from './http/access';
-export { loginRefused, RefusesLogins, LOGIN_REFUSED_DESCRIPTION } from './http/login-refusal';
+export { loginRefused, RefusesLogins, LOGIN_REFUSED_DESCRIPTION, SESSION_LIMIT_REACHED_TYPE, SESSION_LIMIT_REACHED_DESCRIPTION } from './http/login-refusal';
 export { RevocationReceiptResponse, toReceiptResponse } from './http/revocation-receipt';
 export type { WebPage } from './http/web-page';
 export { seedAdministrator, ensureAdministrator, AdminBootstrapConflict, AdminPasswordRefused, type AdminBootstrapResult } from './admin-bootstrap';

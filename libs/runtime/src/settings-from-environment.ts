@@ -56,6 +56,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
         refreshReuseGraceSeconds: environment.refreshReuseGraceSeconds,
         interruptedAfterSeconds: environment.interruptedAfterSeconds,
         sessionPurge: environment.sessionPurge,
+        sessionLimit: environment.sessionLimit,
         auditSealIntervalSeconds: environment.auditSealIntervalSeconds,
         auditRetention: environment.auditRetention,
       },

@@ -122,6 +122,7 @@ export { type AuditAction, AuditActions, AUDIT_ACTIONS, type AuditOutcome, AUDIT
 export { INTERRUPTED_REASON } from './application/audit/interrupted-operations';
 export { type RequestContext, requestContext, NO_REQUEST_CONTEXT, REQUEST_ID_PATTERN, isRequestId } from './domain/request-context';
 export { RevocationReasons, ADMIN_REASON_MIN_LENGTH, ADMIN_REASON_MAX_LENGTH } from './domain/revocation-reason';
+export { type SessionLimit, type SessionLimitPolicyName, SESSION_LIMIT_POLICIES } from './domain/session-limit';
 export { type SessionLifetimes, normalizeEmail, emailProblem, PASSWORD_RESET_TOKEN_TTL_SECONDS } from './domain/session-rules';
 export { type LoginLockoutPolicy } from './application/ports/login-attempts.port';
 export { passwordProblem, normalizePassword, type PasswordContext, PASSWORD_MIN_CODE_POINTS } from './domain/password-policy';

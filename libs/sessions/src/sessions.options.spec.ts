@@ -126,6 +126,22 @@ describe('resolveSessionsOptions', () => {
     ]);
   });
 
+  it('checks the session cap: a positive integer or null, and one of the two policies', () => {
+    expect(resolveSessionsOptions({ accessTokenSecret: SECRET }).sessionLimit).toEqual({ maxPerUser: null, policy: 'evict_oldest' });
+    expect(resolveSessionsOptions({ accessTokenSecret: SECRET, sessionLimit: { maxPerUser: 3 } }).sessionLimit).toEqual({
+      maxPerUser: 3,
+      policy: 'evict_oldest',
+    });
+    expect(problemsOf({ accessTokenSecret: SECRET, sessionLimit: { maxPerUser: 0, policy: 'evict_newest', cap: 1 } as never })).toEqual([
+      'sessionLimit.maxPerUser must be a positive integer or null (no cap) (got 0)',
+      `sessionLimit.policy must be 'evict_oldest' or 'deny_new' (got "evict_newest")`,
+      expect.stringMatching(/^sessionLimit\.cap is not an option of SessionsModule/),
+    ]);
+    expect(problemsOf({ accessTokenSecret: SECRET, sessionLimit: { maxPerUser: 1.5 } })).toEqual([
+      'sessionLimit.maxPerUser must be a positive integer or null (no cap) (got 1.5)',
+    ]);
+  });
+
   it('needs no secret when asymmetric keys sign, and checks a host hasher has the three methods', () => {
     const accessTokenKeys = { algorithm: 'EdDSA', keyId: 'k1', privateKey: 'a PEM' } as const;
     expect(resolveSessionsOptions({ accessTokenKeys })).toMatchObject({ accessTokenSecret: undefined, accessTokenKeys });

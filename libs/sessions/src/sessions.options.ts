@@ -5,6 +5,7 @@ import type { PasswordHasher } from './application/ports/password-hasher.port';
 import { NOOP_SESSIONS_OBSERVER, type SessionsObserver } from './application/observer/sessions-observer';
 import { SessionsConfigurationError } from './domain/sessions-error';
 import { DEFAULT_LIFETIMES, type SessionLifetimes } from './domain/session-rules';
+import { NO_SESSION_LIMIT, SESSION_LIMIT_POLICIES, type SessionLimit } from './domain/session-limit';
 import { DEFAULT_SESSIONS_SCHEMA, sessionsSchemaProblem } from './infrastructure/typeorm/schema-name';
 import { hashTagProblem } from './infrastructure/redis/key-prefix';
 
@@ -110,6 +111,13 @@ export interface SessionsModuleOptions {
   /** The audit trail's partitions and retention; each field defaults on its own (see AuditRetentionOptions). */
   readonly auditRetention?: Partial<AuditRetentionOptions>;
   /**
+   * The concurrent-session cap: `maxPerUser` live web sessions per user (a positive integer, or
+   * null, the default: no cap), and what a login past it does, `policy`: `evict_oldest` (the
+   * default) ends the oldest sessions, as revocations with reason `session_limit_evicted`;
+   * `deny_new` refuses the login (`session_limit_reached`). Console sessions are not counted.
+   */
+  readonly sessionLimit?: Partial<SessionLimit>;
+  /**
    * The host runs exactly one instance, so a cache store that is not shared (not Redis) is
    * acceptable. Without it, start-up fails on such a store: revocations made on one instance
    * would not reach the others.
@@ -146,6 +154,7 @@ export interface ResolvedSessionsOptions {
   readonly loginLockout: LoginLockoutPolicy;
   readonly sessionPurge: SessionPurgeOptions;
   readonly auditRetention: AuditRetentionOptions;
+  readonly sessionLimit: SessionLimit;
   readonly singleInstance: boolean;
   readonly schema: string;
   readonly migrations: SessionsMigrationsMode;
@@ -170,6 +179,7 @@ export const SESSIONS_DEFAULTS: Readonly<Omit<ResolvedSessionsOptions, 'accessTo
   loginLockout: DEFAULT_LOGIN_LOCKOUT,
   sessionPurge: { intervalSeconds: 3_600, marginSeconds: 7 * 24 * 3_600, batchSize: 500, pauseMs: 100, maxBatchesPerRun: 1_000 },
   auditRetention: { months: 13, exportDirectory: null, intervalSeconds: 3_600, partitionsAhead: 3 },
+  sessionLimit: NO_SESSION_LIMIT,
   singleInstance: false,
   schema: DEFAULT_SESSIONS_SCHEMA,
   migrations: 'run',
@@ -319,6 +329,19 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
   };
   if (retentionInput !== undefined) check.knownKeys(retentionInput, Object.keys(retentionDefaults), 'auditRetention.');
 
+  const limitInput = input.sessionLimit;
+  const sessionLimit: SessionLimit = {
+    maxPerUser: check.value('sessionLimit.maxPerUser', limitInput?.maxPerUser, SESSIONS_DEFAULTS.sessionLimit.maxPerUser, (value) =>
+      value === null || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1)
+        ? undefined
+        : `must be a positive integer or null (no cap) (got ${JSON.stringify(value)})`,
+    ),
+    policy: check.value('sessionLimit.policy', limitInput?.policy, SESSIONS_DEFAULTS.sessionLimit.policy, (value) =>
+      SESSION_LIMIT_POLICIES.includes(value as SessionLimit['policy']) ? undefined : `must be 'evict_oldest' or 'deny_new' (got ${JSON.stringify(value)})`,
+    ),
+  };
+  if (limitInput !== undefined) check.knownKeys(limitInput, Object.keys(SESSIONS_DEFAULTS.sessionLimit), 'sessionLimit.');
+
   const resolved: ResolvedSessionsOptions = {
     accessTokenSecret,
     accessTokenKeys,
@@ -335,6 +358,7 @@ export function resolveSessionsOptions(input: SessionsModuleOptions | null | und
     loginLockout,
     sessionPurge,
     auditRetention,
+    sessionLimit,
     singleInstance: check.boolean('singleInstance', input.singleInstance, SESSIONS_DEFAULTS.singleInstance),
     schema: check.value('schema', input.schema, SESSIONS_DEFAULTS.schema, sessionsSchemaProblem),
     migrations: check.value('migrations', input.migrations, SESSIONS_DEFAULTS.migrations, (value) =>
@@ -393,6 +417,7 @@ const OPTION_KEYS: ReadonlyArray<keyof SessionsModuleOptions> = [
   'loginLockout',
   'sessionPurge',
   'auditRetention',
+  'sessionLimit',
   'singleInstance',
   'schema',
   'migrations',

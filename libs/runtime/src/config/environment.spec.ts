@@ -54,6 +54,7 @@ describe('loadEnvironment', () => {
       admin: undefined,
       refreshReuseGraceSeconds: 5,
       interruptedAfterSeconds: 60,
+      sessionLimit: { maxPerUser: null, policy: 'evict_oldest' },
       sessionPurge: { intervalSeconds: 3_600, marginSeconds: 604_800, batchSize: 500 },
       auditSealIntervalSeconds: 300,
       auditRetention: { months: 13, exportDirectory: null, intervalSeconds: 3_600 },
@@ -114,6 +115,8 @@ describe('loadEnvironment', () => {
       ADMIN_CONSOLE_ASSETS_DIR: '/srv/console',
       REFRESH_REUSE_GRACE_SECONDS: '3',
       INTERRUPTED_AFTER_SECONDS: '120',
+      SESSION_MAX_PER_USER: '5',
+      SESSION_LIMIT_POLICY: 'deny_new',
       SESSION_PURGE_INTERVAL_SECONDS: '0',
       SESSION_PURGE_MARGIN_SECONDS: '86400',
       SESSION_PURGE_BATCH_SIZE: '200',
@@ -161,6 +164,7 @@ describe('loadEnvironment', () => {
       admin: { email: 'admin@example.com', password: 'correct horse battery' },
       refreshReuseGraceSeconds: 3,
       interruptedAfterSeconds: 120,
+      sessionLimit: { maxPerUser: 5, policy: 'deny_new' },
       sessionPurge: { intervalSeconds: 0, marginSeconds: 86_400, batchSize: 200 },
       auditSealIntervalSeconds: 0,
       auditRetention: { months: 24, exportDirectory: '/var/lib/sessions/audit-exports', intervalSeconds: 600 },
@@ -556,6 +560,30 @@ describe('AUDIT_RETENTION_MONTHS and AUDIT_EXPORT_DIR', () => {
   it('takes an absolute export directory only', () => {
     expect(loadEnvironment({ ...DEV, AUDIT_EXPORT_DIR: '/srv/exports' }).auditRetention.exportDirectory).toBe('/srv/exports');
     expect(problemsOf({ ...DEV, AUDIT_EXPORT_DIR: 'exports' })).toEqual(['AUDIT_EXPORT_DIR must be an absolute path (got "exports")']);
+  });
+});
+
+describe('SESSION_MAX_PER_USER and SESSION_LIMIT_POLICY', () => {
+  it('caps nothing unless told (an empty value is unset), and evicts the oldest by default', () => {
+    expect(loadEnvironment(DEV).sessionLimit).toEqual({ maxPerUser: null, policy: 'evict_oldest' });
+    expect(loadEnvironment({ ...DEV, SESSION_MAX_PER_USER: ' ' }).sessionLimit).toEqual({ maxPerUser: null, policy: 'evict_oldest' });
+    expect(loadEnvironment({ ...DEV, SESSION_MAX_PER_USER: '3' }).sessionLimit).toEqual({ maxPerUser: 3, policy: 'evict_oldest' });
+    expect(loadEnvironment({ ...DEV, SESSION_MAX_PER_USER: '1', SESSION_LIMIT_POLICY: 'DENY_NEW' }).sessionLimit).toEqual({
+      maxPerUser: 1,
+      policy: 'deny_new',
+    });
+  });
+
+  it.each(['0', '-2', '2.5', 'three', '1e3', '07x'])('refuses SESSION_MAX_PER_USER=%j with a clear message', (value) => {
+    expect(problemsOf({ ...DEV, SESSION_MAX_PER_USER: value })).toEqual([
+      `SESSION_MAX_PER_USER must be an integer of at least 1 (got ${JSON.stringify(value)})`,
+    ]);
+  });
+
+  it('refuses a policy it does not know', () => {
+    expect(problemsOf({ ...DEV, SESSION_LIMIT_POLICY: 'evict_newest' })).toEqual([
+      'SESSION_LIMIT_POLICY must be one of evict_oldest, deny_new (got "evict_newest")',
+    ]);
   });
 });
 

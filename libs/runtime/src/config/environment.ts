@@ -1,4 +1,4 @@
-import { SESSIONS_DEFAULTS } from '@app/sessions';
+import { SESSION_LIMIT_POLICIES, type SessionLimitPolicyName, SESSIONS_DEFAULTS } from '@app/sessions';
 import { plainToInstance, Transform } from 'class-transformer';
 import { randomBytes } from 'node:crypto';
 import {
@@ -186,6 +186,17 @@ export const ENVIRONMENT_VARIABLES = [
     description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60',
   },
   {
+    name: 'SESSION_MAX_PER_USER',
+    description:
+      'Live web sessions one user may hold at once, a positive integer; unset: no cap. Console sessions are not counted. What a login past it does: SESSION_LIMIT_POLICY',
+  },
+  {
+    name: 'SESSION_LIMIT_POLICY',
+    default: LIBRARY.sessionLimit.policy,
+    description:
+      'evict_oldest: a login at SESSION_MAX_PER_USER ends the oldest sessions (revocations with reason session_limit_evicted); deny_new: the login is refused (409, session_limit_reached)',
+  },
+  {
     name: 'BENCHMARK_AUTH_CHECK',
     default: 'session',
     description: 'Benchmarks only: session (always in production), signature-only or no-cache (NODE_ENV development or test only)',
@@ -369,6 +380,8 @@ export interface Environment {
   readonly admin: { readonly email: string; readonly password: string } | undefined;
   readonly refreshReuseGraceSeconds: number;
   readonly interruptedAfterSeconds: number;
+  /** The concurrent-session cap (the sessions library's sessionLimit option); maxPerUser null: no cap. */
+  readonly sessionLimit: { readonly maxPerUser: number | null; readonly policy: SessionLimitPolicyName };
   /** The purge of expired sessions (the sessions library's sessionPurge options). */
   readonly sessionPurge: { readonly intervalSeconds: number; readonly marginSeconds: number; readonly batchSize: number };
   readonly auditSealIntervalSeconds: number;
@@ -612,6 +625,15 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(1, 3_600)
   INTERRUPTED_AFTER_SECONDS: number;
+
+  @IsOptional()
+  @Transform(({ value }) => toInteger(value))
+  @IsIntegerInRange(1)
+  SESSION_MAX_PER_USER: number | undefined;
+
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsIn(SESSION_LIMIT_POLICIES, { message: (args) => `SESSION_LIMIT_POLICY must be one of ${SESSION_LIMIT_POLICIES.join(', ')} ${got(args.value)}` })
+  SESSION_LIMIT_POLICY: SessionLimitPolicyName;
 
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(0, 31_536_000)
@@ -889,6 +911,7 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
     admin,
     refreshReuseGraceSeconds: variables.REFRESH_REUSE_GRACE_SECONDS,
     interruptedAfterSeconds: variables.INTERRUPTED_AFTER_SECONDS,
+    sessionLimit: { maxPerUser: variables.SESSION_MAX_PER_USER ?? null, policy: variables.SESSION_LIMIT_POLICY },
     sessionPurge: {
       intervalSeconds: variables.SESSION_PURGE_INTERVAL_SECONDS,
       marginSeconds: variables.SESSION_PURGE_MARGIN_SECONDS,

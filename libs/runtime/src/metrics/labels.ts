@@ -24,6 +24,7 @@ const LOGIN_FAILURES: ReadonlySet<string> = new Set([
   'login_delayed',
   'user_disabled',
   'password_reset_required',
+  'session_limit_reached',
   'invalid_input',
   'internal_error',
 ]);

@@ -23,6 +23,7 @@ import { RevokeAllUserSessionsHandler } from './revoke-all-user-sessions/revoke-
 import { RevokeSessionHandler } from './revoke-session/revoke-session.handler';
 import { UnlockUserHandler } from './unlock-user/unlock-user.handler';
 import { SessionRevocations } from './revocation/session-revocations';
+import { SessionLimits } from './session-limit/session-limits';
 import { AuditTrail } from './audit/audit-trail';
 import {
   AUDIT_RETENTION_POLICY,
@@ -32,6 +33,7 @@ import {
   REFRESH_POLICY,
   RefreshPolicy,
   SESSION_LIFETIMES,
+  SESSION_LIMIT,
   SESSION_PURGE_POLICY,
   SessionPurgePolicy,
 } from './settings';
@@ -63,6 +65,7 @@ export const COMMAND_HANDLERS = [
 /** The narrow settings of the application layer, each read once from the resolved module options (defaults applied there). */
 export const SETTINGS_PROVIDERS: Provider[] = [
   { provide: SESSION_LIFETIMES, inject: [SESSIONS_OPTIONS], useFactory: (o: ResolvedSessionsOptions) => o.lifetimes },
+  { provide: SESSION_LIMIT, inject: [SESSIONS_OPTIONS], useFactory: (o: ResolvedSessionsOptions) => o.sessionLimit },
   {
     provide: REFRESH_POLICY,
     inject: [SESSIONS_OPTIONS],
@@ -92,6 +95,7 @@ export const APPLICATION_PROVIDERS: Provider[] = [
   AuditRecorder,
   AuditSaga,
   SessionRevocations,
+  SessionLimits,
   SessionIssuer,
   LoginGatekeeper,
   CurrentPasswordGuesses,

@@ -51,4 +51,8 @@ export interface AuditRetentionPolicy {
 }
 export const AUDIT_RETENTION_POLICY = Symbol('AuditRetentionPolicy');
 
+/** The concurrent-session cap that logins enforce (see SessionLimits). */
+export const SESSION_LIMIT = Symbol('SessionLimit');
+
 export type { SessionLifetimes };
+export type { SessionLimit } from '../domain/session-limit';

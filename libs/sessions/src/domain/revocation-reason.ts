@@ -13,6 +13,8 @@ export const RevocationReasons = {
   userDisabled: 'user_disabled',
   passwordResetRequired: 'password_reset_required',
   passwordReset: 'password_reset',
+  /** Ended by a login of its user past SESSION_MAX_PER_USER under evict_oldest (see SessionLimit). */
+  sessionLimitEvicted: 'session_limit_evicted',
 } as const;
 
 export type SystemRevocationReason = (typeof RevocationReasons)[keyof typeof RevocationReasons];

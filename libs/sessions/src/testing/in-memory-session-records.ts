@@ -138,6 +138,14 @@ export class InMemorySessionRecords implements SessionRecordWrites {
     return ids;
   }
 
+  async lockLiveWebSessions(userId: string, now: Date): Promise<string[]> {
+    this.db.takeFailure();
+    return [...this.tables().sessions.values()]
+      .filter((s) => s.userId === userId && s.kind === 'app' && isSessionActive(s, now))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((s) => s.id);
+  }
+
   async markReauthenticated(userId: string, sessionId: string, at: Date): Promise<boolean> {
     this.db.takeFailure();
     const session = this.tables().sessions.get(sessionId);

@@ -17,7 +17,12 @@ export type LoginRejection =
   /** Too many failed logins for this email (known or not); the password was not considered. */
   | { readonly kind: 'rejected'; readonly reason: 'account_locked'; readonly lockedUntil: Date }
   /** Too many failed logins for this email from everywhere, and this network never signed in to it: try later. */
-  | { readonly kind: 'rejected'; readonly reason: 'login_delayed'; readonly delayedUntil: Date };
+  | { readonly kind: 'rejected'; readonly reason: 'login_delayed'; readonly delayedUntil: Date }
+  /**
+   * The right password, but the user holds `maxSessions` live web sessions already and the cap's
+   * policy is deny_new (see SessionsModuleOptions.sessionLimit): nothing was opened.
+   */
+  | { readonly kind: 'rejected'; readonly reason: 'session_limit_reached'; readonly maxSessions: number };
 
 export type LoginOutcome<P extends LoginPurpose = 'app'> = ({ readonly kind: 'authenticated' } & LoginGrant<P>) | LoginRejection;
 

@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { requestContext } from '../../domain/request-context';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { MemoryLoginAttempts } from '../../infrastructure/cache/memory-login-attempts';
-import { FixedClock, inMemoryPorts, RecordingEventBus } from '../../testing/fakes';
+import { FixedClock, inMemoryPorts, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
+import { NO_SESSION_LIMIT, SessionLimit } from '../../domain/session-limit';
 import { AccessTokens } from '../ports/access-token.port';
 import { LoginAttempts } from '../ports/login-attempts.port';
 import { PasswordHasher } from '../ports/password-hasher.port';
 import { AuditTrail } from '../audit/audit-trail';
+import { SessionRevocations } from '../revocation/session-revocations';
+import { SessionLimits } from '../session-limit/session-limits';
 import { SessionIssuer } from '../tokens/session-issuer';
 import { LoginGatekeeper } from './login-gatekeeper';
 import { LoginUser } from './login-user.command';
@@ -37,7 +40,7 @@ const accessTokens: AccessTokens = {
   check: async () => ({ kind: 'refused', reason: 'token_invalid' }),
 };
 
-function setup(wrap: (attempts: LoginAttempts) => LoginAttempts = (attempts) => attempts) {
+function setup(wrap: (attempts: LoginAttempts) => LoginAttempts = (attempts) => attempts, limit: SessionLimit = NO_SESSION_LIMIT) {
   const { db: store, unitOfWork, userAccounts, sessionRecords, loginLockouts } = inMemoryPorts();
   const events = new RecordingEventBus();
   const clock = new FixedClock();
@@ -45,18 +48,13 @@ function setup(wrap: (attempts: LoginAttempts) => LoginAttempts = (attempts) => 
   // A prefix of its own: memory adapters with one prefix share their counts in a process.
   const attempts = wrap(new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: POLICY, clock }));
   const gatekeeper = new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES, loginLockouts);
-  const handler = new LoginUserHandler(
-    unitOfWork,
-    userAccounts,
-    hasher,
-    clock,
-    new AuditTrail(events.asEventBus(), clock),
-    new SessionIssuer(DEFAULT_LIFETIMES, accessTokens),
-    gatekeeper,
-  );
+  const trail = new AuditTrail(events.asEventBus(), clock);
+  const cache = new RecordingSessionCache();
+  const limits = new SessionLimits(limit, trail, new SessionRevocations(cache, DEFAULT_LIFETIMES, clock));
+  const handler = new LoginUserHandler(unitOfWork, userAccounts, hasher, clock, trail, new SessionIssuer(DEFAULT_LIFETIMES, accessTokens), gatekeeper, limits);
   store.users.set(ALICE, { id: ALICE, email: 'alice@example.com', passwordHash: 'hash:right password', role: 'user', createdAt: new Date() });
   const login = (email: string, password: string, from = context) => handler.execute(new LoginUser(email, password, from));
-  return { store, unitOfWork, events, clock, hasher, attempts, login, handler };
+  return { store, unitOfWork, events, clock, hasher, attempts, login, handler, cache };
 }
 
 describe('LoginUserHandler', () => {
@@ -226,5 +224,85 @@ describe('LoginUserHandler', () => {
     }));
     await expect(login('alice@example.com', 'right password')).resolves.toMatchObject({ kind: 'authenticated' });
     expect(events.outcomes()).toEqual(['UserLoginAttempted:', 'UserLoginSucceeded:']);
+  });
+});
+
+describe('LoginUserHandler: the session cap', () => {
+  const login3 = async (login: (email: string, password: string) => Promise<unknown>, clock: FixedClock) => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      clock.current = new Date(clock.current.getTime() + 1_000);
+      ids.push(((await login('alice@example.com', 'right password')) as { sessionId: string }).sessionId);
+    }
+    return ids;
+  };
+  const live = (store: ReturnType<typeof setup>['store']) =>
+    [...store.sessions.values()].filter((s) => s.kind === 'app' && s.revokedAt === null).map((s) => s.id);
+
+  it('evict_oldest: a login at the cap ends the oldest session, as its own audited revocation, and says so', async () => {
+    const { store, events, clock, login, cache } = setup(undefined, { maxPerUser: 2, policy: 'evict_oldest' });
+    const [oldest, second, third] = await login3(login, clock);
+    expect(live(store).sort()).toEqual([second, third].sort());
+    expect(store.sessions.get(oldest)).toMatchObject({ revokedReason: 'session_limit_evicted', revokedBy: null });
+    const lastLogin = events.events.slice(-4);
+    expect(lastLogin.map((e) => `${e.constructor.name}:${e.reason ?? ''}`)).toEqual([
+      'UserLoginAttempted:',
+      'SessionRevocationAttempted:session_limit_evicted',
+      'SessionRevoked:session_limit_evicted',
+      'UserLoginSucceeded:',
+    ]);
+    expect(lastLogin[2]).toMatchObject({ actor: { type: 'system', id: null }, subjectUserId: ALICE, sessionIds: [oldest], count: 1 });
+    expect(lastLogin[2].details).toMatchObject({ loginCorrelationId: lastLogin[0].correlationId, maxPerUser: 2 });
+    expect(lastLogin[3]).toMatchObject({ sessionId: third, details: { evictedSessionIds: [oldest] } });
+    expect(cache.entries.get(`${ALICE}:${oldest}`)).toBe('revoked');
+  });
+
+  it('evict_oldest rolls the eviction back with a login that fails after it, and records the eviction as Failed', async () => {
+    const { store, events, clock, login } = setup(undefined, { maxPerUser: 2, policy: 'evict_oldest' });
+    const ids = await login3(login, clock);
+    const signing = jest.spyOn(accessTokens, 'issue').mockRejectedValueOnce(new Error('signer down'));
+    await expect(login('alice@example.com', 'right password')).rejects.toThrow('signer down');
+    signing.mockRestore();
+    expect(live(store).sort()).toEqual(ids.slice(1).sort());
+    expect(events.outcomes().slice(-4)).toEqual([
+      'UserLoginAttempted:',
+      'SessionRevocationAttempted:session_limit_evicted',
+      'SessionRevocationFailed:internal_error',
+      'UserLoginFailed:internal_error',
+    ]);
+    expect(events.events.at(-2)).toMatchObject({ details: { rolledBack: true } });
+  });
+
+  it('deny_new: a login at the cap is refused, opens and ends nothing, and the audit trail says why', async () => {
+    const { store, events, clock, login } = setup(undefined, { maxPerUser: 2, policy: 'deny_new' });
+    const [first, second, third] = await login3(login, clock);
+    expect(third).toBeUndefined();
+    expect(live(store).sort()).toEqual([first, second].sort());
+    expect(store.sessions.size).toBe(2);
+    await expect(login('alice@example.com', 'right password')).resolves.toEqual({ kind: 'rejected', reason: 'session_limit_reached', maxSessions: 2 });
+    expect(events.events.at(-1)).toMatchObject({ outcome: 'failed', reason: 'session_limit_reached', details: { maxPerUser: 2, liveSessions: 2 } });
+  });
+
+  it('deny_new answers a wrong password as a wrong password, at the cap too: no oracle', async () => {
+    const { clock, login } = setup(undefined, { maxPerUser: 1, policy: 'deny_new' });
+    await login3(login, clock);
+    await expect(login('alice@example.com', 'wrong')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_credentials' });
+    await expect(login('nobody@example.com', 'right password')).resolves.toEqual({ kind: 'rejected', reason: 'invalid_credentials' });
+  });
+
+  it('does not count console sessions, nor cap them', async () => {
+    const { store, clock, login, handler } = setup(undefined, { maxPerUser: 1, policy: 'deny_new' });
+    store.users.set(ALICE, { ...store.users.get(ALICE)!, role: 'admin' });
+    const consoleLogin = () => handler.execute(new LoginUser('alice@example.com', 'right password', context, 'console'));
+    await expect(consoleLogin()).resolves.toMatchObject({ kind: 'authenticated' });
+    await expect(login('alice@example.com', 'right password')).resolves.toMatchObject({ kind: 'authenticated' });
+    clock.current = new Date(clock.current.getTime() + 1_000);
+    await expect(consoleLogin()).resolves.toMatchObject({ kind: 'authenticated' });
+    expect(
+      [...store.sessions.values()]
+        .filter((s) => s.revokedAt === null)
+        .map((s) => s.kind)
+        .sort(),
+    ).toEqual(['app', 'console', 'console']);
   });
 });

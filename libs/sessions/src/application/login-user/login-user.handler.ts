@@ -8,6 +8,7 @@ import { PASSWORD_HASHER, PasswordHasher } from '../ports/password-hasher.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { CredentialCheck, USER_ACCOUNTS, UserAccounts } from '../ports/user-accounts.port';
 import { AuditedOperation, AuditTrail } from '../audit/audit-trail';
+import { SessionLimits } from '../session-limit/session-limits';
 import { SessionIssuer } from '../tokens/session-issuer';
 import { ConsoleSessionGrant, TokenPair } from '../tokens/token-pair';
 import { LoginGatekeeper } from './login-gatekeeper';
@@ -15,8 +16,8 @@ import { LOGIN_PURPOSES, LoginOutcome, LoginPurpose, LoginUser } from './login-u
 import { LOGIN_EVENTS } from './login-user.events';
 import { assertValidInput, Checks, InputRules } from '../validation/command-input';
 
-/** Why a right password still opens no session: the account's state, or (console) its role. */
-type Refusal = Exclude<CredentialCheck, 'current'> | 'not_an_administrator';
+/** Why a right password still opens no session: the account's state, (console) its role, or the session cap. */
+type Refusal = Exclude<CredentialCheck, 'current'> | 'not_an_administrator' | 'session_limit_reached';
 
 /** Audit reasons of a right password that still opens no session. */
 const REFUSAL_REASONS: Record<Refusal, string> = {
@@ -25,7 +26,14 @@ const REFUSAL_REASONS: Record<Refusal, string> = {
   disabled: 'user_disabled',
   reset_required: 'password_reset_required',
   not_an_administrator: 'not_an_administrator',
+  session_limit_reached: 'session_limit_reached',
 };
+
+/** The cap a deny_new login met, for its answer and its audit entry. */
+interface LimitReached {
+  readonly maxPerUser: number;
+  readonly live: number;
+}
 
 const INPUT: InputRules<LoginUser<LoginPurpose>> = {
   email: Checks.bounded(),
@@ -36,11 +44,14 @@ const INPUT: InputRules<LoginUser<LoginPurpose>> = {
 
 type OpenedSession =
   | { readonly kind: 'opened'; readonly grant: TokenPair | ConsoleSessionGrant }
-  | { readonly kind: 'refused'; readonly check: Refusal; readonly rehashAttempted: boolean };
+  | { readonly kind: 'refused'; readonly check: Refusal; readonly rehashAttempted: boolean; readonly limit?: LimitReached };
 
 /** Rolls back a rehash stored by a login that is then refused. */
 class RefusedAfterRehash extends Error {
-  constructor(readonly check: Refusal) {
+  constructor(
+    readonly check: Refusal,
+    readonly limit?: LimitReached,
+  ) {
     super(`login refused (${check}) after the password was rehashed`);
   }
 }
@@ -58,6 +69,7 @@ export class LoginUserHandler implements ICommandHandler<LoginUser<LoginPurpose>
     private readonly trail: AuditTrail,
     private readonly issuer: SessionIssuer,
     private readonly gatekeeper: LoginGatekeeper,
+    private readonly limits: SessionLimits,
   ) {}
 
   async execute(command: LoginUser<LoginPurpose>): Promise<LoginOutcome<LoginPurpose>> {
@@ -102,6 +114,14 @@ export class LoginUserHandler implements ICommandHandler<LoginUser<LoginPurpose>
         const fresh = await this.users.findById(user.id);
         if (fresh && (await this.hasher.verify(fresh.passwordHash, command.password))) opened = await this.openSession(fresh, command, operation);
       }
+      if (opened.kind === 'refused' && opened.limit) {
+        // Reached only with the right password of an account that may sign in: the answer
+        // confirms nothing a wrong password could learn. Not a guess, and not a success either:
+        // the lockout's counts stay as they were.
+        const { maxPerUser, live } = opened.limit;
+        operation.fail(REFUSAL_REASONS.session_limit_reached, { subjectUserId, details: purposeOf(command, { maxPerUser, liveSessions: live }) });
+        return { kind: 'rejected', reason: 'session_limit_reached', maxSessions: maxPerUser };
+      }
       if (opened.kind === 'refused') {
         const refusal = opened.check;
         // The caller gets the answer of a wrong password (a disabled account, or one that is not
@@ -132,7 +152,7 @@ export class LoginUserHandler implements ICommandHandler<LoginUser<LoginPurpose>
         // The rehash's UPDATE comes first and takes the row lock: taking the share lock first and
         // then upgrading it would deadlock two logins doing the same.
         const rehashed = rehash !== null && (await tx.users.replacePasswordHash(user.id, user.passwordHash, rehash));
-        const credentials = await tx.users.lockVerifiedCredentials(user.id, rehashed ? rehash : user.passwordHash);
+        const credentials = await tx.users.lockVerifiedCredentials(user.id, rehashed ? rehash : user.passwordHash, this.limits.credentialLock(command.purpose));
         if (credentials !== 'current') {
           // A refused login changes nothing: the rehash rolls back with it.
           if (rehashed) throw new RefusedAfterRehash(credentials);
@@ -145,6 +165,17 @@ export class LoginUserHandler implements ICommandHandler<LoginUser<LoginPurpose>
           return { kind: 'refused', check: 'not_an_administrator', rehashAttempted: rehash !== null };
         }
         const now = this.clock.now();
+        // Console sessions are not counted, nor capped (see SessionLimit).
+        const capped =
+          command.purpose === 'app'
+            ? await this.limits.enforce(tx, { userId: user.id, context: command.context, loginCorrelationId: operation.correlationId, now })
+            : null;
+        if (capped?.kind === 'reached') {
+          const limit = { maxPerUser: capped.maxPerUser, live: capped.live };
+          if (rehashed) throw new RefusedAfterRehash('session_limit_reached', limit);
+          return { kind: 'refused', check: 'session_limit_reached', rehashAttempted: rehash !== null, limit };
+        }
+        const evicted = capped?.evicted.length ? { evictedSessionIds: capped.evicted } : {};
         const grant =
           command.purpose === 'console'
             ? await this.issuer.openConsoleSession(tx, user.id, command.context, now)
@@ -153,12 +184,12 @@ export class LoginUserHandler implements ICommandHandler<LoginUser<LoginPurpose>
           actor: Actors.user(user.id),
           subjectUserId: user.id,
           sessionId: grant.sessionId,
-          details: purposeOf(command, rehashed ? { passwordRehashed: true } : {}),
+          details: purposeOf(command, { ...(rehashed ? { passwordRehashed: true } : {}), ...evicted }),
         });
         return { kind: 'opened', grant };
       });
     } catch (error) {
-      if (error instanceof RefusedAfterRehash) return { kind: 'refused', check: error.check, rehashAttempted: true };
+      if (error instanceof RefusedAfterRehash) return { kind: 'refused', check: error.check, rehashAttempted: true, limit: error.limit };
       throw error;
     }
   }

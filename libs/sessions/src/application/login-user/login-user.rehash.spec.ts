@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { requestContext } from '../../domain/request-context';
 import { DEFAULT_LIFETIMES } from '../../domain/session-rules';
 import { MemoryLoginAttempts } from '../../infrastructure/cache/memory-login-attempts';
-import { FixedClock, inMemoryPorts, RecordingEventBus } from '../../testing/fakes';
+import { FixedClock, inMemoryPorts, RecordingEventBus, RecordingSessionCache } from '../../testing/fakes';
+import { NO_SESSION_LIMIT, SessionLimit } from '../../domain/session-limit';
 import { AccessTokens } from '../ports/access-token.port';
 import { PasswordHasher } from '../ports/password-hasher.port';
 import { AuditTrail } from '../audit/audit-trail';
+import { SessionRevocations } from '../revocation/session-revocations';
+import { SessionLimits } from '../session-limit/session-limits';
 import { SessionIssuer } from '../tokens/session-issuer';
 import { LoginGatekeeper } from './login-gatekeeper';
 import { LoginUser } from './login-user.command';
@@ -38,20 +41,22 @@ const accessTokens: AccessTokens = {
   check: async () => ({ kind: 'refused', reason: 'token_invalid' }),
 };
 
-function setup(storedHash = 'legacy:right password') {
+function setup(storedHash = 'legacy:right password', limit: SessionLimit = NO_SESSION_LIMIT) {
   const { db: store, unitOfWork, userAccounts, sessionRecords, loginLockouts } = inMemoryPorts();
   const events = new RecordingEventBus();
   const clock = new FixedClock();
   const hasher = new MigratingHasher();
   const attempts = new MemoryLoginAttempts({ keyPrefix: `unit:${randomUUID()}:`, policy: { threshold: 100, lockSeconds: 600, maxDelaySeconds: 8 }, clock });
+  const trail = new AuditTrail(events.asEventBus(), clock);
   const handler = new LoginUserHandler(
     unitOfWork,
     userAccounts,
     hasher,
     clock,
-    new AuditTrail(events.asEventBus(), clock),
+    trail,
     new SessionIssuer(DEFAULT_LIFETIMES, accessTokens),
     new LoginGatekeeper(attempts, sessionRecords, clock, DEFAULT_LIFETIMES, loginLockouts),
+    new SessionLimits(limit, trail, new SessionRevocations(new RecordingSessionCache(), DEFAULT_LIFETIMES, clock)),
   );
   store.users.set(ALICE, { id: ALICE, email: 'alice@example.com', passwordHash: storedHash, role: 'user', createdAt: new Date() });
   const login = (password: string) => handler.execute(new LoginUser('alice@example.com', password, context));
@@ -117,5 +122,13 @@ describe('LoginUserHandler: rehash on login', () => {
     expect(storedHashNow()).toBe('current:another password');
     expect(store.sessions.size).toBe(0);
     expect(events.events.at(-1)).toMatchObject({ reason: 'invalid_credentials', details: { passwordChangedMeanwhile: true } });
+  });
+
+  it('rolls the rehash back with a login that the session cap refuses (deny_new)', async () => {
+    const { store, events, login, storedHashNow } = setup('legacy:right password', { maxPerUser: 1, policy: 'deny_new' });
+    store.addSession(ALICE, '0190a5d2-0000-7000-8000-0000000000b1', Buffer.alloc(32));
+    await expect(login('right password')).resolves.toEqual({ kind: 'rejected', reason: 'session_limit_reached', maxSessions: 1 });
+    expect(storedHashNow()).toBe('legacy:right password');
+    expect(events.events.at(-1)).toMatchObject({ outcome: 'failed', reason: 'session_limit_reached' });
   });
 });

@@ -123,6 +123,11 @@ export interface SessionRecordWrites extends SessionRecords {
   revoke(userId: string | null, sessionId: string, stamp: RevocationStamp): Promise<string | null>;
   /** Ends every active session of the user but one (and their tokens); the ids ended. */
   revokeAll(userId: string, exceptSessionId: string | null, stamp: RevocationStamp): Promise<string[]>;
+  /**
+   * The user's live web sessions (console sessions are not counted), oldest first, locked until
+   * commit: what the session cap counts and evicts from.
+   */
+  lockLiveWebSessions(userId: string, now: Date): Promise<string[]>;
   /** Records a reauthentication on a live session of the user; false when there is none. */
   markReauthenticated(userId: string, sessionId: string, at: Date): Promise<boolean>;
 }

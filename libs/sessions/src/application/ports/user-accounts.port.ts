@@ -25,6 +25,9 @@ export type RoleChange =
   /** The user is the only administrator and would be demoted. */
   | { readonly kind: 'last_admin' };
 
+/** `shared`: logins of one user run side by side; `serialized`: they take turns (see lockVerifiedCredentials). */
+export type CredentialLock = 'shared' | 'serialized';
+
 export type UserStatus = 'active' | 'disabled' | 'locked';
 export const USER_STATUSES: readonly UserStatus[] = ['active', 'disabled', 'locked'];
 
@@ -96,8 +99,10 @@ export interface UserAccountWrites extends UserAccounts {
    * password hash. A login calls it in the transaction that opens its session: a password change
    * (which locks the row exclusively) then either waits for the login to commit, and its
    * revoke-all ends the new session, or has committed first, and the login sees the new hash.
+   * `serialized` (a login under the session cap) locks it so that the user's logins also wait
+   * for each other, and each counts the sessions of the one before.
    */
-  lockVerifiedCredentials(userId: string, verifiedHash: string): Promise<CredentialCheck>;
+  lockVerifiedCredentials(userId: string, verifiedHash: string, lock?: CredentialLock): Promise<CredentialCheck>;
   /**
    * Sets a new hash only if the stored one is still `expectedHash` (the one the caller verified),
    * locking the row until commit; false otherwise. Of two changes verified against one hash, one wins.

@@ -100,6 +100,19 @@ export const listActiveSessionsSql = schemaSql(
   (s) => `SELECT ${SESSION_RECORD} FROM ${s}.sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC, id DESC`,
 );
 
+/**
+ * The session cap's count: the live web sessions of user $1 at $2 (console sessions are not
+ * counted), oldest first (created_at, then id), locked: an eviction then finds them still live,
+ * and a logout or refresh of one of them waits for the login's commit. Sessions before tokens, the
+ * order every revocation uses; the login holds the user row already (see lockVerifiedCredentials).
+ * Served by sessions_user_active_idx.
+ */
+export const lockLiveWebSessionsSql = schemaSql(
+  (s) => `SELECT id FROM ${s}.sessions
+          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND kind = 'app'
+          ORDER BY created_at, id FOR UPDATE`,
+);
+
 /** The addresses a user ($1) signed in from (sessions created since $2, revoked or not), newest first, at most 100. */
 export const sessionAddressesSinceSql = schemaSql(
   (s) => `

@@ -19,6 +19,7 @@ import {
   insertRefreshTokenSql,
   insertSessionSql,
   listActiveSessionsSql,
+  lockLiveWebSessionsSql,
   listSessionsSql,
   markReauthenticatedSql,
   retireLiveRefreshTokensSql,
@@ -186,6 +187,10 @@ export class TypeOrmSessionRecords implements SessionRecordWrites {
       stamp.revokedBy,
     ]);
     return rows.map((row) => row.id);
+  }
+
+  async lockLiveWebSessions(userId: string, now: Date): Promise<string[]> {
+    return (await rowsOf<{ id: string }>(this.manager, lockLiveWebSessionsSql(this.schema), [userId, now])).map((row) => row.id);
   }
 
   async markReauthenticated(userId: string, sessionId: string, at: Date): Promise<boolean> {

@@ -1,5 +1,14 @@
 import { EntityManager } from 'typeorm';
-import { CredentialCheck, FirstAdminInsert, NewUser, RoleChange, UserAccountWrites, UserListing, UserSearch } from '../../application/ports/user-accounts.port';
+import {
+  CredentialCheck,
+  CredentialLock,
+  FirstAdminInsert,
+  NewUser,
+  RoleChange,
+  UserAccountWrites,
+  UserListing,
+  UserSearch,
+} from '../../application/ports/user-accounts.port';
 import { UserRecord, UserRole } from '../../domain/records';
 import { likePrefixPattern } from './like-pattern';
 import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
@@ -9,6 +18,7 @@ import {
   adminBootstrapLockKey,
   insertUserSql,
   lockRoleHoldersSql,
+  lockVerifiedCredentialsSerializedSql,
   lockVerifiedCredentialsSql,
   redeemPasswordResetSql,
   replacePasswordHashSql,
@@ -95,11 +105,9 @@ export class TypeOrmUserAccounts implements UserAccountWrites {
     return { kind: 'set', previousRole: target.role };
   }
 
-  async lockVerifiedCredentials(userId: string, verifiedHash: string): Promise<CredentialCheck> {
-    const rows = await rowsOf<{ current: boolean; disabled: boolean; reset_required: boolean }>(this.manager, lockVerifiedCredentialsSql(this.schema), [
-      userId,
-      verifiedHash,
-    ]);
+  async lockVerifiedCredentials(userId: string, verifiedHash: string, lock: CredentialLock = 'shared'): Promise<CredentialCheck> {
+    const statement = lock === 'serialized' ? lockVerifiedCredentialsSerializedSql : lockVerifiedCredentialsSql;
+    const rows = await rowsOf<{ current: boolean; disabled: boolean; reset_required: boolean }>(this.manager, statement(this.schema), [userId, verifiedHash]);
     const row = rows[0];
     if (!row) return 'user_not_found';
     if (row.disabled) return 'disabled';

@@ -52,6 +52,19 @@ export const lockVerifiedCredentialsSql = schemaSql(
          FROM ${s}.users WHERE id = $1 FOR SHARE`,
 );
 
+/**
+ * The same check, for a login under the session cap: FOR NO KEY UPDATE conflicts with itself, so
+ * the user's capped logins take turns (each counts the sessions the one before committed), and
+ * with the password change's UPDATE as FOR SHARE does. Not FOR UPDATE: that would also conflict
+ * with the FOR KEY SHARE of every foreign-key check on the user (a refresh inserting its token
+ * row), which the cap has no reason to hold up. Taken in place of FOR SHARE, never after it: two
+ * logins upgrading their share locks would deadlock.
+ */
+export const lockVerifiedCredentialsSerializedSql = schemaSql(
+  (s) => `SELECT password_hash = $2 AS current, disabled_at IS NOT NULL AS disabled, password_reset_required_at IS NOT NULL AS reset_required
+         FROM ${s}.users WHERE id = $1 FOR NO KEY UPDATE`,
+);
+
 /** $1 id, $2 the hash expected, $3 the new hash: nothing when the password changed meanwhile. */
 export const replacePasswordHashSql = schemaSql((s) => `UPDATE ${s}.users SET password_hash = $3 WHERE id = $1 AND password_hash = $2 RETURNING id`);
 
