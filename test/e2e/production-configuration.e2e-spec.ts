@@ -102,6 +102,31 @@ describe('production configuration', () => {
     );
   });
 
+  it.each([
+    ['0', 'SESSION_MAX_PER_USER must be an integer of at least 1 (got "0")'],
+    ['-3', 'SESSION_MAX_PER_USER must be an integer of at least 1 (got "-3")'],
+    ['2.5', 'SESSION_MAX_PER_USER must be an integer of at least 1 (got "2.5")'],
+    ['five', 'SESSION_MAX_PER_USER must be an integer of at least 1 (got "five")'],
+  ])('refuses SESSION_MAX_PER_USER=%s and an unknown SESSION_LIMIT_POLICY before opening a port, naming both', async (cap, message) => {
+    const exit = await runToExit(
+      {
+        NODE_ENV: 'production',
+        ACCESS_TOKEN_SECRET: 'production-configuration-secret-32-chars',
+        DATABASE_URL: 'postgres://127.0.0.1:1/none',
+        REDIS_URL: 'redis://127.0.0.1:1',
+        SESSION_MAX_PER_USER: cap,
+        SESSION_LIMIT_POLICY: 'evict_newest',
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+      },
+      20_000,
+    );
+    expect(exit.code).toBe(1);
+    expect(exit.output).toContain('Invalid environment configuration');
+    expect(exit.output).toContain(message);
+    expect(exit.output).toContain('SESSION_LIMIT_POLICY must be one of evict_oldest, deny_new (got "evict_newest")');
+  });
+
   describe('a deliberate single-instance production without Redis', () => {
     let database: TestDatabase;
     let service: ServiceProcess | undefined;
