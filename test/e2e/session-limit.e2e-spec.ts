@@ -105,6 +105,30 @@ describe('the concurrent-session cap', () => {
       );
       expect(await brokenTriads(stack.databaseUrl)).toEqual([]);
     });
+
+    it('capped logins racing a password change and logouts neither deadlock nor fail: every answer is a 2xx or the old password’s 401', async () => {
+      const [current, ...others] = await signUp(stack, CAP, 'cap-race');
+      const { userId, email, password } = current;
+      const logins = Array.from({ length: CONCURRENT_LOGINS }, () => loginRequest(stack, email, password));
+      const change = stack
+        .http()
+        .post('/auth/password')
+        .set(...bearer(current.accessToken))
+        .send({ currentPassword: password, newPassword: 'a new password for the race' });
+      const logouts = others.map((device) => stack.http().post('/auth/logout').send({ refreshToken: device.refreshToken }));
+      const answers = await Promise.all([change, ...logouts, ...logins]);
+      expect(answers.filter((a) => a.status >= 500)).toEqual([]);
+      for (const answer of answers.slice(1 + logouts.length)) expect([200, 401]).toContain(answer.status);
+      const live = await liveIds(stack, userId);
+      // The changer's session is the oldest: a login before the change may evict it (the change
+      // then answers 401), or the change ends every other session, those the logins opened before
+      // it included, and the logins after it are refused. Never more than the cap either way.
+      expect([200, 401]).toContain(answers[0].status);
+      if (answers[0].status === 200) expect([[], [current.sessionId]]).toContainEqual(live);
+      expect(live.length).toBeLessThanOrEqual(CAP);
+      await stack.settleAudit();
+      expect(await brokenTriads(stack.databaseUrl)).toEqual([]);
+    });
   });
 
   describe('deny_new', () => {
