@@ -1,4 +1,6 @@
 import { SESSION_LIMIT_REACHED_TYPE } from '@app/runtime';
+import type { NewSession } from '../../libs/sessions/src/application/ports/session-records.port';
+import { type Transaction, UNIT_OF_WORK, type UnitOfWork } from '../../libs/sessions/src/application/ports/unit-of-work.port';
 import { bearer, login, meStatus, register, signUp } from '../support/api';
 import { AuditRow, brokenTriads, sql } from '../support/sql';
 import { startTestStack, type TestStack } from '../support/test-app';
@@ -26,9 +28,37 @@ const liveIds = async (stack: TestStack, userId: string) =>
 describe('the concurrent-session cap', () => {
   describe('evict_oldest', () => {
     let stack: TestStack;
+    /** Set by a test: the next session insert throws (after the eviction, in the login's transaction). */
+    let failNextInsert = false;
 
     beforeAll(async () => {
       stack = await startTestStack({ label: 'cap-evict', sessions: { sessionLimit: { maxPerUser: CAP, policy: 'evict_oldest' } } });
+      // A seam in the store's transactions, as in password-change-race.e2e-spec.ts.
+      const unitOfWork = stack.web.get<UnitOfWork>(UNIT_OF_WORK);
+      const inTransaction = unitOfWork.inTransaction.bind(unitOfWork);
+      const seam = (tx: Transaction): Transaction =>
+        new Proxy(tx, {
+          get(target, property) {
+            if (property === 'sessions')
+              return new Proxy(target.sessions, {
+                get(sessions, name) {
+                  if (name === 'insert')
+                    return async (session: NewSession) => {
+                      if (failNextInsert) {
+                        failNextInsert = false;
+                        throw new Error('insert failed on purpose');
+                      }
+                      return sessions.insert(session);
+                    };
+                  const value = Reflect.get(sessions, name) as unknown;
+                  return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(sessions) : value;
+                },
+              });
+            const value = Reflect.get(target, property) as unknown;
+            return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+      unitOfWork.inTransaction = (work) => inTransaction((tx) => work(seam(tx)));
     });
 
     afterAll(async () => {
@@ -67,6 +97,37 @@ describe('the concurrent-session cap', () => {
       );
       expect(loginSucceeded.details).toMatchObject({ evictedSessionIds: [oldest.sessionId] });
       expect(eviction[1].details).toMatchObject({ loginCorrelationId: loginSucceeded.correlation_id, maxPerUser: CAP });
+      expect(await brokenTriads(stack.databaseUrl)).toEqual([]);
+    });
+
+    it('a login that fails after its eviction rolls the eviction back: the oldest session lives on, and the eviction is recorded Failed', async () => {
+      const devices = await signUp(stack, CAP, 'cap-rollback');
+      const { userId, email, password } = devices[0];
+      failNextInsert = true;
+      const failed = await loginRequest(stack, email, password);
+      expect(failed.status).toBe(500);
+      expect(await liveIds(stack, userId)).toEqual(devices.map((d) => d.sessionId));
+      for (const device of devices) expect(await meStatus(stack, device.accessToken)).toBe(200);
+      await refresh(stack, devices[0].refreshToken).expect(200);
+
+      await stack.settleAudit();
+      const eviction = await sql<AuditRow>(
+        stack.databaseUrl,
+        `SELECT * FROM audit_entries WHERE action = 'session.revoke' AND user_id = $1 ORDER BY event_id`,
+        [userId],
+      );
+      expect(eviction.map((e) => [e.outcome, e.reason, e.session_id, e.details.rolledBack ?? null])).toEqual([
+        ['attempted', 'session_limit_evicted', devices[0].sessionId, null],
+        ['failed', 'internal_error', devices[0].sessionId, true],
+      ]);
+      // The login's own entries (its Attempted knew no user yet): the Failed one says internal_error.
+      const loginOutcomes = await sql<AuditRow>(stack.databaseUrl, `SELECT * FROM audit_entries WHERE correlation_id = $1 ORDER BY event_id`, [
+        eviction[0].details.loginCorrelationId,
+      ]);
+      expect(loginOutcomes.map((e) => [e.action, e.outcome, e.reason])).toEqual([
+        ['user.login', 'attempted', null],
+        ['user.login', 'failed', 'internal_error'],
+      ]);
       expect(await brokenTriads(stack.databaseUrl)).toEqual([]);
     });
 
