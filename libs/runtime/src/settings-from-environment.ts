@@ -50,6 +50,8 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
           consoleSessionTtlSeconds: environment.adminConsole.sessionTtlSeconds,
         },
         accessTokenSecret: environment.accessToken.secret,
+        // EdDSA or ES256: the library signs with these and then never uses the secret for tokens.
+        ...(environment.accessToken.keys ? { accessTokenKeys: environment.accessToken.keys } : {}),
         passwordHashing: environment.passwordHashing,
         cacheKeyPrefix: environment.cache.keyPrefix,
         cacheTimeoutMs: environment.cache.timeoutMs,

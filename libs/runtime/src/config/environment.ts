@@ -1,6 +1,6 @@
-import { SESSION_LIMIT_POLICIES, type SessionLimitPolicyName, SESSIONS_DEFAULTS } from '@app/sessions';
+import { type AccessTokenKeysOptions, SESSION_LIMIT_POLICIES, type SessionLimitPolicyName, SESSIONS_DEFAULTS } from '@app/sessions';
 import { plainToInstance, Transform } from 'class-transformer';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import {
   IsDefined,
   IsEmail,
@@ -44,6 +44,7 @@ import {
   type MigrationsAtStartup,
 } from '../runtime-settings';
 import { TRACING_VARIABLES, tracingVariableProblem, type TracingVariableName } from '../telemetry/tracing-environment';
+import { ACCESS_TOKEN_SIGNING_ALGORITHMS, accessTokenKeys, sharedSecretFrom, type AccessTokenSigningAlgorithm } from './access-token-keys-environment';
 
 export type { TrustProxy } from './environment-rules';
 
@@ -113,8 +114,29 @@ export const ENVIRONMENT_VARIABLES = [
   { name: 'CACHE_KEY_PREFIX', default: LIBRARY.cacheKeyPrefix, description: 'Prefix of every cache key; no braces' },
   { name: 'CACHE_TIMEOUT_MS', default: text(LIBRARY.cacheTimeoutMs), description: 'Longest wait for one cache call, 10 to 10000' },
   {
+    name: 'ACCESS_TOKEN_ALGORITHM',
+    default: 'HS256',
+    description:
+      'How access tokens are signed: HS256 (ACCESS_TOKEN_SECRET, verified by this service only), or EdDSA (Ed25519) or ES256 (P-256) with ACCESS_TOKEN_PRIVATE_KEY, whose public keys GET /.well-known/jwks.json publishes for services that verify tokens offline',
+  },
+  {
     name: 'ACCESS_TOKEN_SECRET',
-    description: 'HMAC secret for access tokens, 32+ characters; required in production; unset in development and test: a random secret per process',
+    description:
+      'HMAC secret for access tokens, 32+ characters; with HS256 only (refused with EdDSA or ES256); required in production; unset in development and test: a random secret per process',
+  },
+  {
+    name: 'ACCESS_TOKEN_PRIVATE_KEY',
+    description: 'EdDSA or ES256 only: the signing key, a PKCS#8 PEM (newlines may be written \\n); or ACCESS_TOKEN_PRIVATE_KEY_FILE, never both',
+  },
+  { name: 'ACCESS_TOKEN_PRIVATE_KEY_FILE', description: 'EdDSA or ES256 only: path of a file holding that PEM (a mounted secret)' },
+  {
+    name: 'ACCESS_TOKEN_KEY_ID',
+    description: 'EdDSA or ES256 only, required: the kid of the signing key, in every token header and the JWKS; a new key gets a new id',
+  },
+  {
+    name: 'ACCESS_TOKEN_PREVIOUS_PUBLIC_KEYS',
+    description:
+      'EdDSA or ES256 only, during a key rotation: JSON, the public keys that still verify (a JWK Set or an array of JWKs with kid and alg, or of {"kid","alg","pem"}); published in the JWKS until removed (README, Signing keys)',
   },
   { name: 'ACCESS_TOKEN_TTL_SECONDS', default: text(LIBRARY.lifetimes.accessTokenTtlSeconds), description: 'Access token lifetime, 60 to 86400' },
   {
@@ -370,7 +392,13 @@ export interface Environment {
     readonly keyPrefix: string;
     readonly timeoutMs: number;
   };
-  readonly accessToken: { readonly secret: string; readonly ttlSeconds: number };
+  readonly accessToken: {
+    /** With EdDSA or ES256: derived from the private key, for the console's CSRF tokens only (access tokens are signed with `keys`). */
+    readonly secret: string;
+    readonly ttlSeconds: number;
+    /** The sessions library's accessTokenKeys; absent with HS256. */
+    readonly keys: AccessTokenKeysOptions | undefined;
+  };
   /** True when ACCESS_TOKEN_SECRET was unset (development and test only) and a random secret was made for this process: warn at startup. */
   readonly generatedAccessTokenSecret: boolean;
   readonly sessionTtlSeconds: number;
@@ -526,13 +554,35 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
   @IsIntegerInRange(10, 10_000)
   CACHE_TIMEOUT_MS: number;
 
-  @ValidateIf((variables: EnvironmentVariables) => isProduction(variables) || variables.ACCESS_TOKEN_SECRET !== undefined)
+  @IsIn(ACCESS_TOKEN_SIGNING_ALGORITHMS, {
+    message: (args) => `ACCESS_TOKEN_ALGORITHM must be one of ${ACCESS_TOKEN_SIGNING_ALGORITHMS.join(', ')} ${got(args.value)}`,
+  })
+  ACCESS_TOKEN_ALGORITHM: AccessTokenSigningAlgorithm;
+
+  // With EdDSA or ES256 a secret is refused by the signing keys' check (accessTokenKeys), not here.
+  @ValidateIf(
+    (variables: EnvironmentVariables) =>
+      variables.ACCESS_TOKEN_ALGORITHM === 'HS256' && (isProduction(variables) || variables.ACCESS_TOKEN_SECRET !== undefined),
+  )
   @IsDefined({ message: `ACCESS_TOKEN_SECRET is required ${IN_PRODUCTION}` })
   @MinLength(32, {
     message: (args) => `ACCESS_TOKEN_SECRET must be at least 32 characters long (got ${String(args.value).length})`,
   })
   @NotEquals(PUBLISHED_DEVELOPMENT_ACCESS_TOKEN_SECRET, { message: 'ACCESS_TOKEN_SECRET must not be the development secret published in earlier versions' })
   ACCESS_TOKEN_SECRET: string | undefined;
+
+  // These four are checked together, with the algorithm, by accessTokenKeys.
+  @IsOptional()
+  ACCESS_TOKEN_PRIVATE_KEY: string | undefined;
+
+  @IsOptional()
+  ACCESS_TOKEN_PRIVATE_KEY_FILE: string | undefined;
+
+  @IsOptional()
+  ACCESS_TOKEN_KEY_ID: string | undefined;
+
+  @IsOptional()
+  ACCESS_TOKEN_PREVIOUS_PUBLIC_KEYS: string | undefined;
 
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(60, 86_400)
@@ -812,9 +862,10 @@ export function loadEnvironment(env: Record<string, string | undefined>): Enviro
   const variables = plainToInstance(EnvironmentVariables, withDefaults(env));
   // One reason per variable: the first check that fails is the one worth fixing.
   const errors = validateSync(variables, { stopAtFirstError: true, forbidUnknownValues: true, validationError: { target: false } });
-  const problems = [...errors.flatMap((error) => Object.values(error.constraints ?? {})), ...productionDependencyProblems(variables)];
+  const signing = accessTokenKeys(variables);
+  const problems = [...errors.flatMap((error) => Object.values(error.constraints ?? {})), ...signing.problems, ...productionDependencyProblems(variables)];
   if (problems.length > 0) throw new ConfigurationError(problems);
-  return toEnvironment(variables);
+  return toEnvironment(variables, signing.keys);
 }
 
 /**
@@ -860,7 +911,7 @@ function defaultOf(variable: EnvironmentVariable, earlier: Partial<Record<Enviro
   return variable.default;
 }
 
-function toEnvironment(variables: EnvironmentVariables): Environment {
+function toEnvironment(variables: EnvironmentVariables, keys: AccessTokenKeysOptions | undefined): Environment {
   const admin =
     variables.ADMIN_EMAIL !== undefined && variables.ADMIN_PASSWORD !== undefined
       ? { email: variables.ADMIN_EMAIL, password: variables.ADMIN_PASSWORD }
@@ -897,10 +948,11 @@ function toEnvironment(variables: EnvironmentVariables): Environment {
     accessToken: {
       // Reached only in development and test (validation requires the variable elsewhere): a
       // secret nobody knows, so no token survives the process or verifies in another one.
-      secret: variables.ACCESS_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
+      secret: keys ? sharedSecretFrom(keys.privateKey as KeyObject) : (variables.ACCESS_TOKEN_SECRET ?? randomBytes(32).toString('base64url')),
       ttlSeconds: variables.ACCESS_TOKEN_TTL_SECONDS,
+      keys,
     },
-    generatedAccessTokenSecret: variables.ACCESS_TOKEN_SECRET === undefined,
+    generatedAccessTokenSecret: keys === undefined && variables.ACCESS_TOKEN_SECRET === undefined,
     sessionTtlSeconds: variables.SESSION_TTL_SECONDS,
     adminConsole: { sessionTtlSeconds: variables.ADMIN_SESSION_TTL_SECONDS, reauthWindowSeconds: variables.ADMIN_REAUTH_WINDOW_SECONDS },
     passwordHashing: {
