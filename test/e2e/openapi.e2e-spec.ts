@@ -1,4 +1,6 @@
 import { HealthController, operationsOf, RateLimitGuard } from '@app/runtime';
+import { RevocationsController } from '../../src/revocations/revocations.controller';
+import { ServiceClientGuard } from '../../src/revocations/service-client.guard';
 import { AccessTokenGuard, AdminGuard, OptionalAccessTokenGuard } from '@app/sessions';
 import { GUARDS_METADATA } from '@nestjs/common/constants';
 import type { OpenAPIObject, OperationObject } from '@nestjs/swagger';
@@ -30,7 +32,7 @@ const PUBLIC = {
 
 /** Each document's controllers: an operationId is its handler's name, so the handler is found by it. */
 const CONTROLLERS = {
-  web: [AuthController, JwksController, RevocationController, HealthController],
+  web: [AuthController, JwksController, RevocationController, RevocationsController, HealthController],
   admin: [ConsoleAuthController, AdminController, AuditController, UsersController, OverviewController, HealthController],
 } as const;
 
@@ -148,6 +150,9 @@ describe('OpenAPI documents', () => {
           security: [{ bearer: [] }, { consoleSession: [] }],
           has401: true,
         });
+      } else if (guards.includes(ServiceClientGuard)) {
+        // A service's secret, never a user's token: its own scheme, and nothing else opens the route.
+        expect({ id, security: operation.security, has401: statuses.includes(401) }).toEqual({ id, security: [{ serviceClient: [] }], has401: true });
       } else if (guards.includes(AccessTokenGuard)) {
         expect({ id, security: operation.security, has401: statuses.includes(401) }).toEqual({ id, security: [{ bearer: [] }], has401: true });
       } else if (guards.includes(OptionalAccessTokenGuard)) {
@@ -169,11 +174,13 @@ describe('OpenAPI documents', () => {
         const security =
           operation.security?.length === 0
             ? 'public'
-            : operation.security?.some((requirement) => 'consoleSession' in requirement)
-              ? 'Bearer or console cookie'
-              : operation.security?.length === 2
-                ? 'Bearer, optional'
-                : 'Bearer';
+            : operation.security?.some((requirement) => 'serviceClient' in requirement)
+              ? 'service client secret'
+              : operation.security?.some((requirement) => 'consoleSession' in requirement)
+                ? 'Bearer or console cookie'
+                : operation.security?.length === 2
+                  ? 'Bearer, optional'
+                  : 'Bearer';
         const row = `| \`${method.toUpperCase()} ${path}\` | \`${operation.operationId}\` | ${statuses.filter((status) => Number(status) < 400).join(', ')} | ${problems.join(', ') || 'none'} | ${security} |`;
         expect({ row, inDocs: tables.includes(row) }).toEqual({ row, inDocs: true });
       }

@@ -33,6 +33,7 @@ const LIBRARY_TABLES = [
   'login_lockouts',
   'migrations',
   'refresh_tokens',
+  'revocation_feed',
   'sessions',
   'users',
 ];

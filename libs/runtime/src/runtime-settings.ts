@@ -44,6 +44,8 @@ export interface RuntimeSettings {
     readonly consoleAssetsDir?: string;
   };
   readonly admin?: { readonly email: string; readonly password: string };
+  /** The services that may read GET /revocations (name, hex SHA-256 of the secret); none when absent. */
+  readonly serviceClients?: ReadonlyArray<{ readonly name: string; readonly secretSha256: string }>;
   /** The admin console's own rules (its session lifetime is the sessions library's `lifetimes.consoleSessionTtlSeconds`); DEFAULT_ADMIN_CONSOLE when absent. */
   readonly adminConsole?: AdminConsoleSettings;
   /** Limits of login, refresh, logout and register, and the login lockout; DEFAULT_RATE_LIMIT when absent. */

@@ -75,6 +75,7 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv, options: LoadSetting
         consoleAssetsDir: environment.http.consoleAssetsDir,
       },
       admin: environment.admin,
+      serviceClients: environment.serviceClients,
       adminConsole: { reauthWindowSeconds: environment.adminConsole.reauthWindowSeconds },
       rateLimit: environment.rateLimit,
       logger,

@@ -116,6 +116,16 @@ export {
 } from './application/ports/access-token.port';
 export { AccessTokenKeys } from './infrastructure/security/access-token-keys';
 
+// The revocation feed, for services that verify access tokens offline
+export {
+  type RevocationFeed,
+  type RevocationFeedEntry,
+  type RevocationFeedPage,
+  REVOCATION_FEED,
+  FEED_START,
+  parseFeedCursor,
+} from './application/ports/revocation-feed.port';
+
 // Domain vocabulary
 export { type Actor, type ActorType, Actors } from './domain/actor';
 export { type AuditAction, AuditActions, AUDIT_ACTIONS, type AuditOutcome, AUDIT_OUTCOMES } from './domain/audit-action';

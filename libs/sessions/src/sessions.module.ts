@@ -18,6 +18,7 @@ import { APPLICATION_PROVIDERS, MAINTENANCE_PROVIDERS } from './application/appl
 import { SessionAuthenticator } from './application/authentication/session-authenticator';
 import { CLOCK, systemClock } from './application/ports/clock.port';
 import { SESSION_CACHE, SessionCache } from './application/ports/session-cache.port';
+import { REVOCATION_FEED } from './application/ports/revocation-feed.port';
 import { SessionDirectory } from './application/queries/session-directory';
 import { ReconcilingSessionCache } from './application/session-cache/reconciling-session-cache';
 import { SessionsHealthProbe } from './health/sessions-health.probe';
@@ -44,7 +45,7 @@ const SESSIONS_MODULE_INPUT = Symbol('SessionsModuleInput');
 const FACTORY_METHOD = 'createSessionsOptions';
 
 /** What a host's own modules may inject: the read side (the JWKS included) and the pieces the guards need, no write port. */
-const MODULE_EXPORTS = [SessionAuthenticator, SessionDirectory, AccessTokenKeys, SessionsHealthProbe];
+const MODULE_EXPORTS = [SessionAuthenticator, SessionDirectory, AccessTokenKeys, SessionsHealthProbe, REVOCATION_FEED];
 
 /** Probes the session cache every second so an outage is noticed, and repaired, even when idle. */
 class SessionCacheHeartbeat implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -134,3 +134,31 @@ describe('ACCESS_TOKEN_ALGORITHM and the signing keys', () => {
     for (const bytes of keyBytes) expect(problems.join('\n')).not.toContain(bytes);
   });
 });
+
+describe('SERVICE_CLIENTS', () => {
+  const hash = 'a'.repeat(64);
+  const DEV = { NODE_ENV: 'development' } as const;
+
+  it('is empty when unset, and parses name:sha256 pairs', () => {
+    expect(loadEnvironment(DEV).serviceClients).toEqual([]);
+    expect(loadEnvironment({ ...DEV, SERVICE_CLIENTS: `orders:${hash}, billing.eu:${'b'.repeat(64)}` }).serviceClients).toEqual([
+      { name: 'orders', secretSha256: hash },
+      { name: 'billing.eu', secretSha256: 'b'.repeat(64) },
+    ]);
+  });
+
+  it.each([
+    [`orders:${hash.slice(1)}`, 1],
+    [`orders:${hash.toUpperCase()}`, 1],
+    [`orders:${hash},a secret`, 2],
+    [`:${hash}`, 1],
+  ])('refuses %p, naming the entry but never its hash', (value, entry) => {
+    const problems = problemsOf({ ...DEV, SERVICE_CLIENTS: value });
+    expect(problems).toEqual([expect.stringMatching(new RegExp(`^SERVICE_CLIENTS entry ${entry} must be name:sha256`))]);
+    expect(problems[0]).not.toContain('aaaaaaaa');
+  });
+
+  it('refuses a name given twice', () => {
+    expect(problemsOf({ ...DEV, SERVICE_CLIENTS: `orders:${hash},orders:${'b'.repeat(64)}` })).toEqual(['SERVICE_CLIENTS names "orders" twice']);
+  });
+});

@@ -203,6 +203,11 @@ export const ENVIRONMENT_VARIABLES = [
       'Directory of the built admin console page (index.html, console.js, console.css) served at / of ADMIN_PORT; unset: dist/console, what npm run build writes',
   },
   {
+    name: 'SERVICE_CLIENTS',
+    description:
+      'Services that may read GET /revocations: comma-separated name:sha256, each the hex SHA-256 of the secret that service sends as its Bearer; unset: the feed refuses everyone',
+  },
+  {
     name: 'REFRESH_REUSE_GRACE_SECONDS',
     default: text(LIBRARY.refreshReuseGraceSeconds),
     description: 'How long the same client may retry a just-rotated refresh token without it counting as reuse, 0 to 60',
@@ -407,6 +412,8 @@ export interface Environment {
   readonly passwordHashing: { readonly memoryCostKiB: number; readonly timeCost: number; readonly parallelism: number };
   readonly admin: { readonly email: string; readonly password: string } | undefined;
   readonly refreshReuseGraceSeconds: number;
+  /** The services that may read the revocation feed: a name and the hex SHA-256 of its secret. */
+  readonly serviceClients: ReadonlyArray<{ readonly name: string; readonly secretSha256: string }>;
   readonly interruptedAfterSeconds: number;
   /** The concurrent-session cap (the sessions library's sessionLimit option); maxPerUser null: no cap. */
   readonly sessionLimit: { readonly maxPerUser: number | null; readonly policy: SessionLimitPolicyName };
@@ -474,6 +481,32 @@ function redisClusterNodesProblem(value: string, variables: EnvironmentVariables
   });
   if (bad !== undefined) return `REDIS_CLUSTER_NODES must be comma-separated host:port seeds (got "${bad}")`;
   return undefined;
+}
+
+const SERVICE_CLIENT = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63}):([0-9a-f]{64})$/;
+
+/** Why SERVICE_CLIENTS is refused, or undefined; never quotes a hash (it stands for a secret). */
+function serviceClientsProblem(value: string): string | undefined {
+  const entries = value.split(',').map((entry) => entry.trim());
+  const names: string[] = [];
+  for (const [index, entry] of entries.entries()) {
+    const match = SERVICE_CLIENT.exec(entry);
+    if (!match) {
+      return `SERVICE_CLIENTS entry ${index + 1} must be name:sha256, a name of letters, digits, . _ - and the lower-case hex SHA-256 of the client's secret (64 characters; e.g. printf %s "$SECRET" | sha256sum)`;
+    }
+    if (names.includes(match[1])) return `SERVICE_CLIENTS names "${match[1]}" twice`;
+    names.push(match[1]);
+  }
+  return undefined;
+}
+
+/** SERVICE_CLIENTS, parsed (validation already refused anything else). */
+function toServiceClients(value: string | undefined): Array<{ name: string; secretSha256: string }> {
+  if (value === undefined) return [];
+  return value.split(',').map((entry) => {
+    const [name, secretSha256] = entry.trim().split(':');
+    return { name, secretSha256 };
+  });
 }
 
 /** Lists every invalid variable, one per line, in `problems` as well as in the message. */
@@ -667,6 +700,16 @@ class EnvironmentVariables implements Record<EnvironmentVariableName, unknown> {
 
   @IsOptional()
   ADMIN_CONSOLE_ASSETS_DIR: string | undefined;
+
+  @IsOptional()
+  @ValidateBy({
+    name: 'serviceClients',
+    validator: {
+      validate: (value: unknown) => serviceClientsProblem(String(value)) === undefined,
+      defaultMessage: (args?: ValidationArguments) => serviceClientsProblem(String(args?.value)) ?? 'SERVICE_CLIENTS is invalid',
+    },
+  })
+  SERVICE_CLIENTS: string | undefined;
 
   @Transform(({ value }) => toInteger(value))
   @IsIntegerInRange(0, 60)
@@ -962,6 +1005,7 @@ function toEnvironment(variables: EnvironmentVariables, keys: AccessTokenKeysOpt
     },
     admin,
     refreshReuseGraceSeconds: variables.REFRESH_REUSE_GRACE_SECONDS,
+    serviceClients: toServiceClients(variables.SERVICE_CLIENTS),
     interruptedAfterSeconds: variables.INTERRUPTED_AFTER_SECONDS,
     sessionLimit: { maxPerUser: variables.SESSION_MAX_PER_USER ?? null, policy: variables.SESSION_LIMIT_POLICY },
     sessionPurge: {

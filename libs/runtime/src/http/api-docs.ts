@@ -22,6 +22,8 @@ export interface ApiCookieScheme {
 export interface ApiDocsDescription {
   /** A cookie credential the app accepts besides the Bearer token. */
   readonly cookieAuth?: ApiCookieScheme;
+  /** A Bearer credential of another kind than the access token (the web API's service client secrets), by scheme name. */
+  readonly otherBearerAuth?: { readonly scheme: string; readonly description: string };
   readonly title: string;
   readonly description: string;
   /** The tags its controllers use (`@ApiTags`), each described; `health` is added here. */
@@ -66,6 +68,9 @@ export function buildApiDocument(app: INestApplication, description: ApiDocsDesc
   if (description.cookieAuth) {
     const { scheme, cookieName, description: about } = description.cookieAuth;
     builder.addCookieAuth(cookieName, { type: 'apiKey', in: 'cookie', name: cookieName, description: about }, scheme);
+  }
+  if (description.otherBearerAuth) {
+    builder.addBearerAuth({ type: 'http', scheme: 'bearer', description: description.otherBearerAuth.description }, description.otherBearerAuth.scheme);
   }
   for (const tag of [...description.tags, HEALTH_TAG]) builder.addTag(tag.name, tag.description);
   const document = SwaggerModule.createDocument(app, builder.build(), { operationIdFactory: (_controller, method) => method });

@@ -1,3 +1,4 @@
+import type { RevocationFeedEntry } from '../application/ports/revocation-feed.port';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { AuditEntry } from '../application/ports/audit-log.port';
 import { RevokedSessionRef } from '../application/ports/revoked-sessions.port';
@@ -43,6 +44,8 @@ export interface Tables {
   tokens: TokenRow[];
   audit: AuditEntry[];
   outbox: QueuedMarker[];
+  /** The revocation feed, in commit order (only the rows a transaction adds, like the outbox). */
+  feed: RevocationFeedEntry[];
   /** Keyed by email and network (see lockoutKey). */
   lockouts: Map<string, LockoutRow>;
 }
@@ -60,7 +63,7 @@ export interface OpenDraft {
  * arrange and to assert on; `failNext` makes the next write of any port throw.
  */
 export class InMemoryDatabase {
-  committed: Tables = { users: new Map(), access: new Map(), sessions: new Map(), tokens: [], audit: [], outbox: [], lockouts: new Map() };
+  committed: Tables = { users: new Map(), access: new Map(), sessions: new Map(), tokens: [], audit: [], outbox: [], feed: [], lockouts: new Map() };
   /** Cache namespace -> when last seen (milliseconds); written outside transactions, like the real table. */
   namespaces = new Map<string, number>();
   failNext: Error | null = null;
@@ -153,13 +156,15 @@ export class InMemoryDatabase {
       tokens: c.tokens.map((t) => ({ ...t })),
       audit: [...c.audit],
       outbox: [],
+      feed: [],
       lockouts: new Map(c.lockouts),
     };
   }
 
   commit(draft: Tables): void {
     const outbox = [...this.committed.outbox, ...draft.outbox];
-    this.committed = { ...draft, outbox };
+    const feed = [...this.committed.feed, ...draft.feed];
+    this.committed = { ...draft, outbox, feed };
     this.commits += 1;
   }
 

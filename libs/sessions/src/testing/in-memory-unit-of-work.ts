@@ -1,3 +1,4 @@
+import type { RevocationFeedWrites } from '../application/ports/revocation-feed.port';
 import { Transaction, UnitOfWork } from '../application/ports/unit-of-work.port';
 import { InMemoryAuditLog } from './in-memory-audit-log';
 import { InMemoryCacheMarkerOutbox } from './in-memory-cache-marker-outbox';
@@ -14,6 +15,7 @@ class InMemoryTransaction implements Transaction {
   readonly audit: InMemoryAuditLog;
   readonly outbox: InMemoryCacheMarkerOutbox;
   readonly lockouts: InMemoryLoginLockouts;
+  readonly feed: RevocationFeedWrites;
 
   constructor(db: InMemoryDatabase, draft: Tables) {
     const tables = () => draft;
@@ -22,6 +24,11 @@ class InMemoryTransaction implements Transaction {
     this.audit = new InMemoryAuditLog(db, tables);
     this.outbox = new InMemoryCacheMarkerOutbox(db, tables, (callback) => this.afterCommit(callback));
     this.lockouts = new InMemoryLoginLockouts(db, tables);
+    this.feed = {
+      append: async (userId, sessionIds, revokedAt, accessTokensValidUntil) => {
+        tables().feed.push(...sessionIds.map((sessionId) => ({ sessionId, userId, revokedAt, accessTokensValidUntil })));
+      },
+    };
   }
 
   afterCommit(callback: () => void | Promise<void>): void {

@@ -1,6 +1,7 @@
 import { AuditLogWrites } from './audit-log.port';
 import { CacheMarkerOutboxWrites } from './cache-marker-outbox.port';
 import { LoginLockoutWrites } from './login-lockouts.port';
+import { RevocationFeedWrites } from './revocation-feed.port';
 import { SessionRecordWrites } from './session-records.port';
 import { UserAccountWrites } from './user-accounts.port';
 
@@ -11,6 +12,7 @@ export interface Transaction {
   readonly audit: AuditLogWrites;
   readonly outbox: CacheMarkerOutboxWrites;
   readonly lockouts: LoginLockoutWrites;
+  readonly feed: RevocationFeedWrites;
   /**
    * Runs after the outermost transaction commits, in the order registered; the outermost
    * inTransaction call waits for them, so its caller sees their effect (a cache write, say) once

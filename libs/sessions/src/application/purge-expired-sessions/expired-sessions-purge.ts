@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Actors } from '../../domain/actor';
 import { INTERNAL_ERROR_REASON } from '../../domain/audit-action';
@@ -6,9 +6,13 @@ import { NO_REQUEST_CONTEXT } from '../../domain/request-context';
 import { AuditedOperation, AuditTrail, OutcomePatch } from '../audit/audit-trail';
 import { CLOCK, Clock } from '../ports/clock.port';
 import { EXPIRED_RECORDS, ExpiredRecords, ExpiredSessionCursor, START_OF_EXPIRED_SESSIONS } from '../ports/expired-records.port';
+import { REVOCATION_FEED, RevocationFeed } from '../ports/revocation-feed.port';
 import { UNIT_OF_WORK, UnitOfWork } from '../ports/unit-of-work.port';
 import { SESSION_PURGE_POLICY, SessionPurgePolicy } from '../settings';
 import { PURGE_EXPIRED_SESSIONS_EVENTS } from './purge-expired-sessions.events';
+
+/** How long past its accessTokensValidUntil a feed entry is kept: the clocks of instances may differ that much. */
+const FEED_CLOCK_SLACK_MS = 60_000;
 
 /** Why a run that started deleting stopped. */
 export type PurgeStop = 'done' | 'batch_cap' | 'other_instance' | 'stopping';
@@ -75,11 +79,36 @@ export class ExpiredSessionsPurge {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SESSION_PURGE_POLICY) private readonly policy: SessionPurgePolicy,
     private readonly trail: AuditTrail,
+    @Optional() @Inject(REVOCATION_FEED) private readonly feed?: Pick<RevocationFeed, 'deleteExpired'>,
   ) {}
+
+  /**
+   * Deletes the revocation feed's entries whose accessTokensValidUntil passed a minute ago (the
+   * slack: instances' clocks): every token they deny has expired on its own, so no verifier needs
+   * them, and the feed stays one access-token lifetime of revocations long. Not audited: the
+   * revocations themselves are in the trail. Any instance may do it (a row two delete is deleted
+   * once); a failure is logged and left for the next run.
+   */
+  async pruneRevocationFeed(): Promise<number> {
+    if (!this.feed) return 0;
+    const cutoff = new Date(this.clock.now().getTime() - FEED_CLOCK_SLACK_MS);
+    let deleted = 0;
+    try {
+      for (;;) {
+        const batch = await this.feed.deleteExpired(cutoff, this.policy.batchSize);
+        deleted += batch;
+        if (batch < this.policy.batchSize) return deleted;
+      }
+    } catch (error) {
+      this.logger.warn({ msg: 'revocation_feed_prune_failed', deleted, error: (error as Error).message });
+      return deleted;
+    }
+  }
 
   /** One run. `signal` (shutdown) cuts the pause short and makes the next batch the last. */
   async run(signal?: AbortSignal): Promise<PurgeReport> {
     const started = Date.now();
+    await this.pruneRevocationFeed();
     const before = new Date(this.clock.now().getTime() - this.policy.marginSeconds * 1000);
     const opening = await this.unitOfWork.inTransaction(async () => {
       if (!(await this.expired.tryLockPurge())) return 'skipped' as const;

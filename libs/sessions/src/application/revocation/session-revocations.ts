@@ -20,8 +20,8 @@ export interface Revocation {
 }
 
 /**
- * The one writer of "sessions end": the revoking statement, its Succeeded audit row and the
- * revocation markers, always together.
+ * The one writer of "sessions end": the revoking statement, its Succeeded audit row, the
+ * revocation markers and the revocation feed's rows, always together.
  *
  * In the transaction: the statement decides, the markers are queued in the outbox for every live
  * cache namespace, this instance's own included (so a process that dies after the commit leaves
@@ -75,6 +75,8 @@ export class SessionRevocations {
     const receipt = this.receiptOf(ended.sessionIds, at);
     // Registered before the Succeeded event's own hook: once the event is out, the cache knows.
     await this.queueMarkers(tx, ended);
+    // In this transaction: the feed holds exactly the committed revocations (see RevocationFeed).
+    if (ended.sessionIds.length > 0) await tx.feed.append(ended.userId, ended.sessionIds, at, receipt.accessTokensValidUntil);
     await operation.succeedIn(tx, { subjectUserId: ended.userId, sessionIds: ended.sessionIds, count: ended.sessionIds.length, ...outcome(ended) });
     return { ended, receipt };
   }

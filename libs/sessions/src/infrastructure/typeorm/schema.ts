@@ -16,6 +16,7 @@ import { AuditSeals1764000001300 } from './migrations/1764000001300-audit-seals'
 import { PartitionedAuditTrail1764000001400 } from './migrations/1764000001400-partitioned-audit-trail';
 import { SessionsFillfactor1764000001500 } from './migrations/1764000001500-sessions-fillfactor';
 import { AuditUserEntries1764000001600 } from './migrations/1764000001600-audit-user-entries';
+import { RevocationFeed1764000001700 } from './migrations/1764000001700-revocation-feed';
 
 /** Every migration of the library, in the order they run. Forward-only in production; `down` is for tests and operators. */
 export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
@@ -36,6 +37,7 @@ export const SESSIONS_MIGRATIONS: readonly SessionsMigration[] = [
   PartitionedAuditTrail1764000001400,
   SessionsFillfactor1764000001500,
   AuditUserEntries1764000001600,
+  RevocationFeed1764000001700,
 ];
 
 /** The library's tables, as 0.1 created them in `public`. */

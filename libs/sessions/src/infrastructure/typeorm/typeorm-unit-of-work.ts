@@ -6,6 +6,7 @@ import { Transaction, UnitOfWork } from '../../application/ports/unit-of-work.po
 import { TypeOrmCacheMarkerOutbox } from './typeorm-cache-marker-outbox';
 import { TypeOrmTransactionAuditLog } from './typeorm-audit-log';
 import { TypeOrmLoginLockouts } from './typeorm-login-lockouts';
+import { TypeOrmRevocationFeed } from './typeorm-revocation-feed';
 import { TypeOrmSessionRecords } from './typeorm-session-records';
 import { TypeOrmUserAccounts } from './typeorm-user-accounts';
 import { DEFAULT_SESSIONS_SCHEMA } from './schema-name';
@@ -27,6 +28,7 @@ class TypeOrmTransaction implements Transaction {
   readonly audit: TypeOrmTransactionAuditLog;
   readonly outbox: TypeOrmCacheMarkerOutbox;
   readonly lockouts: TypeOrmLoginLockouts;
+  readonly feed: TypeOrmRevocationFeed;
 
   constructor(dataSource: DataSource, manager: EntityManager, schema: string, origin: string) {
     const managers = () => manager;
@@ -35,6 +37,7 @@ class TypeOrmTransaction implements Transaction {
     this.audit = new TypeOrmTransactionAuditLog(managers, schema);
     this.outbox = new TypeOrmCacheMarkerOutbox(dataSource, managers, schema, origin);
     this.lockouts = new TypeOrmLoginLockouts(managers, schema);
+    this.feed = new TypeOrmRevocationFeed(dataSource, managers, schema);
   }
 
   afterCommit(callback: () => void | Promise<void>): void {

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { AUDIT_LOG } from '../../application/ports/audit-log.port';
 import { AUDIT_PARTITIONS } from '../../application/ports/audit-partitions.port';
 import { CACHE_MARKER_OUTBOX } from '../../application/ports/cache-marker-outbox.port';
+import { REVOCATION_FEED } from '../../application/ports/revocation-feed.port';
 import { EXPIRED_RECORDS } from '../../application/ports/expired-records.port';
 import { INSTANCE_REGISTRY } from '../../application/ports/instance-registry.port';
 import { LOGIN_LOCKOUTS } from '../../application/ports/login-lockouts.port';
@@ -17,6 +18,7 @@ import { TypeOrmAuditLog } from './typeorm-audit-log';
 import { TypeOrmAuditPartitions } from './typeorm-audit-partitions';
 import { TypeOrmCacheMarkerOutbox } from './typeorm-cache-marker-outbox';
 import { TypeOrmExpiredRecords } from './typeorm-expired-records';
+import { TypeOrmRevocationFeed } from './typeorm-revocation-feed';
 import { TypeOrmInstanceRegistry } from './typeorm-instance-registry';
 import { TypeOrmLoginLockouts } from './typeorm-login-lockouts';
 import { TypeOrmRevokedSessions } from './typeorm-revoked-sessions';
@@ -63,6 +65,11 @@ export function typeOrmProviders(dataSource: InjectionToken): Provider[] {
       provide: CACHE_MARKER_OUTBOX,
       inject: [dataSource, TYPEORM_UNIT_OF_WORK, SESSIONS_SCHEMA],
       useFactory: (ds: DataSource, uow: TypeOrmUnitOfWork, s: Settings) => new TypeOrmCacheMarkerOutbox(ds, joining(uow), s.schema, uow.origin),
+    },
+    {
+      provide: REVOCATION_FEED,
+      inject: [dataSource, SESSIONS_SCHEMA],
+      useFactory: (ds: DataSource, s: Settings) => new TypeOrmRevocationFeed(ds, () => ds.manager, s.schema),
     },
     {
       provide: AUDIT_LOG,
