@@ -126,6 +126,12 @@ export {
   parseFeedCursor,
 } from './application/ports/revocation-feed.port';
 
+// Offline verification, for another service: the JWKS and the revocation feed, no database
+export { OfflineAccessTokenModule } from './offline/offline-access-token.module';
+export { OfflineAccessTokenGuard, type OfflineAuthenticatedRequest } from './offline/offline-access-token.guard';
+export { OfflineRevocationList } from './offline/offline-revocation-list';
+export { type OfflineAccessTokenOptions } from './offline/offline-access-token.options';
+
 // Domain vocabulary
 export { type Actor, type ActorType, Actors } from './domain/actor';
 export { type AuditAction, AuditActions, AUDIT_ACTIONS, type AuditOutcome, AUDIT_OUTCOMES } from './domain/audit-action';
