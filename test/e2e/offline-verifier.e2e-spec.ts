@@ -15,6 +15,8 @@ const exec = promisify(execFile);
 const POLL_INTERVAL_MS = 500;
 /** The stated bound: one poll interval plus one round of requests (a generous second here, on a shared machine). */
 const BOUND_MS = POLL_INTERVAL_MS + 1_000;
+/** How stale the deny list may get before the verifier refuses everything. */
+const MAX_FEED_AGE_MS = 2_000;
 
 /**
  * Issue 13 point 7 end to end: the built sessions service signs with EdDSA, and a second Nest
@@ -65,6 +67,7 @@ describe('a service that verifies access tokens offline', () => {
         FEED_URL: `${service.webUrl}/revocations`,
         SERVICE_SECRET: secret,
         POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
+        MAX_FEED_AGE_MS: String(MAX_FEED_AGE_MS),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -126,5 +129,16 @@ describe('a service that verifies access tokens offline', () => {
     // Another session of the service is untouched, and the revoked one stays refused.
     expect((await whoami(untouched.accessToken)).status).toBe(200);
     expect((await whoami(revoked.accessToken)).status).toBe(401);
+  });
+
+  it('refuses every token with 503 once the feed cannot be read for longer than maxFeedAgeMs (fails closed), and not before', async () => {
+    const live = await signIn();
+    expect((await whoami(live.accessToken)).status).toBe(200);
+    await service!.kill('SIGKILL');
+    const killed = Date.now();
+    // Within the allowed age the verifier still answers from its list.
+    expect((await whoami(live.accessToken)).status).toBe(200);
+    await expectEventually(async () => expect((await whoami(live.accessToken)).status).toBe(503), { timeoutMs: 10_000, intervalMs: 50 });
+    expect(Date.now() - killed).toBeGreaterThanOrEqual(MAX_FEED_AGE_MS - POLL_INTERVAL_MS);
   });
 });

@@ -6,7 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 /**
  * Another service that accepts the sessions service's access tokens offline: no database, no
  * Redis, only the JWKS and the revocation feed (OfflineAccessTokenModule). Configured by
- * JWKS_URL, FEED_URL, SERVICE_SECRET, POLL_INTERVAL_MS and PORT; test/e2e/offline-verifier.e2e-spec.ts
+ * JWKS_URL, FEED_URL, SERVICE_SECRET, POLL_INTERVAL_MS, MAX_FEED_AGE_MS and PORT; test/e2e/offline-verifier.e2e-spec.ts
  * runs it as a process against the real service.
  */
 @Controller()
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
         feedUrl: required('FEED_URL'),
         serviceSecret: required('SERVICE_SECRET'),
         pollIntervalMs: Number(process.env.POLL_INTERVAL_MS ?? 5_000),
+        ...(process.env.MAX_FEED_AGE_MS ? { maxFeedAgeMs: Number(process.env.MAX_FEED_AGE_MS) } : {}),
       }),
     ],
     controllers: [WhoAmIController],
