@@ -48,6 +48,10 @@ describe('LogoutUserHandler', () => {
     expect(store.sessions.get(SESSION)?.revokedAt).toEqual(AT);
     expect(store.tokens.every((t) => t.revokedAt !== null)).toBe(true);
     expect(cache.entries.get(`${ALICE}:${SESSION}`)).toBe('revoked');
+    // In the revocation's commit: the feed entry, with the receipt's bound.
+    expect(store.committed.feed).toEqual([
+      { sessionId: SESSION, userId: ALICE, revokedAt: AT, accessTokensValidUntil: receipt([SESSION]).accessTokensValidUntil },
+    ]);
     expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutSucceeded:logout']);
     expect(store.audit.map((e) => e.outcome)).toEqual(['attempted', 'succeeded']);
     expect(new Set(events.events.map((e) => e.correlationId)).size).toBe(1);
@@ -93,6 +97,8 @@ describe('LogoutUserHandler', () => {
     await expect(handler.execute(new LogoutUser(token, ALICE, context))).rejects.toThrow('commit failed');
     expect(store.audit).toEqual([]);
     expect(store.outbox).toEqual([]);
+    // Nor the revocation feed: services that verify offline never hear of a rolled-back revocation.
+    expect(store.committed.feed).toEqual([]);
     expect(cache.entries.size).toBe(0);
     expect(events.outcomes()).toEqual(['UserLogoutAttempted:logout', 'UserLogoutFailed:internal_error']);
     expect(events.events[1].details).toMatchObject({ rolledBack: true, errorCode: '40001' });
