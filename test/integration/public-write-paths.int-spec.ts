@@ -25,6 +25,8 @@ import { ExecutionContext, INestApplicationContext, Type } from '@nestjs/common'
 import { Command, CommandBus } from '@nestjs/cqrs';
 import { uniqueEmail } from '../support/api';
 import { compileEntries, ENTRIES, type EntryName } from '../support/public-entries';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { sql } from '../support/sql';
 import { GENEROUS_RATE_LIMIT, startTestStack, type TestStack } from '../support/test-app';
 
@@ -142,6 +144,9 @@ async function newAuditEntries(known: Set<string>): Promise<NewAuditEntry[]> {
  * The exported classes of the real entries that a host can inject (decorated @Injectable, or
  * provided by the module under their class), and the commands.
  */
+/** Exported injectables of the offline verifier (libs/sessions/src/offline), checked apart below. */
+const OFFLINE_INJECTABLES = ['OfflineAccessTokenGuard', 'OfflineRevocationList'];
+
 function exportedClasses(): { injectables: Array<[string, Type]>; commands: Array<[string, Type<Command<unknown>>]> } {
   const injectables: Array<[string, Type]> = [];
   const commandClasses: Array<[string, Type<Command<unknown>>]> = [];
@@ -239,7 +244,19 @@ describe('the public API has no write path that leaves no audit entry', () => {
 
     const compiled = compileEntries();
     const publicMethods = (name: string): string[] => REAL_ENTRIES.flatMap((entry) => compiled[entry].publicMethods[name] ?? []);
-    const { injectables } = exportedClasses();
+    const { injectables: all } = exportedClasses();
+    // The offline verifier's classes run in another service's process and read this one over HTTP:
+    // they hold no database connection, so they cannot change a table (nothing there imports TypeORM).
+    const offlineDir = path.join(__dirname, '../../libs/sessions/src/offline');
+    for (const file of readdirSync(offlineDir))
+      expect({ file, typeorm: /from 'typeorm'/.test(readFileSync(path.join(offlineDir, file), 'utf8')) }).toEqual({ file, typeorm: false });
+    const injectables = all.filter(([name]) => !OFFLINE_INJECTABLES.includes(name));
+    expect(
+      all
+        .map(([name]) => name)
+        .filter((name) => OFFLINE_INJECTABLES.includes(name))
+        .sort(),
+    ).toEqual([...OFFLINE_INJECTABLES].sort());
     expect(injectables.map(([name]) => name).sort()).toEqual(Object.keys(calls).sort());
 
     const before = await snapshot();
