@@ -5,7 +5,7 @@ import { Body, Controller, HttpCode, HttpStatus, Post, UseFilters } from '@nestj
 import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OAuthErrorResponse, TokenRevocationRequest } from './dto/revocation.dto';
 import { OAuthError, OAuthErrorFilter } from './oauth-error';
-import { isTokenTypeHint, type TokenTypeHint, TokenRevocation } from './token-revocation';
+import { isTokenTypeHint, TokenRevocation } from './token-revocation';
 
 /** The route acceptJsonBodiesOnly lets take a form (web-api.ts passes it to createHttpApp). */
 export const TOKEN_REVOCATION_ROUTE = '/oauth/revoke';
@@ -38,13 +38,13 @@ export class RevocationController {
   // Per client IP and per token (a SHA-256 prefix of it), as the logout and refresh are.
   @RateLimited('token')
   async revokeToken(@Body() body: FormFields | undefined, @ClientContext() context: RequestContext): Promise<void> {
-    const { token, hint } = revocationRequest(body);
-    await this.revocation.revoke(token, hint, context);
+    await this.revocation.revoke(revocationRequest(body), context);
   }
 }
 
 /** The request's two fields, or the OAuth error it gets. RFC 6749 §3.1: an empty field is an absent one, and none may be sent twice. */
-function revocationRequest(body: FormFields | undefined): { token: string; hint: TokenTypeHint | undefined } {
+/** The token to revoke; the hint is checked (§2.2.1) and otherwise moot: see TokenRevocation. */
+function revocationRequest(body: FormFields | undefined): string {
   const field = (name: string): string | undefined => {
     const value = body?.[name];
     if (typeof value === 'string' || value === undefined) return value === '' ? undefined : value;
@@ -54,5 +54,5 @@ function revocationRequest(body: FormFields | undefined): { token: string; hint:
   const hint = field('token_type_hint');
   if (token === undefined) throw new OAuthError('invalid_request', 'The token parameter is required');
   if (hint !== undefined && !isTokenTypeHint(hint)) throw new OAuthError('unsupported_token_type', 'This server revokes refresh_token and access_token only');
-  return { token, hint };
+  return token;
 }

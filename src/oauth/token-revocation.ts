@@ -22,8 +22,7 @@ export function isTokenTypeHint(value: string): value is TokenTypeHint {
 
 /**
  * RFC 7009 revocation: a refresh token ends its session as a logout does (LogoutUser), a valid
- * access token ends its own session as its user would (RevokeSession). The hint only orders the
- * search (§2.1). A token that ends nothing (unknown, expired, malformed, already revoked) still
+ * access token ends its own session as its user would (RevokeSession). A token that ends nothing (unknown, expired, malformed, already revoked) still
  * costs one refresh-token lookup, audited like any logout that ends nothing, so neither the
  * answer nor its time tells which it was. An outage throws, for the filter's 503.
  */
@@ -34,17 +33,13 @@ export class TokenRevocation {
     private readonly authenticator: SessionAuthenticator,
   ) {}
 
-  async revoke(token: string, hint: TokenTypeHint | undefined, context: RequestContext): Promise<void> {
-    const order: readonly TokenTypeHint[] = hint === 'access_token' ? ['access_token', 'refresh_token'] : ['refresh_token', 'access_token'];
-    for (const type of order) {
-      // The two formats are disjoint (43 base64url characters; a JWT has dots): a refresh-shaped
-      // token is looked up as one, found or not, and is never an access token.
-      if (type === 'refresh_token' && REFRESH_TOKEN_PATTERN.test(token)) return this.endByRefreshToken(token, context);
-      if (type === 'access_token') {
-        const session = await this.authenticator.authenticate(token);
-        if (session) return this.endByAccessToken(session, context);
-      }
-    }
+  async revoke(token: string, context: RequestContext): Promise<void> {
+    // The two formats are disjoint (43 base64url characters; a JWT has dots), so the hint, which
+    // only orders the search (§2.1), never changes where a token goes: a refresh-shaped token is
+    // looked up as one, found or not, and is never an access token.
+    if (REFRESH_TOKEN_PATTERN.test(token)) return this.endByRefreshToken(token, context);
+    const session = await this.authenticator.authenticate(token);
+    if (session) return this.endByAccessToken(session, context);
     await this.endByRefreshToken(noSuchRefreshToken(token), context);
   }
 

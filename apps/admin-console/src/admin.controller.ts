@@ -288,14 +288,13 @@ export class AdminController {
  * instants are null when no user was found (no revocation ran).
  */
 function bulkReceipt(results: BulkRevokeAllResponse['results']): Omit<BulkRevokeAllResponse, 'results'> {
-  const found = results.filter((result) => result.found);
   const latest = (dates: Array<Date | null>): Date | null =>
     dates.reduce<Date | null>((max, date) => (date !== null && (max === null || date > max) ? date : max), null);
   return {
     revokedCount: results.reduce((sum, result) => sum + result.revokedCount, 0),
     sessionIds: results.flatMap((result) => result.sessionIds),
-    effectiveAt: latest(found.map((result) => result.effectiveAt)),
-    accessTokensValidUntil: latest(found.map((result) => result.accessTokensValidUntil)),
+    effectiveAt: latest(results.map((result) => result.effectiveAt)),
+    accessTokensValidUntil: latest(results.map((result) => result.accessTokensValidUntil)),
   };
 }
 

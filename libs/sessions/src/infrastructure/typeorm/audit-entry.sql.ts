@@ -127,17 +127,16 @@ export function auditPageSql(schema: string, query: AuditQuery): { sql: string; 
   if (query.actorId) where.push(`a.actor_id = ${param(query.actorId)}`);
   if (query.correlationId) where.push(`a.correlation_id = ${param(query.correlationId)}`);
   if (query.action) where.push(`a.action = ${param(query.action)}`);
+  if (query.outcome) where.push(`a.outcome = ${param(query.outcome)}`);
   if (query.ipAddress) where.push(`a.ip_address = ${param(query.ipAddress)}`);
   if (query.sessionId) where.push(`a.session_id = ${param(query.sessionId)}`);
   // Every entry of an operation carries the request id of its command: no need to widen to whole operations.
   if (query.requestId) where.push(`a.request_id = ${param(query.requestId)}`);
   if (query.from) where.push(`a.occurred_at >= ${param(query.from)}`);
   if (query.to) where.push(`a.occurred_at < ${param(query.to)}`);
-  const outcome = query.outcome ? param(query.outcome) : null;
   const before = query.before ? param(query.before) : null;
   const limit = param(query.limit + 1);
-  if (userId) return { sql: userAuditPageSql(s, { userId, outcome, before, limit, where }), parameters };
-  if (outcome) where.push(`a.outcome = ${outcome}`);
+  if (userId) return { sql: userAuditPageSql(s, { userId, before, limit, where }), parameters };
   if (before) where.push(`a.event_id < ${before}`);
   const sql =
     `SELECT ${AUDIT_ENTRY('a')} FROM ${s}.audit_entries a` +
@@ -157,10 +156,10 @@ export function auditPageSql(schema: string, query: AuditQuery): { sql: string; 
  * names the user after all (links built for rows older than the migration may) is left out, the
  * entry coming from the first range.
  */
-function userAuditPageSql(s: string, p: { userId: string; outcome: string | null; before: string | null; limit: string; where: readonly string[] }): string {
-  const filters = [...p.where, p.outcome ? `a.outcome = ${p.outcome}` : null].filter(Boolean);
-  const named = [`a.user_id = ${p.userId}`, p.before ? `a.event_id < ${p.before}` : null, ...filters].filter(Boolean);
-  const linked = [`l.user_id = ${p.userId}`, p.before ? `l.event_id < ${p.before}` : null, `a.user_id IS DISTINCT FROM ${p.userId}`, ...filters].filter(
+function userAuditPageSql(s: string, p: { userId: string; before: string | null; limit: string; where: readonly string[] }): string {
+  // The cursor on each range's own index column, so that a deep page starts where it begins.
+  const named = [`a.user_id = ${p.userId}`, p.before ? `a.event_id < ${p.before}` : null, ...p.where].filter(Boolean);
+  const linked = [`l.user_id = ${p.userId}`, p.before ? `l.event_id < ${p.before}` : null, `a.user_id IS DISTINCT FROM ${p.userId}`, ...p.where].filter(
     Boolean,
   );
   // Each range cut to the page on its own, so that each is read newest first from its index and
