@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { createRemoteJWKSet, type JWTHeaderParameters, jwtVerify } from 'jose';
-import { ACCESS_TOKEN_TYPE } from '../infrastructure/security/access-token-claims';
+import { bearerToken } from '../http/access-token.guard';
+import { ACCESS_TOKEN_TYPE, acceptedClaims } from '../infrastructure/security/access-token-claims';
 import { OFFLINE_ACCESS_TOKEN_OPTIONS, ResolvedOfflineAccessTokenOptions } from './offline-access-token.options';
 import { OfflineRevocationList } from './offline-revocation-list';
 
@@ -8,8 +9,6 @@ import { OfflineRevocationList } from './offline-revocation-list';
 export interface OfflineAuthenticatedRequest {
   offlineSession?: { readonly userId: string; readonly sessionId: string };
 }
-
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 
 /**
  * Guards a route of another service with the sessions service's access tokens, verified offline:
@@ -21,21 +20,23 @@ const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 @Injectable()
 export class OfflineAccessTokenGuard implements CanActivate {
   private readonly keys: ReturnType<typeof createRemoteJWKSet>;
+  private readonly ttlSeconds: number;
 
   constructor(
     @Inject(OFFLINE_ACCESS_TOKEN_OPTIONS) options: ResolvedOfflineAccessTokenOptions,
     private readonly revocations: OfflineRevocationList,
   ) {
     this.keys = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: options.requestTimeoutMs });
+    this.ttlSeconds = options.accessTokenTtlSeconds;
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> } & OfflineAuthenticatedRequest>();
     const header = request.headers.authorization;
-    const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
-    if (token === undefined) throw new UnauthorizedException('A Bearer access token is required');
+    const token = bearerToken(typeof header === 'string' ? header : undefined);
+    if (token === null) throw new UnauthorizedException('A Bearer access token is required');
     if (!this.revocations.fresh) throw new ServiceUnavailableException('The revocation feed has not been read recently: access tokens cannot be checked');
-    let payload: { sub?: unknown; sid?: unknown };
+    let payload: Parameters<typeof acceptedClaims>[0];
     try {
       ({ payload } = await jwtVerify(
         token,
@@ -48,9 +49,12 @@ export class OfflineAccessTokenGuard implements CanActivate {
     } catch {
       throw new UnauthorizedException('The access token is invalid or expired');
     }
-    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw new UnauthorizedException('The access token is invalid or expired');
-    if (this.revocations.isRevoked(payload.sid)) throw new UnauthorizedException('The session has ended');
-    request.offlineSession = { userId: payload.sub, sessionId: payload.sid };
+    // The service's own claim rules: exp and iat present, no longer-lived than its tokens, ids in
+    // the canonical lower-case form the feed names sessions in.
+    const claims = acceptedClaims(payload, Math.floor(Date.now() / 1000), this.ttlSeconds);
+    if (!claims) throw new UnauthorizedException('The access token is invalid or expired');
+    if (this.revocations.isRevoked(claims.sessionId)) throw new UnauthorizedException('The session has ended');
+    request.offlineSession = { userId: claims.userId, sessionId: claims.sessionId };
     return true;
   }
 }
