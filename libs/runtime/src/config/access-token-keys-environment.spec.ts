@@ -155,7 +155,7 @@ describe('SERVICE_CLIENTS', () => {
   ])('refuses %p, naming the entry but never its hash', (value, entry) => {
     const problems = problemsOf({ ...DEV, SERVICE_CLIENTS: value });
     expect(problems).toEqual([expect.stringMatching(new RegExp(`^SERVICE_CLIENTS entry ${entry} must be name:sha256`))]);
-    expect(problems[0]).not.toContain('aaaaaaaa');
+    expect(problems[0].toLowerCase()).not.toContain('aaaaaaaa');
   });
 
   it('refuses a name given twice', () => {
